@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one contract between relayguard's BPF programs and user space: map
+ * names, map key/value layouts, the runtime config, the counters, the
+ * ring-buffer sample record, reason codes and flag bits. Nothing else.
+ *
+ * Byte order: addresses, ports and sequence numbers in map keys and sample
+ * records are kept as they are on the wire (network order), so that neither
+ * side converts on the fast path. Times are CLOCK_BOOTTIME nanoseconds
+ * (bpf_ktime_get_boot_ns), which keep counting through suspend.
+ */
+#ifndef RELAYGUARD_H
+#define RELAYGUARD_H
+
+#include <linux/types.h>
+
+/* Bumped whenever a struct below changes layout: a pinned map from another
+ * ABI is refused rather than misread. */
+#define RG_ABI_VERSION 1
+
+/* Map sizes; each can be overridden at build time. */
+#ifndef RG_MAX_BANS4
+#define RG_MAX_BANS4 (1U << 21)
+#endif
+#ifndef RG_MAX_BANS6
+#define RG_MAX_BANS6 (1U << 18)
+#endif
+#ifndef RG_MAX_ACL4
+#define RG_MAX_ACL4 (1U << 16)
+#endif
+#ifndef RG_MAX_ACL6
+#define RG_MAX_ACL6 (1U << 16)
+#endif
+#ifndef RG_MAX_RATELIMIT
+#define RG_MAX_RATELIMIT (1U << 18)
+#endif
+#ifndef RG_MAX_FLOWS
+#define RG_MAX_FLOWS (1U << 18)
+#endif
+#ifndef RG_RINGBUF_BYTES
+#define RG_RINGBUF_BYTES (8U << 20)
+#endif
+
+#define RG_MAX_SMTP_PORTS 8
+#define RG_DEFAULT_SMTP_PORT 25
+#define RG_DEFAULT_IPV6_PREFIX 64
+#define RG_DEFAULT_SAMPLE_BYTES 4096
+/* Payload bytes one sample record can carry; longer segments are split
+ * into several records by offset. */
+#define RG_SAMPLE_PAYLOAD_MAX 1536
+
+/* Pinned map names (under the pin dir, default /sys/fs/bpf/relayguard). */
+#define RG_PIN_DIR_DEFAULT "/sys/fs/bpf/relayguard"
+#define RG_MAP_STATS "stats"
+#define RG_MAP_CONFIG "config"
+#define RG_MAP_BANS4 "bans4"
+#define RG_MAP_BANS6 "bans6"
+#define RG_MAP_ALLOW4 "allow4"
+#define RG_MAP_ALLOW6 "allow6"
+#define RG_MAP_DENY4 "deny4"
+#define RG_MAP_DENY6 "deny6"
+#define RG_MAP_RATELIMIT "ratelimit"
+#define RG_MAP_FLOWS "flows"
+#define RG_MAP_SAMPLES "samples"
+
+/* config.flags */
+enum rg_config_flags {
+	RG_CFG_MONITOR = 1U << 0, /* count would-be drops, drop nothing */
+	RG_CFG_SAMPLE_OFF = 1U << 1, /* no sampling at all */
+};
+
+/* The single entry of `config` (ARRAY, key 0). All-zero means "defaults":
+ * port 25, no rate limit, /64, sample_bytes default, enforce. */
+struct rg_config {
+	__u32 abi_version; /* RG_ABI_VERSION once user space wrote it */
+	__u32 flags; /* enum rg_config_flags */
+	__u16 smtp_ports[RG_MAX_SMTP_PORTS]; /* network order */
+	__u8 n_smtp_ports; /* 0: RG_DEFAULT_SMTP_PORT only */
+	__u8 ipv6_prefix; /* bans and rate limits group IPv6 by this; 0: 64 */
+	__u16 pad;
+	__u32 syn_rate; /* per source, SYN/s; 0: unlimited */
+	__u32 syn_burst;
+	__u32 global_syn_rate; /* all sources together, SYN/s; 0: unlimited */
+	__u32 global_syn_burst;
+	__u32 sample_bytes; /* per flow and direction; 0: default */
+};
+
+/* Counters: one struct in a one-entry PERCPU_ARRAY, so bpftool prints names.
+ * Every packet XDP sees ends in exactly one of the verdict counters
+ * (pass_*, drop_*); monitor_* count drops that monitor mode did not do. */
+struct rg_stats {
+	__u64 packets; /* every packet the XDP program saw */
+	__u64 pass_not_smtp; /* not TCP to an SMTP port: passed after parse */
+	__u64 pass_unparsed; /* truncated or malformed headers: passed */
+	__u64 pass_fragment; /* non-first IPv4/IPv6 fragment: passed */
+	__u64 pass_allow; /* source in allow4/allow6 */
+	__u64 pass_smtp; /* SMTP packet from a clean source */
+	__u64 pass_monitor; /* would have been dropped, monitor mode */
+	__u64 drop_deny; /* source in deny4/deny6 */
+	__u64 drop_ban; /* source banned, ban not expired */
+	__u64 drop_syn_rate; /* SYN over the per-source token bucket */
+	__u64 drop_syn_global; /* SYN over the global token bucket */
+	__u64 monitor_deny; /* the would-be drops of monitor mode, by cause */
+	__u64 monitor_ban;
+	__u64 monitor_syn_rate;
+	__u64 monitor_syn_global;
+	__u64 ban_expired; /* banned source whose ban had expired: passed */
+	__u64 ratelimit_full; /* no room for a new source's bucket */
+	__u64 flow_full; /* no room for a new flow entry: not sampled */
+	__u64 sample_records; /* records written to `samples`, ingress */
+	__u64 sample_bytes; /* payload bytes in those records */
+	__u64 sample_ringbuf_full; /* record lost: ring buffer full */
+	__u64 sample_budget_done; /* payload not sampled: budget spent */
+	__u64 sample_stopped; /* payload not sampled: user space said stop */
+	__u64 egress_packets; /* packets the TC egress program saw */
+	__u64 egress_smtp; /* of those, from an SMTP port */
+	__u64 egress_sample_records;
+	__u64 egress_sample_bytes;
+	__u64 egress_ringbuf_full;
+};
+
+/* bans4 key: the IPv4 address (network order). bans6 key: the address
+ * masked to config.ipv6_prefix. allow/deny are LPM tries. */
+struct rg_ip6 {
+	__u8 addr[16];
+};
+
+struct rg_lpm4_key {
+	__u32 prefixlen;
+	__u32 addr; /* network order */
+};
+
+struct rg_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Why a source is banned. Names (user space) are the snake_case of these. */
+enum rg_reason {
+	RG_REASON_NONE = 0,
+	RG_REASON_MANUAL, /* operator, relayguardctl ban add */
+	RG_REASON_RELAY_ATTEMPT, /* foreign recipient asked, server refused */
+	RG_REASON_RELAY_ACCEPTED, /* foreign recipient asked, server accepted */
+	RG_REASON_RELAY_PROBE, /* percent hack, source route, bang path... */
+	RG_REASON_PREGREET, /* talked before the greeting */
+	RG_REASON_NON_SMTP, /* HTTP, proxy probes, binary on port 25 */
+	RG_REASON_AUTH_FAILURE, /* repeated 535 */
+	RG_REASON_TOO_MANY_RCPTS,
+	RG_REASON_SESSION_RATE, /* too many sessions per minute */
+	RG_REASON_ABUSE_SCORE, /* weighted signals over the threshold */
+	RG_REASON_IMPORTED, /* relayguardctl ban import */
+	RG_REASON_MAX,
+};
+
+/* bans4/bans6 value. */
+struct rg_ban {
+	__u64 expires_ns; /* boot clock; 0 = permanent */
+	__u64 hits; /* packets dropped (or would-be, monitor) by this ban */
+	__u64 created_ns; /* boot clock */
+	__u32 reason; /* enum rg_reason */
+	__u32 offences; /* how many bans this source has had (escalation) */
+};
+
+/* ratelimit (LRU hash) key: the source grouped like bans (v4 /32, v6 by
+ * prefix); family tells which. */
+struct rg_src_key {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[3];
+	__u8 addr[16]; /* v4 in the first 4 bytes */
+};
+
+/* flows (LRU hash) key: always oriented client -> server, whatever the
+ * direction of the packet, so both programs find the same entry. */
+struct rg_flow_key {
+	__u8 client[16]; /* v4 in the first 4 bytes, rest zero */
+	__u8 server[16];
+	__u16 client_port; /* network order */
+	__u16 server_port; /* network order */
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* flows.flags */
+enum rg_flow_flags {
+	RG_FLOW_STOP = 1U << 0, /* user space: stop sampling both directions */
+};
+
+struct rg_flow {
+	__u32 sampled_in; /* payload bytes sampled client -> server */
+	__u32 sampled_out; /* payload bytes sampled server -> client */
+	__u32 flags; /* enum rg_flow_flags, written by user space */
+	__u32 pad;
+	__u64 last_ns; /* last packet seen, boot clock */
+};
+
+/* Sample record in the `samples` ring buffer. */
+enum rg_sample_dir {
+	RG_DIR_IN = 0, /* client -> server, XDP ingress */
+	RG_DIR_OUT = 1, /* server -> client, TC egress */
+};
+
+struct rg_sample {
+	__u64 ts_ns; /* boot clock */
+	struct rg_flow_key flow;
+	__u32 seq; /* TCP seq of payload[0], network order */
+	__u32 ack; /* network order */
+	__u16 payload_len; /* bytes in payload[] */
+	__u8 dir; /* enum rg_sample_dir */
+	__u8 tcp_flags; /* TCP flags byte 13: FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10 */
+	__u32 ifindex;
+	__u8 payload[]; /* payload_len bytes */
+};
+
+#endif /* RELAYGUARD_H */

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Shared helpers for relayguard's shell tests: hosts in network namespaces
+# named with a per-run prefix, a private pin dir, processes stopped by pid,
+# and a cleanup stack that an EXIT trap unwinds even when a test fails.
+# Source it: . "$(dirname "$0")/../lib.sh"
+set -uo pipefail
+
+RG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$RG_TOP/$BUILD" ;; esac
+RG_CTL="$BUILD/relayguardctl"
+RG_DAEMON="$BUILD/relayguardd"
+RG_PREFIX="rg$$-"
+RG_TMP=$(mktemp -d "/tmp/${RG_PREFIX}XXXX")
+RG_PIN_DIR="/sys/fs/bpf/${RG_PREFIX}pins"
+
+_rg_cleanups=("rm -rf '$RG_TMP'")
+
+# Run CMD (a string) when the test exits, last added first.
+rg_on_exit() {
+	_rg_cleanups+=("$1")
+}
+
+_rg_unwind() {
+	local rc=$? i
+	for ((i = ${#_rg_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_rg_cleanups[i]}" >/dev/null 2>&1 || true
+	done
+	exit $rc
+}
+trap _rg_unwind EXIT
+trap 'exit 130' INT TERM
+
+rg_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: needs root"
+		exit 77
+	fi
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+}
+
+# rg_netns NAME: create namespace ${RG_PREFIX}NAME with lo up; prints it.
+rg_netns() {
+	local ns="${RG_PREFIX}$1"
+	ip netns add "$ns" || fail "cannot create netns $ns"
+	rg_on_exit "ip netns del '$ns'"
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# rg_veth NS1 IF1 NS2 IF2: a veth pair between two namespaces.
+rg_veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" ||
+		fail "cannot create veth $2/$4"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+# A pin dir of this test's own, removed at exit.
+rg_pin_dir() {
+	mkdir -p "$RG_PIN_DIR"
+	rg_on_exit "rm -rf '$RG_PIN_DIR'"
+	echo "$RG_PIN_DIR"
+}
+
+# rg_bg LOGFILE CMD...: start CMD in the background, stop it by pid at exit.
+# Sets RG_BG_PID.
+rg_bg() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	RG_BG_PID=$!
+	rg_on_exit "kill $RG_BG_PID; sleep 0.2; kill -9 $RG_BG_PID"
+}
+
+# rg_wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+rg_wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ((SECONDS <= deadline)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+_rg_checks=0
+ok() {
+	_rg_checks=$((_rg_checks + 1))
+	echo "ok - $*"
+}
+
+fail() {
+	echo "FAIL - $*" >&2
+	exit 1
+}
+
+assert_eq() { # ACTUAL EXPECTED MESSAGE
+	[ "$1" == "$2" ] || fail "$3: got '$1', expected '$2'"
+	ok "$3"
+}
+
+assert_ne() {
+	[ "$1" != "$2" ] || fail "$3: got '$1', expected something else"
+	ok "$3"
+}
+
+assert_match() { # TEXT REGEX MESSAGE
+	[[ "$1" =~ $2 ]] || fail "$3: '$1' does not match /$2/"
+	ok "$3"
+}
+
+assert_gt() { # ACTUAL MIN MESSAGE
+	[ "$1" -gt "$2" ] || fail "$3: got $1, expected more than $2"
+	ok "$3"
+}
+
+# Run CMD, expect success.
+assert_ok() { # MESSAGE CMD...
+	local msg=$1
+	shift
+	"$@" >"$RG_TMP/out" 2>&1 || fail "$msg: exit $?: $(head -c 2000 "$RG_TMP/out")"
+	ok "$msg"
+}
+
+# Run CMD, expect a non-zero exit.
+assert_fails() { # MESSAGE CMD...
+	local msg=$1
+	shift
+	"$@" >"$RG_TMP/out" 2>&1 && fail "$msg: succeeded: $(head -c 2000 "$RG_TMP/out")"
+	ok "$msg"
+}
+
+# Every test must have checked something; call last.
+rg_done() {
+	[ "$_rg_checks" -gt 0 ] || fail "no checks ran"
+	echo "# $_rg_checks checks passed"
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Parsing and printing of what operators type: addresses and prefixes,
+ * durations, bounded numbers, reason names. Shared by the ctl command and
+ * the config file so that both accept exactly the same forms. */
+#ifndef RG_PARSE_H
+#define RG_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An IPv4 or IPv6 address with a prefix length (32/128 for a host). */
+struct prefix {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned int len;
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
+};
+
+#define DURATION_PERMANENT UINT64_MAX
+#define PREFIX_STRLEN 64 /* "ffff:...:ffff/128" and a NUL fit */
+#define DURATION_STRLEN 32
+
+/* "ADDR" or "ADDR/LEN". Host bits set beyond LEN are an error (-EINVAL),
+ * as with `ip route`. Returns 0 or -EINVAL. */
+int parse_prefix(const char *s, struct prefix *out);
+/* "90", "90s", "15m", "1h", "2d", "1w" or "permanent" (DURATION_PERMANENT).
+ * Zero and overflow are errors. Returns 0 or -EINVAL/-ERANGE. */
+int parse_duration(const char *s, uint64_t *seconds);
+/* Decimal, whole string, within [min, max]. Returns 0, -EINVAL or -ERANGE. */
+int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out);
+
+/* "192.0.2.1" for a host, "192.0.2.0/24" otherwise. */
+void format_prefix(const struct prefix *p, char *buf, size_t size);
+/* "1h30m", "7d", "permanent". */
+void format_duration(uint64_t seconds, char *buf, size_t size);
+
+/* Zero the bits beyond p->len. */
+void prefix_mask(struct prefix *p);
+/* True if inner lies within outer (same family, outer->len <= inner->len). */
+bool prefix_contains(const struct prefix *outer, const struct prefix *inner);
+/* True if the two prefixes share any address. */
+bool prefix_overlaps(const struct prefix *a, const struct prefix *b);
+
+/* enum rg_reason <-> snake_case name ("relay_attempt"). Unknown names give
+ * -EINVAL; unknown values give "unknown". */
+const char *reason_name(unsigned int reason);
+int reason_from_name(const char *name);
+
+#endif
