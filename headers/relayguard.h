@@ -156,7 +156,8 @@ enum rg_reason {
 struct rg_ban {
 	__u64 expires_ns; /* boot clock; 0 = permanent */
 	__u64 hits; /* packets dropped (or would-be, monitor) by this ban */
-	__u64 created_ns; /* boot clock */
+	__u64 created_ns; /* boot clock, when user space pushed it */
+	__u64 first_hit_ns; /* boot clock of the first drop; 0: none yet */
 	__u32 reason; /* enum rg_reason */
 	__u32 offences; /* how many bans this source has had (escalation) */
 };

@@ -65,6 +65,30 @@ int parse_prefix(const char *s, struct prefix *out)
 	return 0;
 }
 
+int parse_list(const char *s, int (*each)(const char *item, void *ctx),
+	       void *ctx)
+{
+	static const char separators[] = ", \t\r\n";
+	char item[256];
+	size_t n;
+	int err;
+
+	for (;;) {
+		s += strspn(s, separators);
+		n = strcspn(s, separators);
+		if (n == 0)
+			return 0;
+		if (n >= sizeof(item))
+			return -E2BIG;
+		memcpy(item, s, n);
+		item[n] = '\0';
+		err = each(item, ctx);
+		if (err)
+			return err;
+		s += n;
+	}
+}
+
 static const struct {
 	char suffix;
 	uint64_t seconds;

@@ -30,6 +30,12 @@ int parse_duration(const char *s, uint64_t *seconds);
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);
 
+/* Split a list separated by commas and/or white space and call each() on
+ * every item (NUL-terminated, at most 255 bytes). Stops at the first
+ * non-zero return and returns it; an overlong item gives -E2BIG. */
+int parse_list(const char *s, int (*each)(const char *item, void *ctx),
+	       void *ctx);
+
 /* "192.0.2.1" for a host, "192.0.2.0/24" otherwise. */
 void format_prefix(const struct prefix *p, char *buf, size_t size);
 /* "1h30m", "7d", "permanent". */

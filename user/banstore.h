@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The ban store: bans4/bans6 entries addressed by source. IPv4 sources are
+ * /32; IPv6 sources are grouped by the prefix in `config` (default /64).
+ * The one interface through which the ctl command and the daemon touch
+ * bans, so that a shared store (many gateways) can later sit behind it. */
+#ifndef RG_BANSTORE_H
+#define RG_BANSTORE_H
+
+#include <stddef.h>
+
+#include "loader.h"
+#include "parse.h"
+
+struct ban_entry {
+	struct prefix source; /* v4 /32, or v6 masked to the group prefix */
+	struct rg_ban ban;
+};
+
+/* The IPv6 grouping prefix in force (config map; default 64). */
+unsigned int banstore_ipv6_prefix(const struct rg_maps *maps);
+/* Turn an address into the source a ban is keyed by (v6: masked to the
+ * group prefix). A v6 prefix shorter than the group is -EINVAL. */
+int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
+		    struct prefix *source);
+
+/* Insert or replace. -ENOSPC, with a message naming the map and its size,
+ * when the map is full. */
+int banstore_put(const struct rg_maps *maps, const struct ban_entry *e);
+/* Many at once with batched map updates; all or nothing: on error the
+ * entries already written are removed again. */
+int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
+		       size_t n);
+/* 0 and *ban filled, or -ENOENT. */
+int banstore_get(const struct rg_maps *maps, const struct prefix *source,
+		 struct rg_ban *ban);
+/* 0 or -ENOENT. */
+int banstore_del(const struct rg_maps *maps, const struct prefix *source);
+
+/* Call cb for every entry of bans4 then bans6 (batched reads); a non-zero
+ * return stops the walk and is returned. */
+typedef int (*banstore_cb)(const struct ban_entry *e, void *ctx);
+int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx);
+
+#endif

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dpconfig.h"
+#include "parse.h"
+
+const char *const dpconfig_keys[] = {
+	"smtp_ports",	   "mode",	  "syn_rate",	 "syn_burst",
+	"global_syn_rate", "global_syn_burst", "ipv6_prefix", "sample_bytes",
+	NULL,
+};
+
+void dpconfig_defaults(struct rg_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->abi_version = RG_ABI_VERSION;
+	cfg->smtp_ports[0] = htons(RG_DEFAULT_SMTP_PORT);
+	cfg->n_smtp_ports = 1;
+	cfg->ipv6_prefix = RG_DEFAULT_IPV6_PREFIX;
+	cfg->syn_rate = 20;
+	cfg->syn_burst = 40;
+	cfg->sample_bytes = RG_DEFAULT_SAMPLE_BYTES;
+}
+
+static int add_port(const char *item, void *ctx)
+{
+	struct rg_config *cfg = ctx;
+	unsigned long port;
+	int i;
+
+	if (parse_ulong(item, 1, 65535, &port))
+		return -EINVAL;
+	for (i = 0; i < cfg->n_smtp_ports; i++)
+		if (cfg->smtp_ports[i] == htons(port))
+			return 0;
+	if (cfg->n_smtp_ports == RG_MAX_SMTP_PORTS)
+		return -E2BIG;
+	cfg->smtp_ports[cfg->n_smtp_ports++] = htons(port);
+	return 0;
+}
+
+static int set_ports(struct rg_config *cfg, const char *value, const char **why)
+{
+	struct rg_config tmp = *cfg;
+	int err;
+
+	tmp.n_smtp_ports = 0;
+	memset(tmp.smtp_ports, 0, sizeof(tmp.smtp_ports));
+	err = parse_list(value, add_port, &tmp);
+	if (err == -E2BIG) {
+		*why = "at most 8 SMTP ports";
+		return -EINVAL;
+	}
+	if (err || tmp.n_smtp_ports == 0) {
+		*why = "a list of TCP ports 1-65535";
+		return -EINVAL;
+	}
+	*cfg = tmp;
+	return 0;
+}
+
+static int set_mode(struct rg_config *cfg, const char *value, const char **why)
+{
+	if (!strcmp(value, "enforce"))
+		cfg->flags &= ~RG_CFG_MONITOR;
+	else if (!strcmp(value, "monitor"))
+		cfg->flags |= RG_CFG_MONITOR;
+	else {
+		*why = "'enforce' or 'monitor'";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_u32(__u32 *field, const char *value, unsigned long min,
+		   unsigned long max, const char **why, const char *expected)
+{
+	unsigned long v;
+
+	if (parse_ulong(value, min, max, &v)) {
+		*why = expected;
+		return -EINVAL;
+	}
+	*field = v;
+	return 0;
+}
+
+static int set_ipv6_prefix(struct rg_config *cfg, const char *value,
+			   const char **why)
+{
+	unsigned long v;
+
+	if (parse_ulong(value, 16, 128, &v)) {
+		*why = "a prefix length from 16 to 128";
+		return -EINVAL;
+	}
+	cfg->ipv6_prefix = v;
+	return 0;
+}
+
+#define RATE_EXPECTED "a number from 0 (unlimited) to 1000000"
+
+int dpconfig_set(struct rg_config *cfg, const char *key, const char *value,
+		 const char **why)
+{
+	if (!strcmp(key, "smtp_ports"))
+		return set_ports(cfg, value, why);
+	if (!strcmp(key, "mode"))
+		return set_mode(cfg, value, why);
+	if (!strcmp(key, "syn_rate"))
+		return set_u32(&cfg->syn_rate, value, 0, 1000000, why, RATE_EXPECTED);
+	if (!strcmp(key, "syn_burst"))
+		return set_u32(&cfg->syn_burst, value, 0, 1000000, why, RATE_EXPECTED);
+	if (!strcmp(key, "global_syn_rate"))
+		return set_u32(&cfg->global_syn_rate, value, 0, 1000000, why,
+			       RATE_EXPECTED);
+	if (!strcmp(key, "global_syn_burst"))
+		return set_u32(&cfg->global_syn_burst, value, 0, 1000000, why,
+			       RATE_EXPECTED);
+	if (!strcmp(key, "ipv6_prefix"))
+		return set_ipv6_prefix(cfg, value, why);
+	if (!strcmp(key, "sample_bytes"))
+		return set_u32(&cfg->sample_bytes, value, 64, 65536, why,
+			       "a byte count from 64 to 65536");
+	return -ENOENT;
+}
+
+static void ports_text(const struct rg_config *cfg, char *buf,
+		       unsigned long size)
+{
+	unsigned long used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->n_smtp_ports && used < size; i++)
+		used += snprintf(buf + used, size - used, "%s%u", i ? ", " : "",
+				 ntohs(cfg->smtp_ports[i]));
+}
+
+int dpconfig_get(const struct rg_config *cfg, const char *key, char *buf,
+		 unsigned long size)
+{
+	if (!strcmp(key, "smtp_ports"))
+		ports_text(cfg, buf, size);
+	else if (!strcmp(key, "mode"))
+		snprintf(buf, size, "%s",
+			 cfg->flags & RG_CFG_MONITOR ? "monitor" : "enforce");
+	else if (!strcmp(key, "syn_rate"))
+		snprintf(buf, size, "%u", cfg->syn_rate);
+	else if (!strcmp(key, "syn_burst"))
+		snprintf(buf, size, "%u", cfg->syn_burst);
+	else if (!strcmp(key, "global_syn_rate"))
+		snprintf(buf, size, "%u", cfg->global_syn_rate);
+	else if (!strcmp(key, "global_syn_burst"))
+		snprintf(buf, size, "%u", cfg->global_syn_burst);
+	else if (!strcmp(key, "ipv6_prefix"))
+		snprintf(buf, size, "%u", cfg->ipv6_prefix);
+	else if (!strcmp(key, "sample_bytes"))
+		snprintf(buf, size, "%u", cfg->sample_bytes);
+	else
+		return -ENOENT;
+	return 0;
+}

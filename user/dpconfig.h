@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The data-plane keys of the runtime `config` map (struct rg_config), read
+ * from text the same way by the config file and `relayguardctl config set`. */
+#ifndef RG_DPCONFIG_H
+#define RG_DPCONFIG_H
+
+#include <stdbool.h>
+
+#include "relayguard.h"
+
+/* The values the data plane uses when a field is zero, made explicit. */
+void dpconfig_defaults(struct rg_config *cfg);
+
+/* Set one key from text. Keys: smtp_ports, mode, syn_rate, syn_burst,
+ * global_syn_rate, global_syn_burst, ipv6_prefix, sample_bytes.
+ * Returns 0; -ENOENT if key is not a data-plane key; -EINVAL with *why
+ * saying what was expected. cfg is untouched on error. */
+int dpconfig_set(struct rg_config *cfg, const char *key, const char *value,
+		 const char **why);
+
+/* The key names, NULL-terminated (for help, completion, `config show`). */
+extern const char *const dpconfig_keys[];
+
+/* The text form of one key's value ("25, 587", "enforce", "20"). */
+int dpconfig_get(const struct rg_config *cfg, const char *key, char *buf,
+		 unsigned long size);
+
+#endif

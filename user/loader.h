@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Loading, pinning and attaching relayguard's BPF programs, shared by
+ * relayguardd and relayguardctl. Kernel-side state outlives the process:
+ * maps stay pinned under the pin dir, programs stay attached. */
+#ifndef RG_LOADER_H
+#define RG_LOADER_H
+
+#include <stdbool.h>
+
+#include "relayguard.h"
+
+enum xdp_attach_mode {
+	XDP_ATTACH_AUTO = 0, /* native, falling back to generic */
+	XDP_ATTACH_NATIVE,
+	XDP_ATTACH_GENERIC,
+};
+
+/* File descriptors of the pinned maps; -1 where not open. */
+struct rg_maps {
+	int stats, config, bans4, bans6, allow4, allow6, deny4, deny6,
+		ratelimit, flows, samples;
+};
+
+struct loader;
+
+/* Open the BPF object, reuse the maps pinned under pin_dir or create and
+ * pin them, load the programs. A pinned map whose type, key, value or size
+ * differ from this build (or a config of another RG_ABI_VERSION) is refused
+ * with a message naming the map. Returns 0 or a negative errno. */
+int loader_load(const char *pin_dir, struct loader **out);
+/* Frees user-space state only: programs stay attached, maps pinned. */
+void loader_free(struct loader *l);
+const struct rg_maps *loader_maps(const struct loader *l);
+
+/* Attach XDP (mode, with fallback under AUTO; *used says which took) and
+ * TC egress (clsact) to ifname. Re-attaching replaces relayguard's own
+ * programs atomically; another XDP program on ifname is refused. */
+int loader_attach(struct loader *l, const char *ifname,
+		  enum xdp_attach_mode mode, enum xdp_attach_mode *used);
+/* Detach relayguard's XDP and TC programs from ifname; needs no loaded
+ * object. */
+int loader_detach(const char *ifname);
+/* Unpin every relayguard map under pin_dir and remove the dir. */
+int loader_purge(const char *pin_dir);
+
+struct attach_state {
+	bool xdp; /* relayguard's XDP program is attached */
+	enum xdp_attach_mode mode; /* NATIVE or GENERIC when xdp */
+	unsigned int xdp_prog_id;
+	bool tc; /* relayguard's TC egress program is attached */
+	unsigned int tc_prog_id;
+};
+int loader_query(const char *ifname, struct attach_state *st);
+
+/* Open the maps pinned under pin_dir without loading any program (ctl
+ * commands, the daemon reusing what `relayguardctl attach` left). Returns
+ * -ENOENT, with a message, when nothing is pinned there. */
+int maps_open_pinned(const char *pin_dir, struct rg_maps *maps);
+void maps_close(struct rg_maps *maps);
+
+const char *xdp_attach_mode_name(enum xdp_attach_mode mode);
+int xdp_attach_mode_parse(const char *s, enum xdp_attach_mode *mode);
+
+#endif
