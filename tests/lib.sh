@@ -48,6 +48,15 @@ rg_netns() {
 	echo "$ns"
 }
 
+# rg_in NS CMD...: run CMD in namespace NS's network only. Unlike
+# `ip netns exec`, which remounts /sys and so hides the pinned maps under
+# /sys/fs/bpf, this keeps the host's mounts: use it for relayguard programs.
+rg_in() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
 # rg_veth NS1 IF1 NS2 IF2: a veth pair between two namespaces.
 rg_veth() {
 	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" ||
