@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The config file: see config.h and user/dist/relayguard.conf. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "dpconfig.h"
+
+#define CONF_MAX_FILE (1U << 20)
+
+void conf_defaults(struct rg_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	dpconfig_defaults(&c->dp);
+	c->xdp_mode = XDP_ATTACH_AUTO;
+	c->ban_time = 3600;
+	c->ban_time_factor = 2;
+	c->ban_time_max = 7 * 86400;
+	c->score_threshold = 10;
+	c->score_window = 600;
+	c->weight_pregreet = 5;
+	c->weight_non_smtp = 10;
+	c->weight_auth_failure = 2;
+	c->weight_too_many_rcpts = 5;
+	c->weight_session_rate = 5;
+	c->max_rcpts = 50;
+	c->sessions_per_minute = 60;
+	c->auth_failures_ban = 5;
+	c->max_flows = 200000;
+	c->flow_idle_timeout = 300;
+	c->flow_max_bytes = 16384;
+	c->alert_timeout = 10;
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/relayguard");
+	snprintf(c->event_log, sizeof(c->event_log),
+		 "/var/log/relayguard/events.json");
+	snprintf(c->pid_file, sizeof(c->pid_file), "/run/relayguardd.pid");
+	c->snapshot_interval = 60;
+	c->evidence_dir_max_bytes = 64ULL << 20;
+	c->metrics_interval = 300;
+}
+
+/* ---- value parsers: each returns 0 or -EINVAL with *why set ---- */
+
+struct key;
+typedef int (*setter_fn)(struct rg_conf *c, const struct key *k,
+			 const char *value, const char **why);
+
+struct key {
+	const char *name;
+	setter_fn set;
+	size_t off; /* offsetof the field in struct rg_conf */
+	unsigned long min, max; /* numbers */
+};
+
+#define FIELD(c, k, type) ((type *)((char *)(c) + (k)->off))
+
+static int set_uint(struct rg_conf *c, const struct key *k, const char *value,
+		    const char **why)
+{
+	static char expected[96];
+	unsigned long v;
+
+	if (parse_ulong(value, k->min, k->max, &v)) {
+		snprintf(expected, sizeof(expected), "a number from %lu to %lu",
+			 k->min, k->max);
+		*why = expected;
+		return -EINVAL;
+	}
+	*FIELD(c, k, unsigned int) = v;
+	return 0;
+}
+
+static int set_duration(struct rg_conf *c, const struct key *k,
+			const char *value, const char **why)
+{
+	static char expected[128];
+	uint64_t v;
+
+	if (parse_duration(value, &v) || v == DURATION_PERMANENT || v < k->min ||
+	    v > k->max) {
+		snprintf(expected, sizeof(expected),
+			 "a duration like 90s, 15m, 1h, 2d, 1w (from %lus to %lus)",
+			 k->min, k->max);
+		*why = expected;
+		return -EINVAL;
+	}
+	*FIELD(c, k, uint64_t) = v;
+	return 0;
+}
+
+/* "1048576", "64k", "64M", "1G" */
+static int set_size(struct rg_conf *c, const struct key *k, const char *value,
+		    const char **why)
+{
+	char digits[32];
+	uint64_t unit = 1;
+	unsigned long v;
+	size_t n = strlen(value);
+
+	*why = "a byte count, optionally with a k, M or G suffix (0: none)";
+	if (n == 0 || n >= sizeof(digits))
+		return -EINVAL;
+	memcpy(digits, value, n + 1);
+	switch (digits[n - 1]) {
+	case 'k': case 'K': unit = 1ULL << 10; break;
+	case 'm': case 'M': unit = 1ULL << 20; break;
+	case 'g': case 'G': unit = 1ULL << 30; break;
+	}
+	if (unit != 1)
+		digits[--n] = '\0';
+	if (parse_ulong(digits, 0, (1ULL << 50) / unit, &v))
+		return -EINVAL;
+	*FIELD(c, k, uint64_t) = (uint64_t)v * unit;
+	return 0;
+}
+
+static int set_path(struct rg_conf *c, const struct key *k, const char *value,
+		    const char **why)
+{
+	char *dst = FIELD(c, k, char);
+	size_t n = strlen(value);
+
+	if (value[0] != '/' || n >= CONF_PATH_LEN || strpbrk(value, " \t")) {
+		*why = "an absolute path without spaces, shorter than 256 bytes";
+		return -EINVAL;
+	}
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int add_interface(const char *item, void *ctx)
+{
+	struct rg_conf *c = ctx;
+	unsigned int i;
+
+	if (strlen(item) >= IF_NAMESIZE || strchr(item, '/'))
+		return -EINVAL;
+	for (i = 0; i < c->n_interfaces; i++)
+		if (!strcmp(c->interfaces[i], item))
+			return 0;
+	if (c->n_interfaces == CONF_MAX_INTERFACES)
+		return -E2BIG;
+	snprintf(c->interfaces[c->n_interfaces++], IF_NAMESIZE, "%s", item);
+	return 0;
+}
+
+static int set_interfaces(struct rg_conf *c, const struct key *k,
+			  const char *value, const char **why)
+{
+	int err;
+
+	(void)k;
+	c->n_interfaces = 0;
+	err = parse_list(value, add_interface, c);
+	if (err == -E2BIG)
+		*why = "at most 16 interfaces";
+	else if (err)
+		*why = "interface names of at most 15 characters";
+	return err ? -EINVAL : 0;
+}
+
+static bool valid_domain(const char *d)
+{
+	const char *p = d;
+	size_t label = 0;
+
+	if (!strncmp(p, "*.", 2))
+		p += 2;
+	if (!*p)
+		return false;
+	for (; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+static int add_domain(const char *item, void *ctx)
+{
+	struct rg_conf *c = ctx;
+	char *dst;
+	size_t i;
+
+	if (!valid_domain(item) || strlen(item) >= CONF_DOMAIN_LEN)
+		return -EINVAL;
+	if (c->n_local_domains == CONF_MAX_DOMAINS)
+		return -E2BIG;
+	dst = c->local_domains[c->n_local_domains++];
+	for (i = 0; item[i]; i++)
+		dst[i] = tolower((unsigned char)item[i]);
+	dst[i] = '\0';
+	return 0;
+}
+
+static int set_domains(struct rg_conf *c, const struct key *k,
+		       const char *value, const char **why)
+{
+	int err;
+
+	(void)k;
+	c->n_local_domains = 0;
+	err = parse_list(value, add_domain, c);
+	if (err == -E2BIG)
+		*why = "at most 64 local domains";
+	else if (err)
+		*why = "domain names (example.com) or *.domain patterns";
+	return err ? -EINVAL : 0;
+}
+
+static int add_trusted(const char *item, void *ctx)
+{
+	struct rg_conf *c = ctx;
+	struct prefix p;
+
+	if (parse_prefix(item, &p))
+		return -EINVAL;
+	if (c->n_trusted == CONF_MAX_TRUSTED)
+		return -E2BIG;
+	c->trusted[c->n_trusted++] = p;
+	return 0;
+}
+
+static int set_trusted(struct rg_conf *c, const struct key *k,
+		       const char *value, const char **why)
+{
+	int err;
+
+	(void)k;
+	c->n_trusted = 0;
+	err = parse_list(value, add_trusted, c);
+	if (err == -E2BIG)
+		*why = "at most 64 trusted networks";
+	else if (err)
+		*why = "addresses or prefixes (192.0.2.0/24, 2001:db8::/32) "
+		       "with no host bits set";
+	return err ? -EINVAL : 0;
+}
+
+static int set_xdp_mode(struct rg_conf *c, const struct key *k,
+			const char *value, const char **why)
+{
+	enum xdp_attach_mode m;
+
+	(void)k;
+	if (xdp_attach_mode_parse(value, &m)) {
+		*why = "'native', 'generic' or 'auto'";
+		return -EINVAL;
+	}
+	c->xdp_mode = m;
+	return 0;
+}
+
+/* Words separated by blanks; no shell, no quoting: the first word is an
+ * absolute program path. */
+static int set_alert_command(struct rg_conf *c, const struct key *k,
+			     const char *value, const char **why)
+{
+	const char *s = value;
+	unsigned int n = 0;
+	size_t len;
+
+	(void)k;
+	*why = "an absolute program path and up to 15 arguments, "
+	       "separated by blanks (run without a shell)";
+	if (value[0] != '/')
+		return -EINVAL;
+	for (;;) {
+		s += strspn(s, " \t");
+		len = strcspn(s, " \t");
+		if (len == 0)
+			break;
+		if (n == CONF_MAX_ALERT_ARGS || len >= CONF_ALERT_ARG_LEN)
+			return -EINVAL;
+		memcpy(c->alert_command[n], s, len);
+		c->alert_command[n][len] = '\0';
+		n++;
+		s += len;
+	}
+	c->n_alert_args = n;
+	return 0;
+}
+
+static int set_dp(struct rg_conf *c, const struct key *k, const char *value,
+		  const char **why)
+{
+	return dpconfig_set(&c->dp, k->name, value, why) ? -EINVAL : 0;
+}
+
+#define OFF(f) offsetof(struct rg_conf, f)
+#define DAY 86400UL
+#define YEAR (366 * DAY)
+
+static const struct key keys[] = {
+	{ "interfaces", set_interfaces, 0, 0, 0 },
+	{ "xdp_mode", set_xdp_mode, 0, 0, 0 },
+	{ "smtp_ports", set_dp, 0, 0, 0 },
+	{ "mode", set_dp, 0, 0, 0 },
+	{ "syn_rate", set_dp, 0, 0, 0 },
+	{ "syn_burst", set_dp, 0, 0, 0 },
+	{ "global_syn_rate", set_dp, 0, 0, 0 },
+	{ "global_syn_burst", set_dp, 0, 0, 0 },
+	{ "ipv6_prefix", set_dp, 0, 0, 0 },
+	{ "sample_bytes", set_dp, 0, 0, 0 },
+	{ "local_domains", set_domains, 0, 0, 0 },
+	{ "trusted_networks", set_trusted, 0, 0, 0 },
+	{ "ban_time", set_duration, OFF(ban_time), 1, YEAR },
+	{ "ban_time_factor", set_uint, OFF(ban_time_factor), 1, 100 },
+	{ "ban_time_max", set_duration, OFF(ban_time_max), 1, 10 * YEAR },
+	{ "score_threshold", set_uint, OFF(score_threshold), 1, 1000000 },
+	{ "score_window", set_duration, OFF(score_window), 1, 30 * DAY },
+	{ "weight_pregreet", set_uint, OFF(weight_pregreet), 0, 1000000 },
+	{ "weight_non_smtp", set_uint, OFF(weight_non_smtp), 0, 1000000 },
+	{ "weight_auth_failure", set_uint, OFF(weight_auth_failure), 0, 1000000 },
+	{ "weight_too_many_rcpts", set_uint, OFF(weight_too_many_rcpts), 0,
+	  1000000 },
+	{ "weight_session_rate", set_uint, OFF(weight_session_rate), 0, 1000000 },
+	{ "max_rcpts", set_uint, OFF(max_rcpts), 1, 100000 },
+	{ "sessions_per_minute", set_uint, OFF(sessions_per_minute), 1, 1000000 },
+	{ "auth_failures_ban", set_uint, OFF(auth_failures_ban), 0, 100000 },
+	{ "max_flows", set_uint, OFF(max_flows), 16, 4000000 },
+	{ "flow_idle_timeout", set_duration, OFF(flow_idle_timeout), 1, DAY },
+	{ "flow_max_bytes", set_uint, OFF(flow_max_bytes), 512, 1048576 },
+	{ "alert_command", set_alert_command, 0, 0, 0 },
+	{ "alert_timeout", set_duration, OFF(alert_timeout), 1, 3600 },
+	{ "state_dir", set_path, OFF(state_dir), 0, 0 },
+	{ "event_log", set_path, OFF(event_log), 0, 0 },
+	{ "pid_file", set_path, OFF(pid_file), 0, 0 },
+	{ "snapshot_interval", set_duration, OFF(snapshot_interval), 1, DAY },
+	{ "evidence_dir_max_bytes", set_size, OFF(evidence_dir_max_bytes), 0, 0 },
+	{ "metrics_interval", set_duration, OFF(metrics_interval), 1, DAY },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *const conf_keys[N_KEYS + 1] = {
+	"interfaces", "xdp_mode", "smtp_ports", "mode", "syn_rate", "syn_burst",
+	"global_syn_rate", "global_syn_burst", "ipv6_prefix", "sample_bytes",
+	"local_domains", "trusted_networks", "ban_time", "ban_time_factor",
+	"ban_time_max", "score_threshold", "score_window", "weight_pregreet",
+	"weight_non_smtp", "weight_auth_failure", "weight_too_many_rcpts",
+	"weight_session_rate", "max_rcpts", "sessions_per_minute",
+	"auth_failures_ban", "max_flows", "flow_idle_timeout", "flow_max_bytes",
+	"alert_command", "alert_timeout", "state_dir", "event_log", "pid_file",
+	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval", NULL,
+};
+
+static const struct key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* ---- lines ---- */
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* One line, NUL-terminated and writable. Returns 0 or -EINVAL with err. */
+static int parse_line(struct rg_conf *c, char *line, bool *seen,
+		      const char *name, unsigned int lineno, char *err,
+		      size_t errlen)
+{
+	const struct key *k;
+	const char *why = "";
+	char *eq, *hash, *key, *value;
+
+	hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	line = trim(line);
+	if (!*line)
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		snprintf(err, errlen, "%s:%u: '%.64s' is not a setting, expected "
+			 "'key = value'", name, lineno, line);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	k = find_key(key);
+	if (!k) {
+		snprintf(err, errlen, "%s:%u: unknown key '%.64s', expected one "
+			 "of the keys in relayguard.conf(5)", name, lineno, key);
+		return -EINVAL;
+	}
+	if (seen[k - keys]) {
+		snprintf(err, errlen, "%s:%u: '%s' is set twice, expected each "
+			 "key once", name, lineno, key);
+		return -EINVAL;
+	}
+	seen[k - keys] = true;
+	if (!*value || k->set(c, k, value, &why)) {
+		snprintf(err, errlen, "%s:%u: bad value '%.64s' for %s, "
+			 "expected %s", name, lineno, value, key,
+			 *value ? why : "a value after '='");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_whole(const struct rg_conf *c, const char *name, char *err,
+		       size_t errlen)
+{
+	if (c->ban_time_max < c->ban_time) {
+		snprintf(err, errlen, "%s: ban_time_max is shorter than ban_time, "
+			 "expected ban_time_max >= ban_time", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int conf_parse(const char *name, const char *text, struct rg_conf *out,
+	       char *err, size_t errlen)
+{
+	bool seen[N_KEYS] = { false };
+	struct rg_conf *c;
+	char line[4096];
+	unsigned int lineno = 0;
+	const char *p = text, *nl;
+	size_t n;
+	int ret = 0;
+
+	c = malloc(sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	conf_defaults(c);
+	while (*p) {
+		lineno++;
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%u: line too long, expected at "
+				 "most %zu bytes", name, lineno, sizeof(line) - 1);
+			ret = -EINVAL;
+			goto out;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		ret = parse_line(c, line, seen, name, lineno, err, errlen);
+		if (ret)
+			goto out;
+		p += n + (nl ? 1 : 0);
+	}
+	ret = check_whole(c, name, err, errlen);
+	if (!ret)
+		*out = *c;
+out:
+	free(c);
+	return ret;
+}
+
+int conf_load(const char *path, struct rg_conf *out, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: cannot open config: %s", path,
+			 strerror(errno));
+		return ret;
+	}
+	text = malloc(CONF_MAX_FILE + 1);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		ret = -ENOMEM;
+		goto out;
+	}
+	len = fread(text, 1, CONF_MAX_FILE + 1, f);
+	if (ferror(f) || len > CONF_MAX_FILE) {
+		snprintf(err, errlen, "%s: cannot read config: %s", path,
+			 ferror(f) ? "read error" : "larger than 1 MiB");
+		ret = -EINVAL;
+		goto out;
+	}
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: NUL byte in config, expected text",
+			 path);
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = conf_parse(path, text, out, err, errlen);
+out:
+	free(text);
+	fclose(f);
+	return ret;
+}
+
+bool conf_is_local_domain(const struct rg_conf *c, const char *domain)
+{
+	size_t dlen = strlen(domain), plen;
+	const char *pat;
+	unsigned int i;
+
+	if (dlen && domain[dlen - 1] == '.') /* absolute form "example.com." */
+		dlen--;
+	for (i = 0; i < c->n_local_domains; i++) {
+		pat = c->local_domains[i];
+		plen = strlen(pat);
+		if (pat[0] == '*') {
+			/* "*.d": dlen must exceed ".d" and end with it */
+			if (dlen > plen - 1 &&
+			    !strncasecmp(domain + dlen - (plen - 1), pat + 1,
+					 plen - 1))
+				return true;
+		} else if (dlen == plen && !strncasecmp(domain, pat, plen)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_trusted; i++)
+		if (prefix_contains(&c->trusted[i], addr))
+			return true;
+	return false;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The config file, /etc/relayguard/relayguard.conf: `key = value` lines,
+ * `#` comments, lists separated by commas and/or spaces, durations with
+ * s m h d w suffixes. The whole file is validated before anything is
+ * returned; an error names FILE:LINE, what was wrong and what was expected.
+ * The data-plane keys go through dpconfig_set() into conf->dp, so the file
+ * and `relayguardctl config set` accept exactly the same values. */
+#ifndef RG_CONFIG_H
+#define RG_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loader.h"
+#include "parse.h"
+#include "relayguard.h"
+
+#define CONF_PATH_DEFAULT "/etc/relayguard/relayguard.conf"
+
+#define CONF_MAX_INTERFACES 16
+#define CONF_MAX_DOMAINS 64
+#define CONF_DOMAIN_LEN 256 /* a domain or "*.domain" pattern and a NUL */
+#define CONF_MAX_TRUSTED 64
+#define CONF_PATH_LEN 256
+#define CONF_MAX_ALERT_ARGS 16 /* program path included */
+#define CONF_ALERT_ARG_LEN 256
+
+struct rg_conf {
+	/* Where relayguard runs. */
+	char interfaces[CONF_MAX_INTERFACES][IF_NAMESIZE];
+	unsigned int n_interfaces;
+	enum xdp_attach_mode xdp_mode; /* xdp_mode = native|generic|auto */
+	/* smtp_ports, mode, syn_rate, syn_burst, global_syn_rate,
+	 * global_syn_burst, ipv6_prefix, sample_bytes (dpconfig_set). */
+	struct rg_config dp;
+
+	/* Who is local and who may relay. */
+	char local_domains[CONF_MAX_DOMAINS][CONF_DOMAIN_LEN]; /* lower case */
+	unsigned int n_local_domains;
+	struct prefix trusted[CONF_MAX_TRUSTED]; /* trusted_networks */
+	unsigned int n_trusted;
+
+	/* Bans: ban_time * ban_time_factor^(offences-1), up to ban_time_max. */
+	uint64_t ban_time; /* seconds */
+	unsigned int ban_time_factor;
+	uint64_t ban_time_max; /* seconds */
+
+	/* Policy: weighted signals summed per source within score_window;
+	 * a sum >= score_threshold bans. */
+	unsigned int score_threshold;
+	uint64_t score_window; /* seconds */
+	unsigned int weight_pregreet; /* client talked before the 220 */
+	unsigned int weight_non_smtp; /* HTTP, proxy probes, TLS, binary */
+	unsigned int weight_auth_failure; /* each 535 */
+	unsigned int weight_too_many_rcpts; /* a session over max_rcpts */
+	unsigned int weight_session_rate; /* over sessions_per_minute */
+	unsigned int max_rcpts; /* RCPTs per session before a signal */
+	unsigned int sessions_per_minute; /* per source, before a signal */
+	unsigned int auth_failures_ban; /* 535s within score_window: ban */
+
+	/* Flow table (control plane memory). */
+	unsigned int max_flows;
+	uint64_t flow_idle_timeout; /* seconds */
+	unsigned int flow_max_bytes; /* buffered bytes per flow and direction */
+
+	/* Alerts: a program run without a shell, decision JSON on stdin. */
+	char alert_command[CONF_MAX_ALERT_ARGS][CONF_ALERT_ARG_LEN];
+	unsigned int n_alert_args; /* 0: no alert command */
+	uint64_t alert_timeout; /* seconds before the command is killed */
+
+	/* Files and housekeeping. */
+	char state_dir[CONF_PATH_LEN];
+	char event_log[CONF_PATH_LEN];
+	char pid_file[CONF_PATH_LEN];
+	uint64_t snapshot_interval; /* seconds between ban snapshots */
+	uint64_t evidence_dir_max_bytes; /* 0: keep no evidence pcaps */
+	uint64_t metrics_interval; /* seconds between stats log lines */
+};
+
+/* Every key with its default. */
+void conf_defaults(struct rg_conf *c);
+
+/* Read and validate path as a whole. On success *out holds the defaults
+ * overridden by the file; on error *out is untouched, err holds
+ * "FILE:LINE: what was wrong, what was expected" and a negative errno is
+ * returned (-ENOENT/-EACCES for an unreadable file, -EINVAL otherwise). */
+int conf_load(const char *path, struct rg_conf *out, char *err, size_t errlen);
+
+/* Parse config text held in memory; name is used in messages. */
+int conf_parse(const char *name, const char *text, struct rg_conf *out,
+	       char *err, size_t errlen);
+
+/* domain matches a local_domains entry: exact, or "*.d" for any subdomain
+ * of d (not d itself), case-insensitive. */
+bool conf_is_local_domain(const struct rg_conf *c, const char *domain);
+
+/* addr lies within one of trusted_networks. */
+bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr);
+
+/* Every key name the file accepts, NULL-terminated. */
+extern const char *const conf_keys[];
+
+#endif
