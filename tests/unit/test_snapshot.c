@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The ban snapshot: a round trip keeps every field; truncated, damaged or
+ * foreign files are refused whole (-EBADMSG) and can be set aside. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <cmocka.h>
+
+#include "snapshot.h"
+
+static char dir[] = "/tmp/rg-test-snapshot-XXXXXX";
+static char path[256];
+
+static void make_snapshot(struct snapshot *s, size_t n)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->written_wall_ns = 1700000000ULL * 1000000000ULL;
+	s->bans = calloc(n, sizeof(*s->bans));
+	s->offences = calloc(n, sizeof(*s->offences));
+	s->n_bans = s->n_offences = n;
+	for (i = 0; i < n; i++) {
+		struct snap_ban *b = &s->bans[i];
+		struct snap_offence *f = &s->offences[i];
+
+		b->source.family = i % 3 ? AF_INET : AF_INET6;
+		b->source.len = b->source.family == AF_INET ? 32 : 64;
+		b->source.addr[0] = 10;
+		b->source.addr[2] = i >> 8;
+		b->source.addr[3] = i;
+		b->expires_wall_ns = i ? s->written_wall_ns + i * 1000 : 0;
+		b->created_wall_ns = s->written_wall_ns - i;
+		b->hits = i * 7;
+		b->reason = 1 + i % 11;
+		b->offences = 1 + i % 5;
+		f->source = b->source;
+		f->offences = b->offences;
+		f->last_wall_ns = b->created_wall_ns;
+	}
+}
+
+static void write_raw_gz(const void *buf, size_t len)
+{
+	gzFile gz = gzopen(path, "wb");
+
+	assert_non_null(gz);
+	assert_int_equal(gzwrite(gz, buf, len), (int)len);
+	assert_int_equal(gzclose(gz), Z_OK);
+}
+
+static void read_file(const char *p, unsigned char **buf, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+
+	assert_non_null(f);
+	*buf = malloc(1 << 24);
+	*len = fread(*buf, 1, 1 << 24, f);
+	fclose(f);
+}
+
+static void test_round_trip(void **state)
+{
+	struct snapshot s, r;
+	char err[256];
+	struct stat st;
+	char tmp[300];
+
+	(void)state;
+	make_snapshot(&s, 1000);
+	assert_int_equal(snapshot_write(path, &s), 0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_not_equal(stat(tmp, &st), 0); /* renamed away */
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n_bans, 1000);
+	assert_int_equal(r.n_offences, 1000);
+	assert_int_equal(r.written_wall_ns, s.written_wall_ns);
+	assert_memory_equal(r.bans, s.bans, 1000 * sizeof(*s.bans));
+	assert_memory_equal(r.offences, s.offences,
+			    1000 * sizeof(*s.offences));
+	snapshot_free(&r);
+	snapshot_free(&s);
+}
+
+static void test_empty(void **state)
+{
+	struct snapshot s = { 0 }, r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(snapshot_write(path, &s), 0);
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n_bans, 0);
+	snapshot_free(&r);
+}
+
+static void test_missing(void **state)
+{
+	struct snapshot r;
+	char err[256];
+
+	(void)state;
+	unlink(path);
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), -ENOENT);
+}
+
+/* Every cut of the compressed file is refused, never half-loaded. */
+static void test_truncated_gzip(void **state)
+{
+	unsigned char *buf;
+	struct snapshot s, r;
+	char err[256];
+	size_t len, cut;
+	FILE *f;
+
+	(void)state;
+	make_snapshot(&s, 200);
+	assert_int_equal(snapshot_write(path, &s), 0);
+	read_file(path, &buf, &len);
+	for (cut = 0; cut < len; cut += 1 + cut / 8) {
+		f = fopen(path, "wb");
+		fwrite(buf, 1, cut, f);
+		fclose(f);
+		assert_int_equal(snapshot_read(path, &r, err, sizeof(err)),
+				 -EBADMSG);
+		assert_null(r.bans);
+	}
+	free(buf);
+	snapshot_free(&s);
+}
+
+/* A well-formed gzip stream whose content is short by one record. */
+static void test_truncated_content(void **state)
+{
+	struct snapshot s, r;
+	unsigned char *buf;
+	char err[256];
+	size_t len;
+
+	(void)state;
+	make_snapshot(&s, 50);
+	assert_int_equal(snapshot_write(path, &s), 0);
+	{
+		gzFile gz = gzopen(path, "rb");
+
+		buf = malloc(1 << 20);
+		len = gzread(gz, buf, 1 << 20);
+		gzclose(gz);
+	}
+	write_raw_gz(buf, len - 60);
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "announces"));
+	/* Same length but one flipped bit: the CRC catches it. */
+	buf[100] ^= 1;
+	write_raw_gz(buf, len);
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "CRC mismatch");
+	free(buf);
+	snapshot_free(&s);
+}
+
+static void test_garbage(void **state)
+{
+	struct snapshot r;
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	f = fopen(path, "wb");
+	fputs("this is not a gzip file at all, just text\n", f);
+	fclose(f);
+	/* zlib reads a non-gzip file transparently: the magic catches it. */
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), -EBADMSG);
+	write_raw_gz("RGSNAP", 6);
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), -EBADMSG);
+}
+
+static void test_set_aside(void **state)
+{
+	char aside[512];
+	struct stat st;
+
+	(void)state;
+	write_raw_gz("junk", 4);
+	assert_int_equal(snapshot_set_aside(path, aside, sizeof(aside)), 0);
+	assert_non_null(strstr(aside, "bans.gz.corrupt-"));
+	assert_int_equal(stat(aside, &st), 0);
+	assert_int_not_equal(stat(path, &st), 0);
+	unlink(aside);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_truncated_gzip),
+		cmocka_unit_test(test_truncated_content),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_set_aside),
+	};
+	int rc;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/bans.gz", dir);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(path);
+	rmdir(dir);
+	return rc;
+}

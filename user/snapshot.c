@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* On-disk layout (inside the gzip stream, host byte order: the file never
+ * leaves the machine that wrote it):
+ *   header   struct snap_hdr
+ *   n_bans   struct snap_ban_rec
+ *   n_offs   struct snap_off_rec
+ *   trailer  uint32 CRC32 of everything before it
+ * Nothing may follow the trailer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "log.h"
+#include "snapshot.h"
+
+#define SNAP_MAGIC "RGSNAP\0\0"
+#define SNAP_VERSION 1
+/* More than the ban maps can hold, less than a runaway allocation. */
+#define SNAP_MAX_RECORDS (16U << 20)
+
+struct snap_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t ban_rec_size;
+	uint32_t off_rec_size;
+	uint32_t pad;
+	uint64_t written_wall_ns;
+	uint64_t n_bans;
+	uint64_t n_offs;
+};
+
+struct snap_ban_rec {
+	uint8_t family; /* 4 or 6 */
+	uint8_t len;
+	uint8_t pad[2];
+	uint32_t reason;
+	uint32_t offences;
+	uint32_t pad2;
+	uint8_t addr[16];
+	uint64_t expires_wall_ns;
+	uint64_t created_wall_ns;
+	uint64_t hits;
+};
+
+struct snap_off_rec {
+	uint8_t family;
+	uint8_t len;
+	uint8_t pad[2];
+	uint32_t offences;
+	uint8_t addr[16];
+	uint64_t last_wall_ns;
+};
+
+struct gz_out {
+	gzFile gz;
+	uLong crc;
+};
+
+static int gz_put(struct gz_out *o, const void *buf, size_t len)
+{
+	o->crc = crc32(o->crc, buf, len);
+	if (gzwrite(o->gz, buf, len) != (int)len)
+		return -EIO;
+	return 0;
+}
+
+static uint8_t family_code(int family)
+{
+	return family == AF_INET6 ? 6 : 4;
+}
+
+static int family_from_code(uint8_t code)
+{
+	return code == 6 ? AF_INET6 : code == 4 ? AF_INET : -1;
+}
+
+static int write_records(struct gz_out *o, const struct snapshot *s)
+{
+	struct snap_hdr h = {
+		.version = SNAP_VERSION,
+		.ban_rec_size = sizeof(struct snap_ban_rec),
+		.off_rec_size = sizeof(struct snap_off_rec),
+		.written_wall_ns = s->written_wall_ns,
+		.n_bans = s->n_bans,
+		.n_offs = s->n_offences,
+	};
+	size_t i;
+	int err;
+
+	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+	err = gz_put(o, &h, sizeof(h));
+	for (i = 0; !err && i < s->n_bans; i++) {
+		const struct snap_ban *b = &s->bans[i];
+		struct snap_ban_rec r = {
+			.family = family_code(b->source.family),
+			.len = b->source.len,
+			.reason = b->reason,
+			.offences = b->offences,
+			.expires_wall_ns = b->expires_wall_ns,
+			.created_wall_ns = b->created_wall_ns,
+			.hits = b->hits,
+		};
+
+		memcpy(r.addr, b->source.addr, sizeof(r.addr));
+		err = gz_put(o, &r, sizeof(r));
+	}
+	for (i = 0; !err && i < s->n_offences; i++) {
+		const struct snap_offence *f = &s->offences[i];
+		struct snap_off_rec r = {
+			.family = family_code(f->source.family),
+			.len = f->source.len,
+			.offences = f->offences,
+			.last_wall_ns = f->last_wall_ns,
+		};
+
+		memcpy(r.addr, f->source.addr, sizeof(r.addr));
+		err = gz_put(o, &r, sizeof(r));
+	}
+	if (!err) {
+		uint32_t crc = o->crc;
+
+		if (gzwrite(o->gz, &crc, sizeof(crc)) != sizeof(crc))
+			err = -EIO;
+	}
+	return err;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char buf[4096];
+	int fd, err = 0;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int snapshot_write(const char *path, const struct snapshot *s)
+{
+	struct gz_out o = { .crc = crc32(0, NULL, 0) };
+	char tmp[4096];
+	int fd, err;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		log_err("cannot write snapshot %s: %s", tmp, strerror(-err));
+		return err;
+	}
+	o.gz = gzdopen(dup(fd), "wb6");
+	if (!o.gz) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = write_records(&o, s);
+	if (gzclose_w(o.gz) != Z_OK && !err)
+		err = -EIO;
+	if (!err && fsync(fd))
+		err = -errno;
+out:
+	close(fd);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		log_err("cannot write snapshot %s: %s", path, strerror(-err));
+		unlink(tmp);
+		return err;
+	}
+	return fsync_dir_of(path);
+}
+
+/* The whole decompressed file, or an error saying why not. */
+static int slurp(const char *path, unsigned char **out, size_t *outlen,
+		 char *err, size_t errlen)
+{
+	size_t cap = 1 << 16, len = 0;
+	unsigned char *buf = NULL, *nb;
+	gzFile gz;
+	int n, rc = 0, zerr;
+
+	gz = gzopen(path, "rb");
+	if (!gz)
+		return errno == ENOENT ? -ENOENT : -errno;
+	for (;;) {
+		if (!buf || len == cap) {
+			if (buf)
+				cap *= 2;
+			if (cap > (size_t)SNAP_MAX_RECORDS * 64) {
+				snprintf(err, errlen, "larger than %u records",
+					 SNAP_MAX_RECORDS);
+				rc = -EBADMSG;
+				break;
+			}
+			nb = realloc(buf, cap);
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		n = gzread(gz, buf + len, cap - len);
+		if (n < 0) {
+			snprintf(err, errlen, "gzip: %s", gzerror(gz, &zerr));
+			rc = -EBADMSG;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	/* A truncated gzip stream reads as a short file without error;
+	 * gzclose_r reports it. */
+	zerr = gzclose_r(gz);
+	if (!rc && zerr != Z_OK) {
+		snprintf(err, errlen, "gzip stream truncated or damaged");
+		rc = -EBADMSG;
+	}
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static int check_layout(const unsigned char *buf, size_t len,
+			const struct snap_hdr *h, char *err, size_t errlen)
+{
+	uint32_t crc;
+
+	if (memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic)) ||
+	    h->version != SNAP_VERSION) {
+		snprintf(err, errlen, "not a relayguard snapshot (version %u)",
+			 SNAP_VERSION);
+		return -EBADMSG;
+	}
+	if (h->ban_rec_size != sizeof(struct snap_ban_rec) ||
+	    h->off_rec_size != sizeof(struct snap_off_rec) ||
+	    h->n_bans > SNAP_MAX_RECORDS || h->n_offs > SNAP_MAX_RECORDS) {
+		snprintf(err, errlen, "bad record sizes or counts");
+		return -EBADMSG;
+	}
+	if (len != sizeof(*h) + h->n_bans * sizeof(struct snap_ban_rec) +
+			   h->n_offs * sizeof(struct snap_off_rec) +
+			   sizeof(crc)) {
+		snprintf(err, errlen,
+			 "%zu bytes, header announces %llu bans and %llu offence records",
+			 len, (unsigned long long)h->n_bans,
+			 (unsigned long long)h->n_offs);
+		return -EBADMSG;
+	}
+	memcpy(&crc, buf + len - sizeof(crc), sizeof(crc));
+	if (crc != crc32(crc32(0, NULL, 0), buf, len - sizeof(crc))) {
+		snprintf(err, errlen, "CRC mismatch");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int fill_prefix(struct prefix *p, uint8_t family, uint8_t len,
+		       const uint8_t *addr)
+{
+	p->family = family_from_code(family);
+	p->len = len;
+	memcpy(p->addr, addr, sizeof(p->addr));
+	if (p->family < 0 || len > (p->family == AF_INET ? 32 : 128))
+		return -EBADMSG;
+	return 0;
+}
+
+static int decode(const unsigned char *buf, const struct snap_hdr *h,
+		  struct snapshot *s, char *err, size_t errlen)
+{
+	const unsigned char *p = buf + sizeof(*h);
+	size_t i;
+
+	s->written_wall_ns = h->written_wall_ns;
+	s->n_bans = h->n_bans;
+	s->n_offences = h->n_offs;
+	s->bans = calloc(h->n_bans ? h->n_bans : 1, sizeof(*s->bans));
+	s->offences = calloc(h->n_offs ? h->n_offs : 1, sizeof(*s->offences));
+	if (!s->bans || !s->offences)
+		return -ENOMEM;
+	for (i = 0; i < s->n_bans; i++, p += sizeof(struct snap_ban_rec)) {
+		struct snap_ban_rec r;
+		struct snap_ban *b = &s->bans[i];
+
+		memcpy(&r, p, sizeof(r));
+		if (fill_prefix(&b->source, r.family, r.len, r.addr))
+			goto bad;
+		b->expires_wall_ns = r.expires_wall_ns;
+		b->created_wall_ns = r.created_wall_ns;
+		b->hits = r.hits;
+		b->reason = r.reason;
+		b->offences = r.offences;
+	}
+	for (i = 0; i < s->n_offences; i++, p += sizeof(struct snap_off_rec)) {
+		struct snap_off_rec r;
+		struct snap_offence *f = &s->offences[i];
+
+		memcpy(&r, p, sizeof(r));
+		if (fill_prefix(&f->source, r.family, r.len, r.addr))
+			goto bad;
+		f->offences = r.offences;
+		f->last_wall_ns = r.last_wall_ns;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "record with a bad address family or length");
+	return -EBADMSG;
+}
+
+int snapshot_read(const char *path, struct snapshot *s, char *err,
+		  size_t errlen)
+{
+	unsigned char *buf = NULL;
+	struct snap_hdr h;
+	size_t len;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(err, errlen, "unreadable");
+	rc = slurp(path, &buf, &len, err, errlen);
+	if (rc)
+		return rc;
+	if (len < sizeof(h) + sizeof(uint32_t)) {
+		snprintf(err, errlen, "truncated: %zu bytes", len);
+		rc = -EBADMSG;
+		goto out;
+	}
+	memcpy(&h, buf, sizeof(h));
+	rc = check_layout(buf, len, &h, err, errlen);
+	if (!rc)
+		rc = decode(buf, &h, s, err, errlen);
+	if (rc)
+		snapshot_free(s);
+out:
+	free(buf);
+	return rc;
+}
+
+int snapshot_set_aside(const char *path, char *out, size_t outlen)
+{
+	if (snprintf(out, outlen, "%s.corrupt-%lld", path,
+		     (long long)time(NULL)) >= (int)outlen)
+		return -ENAMETOOLONG;
+	if (rename(path, out))
+		return -errno;
+	return 0;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	free(s->bans);
+	free(s->offences);
+	s->bans = NULL;
+	s->offences = NULL;
+	s->n_bans = s->n_offences = 0;
+}
