@@ -117,6 +117,9 @@ struct rg_stats {
 	__u64 egress_sample_records;
 	__u64 egress_sample_bytes;
 	__u64 egress_ringbuf_full;
+	__u64 egress_budget_done; /* reply payload not sampled: budget spent */
+	__u64 egress_stopped; /* reply payload not sampled: user space said stop */
+	__u64 egress_flow_full; /* no room for a new flow entry on egress */
 };
 
 /* bans4 key: the IPv4 address (network order). bans6 key: the address
@@ -168,6 +171,17 @@ struct rg_src_key {
 	__u8 family; /* AF_INET or AF_INET6 */
 	__u8 pad[3];
 	__u8 addr[16]; /* v4 in the first 4 bytes */
+};
+
+/* ratelimit value, and the one entry of the global SYN cap: a token bucket
+ * kept as GCRA (generic cell rate algorithm). A SYN at time t conforms when
+ * tat_ns - t <= (burst - 1) * interval, and moves tat_ns to
+ * max(tat_ns, t) + interval (interval = 1e9 / rate). One 64-bit word,
+ * updated with compare-and-swap, so the bucket stays exact across CPUs
+ * without a lock. A tat_ns in the past means a full bucket. */
+struct rg_bucket {
+	__u64 tat_ns; /* theoretical arrival time, boot clock */
+	__u64 drops; /* SYNs over the limit (or would-be, monitor) */
 };
 
 /* flows (LRU hash) key: always oriented client -> server, whatever the
