@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The ban store on bans4/bans6. Bulk writes use BPF_MAP_UPDATE_BATCH and
+ * are undone on failure; walks use BPF_MAP_LOOKUP_BATCH and fall back to
+ * get_next_key where the kernel or map type has no batch ops. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banstore.h"
+#include "log.h"
+
+#define BATCH_CHUNK 4096
+
+unsigned int banstore_ipv6_prefix(const struct rg_maps *maps)
+{
+	struct rg_config cfg;
+	__u32 key = 0;
+
+	if (maps->config < 0 || bpf_map_lookup_elem(maps->config, &key, &cfg) ||
+	    !cfg.ipv6_prefix || cfg.ipv6_prefix > 128)
+		return RG_DEFAULT_IPV6_PREFIX;
+	return cfg.ipv6_prefix;
+}
+
+int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
+		    struct prefix *source)
+{
+	unsigned int group;
+
+	if (addr->family == AF_INET) {
+		if (addr->len != 32)
+			return -EINVAL;
+		*source = *addr;
+		return 0;
+	}
+	if (addr->family != AF_INET6)
+		return -EINVAL;
+	group = banstore_ipv6_prefix(maps);
+	if (addr->len < group)
+		return -EINVAL;
+	*source = *addr;
+	source->len = group;
+	prefix_mask(source);
+	return 0;
+}
+
+static int map_for(const struct rg_maps *maps, int family, const char **name)
+{
+	*name = family == AF_INET ? RG_MAP_BANS4 : RG_MAP_BANS6;
+	return family == AF_INET ? maps->bans4 : maps->bans6;
+}
+
+static unsigned int map_max_entries(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+/* Kernel hashes say E2BIG when full, tries ENOSPC: one message for both. */
+static int update_error(int fd, const char *name, int err)
+{
+	if (err == -E2BIG || err == -ENOSPC) {
+		log_err("ban map %s is full (max_entries %u)", name,
+			map_max_entries(fd));
+		return -ENOSPC;
+	}
+	log_err("cannot update ban map %s: %s", name, log_strerror(err));
+	return err;
+}
+
+int banstore_put(const struct rg_maps *maps, const struct ban_entry *e)
+{
+	const char *name;
+	int fd = map_for(maps, e->source.family, &name);
+
+	if (bpf_map_update_elem(fd, e->source.addr, &e->ban, BPF_ANY))
+		return update_error(fd, name, -errno);
+	return 0;
+}
+
+int banstore_get(const struct rg_maps *maps, const struct prefix *source,
+		 struct rg_ban *ban)
+{
+	const char *name;
+	int fd = map_for(maps, source->family, &name);
+
+	if (bpf_map_lookup_elem(fd, source->addr, ban))
+		return -errno;
+	return 0;
+}
+
+int banstore_del(const struct rg_maps *maps, const struct prefix *source)
+{
+	const char *name;
+	int fd = map_for(maps, source->family, &name);
+
+	if (bpf_map_delete_elem(fd, source->addr))
+		return -errno;
+	return 0;
+}
+
+/* One family's part of a batch, as packed key and value arrays, with what
+ * was there before each key (to undo a failed batch exactly). */
+struct batch {
+	int fd;
+	const char *name;
+	size_t key_size, n, written;
+	unsigned char *keys;
+	struct rg_ban *vals, *old;
+	bool *had_old;
+};
+
+static void batch_free(struct batch *b)
+{
+	free(b->keys);
+	free(b->vals);
+	free(b->old);
+	free(b->had_old);
+}
+
+static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
+		      const struct ban_entry *e, size_t n)
+{
+	size_t i, count = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = map_for(maps, family, &b->name);
+	b->key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
+	for (i = 0; i < n; i++)
+		count += e[i].source.family == family;
+	if (!count)
+		return 0;
+	b->keys = malloc(count * b->key_size);
+	b->vals = malloc(count * sizeof(*b->vals));
+	b->old = malloc(count * sizeof(*b->old));
+	b->had_old = calloc(count, sizeof(*b->had_old));
+	if (!b->keys || !b->vals || !b->old || !b->had_old)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (e[i].source.family != family)
+			continue;
+		memcpy(b->keys + b->n * b->key_size, e[i].source.addr,
+		       b->key_size);
+		b->vals[b->n] = e[i].ban;
+		b->had_old[b->n] = !bpf_map_lookup_elem(
+			b->fd, b->keys + b->n * b->key_size, &b->old[b->n]);
+		b->n++;
+	}
+	return 0;
+}
+
+static bool batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP ||
+	       err == -524 /* ENOTSUPP */;
+}
+
+/* Write b's entries from b->written on; b->written counts what is in. */
+static int batch_write(struct batch *b)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count;
+	int err;
+
+	while (b->written < b->n) {
+		count = b->n - b->written < BATCH_CHUNK ? b->n - b->written :
+							  BATCH_CHUNK;
+		err = bpf_map_update_batch(b->fd,
+					   b->keys + b->written * b->key_size,
+					   b->vals + b->written, &count, &opts);
+		if (err && batch_unsupported(-errno) && count == 0) {
+			/* No batch ops: one at a time. */
+			if (bpf_map_update_elem(
+				    b->fd, b->keys + b->written * b->key_size,
+				    b->vals + b->written, BPF_ANY))
+				return update_error(b->fd, b->name, -errno);
+			b->written++;
+			continue;
+		}
+		b->written += count;
+		if (err)
+			return update_error(b->fd, b->name, -errno);
+	}
+	return 0;
+}
+
+/* Put back what was there before, delete what was not. */
+static void batch_undo(struct batch *b)
+{
+	size_t i;
+	void *key;
+
+	for (i = 0; i < b->written; i++) {
+		key = b->keys + i * b->key_size;
+		if (b->had_old[i])
+			bpf_map_update_elem(b->fd, key, &b->old[i], BPF_ANY);
+		else
+			bpf_map_delete_elem(b->fd, key);
+	}
+	b->written = 0;
+}
+
+int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
+		       size_t n)
+{
+	struct batch b4, b6;
+	int err;
+
+	err = batch_fill(&b4, maps, AF_INET, e, n);
+	if (!err)
+		err = batch_fill(&b6, maps, AF_INET6, e, n);
+	else
+		memset(&b6, 0, sizeof(b6));
+	if (err) {
+		log_err("cannot stage %zu bans: %s", n, log_strerror(err));
+		goto out;
+	}
+	err = batch_write(&b4);
+	if (!err)
+		err = batch_write(&b6);
+	if (err) {
+		batch_undo(&b6);
+		batch_undo(&b4);
+	}
+out:
+	batch_free(&b4);
+	batch_free(&b6);
+	return err;
+}
+
+static void entry_from_key(struct ban_entry *e, int family, const void *key,
+			   const struct rg_ban *ban, unsigned int group)
+{
+	memset(&e->source, 0, sizeof(e->source));
+	e->source.family = family;
+	e->source.len = family == AF_INET ? 32 : group;
+	memcpy(e->source.addr, key, family == AF_INET ? 4 : 16);
+	e->ban = *ban;
+}
+
+/* Walk with get_next_key: for kernels or maps without batch lookups. */
+static int walk_slow(int fd, int family, unsigned int group, banstore_cb cb,
+		     void *ctx)
+{
+	unsigned char key[16], next[16];
+	struct ban_entry e;
+	struct rg_ban ban;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, &ban))
+			continue; /* deleted under us */
+		entry_from_key(&e, family, key, &ban, group);
+		err = cb(&e, ctx);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int walk(int fd, int family, unsigned int group, banstore_cb cb,
+		void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
+	unsigned char *keys;
+	struct rg_ban *vals;
+	struct ban_entry e;
+	__u64 in_batch = 0, out_batch;
+	bool first = true;
+	__u32 count, i;
+	int err = 0, rc;
+
+	keys = malloc(BATCH_CHUNK * key_size);
+	vals = malloc(BATCH_CHUNK * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = BATCH_CHUNK;
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
+					  &out_batch, keys, vals, &count,
+					  &opts);
+		rc = rc ? -errno : 0;
+		if (rc && first && batch_unsupported(rc)) {
+			err = walk_slow(fd, family, group, cb, ctx);
+			goto out;
+		}
+		if (rc && rc != -ENOENT) {
+			err = rc;
+			goto out;
+		}
+		for (i = 0; i < count; i++) {
+			entry_from_key(&e, family, keys + i * key_size,
+				       &vals[i], group);
+			err = cb(&e, ctx);
+			if (err)
+				goto out;
+		}
+		if (rc == -ENOENT)
+			break;
+		in_batch = out_batch;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx)
+{
+	unsigned int group = banstore_ipv6_prefix(maps);
+	int err;
+
+	err = walk(maps->bans4, AF_INET, group, cb, ctx);
+	if (err)
+		return err;
+	return walk(maps->bans6, AF_INET6, group, cb, ctx);
+}

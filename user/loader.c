@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Loading, pinning and attaching relayguard's BPF programs. XDP is attached
+ * through netlink and TC through a clsact filter, so both stay attached
+ * after the process exits; maps stay pinned under the pin dir. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "dpconfig.h"
+#include "loader.h"
+#include "log.h"
+#include "relayguard.skel.h"
+
+#define RG_PROG_XDP "rg_xdp"
+#define RG_PROG_TC "rg_tc_egress"
+/* Our TC filter's place on clsact egress: fixed, so re-attach replaces. */
+#define RG_TC_HANDLE 0x7267 /* "rg" */
+#define RG_TC_PRIORITY 0x7267
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+struct loader {
+	struct relayguard_bpf *skel;
+	struct rg_maps maps;
+	char pin_dir[PATH_MAX];
+};
+
+/* Every map relayguard pins, where its fd lives in struct rg_maps, and
+ * the layout this build expects (0: not checked without the object). */
+static const struct map_desc {
+	const char *name;
+	size_t off;
+	enum bpf_map_type type;
+	unsigned int key_size, value_size;
+} map_descs[] = {
+	{ RG_MAP_STATS, offsetof(struct rg_maps, stats),
+	  BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct rg_stats) },
+	{ RG_MAP_CONFIG, offsetof(struct rg_maps, config), BPF_MAP_TYPE_ARRAY,
+	  4, sizeof(struct rg_config) },
+	{ RG_MAP_BANS4, offsetof(struct rg_maps, bans4), 0, 4,
+	  sizeof(struct rg_ban) },
+	{ RG_MAP_BANS6, offsetof(struct rg_maps, bans6), 0,
+	  sizeof(struct rg_ip6), sizeof(struct rg_ban) },
+	{ RG_MAP_ALLOW4, offsetof(struct rg_maps, allow4),
+	  BPF_MAP_TYPE_LPM_TRIE, sizeof(struct rg_lpm4_key), 0 },
+	{ RG_MAP_ALLOW6, offsetof(struct rg_maps, allow6),
+	  BPF_MAP_TYPE_LPM_TRIE, sizeof(struct rg_lpm6_key), 0 },
+	{ RG_MAP_DENY4, offsetof(struct rg_maps, deny4), BPF_MAP_TYPE_LPM_TRIE,
+	  sizeof(struct rg_lpm4_key), 0 },
+	{ RG_MAP_DENY6, offsetof(struct rg_maps, deny6), BPF_MAP_TYPE_LPM_TRIE,
+	  sizeof(struct rg_lpm6_key), 0 },
+	{ RG_MAP_RATELIMIT, offsetof(struct rg_maps, ratelimit), 0,
+	  sizeof(struct rg_src_key), 0 },
+	{ RG_MAP_FLOWS, offsetof(struct rg_maps, flows), 0,
+	  sizeof(struct rg_flow_key), sizeof(struct rg_flow) },
+	{ RG_MAP_SAMPLES, offsetof(struct rg_maps, samples),
+	  BPF_MAP_TYPE_RINGBUF, 0, 0 },
+};
+
+#define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
+
+static int *map_fd_slot(struct rg_maps *maps, const struct map_desc *d)
+{
+	return (int *)((char *)maps + d->off);
+}
+
+static void maps_init(struct rg_maps *maps)
+{
+	size_t i;
+
+	for (i = 0; i < N_MAPS; i++)
+		*map_fd_slot(maps, &map_descs[i]) = -1;
+}
+
+void maps_close(struct rg_maps *maps)
+{
+	size_t i;
+	int *fd;
+
+	for (i = 0; i < N_MAPS; i++) {
+		fd = map_fd_slot(maps, &map_descs[i]);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+static int pin_path(char *buf, size_t size, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size) {
+		log_err("pin path %s/%s is too long", dir, name);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int check_info(const struct bpf_map_info *info, const char *path,
+		      enum bpf_map_type type, unsigned int key_size,
+		      unsigned int value_size, unsigned int max_entries)
+{
+	const char *what = NULL;
+
+	if (type && info->type != type)
+		what = "type";
+	else if (key_size && info->key_size != key_size)
+		what = "key size";
+	else if (value_size && info->value_size != value_size)
+		what = "value size";
+	else if (max_entries && info->max_entries != max_entries)
+		what = "max_entries";
+	if (!what)
+		return 0;
+	log_err("pinned map %s does not match this build (%s: type %u key %u value %u max %u, expected type %u key %u value %u max %u); remove it with 'relayguardctl detach IFACE --purge'",
+		path, what, info->type, info->key_size, info->value_size,
+		info->max_entries, type, key_size, value_size, max_entries);
+	return -EINVAL;
+}
+
+/* Open one pinned map and check its layout. -ENOENT if not pinned. */
+static int open_pinned_map(const char *path, enum bpf_map_type type,
+			   unsigned int key_size, unsigned int value_size,
+			   unsigned int max_entries, int *out)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err) {
+		err = -errno;
+		log_err("cannot read map info of %s: %s", path,
+			log_strerror(err));
+		goto fail;
+	}
+	err = check_info(&info, path, type, key_size, value_size, max_entries);
+	if (err)
+		goto fail;
+	*out = fd;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+static int check_abi(int config_fd, const char *pin_dir)
+{
+	struct rg_config cfg;
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(config_fd, &key, &cfg)) {
+		log_err("cannot read config map under %s: %s", pin_dir,
+			log_strerror(-errno));
+		return -errno;
+	}
+	if (cfg.abi_version && cfg.abi_version != RG_ABI_VERSION) {
+		log_err("config map under %s has ABI version %u, this build uses %u; purge the pinned maps first",
+			pin_dir, cfg.abi_version, RG_ABI_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
+{
+	char path[PATH_MAX];
+	const struct map_desc *d;
+	size_t i;
+	int err;
+
+	maps_init(maps);
+	for (i = 0; i < N_MAPS; i++) {
+		d = &map_descs[i];
+		err = pin_path(path, sizeof(path), pin_dir, d->name);
+		if (err)
+			goto fail;
+		err = open_pinned_map(path, d->type, d->key_size, d->value_size,
+				      0, map_fd_slot(maps, d));
+		if (err == -ENOENT) {
+			log_err("no relayguard maps pinned under %s (%s missing); run 'relayguardctl attach IFACE' first",
+				pin_dir, d->name);
+			goto fail;
+		}
+		if (err) {
+			if (err != -EINVAL)
+				log_err("cannot open pinned map %s: %s", path,
+					log_strerror(err));
+			goto fail;
+		}
+	}
+	err = check_abi(maps->config, pin_dir);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	maps_close(maps);
+	return err;
+}
+
+static int ensure_pin_dir(const char *pin_dir)
+{
+	struct statfs fs;
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (statfs("/sys/fs/bpf", &fs) == 0 && fs.f_type != BPF_FS_MAGIC &&
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+		log_err("cannot mount bpffs at /sys/fs/bpf: %s",
+			log_strerror(-errno));
+		return -errno;
+	}
+	snprintf(parent, sizeof(parent), "%s", pin_dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0700) && errno != EEXIST) {
+			log_err("cannot create %s: %s", parent,
+				log_strerror(-errno));
+			return -errno;
+		}
+	}
+	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
+		log_err("cannot create pin dir %s: %s", pin_dir,
+			log_strerror(-errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Before libbpf reuses pinned maps, compare each with the object's. */
+static int check_pinned_layouts(struct bpf_object *obj, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int fd, err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!bpf_map__pin_path(map))
+			continue;
+		err = pin_path(path, sizeof(path), pin_dir, bpf_map__name(map));
+		if (err)
+			return err;
+		err = open_pinned_map(path, bpf_map__type(map),
+				      bpf_map__key_size(map),
+				      bpf_map__value_size(map),
+				      bpf_map__max_entries(map), &fd);
+		if (err == -ENOENT)
+			continue;
+		if (err) {
+			if (err != -EINVAL)
+				log_err("cannot open pinned map %s: %s", path,
+					log_strerror(err));
+			return err;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int init_config(int config_fd)
+{
+	static const struct rg_config zero;
+	struct rg_config cfg;
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(config_fd, &key, &cfg))
+		return -errno;
+	if (memcmp(&cfg, &zero, sizeof(cfg)))
+		return 0;
+	dpconfig_defaults(&cfg);
+	if (bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void fill_maps(struct loader *l)
+{
+	struct bpf_map *map;
+	size_t i;
+
+	maps_init(&l->maps);
+	bpf_object__for_each_map(map, l->skel->obj) {
+		for (i = 0; i < N_MAPS; i++)
+			if (!strcmp(bpf_map__name(map), map_descs[i].name))
+				*map_fd_slot(&l->maps, &map_descs[i]) =
+					bpf_map__fd(map);
+	}
+}
+
+int loader_load(const char *pin_dir, struct loader **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct loader *l;
+	int err;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
+	err = ensure_pin_dir(pin_dir);
+	if (err)
+		goto fail;
+	l->skel = relayguard_bpf__open_opts(&opts);
+	if (!l->skel) {
+		err = -errno;
+		log_err("cannot open BPF object: %s", log_strerror(err));
+		goto fail;
+	}
+	err = check_pinned_layouts(l->skel->obj, pin_dir);
+	if (err)
+		goto fail;
+	err = relayguard_bpf__load(l->skel);
+	if (err) {
+		log_err("cannot load BPF programs (maps under %s): %s", pin_dir,
+			log_strerror(err));
+		goto fail;
+	}
+	fill_maps(l);
+	err = check_abi(l->maps.config, pin_dir);
+	if (err)
+		goto fail;
+	err = init_config(l->maps.config);
+	if (err) {
+		log_err("cannot write default config under %s: %s", pin_dir,
+			log_strerror(err));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	loader_free(l);
+	return err;
+}
+
+void loader_free(struct loader *l)
+{
+	if (!l)
+		return;
+	relayguard_bpf__destroy(l->skel);
+	free(l);
+}
+
+const struct rg_maps *loader_maps(const struct loader *l)
+{
+	return &l->maps;
+}
+
+/* The name of program id, "" if it cannot be read. */
+static void prog_name(unsigned int id, char *buf, size_t size)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd;
+
+	buf[0] = '\0';
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(buf, size, "%s", info.name);
+	close(fd);
+}
+
+static bool prog_is(unsigned int id, const char *name)
+{
+	char buf[BPF_OBJ_NAME_LEN];
+
+	prog_name(id, buf, sizeof(buf));
+	return !strcmp(buf, name);
+}
+
+static int iface_index(const char *ifname)
+{
+	unsigned int idx = if_nametoindex(ifname);
+
+	if (!idx) {
+		log_err("no interface %s: %s", ifname, log_strerror(-errno));
+		return -ENODEV;
+	}
+	return idx;
+}
+
+static const __u32 mode_flags[] = {
+	[XDP_ATTACH_NATIVE] = XDP_FLAGS_DRV_MODE,
+	[XDP_ATTACH_GENERIC] = XDP_FLAGS_SKB_MODE,
+};
+
+/* Attach in one mode: replace our own program there, refuse another. */
+static int xdp_attach_mode(int ifindex, const char *ifname, int prog_fd,
+			   enum xdp_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
+	__u32 cur, other, flags = mode_flags[mode];
+	int old_fd = -1, err;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	cur = mode == XDP_ATTACH_NATIVE ? q.drv_prog_id : q.skb_prog_id;
+	other = mode == XDP_ATTACH_NATIVE ? q.skb_prog_id : q.drv_prog_id;
+	if ((cur && !prog_is(cur, RG_PROG_XDP)) ||
+	    (other && !prog_is(other, RG_PROG_XDP)) || q.hw_prog_id) {
+		log_err("cannot attach XDP to %s: another XDP program (id %u) is attached; remove it first",
+			ifname, cur ? cur : other ? other : q.hw_prog_id);
+		return -EBUSY;
+	}
+	/* Ours in the other mode: the kernel allows one mode at a time. */
+	if (other) {
+		err = bpf_xdp_detach(ifindex, mode == XDP_ATTACH_NATIVE ?
+						      XDP_FLAGS_SKB_MODE :
+						      XDP_FLAGS_DRV_MODE,
+				     NULL);
+		if (err)
+			return err;
+	}
+	if (cur) {
+		old_fd = bpf_prog_get_fd_by_id(cur);
+		if (old_fd < 0)
+			return -errno;
+		a.old_prog_fd = old_fd;
+		flags |= XDP_FLAGS_REPLACE;
+	} else {
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+	}
+	err = bpf_xdp_attach(ifindex, prog_fd, flags, &a);
+	if (old_fd >= 0)
+		close(old_fd);
+	return err;
+}
+
+static int attach_xdp(struct loader *l, int ifindex, const char *ifname,
+		      enum xdp_attach_mode mode, enum xdp_attach_mode *used)
+{
+	int prog_fd = bpf_program__fd(l->skel->progs.rg_xdp);
+	int err;
+
+	if (mode == XDP_ATTACH_AUTO) {
+		err = xdp_attach_mode(ifindex, ifname, prog_fd,
+				      XDP_ATTACH_NATIVE);
+		if (!err) {
+			*used = XDP_ATTACH_NATIVE;
+			return 0;
+		}
+		if (err == -EBUSY)
+			return err;
+		log_info("native XDP on %s failed (%s), trying generic", ifname,
+			 log_strerror(err));
+		mode = XDP_ATTACH_GENERIC;
+	}
+	err = xdp_attach_mode(ifindex, ifname, prog_fd, mode);
+	if (err) {
+		if (err != -EBUSY)
+			log_err("cannot attach XDP to %s (%s mode): %s (%d)",
+				ifname, xdp_attach_mode_name(mode),
+				log_strerror(err), err);
+		return err;
+	}
+	*used = mode;
+	return 0;
+}
+
+static int attach_tc(struct loader *l, int ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = RG_TC_HANDLE,
+		    .priority = RG_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = RG_TC_HANDLE,
+		    .priority = RG_TC_PRIORITY, .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		log_err("cannot create clsact qdisc on %s: %s (%d)", ifname,
+			log_strerror(err), err);
+		return err;
+	}
+	if (!bpf_tc_query(&hook, &q) && !prog_is(q.prog_id, RG_PROG_TC)) {
+		log_err("cannot attach TC egress to %s: another filter (prog id %u) holds handle %#x priority %#x",
+			ifname, q.prog_id, RG_TC_HANDLE, RG_TC_PRIORITY);
+		return -EBUSY;
+	}
+	opts.prog_fd = bpf_program__fd(l->skel->progs.rg_tc_egress);
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		log_err("cannot attach TC egress to %s: %s (%d)", ifname,
+			log_strerror(err), err);
+	return err;
+}
+
+int loader_attach(struct loader *l, const char *ifname,
+		  enum xdp_attach_mode mode, enum xdp_attach_mode *used)
+{
+	enum xdp_attach_mode got;
+	int ifindex, err;
+
+	ifindex = iface_index(ifname);
+	if (ifindex < 0)
+		return ifindex;
+	err = attach_xdp(l, ifindex, ifname, mode, &got);
+	if (err)
+		return err;
+	err = attach_tc(l, ifindex, ifname);
+	if (err) {
+		/* Nothing half-applied: take XDP off again. */
+		bpf_xdp_detach(ifindex, mode_flags[got], NULL);
+		return err;
+	}
+	if (used)
+		*used = got;
+	return 0;
+}
+
+static int detach_xdp(int ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int err;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err) {
+		log_err("cannot query XDP on %s: %s", ifname,
+			log_strerror(err));
+		return err;
+	}
+	if (q.drv_prog_id && prog_is(q.drv_prog_id, RG_PROG_XDP)) {
+		err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+		if (err)
+			goto fail;
+	}
+	if (q.skb_prog_id && prog_is(q.skb_prog_id, RG_PROG_XDP)) {
+		err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+		if (err)
+			goto fail;
+	}
+	return 0;
+fail:
+	log_err("cannot detach XDP from %s: %s (%d)", ifname, log_strerror(err),
+		err);
+	return err;
+}
+
+static int detach_tc(int ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = RG_TC_HANDLE,
+		    .priority = RG_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, d, .handle = RG_TC_HANDLE,
+		    .priority = RG_TC_PRIORITY);
+	int err;
+
+	if (bpf_tc_query(&hook, &q) || !prog_is(q.prog_id, RG_PROG_TC))
+		return 0;
+	err = bpf_tc_detach(&hook, &d);
+	if (err)
+		log_err("cannot detach TC egress from %s: %s (%d)", ifname,
+			log_strerror(err), err);
+	return err;
+}
+
+int loader_detach(const char *ifname)
+{
+	int ifindex, err, err2;
+
+	ifindex = iface_index(ifname);
+	if (ifindex < 0)
+		return ifindex;
+	err = detach_xdp(ifindex, ifname);
+	err2 = detach_tc(ifindex, ifname);
+	return err ? err : err2;
+}
+
+int loader_purge(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < N_MAPS; i++) {
+		if (pin_path(path, sizeof(path), pin_dir, map_descs[i].name))
+			return -ENAMETOOLONG;
+		if (unlink(path) && errno != ENOENT) {
+			err = -errno;
+			log_err("cannot remove %s: %s", path, log_strerror(err));
+		}
+	}
+	if (rmdir(pin_dir) && errno != ENOENT) {
+		if (!err) {
+			err = -errno;
+			log_err("cannot remove %s: %s", pin_dir,
+				log_strerror(err));
+		}
+	}
+	return err;
+}
+
+int loader_query(const char *ifname, struct attach_state *st)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_tc_opts, tq, .handle = RG_TC_HANDLE,
+		    .priority = RG_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	int ifindex, err;
+
+	memset(st, 0, sizeof(*st));
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	if (q.drv_prog_id && prog_is(q.drv_prog_id, RG_PROG_XDP)) {
+		st->xdp = true;
+		st->mode = XDP_ATTACH_NATIVE;
+		st->xdp_prog_id = q.drv_prog_id;
+	} else if (q.skb_prog_id && prog_is(q.skb_prog_id, RG_PROG_XDP)) {
+		st->xdp = true;
+		st->mode = XDP_ATTACH_GENERIC;
+		st->xdp_prog_id = q.skb_prog_id;
+	}
+	hook.ifindex = ifindex;
+	if (!bpf_tc_query(&hook, &tq) && prog_is(tq.prog_id, RG_PROG_TC)) {
+		st->tc = true;
+		st->tc_prog_id = tq.prog_id;
+	}
+	return 0;
+}
+
+static const char *const mode_names[] = {
+	[XDP_ATTACH_AUTO] = "auto",
+	[XDP_ATTACH_NATIVE] = "native",
+	[XDP_ATTACH_GENERIC] = "generic",
+};
+
+const char *xdp_attach_mode_name(enum xdp_attach_mode mode)
+{
+	return mode <= XDP_ATTACH_GENERIC ? mode_names[mode] : "unknown";
+}
+
+int xdp_attach_mode_parse(const char *s, enum xdp_attach_mode *mode)
+{
+	unsigned int i;
+
+	for (i = 0; i <= XDP_ATTACH_GENERIC; i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
