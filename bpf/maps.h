@@ -132,8 +132,12 @@ struct {
 
 /* Per-CPU scratch for building a sample record before bpf_ringbuf_output:
  * records are exactly as long as their payload. */
+/* A power of two >= RG_SAMPLE_PAYLOAD_MAX, so a length masked with
+ * RG_SCRATCH_PAYLOAD - 1 is provably inside the buffer. */
+#define RG_SCRATCH_PAYLOAD 2048
+
 struct rg_sample_buf {
-	__u8 bytes[sizeof(struct rg_sample) + RG_SAMPLE_PAYLOAD_MAX];
+	__u8 bytes[sizeof(struct rg_sample) + RG_SCRATCH_PAYLOAD];
 };
 
 struct {

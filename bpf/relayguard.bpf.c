@@ -1,22 +1,311 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* relayguard data plane: XDP ingress verdicts and TC egress sampling. */
+/* relayguard data plane. rg_xdp (ingress) decides: not TCP to an SMTP
+ * port -> pass; allow -> pass; deny, ban, SYN over the per-source or
+ * global bucket -> drop (or count, in monitor mode); else pass. It samples
+ * what it passes. rg_tc_egress samples the server's side and never drops.
+ * Anything it cannot parse passes and is counted. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "maps.h"
+#include "parsing.h"
+#include "ratelimit.h"
+#include "sample.h"
+
+/* What would drop an SMTP packet; indexes the drop_* / monitor_* pairs. */
+enum rg_cause {
+	RG_CAUSE_NONE = 0,
+	RG_CAUSE_DENY,
+	RG_CAUSE_BAN,
+	RG_CAUSE_SYN_RATE,
+	RG_CAUSE_SYN_GLOBAL,
+};
+
+static __always_inline struct rg_stats *stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+static __always_inline int port_is_smtp(const struct rg_config *cfg,
+					__u16 port)
+{
+	__u8 n = cfg->n_smtp_ports;
+	int i;
+
+	if (!n)
+		return port == bpf_htons(RG_DEFAULT_SMTP_PORT);
+#pragma unroll
+	for (i = 0; i < RG_MAX_SMTP_PORTS; i++) {
+		if (i >= n)
+			break;
+		if (cfg->smtp_ports[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+/* Clear the bits of addr past prefix (bans6 and ratelimit grouping). */
+static __always_inline void mask_ip6(__u32 *addr, __u8 prefix)
+{
+	int i, bits;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		bits = (int)prefix - 32 * i;
+		if (bits >= 32)
+			continue;
+		if (bits <= 0)
+			addr[i] = 0;
+		else
+			addr[i] &= bpf_htonl(~0U << (32 - bits));
+	}
+}
+
+static __always_inline __u8 ipv6_prefix(const struct rg_config *cfg)
+{
+	__u8 prefix = cfg->ipv6_prefix;
+
+	if (!prefix)
+		return RG_DEFAULT_IPV6_PREFIX;
+	return prefix > 128 ? 128 : prefix;
+}
+
+/* The source as bans and rate limits group it: v4 /32, v6 masked. */
+static __always_inline void source_group(const struct rg_config *cfg,
+					 const struct rg_pkt *p, __u32 *grp)
+{
+	__builtin_memcpy(grp, p->saddr, 16);
+	if (p->family == AF_INET6)
+		mask_ip6(grp, ipv6_prefix(cfg));
+}
+
+static __always_inline int acl_hit(void *map4, void *map6,
+				   const struct rg_pkt *p)
+{
+	struct rg_lpm6_key k6;
+	struct rg_lpm4_key k4;
+
+	if (p->family == AF_INET) {
+		k4.prefixlen = 32;
+		k4.addr = p->saddr[0];
+		return bpf_map_lookup_elem(map4, &k4) != NULL;
+	}
+	k6.prefixlen = 128;
+	__builtin_memcpy(k6.addr, p->saddr, 16);
+	return bpf_map_lookup_elem(map6, &k6) != NULL;
+}
+
+/* RG_CAUSE_BAN for a ban in force (its hit counter bumped), else NONE. */
+static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
+				     __u64 *now, struct rg_stats *st)
+{
+	struct rg_ban *b;
+
+	if (p->family == AF_INET)
+		b = bpf_map_lookup_elem(&bans4, grp);
+	else
+		b = bpf_map_lookup_elem(&bans6, grp);
+	if (!b)
+		return RG_CAUSE_NONE;
+	*now = bpf_ktime_get_boot_ns();
+	if (b->expires_ns && b->expires_ns <= *now) {
+		st->ban_expired++;
+		return RG_CAUSE_NONE;
+	}
+	__sync_fetch_and_add(&b->hits, 1);
+	if (!b->first_hit_ns)
+		b->first_hit_ns = *now;
+	return RG_CAUSE_BAN;
+}
+
+/* A connection attempt (SYN without ACK) over either bucket. */
+static __always_inline int syn_check(const struct rg_config *cfg,
+				     const __u32 *grp, const struct rg_pkt *p,
+				     __u64 *now, struct rg_stats *st)
+{
+	struct rg_src_key key;
+
+	if ((p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) != RG_TCP_SYN)
+		return RG_CAUSE_NONE;
+	if (!cfg->syn_rate && !cfg->global_syn_rate)
+		return RG_CAUSE_NONE;
+	if (!*now)
+		*now = bpf_ktime_get_boot_ns();
+	if (cfg->syn_rate) {
+		src_key_fill(&key, p->family, grp);
+		if (!ratelimit_source(&key, *now, cfg->syn_rate,
+				      cfg->syn_burst, st))
+			return RG_CAUSE_SYN_RATE;
+	}
+	if (cfg->global_syn_rate &&
+	    !ratelimit_global(*now, cfg->global_syn_rate,
+			      cfg->global_syn_burst))
+		return RG_CAUSE_SYN_GLOBAL;
+	return RG_CAUSE_NONE;
+}
+
+static __always_inline void count_drop(struct rg_stats *st, int cause)
+{
+	switch (cause) {
+	case RG_CAUSE_DENY:
+		st->drop_deny++;
+		break;
+	case RG_CAUSE_BAN:
+		st->drop_ban++;
+		break;
+	case RG_CAUSE_SYN_RATE:
+		st->drop_syn_rate++;
+		break;
+	default:
+		st->drop_syn_global++;
+		break;
+	}
+}
+
+static __always_inline void count_monitor(struct rg_stats *st, int cause)
+{
+	switch (cause) {
+	case RG_CAUSE_DENY:
+		st->monitor_deny++;
+		break;
+	case RG_CAUSE_BAN:
+		st->monitor_ban++;
+		break;
+	case RG_CAUSE_SYN_RATE:
+		st->monitor_syn_rate++;
+		break;
+	default:
+		st->monitor_syn_global++;
+		break;
+	}
+	st->pass_monitor++;
+}
+
+/* Allow, deny, ban, SYN buckets, in that order; the first that decides
+ * wins. Returns the cause of a drop, or NONE with *allowed set. */
+static __always_inline int smtp_cause(const struct rg_config *cfg,
+				      const struct rg_pkt *p, __u64 *now,
+				      struct rg_stats *st, int *allowed)
+{
+	__u32 grp[4];
+	int cause;
+
+	if (acl_hit(&allow4, &allow6, p)) {
+		*allowed = 1;
+		return RG_CAUSE_NONE;
+	}
+	if (acl_hit(&deny4, &deny6, p))
+		return RG_CAUSE_DENY;
+	source_group(cfg, p, grp);
+	cause = ban_check(grp, p, now, st);
+	if (cause)
+		return cause;
+	return syn_check(cfg, grp, p, now, st);
+}
+
+static __always_inline int smtp_verdict(struct xdp_md *ctx,
+					const struct rg_config *cfg,
+					const struct rg_pkt *p,
+					struct rg_stats *st)
+{
+	struct rg_sample_ctx sc = { .ctx = ctx, .st = st, .dir = RG_DIR_IN };
+	int allowed = 0, cause;
+	__u64 now = 0;
+
+	cause = smtp_cause(cfg, p, &now, st, &allowed);
+	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
+		count_drop(st, cause);
+		return XDP_DROP;
+	}
+	if (cause)
+		count_monitor(st, cause);
+	else if (allowed)
+		st->pass_allow++;
+	else
+		st->pass_smtp++;
+	sc.now = now ? now : bpf_ktime_get_boot_ns();
+	sc.ifindex = ctx->ingress_ifindex;
+	sample_packet(&sc, cfg, p);
+	return XDP_PASS;
+}
+
+static __always_inline void count_parse(struct rg_stats *st, int ret)
+{
+	if (ret == RG_PARSE_FRAGMENT)
+		st->pass_fragment++;
+	else if (ret == RG_PARSE_BAD)
+		st->pass_unparsed++;
+	else
+		st->pass_not_smtp++;
+}
 
 SEC("xdp")
 int rg_xdp(struct xdp_md *ctx)
 {
-	(void)ctx;
-	return XDP_PASS;
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	const struct rg_config *cfg;
+	struct rg_stats *st;
+	struct rg_pkt p;
+	__u32 zero = 0;
+	int ret;
+
+	st = stats_get();
+	if (!st)
+		return XDP_PASS;
+	st->packets++;
+	ret = parse_packet(data, end, &p);
+	if (ret != RG_PARSE_TCP) {
+		count_parse(st, ret);
+		return XDP_PASS;
+	}
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !port_is_smtp(cfg, p.dport)) {
+		st->pass_not_smtp++;
+		return XDP_PASS;
+	}
+	if (parse_tcp_payload(data, end, end - data, &p) != RG_PARSE_TCP) {
+		st->pass_unparsed++;
+		return XDP_PASS;
+	}
+	return smtp_verdict(ctx, cfg, &p, st);
 }
+
+/* Make sure the headers are in the linear part of the skb. */
+#define RG_TC_PULL 128
 
 SEC("tc")
 int rg_tc_egress(struct __sk_buff *skb)
 {
-	(void)skb;
+	struct rg_sample_ctx sc = { .ctx = skb, .dir = RG_DIR_OUT };
+	const struct rg_config *cfg;
+	void *data, *end;
+	struct rg_pkt p;
+	__u32 zero = 0;
+
+	sc.st = stats_get();
+	if (!sc.st)
+		return TC_ACT_OK;
+	sc.st->egress_packets++;
+	if (skb->data_end - skb->data < RG_TC_PULL && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < RG_TC_PULL ? skb->len : RG_TC_PULL);
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (parse_packet(data, end, &p) != RG_PARSE_TCP)
+		return TC_ACT_OK;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !port_is_smtp(cfg, p.sport))
+		return TC_ACT_OK;
+	sc.st->egress_smtp++;
+	if (parse_tcp_payload(data, end, skb->len, &p) != RG_PARSE_TCP)
+		return TC_ACT_OK;
+	sc.now = bpf_ktime_get_boot_ns();
+	sc.ifindex = skb->ifindex;
+	sample_packet(&sc, cfg, &p);
 	return TC_ACT_OK;
 }
 

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Packet parsing for both programs: a cursor over direct packet access and
+ * one parse_* helper per header, each checking bounds before it reads.
+ * Ethernet, up to two VLAN tags, IPv4 (with options) or IPv6 (with a
+ * bounded number of extension headers), then TCP. */
+#ifndef RG_BPF_PARSING_H
+#define RG_BPF_PARSING_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#define RG_MAX_VLAN 2
+#define RG_MAX_IPV6_EXT 6
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+#define RG_TCP_FIN 0x01
+#define RG_TCP_SYN 0x02
+#define RG_TCP_RST 0x04
+#define RG_TCP_ACK 0x10
+
+enum rg_parse {
+	RG_PARSE_TCP = 0, /* TCP header present: pkt filled in */
+	RG_PARSE_NOT_TCP, /* parsed, not TCP (ARP, UDP, ICMP...) */
+	RG_PARSE_FRAGMENT, /* non-first IP fragment */
+	RG_PARSE_BAD, /* truncated or malformed */
+};
+
+struct hdr_cursor {
+	void *pos;
+};
+
+/* What the verdict and sampling code needs from a TCP packet. Addresses,
+ * ports, seq and ack stay in network order. */
+struct rg_pkt {
+	__u32 saddr[4]; /* v4 in saddr[0] */
+	__u32 daddr[4];
+	__u16 sport;
+	__u16 dport;
+	__u32 seq;
+	__u32 ack;
+	__u8 family;
+	__u8 tcp_flags;
+	__u32 ip_end; /* offset of the end of the IP datagram (0: packet end) */
+	struct tcphdr *tcp;
+	__u32 payload_off; /* from the start of the packet */
+	__u32 payload_len;
+};
+
+struct rg_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct rg_ipv6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset << 3 | M */
+	__be32 id;
+};
+
+struct rg_ipv6_opt {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+static __always_inline int proto_is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) ||
+	       proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* Ethernet and up to RG_MAX_VLAN tags; *proto: the inner ethertype. */
+static __always_inline int parse_ethhdr(struct hdr_cursor *c, void *end,
+					__be16 *proto)
+{
+	struct ethhdr *eth = c->pos;
+	struct rg_vlan_hdr *vlh;
+	int i;
+
+	if ((void *)(eth + 1) > end)
+		return RG_PARSE_BAD;
+	c->pos = eth + 1;
+	*proto = eth->h_proto;
+#pragma unroll
+	for (i = 0; i < RG_MAX_VLAN; i++) {
+		if (!proto_is_vlan(*proto))
+			break;
+		vlh = c->pos;
+		if ((void *)(vlh + 1) > end)
+			return RG_PARSE_BAD;
+		c->pos = vlh + 1;
+		*proto = vlh->proto;
+	}
+	return RG_PARSE_TCP;
+}
+
+static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
+				       void *end, struct rg_pkt *p)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hlen, tot;
+
+	if ((void *)(iph + 1) > end)
+		return RG_PARSE_BAD;
+	hlen = iph->ihl * 4;
+	if (iph->version != 4 || hlen < sizeof(*iph))
+		return RG_PARSE_BAD;
+	if (c->pos + hlen > end)
+		return RG_PARSE_BAD;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot && tot < hlen)
+		return RG_PARSE_BAD;
+	if (iph->frag_off & bpf_htons(0x1fff))
+		return RG_PARSE_FRAGMENT;
+	if (iph->protocol != IPPROTO_TCP)
+		return RG_PARSE_NOT_TCP;
+	p->family = AF_INET;
+	p->saddr[0] = iph->saddr;
+	p->daddr[0] = iph->daddr;
+	p->ip_end = tot ? (__u32)((void *)iph - data) + tot : 0;
+	c->pos += hlen;
+	return RG_PARSE_TCP;
+}
+
+/* Skip extension headers until TCP (or give up after RG_MAX_IPV6_EXT). */
+static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end,
+					  __u8 *nexthdr)
+{
+	struct rg_ipv6_opt *opt;
+	struct rg_ipv6_frag *fh;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < RG_MAX_IPV6_EXT; i++) {
+		switch (*nexthdr) {
+		case IPPROTO_TCP:
+			return RG_PARSE_TCP;
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			opt = c->pos;
+			if ((void *)(opt + 1) > end)
+				return RG_PARSE_BAD;
+			*nexthdr = opt->nexthdr;
+			c->pos += (opt->hdrlen + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			opt = c->pos;
+			if ((void *)(opt + 1) > end)
+				return RG_PARSE_BAD;
+			*nexthdr = opt->nexthdr;
+			c->pos += (opt->hdrlen + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT:
+			fh = c->pos;
+			if ((void *)(fh + 1) > end)
+				return RG_PARSE_BAD;
+			if (fh->frag_off & bpf_htons(0xfff8))
+				return RG_PARSE_FRAGMENT;
+			*nexthdr = fh->nexthdr;
+			c->pos = fh + 1;
+			break;
+		default:
+			return RG_PARSE_NOT_TCP;
+		}
+	}
+	return *nexthdr == IPPROTO_TCP ? RG_PARSE_TCP : RG_PARSE_BAD;
+}
+
+static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *data,
+					void *end, struct rg_pkt *p)
+{
+	struct ipv6hdr *ip6h = c->pos;
+	__u16 plen;
+	__u8 nexthdr;
+	int ret;
+
+	if ((void *)(ip6h + 1) > end)
+		return RG_PARSE_BAD;
+	if (ip6h->version != 6)
+		return RG_PARSE_BAD;
+	c->pos = ip6h + 1;
+	nexthdr = ip6h->nexthdr;
+	ret = parse_ipv6_ext(c, end, &nexthdr);
+	if (ret != RG_PARSE_TCP)
+		return ret;
+	p->family = AF_INET6;
+	__builtin_memcpy(p->saddr, &ip6h->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6h->daddr, 16);
+	plen = bpf_ntohs(ip6h->payload_len);
+	p->ip_end = plen ? (__u32)((void *)(ip6h + 1) - data) + plen : 0;
+	return RG_PARSE_TCP;
+}
+
+/* The fixed TCP header only: enough for ports and flags. */
+static __always_inline int parse_tcphdr(struct hdr_cursor *c, void *end,
+					struct rg_pkt *p)
+{
+	struct tcphdr *th = c->pos;
+
+	if ((void *)(th + 1) > end)
+		return RG_PARSE_BAD;
+	p->tcp = th;
+	p->sport = th->source;
+	p->dport = th->dest;
+	return RG_PARSE_TCP;
+}
+
+/* Ethernet to TCP ports. Everything past the ports is read only for SMTP
+ * packets, by parse_tcp_payload. */
+static __always_inline int parse_packet(void *data, void *end,
+					struct rg_pkt *p)
+{
+	struct hdr_cursor c = { .pos = data };
+	__be16 proto;
+	int ret;
+
+	ret = parse_ethhdr(&c, end, &proto);
+	if (ret != RG_PARSE_TCP)
+		return ret;
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = parse_iphdr(&c, data, end, p);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ip6hdr(&c, data, end, p);
+	else
+		return RG_PARSE_NOT_TCP;
+	if (ret != RG_PARSE_TCP)
+		return ret;
+	return parse_tcphdr(&c, end, p);
+}
+
+/* Flags, seq, ack and where the payload is. pkt_len: bytes in the whole
+ * packet (may exceed the linear part for an skb). */
+static __always_inline int parse_tcp_payload(void *data, void *end,
+					     __u32 pkt_len, struct rg_pkt *p)
+{
+	struct tcphdr *th = p->tcp;
+	__u32 off, last;
+
+	if ((void *)(th + 1) > end)
+		return RG_PARSE_BAD;
+	if (th->doff < 5)
+		return RG_PARSE_BAD;
+	p->tcp_flags = ((__u8 *)th)[13];
+	p->seq = th->seq;
+	p->ack = th->ack_seq;
+	off = (void *)th - data + th->doff * 4;
+	last = pkt_len;
+	if (p->ip_end && p->ip_end < last)
+		last = p->ip_end;
+	if (off > last)
+		return RG_PARSE_BAD;
+	p->payload_off = off;
+	p->payload_len = last - off;
+	return RG_PARSE_TCP;
+}
+
+#endif

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Per-flow sampling into the `samples` ring buffer, shared by the XDP
+ * (RG_DIR_IN) and TC (RG_DIR_OUT) programs. A record is struct rg_sample
+ * followed by exactly payload_len bytes: it is built in a per-CPU scratch
+ * buffer and copied with bpf_ringbuf_output, so a 20-byte SMTP command
+ * costs 84 bytes of ring, not a fixed maximum. */
+#ifndef RG_BPF_SAMPLE_H
+#define RG_BPF_SAMPLE_H
+
+#include "maps.h"
+#include "parsing.h"
+
+/* Records one packet may produce (longer payload: the rest unsampled). */
+#define RG_SAMPLE_MAX_CHUNKS 8
+
+struct rg_sample_ctx {
+	void *ctx; /* struct xdp_md or struct __sk_buff */
+	struct rg_stats *st;
+	__u64 now;
+	__u32 ifindex;
+	__u8 dir;
+};
+
+static __always_inline long load_payload(struct rg_sample_ctx *sc,
+					 __u32 off, void *dst, __u32 len)
+{
+	if (sc->dir == RG_DIR_IN)
+		return bpf_xdp_load_bytes(sc->ctx, off, dst, len);
+	return bpf_skb_load_bytes(sc->ctx, off, dst, len);
+}
+
+static __always_inline void count_record(struct rg_sample_ctx *sc, long err,
+					 __u32 len)
+{
+	if (sc->dir == RG_DIR_IN) {
+		if (err) {
+			sc->st->sample_ringbuf_full++;
+			return;
+		}
+		sc->st->sample_records++;
+		sc->st->sample_bytes += len;
+	} else {
+		if (err) {
+			sc->st->egress_ringbuf_full++;
+			return;
+		}
+		sc->st->egress_sample_records++;
+		sc->st->egress_sample_bytes += len;
+	}
+}
+
+/* One record: header plus payload[off, off + len) of the TCP payload. */
+static __always_inline int emit_record(struct rg_sample_ctx *sc,
+				       const struct rg_flow_key *key,
+				       const struct rg_pkt *p, __u32 off,
+				       __u32 len)
+{
+	struct rg_sample_buf *buf;
+	struct rg_sample *s;
+	__u32 zero = 0;
+	__u64 n;
+	long err;
+
+	buf = bpf_map_lookup_elem(&rg_scratch, &zero);
+	if (!buf)
+		return -1;
+	s = (struct rg_sample *)buf->bytes;
+	s->ts_ns = sc->now;
+	s->flow = *key;
+	s->seq = bpf_htonl(bpf_ntohl(p->seq) + off);
+	s->ack = p->ack;
+	s->dir = sc->dir;
+	s->tcp_flags = p->tcp_flags;
+	s->ifindex = sc->ifindex;
+	if (len > RG_SAMPLE_PAYLOAD_MAX)
+		len = RG_SAMPLE_PAYLOAD_MAX;
+	/* A no-op the compiler cannot drop: bounds n for the verifier. */
+	n = len;
+	asm volatile("%0 &= %1" : "+r"(n) : "i"(RG_SCRATCH_PAYLOAD - 1));
+	s->payload_len = n;
+	if (n > 0 && load_payload(sc, p->payload_off + off, s->payload, n) < 0)
+		return -1;
+	err = bpf_ringbuf_output(&samples, buf, sizeof(*s) + n, 0);
+	count_record(sc, err, n);
+	return err ? -1 : 0;
+}
+
+/* Payload bytes [0, take) of this packet as records of at most
+ * RG_SAMPLE_PAYLOAD_MAX bytes, seq advanced. Returns the bytes sampled. */
+static __always_inline __u32 emit_payload(struct rg_sample_ctx *sc,
+					  const struct rg_flow_key *key,
+					  const struct rg_pkt *p, __u32 take)
+{
+	__u32 done = 0, len;
+	int i;
+
+	for (i = 0; i < RG_SAMPLE_MAX_CHUNKS; i++) {
+		if (done >= take)
+			break;
+		len = take - done;
+		if (len > RG_SAMPLE_PAYLOAD_MAX)
+			len = RG_SAMPLE_PAYLOAD_MAX;
+		if (emit_record(sc, key, p, done, len))
+			break;
+		done += len;
+	}
+	return done;
+}
+
+static __always_inline void flow_key_fill(struct rg_flow_key *k,
+					  const struct rg_pkt *p, __u8 dir)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	if (dir == RG_DIR_IN) {
+		__builtin_memcpy(k->client, p->saddr, 16);
+		__builtin_memcpy(k->server, p->daddr, 16);
+		k->client_port = p->sport;
+		k->server_port = p->dport;
+	} else {
+		__builtin_memcpy(k->client, p->daddr, 16);
+		__builtin_memcpy(k->server, p->saddr, 16);
+		k->client_port = p->dport;
+		k->server_port = p->sport;
+	}
+}
+
+/* The flow entry, created on SYN (either direction's) or first payload. */
+static __always_inline struct rg_flow *flow_get(struct rg_sample_ctx *sc,
+						const struct rg_flow_key *key,
+						const struct rg_pkt *p)
+{
+	struct rg_flow *f, nf = {};
+	long err;
+
+	f = bpf_map_lookup_elem(&flows, key);
+	if (f)
+		return f;
+	if (!(p->tcp_flags & RG_TCP_SYN) && !p->payload_len)
+		return NULL;
+	if (p->tcp_flags & RG_TCP_RST)
+		return NULL;
+	nf.last_ns = sc->now;
+	err = bpf_map_update_elem(&flows, key, &nf, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST */) {
+		if (sc->dir == RG_DIR_IN)
+			sc->st->flow_full++;
+		else
+			sc->st->egress_flow_full++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&flows, key);
+}
+
+/* A packet without payload is worth a record when it opens or closes the
+ * flow (SYN, SYN-ACK, FIN, RST) or, from the client, when it is an ACK
+ * before any client payload (the handshake's last step, which proves the
+ * client saw the server's ISN). */
+static __always_inline int control_worth(const struct rg_pkt *p,
+					 const struct rg_flow *f, __u8 dir)
+{
+	if (p->tcp_flags & (RG_TCP_SYN | RG_TCP_FIN | RG_TCP_RST))
+		return 1;
+	return dir == RG_DIR_IN && !f->sampled_in &&
+	       (p->tcp_flags & RG_TCP_ACK);
+}
+
+static __always_inline void sample_packet(struct rg_sample_ctx *sc,
+					  const struct rg_config *cfg,
+					  const struct rg_pkt *p)
+{
+	struct rg_flow_key key;
+	struct rg_flow *f;
+	__u32 budget, used, take;
+
+	if (cfg->flags & RG_CFG_SAMPLE_OFF)
+		return;
+	flow_key_fill(&key, p, sc->dir);
+	f = flow_get(sc, &key, p);
+	if (!f)
+		return;
+	f->last_ns = sc->now;
+	if (f->flags & RG_FLOW_STOP) {
+		if (!p->payload_len)
+			return;
+		if (sc->dir == RG_DIR_IN)
+			sc->st->sample_stopped++;
+		else
+			sc->st->egress_stopped++;
+		return;
+	}
+	if (!p->payload_len) {
+		if (control_worth(p, f, sc->dir))
+			emit_record(sc, &key, p, 0, 0);
+		return;
+	}
+	budget = cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
+	used = sc->dir == RG_DIR_IN ? f->sampled_in : f->sampled_out;
+	if (used >= budget) {
+		if (sc->dir == RG_DIR_IN)
+			sc->st->sample_budget_done++;
+		else
+			sc->st->egress_budget_done++;
+		return;
+	}
+	take = budget - used;
+	if (take > p->payload_len)
+		take = p->payload_len;
+	take = emit_payload(sc, &key, p, take);
+	if (sc->dir == RG_DIR_IN)
+		__sync_fetch_and_add(&f->sampled_in, take);
+	else
+		__sync_fetch_and_add(&f->sampled_out, take);
+}
+
+#endif
