@@ -32,6 +32,7 @@ struct snap_hdr {
 	uint32_t off_rec_size;
 	uint32_t pad;
 	uint64_t written_wall_ns;
+	char boot_id[SNAP_BOOT_ID_LEN];
 	uint64_t n_bans;
 	uint64_t n_offs;
 };
@@ -95,6 +96,8 @@ static int write_records(struct gz_out *o, const struct snapshot *s)
 	int err;
 
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+	memcpy(h.boot_id, s->boot_id, sizeof(h.boot_id));
+	h.boot_id[sizeof(h.boot_id) - 1] = '\0';
 	err = gz_put(o, &h, sizeof(h));
 	for (i = 0; !err && i < s->n_bans; i++) {
 		const struct snap_ban *b = &s->bans[i];
@@ -290,6 +293,8 @@ static int decode(const unsigned char *buf, const struct snap_hdr *h,
 	size_t i;
 
 	s->written_wall_ns = h->written_wall_ns;
+	memcpy(s->boot_id, h->boot_id, sizeof(s->boot_id));
+	s->boot_id[sizeof(s->boot_id) - 1] = '\0';
 	s->n_bans = h->n_bans;
 	s->n_offences = h->n_offs;
 	s->bans = calloc(h->n_bans ? h->n_bans : 1, sizeof(*s->bans));
@@ -371,4 +376,18 @@ void snapshot_free(struct snapshot *s)
 	s->bans = NULL;
 	s->offences = NULL;
 	s->n_bans = s->n_offences = 0;
+}
+
+void snapshot_boot_id(char *buf)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, SNAP_BOOT_ID_LEN - 1, f);
+		fclose(f);
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
 }

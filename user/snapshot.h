@@ -28,8 +28,13 @@ struct snap_offence {
 	uint32_t offences;
 };
 
+#define SNAP_BOOT_ID_LEN 40
+
 struct snapshot {
 	uint64_t written_wall_ns;
+	/* /proc/sys/kernel/random/boot_id of the boot that wrote it: a
+	 * different one on start means the machine rebooted. */
+	char boot_id[SNAP_BOOT_ID_LEN];
 	struct snap_ban *bans;
 	size_t n_bans;
 	struct snap_offence *offences;
@@ -46,5 +51,7 @@ int snapshot_read(const char *path, struct snapshot *s, char *err,
 /* Rename a bad snapshot to path.corrupt-<unix time>; the new name in out. */
 int snapshot_set_aside(const char *path, char *out, size_t outlen);
 void snapshot_free(struct snapshot *s);
+/* This boot's id into buf (SNAP_BOOT_ID_LEN), "" if unknown. */
+void snapshot_boot_id(char *buf);
 
 #endif

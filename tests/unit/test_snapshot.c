@@ -26,6 +26,7 @@ static void make_snapshot(struct snapshot *s, size_t n)
 
 	memset(s, 0, sizeof(*s));
 	s->written_wall_ns = 1700000000ULL * 1000000000ULL;
+	snapshot_boot_id(s->boot_id);
 	s->bans = calloc(n, sizeof(*s->bans));
 	s->offences = calloc(n, sizeof(*s->offences));
 	s->n_bans = s->n_offences = n;
@@ -84,6 +85,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(r.n_bans, 1000);
 	assert_int_equal(r.n_offences, 1000);
 	assert_int_equal(r.written_wall_ns, s.written_wall_ns);
+	assert_int_equal(strlen(r.boot_id), 36);
+	assert_string_equal(r.boot_id, s.boot_id);
 	assert_memory_equal(r.bans, s.bans, 1000 * sizeof(*s.bans));
 	assert_memory_equal(r.offences, s.offences,
 			    1000 * sizeof(*s.offences));
