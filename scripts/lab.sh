@@ -6,6 +6,8 @@
 #   scripts/lab.sh status [PREFIX]                      what exists now
 #   scripts/lab.sh conf   [PREFIX] [enforce|monitor]    print a relayguardd config for it
 #   scripts/lab.sh env    [PREFIX]                      print the state file (shell vars)
+#   scripts/lab.sh pool   [PREFIX] N                    give the attacker N more IPv4 addresses
+#   scripts/lab.sh relink [PREFIX]                      delete and re-create the gateway's veth
 #
 # PREFIX (default $LAB_PREFIX, else "rgl-") starts every namespace and veth
 # name, so several labs and the host never collide. `up` writes
@@ -16,7 +18,9 @@
 #
 #   PREFIXgw   gateway   PREFIXgw0  10.77.0.1/24 10.77.1.1/24 fd77::1/64 fd77:0:0:1::1/64
 #                        (the client-facing veth: relayguard's XDP + TC go here)
+#              10.77.16.1/20 (on-link route to the attacker's address pool)
 #   PREFIXat   attacker  10.77.0.66   fd77::66  fd77:0:0:1::66 (a second /64)
+#                        + `pool N`: 10.77.16.2 ... (a fresh address per attempt)
 #   PREFIXcl   client    10.77.0.10   fd77::10  (legitimate, delivers to example.test)
 #   PREFIXtr   trusted   10.77.1.5    (the trusted network 10.77.1.0/24)
 #   PREFIXsp   spoofer   10.77.0.77   fd77::77  (forges other hosts' addresses)
@@ -31,6 +35,7 @@ set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab
 HOSTS=(gw at cl tr sp)
+GW_ADDRS="10.77.0.1/24 10.77.1.1/24 10.77.16.1/20 fd77::1/64 fd77:0:0:1::1/64"
 
 die() {
 	echo "lab: $*" >&2
@@ -125,7 +130,7 @@ net_up() {
 		make_ns "${P}$h"
 		plug "$h"
 	done
-	addr gw 10.77.0.1/24 10.77.1.1/24 fd77::1/64 fd77:0:0:1::1/64
+	addr gw $GW_ADDRS
 	addr at 10.77.0.66/24 fd77::66/64 fd77:0:0:1::66/64
 	addr cl 10.77.0.10/24 fd77::10/64
 	addr tr 10.77.1.5/24
@@ -232,6 +237,35 @@ cmd_status() {
 	((any)) || { echo "no lab with prefix $P"; return 1; }
 }
 
+# pool N: add N addresses of 10.77.16.0/20 to the attacker; prints them.
+cmd_pool() {
+	local n=${1:-}
+	[[ "$n" =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 4000)) || die "pool: N must be 1..4000"
+	[ -e "/run/netns/$NS_AT" ] || die "no lab with prefix $P"
+	local i a batch=()
+	for ((i = 0; i < n; i++)); do
+		a="10.77.$((16 + (i + 2) / 256)).$(((i + 2) % 256))"
+		echo "$a"
+		batch+=("address add $a/32 dev ${P}at0")
+	done
+	printf '%s\n' "${batch[@]}" | ip -n "$NS_AT" -batch - 2>/dev/null || true
+	ip -n "$NS_AT" route replace 10.77.16.0/20 dev "${P}at0" 2>/dev/null || true
+}
+
+# relink: the gateway's client-facing veth deleted and made again with the
+# same name and addresses (a link flap, a NIC driver reload).
+cmd_relink() {
+	[ -e "/run/netns/$NS_GW" ] || die "no lab with prefix $P"
+	local mac
+	mac=$(cat "/sys/class/net/$IF_GW/address" 2>/dev/null) ||
+		mac=$(ip -n "$NS_GW" -br link show "$IF_GW" | awk '{print $3}')
+	ip -n "$NS_GW" link del "$IF_GW"
+	plug gw
+	# The same MAC, as after a driver reload: the neighbours' caches stay valid.
+	ip -n "$NS_GW" link set "$IF_GW" address "$mac"
+	addr gw $GW_ADDRS
+}
+
 # A relayguardd config for the lab; the caller adds or overrides keys.
 cmd_conf() { # MODE
 	cat <<-EOF
@@ -260,7 +294,9 @@ main() {
 	status) cmd_status ;;
 	conf) cmd_conf "$@" ;;
 	env) [ -f "$STATE" ] && cat "$STATE" || die "no lab with prefix $P" ;;
-	*) sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	pool) cmd_pool "$@" ;;
+	relink) cmd_relink ;;
+	*) sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 }
 
