@@ -335,7 +335,7 @@ int snapshot_read(const char *path, struct snapshot *s, char *err,
 {
 	unsigned char *buf = NULL;
 	struct snap_hdr h;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
