@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Helpers for the end-to-end tests (tests/e2e/test-*.sh): a lab of this
+# test's own (scripts/lab.sh with the test's prefix), relayguardd on the
+# gateway with its own pin dir, counters and bans read through bpftool on
+# the pinned maps (independent of relayguardctl's output format), and SMTP
+# sessions from real clients. Source after tests/lib.sh.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB="$RG_TOP/scripts/lab.sh"
+SYS_PY=/usr/bin/python3 # Debian's, which has scapy
+
+e2e_require() {
+	rg_require_root
+	local f
+	for f in "$RG_CTL" "$RG_DAEMON" "$BUILD/relayguard.bpf.o"; do
+		[ -e "$f" ] || fail "$f is missing: build first (make BUILD=$BUILD)"
+	done
+	for f in swaks postfix bpftool jq iptables-legacy; do
+		command -v "$f" >/dev/null || fail "$f is not installed: make deps"
+	done
+}
+
+# e2e_lab VARIANT: bring up a lab named after this test (strict|open|none);
+# loads the lab's variables (LAB_NS_GW, LAB_IF_GW, LAB_RUN, ...).
+e2e_lab() {
+	local p=${RG_PREFIX}
+	rg_on_exit "'$LAB' down '$p'"
+	"$LAB" up "$p" "$1" || fail "lab up failed"
+	# shellcheck disable=SC1090
+	. "/run/relayguard-lab-$p.env"
+	PIN=$(rg_pin_dir)
+	E2E_CONF="$RG_TMP/relayguard.conf"
+	E2E_EVENTS="$LAB_RUN/events.json"
+}
+
+# e2e_daemon MODE [KEY=VALUE...]: write the lab's config (extra keys
+# override) and start relayguardd on the gateway; waits until its programs
+# are attached and it has written its pid file. Sets E2E_DAEMON_PID.
+e2e_daemon() {
+	local mode=$1 kv
+	shift
+	"$LAB" conf "$LAB_PREFIX" "$mode" >"$E2E_CONF"
+	for kv in "$@"; do
+		sed -i "/^${kv%%=*} *=/d" "$E2E_CONF"
+		echo "${kv%%=*} = ${kv#*=}" >>"$E2E_CONF"
+	done
+	rm -f "$RG_TMP/relayguardd.pid"
+	rg_bg "$RG_TMP/relayguardd.log" rg_in "$LAB_NS_GW" "$RG_DAEMON" -f \
+		-c "$E2E_CONF" --pin-dir "$PIN" --pid-file "$RG_TMP/relayguardd.pid"
+	E2E_DAEMON_PID=$RG_BG_PID
+	rg_wait_for 10 e2e_ready ||
+		fail "relayguardd not ready in 10 s: $(tail -n 20 "$RG_TMP/relayguardd.log")"
+}
+
+e2e_ready() {
+	kill -0 "$E2E_DAEMON_PID" 2>/dev/null || return 1
+	[ -s "$RG_TMP/relayguardd.pid" ] || return 1
+	e2e_attached && [ -e "$PIN/stats" ]
+}
+
+# XDP program on the gateway's client-facing veth?
+e2e_attached() {
+	ip -n "$LAB_NS_GW" -d link show "$LAB_IF_GW" 2>/dev/null | grep -q 'prog/xdp'
+}
+
+e2e_daemon_log() {
+	tail -n 30 "$RG_TMP/relayguardd.log"
+}
+
+# e2e_stat NAME: a counter of `stats`, summed over CPUs.
+e2e_stat() {
+	rg_in "$LAB_NS_GW" bpftool -j map dump pinned "$PIN/stats" |
+		jq "[.[0] | (.formatted // .) | .values[].value.$1] | add // 0"
+}
+
+# e2e_ctl ARGS...: relayguardctl on this test's pin dir.
+e2e_ctl() {
+	rg_in "$LAB_NS_GW" "$RG_CTL" --pin-dir "$PIN" "$@"
+}
+
+# e2e_ban4 ADDR: the bans4 entry of ADDR as JSON ({"expires_ns":..,
+# "reason":..}); fails when there is none.
+e2e_ban4() {
+	local key
+	key=$(echo "$1" | tr . ' ')
+	# shellcheck disable=SC2086
+	rg_in "$LAB_NS_GW" bpftool -j map lookup pinned "$PIN/bans4" key $key \
+		2>/dev/null | jq -e '(.formatted // .).value'
+}
+
+# e2e_ban6 PREFIX64: the bans6 entry of an IPv6 /64 (e.g. fd77::), as above.
+e2e_ban6() {
+	local hex
+	hex=$("$SYS_PY" -c 'import ipaddress,sys
+a = ipaddress.IPv6Network(sys.argv[1] + "/64", strict=False).network_address
+print(" ".join("%02x" % b for b in a.packed))' "$1") || return 1
+	# shellcheck disable=SC2086
+	rg_in "$LAB_NS_GW" bpftool -j map lookup pinned "$PIN/bans6" key hex $hex \
+		2>/dev/null | jq -e '(.formatted // .).value'
+}
+
+e2e_ban4_count() {
+	rg_in "$LAB_NS_GW" bpftool -j map dump pinned "$PIN/bans4" | jq length
+}
+
+# e2e_events JQ_FILTER: event log lines matching a jq select() body.
+e2e_events() {
+	[ -f "$E2E_EVENTS" ] || return 0
+	jq -c "select($1)" "$E2E_EVENTS" 2>/dev/null
+}
+
+# e2e_has_event JQ_FILTER: fails until such a line is in the event log.
+e2e_has_event() {
+	[ -n "$(e2e_events "$1")" ]
+}
+
+# e2e_session NS ARGS...: tests/e2e/smtp_session.py in a lab namespace.
+e2e_session() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$SYS_PY" "$E2E_DIR/smtp_session.py" "$@"
+}
+
+# e2e_swaks NS ARGS...: swaks with a short timeout, in a lab namespace.
+e2e_swaks() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" swaks --timeout 3 "$@"
+}
+
+# A message from the legitimate client to a local user; fails unless the
+# server queued it.
+e2e_legit_delivery() {
+	e2e_swaks "$LAB_NS_CL" --server "$LAB_GW4" --from client@lab.test \
+		--to user@example.test --header "Subject: legit $1" \
+		>"$RG_TMP/legit.out" 2>&1 &&
+		grep -q 'queued as' "$RG_TMP/legit.out"
+}
+
+e2e_maildir_count() {
+	find "$LAB_MAILDIR/new" -type f | wc -l
+}
+
+# Messages in the Postfix queue (all queues).
+e2e_queue_count() {
+	ip netns exec "$LAB_NS_GW" postqueue -c "$LAB_PF_CONF" -j | jq -s length
+}

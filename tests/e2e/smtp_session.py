@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""A scripted SMTP client for the end-to-end tests: one session, every step
+printed as one line, so a test can tell exactly where a session was cut off.
+
+  smtp_session.py --server ADDR [--src ADDR] [--rcpt R]... [--pause S]
+                  [--data] [--timeout S]
+
+Prints "connect ok|timeout|refused", then "<CMD> <code>" per command, or
+"<CMD> timeout" where the server's reply never came (the session was cut
+off), and exits 0; exit 2 on bad arguments. swaks is the client for ordinary
+deliveries; this one pauses between recipients, as spam bots do, which makes
+"banned inside its session" observable without racing the client.
+"""
+import argparse
+import socket
+import sys
+import time
+
+
+def reply(f):
+    """Read one (possibly multi-line) SMTP reply; return its code."""
+    while True:
+        line = f.readline()
+        if not line:
+            raise ConnectionError("connection closed")
+        if len(line) < 4 or line[3:4] != b"-":
+            return line[:3].decode("ascii", "replace")
+
+
+def step(sock, f, name, data):
+    if data:
+        sock.sendall(data)
+    try:
+        code = reply(f)
+    except socket.timeout:
+        print(f"{name} timeout", flush=True)
+        return None
+    except (ConnectionError, OSError) as e:
+        print(f"{name} closed ({e})", flush=True)
+        return None
+    print(f"{name} {code}", flush=True)
+    return code
+
+
+def session(a):
+    fam = socket.AF_INET6 if ":" in a.server else socket.AF_INET
+    sock = socket.socket(fam, socket.SOCK_STREAM)
+    sock.settimeout(a.timeout)
+    if a.src:
+        sock.bind((a.src, 0))
+    try:
+        sock.connect((a.server, 25))
+    except socket.timeout:
+        print("connect timeout", flush=True)
+        return
+    except OSError as e:
+        print(f"connect refused ({e})", flush=True)
+        return
+    print("connect ok", flush=True)
+    f = sock.makefile("rb")
+    if step(sock, f, "greeting", b"") is None:
+        return
+    if step(sock, f, "EHLO", b"EHLO client.lab.test\r\n") is None:
+        return
+    if step(sock, f, "MAIL", f"MAIL FROM:<{a.sender}>\r\n".encode()) is None:
+        return
+    accepted = 0
+    for i, r in enumerate(a.rcpt):
+        if i and a.pause:
+            time.sleep(a.pause)
+        code = step(sock, f, "RCPT", f"RCPT TO:<{r}>\r\n".encode())
+        if code is None:
+            return
+        accepted += code.startswith("2")
+    if a.data and accepted:
+        if step(sock, f, "DATA", b"DATA\r\n") != "354":
+            return
+        body = (f"From: <{a.sender}>\r\nSubject: relayguard e2e\r\n\r\n"
+                "hello\r\n.\r\n").encode()
+        if step(sock, f, "EOM", body) is None:
+            return
+    step(sock, f, "QUIT", b"QUIT\r\n")
+    sock.close()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", required=True)
+    p.add_argument("--src")
+    p.add_argument("--sender", default="bot@attacker.invalid")
+    p.add_argument("--rcpt", action="append", required=True)
+    p.add_argument("--pause", type=float, default=0.0)
+    p.add_argument("--data", action="store_true")
+    p.add_argument("--timeout", type=float, default=2.0)
+    session(p.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

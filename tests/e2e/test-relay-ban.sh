@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A relay attempt from the attacker is banned inside its own session, its
+# next SYN is dropped at XDP (drop_ban rises, the connection times out), and
+# the legitimate client delivers before, during and after.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/e2e.sh"
+e2e_require
+e2e_lab strict
+e2e_daemon enforce
+
+n0=$(e2e_maildir_count)
+assert_ok "legitimate client delivers before any attack" e2e_legit_delivery before
+
+# The bot asks for a foreign recipient, gets 554, waits 300 ms and tries the
+# next one: that second RCPT must never be answered.
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 0.3 --timeout 2 \
+	--rcpt victim@gmail.com --rcpt victim2@gmail.com >"$RG_TMP/attack.out"
+cat "$RG_TMP/attack.out"
+assert_match "$(sed -n 5p "$RG_TMP/attack.out")" '^RCPT 554$' \
+	"Postfix denied the first relay recipient"
+assert_eq "$(sed -n 6p "$RG_TMP/attack.out")" "RCPT timeout" \
+	"the attacker's next command in the same session got no reply (banned in-session)"
+ban=$(e2e_ban4 "$LAB_AT4") || fail "no bans4 entry for $LAB_AT4: $(e2e_daemon_log)"
+assert_eq "$(jq .reason <<<"$ban")" 2 "ban reason is relay_attempt (RG_REASON_RELAY_ATTEMPT)"
+assert_ok "event log has the ban with its evidence" rg_wait_for 2 e2e_has_event \
+	".action == \"ban\" and .source == \"$LAB_AT4\" and .reason == \"relay_attempt\" and (.rcpt_to | tostring | test(\"gmail.com\"))"
+grep -h '"action":"ban"' "$E2E_EVENTS" | head -n 1
+
+assert_ok "legitimate client delivers while the attacker is banned" e2e_legit_delivery during
+
+drops0=$(e2e_stat drop_ban)
+if e2e_swaks "$LAB_NS_AT" --server "$LAB_GW4" --to user@example.test \
+	>"$RG_TMP/again.out" 2>&1; then
+	fail "banned attacker delivered: $(cat "$RG_TMP/again.out")"
+fi
+assert_match "$(cat "$RG_TMP/again.out")" 'timeout|timed out' \
+	"the attacker's next connection times out"
+assert_gt "$(e2e_stat drop_ban)" "$drops0" "drop_ban rose while it retried"
+assert_eq "$(grep -c "connect from unknown\[$LAB_AT4\]" "$LAB_MAILLOG")" 1 \
+	"Postfix never saw the attacker's second connection"
+
+assert_ok "legitimate client delivers after" e2e_legit_delivery after
+assert_ok "all three legitimate messages are in the maildir" \
+	rg_wait_for 5 test "$(e2e_maildir_count)" -ge $((n0 + 3))
+assert_fails "the client was never banned" e2e_ban4 "$LAB_CL4"
+rg_done
