@@ -141,6 +141,11 @@ e2e_maildir_count() {
 	find "$LAB_MAILDIR/new" -type f | wc -l
 }
 
+# e2e_maildir_ge N: at least N messages delivered (for rg_wait_for).
+e2e_maildir_ge() {
+	[ "$(e2e_maildir_count)" -ge "$1" ]
+}
+
 # Messages in the Postfix queue (all queues).
 e2e_queue_count() {
 	ip netns exec "$LAB_NS_GW" postqueue -c "$LAB_PF_CONF" -j | jq -s length

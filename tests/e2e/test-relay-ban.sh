@@ -41,6 +41,6 @@ assert_eq "$(grep -c "connect from unknown\[$LAB_AT4\]" "$LAB_MAILLOG")" 1 \
 
 assert_ok "legitimate client delivers after" e2e_legit_delivery after
 assert_ok "all three legitimate messages are in the maildir" \
-	rg_wait_for 5 test "$(e2e_maildir_count)" -ge $((n0 + 3))
+	rg_wait_for 5 e2e_maildir_ge $((n0 + 3))
 assert_fails "the client was never banned" e2e_ban4 "$LAB_CL4"
 rg_done
