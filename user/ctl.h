@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* relayguardctl's shared state, command dispatch and print layer. Every
+ * command prints through print_*(), which write either text or JSON (one
+ * writer, user/json.h), like iproute2's print_*(): a command's output code
+ * is the same in both modes. */
+#ifndef RG_CTL_H
+#define RG_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "parse.h"
+#include "loader.h"
+
+#define CTL_PID_FILE_DEFAULT "/run/relayguard/relayguardd.pid"
+
+struct ctl {
+	bool json;
+	bool force; /* --force: ban even what the allow list covers */
+	const char *pin_dir;
+	const char *pid_file;
+	struct json_writer jw;
+};
+
+extern struct ctl ctl;
+
+struct ctl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+/* Run the command named by argv[0] (a unique prefix will do) with the
+ * remaining arguments; what names the level ("OBJECT", "ban COMMAND"). */
+int ctl_dispatch(const char *what, const struct ctl_cmd *cmds, int argc,
+		 char **argv);
+/* Log a one-line error and return err (negative errno). */
+int ctl_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A user-supplied string made safe for a one-line message: at most 64
+ * bytes, control characters replaced. */
+const char *ctl_quote(const char *s);
+/* Open the maps under --pin-dir. */
+int ctl_open_maps(struct rg_maps *maps);
+/* Number of entries and max_entries of a map (walks it). */
+int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max);
+
+/* Print layer: key is used in JSON, fmt (printf, may be NULL) in text. */
+void print_obj_start(const char *key);
+void print_obj_end(void);
+void print_arr_start(const char *key);
+void print_arr_end(void);
+void print_str(const char *key, const char *fmt, const char *v);
+void print_uint(const char *key, const char *fmt, uint64_t v);
+void print_bool(const char *key, const char *fmt, bool v);
+/* JSON null; text prints text. */
+void print_null(const char *key, const char *fmt, const char *text);
+/* Text only. */
+void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prefixes of one allow/deny trie, read into memory (ctl_acl.c). */
+struct acl_set {
+	struct prefix *v;
+	size_t n;
+};
+int acl_read(int fd, int family, struct acl_set *set);
+void acl_set_free(struct acl_set *set);
+
+/* The allow lists, to refuse bans that cover or lie in them. */
+struct allow_guard {
+	int fd4, fd6;
+	struct acl_set s4, s6;
+};
+int allow_guard_init(struct allow_guard *g, const struct rg_maps *maps);
+void allow_guard_free(struct allow_guard *g);
+/* True if p overlaps an allow entry; *hit is that entry. */
+bool allow_guard_overlaps(const struct allow_guard *g, const struct prefix *p,
+			  struct prefix *hit);
+
+/* Objects (ctl_*.c). */
+int do_ban(int argc, char **argv);
+int do_allow(int argc, char **argv);
+int do_deny(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_config(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_attach(int argc, char **argv);
+int do_detach(int argc, char **argv);
+int do_reload(int argc, char **argv);
+
+#endif

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* relayguardctl allow|deny add|del|list|import: the LPM tries allow4/6 and
+ * deny4/6. All or nothing across the arguments (or the file's lines). */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+#define ACL_LINE_MAX 1024
+
+union lpm_key {
+	struct rg_lpm4_key v4;
+	struct rg_lpm6_key v6;
+};
+
+static size_t lpm_key(const struct prefix *p, union lpm_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (p->family == AF_INET) {
+		k->v4.prefixlen = p->len;
+		memcpy(&k->v4.addr, p->addr, 4);
+		return sizeof(k->v4);
+	}
+	k->v6.prefixlen = p->len;
+	memcpy(k->v6.addr, p->addr, 16);
+	return sizeof(k->v6);
+}
+
+static void prefix_from_key(int family, const void *key, struct prefix *p)
+{
+	const struct rg_lpm4_key *k4 = key;
+	const struct rg_lpm6_key *k6 = key;
+
+	memset(p, 0, sizeof(*p));
+	p->family = family;
+	if (family == AF_INET) {
+		p->len = k4->prefixlen;
+		memcpy(p->addr, &k4->addr, 4);
+	} else {
+		p->len = k6->prefixlen;
+		memcpy(p->addr, k6->addr, 16);
+	}
+}
+
+void acl_set_free(struct acl_set *set)
+{
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+static int acl_push(struct acl_set *set, const struct prefix *p)
+{
+	struct prefix *v;
+
+	if ((set->n & (set->n - 1)) == 0) {
+		v = realloc(set->v, (set->n ? set->n * 2 : 16) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+	}
+	set->v[set->n++] = *p;
+	return 0;
+}
+
+int acl_read(int fd, int family, struct acl_set *set)
+{
+	union lpm_key key, next;
+	struct prefix p;
+	void *prev = NULL;
+	int err;
+
+	set->v = NULL;
+	set->n = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		prefix_from_key(family, &key, &p);
+		err = acl_push(set, &p);
+		if (err)
+			return err;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static bool acl_has(const struct acl_set *set, const struct prefix *p)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].family == p->family && set->v[i].len == p->len &&
+		    !memcmp(set->v[i].addr, p->addr, 16))
+			return true;
+	return false;
+}
+
+int allow_guard_init(struct allow_guard *g, const struct rg_maps *maps)
+{
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	g->fd4 = maps->allow4;
+	g->fd6 = maps->allow6;
+	err = acl_read(g->fd4, AF_INET, &g->s4);
+	if (!err)
+		err = acl_read(g->fd6, AF_INET6, &g->s6);
+	if (err) {
+		allow_guard_free(g);
+		return ctl_err(err, "cannot read the allow list: %s",
+			       log_strerror(err));
+	}
+	return 0;
+}
+
+void allow_guard_free(struct allow_guard *g)
+{
+	acl_set_free(&g->s4);
+	acl_set_free(&g->s6);
+}
+
+bool allow_guard_overlaps(const struct allow_guard *g, const struct prefix *p,
+			  struct prefix *hit)
+{
+	const struct acl_set *s = p->family == AF_INET ? &g->s4 : &g->s6;
+	int fd = p->family == AF_INET ? g->fd4 : g->fd6;
+	union lpm_key key;
+	__u64 val;
+	size_t i;
+
+	if (!s->n)
+		return false;
+	/* An allow prefix containing p: the trie answers in one lookup. */
+	lpm_key(p, &key);
+	if (!bpf_map_lookup_elem(fd, &key, &val)) {
+		for (i = 0; i < s->n; i++)
+			if (prefix_contains(&s->v[i], p))
+				break;
+		*hit = i < s->n ? s->v[i] : *p;
+		return true;
+	}
+	/* An allow prefix inside p. */
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].len > p->len && prefix_contains(p, &s->v[i])) {
+			*hit = s->v[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+struct acl {
+	const char *list; /* "allow" or "deny" */
+	int fd4, fd6;
+	const char *name4, *name6;
+	struct rg_maps maps;
+};
+
+static int acl_open(struct acl *a, const char *list)
+{
+	int err = ctl_open_maps(&a->maps);
+
+	if (err)
+		return err;
+	a->list = list;
+	if (!strcmp(list, "allow")) {
+		a->fd4 = a->maps.allow4;
+		a->fd6 = a->maps.allow6;
+		a->name4 = RG_MAP_ALLOW4;
+		a->name6 = RG_MAP_ALLOW6;
+	} else {
+		a->fd4 = a->maps.deny4;
+		a->fd6 = a->maps.deny6;
+		a->name4 = RG_MAP_DENY4;
+		a->name6 = RG_MAP_DENY6;
+	}
+	return 0;
+}
+
+static int acl_fd(const struct acl *a, int family, const char **name)
+{
+	*name = family == AF_INET ? a->name4 : a->name6;
+	return family == AF_INET ? a->fd4 : a->fd6;
+}
+
+static int map_value_size(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return info.value_size <= 8 ? (int)info.value_size : -EINVAL;
+}
+
+static int acl_write(const struct acl *a, const struct prefix *p)
+{
+	union lpm_key key;
+	__u64 val = 1; /* presence; the data plane reads no value */
+	const char *name;
+	int fd = acl_fd(a, p->family, &name);
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int err;
+
+	err = map_value_size(fd);
+	if (err < 0)
+		return ctl_err(err, "cannot inspect map %s: %s", name,
+			       log_strerror(err));
+	lpm_key(p, &key);
+	if (!bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+		return 0;
+	err = -errno;
+	if (err == -ENOSPC || err == -E2BIG) {
+		bpf_obj_get_info_by_fd(fd, &info, &len);
+		return ctl_err(-ENOSPC, "map %s is full (max_entries %u)", name,
+			       info.max_entries);
+	}
+	return ctl_err(err, "cannot update map %s: %s", name,
+		       log_strerror(err));
+}
+
+static int acl_remove(const struct acl *a, const struct prefix *p)
+{
+	char buf[PREFIX_STRLEN];
+	union lpm_key key;
+	const char *name;
+	int fd = acl_fd(a, p->family, &name), err;
+
+	lpm_key(p, &key);
+	if (!bpf_map_delete_elem(fd, &key))
+		return 0;
+	err = -errno;
+	format_prefix(p, buf, sizeof(buf));
+	return ctl_err(err, "cannot delete %s from map %s: %s", buf, name,
+		       log_strerror(err));
+}
+
+static int acl_current(const struct acl *a, struct acl_set *cur)
+{
+	struct acl_set s6;
+	size_t i;
+	int err;
+
+	err = acl_read(a->fd4, AF_INET, cur);
+	if (!err)
+		err = acl_read(a->fd6, AF_INET6, &s6);
+	if (err) {
+		acl_set_free(cur);
+		return ctl_err(err, "cannot read the %s list: %s", a->list,
+			       log_strerror(err));
+	}
+	for (i = 0; i < s6.n && !err; i++)
+		err = acl_push(cur, &s6.v[i]);
+	acl_set_free(&s6);
+	return err;
+}
+
+static int parse_cidr(const char *s, struct prefix *p, const char *where)
+{
+	if (parse_prefix(s, p))
+		return ctl_err(-EINVAL, "%sbad CIDR '%s': expected ADDR or ADDR/LEN with the host bits clear",
+			       where, ctl_quote(s));
+	return 0;
+}
+
+/* Add every prefix in want that is not there yet; undo on failure. */
+static int acl_apply_add(const struct acl *a, const struct acl_set *want,
+			 size_t *added)
+{
+	struct acl_set cur, done = { 0 };
+	size_t i;
+	int err;
+
+	err = acl_current(a, &cur);
+	if (err)
+		return err;
+	for (i = 0; i < want->n; i++) {
+		if (acl_has(&cur, &want->v[i]) || acl_has(&done, &want->v[i]))
+			continue;
+		err = acl_write(a, &want->v[i]);
+		if (!err)
+			err = acl_push(&done, &want->v[i]);
+		if (err)
+			break;
+	}
+	if (err)
+		for (i = 0; i < done.n; i++)
+			acl_remove(a, &done.v[i]);
+	*added = err ? 0 : done.n;
+	acl_set_free(&cur);
+	acl_set_free(&done);
+	return err;
+}
+
+static int acl_apply_del(const struct acl *a, const struct acl_set *want)
+{
+	struct acl_set cur, done = { 0 };
+	char buf[PREFIX_STRLEN];
+	size_t i;
+	int err;
+
+	err = acl_current(a, &cur);
+	if (err)
+		return err;
+	for (i = 0; i < want->n; i++) {
+		if (!acl_has(&cur, &want->v[i])) {
+			format_prefix(&want->v[i], buf, sizeof(buf));
+			err = ctl_err(-ENOENT, "%s is not in the %s list", buf,
+				      a->list);
+			goto out;
+		}
+	}
+	for (i = 0; i < want->n && !err; i++) {
+		if (acl_has(&done, &want->v[i]))
+			continue;
+		err = acl_remove(a, &want->v[i]);
+		if (!err)
+			err = acl_push(&done, &want->v[i]);
+	}
+	if (err)
+		for (i = 0; i < done.n; i++)
+			acl_write(a, &done.v[i]);
+out:
+	acl_set_free(&cur);
+	acl_set_free(&done);
+	return err;
+}
+
+static int parse_args(int argc, char **argv, struct acl_set *want,
+		      const char *cmd)
+{
+	struct prefix p;
+	int i, err;
+
+	want->v = NULL;
+	want->n = 0;
+	if (argc < 1)
+		return ctl_err(-EINVAL, "%s: missing CIDR", cmd);
+	for (i = 0; i < argc; i++) {
+		err = parse_cidr(argv[i], &p, "");
+		if (!err)
+			err = acl_push(want, &p);
+		if (err) {
+			acl_set_free(want);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void print_done(const char *key, const char *verb, size_t n,
+		       const struct acl *a)
+{
+	print_obj_start(NULL);
+	print_uint(key, "", n);
+	print_text("%s %zu %s %s the %s list\n", verb, n,
+		   n == 1 ? "prefix" : "prefixes",
+		   !strcmp(verb, "removed") ? "from" : "to", a->list);
+	print_obj_end();
+}
+
+static int acl_do_add(const char *list, int argc, char **argv)
+{
+	struct acl_set want;
+	struct acl a;
+	size_t added = 0;
+	int err;
+
+	err = parse_args(argc, argv, &want, "add");
+	if (err)
+		return err;
+	err = acl_open(&a, list);
+	if (!err) {
+		err = acl_apply_add(&a, &want, &added);
+		maps_close(&a.maps);
+	}
+	if (!err)
+		print_done("added", "added", added, &a);
+	acl_set_free(&want);
+	return err;
+}
+
+static int acl_do_del(const char *list, int argc, char **argv)
+{
+	struct acl_set want;
+	struct acl a;
+	int err;
+
+	err = parse_args(argc, argv, &want, "del");
+	if (err)
+		return err;
+	err = acl_open(&a, list);
+	if (!err) {
+		err = acl_apply_del(&a, &want);
+		maps_close(&a.maps);
+	}
+	if (!err)
+		print_done("removed", "removed", want.n, &a);
+	acl_set_free(&want);
+	return err;
+}
+
+static int prefix_cmp(const void *x, const void *y)
+{
+	const struct prefix *a = x, *b = y;
+	int c;
+
+	if (a->family != b->family)
+		return a->family == AF_INET ? -1 : 1;
+	c = memcmp(a->addr, b->addr, 16);
+	if (c)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
+static int acl_do_list(const char *list, int argc, char **argv)
+{
+	char buf[PREFIX_STRLEN];
+	struct acl_set cur;
+	struct acl a;
+	size_t i;
+	int err;
+
+	if (argc > 0)
+		return ctl_err(-EINVAL, "list: unexpected argument '%s'",
+			       ctl_quote(argv[0]));
+	err = acl_open(&a, list);
+	if (err)
+		return err;
+	err = acl_current(&a, &cur);
+	maps_close(&a.maps);
+	if (err)
+		return err;
+	qsort(cur.v, cur.n, sizeof(*cur.v), prefix_cmp);
+	print_arr_start(NULL);
+	for (i = 0; i < cur.n; i++) {
+		format_prefix(&cur.v[i], buf, sizeof(buf));
+		print_str(NULL, "%s\n", buf);
+	}
+	print_arr_end();
+	acl_set_free(&cur);
+	return 0;
+}
+
+/* One CIDR a line; '#' starts a comment. */
+static int read_acl_file(const char *file, struct acl_set *want)
+{
+	char *line = NULL, *tok, *save, *hash, where[300];
+	size_t cap = 0, lineno = 0;
+	struct prefix p;
+	ssize_t n;
+	FILE *f;
+	int err = 0;
+
+	want->v = NULL;
+	want->n = 0;
+	f = fopen(file, "r");
+	if (!f)
+		return ctl_err(-errno, "cannot read %s: %s", ctl_quote(file),
+			       strerror(errno));
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
+			 lineno);
+		if (n > ACL_LINE_MAX) {
+			err = ctl_err(-EINVAL, "%sline longer than %d bytes",
+				      where, ACL_LINE_MAX);
+			break;
+		}
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok)
+			continue;
+		err = parse_cidr(tok, &p, where);
+		if (!err && strtok_r(NULL, " \t\r\n", &save))
+			err = ctl_err(-EINVAL, "%sone CIDR a line", where);
+		if (!err)
+			err = acl_push(want, &p);
+		if (err)
+			break;
+	}
+	if (!err && ferror(f))
+		err = ctl_err(-EIO, "cannot read %s: %s", ctl_quote(file),
+			      strerror(errno));
+	free(line);
+	fclose(f);
+	if (err)
+		acl_set_free(want);
+	return err;
+}
+
+static int acl_do_import(const char *list, int argc, char **argv)
+{
+	struct acl_set want;
+	struct acl a;
+	size_t added = 0;
+	int err;
+
+	if (argc != 1)
+		return ctl_err(-EINVAL, "import: expected one FILE");
+	err = read_acl_file(argv[0], &want);
+	if (err)
+		return err;
+	err = acl_open(&a, list);
+	if (!err) {
+		err = acl_apply_add(&a, &want, &added);
+		maps_close(&a.maps);
+	}
+	if (!err)
+		print_done("added", "added", added, &a);
+	acl_set_free(&want);
+	return err;
+}
+
+#define ACL_CMDS(list)                                                        \
+	static int list##_add(int c, char **v) { return acl_do_add(#list, c, v); } \
+	static int list##_del(int c, char **v) { return acl_do_del(#list, c, v); } \
+	static int list##_list(int c, char **v) { return acl_do_list(#list, c, v); } \
+	static int list##_import(int c, char **v)                             \
+	{                                                                     \
+		return acl_do_import(#list, c, v);                            \
+	}                                                                     \
+	static const struct ctl_cmd list##_cmds[] = {                         \
+		{ "add", list##_add },       { "del", list##_del },           \
+		{ "list", list##_list },     { "import", list##_import },     \
+		{ NULL, NULL },                                               \
+	};                                                                    \
+	int do_##list(int argc, char **argv)                                  \
+	{                                                                     \
+		return ctl_dispatch(#list " COMMAND", list##_cmds, argc, argv); \
+	}
+
+ACL_CMDS(allow)
+ACL_CMDS(deny)

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* relayguardctl ban add|del|list|flush|import|export, through the ban
+ * store. A prefix ban is expanded into host (IPv4) or group (IPv6) entries,
+ * at most 2^16 of them; wider ranges belong in the deny list. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banstore.h"
+#include "clock.h"
+#include "ctl.h"
+#include "log.h"
+
+#define BAN_EXPAND_BITS 16 /* a prefix ban makes at most 65536 entries */
+#define BAN_LINE_MAX 1024
+
+struct ban_vec {
+	struct ban_entry *v;
+	size_t n, cap;
+};
+
+static int vec_push(struct ban_vec *vec, const struct ban_entry *e)
+{
+	struct ban_entry *v;
+	size_t cap;
+
+	if (vec->n == vec->cap) {
+		cap = vec->cap ? vec->cap * 2 : 64;
+		v = realloc(vec->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		vec->v = v;
+		vec->cap = cap;
+	}
+	vec->v[vec->n++] = *e;
+	return 0;
+}
+
+static void vec_free(struct ban_vec *vec)
+{
+	free(vec->v);
+	memset(vec, 0, sizeof(*vec));
+}
+
+/* What one `ban add` or import line asks for. */
+struct ban_req {
+	struct prefix target; /* as typed */
+	uint64_t seconds; /* DURATION_PERMANENT or > 0 */
+	unsigned int reason;
+};
+
+static int parse_target(const char *s, struct prefix *p, const char *where)
+{
+	if (parse_prefix(s, p))
+		return ctl_err(-EINVAL, "%sbad address '%s': expected ADDR or ADDR/LEN (IPv4 /0-32, IPv6 /0-128, host bits clear)",
+			       where, ctl_quote(s));
+	return 0;
+}
+
+static int parse_dur(const char *s, uint64_t *seconds, const char *where)
+{
+	if (parse_duration(s, seconds))
+		return ctl_err(-EINVAL, "%sbad duration '%s': expected N[s|m|h|d|w] (N > 0) or permanent",
+			       where, ctl_quote(s));
+	return 0;
+}
+
+static int parse_reason(const char *s, unsigned int *reason,
+			const char *where)
+{
+	int r = reason_from_name(s);
+
+	if (r <= RG_REASON_NONE)
+		return ctl_err(-EINVAL, "%sbad reason '%s'; see 'relayguardctl help' for the names",
+			       where, ctl_quote(s));
+	*reason = r;
+	return 0;
+}
+
+/* The prefix a request bans in effect: an IPv6 target longer than the
+ * group widens to its group. */
+static void effective(const struct rg_maps *maps, const struct prefix *t,
+		      struct prefix *eff)
+{
+	unsigned int group = banstore_ipv6_prefix(maps);
+
+	*eff = *t;
+	if (t->family == AF_INET6 && t->len > group) {
+		eff->len = group;
+		prefix_mask(eff);
+	}
+}
+
+/* Add 1 at bit position (0 = most significant) of a 128-bit address. */
+static void addr_inc(uint8_t *addr, unsigned int bit)
+{
+	int byte = bit / 8;
+	unsigned int add = 1U << (7 - bit % 8);
+
+	for (; byte >= 0 && add; byte--) {
+		add += addr[byte];
+		addr[byte] = add & 0xff;
+		add >>= 8;
+	}
+}
+
+/* Expand req into ban entries (one per host or group) appended to vec. */
+static int expand(const struct rg_maps *maps, const struct ban_req *req,
+		  uint64_t now, struct ban_vec *vec, const char *where)
+{
+	unsigned int unit = req->target.family == AF_INET ?
+				    32 : banstore_ipv6_prefix(maps);
+	struct ban_entry e = { 0 };
+	char buf[PREFIX_STRLEN];
+	uint64_t i, count;
+	int err;
+
+	effective(maps, &req->target, &e.source);
+	if (unit - e.source.len > BAN_EXPAND_BITS) {
+		format_prefix(&req->target, buf, sizeof(buf));
+		return ctl_err(-E2BIG, "%sbanning %s would take 2^%u entries (at most 2^%d: IPv4 /%d, IPv6 /%d); use 'deny add' for wide ranges",
+			       where, buf, unit - e.source.len,
+			       BAN_EXPAND_BITS, 32 - BAN_EXPAND_BITS,
+			       unit - BAN_EXPAND_BITS);
+	}
+	count = 1ULL << (unit - e.source.len);
+	e.source.len = unit;
+	e.ban.created_ns = now;
+	e.ban.expires_ns = req->seconds == DURATION_PERMANENT ?
+				   0 : now + req->seconds * NSEC_PER_SEC;
+	e.ban.reason = req->reason;
+	e.ban.offences = 1;
+	for (i = 0; i < count; i++) {
+		err = vec_push(vec, &e);
+		if (err)
+			return err;
+		addr_inc(e.source.addr, unit - 1);
+	}
+	return 0;
+}
+
+static int check_allow(const struct allow_guard *g,
+		       const struct rg_maps *maps, const struct prefix *target,
+		       const char *where)
+{
+	char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
+	struct prefix eff, hit;
+
+	if (ctl.force)
+		return 0;
+	effective(maps, target, &eff);
+	if (!allow_guard_overlaps(g, &eff, &hit))
+		return 0;
+	format_prefix(&eff, a, sizeof(a));
+	format_prefix(&hit, b, sizeof(b));
+	return ctl_err(-EPERM, "%srefusing to ban %s: it overlaps allow-listed %s (use --force to ban anyway)",
+		       where, a, b);
+}
+
+/* Write the entries: one put, or a batch (all or nothing). */
+static int store(const struct rg_maps *maps, struct ban_vec *vec)
+{
+	struct rg_ban old;
+
+	if (vec->n != 1)
+		return banstore_put_batch(maps, vec->v, vec->n);
+	if (!banstore_get(maps, &vec->v[0].source, &old))
+		vec->v[0].ban.offences = old.offences + 1;
+	return banstore_put(maps, &vec->v[0]);
+}
+
+static void print_duration(uint64_t seconds)
+{
+	char buf[DURATION_STRLEN];
+
+	format_duration(seconds, buf, sizeof(buf));
+	if (seconds == DURATION_PERMANENT)
+		print_null("duration", " %s", buf);
+	else {
+		print_uint("duration", NULL, seconds);
+		print_text(" for %s", buf);
+	}
+}
+
+static int ban_add(int argc, char **argv)
+{
+	struct ban_req req = { .seconds = DURATION_PERMANENT,
+			       .reason = RG_REASON_MANUAL };
+	struct ban_vec vec = { 0 };
+	char buf[PREFIX_STRLEN];
+	struct allow_guard g;
+	struct rg_maps maps;
+	int i, err;
+
+	if (argc < 1)
+		return ctl_err(-EINVAL, "ban add: missing ADDR[/LEN]");
+	err = parse_target(argv[0], &req.target, "");
+	for (i = 1; i < argc && !err; i++) {
+		if (!strcmp(argv[i], "--force")) {
+			ctl.force = true;
+		} else if (i + 1 >= argc && (!strcmp(argv[i], "for") ||
+					     !strcmp(argv[i], "reason"))) {
+			err = ctl_err(-EINVAL, "ban add: '%s' needs a value",
+				      argv[i]);
+		} else if (!strcmp(argv[i], "for")) {
+			err = parse_dur(argv[++i], &req.seconds, "");
+		} else if (!strcmp(argv[i], "reason")) {
+			err = parse_reason(argv[++i], &req.reason, "");
+		} else {
+			err = ctl_err(-EINVAL, "ban add: unexpected '%s' (expected 'for DURATION' or 'reason REASON')",
+				      ctl_quote(argv[i]));
+		}
+	}
+	if (err)
+		return err;
+	err = ctl_open_maps(&maps);
+	if (err)
+		return err;
+	err = allow_guard_init(&g, &maps);
+	if (err)
+		goto out_maps;
+	err = check_allow(&g, &maps, &req.target, "");
+	if (!err)
+		err = expand(&maps, &req, boot_ns(), &vec, "");
+	if (!err)
+		err = store(&maps, &vec);
+	if (!err) {
+		print_obj_start(NULL);
+		format_prefix(&req.target, buf, sizeof(buf));
+		print_str("banned", "banned %s", buf);
+		print_uint("entries", vec.n > 1 ? " (%llu entries)" : NULL,
+			   vec.n);
+		if (req.target.family == AF_INET6) {
+			format_prefix(&vec.v[0].source, buf, sizeof(buf));
+			print_str("source", vec.n == 1 ? " as %s" : NULL, buf);
+		}
+		print_duration(req.seconds);
+		print_str("reason", ", reason %s\n", reason_name(req.reason));
+		print_obj_end();
+	}
+	vec_free(&vec);
+	allow_guard_free(&g);
+out_maps:
+	maps_close(&maps);
+	return err;
+}
+
+struct del_ctx {
+	struct prefix within;
+	struct ban_vec found;
+};
+
+static int collect_within(const struct ban_entry *e, void *arg)
+{
+	struct del_ctx *c = arg;
+
+	if (!prefix_overlaps(&c->within, &e->source))
+		return 0;
+	return vec_push(&c->found, e);
+}
+
+static int ban_del(int argc, char **argv)
+{
+	struct del_ctx c = { 0 };
+	struct rg_maps maps;
+	char buf[PREFIX_STRLEN];
+	size_t i;
+	int err;
+
+	if (argc != 1)
+		return ctl_err(-EINVAL, argc ? "ban del: one ADDR[/LEN] at a time" :
+					       "ban del: missing ADDR[/LEN]");
+	err = parse_target(argv[0], &c.within, "");
+	if (err)
+		return err;
+	err = ctl_open_maps(&maps);
+	if (err)
+		return err;
+	effective(&maps, &c.within, &c.within);
+	err = banstore_for_each(&maps, collect_within, &c);
+	if (err) {
+		ctl_err(err, "cannot read the ban maps: %s", log_strerror(err));
+		goto out;
+	}
+	format_prefix(&c.within, buf, sizeof(buf));
+	if (!c.found.n) {
+		err = ctl_err(-ENOENT, "no ban for %s", buf);
+		goto out;
+	}
+	for (i = 0; i < c.found.n; i++) {
+		err = banstore_del(&maps, &c.found.v[i].source);
+		if (err && err != -ENOENT) {
+			ctl_err(err, "cannot delete a ban: %s",
+				log_strerror(err));
+			/* Put back what this command removed. */
+			banstore_put_batch(&maps, c.found.v, i);
+			goto out;
+		}
+	}
+	err = 0;
+	print_obj_start(NULL);
+	print_str("unbanned", "unbanned %s", buf);
+	print_uint("entries", " (%llu entries)\n", c.found.n);
+	print_obj_end();
+out:
+	vec_free(&c.found);
+	maps_close(&maps);
+	return err;
+}
+
+static int collect(const struct ban_entry *e, void *arg)
+{
+	return vec_push(arg, e);
+}
+
+static int read_all(const struct rg_maps *maps, struct ban_vec *vec)
+{
+	int err = banstore_for_each(maps, collect, vec);
+
+	if (err) {
+		vec_free(vec);
+		return ctl_err(err, "cannot read the ban maps: %s",
+			       log_strerror(err));
+	}
+	return 0;
+}
+
+static int cmp_addr(const void *x, const void *y)
+{
+	const struct ban_entry *a = x, *b = y;
+
+	if (a->source.family != b->source.family)
+		return a->source.family == AF_INET ? -1 : 1;
+	return memcmp(a->source.addr, b->source.addr, 16);
+}
+
+static int cmp_hits(const void *x, const void *y)
+{
+	const struct ban_entry *a = x, *b = y;
+
+	if (a->ban.hits != b->ban.hits)
+		return a->ban.hits > b->ban.hits ? -1 : 1;
+	return cmp_addr(x, y);
+}
+
+/* Soonest expiry first, permanent bans last. */
+static int cmp_expiry(const void *x, const void *y)
+{
+	const struct ban_entry *a = x, *b = y;
+	uint64_t ea = a->ban.expires_ns ? a->ban.expires_ns : UINT64_MAX;
+	uint64_t eb = b->ban.expires_ns ? b->ban.expires_ns : UINT64_MAX;
+
+	if (ea != eb)
+		return ea < eb ? -1 : 1;
+	return cmp_addr(x, y);
+}
+
+/* Seconds left, rounded up; 0 when expired. */
+static uint64_t seconds_left(const struct rg_ban *b, uint64_t now)
+{
+	if (b->expires_ns <= now)
+		return 0;
+	return (b->expires_ns - now + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
+}
+
+static void print_ban(const struct ban_entry *e, uint64_t now)
+{
+	char buf[PREFIX_STRLEN], left[DURATION_STRLEN];
+	uint64_t secs;
+
+	format_prefix(&e->source, buf, sizeof(buf));
+	print_obj_start(NULL);
+	print_str("source", "%-40s", buf);
+	print_str("reason", " %-15s", reason_name(e->ban.reason));
+	print_uint("hits", " %12llu", e->ban.hits);
+	if (!e->ban.expires_ns) {
+		print_null("time_left", " %-12s", "permanent");
+	} else {
+		secs = seconds_left(&e->ban, now);
+		format_duration(secs, left, sizeof(left));
+		print_uint("time_left", NULL, secs);
+		print_text(" %-12s", secs ? left : "expired");
+	}
+	print_bool("expired", NULL, e->ban.expires_ns && e->ban.expires_ns <= now);
+	print_uint("offences", " %8llu\n", e->ban.offences);
+	print_obj_end();
+}
+
+static int ban_list(int argc, char **argv)
+{
+	int (*cmp)(const void *, const void *) = cmp_addr;
+	struct ban_vec vec = { 0 };
+	struct rg_maps maps;
+	uint64_t now;
+	size_t i;
+	int err;
+
+	if (argc == 2 && !strcmp(argv[0], "--sort") && !strcmp(argv[1], "hits"))
+		cmp = cmp_hits;
+	else if (argc == 2 && !strcmp(argv[0], "--sort") &&
+		 !strcmp(argv[1], "expiry"))
+		cmp = cmp_expiry;
+	else if (argc)
+		return ctl_err(-EINVAL, "ban list: expected [--sort hits|expiry], got '%s'",
+			       ctl_quote(argc == 2 ? argv[1] : argv[0]));
+	err = ctl_open_maps(&maps);
+	if (err)
+		return err;
+	err = read_all(&maps, &vec);
+	maps_close(&maps);
+	if (err)
+		return err;
+	qsort(vec.v, vec.n, sizeof(*vec.v), cmp);
+	now = boot_ns();
+	print_text("%-40s %-15s %12s %-12s %8s\n", "ADDRESS", "REASON", "HITS",
+		   "TIME LEFT", "OFFENCES");
+	print_arr_start(NULL);
+	for (i = 0; i < vec.n; i++)
+		print_ban(&vec.v[i], now);
+	print_arr_end();
+	vec_free(&vec);
+	return 0;
+}
+
+static int ban_flush(int argc, char **argv)
+{
+	struct ban_vec vec = { 0 };
+	struct rg_maps maps;
+	size_t i, n = 0;
+	int err;
+
+	if (argc)
+		return ctl_err(-EINVAL, "ban flush: unexpected argument '%s'",
+			       ctl_quote(argv[0]));
+	err = ctl_open_maps(&maps);
+	if (err)
+		return err;
+	err = read_all(&maps, &vec);
+	for (i = 0; !err && i < vec.n; i++) {
+		err = banstore_del(&maps, &vec.v[i].source);
+		if (err == -ENOENT)
+			err = 0; /* expired and swept meanwhile */
+		else if (err)
+			ctl_err(err, "cannot delete a ban: %s",
+				log_strerror(err));
+		else
+			n++;
+	}
+	if (!err) {
+		print_obj_start(NULL);
+		print_uint("flushed", "flushed %llu bans\n", n);
+		print_obj_end();
+	}
+	vec_free(&vec);
+	maps_close(&maps);
+	return err;
+}
+
+/* ADDR[/LEN] [DURATION] [REASON]; '#' starts a comment. */
+static int import_line(char *line, const char *where,
+		       const struct allow_guard *g, const struct rg_maps *maps,
+		       uint64_t now, struct ban_vec *vec)
+{
+	struct ban_req req = { .seconds = DURATION_PERMANENT,
+			       .reason = RG_REASON_IMPORTED };
+	char *tok[4], *save, *hash;
+	int n = 0, err;
+
+	hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	for (tok[n] = strtok_r(line, " \t\r\n", &save); tok[n] && n < 3;
+	     tok[n] = strtok_r(NULL, " \t\r\n", &save))
+		n++;
+	if (n == 0)
+		return 0;
+	if (n == 3 && tok[3])
+		return ctl_err(-EINVAL, "%stoo many fields (ADDR[/LEN] [DURATION] [REASON])",
+			       where);
+	err = parse_target(tok[0], &req.target, where);
+	if (!err && n > 1)
+		err = parse_dur(tok[1], &req.seconds, where);
+	if (!err && n > 2)
+		err = parse_reason(tok[2], &req.reason, where);
+	if (!err)
+		err = check_allow(g, maps, &req.target, where);
+	if (!err)
+		err = expand(maps, &req, now, vec, where);
+	return err;
+}
+
+static int read_import(const char *file, const struct allow_guard *g,
+		       const struct rg_maps *maps, struct ban_vec *vec)
+{
+	char *line = NULL, where[300];
+	size_t cap = 0, lineno = 0;
+	uint64_t now = boot_ns();
+	ssize_t n;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(file, "r");
+	if (!f)
+		return ctl_err(-errno, "cannot read %s: %s", ctl_quote(file),
+			       strerror(errno));
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
+			 lineno);
+		if (n > BAN_LINE_MAX || memchr(line, '\0', n)) {
+			err = ctl_err(-EINVAL, "%sline longer than %d bytes or not text",
+				      where, BAN_LINE_MAX);
+			break;
+		}
+		err = import_line(line, where, g, maps, now, vec);
+		if (err)
+			break;
+	}
+	if (!err && ferror(f))
+		err = ctl_err(-EIO, "cannot read %s: %s", ctl_quote(file),
+			      strerror(errno));
+	free(line);
+	fclose(f);
+	return err;
+}
+
+static int ban_import(int argc, char **argv)
+{
+	struct ban_vec vec = { 0 };
+	struct allow_guard g;
+	struct rg_maps maps;
+	int err;
+
+	if (argc != 1)
+		return ctl_err(-EINVAL, "ban import: expected one FILE");
+	err = ctl_open_maps(&maps);
+	if (err)
+		return err;
+	err = allow_guard_init(&g, &maps);
+	if (err)
+		goto out_maps;
+	err = read_import(argv[0], &g, &maps, &vec);
+	if (!err && vec.n)
+		err = banstore_put_batch(&maps, vec.v, vec.n);
+	if (!err) {
+		print_obj_start(NULL);
+		print_uint("imported", "imported %llu bans", vec.n);
+		print_str("file", " from %s\n", argv[0]);
+		print_obj_end();
+	}
+	vec_free(&vec);
+	allow_guard_free(&g);
+out_maps:
+	maps_close(&maps);
+	return err;
+}
+
+/* One import line per live ban: DURATION is what is left of it. */
+static void export_line(FILE *out, const struct ban_entry *e, uint64_t now)
+{
+	char buf[PREFIX_STRLEN];
+
+	format_prefix(&e->source, buf, sizeof(buf));
+	if (!e->ban.expires_ns)
+		fprintf(out, "%s permanent %s\n", buf,
+			reason_name(e->ban.reason));
+	else
+		fprintf(out, "%s %llus %s\n", buf,
+			(unsigned long long)seconds_left(&e->ban, now),
+			reason_name(e->ban.reason));
+}
+
+static int write_export(const char *file, const struct ban_vec *vec,
+			uint64_t now, size_t *n)
+{
+	char tmp[4096];
+	FILE *out;
+	size_t i;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= sizeof(tmp))
+		return ctl_err(-ENAMETOOLONG, "file name too long");
+	out = fopen(tmp, "w");
+	if (!out)
+		return ctl_err(-errno, "cannot write %s: %s", ctl_quote(tmp),
+			       strerror(errno));
+	fprintf(out, "# relayguard bans: ADDR[/LEN] DURATION REASON\n");
+	for (i = 0, *n = 0; i < vec->n; i++) {
+		if (vec->v[i].ban.expires_ns && vec->v[i].ban.expires_ns <= now)
+			continue;
+		export_line(out, &vec->v[i], now);
+		(*n)++;
+	}
+	if (fclose(out) || rename(tmp, file)) {
+		unlink(tmp);
+		return ctl_err(-EIO, "cannot write %s: %s", ctl_quote(file),
+			       strerror(errno));
+	}
+	return 0;
+}
+
+static int ban_export(int argc, char **argv)
+{
+	struct ban_vec vec = { 0 };
+	struct rg_maps maps;
+	uint64_t now;
+	size_t i, n = 0;
+	int err;
+
+	if (argc > 1)
+		return ctl_err(-EINVAL, "ban export: expected [FILE]");
+	err = ctl_open_maps(&maps);
+	if (err)
+		return err;
+	err = read_all(&maps, &vec);
+	maps_close(&maps);
+	if (err)
+		return err;
+	qsort(vec.v, vec.n, sizeof(*vec.v), cmp_addr);
+	now = boot_ns();
+	if (argc == 1 && strcmp(argv[0], "-")) {
+		err = write_export(argv[0], &vec, now, &n);
+		if (!err) {
+			print_obj_start(NULL);
+			print_uint("exported", "exported %llu bans", n);
+			print_str("file", " to %s\n", argv[0]);
+			print_obj_end();
+		}
+	} else if (ctl.json) {
+		print_arr_start(NULL);
+		for (i = 0; i < vec.n; i++)
+			if (!vec.v[i].ban.expires_ns ||
+			    vec.v[i].ban.expires_ns > now)
+				print_ban(&vec.v[i], now);
+		print_arr_end();
+	} else {
+		for (i = 0; i < vec.n; i++)
+			if (!vec.v[i].ban.expires_ns ||
+			    vec.v[i].ban.expires_ns > now)
+				export_line(stdout, &vec.v[i], now);
+	}
+	vec_free(&vec);
+	return err;
+}
+
+static const struct ctl_cmd ban_cmds[] = {
+	{ "add", ban_add },	  { "del", ban_del },
+	{ "list", ban_list },	  { "flush", ban_flush },
+	{ "import", ban_import }, { "export", ban_export },
+	{ NULL, NULL },
+};
+
+int do_ban(int argc, char **argv)
+{
+	return ctl_dispatch("ban COMMAND", ban_cmds, argc, argv);
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* relayguardctl: dispatch, errors and the text/JSON print layer. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+struct ctl ctl = {
+	.pin_dir = RG_PIN_DIR_DEFAULT,
+	.pid_file = CTL_PID_FILE_DEFAULT,
+};
+
+const char *ctl_quote(const char *s)
+{
+	static char buf[4][80];
+	static int slot;
+	char *out = buf[slot++ % 4];
+	size_t i;
+
+	for (i = 0; s[i] && i < 64; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	if (s[i])
+		snprintf(out + i, 80 - i, "...");
+	return out;
+}
+
+int ctl_err(int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	return err;
+}
+
+int ctl_dispatch(const char *what, const struct ctl_cmd *cmds, int argc,
+		 char **argv)
+{
+	const struct ctl_cmd *found = NULL, *c;
+	size_t len;
+
+	if (argc < 1)
+		return ctl_err(-EINVAL, "missing %s; try 'relayguardctl help'",
+			       what);
+	len = strlen(argv[0]);
+	for (c = cmds; c->name; c++) {
+		if (!strcmp(c->name, argv[0])) {
+			found = c;
+			break;
+		}
+		if (len && !strncmp(c->name, argv[0], len)) {
+			if (found)
+				return ctl_err(-EINVAL,
+					       "ambiguous %s '%s': %s or %s?",
+					       what, ctl_quote(argv[0]),
+					       found->name, c->name);
+			found = c;
+		}
+	}
+	if (!found)
+		return ctl_err(-EINVAL, "unknown %s '%s'; try 'relayguardctl help'",
+			       what, ctl_quote(argv[0]));
+	return found->fn(argc - 1, argv + 1);
+}
+
+int ctl_open_maps(struct rg_maps *maps)
+{
+	return maps_open_pinned(ctl.pin_dir, maps);
+}
+
+/* Walk keys with get_next_key; fine for every map type we count. */
+int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	unsigned char *key, *next;
+	void *prev = NULL;
+	unsigned long n = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*max = info.max_entries;
+	key = malloc(info.key_size ? info.key_size : 1);
+	next = malloc(info.key_size ? info.key_size : 1);
+	if (!key || !next) {
+		free(key);
+		free(next);
+		return -ENOMEM;
+	}
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, info.key_size);
+		prev = key;
+		n++;
+	}
+	free(key);
+	free(next);
+	*entries = n;
+	return 0;
+}
+
+void print_obj_start(const char *key)
+{
+	if (!ctl.json)
+		return;
+	if (key)
+		jw_name(&ctl.jw, key);
+	jw_start_object(&ctl.jw);
+}
+
+void print_obj_end(void)
+{
+	if (ctl.json)
+		jw_end_object(&ctl.jw);
+}
+
+void print_arr_start(const char *key)
+{
+	if (!ctl.json)
+		return;
+	if (key)
+		jw_name(&ctl.jw, key);
+	jw_start_array(&ctl.jw);
+}
+
+void print_arr_end(void)
+{
+	if (ctl.json)
+		jw_end_array(&ctl.jw);
+}
+
+void print_str(const char *key, const char *fmt, const char *v)
+{
+	if (ctl.json) {
+		if (key)
+			jw_name(&ctl.jw, key);
+		jw_string(&ctl.jw, v);
+	} else if (fmt) {
+		printf(fmt, v);
+	}
+}
+
+void print_uint(const char *key, const char *fmt, uint64_t v)
+{
+	if (ctl.json) {
+		if (key)
+			jw_name(&ctl.jw, key);
+		jw_uint(&ctl.jw, v);
+	} else if (fmt) {
+		printf(fmt, (unsigned long long)v);
+	}
+}
+
+void print_bool(const char *key, const char *fmt, bool v)
+{
+	if (ctl.json) {
+		if (key)
+			jw_name(&ctl.jw, key);
+		jw_bool(&ctl.jw, v);
+	} else if (fmt) {
+		printf(fmt, v ? "yes" : "no");
+	}
+}
+
+void print_null(const char *key, const char *fmt, const char *text)
+{
+	if (ctl.json) {
+		if (key)
+			jw_name(&ctl.jw, key);
+		jw_null(&ctl.jw);
+	} else if (fmt) {
+		printf(fmt, text);
+	}
+}
+
+void print_text(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctl.json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
