@@ -20,6 +20,7 @@ enum decision_action {
 	DECISION_BAN,
 	DECISION_ALERT, /* critical: e.g. the gateway accepted a relay */
 	DECISION_FINDING, /* worth logging, no ban by itself */
+	DECISION_UNBAN, /* never from the pipeline: for the event log */
 };
 
 /* Strings point into the flow and live until the callback returns. */
@@ -32,6 +33,9 @@ struct decision {
 	uint64_t sample_ns; /* boot clock of the sample that decided it */
 	const char *helo, *mail_from, *rcpt_to, *reply; /* may be NULL */
 	const struct flow *flow; /* for evidence: flow_for_each_sample() */
+	/* The flow's handshake was not verified: a would-be ban or alert
+	 * arrives as a DECISION_FINDING with this set (code unchanged). */
+	bool unverified;
 };
 
 struct pipeline_ops {

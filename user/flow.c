@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Flow table and reassembly: see flow.h. A chained hash table with a
+ * seeded hash (the 4-tuple is chosen by the remote side) and an LRU list
+ * that gives both the idle order and the eviction order. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "flow.h"
+#include "pipeline.h"
+
+struct flow_table {
+	struct flow_table_params p;
+	struct flow **buckets;
+	uint32_t mask;
+	uint64_t seed;
+	struct flow lru; /* sentinel: lru.next is the oldest */
+	struct flow_stats st;
+};
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+static uint32_t key_hash(const struct flow_table *t,
+			 const struct rg_flow_key *k)
+{
+	uint64_t w[sizeof(*k) / 8], h = t->seed;
+	size_t i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < sizeof(w) / 8; i++) {
+		h ^= w[i];
+		h *= 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+static int alloc_buckets(struct flow_table *t, unsigned int max_flows)
+{
+	struct flow **nb, *f, *next;
+	uint32_t n = 1024, i;
+
+	while (n < max_flows && n < (1U << 26))
+		n <<= 1;
+	if (t->buckets && n == t->mask + 1)
+		return 0;
+	nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	if (t->buckets) {
+		for (i = 0; i <= t->mask; i++) {
+			for (f = t->buckets[i]; f; f = next) {
+				next = f->hnext;
+				f->hnext = nb[f->hash & (n - 1)];
+				nb[f->hash & (n - 1)] = f;
+			}
+		}
+		free(t->buckets);
+	}
+	t->buckets = nb;
+	t->mask = n - 1;
+	return 0;
+}
+
+struct flow_table *flow_table_new(const struct flow_table_params *params)
+{
+	struct flow_table *t;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->p = *params;
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) !=
+	    sizeof(t->seed))
+		t->seed = (uintptr_t)t ^ 0x5bd1e9955bd1e995ULL;
+	t->lru.next = t->lru.prev = &t->lru;
+	if (alloc_buckets(t, params->max_flows)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void free_ooo(struct flow_dir *d)
+{
+	struct ooo_seg *s, *next;
+
+	for (s = d->ooo; s; s = next) {
+		next = s->next;
+		free(s);
+	}
+	d->ooo = NULL;
+	d->n_ooo = 0;
+	d->ooo_bytes = 0;
+}
+
+static void unlink_flow(struct flow_table *t, struct flow *f)
+{
+	struct flow **pp = &t->buckets[f->hash & t->mask];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	f->prev->next = f->next;
+	f->next->prev = f->prev;
+}
+
+void flow_delete(struct flow_table *t, struct flow *f)
+{
+	if (t->p.release)
+		t->p.release(t->p.ctx, f);
+	unlink_flow(t, f);
+	free_ooo(&f->dir[0]);
+	free_ooo(&f->dir[1]);
+	free(f->samples);
+	free(f);
+	t->st.active--;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	while (t->lru.next != &t->lru)
+		flow_delete(t, t->lru.next);
+	free(t->buckets);
+	free(t);
+}
+
+void flow_table_set_limits(struct flow_table *t, unsigned int max_flows,
+			   unsigned int max_bytes, unsigned int sample_bytes,
+			   bool keep_samples)
+{
+	t->p.max_flows = max_flows;
+	t->p.max_bytes = max_bytes;
+	t->p.sample_bytes = sample_bytes;
+	t->p.keep_samples = keep_samples;
+	alloc_buckets(t, max_flows); /* on failure the old buckets stay */
+}
+
+const struct flow_stats *flow_table_stats(const struct flow_table *t)
+{
+	return &t->st;
+}
+
+static void lru_touch(struct flow_table *t, struct flow *f)
+{
+	f->prev->next = f->next;
+	f->next->prev = f->prev;
+	f->prev = t->lru.prev;
+	f->next = &t->lru;
+	t->lru.prev->next = f;
+	t->lru.prev = f;
+}
+
+struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
+		      uint64_t now_ns, bool create, bool *created)
+{
+	uint32_t h = key_hash(t, key);
+	struct flow *f;
+
+	if (created)
+		*created = false;
+	for (f = t->buckets[h & t->mask]; f; f = f->hnext) {
+		if (f->hash == h && !memcmp(&f->key, key, sizeof(*key))) {
+			f->last_ns = now_ns;
+			lru_touch(t, f);
+			return f;
+		}
+	}
+	if (!create)
+		return NULL;
+	while (t->st.active >= t->p.max_flows && t->lru.next != &t->lru) {
+		t->st.evicted_cap++;
+		flow_delete(t, t->lru.next);
+	}
+	f = calloc(1, sizeof(*f) + t->p.user_size);
+	if (!f)
+		return NULL;
+	f->key = *key;
+	f->hash = h;
+	f->first_ns = f->last_ns = now_ns;
+	f->hnext = t->buckets[h & t->mask];
+	t->buckets[h & t->mask] = f;
+	f->prev = t->lru.prev;
+	f->next = &t->lru;
+	t->lru.prev->next = f;
+	t->lru.prev = f;
+	t->st.created++;
+	t->st.active++;
+	if (created)
+		*created = true;
+	return f;
+}
+
+void flow_expire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns)
+{
+	struct flow *f;
+
+	while ((f = t->lru.next) != &t->lru && f->last_ns + idle_ns <= now_ns) {
+		t->st.idle++;
+		if (!(f->state & FLOW_VERIFIED))
+			t->st.unverified++;
+		flow_delete(t, f);
+	}
+}
+
+bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
+		uint32_t ack)
+{
+	struct flow_dir *in = &f->dir[RG_DIR_IN], *out = &f->dir[RG_DIR_OUT];
+	uint32_t acked, sent;
+
+	if (dir == RG_DIR_IN && (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		f->client_isn = seq;
+		f->state |= FLOW_SEEN_SYN;
+		in->next = in->high = seq + 1;
+		in->started = true;
+		return false;
+	}
+	if (dir == RG_DIR_OUT && (tcp_flags & (TCP_SYN | TCP_ACK)) ==
+					 (TCP_SYN | TCP_ACK)) {
+		if ((f->state & FLOW_SEEN_SYN) && ack != f->client_isn + 1)
+			f->state |= FLOW_BAD_HANDSHAKE;
+		if (!(f->state & FLOW_SEEN_SYNACK)) {
+			f->server_isn = seq;
+			f->state |= FLOW_SEEN_SYNACK;
+			out->next = out->high = seq + 1;
+			out->started = true;
+		}
+		return false;
+	}
+	if (dir != RG_DIR_IN || !(tcp_flags & TCP_ACK) ||
+	    (f->state & (FLOW_VERIFIED | FLOW_BAD_HANDSHAKE)) ||
+	    !(f->state & FLOW_SEEN_SYNACK))
+		return false;
+	/* The client acknowledges the server's ISN + 1, or server bytes we
+	 * saw after it: only a host that received the SYN-ACK knows them. */
+	acked = ack - (f->server_isn + 1);
+	sent = out->high - (f->server_isn + 1);
+	if (acked > sent)
+		return false;
+	f->state |= FLOW_VERIFIED;
+	return true;
+}
+
+static void deliver(struct flow_table *t, struct flow *f, int dir,
+		    const uint8_t *data, size_t len)
+{
+	if (t->p.deliver)
+		t->p.deliver(t->p.ctx, f, dir, data, len);
+}
+
+/* Deliver held segments that are now in order. */
+static void drain(struct flow_table *t, struct flow *f, int dir)
+{
+	struct flow_dir *d = &f->dir[dir];
+	struct ooo_seg *s;
+	uint32_t skip;
+
+	while ((s = d->ooo) && (int32_t)(s->seq - d->next) <= 0) {
+		d->ooo = s->next;
+		d->n_ooo--;
+		d->ooo_bytes -= s->len;
+		skip = d->next - s->seq;
+		if (skip < s->len) {
+			d->next += s->len - skip;
+			deliver(t, f, dir, s->data + skip, s->len - skip);
+		}
+		free(s);
+	}
+}
+
+void flow_flush(struct flow_table *t, struct flow *f, int dir)
+{
+	struct flow_dir *d = &f->dir[dir];
+	uint32_t lost;
+
+	if (!d->ooo)
+		return;
+	lost = d->ooo->seq - d->next;
+	t->st.gaps++;
+	f->state |= FLOW_GAP;
+	deliver(t, f, dir, NULL, lost);
+	d->next = d->ooo->seq;
+	drain(t, f, dir);
+}
+
+static int hold(struct flow_table *t, struct flow_dir *d, uint32_t seq,
+		const uint8_t *data, size_t len)
+{
+	struct ooo_seg *s, **pp;
+
+	s = malloc(sizeof(*s) + len);
+	if (!s)
+		return -ENOMEM;
+	s->seq = seq;
+	s->len = len;
+	memcpy(s->data, data, len);
+	for (pp = &d->ooo; *pp && (int32_t)((*pp)->seq - seq) <= 0;
+	     pp = &(*pp)->next)
+		;
+	s->next = *pp;
+	*pp = s;
+	d->n_ooo++;
+	d->ooo_bytes += len;
+	t->st.out_of_order++;
+	return 0;
+}
+
+void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
+		  const uint8_t *data, size_t len)
+{
+	struct flow_dir *d = &f->dir[dir];
+	uint32_t end = seq + len, skip;
+
+	if (!len)
+		return;
+	if (!d->started) {
+		/* picked up mid-stream: start where the first bytes are */
+		d->next = d->high = seq;
+		d->started = true;
+	}
+	if ((int32_t)(end - d->high) > 0)
+		d->high = end;
+	if ((int32_t)(seq - d->next) <= 0) {
+		if ((int32_t)(end - d->next) <= 0) {
+			t->st.retransmits++;
+			return;
+		}
+		skip = d->next - seq;
+		d->next = end;
+		deliver(t, f, dir, data + skip, len - skip);
+		drain(t, f, dir);
+		return;
+	}
+	if (d->n_ooo >= FLOW_OOO_MAX_SEGS || d->ooo_bytes + len > t->p.max_bytes) {
+		/* the hole is not filling within the caps: give up on it */
+		f->state |= FLOW_CAPPED;
+		t->st.bytes_dropped_cap += d->ooo ? d->ooo->seq - d->next :
+						    seq - d->next;
+		flow_flush(t, f, dir);
+		if ((int32_t)(seq - d->next) > 0 &&
+		    (d->ooo_bytes + len > t->p.max_bytes || d->ooo)) {
+			t->st.gaps++;
+			deliver(t, f, dir, NULL, seq - d->next);
+			d->next = seq;
+		}
+		flow_segment(t, f, dir, seq, data, len);
+		return;
+	}
+	if (hold(t, d, seq, data, len))
+		t->st.bytes_dropped_cap += len;
+}
+
+void flow_keep_sample(struct flow_table *t, struct flow *f,
+		      const struct rg_sample *s)
+{
+	size_t need = (sizeof(*s) + s->payload_len + 7) & ~(size_t)7;
+	uint32_t cap;
+	uint8_t *nb;
+	int dir = s->dir & 1;
+
+	if (!t->p.keep_samples || f->n_samples >= FLOW_SAMPLES_MAX)
+		return;
+	if (s->payload_len &&
+	    f->kept_payload[dir] + s->payload_len > t->p.sample_bytes)
+		return;
+	if (f->samples_len + need > f->samples_cap) {
+		cap = f->samples_cap ? f->samples_cap : 256;
+		while (cap < f->samples_len + need)
+			cap *= 2;
+		nb = realloc(f->samples, cap);
+		if (!nb)
+			return;
+		f->samples = nb;
+		f->samples_cap = cap;
+	}
+	memcpy(f->samples + f->samples_len, s, sizeof(*s) + s->payload_len);
+	f->samples_len += need;
+	f->kept_payload[dir] += s->payload_len;
+	f->n_samples++;
+}
+
+void flow_for_each_sample(const struct flow *f, flow_sample_cb cb, void *ctx)
+{
+	const struct rg_sample *s;
+	uint32_t off = 0;
+
+	while (off < f->samples_len) {
+		s = (const struct rg_sample *)(f->samples + off);
+		cb(s, ctx);
+		off += (sizeof(*s) + s->payload_len + 7) & ~(size_t)7;
+	}
+}

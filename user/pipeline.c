@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Sample records -> flows -> SMTP dialogue -> policy -> decisions. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "config.h"
+#include "flow.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "smtp.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+struct pipeline {
+	struct rg_conf conf;
+	struct pipeline_ops ops;
+	void *ctx;
+	struct flow_table *flows;
+	struct policy *policy;
+	struct pipeline_stats st;
+	uint64_t now_ns; /* boot clock of the record being handled */
+};
+
+/* Per-flow state, in the flow's user area. */
+struct pflow {
+	struct pipeline *p;
+	struct flow *f;
+	struct smtp smtp;
+	struct prefix src;
+	bool banned, stopped, rcpts_signalled, pregreet;
+};
+
+static const struct smtp_callbacks smtp_cb;
+
+static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
+{
+	struct pipeline *p = pf->p;
+	struct decision d = {
+		.action = v->action,
+		.reason = v->reason,
+		.code = v->code,
+		.source = pf->src,
+		.flow_key = pf->f->key,
+		.sample_ns = p->now_ns,
+		.helo = pf->smtp.helo,
+		.mail_from = pf->smtp.mail_from,
+		.rcpt_to = pf->smtp.rcpt_to,
+		.reply = reply,
+		.flow = pf->f,
+	};
+
+	if (pf->banned)
+		return; /* one ban per session: the rest is noise */
+	if (!flow_verified(pf->f) && d.action != DECISION_FINDING) {
+		d.action = DECISION_FINDING;
+		d.unverified = true;
+	}
+	if (d.action == DECISION_FINDING)
+		p->st.findings++;
+	p->st.decisions++;
+	if (p->ops.decide)
+		p->ops.decide(p->ctx, &d);
+	if (d.action == DECISION_BAN) {
+		pf->banned = true;
+		smtp_stop(&pf->smtp);
+		if (!pf->stopped && p->ops.stop_sampling) {
+			pf->stopped = true;
+			p->ops.stop_sampling(p->ctx, &pf->f->key);
+		}
+	}
+}
+
+static void signal_src(struct pflow *pf, enum policy_signal sig,
+		       const char *reply)
+{
+	struct verdict v;
+
+	if (policy_signal(pf->p->policy, &pf->src, sig, pf->p->now_ns, &v))
+		emit(pf, &v, reply);
+}
+
+static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
+		     const char *arg, const struct smtp_reply *r)
+{
+	struct pflow *pf = ctx;
+	struct pipeline *p = pf->p;
+	struct verdict v[2];
+	int i, n;
+
+	switch (verb) {
+	case SMTP_GREETING:
+		p->st.smtp_sessions++;
+		break;
+	case SMTP_RCPT:
+		n = policy_rcpt(&p->conf, &pf->src,
+				s->flags & SMTP_F_AUTHENTICATED, arg, r->code, v);
+		for (i = 0; i < n; i++)
+			emit(pf, &v[i], r->line);
+		if (s->n_rcpt > p->conf.max_rcpts && !pf->rcpts_signalled) {
+			pf->rcpts_signalled = true;
+			signal_src(pf, SIG_TOO_MANY_RCPTS, r->line);
+		}
+		break;
+	case SMTP_AUTH:
+		if (r->code == 535)
+			signal_src(pf, SIG_AUTH_FAILURE, r->line);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_finding(void *ctx, struct smtp *s, const char *code,
+		       const char *detail)
+{
+	struct pflow *pf = ctx;
+	struct verdict v = { DECISION_FINDING, RG_REASON_NONE, code };
+
+	(void)s;
+	if (!strcmp(code, "non_smtp")) {
+		signal_src(pf, SIG_NON_SMTP, detail);
+		return;
+	}
+	emit(pf, &v, detail);
+}
+
+static void on_stop(void *ctx, struct smtp *s)
+{
+	struct pflow *pf = ctx;
+
+	(void)s;
+	if (pf->stopped || !pf->p->ops.stop_sampling)
+		return;
+	pf->stopped = true;
+	pf->p->ops.stop_sampling(pf->p->ctx, &pf->f->key);
+}
+
+static const struct smtp_callbacks smtp_cb = {
+	.reply = on_reply,
+	.finding = on_finding,
+	.stop = on_stop,
+};
+
+static void deliver(void *ctx, struct flow *f, int dir, const uint8_t *data,
+		    size_t len)
+{
+	struct pflow *pf = flow_user(f);
+
+	(void)ctx;
+	if (!data) {
+		pf->p->st.gaps++;
+		smtp_gap(&pf->smtp, dir);
+		return;
+	}
+	smtp_feed(&pf->smtp, dir, data, len);
+}
+
+static void release(void *ctx, struct flow *f)
+{
+	struct pflow *pf = flow_user(f);
+
+	(void)ctx;
+	smtp_free(&pf->smtp);
+}
+
+static void apply_limits(struct pipeline *p)
+{
+	const struct rg_conf *c = &p->conf;
+
+	flow_table_set_limits(p->flows, c->max_flows, c->flow_max_bytes,
+			      c->dp.sample_bytes ? c->dp.sample_bytes :
+						   RG_DEFAULT_SAMPLE_BYTES,
+			      c->evidence_dir_max_bytes > 0);
+}
+
+struct pipeline *pipeline_new(const struct rg_conf *conf,
+			      const struct pipeline_ops *ops, void *ctx)
+{
+	struct flow_table_params fp = {
+		.max_flows = conf->max_flows,
+		.max_bytes = conf->flow_max_bytes,
+		.sample_bytes = conf->dp.sample_bytes,
+		.keep_samples = conf->evidence_dir_max_bytes > 0,
+		.user_size = sizeof(struct pflow),
+		.deliver = deliver,
+		.release = release,
+	};
+	struct pipeline *p;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->conf = *conf;
+	if (ops)
+		p->ops = *ops;
+	p->ctx = ctx;
+	fp.ctx = p;
+	p->flows = flow_table_new(&fp);
+	p->policy = policy_new(&p->conf);
+	if (!p->flows || !p->policy) {
+		pipeline_free(p);
+		return NULL;
+	}
+	apply_limits(p);
+	return p;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	flow_table_free(p->flows);
+	policy_free(p->policy);
+	free(p);
+}
+
+void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf)
+{
+	p->conf = *conf;
+	apply_limits(p);
+}
+
+static void prefix_of(const struct rg_flow_key *k, struct prefix *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->family = k->family;
+	src->len = k->family == AF_INET ? 32 : 128;
+	memcpy(src->addr, k->client, k->family == AF_INET ? 4 : 16);
+}
+
+static struct flow *new_flow(struct pipeline *p, struct flow *f)
+{
+	struct pflow *pf = flow_user(f);
+
+	pf->p = p;
+	pf->f = f;
+	smtp_init(&pf->smtp, &smtp_cb, pf);
+	prefix_of(&f->key, &pf->src);
+	if (policy_session(p->policy, &pf->src, p->now_ns))
+		signal_src(pf, SIG_SESSION_RATE, NULL);
+	return f;
+}
+
+static struct flow *lookup(struct pipeline *p, const struct rg_sample *s)
+{
+	bool create, created;
+	struct flow *f;
+
+	create = s->payload_len || (s->tcp_flags & TCP_SYN);
+	f = flow_get(p->flows, &s->flow, p->now_ns, create, &created);
+	if (f && !created && s->dir == RG_DIR_IN &&
+	    (s->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+	    (f->state & FLOW_SEEN_SYN) && f->client_isn != ntohl(s->seq)) {
+		/* the 4-tuple is reused by a new connection */
+		flow_delete(p->flows, f);
+		f = flow_get(p->flows, &s->flow, p->now_ns, true, &created);
+	}
+	if (f && created)
+		new_flow(p, f);
+	return f;
+}
+
+/* Talking before the greeting: the client sends bytes while it has not
+ * received a single server byte (its ACK still says server ISN + 1). */
+static void check_pregreet(struct pflow *pf, const struct rg_sample *s)
+{
+	struct flow *f = pf->f;
+
+	if (pf->pregreet || (pf->smtp.flags & (SMTP_F_GREETED |
+					       SMTP_F_CLIENT_TALKED)))
+		return;
+	if (f->state & FLOW_SEEN_SYNACK) {
+		if (ntohl(s->ack) != f->server_isn + 1)
+			return;
+	} else if (f->dir[RG_DIR_OUT].started) {
+		return;
+	}
+	pf->pregreet = true;
+	signal_src(pf, SIG_PREGREET, NULL);
+}
+
+static bool valid_record(const void *record, size_t len)
+{
+	const struct rg_sample *s = record;
+
+	if (len < sizeof(*s) || sizeof(*s) + s->payload_len > len)
+		return false;
+	if (s->dir > RG_DIR_OUT)
+		return false;
+	return s->flow.family == AF_INET || s->flow.family == AF_INET6;
+}
+
+int pipeline_feed(struct pipeline *p, const void *record, size_t len)
+{
+	const struct rg_sample *s = record;
+	struct pflow *pf;
+	struct flow *f;
+
+	p->st.samples++;
+	if (!valid_record(record, len))
+		return -EINVAL;
+	p->now_ns = s->ts_ns;
+	f = lookup(p, s);
+	if (!f)
+		return 0;
+	pf = flow_user(f);
+	flow_keep_sample(p->flows, f, s);
+	flow_track(f, s->dir, s->tcp_flags, ntohl(s->seq), ntohl(s->ack));
+	if (s->payload_len) {
+		if (s->dir == RG_DIR_IN)
+			check_pregreet(pf, s);
+		flow_segment(p->flows, f, s->dir, ntohl(s->seq), s->payload,
+			     s->payload_len);
+	}
+	if (s->tcp_flags & TCP_FIN) {
+		f->state |= s->dir == RG_DIR_IN ? FLOW_FIN_IN : FLOW_FIN_OUT;
+		flow_flush(p->flows, f, s->dir);
+	}
+	if ((s->tcp_flags & TCP_RST) ||
+	    (f->state & (FLOW_FIN_IN | FLOW_FIN_OUT)) ==
+		    (FLOW_FIN_IN | FLOW_FIN_OUT)) {
+		if (!flow_verified(f))
+			p->st.flows_unverified++;
+		flow_delete(p->flows, f);
+	}
+	return 0;
+}
+
+void pipeline_tick(struct pipeline *p, uint64_t now_ns)
+{
+	const struct flow_stats *fs = flow_table_stats(p->flows);
+	uint64_t before = fs->unverified;
+
+	flow_expire(p->flows, now_ns, p->conf.flow_idle_timeout * NSEC_PER_SEC);
+	p->st.flows_unverified += fs->unverified - before;
+	policy_tick(p->policy, now_ns);
+}
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
+{
+	const struct flow_stats *fs = flow_table_stats(p->flows);
+	struct pipeline_stats *st = (struct pipeline_stats *)&p->st;
+
+	st->flows_created = fs->created;
+	st->flows_active = fs->active;
+	st->flows_evicted_cap = fs->evicted_cap;
+	st->flows_idle = fs->idle;
+	st->bytes_dropped_cap = fs->bytes_dropped_cap;
+	st->out_of_order = fs->out_of_order;
+	return st;
+}

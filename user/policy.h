@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What the SMTP dialogue means: relay attempts graded by the server's reply,
+ * and weighted abuse signals summed per source within a window. Decides,
+ * never acts: the pipeline turns verdicts into decisions. */
+#ifndef RG_POLICY_H
+#define RG_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "parse.h"
+#include "pipeline.h"
+
+#define POLICY_MAX_SOURCES 65536 /* per-source score entries kept */
+
+/* What a RCPT path asks for, from the gateway's point of view. */
+enum relay_kind {
+	RELAY_NONE = 0, /* a local recipient */
+	RELAY_FOREIGN, /* a domain that is not local */
+	RELAY_PERCENT, /* u%other@local */
+	RELAY_SOURCE_ROUTE, /* @a:u@b, <@a,@b:u@c> */
+	RELAY_BANG, /* b!u, b!u@local */
+	RELAY_IP_LITERAL, /* u@[192.0.2.1] */
+	RELAY_QUOTED, /* "u@x"@local, "u%x"@local */
+};
+
+enum policy_signal {
+	SIG_PREGREET,
+	SIG_NON_SMTP,
+	SIG_AUTH_FAILURE,
+	SIG_TOO_MANY_RCPTS,
+	SIG_SESSION_RATE,
+	SIG_MAX,
+};
+
+struct verdict {
+	enum decision_action action;
+	enum rg_reason reason;
+	const char *code;
+};
+
+struct policy;
+
+struct policy *policy_new(const struct rg_conf *conf);
+void policy_free(struct policy *p);
+/* conf must outlive p (the pipeline keeps its own copy). */
+void policy_set_conf(struct policy *p, const struct rg_conf *conf);
+/* Forget sources idle for longer than the score window. */
+void policy_tick(struct policy *p, uint64_t now_ns);
+
+enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
+				     const char *path);
+const char *relay_kind_name(enum relay_kind k);
+
+/* A RCPT answered with reply code `code`. Fills up to 2 verdicts (alert then
+ * ban for an accepted relay); returns how many. Trusted sources and
+ * authenticated sessions get none. */
+int policy_rcpt(const struct rg_conf *c, const struct prefix *src,
+		bool authenticated, const char *path, unsigned int code,
+		struct verdict out[2]);
+
+/* One weighted signal from src at now_ns: a finding, or a ban once the
+ * source's score (or its AUTH failures) reaches the threshold. Returns 1
+ * with *out filled. */
+int policy_signal(struct policy *p, const struct prefix *src,
+		  enum policy_signal sig, uint64_t now_ns, struct verdict *out);
+
+/* A new session from src; true when src is over sessions_per_minute (the
+ * caller then raises SIG_SESSION_RATE). */
+bool policy_session(struct policy *p, const struct prefix *src,
+		    uint64_t now_ns);
+
+/* ban_time * ban_time_factor^(offences-1), capped at ban_time_max
+ * (seconds; offences >= 1, 0 counts as 1). */
+uint64_t policy_ban_duration(const struct rg_conf *c, unsigned int offences);
+
+#endif

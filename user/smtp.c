@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Incremental SMTP dialogue parser: see smtp.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "smtp.h"
+
+/* Findings reported at most once per session (bits of s->reported). */
+enum once {
+	ONCE_BARE_LF_C = 1U << 0,
+	ONCE_BARE_LF_S = 1U << 1,
+	ONCE_CMD_LONG = 1U << 2,
+	ONCE_REPLY_LONG = 1U << 3,
+	ONCE_NON_SMTP = 1U << 4,
+	ONCE_UNKNOWN = 1U << 5,
+	ONCE_BAD_REPLY = 1U << 6,
+	ONCE_UNEXPECTED = 1U << 7,
+	ONCE_OVERFLOW = 1U << 8,
+	ONCE_AUTH_LONG = 1U << 9,
+};
+
+static const struct {
+	const char *name;
+	enum smtp_verb verb;
+} verbs[] = {
+	{ "HELO", SMTP_HELO },	   { "EHLO", SMTP_EHLO }, { "MAIL", SMTP_MAIL },
+	{ "RCPT", SMTP_RCPT },	   { "DATA", SMTP_DATA }, { "BDAT", SMTP_BDAT },
+	{ "RSET", SMTP_RSET },	   { "AUTH", SMTP_AUTH },
+	{ "STARTTLS", SMTP_STARTTLS }, { "QUIT", SMTP_QUIT },
+	{ "NOOP", SMTP_NOOP },	   { "VRFY", SMTP_VRFY }, { "EXPN", SMTP_EXPN },
+	{ "HELP", SMTP_HELP },
+};
+
+#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+/* Verbs of protocols that are not SMTP, seen on port 25 from scanners and
+ * open-proxy probes. */
+static const char *const foreign_verbs[] = {
+	"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+	"PATCH", "USER", "PASS", "SSH-2.0-", "SSH-1.99-",
+};
+
+const char *smtp_verb_name(enum smtp_verb v)
+{
+	size_t i;
+
+	if (v == SMTP_GREETING)
+		return "greeting";
+	for (i = 0; i < N_VERBS; i++)
+		if (verbs[i].verb == v)
+			return verbs[i].name;
+	return "other";
+}
+
+void smtp_init(struct smtp *s, const struct smtp_callbacks *cb, void *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->cb = cb;
+	s->ctx = ctx;
+}
+
+static void queue_clear(struct smtp *s)
+{
+	while (s->q_len) {
+		free(s->q[s->q_head].arg);
+		s->q_head = (s->q_head + 1) % s->q_cap;
+		s->q_len--;
+	}
+}
+
+void smtp_free(struct smtp *s)
+{
+	if (s->q)
+		queue_clear(s);
+	free(s->q);
+	free(s->half[0].buf);
+	free(s->half[1].buf);
+	free(s->helo);
+	free(s->mail_from);
+	free(s->rcpt_to);
+	memset(s, 0, sizeof(*s));
+}
+
+static void finding(struct smtp *s, const char *code, const char *detail)
+{
+	if (s->cb && s->cb->finding)
+		s->cb->finding(s->ctx, s, code, detail);
+}
+
+static void finding_once(struct smtp *s, unsigned int bit, const char *code,
+			 const char *detail)
+{
+	if (s->reported & bit)
+		return;
+	s->reported |= bit;
+	finding(s, code, detail);
+}
+
+static void finish(struct smtp *s)
+{
+	if (s->flags & SMTP_F_DONE)
+		return;
+	s->flags |= SMTP_F_DONE;
+	if (s->cb && s->cb->stop)
+		s->cb->stop(s->ctx, s);
+}
+
+void smtp_stop(struct smtp *s)
+{
+	s->flags |= SMTP_F_DONE;
+}
+
+/* Copy at most SMTP_ARG_MAX bytes of src[0..len) into a fresh string. */
+static char *dup_arg(const char *src, size_t len)
+{
+	char *p;
+
+	if (len > SMTP_ARG_MAX)
+		len = SMTP_ARG_MAX;
+	p = malloc(len + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, src, len);
+	p[len] = '\0';
+	return p;
+}
+
+static void set_str(char **field, const char *src, size_t len)
+{
+	free(*field);
+	*field = dup_arg(src, len);
+}
+
+int smtp_extract_path(const char *arg, const char *prefix, char *out,
+		      size_t size)
+{
+	size_t plen = strlen(prefix), n;
+	const char *p = arg, *end;
+	bool quoted = false;
+
+	if (strncasecmp(p, prefix, plen))
+		return -EINVAL;
+	p += plen;
+	while (*p == ' ')
+		p++;
+	if (*p == '<') {
+		p++;
+		/* '>' inside a quoted local part does not end the path */
+		for (end = p; *end; end++) {
+			if (*end == '\\' && quoted && end[1])
+				end++;
+			else if (*end == '"')
+				quoted = !quoted;
+			else if (*end == '>' && !quoted)
+				break;
+		}
+		if (*end != '>')
+			return -EINVAL;
+	} else {
+		end = p + strcspn(p, " ");
+	}
+	n = end - p;
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int queue_push(struct smtp *s, enum smtp_verb verb, char *arg)
+{
+	struct smtp_pending *nq;
+	uint16_t cap, i;
+
+	if (s->q_len == s->q_cap) {
+		if (s->q_cap >= SMTP_QUEUE_MAX)
+			return -ENOSPC;
+		cap = s->q_cap ? s->q_cap * 2 : 8;
+		nq = malloc(cap * sizeof(*nq));
+		if (!nq)
+			return -ENOMEM;
+		for (i = 0; i < s->q_len; i++)
+			nq[i] = s->q[(s->q_head + i) % s->q_cap];
+		free(s->q);
+		s->q = nq;
+		s->q_cap = cap;
+		s->q_head = 0;
+	}
+	s->q[(s->q_head + s->q_len) % s->q_cap] =
+		(struct smtp_pending){ .verb = verb, .arg = arg };
+	s->q_len++;
+	return 0;
+}
+
+static bool is_binary(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = line[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+static bool is_foreign_verb(const char *line, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(foreign_verbs) / sizeof(foreign_verbs[0]); i++) {
+		n = strlen(foreign_verbs[i]);
+		if (len >= n && !strncmp(line, foreign_verbs[i], n) &&
+		    (len == n || line[n] == ' ' || foreign_verbs[i][n - 1] == '-'))
+			return true;
+	}
+	return false;
+}
+
+static void non_smtp(struct smtp *s, const char *detail)
+{
+	finding_once(s, ONCE_NON_SMTP, "non_smtp", detail);
+	s->half[SMTP_CLIENT].dead = true;
+	finish(s);
+}
+
+static enum smtp_verb lookup_verb(const char *line, size_t vlen)
+{
+	size_t i;
+
+	for (i = 0; i < N_VERBS; i++)
+		if (strlen(verbs[i].name) == vlen &&
+		    !strncasecmp(line, verbs[i].name, vlen))
+			return verbs[i].verb;
+	return SMTP_OTHER;
+}
+
+/* A command line without its CRLF; total: its length on the wire. */
+static void client_command(struct smtp *s, const char *line, size_t len)
+{
+	enum smtp_verb verb;
+	const char *arg;
+	char path[SMTP_ARG_MAX + 1];
+	char *qarg = NULL;
+	size_t vlen, i, alen;
+
+	vlen = strcspn(line, " ");
+	for (i = 0; i < vlen; i++)
+		if (!isalpha((unsigned char)line[i]))
+			break;
+	if (is_foreign_verb(line, len) || i < vlen || vlen == 0) {
+		if (vlen == 0 && len == 0)
+			return; /* empty line: tolerated */
+		non_smtp(s, "not an SMTP command");
+		return;
+	}
+	verb = lookup_verb(line, vlen);
+	arg = line + vlen;
+	while (*arg == ' ')
+		arg++;
+	alen = len - (arg - line);
+	switch (verb) {
+	case SMTP_HELO:
+	case SMTP_EHLO:
+		set_str(&s->helo, arg, alen);
+		break;
+	case SMTP_MAIL:
+		if (!smtp_extract_path(arg, "FROM:", path, sizeof(path)))
+			set_str(&s->mail_from, path, strlen(path));
+		break;
+	case SMTP_RCPT:
+		s->n_rcpt++;
+		if (smtp_extract_path(arg, "TO:", path, sizeof(path)))
+			snprintf(path, sizeof(path), "%.*s", (int)alen, arg);
+		qarg = dup_arg(path, strlen(path));
+		set_str(&s->rcpt_to, path, strlen(path));
+		break;
+	case SMTP_DATA:
+	case SMTP_STARTTLS:
+		s->flags |= SMTP_F_CLIENT_WAIT;
+		break;
+	case SMTP_BDAT:
+		/* chunk bytes follow at once: the client side ends here */
+		s->half[SMTP_CLIENT].dead = true;
+		break;
+	case SMTP_AUTH:
+		s->flags |= SMTP_F_IN_AUTH;
+		break;
+	case SMTP_QUIT:
+		s->half[SMTP_CLIENT].dead = true;
+		break;
+	case SMTP_OTHER:
+		finding_once(s, ONCE_UNKNOWN, "unknown_command", line);
+		break;
+	default:
+		break;
+	}
+	if (queue_push(s, verb, qarg)) {
+		free(qarg);
+		finding_once(s, ONCE_OVERFLOW, "pipeline_overflow",
+			     "too many commands awaiting replies");
+		s->flags |= SMTP_F_DESYNC;
+		finish(s);
+	}
+}
+
+static void client_line(struct smtp *s, const char *line, size_t len,
+			size_t total)
+{
+	if (s->flags & SMTP_F_CLIENT_WAIT)
+		return; /* message body or TLS before the reply: not ours */
+	if (is_binary(line, len)) {
+		non_smtp(s, "binary bytes");
+		return;
+	}
+	if (s->flags & SMTP_F_IN_AUTH) {
+		/* AUTH responses may be long (RFC 4954: 12288) */
+		if (total > 12288)
+			finding_once(s, ONCE_AUTH_LONG, "auth_line_too_long",
+				     "AUTH response over 12288 bytes");
+		return;
+	}
+	if (total > SMTP_CMD_LINE_MAX)
+		finding_once(s, ONCE_CMD_LONG, "command_too_long",
+			     "command line over 512 bytes");
+	client_command(s, line, len);
+}
+
+static bool reply_code(const char *line, size_t len, unsigned int *code,
+		       char *sep)
+{
+	if (len < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' ||
+	    line[1] > '5' || !isdigit((unsigned char)line[2]))
+		return false;
+	if (len > 3 && line[3] != ' ' && line[3] != '-')
+		return false;
+	*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	*sep = len > 3 ? line[3] : ' ';
+	return true;
+}
+
+/* "5.7.1" after "554 " when the class digit agrees with the code. */
+static void enhanced_code(const char *line, size_t len, unsigned int code,
+			  char *out, size_t size)
+{
+	const char *p = line + 4, *end = line + len;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (len < 9 || p[0] - '0' != (int)(code / 100) || p[1] != '.')
+		return;
+	while (p + n < end && n < size - 1 &&
+	       (isdigit((unsigned char)p[n]) || p[n] == '.'))
+		n++;
+	if (p + n < end && p[n] != ' ')
+		return;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void reply_done(struct smtp *s, const struct smtp_reply *r)
+{
+	struct smtp_pending pend;
+
+	if (!(s->flags & SMTP_F_GREETED)) {
+		s->flags |= SMTP_F_GREETED;
+		if (s->cb && s->cb->reply)
+			s->cb->reply(s->ctx, s, SMTP_GREETING, NULL, r);
+		return;
+	}
+	if ((s->flags & SMTP_F_IN_AUTH) && r->code == 334)
+		return; /* AUTH challenge: the client answers, not commands */
+	if (!s->q_len) {
+		finding_once(s, ONCE_UNEXPECTED, "unexpected_reply",
+			     "a reply with no command awaiting it");
+		return;
+	}
+	pend = s->q[s->q_head];
+	s->q_head = (s->q_head + 1) % s->q_cap;
+	s->q_len--;
+	if (s->cb && s->cb->reply)
+		s->cb->reply(s->ctx, s, pend.verb, pend.arg, r);
+	free(pend.arg);
+	switch (pend.verb) {
+	case SMTP_AUTH:
+		s->flags &= ~SMTP_F_IN_AUTH;
+		if (r->code == 235)
+			s->flags |= SMTP_F_AUTHENTICATED;
+		break;
+	case SMTP_STARTTLS:
+		s->flags &= ~SMTP_F_CLIENT_WAIT;
+		if (r->code == 220) {
+			s->flags |= SMTP_F_TLS;
+			finish(s);
+		}
+		break;
+	case SMTP_DATA:
+		s->flags &= ~SMTP_F_CLIENT_WAIT;
+		if (r->code == 354)
+			finish(s);
+		break;
+	case SMTP_BDAT:
+	case SMTP_QUIT:
+		finish(s);
+		break;
+	default:
+		break;
+	}
+}
+
+static void server_line(struct smtp *s, char *line, size_t len, size_t total)
+{
+	struct smtp_reply r;
+	unsigned int code;
+	char sep;
+
+	if (total > SMTP_REPLY_LINE_MAX)
+		finding_once(s, ONCE_REPLY_LONG, "reply_too_long",
+			     "reply line over 512 bytes");
+	if (!reply_code(line, len, &code, &sep)) {
+		finding_once(s, ONCE_BAD_REPLY, "bad_reply",
+			     "server line without a reply code");
+		return;
+	}
+	if (s->flags & SMTP_F_IN_MULTI) {
+		if (code != s->multi_code)
+			finding_once(s, ONCE_BAD_REPLY, "bad_reply",
+				     "multi-line reply changed its code");
+	} else {
+		s->multi_code = code;
+		s->multi_lines = 0;
+	}
+	s->multi_lines++;
+	if (sep == '-') {
+		s->flags |= SMTP_F_IN_MULTI;
+		return;
+	}
+	s->flags &= ~SMTP_F_IN_MULTI;
+	r.code = s->multi_code;
+	r.lines = s->multi_lines;
+	r.line = line;
+	enhanced_code(line, len, code, r.enhanced, sizeof(r.enhanced));
+	if (s->flags & SMTP_F_DESYNC)
+		return;
+	reply_done(s, &r);
+}
+
+/* One complete line (LF found) of dir; line is writable, len excludes the
+ * LF, total counts the bytes the line had on the wire. */
+static void line_end(struct smtp *s, enum smtp_dir dir, char *line, size_t len,
+		     size_t total)
+{
+	if (len && line[len - 1] == '\r') {
+		len--;
+	} else {
+		finding_once(s, dir == SMTP_CLIENT ? ONCE_BARE_LF_C :
+						     ONCE_BARE_LF_S,
+			     "bare_lf", dir == SMTP_CLIENT ?
+			     "client line ended by a bare LF" :
+			     "server line ended by a bare LF");
+	}
+	line[len] = '\0';
+	if (dir == SMTP_CLIENT)
+		client_line(s, line, len, total);
+	else
+		server_line(s, line, len, total);
+}
+
+/* The first bytes a client sends tell whether it speaks SMTP at all. */
+static bool first_client_bytes(struct smtp *s, const uint8_t *d, size_t len)
+{
+	s->flags |= SMTP_F_CLIENT_TALKED;
+	if (d[0] == 0x16 && (len < 2 || d[1] == 0x03)) {
+		non_smtp(s, "TLS handshake without STARTTLS");
+		return false;
+	}
+	if (d[0] == 0x80 || d[0] == 0x00 || d[0] == 0x05 || d[0] == 0x04) {
+		non_smtp(s, "binary protocol (SSLv2, SOCKS, ...)");
+		return false;
+	}
+	return true;
+}
+
+static void feed_lines(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
+		       size_t len)
+{
+	struct smtp_half *h = &s->half[dir];
+	char tmp[SMTP_BUF_MAX + 1];
+	const uint8_t *nl;
+	size_t n;
+
+	while (len && !h->dead && !(s->flags & SMTP_F_DONE)) {
+		nl = memchr(data, '\n', len);
+		n = nl ? (size_t)(nl - data) : len;
+		if (h->overflow) {
+			h->over_len += n;
+		} else if (h->len + n > SMTP_BUF_MAX) {
+			h->overflow = true;
+			h->over_len = h->len + n;
+			h->len = 0;
+		} else if (!nl) {
+			if (!h->buf)
+				h->buf = malloc(SMTP_BUF_MAX + 1);
+			if (!h->buf) {
+				h->dead = true;
+				return;
+			}
+			memcpy(h->buf + h->len, data, n);
+			h->len += n;
+		}
+		if (!nl)
+			return;
+		if (h->overflow && h->resync) {
+			h->overflow = false;
+			h->resync = false;
+		} else if (h->overflow) {
+			/* an overlong line is judged, not parsed */
+			if (dir == SMTP_CLIENT && !(s->flags & SMTP_F_IN_AUTH) &&
+			    !(s->flags & SMTP_F_CLIENT_WAIT))
+				finding_once(s, ONCE_CMD_LONG, "command_too_long",
+					     "command line over 512 bytes");
+			else if (dir == SMTP_SERVER)
+				finding_once(s, ONCE_REPLY_LONG, "reply_too_long",
+					     "reply line over 512 bytes");
+			h->overflow = false;
+		} else {
+			if (h->len)
+				memcpy(tmp, h->buf, h->len);
+			memcpy(tmp + h->len, data, n);
+			n += h->len;
+			h->len = 0;
+			line_end(s, dir, tmp, n, n + 1);
+		}
+		n = nl - data;
+		data += n + 1;
+		len -= n + 1;
+	}
+}
+
+void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
+	       size_t len)
+{
+	if (!len || (s->flags & SMTP_F_DONE) || s->half[dir].dead)
+		return;
+	if (dir == SMTP_CLIENT && !(s->flags & SMTP_F_CLIENT_TALKED) &&
+	    !first_client_bytes(s, data, len))
+		return;
+	feed_lines(s, dir, data, len);
+}
+
+void smtp_gap(struct smtp *s, enum smtp_dir dir)
+{
+	struct smtp_half *h = &s->half[dir];
+
+	h->len = 0;
+	h->overflow = true; /* resume after the next LF */
+	h->resync = true;
+	h->over_len = 0;
+	if (dir == SMTP_SERVER) {
+		/* a lost reply would pair every later reply wrongly */
+		s->flags |= SMTP_F_DESYNC;
+		finish(s);
+	}
+}

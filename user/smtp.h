@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Incremental SMTP dialogue parser, both directions (RFC 5321, pipelining
+ * RFC 2920, AUTH RFC 4954, STARTTLS RFC 3207, BDAT RFC 3030). Bytes arrive
+ * in order per direction, cut anywhere; each server reply is paired with
+ * the command it answers and handed to the caller. Bounded memory, never
+ * trusts its input. */
+#ifndef RG_SMTP_H
+#define RG_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMTP_CMD_LINE_MAX 512 /* RFC 5321 4.5.3.1.4, CRLF included */
+#define SMTP_REPLY_LINE_MAX 512 /* 4.5.3.1.5 */
+#define SMTP_TEXT_LINE_MAX 1000 /* 4.5.3.1.6 */
+#define SMTP_BUF_MAX 1024 /* a partial line kept across segments */
+#define SMTP_QUEUE_MAX 256 /* pipelined commands awaiting a reply */
+#define SMTP_ARG_MAX 255 /* helo, mail from, rcpt to kept (bytes) */
+
+enum smtp_dir { SMTP_CLIENT = 0, SMTP_SERVER = 1 }; /* == RG_DIR_IN/OUT */
+
+enum smtp_verb {
+	SMTP_GREETING = 0, /* the server's first reply, answers no command */
+	SMTP_HELO,
+	SMTP_EHLO,
+	SMTP_MAIL,
+	SMTP_RCPT,
+	SMTP_DATA,
+	SMTP_BDAT,
+	SMTP_RSET,
+	SMTP_AUTH,
+	SMTP_STARTTLS,
+	SMTP_QUIT,
+	SMTP_NOOP,
+	SMTP_VRFY,
+	SMTP_EXPN,
+	SMTP_HELP,
+	SMTP_OTHER,
+};
+
+struct smtp_reply {
+	unsigned int code; /* 200..599 */
+	char enhanced[16]; /* "5.7.1" or "" */
+	const char *line; /* the reply's last line, NUL-terminated, no CRLF */
+	unsigned int lines; /* lines in the reply (multi-line continuation) */
+};
+
+struct smtp;
+
+struct smtp_callbacks {
+	/* A complete reply and the command it answers (arg: the RCPT's path
+	 * for SMTP_RCPT, else NULL). */
+	void (*reply)(void *ctx, struct smtp *s, enum smtp_verb verb,
+		      const char *arg, const struct smtp_reply *r);
+	/* Something worth logging: "bare_lf", "non_smtp", ... */
+	void (*finding)(void *ctx, struct smtp *s, const char *code,
+			const char *detail);
+	/* The dialogue has nothing more to tell (DATA 354, BDAT, STARTTLS
+	 * 220, QUIT, non-SMTP): sampling may stop. */
+	void (*stop)(void *ctx, struct smtp *s);
+};
+
+struct smtp_pending {
+	uint8_t verb;
+	char *arg; /* RCPT path, malloc'd; NULL otherwise */
+};
+
+struct smtp_half {
+	char *buf; /* partial line, SMTP_BUF_MAX bytes once needed */
+	uint16_t len;
+	bool overflow; /* the current line outgrew buf: skipped to LF */
+	bool resync; /* after a gap: skip to the next LF silently */
+	bool dead; /* parsing of this direction stopped */
+	uint32_t over_len; /* bytes of the current overlong line */
+};
+
+enum smtp_flags {
+	SMTP_F_GREETED = 1U << 0, /* the server's greeting was seen */
+	SMTP_F_AUTHENTICATED = 1U << 1, /* 235 to AUTH */
+	SMTP_F_TLS = 1U << 2, /* STARTTLS accepted: opaque */
+	SMTP_F_DONE = 1U << 3, /* nothing more to parse */
+	SMTP_F_IN_AUTH = 1U << 4, /* client lines are AUTH responses */
+	SMTP_F_CLIENT_WAIT = 1U << 5, /* DATA/STARTTLS sent, await reply */
+	SMTP_F_IN_MULTI = 1U << 6, /* inside a multi-line reply */
+	SMTP_F_DESYNC = 1U << 7, /* replies cannot be paired any more */
+	SMTP_F_CLIENT_TALKED = 1U << 8, /* the client sent a byte */
+};
+
+struct smtp {
+	const struct smtp_callbacks *cb;
+	void *ctx;
+	struct smtp_half half[2];
+	struct smtp_pending *q; /* ring of pending commands */
+	uint16_t q_head, q_len, q_cap;
+	uint16_t multi_code; /* code of the multi-line reply under way */
+	uint32_t flags; /* enum smtp_flags */
+	uint32_t reported; /* findings already reported (once each) */
+	uint32_t n_rcpt; /* RCPT commands in this session */
+	uint32_t multi_lines;
+	char *helo; /* HELO/EHLO argument, malloc'd */
+	char *mail_from; /* MAIL FROM path */
+	char *rcpt_to; /* last RCPT path */
+};
+
+void smtp_init(struct smtp *s, const struct smtp_callbacks *cb, void *ctx);
+void smtp_free(struct smtp *s);
+/* In-order bytes of one direction. */
+void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
+	       size_t len);
+/* Bytes of dir were lost (a gap that will not fill): drop the partial line;
+ * a server gap makes pairing impossible, a client gap resumes at the next
+ * line. */
+void smtp_gap(struct smtp *s, enum smtp_dir dir);
+/* Parse nothing more (the flow is banned, closed, ...). */
+void smtp_stop(struct smtp *s);
+
+static inline bool smtp_done(const struct smtp *s)
+{
+	return s->flags & SMTP_F_DONE;
+}
+
+const char *smtp_verb_name(enum smtp_verb v);
+
+/* Path of "TO:<path> params" / "FROM:<path>": copies the path (without the
+ * angle brackets) into out. Returns 0 or -EINVAL. */
+int smtp_extract_path(const char *arg, const char *prefix, char *out,
+		      size_t size);
+
+#endif
