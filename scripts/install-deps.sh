@@ -13,7 +13,7 @@ PACKAGES=(
 	iproute2 iptables nftables jq python3 python3-scapy
 	tcpdump tshark prometheus bash-completion
 	# the lab
-	postfix swaks openssl libnet-ssleay-perl libio-socket-inet6-perl
+	postfix swaks openssl libnet-ssleay-perl libio-socket-inet6-perl sasl2-bin
 )
 
 missing=()

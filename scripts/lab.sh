@@ -147,6 +147,21 @@ render() { # TEMPLATE OUT VARIANT
 		-e "s|@MAIL_GID@|$(id -g nobody)|g" "$1" >"$2"
 }
 
+# SASL for the lab's Postfix: one user in a private sasldb.
+sasl_up() {
+	mkdir -p "$PF_CONF/sasl"
+	cat >"$PF_CONF/sasl/smtpd.conf" <<-EOF
+	pwcheck_method: auxprop
+	auxprop_plugin: sasldb
+	mech_list: PLAIN LOGIN
+	sasldb_path: $RUN/sasldb2
+	EOF
+	echo lab-secret | saslpasswd2 -p -c -f "$RUN/sasldb2" -u example.test relay ||
+		die "saslpasswd2 failed (package sasl2-bin)"
+	chown postfix: "$RUN/sasldb2"
+	chmod 600 "$RUN/sasldb2"
+}
+
 postfix_up() { # strict|open
 	mkdir -p "$PF_CONF" "$RUN/queue" "$RUN/data" "$RUN/tls" \
 		"$RUN/mail/Maildir"/{new,cur,tmp}
@@ -162,6 +177,7 @@ postfix_up() { # strict|open
 		>"$RUN/tls/openssl.log" 2>&1 ||
 		die "cannot make the TLS certificate: $(cat "$RUN/tls/openssl.log")"
 	chmod 600 "$RUN/tls/key.pem"
+	sasl_up
 	nsx "$NS_GW" postfix -c "$PF_CONF" check >"$RUN/postfix-start.log" 2>&1 &&
 		nsx "$NS_GW" postfix -c "$PF_CONF" start >>"$RUN/postfix-start.log" 2>&1 ||
 		die "postfix did not start: $(tail -n 5 "$RUN/postfix-start.log" "$RUN/maillog")"
