@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The gateway's Postfix is misconfigured as an open relay and the attacker is
+# 20 ms away (NFQUEUE delay, tests/tools/nfq_delay). Over 50 relay attempts,
+# each from a fresh address, Postfix accepts the foreign recipient, relayguard
+# sees that 250 leave the gateway and cuts the client off before its message
+# arrives: nothing is queued, a critical alert is logged. Control case: the
+# same attempt with relayguard in monitor mode IS queued.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/e2e.sh"
+e2e_require
+[ -x "$BUILD/tools/nfq_delay" ] || fail "$BUILD/tools/nfq_delay is missing: build first"
+ATTEMPTS=${ATTEMPTS:-50}
+PARALLEL=10
+e2e_lab open
+e2e_daemon enforce
+
+# 20 ms on the attacker's link, both families, only inside its namespace.
+QUEUE=$((RANDOM % 1000 + 100))
+for ipt in iptables-legacy ip6tables-legacy; do
+	ip netns exec "$LAB_NS_AT" $ipt -A OUTPUT -p tcp --dport 25 \
+		-j NFQUEUE --queue-num $QUEUE --queue-bypass ||
+		fail "cannot add the NFQUEUE rule ($ipt)"
+done
+rg_bg "$RG_TMP/nfq_delay.log" ip netns exec "$LAB_NS_AT" \
+	"$BUILD/tools/nfq_delay" -q $QUEUE -d 20 -t 300
+rg_wait_for 3 grep -q 'delay 20 ms' "$RG_TMP/nfq_delay.log" ||
+	fail "nfq_delay did not start: $(cat "$RG_TMP/nfq_delay.log")"
+t0=$(date +%s%N)
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --rcpt user@example.test >/dev/null
+rtt_ms=$((($(date +%s%N) - t0) / 1000000))
+echo "# a 5-round-trip local session takes $rtt_ms ms with the delay"
+assert_gt "$rtt_ms" 99 "the attacker's link is slow (>= 5 x 20 ms)"
+
+# Each attempt: EHLO, MAIL, RCPT to a foreign domain, DATA, message. Half
+# step by step, half pipelined by swaks.
+mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" "$ATTEMPTS")
+attempt() { # INDEX SRC
+	if (($1 % 2)); then
+		e2e_session "$LAB_NS_AT" --src "$2" --server "$LAB_GW4" \
+			--rcpt "victim$1@gmail.com" --data --timeout 1.5
+	else
+		e2e_swaks "$LAB_NS_AT" --pipeline -li "$2" --server "$LAB_GW4" \
+			--to "victim$1@gmail.com" --timeout 2
+	fi >"$RG_TMP/attempt.$1" 2>&1
+}
+for ((i = 0; i < ATTEMPTS; i++)); do
+	attempt $i "${srcs[i]}" &
+	(((i + 1) % PARALLEL)) || wait
+done
+wait
+
+accepted=$(cat "$RG_TMP"/attempt.* | grep -cE '^RCPT 250|<-  250 2.1.5 Ok$')
+queued_replies=$(cat "$RG_TMP"/attempt.* | grep -cE '^EOM 250|queued as')
+echo "# $ATTEMPTS attempts: open relay accepted $accepted recipients, $queued_replies messages queued"
+assert_gt "$accepted" $((ATTEMPTS / 2)) "the open relay accepted the foreign recipients (test is meaningful)"
+assert_eq "$queued_replies" 0 "no attempt got its message accepted"
+assert_eq "$(e2e_queue_count)" 0 "postqueue: the queue is empty"
+assert_eq "$(grep -cE 'postfix/(cleanup|qmgr).*(message-id|from=)' "$LAB_MAILLOG")" 0 \
+	"maillog: no message reached cleanup or the queue manager"
+banned=0
+for s in "${srcs[@]}"; do e2e_ban4 "$s" >/dev/null && banned=$((banned + 1)); done
+assert_eq "$banned" "$ATTEMPTS" "every attempting address is banned"
+assert_ok "a critical alert (relay accepted) is logged" rg_wait_for 2 e2e_has_event \
+	'.action == "alert" and .reason == "relay_accepted"'
+echo "# alerts: $(e2e_events '.action == "alert"' | wc -l)"
+
+# Control: the same attempt with relayguard in monitor mode is queued.
+kill "$E2E_DAEMON_PID"
+rg_wait_for 5 sh -c "! kill -0 $E2E_DAEMON_PID" || fail "relayguardd did not stop on SIGTERM"
+e2e_daemon monitor
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --rcpt control@gmail.com --data \
+	--timeout 2 >"$RG_TMP/control.out"
+cat "$RG_TMP/control.out"
+assert_match "$(cat "$RG_TMP/control.out")" 'EOM 250' "monitor mode: the open relay took the message"
+assert_ok "monitor mode: the message is in the queue" rg_wait_for 3 \
+	sh -c "ip netns exec $LAB_NS_GW postqueue -c $LAB_PF_CONF -p | grep -q control@gmail.com"
+rg_done
