@@ -129,6 +129,8 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
 	p->family = AF_INET;
 	p->saddr[0] = iph->saddr;
 	p->daddr[0] = iph->daddr;
+	p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
+	p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
 	p->ip_end = tot ? (__u32)((void *)iph - data) + tot : 0;
 	c->pos += hlen;
 	return RG_PARSE_TCP;

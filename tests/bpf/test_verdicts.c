@@ -1,0 +1,964 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* relayguard's XDP and TC programs, table-driven through BPF_PROG_TEST_RUN:
+ * {description, packets, map state, expected verdicts, expected counters}.
+ * Each case loads a fresh skeleton (no pinning), writes its config and map
+ * state, runs its packets, then compares every field of struct rg_stats
+ * (summed over CPUs) with the expected deltas, and runs an optional check
+ * (ban hit counters, ring buffer records). Needs root: exit 77 otherwise. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
+
+#include "bpf/pkt.h"
+#include "relayguard.h"
+#include "relayguard.skel.h"
+
+#define MAX_STEPS 8
+#define MAX_RECORDS 64
+#define PROG_TC 1
+
+/* Every field of struct rg_stats, in order, to print a mismatch by name. */
+static const char *const stat_names[] = {
+	"packets", "pass_not_smtp", "pass_unparsed", "pass_fragment",
+	"pass_allow", "pass_smtp", "pass_monitor", "drop_deny", "drop_ban",
+	"drop_syn_rate", "drop_syn_global", "monitor_deny", "monitor_ban",
+	"monitor_syn_rate", "monitor_syn_global", "ban_expired",
+	"ratelimit_full", "flow_full", "sample_records", "sample_bytes",
+	"sample_ringbuf_full", "sample_budget_done", "sample_stopped",
+	"egress_packets", "egress_smtp", "egress_sample_records",
+	"egress_sample_bytes", "egress_ringbuf_full", "egress_budget_done",
+	"egress_stopped", "egress_flow_full",
+};
+_Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
+		       sizeof(struct rg_stats) / sizeof(__u64),
+	       "stat_names must name every field of struct rg_stats");
+
+struct step {
+	struct pkt_spec pkt;
+	int prog; /* 0: rg_xdp, PROG_TC: rg_tc_egress */
+	int verdict; /* expected return value */
+	int repeat; /* runs of this packet (0: 1), each must give verdict */
+};
+
+struct tcase {
+	const char *name;
+	struct rg_config cfg;
+	void (*setup)(void);
+	struct step steps[MAX_STEPS];
+	struct rg_stats exp;
+	void (*check)(void);
+};
+
+struct record {
+	struct rg_sample hdr;
+	uint8_t payload[RG_SAMPLE_PAYLOAD_MAX];
+};
+
+static struct {
+	struct relayguard_bpf *skel;
+	struct ring_buffer *rb;
+	struct record rec[MAX_RECORDS];
+	int n_rec;
+	int bad_rec; /* records of an impossible size */
+} fx;
+
+/* ---- time, addresses, map state ---- */
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int map_fd(struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+/* A ban expiring rel_s seconds from now (0: permanent; < 0: expired). */
+static void ban4(const char *addr, int rel_s)
+{
+	struct rg_ban b = { .reason = RG_REASON_MANUAL };
+	uint32_t key;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &key), 1);
+	b.created_ns = boot_ns();
+	if (rel_s)
+		b.expires_ns = b.created_ns + (int64_t)rel_s * 1000000000LL;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.bans4), &key,
+					     &b, BPF_ANY), 0);
+}
+
+/* key: the already-masked prefix address, as user space stores it. */
+static void ban6(const char *key_addr, int rel_s)
+{
+	struct rg_ban b = { .reason = RG_REASON_RELAY_ATTEMPT };
+	struct rg_ip6 key;
+
+	assert_int_equal(inet_pton(AF_INET6, key_addr, key.addr), 1);
+	b.created_ns = boot_ns();
+	if (rel_s)
+		b.expires_ns = b.created_ns + (int64_t)rel_s * 1000000000LL;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.bans6), &key,
+					     &b, BPF_ANY), 0);
+}
+
+static struct rg_ban ban4_get(const char *addr)
+{
+	struct rg_ban b = { 0 };
+	uint32_t key;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &key), 1);
+	assert_int_equal(bpf_map_lookup_elem(map_fd(fx.skel->maps.bans4), &key,
+					     &b), 0);
+	return b;
+}
+
+/* "a.b.c.d/n" or "x::/n" into allow/deny (which: the v4 or v6 map). */
+static void acl_add(struct bpf_map *m4, struct bpf_map *m6, const char *cidr)
+{
+	char addr[64];
+	const char *slash = strchr(cidr, '/');
+	uint32_t one = 1;
+	int len;
+
+	assert_non_null(slash);
+	len = slash - cidr;
+	memcpy(addr, cidr, len);
+	addr[len] = '\0';
+	if (strchr(addr, ':')) {
+		struct rg_lpm6_key k = { .prefixlen = atoi(slash + 1) };
+
+		assert_int_equal(inet_pton(AF_INET6, addr, k.addr), 1);
+		assert_int_equal(bpf_map_update_elem(map_fd(m6), &k, &one,
+						     BPF_ANY), 0);
+	} else {
+		struct rg_lpm4_key k = { .prefixlen = atoi(slash + 1) };
+
+		assert_int_equal(inet_pton(AF_INET, addr, &k.addr), 1);
+		assert_int_equal(bpf_map_update_elem(map_fd(m4), &k, &one,
+						     BPF_ANY), 0);
+	}
+}
+
+static void allow(const char *cidr)
+{
+	acl_add(fx.skel->maps.allow4, fx.skel->maps.allow6, cidr);
+}
+
+static void deny(const char *cidr)
+{
+	acl_add(fx.skel->maps.deny4, fx.skel->maps.deny6, cidr);
+}
+
+static struct rg_flow_key flow4(const char *client, uint16_t cport,
+				const char *server, uint16_t sport)
+{
+	struct rg_flow_key k = { .family = AF_INET };
+
+	inet_pton(AF_INET, client, k.client);
+	inet_pton(AF_INET, server, k.server);
+	k.client_port = htons(cport);
+	k.server_port = htons(sport);
+	return k;
+}
+
+/* The default test flow: 192.0.2.10:40000 -> 198.51.100.1:25. */
+static struct rg_flow_key flow_default(void)
+{
+	return flow4("192.0.2.10", 40000, "198.51.100.1", 25);
+}
+
+static void flow_set_flags(struct rg_flow_key k, uint32_t flags)
+{
+	struct rg_flow f = { .flags = flags, .last_ns = boot_ns() };
+
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.flows), &k,
+					     &f, BPF_ANY), 0);
+}
+
+static int flow_get(struct rg_flow_key k, struct rg_flow *f)
+{
+	return bpf_map_lookup_elem(map_fd(fx.skel->maps.flows), &k, f);
+}
+
+/* ---- ring buffer ---- */
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	const struct rg_sample *s = data;
+	struct record *r;
+
+	(void)ctx;
+	if (size < sizeof(*s) || size != sizeof(*s) + s->payload_len ||
+	    s->payload_len > RG_SAMPLE_PAYLOAD_MAX) {
+		fx.bad_rec++;
+		return 0;
+	}
+	if (fx.n_rec >= MAX_RECORDS)
+		return 0;
+	r = &fx.rec[fx.n_rec++];
+	memcpy(r, data, size);
+	return 0;
+}
+
+/* ---- fixture ---- */
+
+static int fx_setup(void **state)
+{
+	struct bpf_map *m;
+	int err;
+
+	(void)state;
+	memset(&fx, 0, sizeof(fx));
+	fx.skel = relayguard_bpf__open();
+	if (!fx.skel)
+		return -1;
+	bpf_object__for_each_map(m, fx.skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	err = relayguard_bpf__load(fx.skel);
+	if (err) {
+		fprintf(stderr, "cannot load relayguard skeleton: %d\n", err);
+		relayguard_bpf__destroy(fx.skel);
+		return -1;
+	}
+	fx.rb = ring_buffer__new(map_fd(fx.skel->maps.samples), on_sample,
+				 NULL, NULL);
+	if (!fx.rb) {
+		relayguard_bpf__destroy(fx.skel);
+		return -1;
+	}
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	(void)state;
+	ring_buffer__free(fx.rb);
+	relayguard_bpf__destroy(fx.skel);
+	return 0;
+}
+
+static void stats_sum(struct rg_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, j;
+	struct rg_stats *per;
+	uint32_t zero = 0;
+	__u64 *o = (__u64 *)out;
+
+	assert_true(ncpu > 0);
+	per = calloc(ncpu, sizeof(*per));
+	assert_non_null(per);
+	assert_int_equal(bpf_map_lookup_elem(map_fd(fx.skel->maps.stats),
+					     &zero, per), 0);
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < ncpu; i++)
+		for (j = 0; j < (int)(sizeof(*out) / sizeof(__u64)); j++)
+			o[j] += ((__u64 *)&per[i])[j];
+	free(per);
+}
+
+static int run_packet(const struct step *st)
+{
+	uint8_t buf[PKT_MAX];
+	int len = pkt_build(&st->pkt, buf), fd;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = len, .repeat = 1);
+
+	fd = bpf_program__fd(st->prog == PROG_TC ? fx.skel->progs.rg_tc_egress :
+						   fx.skel->progs.rg_xdp);
+	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
+	return opts.retval;
+}
+
+static void run_case(void **state)
+{
+	const struct tcase *tc = *state;
+	struct rg_stats got;
+	const __u64 *g = (const __u64 *)&got, *e = (const __u64 *)&tc->exp;
+	uint32_t zero = 0;
+	int i, r, bad = 0;
+
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.config),
+					     &zero, &tc->cfg, BPF_ANY), 0);
+	if (tc->setup)
+		tc->setup();
+	for (i = 0; i < MAX_STEPS; i++) {
+		const struct step *st = &tc->steps[i];
+
+		if (!st->verdict && !st->prog)
+			break; /* end of the steps (no case expects XDP_ABORTED) */
+		for (r = 0; r < (st->repeat ? st->repeat : 1); r++) {
+			int got_v = run_packet(st);
+
+			if (got_v != st->verdict) {
+				fail_msg("%s: step %d run %d: verdict %d, expected %d",
+					 tc->name, i, r, got_v, st->verdict);
+			}
+		}
+	}
+	ring_buffer__consume(fx.rb);
+	assert_int_equal(fx.bad_rec, 0);
+	stats_sum(&got);
+	for (i = 0; i < (int)(sizeof(got) / sizeof(__u64)); i++) {
+		if (g[i] == e[i])
+			continue;
+		print_error("%s: counter %s = %llu, expected %llu\n", tc->name,
+			    stat_names[i], (unsigned long long)g[i],
+			    (unsigned long long)e[i]);
+		bad++;
+	}
+	assert_int_equal(bad, 0);
+	if (tc->check)
+		tc->check();
+}
+
+/* ---- packets ---- */
+
+#define BANNED4 "203.0.113.66"
+#define CLEAN4 "192.0.2.10"
+#define V6SRC "2001:db8:1:2::10"
+
+#define BE16(x) ((__u16)((((x) & 0xff) << 8) | (((x) >> 8) & 0xff)))
+#define STEP(v, ...) { .verdict = (v), .pkt = { __VA_ARGS__ } }
+#define STEPN(v, n, ...) { .verdict = (v), .repeat = (n), .pkt = { __VA_ARGS__ } }
+#define TCSTEP(...) { .prog = PROG_TC, .verdict = TC_ACT_OK, .pkt = { __VA_ARGS__ } }
+#define SERVER_PKT .src = "198.51.100.1", .dst = CLEAN4, .sport = 25, .dport = 40000
+
+/* ---- setups ---- */
+
+static void setup_ban(void)
+{
+	ban4(BANNED4, 3600);
+}
+
+static void setup_ban_perm(void)
+{
+	ban4(BANNED4, 0);
+}
+
+static void setup_ban_expired(void)
+{
+	ban4(BANNED4, -10);
+}
+
+static void setup_ban6(void)
+{
+	ban6("2001:db8:1:2::", 3600);
+}
+
+static void setup_ban6_48(void)
+{
+	ban6("2001:db8:1::", 3600);
+}
+
+static void setup_allow_deny_ban(void)
+{
+	allow("10.0.0.0/8");
+	deny("10.1.0.0/16");
+	ban4("10.1.2.3", 3600);
+}
+
+static void setup_deny24(void)
+{
+	deny("203.0.113.0/24");
+}
+
+static void setup_acl6(void)
+{
+	allow("2001:db8:aaaa::/48");
+	deny("2001:db8:bbbb::/48");
+}
+
+static void setup_allow_clean(void)
+{
+	allow("192.0.2.0/24");
+}
+
+static void setup_stop(void)
+{
+	flow_set_flags(flow_default(), RG_FLOW_STOP);
+}
+
+static void setup_bucket_refill(void)
+{
+	struct rg_src_key k = { .family = AF_INET };
+	struct rg_bucket b = { 0 };
+	int fd = map_fd(fx.skel->maps.ratelimit);
+	uint8_t buf[PKT_MAX];
+	struct pkt_spec syn = { .flags = TH_SYN };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf);
+
+	/* Exhaust the bucket (burst 2), then move its stored time back. */
+	opts.data_size_in = pkt_build(&syn, buf);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(bpf_prog_test_run_opts(
+					 bpf_program__fd(fx.skel->progs.rg_xdp),
+					 &opts), 0);
+	assert_int_equal(opts.retval, XDP_DROP);
+	inet_pton(AF_INET, CLEAN4, k.addr);
+	assert_int_equal(bpf_map_lookup_elem(fd, &k, &b), 0);
+	assert_int_equal(b.drops, 1);
+	b.tat_ns = boot_ns() - 1000000000ULL;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &b, BPF_EXIST), 0);
+}
+
+/* ---- checks ---- */
+
+static void check_ban_hits2(void)
+{
+	struct rg_ban b = ban4_get(BANNED4);
+
+	assert_int_equal(b.hits, 2);
+	assert_true(b.first_hit_ns >= b.created_ns);
+	assert_true(b.first_hit_ns <= boot_ns());
+}
+
+static void check_ban_hits0(void)
+{
+	struct rg_ban b = ban4_get(BANNED4);
+
+	assert_int_equal(b.hits, 0);
+	assert_int_equal(b.first_hit_ns, 0);
+}
+
+static void check_ban_hits1(void)
+{
+	assert_int_equal(ban4_get(BANNED4).hits, 1);
+}
+
+static void check_no_records(void)
+{
+	assert_int_equal(fx.n_rec, 0);
+}
+
+static void assert_flow_eq(const struct rg_flow_key *a,
+			   const struct rg_flow_key *b)
+{
+	assert_memory_equal(a, b, sizeof(*a));
+}
+
+static void check_syn_record(void)
+{
+	struct rg_flow_key k = flow_default();
+	struct rg_sample *s = &fx.rec[0].hdr;
+
+	assert_int_equal(fx.n_rec, 1);
+	assert_flow_eq(&s->flow, &k);
+	assert_int_equal(s->dir, RG_DIR_IN);
+	assert_int_equal(s->tcp_flags, TH_SYN);
+	assert_int_equal(ntohl(s->seq), 1000);
+	assert_int_equal(s->payload_len, 0);
+	assert_true(s->ts_ns > 0 && s->ts_ns <= boot_ns());
+}
+
+static void check_syn6_record(void)
+{
+	struct rg_sample *s = &fx.rec[0].hdr;
+	struct rg_flow_key k = { .family = AF_INET6 };
+
+	inet_pton(AF_INET6, V6SRC, k.client);
+	inet_pton(AF_INET6, "2001:db8:ff::1", k.server);
+	k.client_port = htons(40000);
+	k.server_port = htons(25);
+	assert_int_equal(fx.n_rec, 1);
+	assert_flow_eq(&s->flow, &k);
+}
+
+static void check_data_record(void)
+{
+	struct rg_sample *s = &fx.rec[0].hdr;
+	struct rg_flow_key k = flow_default();
+	struct rg_flow f;
+
+	assert_int_equal(fx.n_rec, 1);
+	assert_flow_eq(&s->flow, &k);
+	assert_int_equal(s->dir, RG_DIR_IN);
+	assert_int_equal(ntohl(s->seq), 5001);
+	assert_int_equal(ntohl(s->ack), 7001);
+	assert_int_equal(s->tcp_flags, TH_ACK | TH_PSH);
+	assert_int_equal(s->payload_len, 22);
+	assert_memory_equal(fx.rec[0].payload, "EHLO relay.example\r\n\r\n", 22);
+	assert_int_equal(flow_get(k, &f), 0);
+	assert_int_equal(f.sampled_in, 22);
+	assert_int_equal(f.sampled_out, 0);
+}
+
+static void check_budget(void)
+{
+	struct rg_flow f;
+
+	/* 8 bytes, then 2 of the next 8, then nothing: budget 10. */
+	assert_int_equal(fx.n_rec, 2);
+	assert_int_equal(fx.rec[0].hdr.payload_len, 8);
+	assert_int_equal(fx.rec[1].hdr.payload_len, 2);
+	assert_int_equal(ntohl(fx.rec[1].hdr.seq), 109);
+	assert_memory_equal(fx.rec[1].payload, "ab", 2);
+	assert_int_equal(flow_get(flow_default(), &f), 0);
+	assert_int_equal(f.sampled_in, 10);
+}
+
+static void check_split(void)
+{
+	int i;
+
+	/* 3000 bytes: 1536 at seq 1, then 1464 at seq 1537. */
+	assert_int_equal(fx.n_rec, 2);
+	assert_int_equal(fx.rec[0].hdr.payload_len, RG_SAMPLE_PAYLOAD_MAX);
+	assert_int_equal(ntohl(fx.rec[0].hdr.seq), 1);
+	assert_int_equal(fx.rec[1].hdr.payload_len, 3000 - RG_SAMPLE_PAYLOAD_MAX);
+	assert_int_equal(ntohl(fx.rec[1].hdr.seq), 1 + RG_SAMPLE_PAYLOAD_MAX);
+	for (i = 0; i < fx.rec[1].hdr.payload_len; i++)
+		assert_int_equal(fx.rec[1].payload[i],
+				 'a' + (i + RG_SAMPLE_PAYLOAD_MAX) % 26);
+}
+
+static void check_ack_then_data(void)
+{
+	/* SYN, handshake ACK, payload, (later pure ACK not recorded), FIN. */
+	assert_int_equal(fx.n_rec, 4);
+	assert_int_equal(fx.rec[0].hdr.tcp_flags, TH_SYN);
+	assert_int_equal(fx.rec[1].hdr.tcp_flags, TH_ACK);
+	assert_int_equal(fx.rec[1].hdr.payload_len, 0);
+	assert_int_equal(fx.rec[2].hdr.payload_len, 6);
+	assert_memory_equal(fx.rec[2].payload, "QUIT\r\n", 6);
+	assert_int_equal(fx.rec[3].hdr.tcp_flags, TH_FIN | TH_ACK);
+}
+
+static void check_synack_record(void)
+{
+	struct rg_sample *s = &fx.rec[1].hdr;
+	struct rg_flow_key k = flow_default();
+
+	/* SYN in, then SYN-ACK out: same flow key, dir OUT, seq = ISN. */
+	assert_int_equal(fx.n_rec, 2);
+	assert_flow_eq(&fx.rec[0].hdr.flow, &k);
+	assert_flow_eq(&s->flow, &k);
+	assert_int_equal(s->dir, RG_DIR_OUT);
+	assert_int_equal(s->tcp_flags, TH_SYN | TH_ACK);
+	assert_int_equal(ntohl(s->seq), 777000);
+	assert_int_equal(ntohl(s->ack), 1001);
+	assert_int_equal(s->payload_len, 0);
+}
+
+static void check_reply_record(void)
+{
+	struct rg_sample *s = &fx.rec[0].hdr;
+	struct rg_flow_key k = flow_default();
+	struct rg_flow f;
+
+	assert_int_equal(fx.n_rec, 1);
+	assert_flow_eq(&s->flow, &k);
+	assert_int_equal(s->dir, RG_DIR_OUT);
+	assert_int_equal(ntohl(s->seq), 777001);
+	assert_int_equal(s->payload_len, 20);
+	assert_memory_equal(fx.rec[0].payload, "220 mx.example ESMTP", 20);
+	assert_int_equal(flow_get(k, &f), 0);
+	assert_int_equal(f.sampled_out, 20);
+	assert_int_equal(f.sampled_in, 0);
+}
+
+static void check_no_flow(void)
+{
+	struct rg_flow f;
+
+	assert_int_equal(fx.n_rec, 0);
+	assert_int_equal(flow_get(flow_default(), &f), -ENOENT);
+}
+
+static void check_pad_not_sampled(void)
+{
+	assert_int_equal(fx.n_rec, 1);
+	assert_int_equal(fx.rec[0].hdr.payload_len, 4);
+	assert_memory_equal(fx.rec[0].payload, "QUIT", 4);
+}
+
+/* The ring buffer holds this many 1400-byte records (8-byte header each,
+ * 8-byte aligned). */
+#define RB_REC_BYTES ((8 + sizeof(struct rg_sample) + 1400 + 7) / 8 * 8)
+#define RB_FIT (RG_RINGBUF_BYTES / RB_REC_BYTES)
+#define RB_RUNS (RB_FIT + 100)
+
+/* ---- the table ---- */
+
+static const struct tcase cases[] = {
+	/* Not SMTP: pass at the cost of the parse, even from banned sources. */
+	{ "arp passes", .steps = { STEP(XDP_PASS, .ethertype = ETH_P_ARP) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "udp 53 passes", .steps = { STEP(XDP_PASS, .proto = IPPROTO_UDP, .dport = 53) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "tcp 443 passes", .steps = { STEP(XDP_PASS, .dport = 443) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "tcp 443 from banned source passes", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .dport = 443) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 }, .check = check_ban_hits0 },
+	{ "udp to port 25 from banned source passes", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .proto = IPPROTO_UDP, .dport = 25) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 }, .check = check_ban_hits0 },
+	{ "icmp from banned source passes", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .proto = IPPROTO_ICMP) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "ipv6 tcp 443 from banned /64 passes", .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .dport = 443) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "icmpv6 passes", .steps = { STEP(XDP_PASS, .family = 6, .proto = IPPROTO_ICMPV6) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "ipv6 no-next-header passes", .steps = { STEP(XDP_PASS, .family = 6, .proto = IPPROTO_NONE) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "three vlan tags: not parsed as IP, passes", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .vlans = 3) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+
+	/* Clean SMTP. */
+	{ "ipv4 syn to 25 from clean source passes and is sampled",
+	  .steps = { STEP(XDP_PASS, .seq = 1000) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1 },
+	  .check = check_syn_record },
+	{ "ipv6 syn to 25 from clean source passes and is sampled",
+	  .steps = { STEP(XDP_PASS, .family = 6) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1 },
+	  .check = check_syn6_record },
+	{ "data from clean source: record with flow key, seq, ack, payload",
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK | TH_PSH, .seq = 5001, .ack = 7001,
+			  .payload = "EHLO relay.example\r\n\r\n") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 22 },
+	  .check = check_data_record },
+	{ "ethernet padding is not sampled as payload",
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .payload = "QUIT") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 4 },
+	  .check = check_pad_not_sampled },
+
+	/* Header variants reach the verdict. */
+	{ "802.1Q vlan: banned syn dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .vlans = 1) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "QinQ (802.1ad + 802.1Q): banned syn dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .vlans = 2,
+			  .vlan_tpid = { ETH_P_8021AD, ETH_P_8021Q }) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv4 with options: banned syn dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .ip_opts = 12) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "tcp options: payload found after them", .steps = {
+		  STEP(XDP_PASS, .flags = TH_ACK, .tcp_opts = 12, .payload = "QUIT") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 4 },
+	  .check = check_pad_not_sampled },
+	{ "ipv4 non-first fragment passes, even banned", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .frag = 185) },
+	  .exp = { .packets = 1, .pass_fragment = 1 } },
+	{ "ipv4 non-first udp fragment counted as fragment",
+	  .steps = { STEP(XDP_PASS, .proto = IPPROTO_UDP, .frag = 0x2000 | 100) },
+	  .exp = { .packets = 1, .pass_fragment = 1 } },
+	{ "ipv4 first fragment (MF, offset 0): banned syn dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .frag = 0x2000) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 hop-by-hop + dest opts: banned syn dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 2,
+			  .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS }) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 routing header: banned syn dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_ROUTING }) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 first fragment: banned syn dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
+			  .v6frag = 1) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 non-first fragment passes, even banned", .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
+			  .v6frag = 100 << 3) },
+	  .exp = { .packets = 1, .pass_fragment = 1 } },
+	{ "ipv6 six extension headers: banned syn dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 6,
+			  .ext = { 0, 60, 43, 60, 60, 60 }) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 seven extension headers: past the bound, passes unparsed", .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .n_ext = 7,
+			  .ext = { 0, 60, 43, 60, 60, 60, 60 }) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+
+	/* Truncated or malformed: pass, counted. */
+	/* (A frame shorter than Ethernet: BPF_PROG_TEST_RUN refuses it.) */
+	{ "ethernet header only, ipv4 ethertype", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .trunc = 14) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "vlan tag truncated", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .vlans = 1, .trunc = 16) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "second vlan tag truncated", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .vlans = 2, .trunc = 20) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv4 header truncated", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .trunc = 14 + 19) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv4 options truncated", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .ip_opts = 20, .trunc = 14 + 36) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "tcp header truncated", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .trunc = 14 + 20 + 19) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "tcp options truncated (smtp port)", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .tcp_opts = 20, .trunc = 14 + 20 + 30) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv6 header truncated", .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .trunc = 14 + 39) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv6 extension header truncated", .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .n_ext = 1, .ext = { 0 }, .trunc = 14 + 41) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv6 tcp header truncated", .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .trunc = 14 + 40 + 12) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv4 ihl < 5", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .ihl = 4) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv4 version field not 4", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .version = 6) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv4 total length shorter than its header", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .tot_len = 16) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv4 total length ends before tcp payload offset", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .tot_len = -1) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "tcp doff < 5 (smtp port)", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .doff = 4) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+
+	/* Allow, deny, bans. */
+	{ "allow beats deny and ban", .setup = setup_allow_deny_ban,
+	  .steps = { STEP(XDP_PASS, .src = "10.1.2.3") },
+	  .exp = { .packets = 1, .pass_allow = 1, .sample_records = 1 } },
+	{ "deny /16 inside allow /8 still allowed; outside deny /24 dropped",
+	  .setup = setup_allow_deny_ban,
+	  .steps = { STEP(XDP_PASS, .src = "10.1.200.1"), STEP(XDP_PASS, .src = "10.9.9.9") },
+	  .exp = { .packets = 2, .pass_allow = 2, .sample_records = 2 } },
+	{ "cidr deny /24 drops its whole range", .setup = setup_deny24,
+	  .steps = { STEP(XDP_DROP, .src = "203.0.113.1"), STEP(XDP_DROP, .src = "203.0.113.254"),
+		     STEP(XDP_PASS, .src = "203.0.114.1") },
+	  .exp = { .packets = 3, .drop_deny = 2, .pass_smtp = 1, .sample_records = 1 } },
+	{ "deny hits data packets too", .setup = setup_deny24,
+	  .steps = { STEP(XDP_DROP, .src = "203.0.113.9", .flags = TH_ACK, .payload = "MAIL FROM:<>") },
+	  .exp = { .packets = 1, .drop_deny = 1 } },
+	{ "ipv6 allow /48 passes, deny /48 drops", .setup = setup_acl6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:aaaa:1::5"),
+		     STEP(XDP_DROP, .family = 6, .src = "2001:db8:bbbb:ffff::1") },
+	  .exp = { .packets = 2, .pass_allow = 1, .drop_deny = 1, .sample_records = 1 } },
+	{ "ban hit drops and counts hits, first_hit set", .setup = setup_ban,
+	  .steps = { STEPN(XDP_DROP, 2, .src = BANNED4) },
+	  .exp = { .packets = 2, .drop_ban = 2 }, .check = check_ban_hits2 },
+	{ "ban drops a session in progress (data packet)", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .flags = TH_ACK, .payload = "DATA\r\n") },
+	  .exp = { .packets = 1, .drop_ban = 1 }, .check = check_ban_hits1 },
+	{ "permanent ban (expires 0) drops", .setup = setup_ban_perm,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "expired ban passes, counted, hits unchanged", .setup = setup_ban_expired,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .ban_expired = 1, .sample_records = 1 },
+	  .check = check_ban_hits0 },
+	{ "other source not affected by a ban", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = "203.0.113.67") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1 } },
+	{ "ipv6 /64 grouping: any address of the banned /64 dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:2::99"),
+		     STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:2:ffff:ffff:ffff:ffff"),
+		     STEP(XDP_PASS, .family = 6, .src = "2001:db8:1:3::1") },
+	  .exp = { .packets = 3, .drop_ban = 2, .pass_smtp = 1, .sample_records = 1 } },
+	{ "ipv6_prefix 48: the /48 is grouped", .cfg = { .ipv6_prefix = 48 },
+	  .setup = setup_ban6_48,
+	  .steps = { STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:ffff::1"),
+		     STEP(XDP_PASS, .family = 6, .src = "2001:db8:2::1") },
+	  .exp = { .packets = 2, .drop_ban = 1, .pass_smtp = 1, .sample_records = 1 } },
+
+	/* SYN rate limits. */
+	{ "rate limit: burst passes, next syn drops, other source unaffected",
+	  .cfg = { .syn_rate = 1, .syn_burst = 3 },
+	  .steps = { STEPN(XDP_PASS, 3, .flags = TH_SYN), STEP(XDP_DROP, .flags = TH_SYN),
+		     STEP(XDP_PASS, .src = "192.0.2.11") },
+	  .exp = { .packets = 5, .pass_smtp = 4, .drop_syn_rate = 1, .sample_records = 4 } },
+	{ "rate limit counts only SYNs: data passes after the burst",
+	  .cfg = { .syn_rate = 1, .syn_burst = 1 },
+	  .steps = { STEP(XDP_PASS, .flags = TH_SYN), STEP(XDP_DROP, .flags = TH_SYN),
+		     STEP(XDP_PASS, .flags = TH_ACK, .payload = "HELO x\r\n"),
+		     STEP(XDP_PASS, .flags = TH_SYN | TH_ACK) },
+	  .exp = { .packets = 4, .pass_smtp = 3, .drop_syn_rate = 1, .sample_records = 3,
+		   .sample_bytes = 8 } },
+	{ "rate limit: bucket refills (stored time in the past)",
+	  .cfg = { .syn_rate = 1, .syn_burst = 2 }, .setup = setup_bucket_refill,
+	  .steps = { STEPN(XDP_PASS, 2, .flags = TH_SYN), STEP(XDP_DROP, .flags = TH_SYN) },
+	  .exp = { .packets = 6, .pass_smtp = 4, .drop_syn_rate = 2, .sample_records = 4 } },
+	{ "rate limit: ipv6 sources of one /64 share a bucket",
+	  .cfg = { .syn_rate = 1, .syn_burst = 2 },
+	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:1:2::1"),
+		     STEP(XDP_PASS, .family = 6, .src = "2001:db8:1:2::2"),
+		     STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:2::3"),
+		     STEP(XDP_PASS, .family = 6, .src = "2001:db8:1:3::1") },
+	  .exp = { .packets = 4, .pass_smtp = 3, .drop_syn_rate = 1, .sample_records = 3 } },
+	{ "rate 0: unlimited", .cfg = { .syn_burst = 1 },
+	  .steps = { STEPN(XDP_PASS, 10, .flags = TH_SYN) },
+	  .exp = { .packets = 10, .pass_smtp = 10, .sample_records = 10 } },
+	{ "allowed source is never rate limited", .cfg = { .syn_rate = 1, .syn_burst = 1 },
+	  .setup = setup_allow_clean,
+	  .steps = { STEPN(XDP_PASS, 5, .flags = TH_SYN) },
+	  .exp = { .packets = 5, .pass_allow = 5, .sample_records = 5 } },
+	{ "global cap: third source's syn dropped",
+	  .cfg = { .global_syn_rate = 1, .global_syn_burst = 2 },
+	  .steps = { STEP(XDP_PASS, .src = "192.0.2.1"), STEP(XDP_PASS, .src = "192.0.2.2"),
+		     STEP(XDP_DROP, .src = "192.0.2.3") },
+	  .exp = { .packets = 3, .pass_smtp = 2, .drop_syn_global = 1, .sample_records = 2 } },
+	{ "global cap: per-source drops do not spend global tokens",
+	  .cfg = { .syn_rate = 1, .syn_burst = 1, .global_syn_rate = 1, .global_syn_burst = 2 },
+	  .steps = { STEP(XDP_PASS, .src = "192.0.2.1"), STEPN(XDP_DROP, 3, .src = "192.0.2.1"),
+		     STEP(XDP_PASS, .src = "192.0.2.2"), STEP(XDP_DROP, .src = "192.0.2.3") },
+	  .exp = { .packets = 6, .pass_smtp = 2, .drop_syn_rate = 3, .drop_syn_global = 1,
+		   .sample_records = 2 } },
+
+	/* Monitor mode: nothing dropped, would-be drops counted by cause. */
+	{ "monitor: ban counted, passed, hit counted", .cfg = { .flags = RG_CFG_MONITOR },
+	  .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4) },
+	  .exp = { .packets = 1, .pass_monitor = 1, .monitor_ban = 1, .sample_records = 1 },
+	  .check = check_ban_hits1 },
+	{ "monitor: deny counted, passed", .cfg = { .flags = RG_CFG_MONITOR },
+	  .setup = setup_deny24,
+	  .steps = { STEP(XDP_PASS, .src = "203.0.113.5") },
+	  .exp = { .packets = 1, .pass_monitor = 1, .monitor_deny = 1, .sample_records = 1 } },
+	{ "monitor: syn rate counted, passed",
+	  .cfg = { .flags = RG_CFG_MONITOR, .syn_rate = 1, .syn_burst = 1 },
+	  .steps = { STEPN(XDP_PASS, 3, .flags = TH_SYN) },
+	  .exp = { .packets = 3, .pass_smtp = 1, .pass_monitor = 2, .monitor_syn_rate = 2,
+		   .sample_records = 3 } },
+	{ "monitor: global cap counted, passed",
+	  .cfg = { .flags = RG_CFG_MONITOR, .global_syn_rate = 1, .global_syn_burst = 1 },
+	  .steps = { STEP(XDP_PASS, .src = "192.0.2.1"), STEP(XDP_PASS, .src = "192.0.2.2") },
+	  .exp = { .packets = 2, .pass_smtp = 1, .pass_monitor = 1, .monitor_syn_global = 1,
+		   .sample_records = 2 } },
+
+	/* SMTP ports from config. */
+	{ "ports {587}: 25 is not SMTP, 587 is", .setup = setup_ban,
+	  .cfg = { .n_smtp_ports = 1, .smtp_ports = { BE16(587) } },
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .dport = 25),
+		     STEP(XDP_DROP, .src = BANNED4, .dport = 587) },
+	  .exp = { .packets = 2, .pass_not_smtp = 1, .drop_ban = 1 } },
+	{ "ports {25, 2525}: both protected", .setup = setup_ban,
+	  .cfg = { .n_smtp_ports = 2, .smtp_ports = { BE16(25), BE16(2525) } },
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .dport = 25),
+		     STEP(XDP_DROP, .src = BANNED4, .dport = 2525),
+		     STEP(XDP_PASS, .src = BANNED4, .dport = 2526) },
+	  .exp = { .packets = 3, .drop_ban = 2, .pass_not_smtp = 1 } },
+
+	/* Sampling. */
+	{ "budget: sample_bytes 10 cuts the second segment, third not sampled",
+	  .cfg = { .sample_bytes = 10 },
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 101, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 109, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 117, .payload_len = 8) },
+	  .exp = { .packets = 3, .pass_smtp = 3, .sample_records = 2, .sample_bytes = 10,
+		   .sample_budget_done = 1 },
+	  .check = check_budget },
+	{ "segment longer than a record: split with seq advanced",
+	  .cfg = { .sample_bytes = 8192 },
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1, .payload_len = 3000) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 2, .sample_bytes = 3000 },
+	  .check = check_split },
+	{ "flow stopped by user space: payload not sampled", .setup = setup_stop,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .payload = "DATA\r\n"),
+		     STEP(XDP_PASS, .flags = TH_ACK | TH_FIN) },
+	  .exp = { .packets = 2, .pass_smtp = 2, .sample_stopped = 1 },
+	  .check = check_no_records },
+	{ "sampling off: nothing recorded, no flow", .cfg = { .flags = RG_CFG_SAMPLE_OFF },
+	  .steps = { STEP(XDP_PASS, .flags = TH_SYN), STEP(XDP_PASS, .flags = TH_ACK, .payload = "x") },
+	  .exp = { .packets = 2, .pass_smtp = 2 }, .check = check_no_flow },
+	{ "handshake ack and fin recorded, later pure ack not",
+	  .steps = { STEP(XDP_PASS, .flags = TH_SYN),
+		     STEP(XDP_PASS, .flags = TH_ACK),
+		     STEP(XDP_PASS, .flags = TH_ACK, .payload = "QUIT\r\n"),
+		     STEP(XDP_PASS, .flags = TH_ACK),
+		     STEP(XDP_PASS, .flags = TH_ACK | TH_FIN) },
+	  .exp = { .packets = 5, .pass_smtp = 5, .sample_records = 4, .sample_bytes = 6 },
+	  .check = check_ack_then_data },
+	{ "rst without a flow: no flow, no record",
+	  .steps = { STEP(XDP_PASS, .flags = TH_RST) },
+	  .exp = { .packets = 1, .pass_smtp = 1 }, .check = check_no_flow },
+	{ "ring buffer full: counted, never blocks",
+	  .cfg = { .sample_bytes = 0xffffffff },
+	  .steps = { STEPN(XDP_PASS, RB_RUNS, .flags = TH_ACK, .payload_len = 1400) },
+	  .exp = { .packets = RB_RUNS, .pass_smtp = RB_RUNS, .sample_records = RB_FIT,
+		   .sample_bytes = RB_FIT * 1400ULL, .sample_ringbuf_full = 100 } },
+
+	/* TC egress: samples the server side, never drops. */
+	{ "tc: syn-ack sampled with the server ISN, flow key client->server",
+	  .steps = { STEP(XDP_PASS, .seq = 1000),
+		     TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .egress_packets = 1,
+		   .egress_smtp = 1, .egress_sample_records = 1 },
+	  .check = check_synack_record },
+	{ "tc: reply payload sampled, dir out",
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_ACK | TH_PSH, .seq = 777001,
+			    .payload = "220 mx.example ESMTP") },
+	  .exp = { .egress_packets = 1, .egress_smtp = 1, .egress_sample_records = 1,
+		   .egress_sample_bytes = 20 },
+	  .check = check_reply_record },
+	{ "tc: ipv6 vlan reply sampled",
+	  .steps = { TCSTEP(.family = 6, .vlans = 1, .src = "2001:db8:ff::1", .dst = V6SRC,
+			    .sport = 25, .dport = 40000, .flags = TH_ACK, .payload = "250 ok") },
+	  .exp = { .egress_packets = 1, .egress_smtp = 1, .egress_sample_records = 1,
+		   .egress_sample_bytes = 6 } },
+	{ "tc: not from an SMTP port: counted, not sampled",
+	  .steps = { TCSTEP(.sport = 443, .dport = 40000, .flags = TH_ACK, .payload = "x"),
+		     TCSTEP(.ethertype = ETH_P_ARP) },
+	  .exp = { .egress_packets = 2 }, .check = check_no_records },
+	{ "tc: reply budget spent", .cfg = { .sample_bytes = 4 },
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_ACK, .payload = "250-a"),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK, .payload = "250 b") },
+	  .exp = { .egress_packets = 2, .egress_smtp = 2, .egress_sample_records = 1,
+		   .egress_sample_bytes = 4, .egress_budget_done = 1 } },
+	{ "tc: stopped flow not sampled", .setup = setup_stop,
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_ACK, .payload = "354 go ahead") },
+	  .exp = { .egress_packets = 1, .egress_smtp = 1, .egress_stopped = 1 },
+	  .check = check_no_records },
+	{ "tc: truncated packet passes untouched",
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_ACK, .trunc = 14 + 20 + 10) },
+	  .exp = { .egress_packets = 1 }, .check = check_no_records },
+	{ "tc: pure ack from server not sampled",
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_ACK) },
+	  .exp = { .egress_packets = 1, .egress_smtp = 1 }, .check = check_no_records },
+};
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+int main(void)
+{
+	static struct CMUnitTest tests[N_CASES];
+	size_t i;
+
+	if (geteuid() != 0) {
+		printf("SKIP: BPF_PROG_TEST_RUN needs root\n");
+		return 77;
+	}
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	for (i = 0; i < N_CASES; i++) {
+		tests[i].name = cases[i].name;
+		tests[i].test_func = run_case;
+		tests[i].setup_func = fx_setup;
+		tests[i].teardown_func = fx_teardown;
+		tests[i].initial_state = (void *)&cases[i];
+	}
+	return _cmocka_run_group_tests("bpf_verdicts", tests, N_CASES, NULL,
+				       NULL);
+}
