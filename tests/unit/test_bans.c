@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* bans.c on real (unpinned) BPF maps: escalation from the offence history,
+ * trusted and allow-listed sources never banned, IPv6 grouping, the expiry
+ * sweep, and a snapshot restored with its remaining times. Needs root. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bans.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "snapshot.h"
+
+#define SEC NSEC_PER_SEC
+
+static struct rg_maps maps;
+static struct rg_conf conf;
+static char dir[] = "/tmp/rg-test-bans-XXXXXX";
+static char snap[256];
+
+static int lpm(size_t key_size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+
+	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, NULL, key_size, 1, 1024,
+			      &o);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&maps, -1, sizeof(maps));
+	maps.bans4 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 4,
+				    sizeof(struct rg_ban), 65536, NULL);
+	maps.bans6 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 16,
+				    sizeof(struct rg_ban), 4096, NULL);
+	maps.allow4 = lpm(sizeof(struct rg_lpm4_key));
+	maps.allow6 = lpm(sizeof(struct rg_lpm6_key));
+	if (maps.bans4 < 0 || maps.bans6 < 0 || maps.allow4 < 0 ||
+	    maps.allow6 < 0)
+		return -1;
+	conf_defaults(&conf);
+	conf.ban_time = 100;
+	conf.ban_time_factor = 3;
+	conf.ban_time_max = 1000;
+	parse_prefix("192.0.2.0/24", &conf.trusted[0]);
+	conf.n_trusted = 1;
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(snap, sizeof(snap), "%s/bans.gz", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void clear_maps(void)
+{
+	__u8 key[16], next[16];
+	int fds[2] = { maps.bans4, maps.bans6 };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		while (!bpf_map_get_next_key(fds[i], NULL, next)) {
+			memcpy(key, next, sizeof(key));
+			bpf_map_delete_elem(fds[i], key);
+		}
+}
+
+static struct prefix addr(const char *s)
+{
+	struct prefix p;
+
+	assert_int_equal(parse_prefix(s, &p), 0);
+	return p;
+}
+
+static void test_escalation(void **state)
+{
+	struct prefix a = addr("198.51.100.1");
+	struct bans *b = bans_new(&maps);
+	uint64_t now = boot_ns();
+	struct ban_result r;
+	struct rg_ban ban;
+	int i;
+	uint64_t expect[] = { 100, 300, 900, 1000, 1000 };
+
+	(void)state;
+	clear_maps();
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(bans_ban(b, &conf, &a, RG_REASON_RELAY_ATTEMPT,
+					  now, &r), 0);
+		assert_int_equal(r.outcome, BAN_ADDED);
+		assert_int_equal(r.offences, i + 1);
+		assert_int_equal(r.duration_s, expect[i]);
+		assert_int_equal(banstore_get(&maps, &r.source, &ban), 0);
+		assert_int_equal(ban.expires_ns, now + expect[i] * SEC);
+		assert_int_equal(ban.reason, RG_REASON_RELAY_ATTEMPT);
+		assert_int_equal(ban.offences, i + 1);
+		/* While it lasts, another decision changes nothing. */
+		assert_int_equal(bans_ban(b, &conf, &a, RG_REASON_PREGREET,
+					  now + SEC, &r), 0);
+		assert_int_equal(r.outcome, BAN_EXISTS);
+		now += expect[i] * SEC;
+		assert_int_equal(bans_sweep(b, &conf, now, NULL, NULL, NULL),
+				 1);
+		assert_int_equal(banstore_get(&maps, &a, &ban), -ENOENT);
+	}
+	assert_int_equal(bans_offences(b, &a), 5);
+	bans_free(b);
+}
+
+static void test_never_banned(void **state)
+{
+	struct rg_lpm4_key k = { .prefixlen = 24 };
+	struct prefix t = addr("192.0.2.77"), al = addr("203.0.113.9");
+	struct bans *b = bans_new(&maps);
+	struct ban_result r;
+	struct rg_ban ban;
+	__u8 one = 1;
+
+	(void)state;
+	clear_maps();
+	inet_pton(AF_INET, "203.0.113.0", &k.addr);
+	assert_int_equal(bpf_map_update_elem(maps.allow4, &k, &one, 0), 0);
+	assert_int_equal(bans_ban(b, &conf, &t, RG_REASON_RELAY_ACCEPTED,
+				  boot_ns(), &r), 0);
+	assert_int_equal(r.outcome, BAN_TRUSTED);
+	assert_int_equal(banstore_get(&maps, &t, &ban), -ENOENT);
+	assert_int_equal(bans_ban(b, &conf, &al, RG_REASON_RELAY_ACCEPTED,
+				  boot_ns(), &r), 0);
+	assert_int_equal(r.outcome, BAN_ALLOWED);
+	assert_int_equal(banstore_get(&maps, &al, &ban), -ENOENT);
+	assert_int_equal(bans_offences(b, &al), 0);
+	bpf_map_delete_elem(maps.allow4, &k);
+	bans_free(b);
+}
+
+static void test_ipv6_grouped(void **state)
+{
+	struct prefix a = addr("2001:db8:1:2:aaaa::1");
+	struct prefix other = addr("2001:db8:1:2:bbbb::7");
+	struct bans *b = bans_new(&maps);
+	struct ban_result r;
+	char buf[PREFIX_STRLEN];
+
+	(void)state;
+	clear_maps();
+	assert_int_equal(bans_ban(b, &conf, &a, RG_REASON_RELAY_PROBE,
+				  boot_ns(), &r), 0);
+	assert_int_equal(r.outcome, BAN_ADDED);
+	format_prefix(&r.source, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8:1:2::/64");
+	/* Another host of the same /64 is the same source. */
+	assert_int_equal(bans_ban(b, &conf, &other, RG_REASON_RELAY_PROBE,
+				  boot_ns(), &r), 0);
+	assert_int_equal(r.outcome, BAN_EXISTS);
+	bans_free(b);
+}
+
+static void test_sweep_counts(void **state)
+{
+	uint64_t by_reason[RG_REASON_MAX], now = boot_ns();
+	struct bans *b = bans_new(&maps);
+	struct ban_entry e = { 0 };
+	struct ban_result r;
+	char buf[32];
+	int i;
+
+	(void)state;
+	clear_maps();
+	for (i = 0; i < 10; i++) {
+		snprintf(buf, sizeof(buf), "10.0.0.%d", i + 1);
+		e.source = addr(buf);
+		e.ban.reason = i < 4 ? RG_REASON_MANUAL : RG_REASON_PREGREET;
+		e.ban.expires_ns = i < 3 ? now - 1 : i == 3 ? 0 : now + SEC;
+		assert_int_equal(banstore_put(&maps, &e), 0);
+	}
+	assert_int_equal(bans_sweep(b, &conf, now, by_reason, NULL, NULL), 3);
+	assert_int_equal(by_reason[RG_REASON_MANUAL], 1); /* permanent */
+	assert_int_equal(by_reason[RG_REASON_PREGREET], 6);
+	(void)r;
+	bans_free(b);
+}
+
+static void test_snapshot_restore(void **state)
+{
+	uint64_t now = boot_ns(), later;
+	struct bans *b = bans_new(&maps), *b2;
+	struct ban_entry e = { 0 };
+	struct ban_result r;
+	struct rg_ban ban;
+	unsigned long n;
+	char buf[32];
+	int i;
+
+	(void)state;
+	clear_maps();
+	for (i = 0; i < 1000; i++) {
+		snprintf(buf, sizeof(buf), "10.1.%d.%d", i / 250, i % 250 + 1);
+		e.source = addr(buf);
+		e.ban.reason = RG_REASON_RELAY_ATTEMPT;
+		e.ban.expires_ns = now + (100 + i) * SEC;
+		e.ban.created_ns = now - SEC;
+		e.ban.hits = i;
+		e.ban.offences = 1;
+		assert_int_equal(banstore_put(&maps, &e), 0);
+	}
+	e.source = addr("10.9.9.9"); /* permanent */
+	e.ban.expires_ns = 0;
+	assert_int_equal(banstore_put(&maps, &e), 0);
+	e.source = addr("10.9.9.10"); /* expires before the restore */
+	e.ban.expires_ns = now + SEC / 10;
+	assert_int_equal(banstore_put(&maps, &e), 0);
+	e.source = addr("2001:db8:5::"); /* a /64 group */
+	e.source.len = 64;
+	e.ban.expires_ns = now + 500 * SEC;
+	assert_int_equal(banstore_put(&maps, &e), 0);
+	assert_int_equal(bans_ban(b, &conf, &(struct prefix){ 0 }, 0, now, &r),
+			 -EINVAL);
+	e.source = addr("198.51.100.200");
+	assert_int_equal(bans_ban(b, &conf, &e.source, RG_REASON_PREGREET, now,
+				  &r), 0);
+	assert_int_equal(bans_snapshot(b, snap), 0);
+	bans_free(b);
+
+	usleep(200 * 1000);
+	clear_maps();
+	b2 = bans_new(&maps);
+	assert_int_equal(bans_restore(b2, snap, true, &n), 0);
+	assert_int_equal(n, 1000 + 1 + 1 + 1); /* 10.9.9.10 expired */
+	later = boot_ns();
+	for (i = 0; i < 1000; i += 97) {
+		snprintf(buf, sizeof(buf), "10.1.%d.%d", i / 250, i % 250 + 1);
+		e.source = addr(buf);
+		assert_int_equal(banstore_get(&maps, &e.source, &ban), 0);
+		/* Same instant on the boot clock, within 10 ms. */
+		assert_true(ban.expires_ns > now + (100 + i) * SEC - SEC / 100);
+		assert_true(ban.expires_ns < now + (100 + i) * SEC + SEC / 100);
+		assert_int_equal(ban.hits, i);
+		assert_int_equal(ban.reason, RG_REASON_RELAY_ATTEMPT);
+	}
+	assert_int_equal(banstore_get(&maps, (e.source = addr("10.9.9.9"), &e.source), &ban), 0);
+	assert_int_equal(ban.expires_ns, 0);
+	assert_int_equal(banstore_get(&maps, (e.source = addr("10.9.9.10"), &e.source), &ban),
+			 -ENOENT);
+	e.source = addr("2001:db8:5::");
+	e.source.len = 64;
+	assert_int_equal(banstore_get(&maps, &e.source, &ban), 0);
+	assert_int_equal(bans_offences(b2, (e.source = addr("198.51.100.200"), &e.source)), 1);
+	(void)later;
+	bans_free(b2);
+}
+
+/* Same boot, maps kept: the map is the truth, only history is merged. */
+static void test_restart_keeps_map(void **state)
+{
+	struct prefix a = addr("198.51.100.200");
+	struct bans *b = bans_new(&maps);
+	struct rg_ban ban;
+	unsigned long n;
+
+	(void)state;
+	clear_maps();
+	assert_int_equal(bans_restore(b, snap, false, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(banstore_get(&maps, &a, &ban), -ENOENT);
+	assert_int_equal(bans_offences(b, &a), 1);
+	bans_free(b);
+}
+
+static void test_corrupt(void **state)
+{
+	struct bans *b = bans_new(&maps);
+	char aside[300];
+	unsigned long n = 99;
+	FILE *f;
+
+	(void)state;
+	f = fopen(snap, "w");
+	assert_non_null(f);
+	fputs("garbage", f);
+	fclose(f);
+	assert_int_equal(bans_restore(b, snap, true, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_not_equal(access(snap, F_OK), 0);
+	snprintf(aside, sizeof(aside), "ls %s/bans.gz.corrupt-* >/dev/null",
+		 dir);
+	assert_int_equal(system(aside), 0);
+	bans_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escalation),
+		cmocka_unit_test(test_never_banned),
+		cmocka_unit_test(test_ipv6_grouped),
+		cmocka_unit_test(test_sweep_counts),
+		cmocka_unit_test(test_snapshot_restore),
+		cmocka_unit_test(test_restart_keeps_map),
+		cmocka_unit_test(test_corrupt),
+	};
+
+	if (geteuid()) {
+		printf("SKIP: needs root for BPF maps\n");
+		return 77;
+	}
+	log_init("test_bans", false, LOG_LVL_WARN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

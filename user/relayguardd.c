@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* relayguardd: the controller. Wires the modules together and owns the
+ * single-threaded event loop (epoll over the samples ring buffer, signalfd,
+ * a housekeeping timerfd and the rtnetlink socket); it holds no policy.
+ * Kernel state outlives it: on stop, programs stay attached and maps
+ * pinned, so bans keep working and expire on time while it is down. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "bans.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "evidence.h"
+#include "loader.h"
+#include "log.h"
+#include "metrics.h"
+#include "netlink.h"
+#include "pipeline.h"
+#include "replay.h"
+#include "stats.h"
+
+#define TICK_MS 500 /* housekeeping timer period */
+#define SWEEP_EVERY_NS (5 * NSEC_PER_SEC)
+#define PID_FILE_DEFAULT "/run/relayguard/relayguardd.pid"
+
+struct daemon {
+	/* From the command line. */
+	const char *conf_path, *pin_dir, *pid_file, *metrics_file;
+	bool foreground;
+
+	struct rg_conf conf;
+	struct loader *loader;
+	const struct rg_maps *maps;
+	struct ring_buffer *rb;
+	struct pipeline *pipe;
+	struct bans *bans;
+	struct alerter *alerts;
+	struct link_watch *links;
+	int epfd, sigfd, timerfd;
+	FILE *events;
+
+	struct reaction_hist reaction;
+	struct daemon_counters cnt;
+	uint64_t bans_by_reason[RG_REASON_MAX];
+	uint64_t next_sweep, next_snapshot, next_metrics;
+	bool stop;
+};
+
+/* ---- files ---------------------------------------------------------- */
+
+static int mkdirs(const char *dir)
+{
+	char buf[4096], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int mkdirs_for(const char *file)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", file);
+	return mkdirs(dirname(buf));
+}
+
+static void state_path(const struct daemon *d, const char *name, char *buf,
+		       size_t size)
+{
+	snprintf(buf, size, "%s/%s", d->conf.state_dir, name);
+}
+
+/* (Re)open the event log: at start, on SIGHUP and SIGUSR1 (logrotate). */
+static void events_reopen(struct daemon *d)
+{
+	FILE *f;
+	int err;
+
+	if (d->events)
+		fclose(d->events);
+	d->events = NULL;
+	if (!d->conf.event_log[0])
+		return;
+	err = mkdirs_for(d->conf.event_log);
+	f = err ? NULL : fopen(d->conf.event_log, "ae");
+	if (!f) {
+		log_err("cannot open event log %s: %s", d->conf.event_log,
+			strerror(err ? -err : errno));
+		return;
+	}
+	d->events = f;
+}
+
+static int write_pid_file(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+	int err;
+
+	err = mkdirs_for(path);
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", getpid());
+	if (fclose(f) || rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+/* ---- decisions ------------------------------------------------------ */
+
+static void emit_event(struct daemon *d, const struct decision *dec,
+		       const struct event_extra *x, char *json, size_t jsonlen)
+{
+	FILE *mem;
+
+	if (d->events) {
+		if (event_write(d->events, dec, x) || fflush(d->events)) {
+			d->cnt.event_errors++;
+			log_warn("cannot write to event log %s: %s",
+				 d->conf.event_log, strerror(errno));
+		} else {
+			d->cnt.events_written++;
+		}
+	}
+	if (!json)
+		return;
+	json[0] = '\0';
+	mem = fmemopen(json, jsonlen, "w");
+	if (mem) {
+		event_write(mem, dec, x);
+		fclose(mem);
+	}
+}
+
+struct evidence_ctx {
+	struct evidence *ev;
+	int err;
+};
+
+static void evidence_sample(const struct rg_sample *s, void *data)
+{
+	struct evidence_ctx *c = data;
+
+	if (!c->err)
+		c->err = evidence_add(c->ev, s);
+}
+
+/* The flow's samples as a pcap under state_dir/evidence; path in buf. */
+static int keep_evidence(struct daemon *d, const struct decision *dec,
+			 char *buf, size_t size)
+{
+	struct evidence_ctx c = { 0 };
+	char dir[4096];
+	int err;
+
+	buf[0] = '\0';
+	if (!d->conf.evidence_dir_max_bytes || !dec->flow)
+		return 0;
+	state_path(d, "evidence", dir, sizeof(dir));
+	err = evidence_open(dir, &dec->source, &c.ev, buf, size);
+	if (err)
+		goto out;
+	flow_for_each_sample(dec->flow, evidence_sample, &c);
+	err = evidence_close(c.ev);
+	if (!err)
+		err = c.err;
+	if (!err)
+		evidence_prune(dir, d->conf.evidence_dir_max_bytes);
+out:
+	if (err) {
+		d->cnt.evidence_errors++;
+		buf[0] = '\0';
+		return err;
+	}
+	d->cnt.evidence_written++;
+	return 0;
+}
+
+static const char *src_str(const struct prefix *p, char *buf, size_t size)
+{
+	format_prefix(p, buf, size);
+	return buf;
+}
+
+static void decide_ban(struct daemon *d, const struct decision *dec,
+		       struct event_extra *x)
+{
+	char src[PREFIX_STRLEN], dur[DURATION_STRLEN], ev[4096];
+	uint64_t now = boot_ns();
+	struct ban_result r;
+	int err;
+
+	err = bans_ban(d->bans, &d->conf, &dec->source, dec->reason, now, &r);
+	if (err) {
+		d->cnt.ban_errors++;
+		log_err("cannot ban %s (%s): %s",
+			src_str(&dec->source, src, sizeof(src)), dec->code,
+			log_strerror(err));
+		return;
+	}
+	switch (r.outcome) {
+	case BAN_EXISTS:
+		return;
+	case BAN_TRUSTED:
+	case BAN_ALLOWED:
+		if (r.outcome == BAN_TRUSTED)
+			d->cnt.bans_skipped_trusted++;
+		else
+			d->cnt.bans_skipped_allowed++;
+		log_info("not banning %s (%s): %s",
+			 src_str(&dec->source, src, sizeof(src)), dec->code,
+			 r.outcome == BAN_TRUSTED ? "trusted network" :
+						    "allow-listed");
+		return;
+	case BAN_ADDED:
+		break;
+	}
+	d->cnt.bans++;
+	x->reaction_us = now > dec->sample_ns ?
+				 (int64_t)((now - dec->sample_ns) / 1000) : 0;
+	if (dec->sample_ns && now >= dec->sample_ns)
+		reaction_observe(&d->reaction, now - dec->sample_ns);
+	x->duration_s = r.duration_s;
+	if (d->conf.dp.flags & RG_CFG_MONITOR)
+		x->mode = "monitor";
+	x->offences = r.offences;
+	if (!keep_evidence(d, dec, ev, sizeof(ev)) && ev[0])
+		x->evidence = ev;
+	emit_event(d, dec, x, NULL, 0);
+	format_duration(r.duration_s, dur, sizeof(dur));
+	log_info("ban %s for %s (%s, offence %u, reaction %lld us)%s%s",
+		 src_str(&r.source, src, sizeof(src)), dur, dec->code,
+		 r.offences, (long long)x->reaction_us,
+		 x->evidence ? ", evidence " : "", x->evidence ? x->evidence : "");
+}
+
+static void decide_alert(struct daemon *d, const struct decision *dec,
+			 struct event_extra *x)
+{
+	char src[PREFIX_STRLEN], json[16384];
+	char *argv[CONF_MAX_ALERT_ARGS + 1];
+	unsigned int i;
+
+	d->cnt.alerts++;
+	emit_event(d, dec, x, json, sizeof(json));
+	log_err("CRITICAL: %s from %s (rcpt %s, reply %s)", dec->code,
+		src_str(&dec->source, src, sizeof(src)),
+		dec->rcpt_to ? dec->rcpt_to : "-",
+		dec->reply ? dec->reply : "-");
+	if (!d->conf.n_alert_args)
+		return;
+	for (i = 0; i < d->conf.n_alert_args; i++)
+		argv[i] = d->conf.alert_command[i];
+	argv[i] = NULL;
+	alert_run(d->alerts, argv, d->conf.n_alert_args, json,
+		  strcspn(json, "\n"), d->conf.alert_timeout * NSEC_PER_SEC,
+		  boot_ns());
+}
+
+static void on_decide(void *ctx, const struct decision *dec)
+{
+	struct daemon *d = ctx;
+	struct event_extra x = {
+		.time_ns = clock_ns(CLOCK_REALTIME),
+		.reaction_us = -1,
+	};
+	char src[PREFIX_STRLEN];
+
+	switch (dec->action) {
+	case DECISION_BAN:
+		decide_ban(d, dec, &x);
+		break;
+	case DECISION_ALERT:
+		decide_alert(d, dec, &x);
+		break;
+	case DECISION_UNBAN: /* never from the pipeline */
+	case DECISION_FINDING:
+		d->cnt.findings++;
+		emit_event(d, dec, &x, NULL, 0);
+		log_info("finding %s from %s%s", dec->code,
+			 src_str(&dec->source, src, sizeof(src)),
+			 dec->unverified ? " (handshake not verified: no ban)" :
+					   "");
+		break;
+	}
+}
+
+static void on_stop_sampling(void *ctx, const struct rg_flow_key *key)
+{
+	struct daemon *d = ctx;
+	struct rg_flow f;
+
+	if (d->maps->flows < 0 || bpf_map_lookup_elem(d->maps->flows, key, &f))
+		return; /* gone (LRU) or never there: nothing to stop */
+	if (f.flags & RG_FLOW_STOP)
+		return;
+	f.flags |= RG_FLOW_STOP;
+	bpf_map_update_elem(d->maps->flows, key, &f, BPF_EXIST);
+}
+
+static const struct pipeline_ops ops = {
+	.decide = on_decide,
+	.stop_sampling = on_stop_sampling,
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+
+	pipeline_feed(d->pipe, data, size);
+	return 0;
+}
+
+/* ---- data plane ----------------------------------------------------- */
+
+static int write_dp_config(struct daemon *d)
+{
+	struct rg_config cfg = d->conf.dp;
+	__u32 key = 0;
+
+	cfg.abi_version = RG_ABI_VERSION;
+	if (bpf_map_update_elem(d->maps->config, &key, &cfg, BPF_ANY)) {
+		log_err("cannot write the config map: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static bool configured(const struct rg_conf *c, const char *ifname)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_interfaces; i++)
+		if (!strcmp(c->interfaces[i], ifname))
+			return true;
+	return false;
+}
+
+/* Attach unless relayguard's programs are already there (`relayguardctl
+ * attach` or an earlier run left them). */
+static int ensure_attached(struct daemon *d, const char *ifname, bool quiet)
+{
+	enum xdp_attach_mode used;
+	struct attach_state st;
+	int err;
+
+	if (!loader_query(ifname, &st) && st.xdp && st.tc)
+		return 0;
+	err = loader_attach(d->loader, ifname, d->conf.xdp_mode, &used);
+	if (err) {
+		if (!quiet)
+			log_err("cannot attach to %s: %s (waiting for it to appear)",
+				ifname, log_strerror(err));
+		return err;
+	}
+	log_info("attached to %s (XDP %s)", ifname, xdp_attach_mode_name(used));
+	return 1;
+}
+
+static void attach_all(struct daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->conf.n_interfaces; i++)
+		ensure_attached(d, d->conf.interfaces[i], false);
+}
+
+static void on_link(void *ctx, const char *ifname, int ifindex, bool present,
+		    bool up)
+{
+	struct daemon *d = ctx;
+
+	(void)ifindex;
+	(void)up;
+	if (!ifname) {
+		attach_all(d);
+		return;
+	}
+	if (!configured(&d->conf, ifname))
+		return;
+	if (!present) {
+		log_warn("interface %s went away; will re-attach when it comes back",
+			 ifname);
+		return;
+	}
+	if (ensure_attached(d, ifname, true) == 1)
+		d->cnt.link_reattach++;
+}
+
+/* ---- housekeeping --------------------------------------------------- */
+
+static void on_unban(const struct ban_entry *e, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct event_extra x = {
+		.time_ns = clock_ns(CLOCK_REALTIME),
+		.offences = e->ban.offences,
+		.reaction_us = -1,
+	};
+	struct decision dec = {
+		.action = DECISION_UNBAN,
+		.reason = e->ban.reason,
+		.code = reason_name(e->ban.reason),
+		.source = e->source,
+	};
+	char src[PREFIX_STRLEN];
+
+	d->cnt.unbans++;
+	log_info("unban %s (%s): expired", src_str(&e->source, src, sizeof(src)),
+		 dec.code);
+	emit_event(d, &dec, &x, NULL, 0);
+}
+
+static void snapshot(struct daemon *d)
+{
+	char path[4096];
+	int err;
+
+	err = mkdirs(d->conf.state_dir);
+	state_path(d, "bans.gz", path, sizeof(path));
+	if (!err)
+		err = bans_snapshot(d->bans, path);
+	if (err)
+		d->cnt.snapshot_errors++;
+	else
+		d->cnt.snapshots++;
+}
+
+static int print_dataplane(FILE *f, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct rg_stats s;
+	int err;
+
+	err = stats_read(d->maps->stats, &s);
+	if (err)
+		return err;
+	stats_print_prometheus(&s, f);
+	return 0;
+}
+
+static void write_metrics(struct daemon *d)
+{
+	struct metrics_input in = {
+		.reaction = &d->reaction,
+		.bans_by_reason = d->bans_by_reason,
+		.pipeline = pipeline_stats(d->pipe),
+		.alerts = alert_stats(d->alerts),
+		.daemon = &d->cnt,
+		.dataplane = print_dataplane,
+		.dataplane_ctx = d,
+	};
+
+	if (d->metrics_file)
+		metrics_write(d->metrics_file, &in);
+}
+
+static void on_timer(struct daemon *d)
+{
+	uint64_t now = boot_ns(), ticks;
+
+	if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_warn("timerfd: %s", strerror(errno));
+	pipeline_tick(d->pipe, now);
+	alert_reap(d->alerts, now);
+	if (now >= d->next_sweep) {
+		bans_sweep(d->bans, &d->conf, now, d->bans_by_reason, on_unban,
+			   d);
+		d->next_sweep = now + SWEEP_EVERY_NS;
+	}
+	if (now >= d->next_snapshot) {
+		snapshot(d);
+		d->next_snapshot = now + d->conf.snapshot_interval * NSEC_PER_SEC;
+	}
+	if (now >= d->next_metrics) {
+		write_metrics(d);
+		d->next_metrics = now + d->conf.metrics_interval * NSEC_PER_SEC;
+	}
+}
+
+/* ---- reload --------------------------------------------------------- */
+
+static void apply_interfaces(struct daemon *d, const struct rg_conf *old)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < old->n_interfaces; i++) {
+		if (configured(&d->conf, old->interfaces[i]))
+			continue;
+		err = loader_detach(old->interfaces[i]);
+		if (err)
+			log_warn("cannot detach from %s: %s", old->interfaces[i],
+				 log_strerror(err));
+		else
+			log_info("detached from %s (no longer configured)",
+				 old->interfaces[i]);
+	}
+	attach_all(d);
+}
+
+static void reload(struct daemon *d)
+{
+	struct rg_conf *next, *old;
+	char err[512];
+	int rc;
+
+	next = malloc(sizeof(*next));
+	old = malloc(sizeof(*old));
+	if (!next || !old) {
+		log_err("reload of %s: out of memory; running config kept",
+			d->conf_path);
+		goto out;
+	}
+	rc = conf_load(d->conf_path, next, err, sizeof(err));
+	if (rc) {
+		d->cnt.reload_errors++;
+		log_err("reload refused, running config kept: %s", err);
+		goto out;
+	}
+	*old = d->conf;
+	d->conf = *next;
+	write_dp_config(d);
+	pipeline_set_conf(d->pipe, &d->conf);
+	apply_interfaces(d, old);
+	events_reopen(d);
+	d->cnt.reloads++;
+	d->next_metrics = d->next_snapshot = 0;
+	log_info("reloaded %s", d->conf_path);
+out:
+	free(next);
+	free(old);
+}
+
+/* ---- the loop ------------------------------------------------------- */
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: stopping (programs stay attached, bans stay)",
+				 si.ssi_signo);
+			d->stop = true;
+			break;
+		case SIGHUP:
+			reload(d);
+			break;
+		case SIGUSR1:
+			events_reopen(d);
+			log_info("event log reopened");
+			break;
+		case SIGCHLD:
+			alert_reap(d->alerts, boot_ns());
+			break;
+		}
+	}
+}
+
+static int epoll_add(int epfd, int fd, int tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+enum { EV_RING, EV_SIGNAL, EV_TIMER, EV_LINK };
+
+static int setup_fds(struct daemon *d)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, TICK_MS * 1000000L },
+		.it_value = { 0, TICK_MS * 1000000L },
+	};
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->timerfd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0 ||
+	    timerfd_settime(d->timerfd, 0, &its, NULL))
+		return -errno;
+	err = epoll_add(d->epfd, d->sigfd, EV_SIGNAL);
+	if (!err)
+		err = epoll_add(d->epfd, d->timerfd, EV_TIMER);
+	if (!err)
+		err = epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EV_RING);
+	if (!err && d->links)
+		err = epoll_add(d->epfd, link_watch_fd(d->links), EV_LINK);
+	return err;
+}
+
+static int run_loop(struct daemon *d)
+{
+	struct epoll_event evs[8];
+	int n, i;
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, evs, 8, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case EV_RING:
+				ring_buffer__consume(d->rb);
+				break;
+			case EV_SIGNAL:
+				on_signal(d);
+				break;
+			case EV_TIMER:
+				on_timer(d);
+				break;
+			case EV_LINK:
+				link_watch_read(d->links);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- start and stop ------------------------------------------------- */
+
+static int restore(struct daemon *d, bool fresh_maps)
+{
+	unsigned long n = 0;
+	char path[4096];
+
+	state_path(d, "bans.gz", path, sizeof(path));
+	bans_restore(d->bans, path, fresh_maps, &n);
+	if (n)
+		log_info("restored %lu bans from %s", n, path);
+	return 0;
+}
+
+static bool maps_pinned(const char *pin_dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, RG_MAP_BANS4);
+	return !access(path, F_OK);
+}
+
+static int start(struct daemon *d)
+{
+	bool fresh;
+	int err;
+
+	fresh = !maps_pinned(d->pin_dir);
+	err = loader_load(d->pin_dir, &d->loader);
+	if (err) {
+		log_err("cannot load the BPF programs (pin dir %s): %s",
+			d->pin_dir, log_strerror(err));
+		return err;
+	}
+	d->maps = loader_maps(d->loader);
+	err = write_dp_config(d);
+	if (err)
+		return err;
+	d->bans = bans_new(d->maps);
+	d->alerts = alert_new(ALERT_MAX_CHILDREN_DEFAULT);
+	d->pipe = pipeline_new(&d->conf, &ops, d);
+	if (!d->bans || !d->alerts || !d->pipe)
+		return -ENOMEM;
+	restore(d, fresh);
+	d->rb = ring_buffer__new(d->maps->samples, on_sample, d, NULL);
+	if (!d->rb) {
+		err = -errno;
+		log_err("cannot open the samples ring buffer: %s",
+			log_strerror(err));
+		return err;
+	}
+	if (link_watch_open(on_link, d, &d->links))
+		log_warn("link events unavailable: interfaces that come back will not be re-attached");
+	attach_all(d);
+	events_reopen(d);
+	err = setup_fds(d);
+	if (err) {
+		log_err("cannot set up the event loop: %s", strerror(-err));
+		return err;
+	}
+	d->next_snapshot = boot_ns() + d->conf.snapshot_interval * NSEC_PER_SEC;
+	return 0;
+}
+
+static void finish(struct daemon *d)
+{
+	if (d->bans && d->maps)
+		snapshot(d);
+	if (d->pipe)
+		write_metrics(d);
+	if (d->events)
+		fclose(d->events);
+	alert_free(d->alerts);
+	link_watch_close(d->links);
+	ring_buffer__free(d->rb);
+	pipeline_free(d->pipe);
+	bans_free(d->bans);
+	loader_free(d->loader);
+	if (d->epfd > 0)
+		close(d->epfd);
+}
+
+/* ---- main ----------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: relayguardd [-f] [-c CONF] [--pin-dir DIR] [--pid-file PATH]\n"
+		"                   [--metrics-file PATH] [-d]\n"
+		"       relayguardd --replay FILE.pcap [-c CONF]\n"
+		"  -f, --foreground      log to stderr instead of syslog\n"
+		"  -c, --config CONF     config file (default %s)\n"
+		"      --pin-dir DIR     pinned maps (default %s)\n"
+		"      --pid-file PATH   (default %s)\n"
+		"      --metrics-file PATH  Prometheus textfile, rewritten every metrics_interval\n"
+		"      --replay FILE     run the pipeline on a capture, print decisions, touch no maps\n"
+		"  -d, --debug           debug logging\n"
+		"Signals: TERM/INT stop (programs and bans stay), HUP reload config and\n"
+		"reopen the event log, USR1 reopen the event log.\n",
+		CONF_PATH_DEFAULT, RG_PIN_DIR_DEFAULT, PID_FILE_DEFAULT);
+}
+
+static int do_replay(const char *pcap, const char *conf_path, bool conf_given)
+{
+	struct rg_conf conf;
+	char err[512];
+
+	conf_defaults(&conf);
+	if ((conf_given || !access(conf_path, F_OK)) &&
+	    conf_load(conf_path, &conf, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
+	return replay_pcap(pcap, &conf, stdout) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "metrics-file", required_argument, NULL, 'm' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static struct daemon d = {
+		.conf_path = CONF_PATH_DEFAULT,
+		.pin_dir = RG_PIN_DIR_DEFAULT,
+		.epfd = -1, .sigfd = -1, .timerfd = -1,
+	};
+	enum log_level level = LOG_LVL_INFO;
+	const char *replay = NULL;
+	bool conf_given = false;
+	char err[512];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "fc:dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': d.foreground = true; break;
+		case 'c': d.conf_path = optarg; conf_given = true; break;
+		case 'P': d.pin_dir = optarg; break;
+		case 'p': d.pid_file = optarg; break;
+		case 'm': d.metrics_file = optarg; break;
+		case 'r': replay = optarg; break;
+		case 'd': level = LOG_LVL_DEBUG; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "relayguardd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init("relayguardd", !d.foreground && !replay, level);
+	if (replay)
+		return do_replay(replay, d.conf_path, conf_given);
+	if (conf_load(d.conf_path, &d.conf, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (!d.pid_file)
+		d.pid_file = d.conf.pid_file[0] ? d.conf.pid_file :
+						  PID_FILE_DEFAULT;
+	rc = start(&d);
+	if (!rc) {
+		if (write_pid_file(d.pid_file))
+			log_warn("cannot write pid file %s: %s", d.pid_file,
+				 strerror(errno));
+		log_info("running: %u interface(s), pin dir %s, mode %s",
+			 d.conf.n_interfaces, d.pin_dir,
+			 d.conf.dp.flags & RG_CFG_MONITOR ? "monitor" :
+							    "enforce");
+		rc = run_loop(&d);
+		unlink(d.pid_file);
+	}
+	finish(&d);
+	return rc ? 1 : 0;
+}
