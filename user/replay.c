@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* pcap -> sample records -> pipeline -> JSON lines: see replay.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "events.h"
+#include "flow.h"
+#include "log.h"
+#include "policy.h"
+#include "replay.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+
+/* What the data plane keeps per flow (struct rg_flow), emulated. */
+struct dp_flow {
+	uint32_t sampled[2];
+	bool stop;
+	bool fin[2];
+};
+
+struct offender {
+	unsigned int offences;
+};
+
+struct replay {
+	const struct rg_conf *conf;
+	struct pipeline *pipe;
+	struct flow_table *dp; /* the data plane's `flows` */
+	struct flow_table *offenders; /* offence count per source */
+	FILE *out;
+	uint32_t sample_bytes;
+	uint64_t now_ns, last_tick_ns;
+	struct replay_result *res;
+	int dlt; /* pcap link type */
+	int err; /* writing decisions failed */
+};
+
+/* A parsed TCP packet. */
+struct pkt {
+	struct rg_flow_key key;
+	uint8_t dir;
+	uint8_t flags;
+	uint32_t seq, ack; /* network order */
+	const uint8_t *payload;
+	uint32_t len;
+};
+
+static struct flow *offender_of(struct replay *r, const struct prefix *src)
+{
+	struct rg_flow_key key;
+	struct prefix g = *src;
+
+	if (g.family == AF_INET6) {
+		g.len = r->conf->dp.ipv6_prefix ? r->conf->dp.ipv6_prefix : 64;
+		prefix_mask(&g);
+	}
+	memset(&key, 0, sizeof(key));
+	memcpy(key.client, g.addr, 16);
+	key.family = g.family;
+	return flow_get(r->offenders, &key, r->now_ns, true, NULL);
+}
+
+static void decide(void *ctx, const struct decision *d)
+{
+	struct event_extra x = { .reaction_us = -1 };
+	struct replay *r = ctx;
+	struct offender *o;
+	struct flow *f;
+
+	r->res->decisions++;
+	if (!r->out)
+		return;
+	x.time_ns = d->sample_ns;
+	if (d->action == DECISION_BAN) {
+		f = offender_of(r, &d->source);
+		o = f ? flow_user(f) : NULL;
+		x.offences = o ? ++o->offences : 1;
+		x.duration_s = policy_ban_duration(r->conf, x.offences);
+	}
+	if (r->conf->dp.flags & RG_CFG_MONITOR)
+		x.mode = "monitor";
+	if (event_write(r->out, d, &x))
+		r->err = -EIO;
+}
+
+static void stop_sampling(void *ctx, const struct rg_flow_key *key)
+{
+	struct replay *r = ctx;
+	struct flow *f = flow_get(r->dp, key, r->now_ns, false, NULL);
+
+	if (f)
+		((struct dp_flow *)flow_user(f))->stop = true;
+}
+
+static bool smtp_port(const struct rg_conf *c, uint16_t port_be)
+{
+	unsigned int i, n = c->dp.n_smtp_ports;
+
+	if (!n)
+		return port_be == htons(RG_DEFAULT_SMTP_PORT);
+	for (i = 0; i < n && i < RG_MAX_SMTP_PORTS; i++)
+		if (c->dp.smtp_ports[i] == port_be)
+			return true;
+	return false;
+}
+
+static int parse_tcp(struct replay *r, const uint8_t *p, uint32_t len,
+		     int family, const uint8_t *saddr, const uint8_t *daddr,
+		     struct pkt *k)
+{
+	uint16_t sport, dport;
+	uint32_t doff, alen = family == AF_INET ? 4 : 16;
+
+	if (len < 20)
+		return -EINVAL;
+	doff = (p[12] >> 4) * 4;
+	if (doff < 20 || doff > len)
+		return -EINVAL;
+	memcpy(&sport, p, 2);
+	memcpy(&dport, p + 2, 2);
+	memset(&k->key, 0, sizeof(k->key));
+	k->key.family = family;
+	if (smtp_port(r->conf, dport)) {
+		k->dir = RG_DIR_IN;
+		memcpy(k->key.client, saddr, alen);
+		memcpy(k->key.server, daddr, alen);
+		k->key.client_port = sport;
+		k->key.server_port = dport;
+	} else if (smtp_port(r->conf, sport)) {
+		k->dir = RG_DIR_OUT;
+		memcpy(k->key.client, daddr, alen);
+		memcpy(k->key.server, saddr, alen);
+		k->key.client_port = dport;
+		k->key.server_port = sport;
+	} else {
+		return -ENOENT;
+	}
+	memcpy(&k->seq, p + 4, 4);
+	memcpy(&k->ack, p + 8, 4);
+	k->flags = p[13];
+	k->payload = p + doff;
+	k->len = len - doff;
+	return 0;
+}
+
+static int parse_ip4(struct replay *r, const uint8_t *p, uint32_t len,
+		     struct pkt *k)
+{
+	uint32_t ihl, tot;
+
+	if (len < 20 || (p[0] >> 4) != 4)
+		return -EINVAL;
+	ihl = (p[0] & 0xf) * 4;
+	tot = (uint32_t)p[2] << 8 | p[3];
+	if (ihl < 20 || tot < ihl || tot > len)
+		return -EINVAL;
+	if (p[9] != IPPROTO_TCP || ((p[6] & 0x1f) | p[7]))
+		return -ENOENT; /* not TCP, or a non-first fragment */
+	return parse_tcp(r, p + ihl, tot - ihl, AF_INET, p + 12, p + 16, k);
+}
+
+static int parse_ip6(struct replay *r, const uint8_t *p, uint32_t len,
+		     struct pkt *k)
+{
+	uint32_t plen, off = 40;
+	uint8_t nh;
+
+	if (len < 40 || (p[0] >> 4) != 6)
+		return -EINVAL;
+	plen = (uint32_t)p[4] << 8 | p[5];
+	if (40 + plen > len)
+		return -EINVAL;
+	nh = p[6];
+	/* hop-by-hop, routing, destination options */
+	while ((nh == 0 || nh == 43 || nh == 60) && off + 8 <= 40 + plen) {
+		nh = p[off];
+		off += (p[off + 1] + 1) * 8;
+	}
+	if (nh != IPPROTO_TCP || off > 40 + plen)
+		return -ENOENT;
+	return parse_tcp(r, p + off, 40 + plen - off, AF_INET6, p + 8, p + 24,
+			 k);
+}
+
+static int parse_l3(struct replay *r, uint16_t proto, const uint8_t *p,
+		    uint32_t len, struct pkt *k)
+{
+	if (proto == 0x0800)
+		return parse_ip4(r, p, len, k);
+	if (proto == 0x86dd)
+		return parse_ip6(r, p, len, k);
+	return -ENOENT;
+}
+
+static int parse_frame(struct replay *r, int dlt, const uint8_t *p,
+		       uint32_t len, struct pkt *k)
+{
+	uint16_t proto;
+	uint32_t off;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (len < 14)
+			return -EINVAL;
+		off = 12;
+		proto = (uint16_t)p[off] << 8 | p[off + 1];
+		while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
+			off += 4;
+			proto = (uint16_t)p[off] << 8 | p[off + 1];
+		}
+		off += 2;
+		break;
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			return -EINVAL;
+		proto = (uint16_t)p[14] << 8 | p[15];
+		off = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (len < 20)
+			return -EINVAL;
+		proto = (uint16_t)p[0] << 8 | p[1];
+		off = 20;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		if (len < 1)
+			return -EINVAL;
+		proto = (p[0] >> 4) == 6 ? 0x86dd : 0x0800;
+		off = 0;
+		break;
+	default:
+		return -ENOTSUP;
+	}
+	if (off > len)
+		return -EINVAL;
+	return parse_l3(r, proto, p + off, len - off, k);
+}
+
+static void feed(struct replay *r, const struct pkt *k, uint32_t seq_off,
+		 const uint8_t *payload, uint32_t n)
+{
+	union {
+		struct rg_sample s;
+		uint8_t bytes[sizeof(struct rg_sample) + RG_SAMPLE_PAYLOAD_MAX];
+	} rec;
+	struct rg_sample *s = &rec.s;
+
+	memset(s, 0, sizeof(*s));
+	s->ts_ns = r->now_ns;
+	s->flow = k->key;
+	s->seq = htonl(ntohl(k->seq) + seq_off);
+	s->ack = k->ack;
+	s->payload_len = n;
+	s->dir = k->dir;
+	s->tcp_flags = k->flags;
+	if (n)
+		memcpy(s->payload, payload, n);
+	r->res->records++;
+	pipeline_feed(r->pipe, s, sizeof(*s) + n);
+}
+
+/* What the data plane samples of this packet, given its flow's budget. */
+static void sample(struct replay *r, const struct pkt *k)
+{
+	bool ctl = k->flags & (TCP_SYN | TCP_FIN | TCP_RST);
+	struct dp_flow *d;
+	struct flow *f;
+	uint32_t take = 0, off, n;
+
+	f = flow_get(r->dp, &k->key, r->now_ns, true, NULL);
+	if (!f)
+		return;
+	d = flow_user(f);
+	if ((k->flags & TCP_SYN) && k->dir == RG_DIR_IN && !k->len)
+		memset(d, 0, sizeof(*d)); /* a new connection on this tuple */
+	if (!d->stop && k->len && d->sampled[k->dir] < r->sample_bytes) {
+		take = r->sample_bytes - d->sampled[k->dir];
+		if (take > k->len)
+			take = k->len;
+		d->sampled[k->dir] += take;
+	}
+	if (!take && ctl)
+		feed(r, k, 0, NULL, 0);
+	for (off = 0; off < take; off += n) {
+		n = take - off;
+		if (n > RG_SAMPLE_PAYLOAD_MAX)
+			n = RG_SAMPLE_PAYLOAD_MAX;
+		feed(r, k, off, k->payload + off, n);
+	}
+	if (k->flags & TCP_FIN)
+		d->fin[k->dir] = true;
+	f = flow_get(r->dp, &k->key, r->now_ns, false, NULL);
+	if (f && ((k->flags & TCP_RST) || (d->fin[0] && d->fin[1])))
+		flow_delete(r->dp, f);
+}
+
+static void handle(u_char *user, const struct pcap_pkthdr *h,
+		   const u_char *bytes)
+{
+	struct replay *r = (struct replay *)user;
+	struct pkt k;
+
+	r->res->frames++;
+	r->now_ns = (uint64_t)h->ts.tv_sec * NSEC_PER_SEC +
+		    (uint64_t)h->ts.tv_usec * 1000;
+	if (r->now_ns >= r->last_tick_ns + NSEC_PER_SEC) {
+		pipeline_tick(r->pipe, r->now_ns);
+		flow_expire(r->dp, r->now_ns,
+			    r->conf->flow_idle_timeout * NSEC_PER_SEC);
+		r->last_tick_ns = r->now_ns;
+	}
+	if (parse_frame(r, r->dlt, bytes, h->caplen, &k))
+		return;
+	r->res->smtp_packets++;
+	sample(r, &k);
+}
+
+static int replay_setup(struct replay *r, const struct rg_conf *conf,
+			FILE *out, struct replay_result *res)
+{
+	struct pipeline_ops ops = { .decide = decide,
+				    .stop_sampling = stop_sampling };
+	struct flow_table_params dp = {
+		.max_flows = RG_MAX_FLOWS,
+		.user_size = sizeof(struct dp_flow),
+	};
+	struct flow_table_params off = {
+		.max_flows = 65536,
+		.user_size = sizeof(struct offender),
+	};
+
+	memset(r, 0, sizeof(*r));
+	memset(res, 0, sizeof(*res));
+	r->conf = conf;
+	r->out = out;
+	r->res = res;
+	r->sample_bytes = conf->dp.sample_bytes ? conf->dp.sample_bytes :
+						  RG_DEFAULT_SAMPLE_BYTES;
+	r->pipe = pipeline_new(conf, &ops, r);
+	r->dp = flow_table_new(&dp);
+	r->offenders = flow_table_new(&off);
+	if (!r->pipe || !r->dp || !r->offenders)
+		return -ENOMEM;
+	return 0;
+}
+
+static void replay_teardown(struct replay *r)
+{
+	pipeline_free(r->pipe);
+	flow_table_free(r->dp);
+	flow_table_free(r->offenders);
+}
+
+int replay_pcap_result(const char *path, const struct rg_conf *conf,
+		       FILE *out, struct replay_result *res)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct replay r;
+	pcap_t *pc;
+	int dlt, ret;
+
+	pc = pcap_open_offline(path, errbuf);
+	if (!pc) {
+		log_err("cannot replay %s: %s", path, errbuf);
+		return -EINVAL;
+	}
+	dlt = pcap_datalink(pc);
+	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2 &&
+	    dlt != DLT_RAW && dlt != DLT_IPV4 && dlt != DLT_IPV6) {
+		log_err("cannot replay %s: link type %s not supported "
+			"(Ethernet, Linux cooked or raw IP expected)", path,
+			pcap_datalink_val_to_name(dlt));
+		pcap_close(pc);
+		return -ENOTSUP;
+	}
+	ret = replay_setup(&r, conf, out, res);
+	if (ret) {
+		log_err("cannot replay %s: out of memory", path);
+		goto out;
+	}
+	r.dlt = dlt;
+	ret = pcap_loop(pc, -1, handle, (u_char *)&r);
+	if (ret == PCAP_ERROR) {
+		log_err("cannot replay %s: %s", path, pcap_geterr(pc));
+		ret = -EIO;
+		goto out;
+	}
+	res->stats = *pipeline_stats(r.pipe);
+	ret = 0;
+	if (out && (r.err || fflush(out) || ferror(out))) {
+		log_err("cannot write replay decisions: %s", strerror(errno));
+		ret = -EIO;
+	}
+out:
+	replay_teardown(&r);
+	pcap_close(pc);
+	return ret;
+}
+
+int replay_pcap(const char *path, const struct rg_conf *conf, FILE *out)
+{
+	struct replay_result res;
+
+	return replay_pcap_result(path, conf, out, &res);
+}
