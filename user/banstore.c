@@ -125,10 +125,113 @@ static void batch_free(struct batch *b)
 	free(b->had_old);
 }
 
+/* The map's current entries, sorted by key: what a failed batch restores. */
+struct snapshot {
+	size_t key_size, n, cap;
+	unsigned char *keys;
+	struct rg_ban *vals;
+};
+
+static size_t snap_key_size;
+
+static int snap_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, snap_key_size);
+}
+
+static int snap_add(const struct ban_entry *e, void *ctx)
+{
+	struct snapshot *s = ctx;
+	unsigned char *keys;
+	struct rg_ban *vals;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		keys = realloc(s->keys, s->cap * s->key_size);
+		if (!keys)
+			return -ENOMEM;
+		s->keys = keys;
+		vals = realloc(s->vals, s->cap * sizeof(*vals));
+		if (!vals)
+			return -ENOMEM;
+		s->vals = vals;
+	}
+	memcpy(s->keys + s->n * s->key_size, e->source.addr, s->key_size);
+	s->vals[s->n++] = e->ban;
+	return 0;
+}
+
+static int walk(int fd, int family, unsigned int group, banstore_cb cb,
+		void *ctx);
+
+/* Sorted keys with their values in a parallel array: sort an index. */
+static int snapshot_take(struct snapshot *s, int fd, int family)
+{
+	unsigned char *keys;
+	struct rg_ban *vals;
+	size_t *idx, i;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
+	err = walk(fd, family, 128, snap_add, s);
+	if (err || s->n < 2)
+		return err;
+	/* Sort key+index records, then permute the values. */
+	snap_key_size = s->key_size + sizeof(size_t);
+	keys = malloc(s->n * snap_key_size);
+	vals = malloc(s->n * sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n; i++) {
+		memcpy(keys + i * snap_key_size, s->keys + i * s->key_size,
+		       s->key_size);
+		memcpy(keys + i * snap_key_size + s->key_size, &i, sizeof(i));
+	}
+	snap_key_size = s->key_size;
+	qsort(keys, s->n, s->key_size + sizeof(size_t), snap_cmp);
+	for (i = 0; i < s->n; i++) {
+		idx = (size_t *)(keys + i * (s->key_size + sizeof(size_t)) +
+				 s->key_size);
+		memcpy(s->keys + i * s->key_size,
+		       keys + i * (s->key_size + sizeof(size_t)), s->key_size);
+		memcpy(&vals[i], &s->vals[*idx], sizeof(vals[i]));
+	}
+	free(keys);
+	free(s->vals);
+	s->vals = vals;
+	return 0;
+}
+
+static const struct rg_ban *snapshot_find(const struct snapshot *s,
+					  const void *key)
+{
+	size_t lo = 0, hi = s->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = memcmp(key, s->keys + mid * s->key_size, s->key_size);
+		if (!c)
+			return &s->vals[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
 static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 		      const struct ban_entry *e, size_t n)
 {
+	struct snapshot snap = { 0 };
+	const struct rg_ban *old;
 	size_t i, count = 0;
+	int err;
 
 	memset(b, 0, sizeof(*b));
 	b->fd = map_for(maps, family, &b->name);
@@ -143,17 +246,26 @@ static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 	b->had_old = calloc(count, sizeof(*b->had_old));
 	if (!b->keys || !b->vals || !b->old || !b->had_old)
 		return -ENOMEM;
+	err = snapshot_take(&snap, b->fd, family);
+	if (err)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (e[i].source.family != family)
 			continue;
 		memcpy(b->keys + b->n * b->key_size, e[i].source.addr,
 		       b->key_size);
 		b->vals[b->n] = e[i].ban;
-		b->had_old[b->n] = !bpf_map_lookup_elem(
-			b->fd, b->keys + b->n * b->key_size, &b->old[b->n]);
+		old = snap.n ? snapshot_find(&snap, e[i].source.addr) : NULL;
+		if (old) {
+			b->had_old[b->n] = true;
+			b->old[b->n] = *old;
+		}
 		b->n++;
 	}
-	return 0;
+out:
+	free(snap.keys);
+	free(snap.vals);
+	return err;
 }
 
 static bool batch_unsupported(int err)
@@ -328,4 +440,75 @@ int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx)
 	if (err)
 		return err;
 	return walk(maps->bans6, AF_INET6, group, cb, ctx);
+}
+
+/* Delete with get_next_key from the start each time: for maps or kernels
+ * without batch ops. */
+static int flush_slow(int fd, size_t *n)
+{
+	unsigned char key[16];
+
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+		(*n)++;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int flush_map(int fd, int family, const char *name, size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
+	unsigned char *keys;
+	struct rg_ban *vals;
+	__u64 in_batch = 0, out_batch;
+	bool first = true;
+	__u32 count;
+	int err = 0;
+
+	keys = malloc(BATCH_CHUNK * key_size);
+	vals = malloc(BATCH_CHUNK * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = BATCH_CHUNK;
+		err = bpf_map_lookup_and_delete_batch(fd,
+						      first ? NULL : &in_batch,
+						      &out_batch, keys, vals,
+						      &count, &opts);
+		err = err ? -errno : 0;
+		*n += count;
+		if (err && first && count == 0 && batch_unsupported(err)) {
+			err = flush_slow(fd, n);
+			break;
+		}
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		in_batch = out_batch;
+		first = false;
+	}
+out:
+	if (err)
+		log_err("cannot flush ban map %s: %s", name, log_strerror(err));
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int banstore_flush(const struct rg_maps *maps, size_t *n)
+{
+	int err;
+
+	*n = 0;
+	err = flush_map(maps->bans4, AF_INET, RG_MAP_BANS4, n);
+	if (!err)
+		err = flush_map(maps->bans6, AF_INET6, RG_MAP_BANS6, n);
+	return err;
 }

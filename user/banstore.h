@@ -36,6 +36,9 @@ int banstore_get(const struct rg_maps *maps, const struct prefix *source,
 /* 0 or -ENOENT. */
 int banstore_del(const struct rg_maps *maps, const struct prefix *source);
 
+/* Delete every ban (batched); *n says how many there were. */
+int banstore_flush(const struct rg_maps *maps, size_t *n);
+
 /* Call cb for every entry of bans4 then bans6 (batched reads); a non-zero
  * return stops the walk and is returned. */
 typedef int (*banstore_cb)(const struct ban_entry *e, void *ctx);

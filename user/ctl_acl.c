@@ -101,6 +101,31 @@ static bool acl_has(const struct acl_set *set, const struct prefix *p)
 	return false;
 }
 
+/* Sorted by length, then address: one binary search per length. */
+static int len_addr_cmp(const void *x, const void *y)
+{
+	const struct prefix *a = x, *b = y;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->addr, b->addr, 16);
+}
+
+/* First entry of set not below key in (len, addr) order. */
+static size_t lower_bound(const struct acl_set *set, const struct prefix *key)
+{
+	size_t lo = 0, hi = set->n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (len_addr_cmp(&set->v[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int allow_guard_init(struct allow_guard *g, const struct rg_maps *maps)
 {
 	int err;
@@ -116,6 +141,8 @@ int allow_guard_init(struct allow_guard *g, const struct rg_maps *maps)
 		return ctl_err(err, "cannot read the allow list: %s",
 			       log_strerror(err));
 	}
+	qsort(g->s4.v, g->s4.n, sizeof(*g->s4.v), len_addr_cmp);
+	qsort(g->s6.v, g->s6.n, sizeof(*g->s6.v), len_addr_cmp);
 	return 0;
 }
 
@@ -129,28 +156,26 @@ bool allow_guard_overlaps(const struct allow_guard *g, const struct prefix *p,
 			  struct prefix *hit)
 {
 	const struct acl_set *s = p->family == AF_INET ? &g->s4 : &g->s6;
-	int fd = p->family == AF_INET ? g->fd4 : g->fd6;
-	union lpm_key key;
-	__u64 val;
-	size_t i;
+	struct prefix key;
+	size_t i = 0, j;
 
-	if (!s->n)
-		return false;
-	/* An allow prefix containing p: the trie answers in one lookup. */
-	lpm_key(p, &key);
-	if (!bpf_map_lookup_elem(fd, &key, &val)) {
-		for (i = 0; i < s->n; i++)
-			if (prefix_contains(&s->v[i], p))
-				break;
-		*hit = i < s->n ? s->v[i] : *p;
-		return true;
-	}
-	/* An allow prefix inside p. */
-	for (i = 0; i < s->n; i++) {
-		if (s->v[i].len > p->len && prefix_contains(p, &s->v[i])) {
-			*hit = s->v[i];
+	/* Walk the distinct lengths: an entry of length <= p->len must equal
+	 * p masked to it; one longer must lie inside p. */
+	while (i < s->n) {
+		key = *p;
+		key.len = s->v[i].len;
+		if (key.len <= p->len)
+			prefix_mask(&key);
+		j = lower_bound(s, &key);
+		if (j < s->n && s->v[j].len == key.len &&
+		    prefix_overlaps(&s->v[j], p)) {
+			*hit = s->v[j];
 			return true;
 		}
+		/* Next length. */
+		key.len = s->v[i].len + 1;
+		memset(key.addr, 0, sizeof(key.addr));
+		i = lower_bound(s, &key);
 	}
 	return false;
 }

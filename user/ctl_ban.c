@@ -234,8 +234,10 @@ static int ban_add(int argc, char **argv)
 		print_uint("entries", vec.n > 1 ? " (%llu entries)" : NULL,
 			   vec.n);
 		if (req.target.family == AF_INET6) {
+			bool widened = req.target.len > vec.v[0].source.len;
+
 			format_prefix(&vec.v[0].source, buf, sizeof(buf));
-			print_str("source", vec.n == 1 ? " as %s" : NULL, buf);
+			print_str("source", widened ? " as %s" : NULL, buf);
 		}
 		print_duration(req.seconds);
 		print_str("reason", ", reason %s\n", reason_name(req.reason));
@@ -427,9 +429,8 @@ static int ban_list(int argc, char **argv)
 
 static int ban_flush(int argc, char **argv)
 {
-	struct ban_vec vec = { 0 };
 	struct rg_maps maps;
-	size_t i, n = 0;
+	size_t n = 0;
 	int err;
 
 	if (argc)
@@ -438,25 +439,14 @@ static int ban_flush(int argc, char **argv)
 	err = ctl_open_maps(&maps);
 	if (err)
 		return err;
-	err = read_all(&maps, &vec);
-	for (i = 0; !err && i < vec.n; i++) {
-		err = banstore_del(&maps, &vec.v[i].source);
-		if (err == -ENOENT)
-			err = 0; /* expired and swept meanwhile */
-		else if (err)
-			ctl_err(err, "cannot delete a ban: %s",
-				log_strerror(err));
-		else
-			n++;
-	}
-	if (!err) {
-		print_obj_start(NULL);
-		print_uint("flushed", "flushed %llu bans\n", n);
-		print_obj_end();
-	}
-	vec_free(&vec);
+	err = banstore_flush(&maps, &n);
 	maps_close(&maps);
-	return err;
+	if (err)
+		return err;
+	print_obj_start(NULL);
+	print_uint("flushed", "flushed %llu bans\n", n);
+	print_obj_end();
+	return 0;
 }
 
 /* ADDR[/LEN] [DURATION] [REASON]; '#' starts a comment. */
