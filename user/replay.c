@@ -276,9 +276,14 @@ static void sample(struct replay *r, const struct pkt *k)
 	struct flow *f;
 	uint32_t take = 0, off, n;
 
-	f = flow_get(r->dp, &k->key, r->now_ns, true, NULL);
-	if (!f)
+	/* like the data plane, a flow entry starts with a SYN or payload */
+	f = flow_get(r->dp, &k->key, r->now_ns, k->len || (k->flags & TCP_SYN),
+		     NULL);
+	if (!f) {
+		if (ctl)
+			feed(r, k, 0, NULL, 0);
 		return;
+	}
 	d = flow_user(f);
 	if ((k->flags & TCP_SYN) && k->dir == RG_DIR_IN && !k->len)
 		memset(d, 0, sizeof(*d)); /* a new connection on this tuple */
@@ -296,8 +301,12 @@ static void sample(struct replay *r, const struct pkt *k)
 			n = RG_SAMPLE_PAYLOAD_MAX;
 		feed(r, k, off, k->payload + off, n);
 	}
+	if (!(k->flags & (TCP_FIN | TCP_RST)))
+		return;
 	if (k->flags & TCP_FIN)
 		d->fin[k->dir] = true;
+	/* the pipeline may have deleted nothing of ours, but look again:
+	 * feed() can run callbacks that touch this table (stop_sampling) */
 	f = flow_get(r->dp, &k->key, r->now_ns, false, NULL);
 	if (f && ((k->flags & TCP_RST) || (d->fin[0] && d->fin[1])))
 		flow_delete(r->dp, f);

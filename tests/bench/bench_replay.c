@@ -4,6 +4,8 @@
  *   bench_replay run FILE [CONF]        time the pipeline on FILE (no output)
  *   bench_replay print FILE [CONF]      decisions as JSON lines (like
  *                                       relayguardd --replay)
+ *   bench_replay                        gen + run on a temporary capture of
+ *                                       50000 sessions (make bench)
  * The generated sessions come from many client addresses; one in four asks
  * for a foreign recipient (a relay attempt the server refuses), the others
  * deliver locally, pipelined or not. */
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -164,10 +167,11 @@ static int load_conf(const char *path, struct rg_conf *c)
 {
 	char err[512];
 
-	conf_defaults(c);
-	if (!path)
+	if (!path && conf_parse("built-in", "local_domains = example.test\n"
+			   "trusted_networks = 10.77.1.0/24\n", c, err,
+			   sizeof(err)) == 0)
 		return 0;
-	if (conf_load(path, c, err, sizeof(err))) {
+	if (!path || conf_load(path, c, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
@@ -210,9 +214,30 @@ static int do_print(const char *path, const char *conf_path)
 	return ret ? 1 : 0;
 }
 
+/* No arguments (tests/bench/run.sh): a self-contained run. The comparison
+ * with tshark is tests/bench/bench-replay.sh. */
+static int do_default(void)
+{
+	char path[] = "/tmp/bench_replay-XXXXXX";
+	int fd = mkstemp(path), ret;
+
+	if (fd < 0) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+	ret = do_gen(path, 50000);
+	if (!ret)
+		ret = do_run(path, NULL);
+	unlink(path);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	log_init("bench_replay", false, LOG_LVL_WARN);
+	if (argc == 1)
+		return do_default();
 	if (argc == 4 && !strcmp(argv[1], "gen"))
 		return do_gen(argv[2], strtoul(argv[3], NULL, 10));
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "run"))
