@@ -454,8 +454,8 @@ static int acl_do_list(const char *list, int argc, char **argv)
 	int err;
 
 	if (argc > 0)
-		return ctl_err(-EINVAL, "list: unexpected argument '%s'",
-			       ctl_quote(argv[0]));
+		return ctl_err(-EINVAL, "%s list: unexpected argument '%s'",
+			       list, ctl_quote(argv[0]));
 	err = acl_open(&a, list);
 	if (err)
 		return err;

@@ -121,9 +121,9 @@ static int expand(const struct rg_maps *maps, const struct ban_req *req,
 	effective(maps, &req->target, &e.source);
 	if (unit - e.source.len > BAN_EXPAND_BITS) {
 		format_prefix(&req->target, buf, sizeof(buf));
-		return ctl_err(-E2BIG, "%sbanning %s would take 2^%u entries (at most 2^%d: IPv4 /%d, IPv6 /%d); use 'deny add' for wide ranges",
+		return ctl_err(-E2BIG, "%sbanning %s would take 2^%u %s entries (at most 2^%d: /%u or longer); use 'deny add' for wide ranges",
 			       where, buf, unit - e.source.len,
-			       BAN_EXPAND_BITS, 32 - BAN_EXPAND_BITS,
+			       unit == 32 ? "host" : "group", BAN_EXPAND_BITS,
 			       unit - BAN_EXPAND_BITS);
 	}
 	count = 1ULL << (unit - e.source.len);
@@ -222,9 +222,9 @@ static int ban_add(int argc, char **argv)
 	err = allow_guard_init(&g, &maps);
 	if (err)
 		goto out_maps;
-	err = check_allow(&g, &maps, &req.target, "");
+	err = expand(&maps, &req, boot_ns(), &vec, "");
 	if (!err)
-		err = expand(&maps, &req, boot_ns(), &vec, "");
+		err = check_allow(&g, &maps, &req.target, "");
 	if (!err)
 		err = store(&maps, &vec);
 	if (!err) {
@@ -476,9 +476,9 @@ static int import_line(char *line, const char *where,
 	if (!err && n > 2)
 		err = parse_reason(tok[2], &req.reason, where);
 	if (!err)
-		err = check_allow(g, maps, &req.target, where);
-	if (!err)
 		err = expand(maps, &req, now, vec, where);
+	if (!err)
+		err = check_allow(g, maps, &req.target, where);
 	return err;
 }
 
