@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The SMTP dialogue parser: replies paired with commands (pipelining,
+ * multi-line), AUTH, STARTTLS, DATA/BDAT, line limits, bare LF, non-SMTP
+ * bytes; the same result whatever the segment boundaries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "smtp.h"
+
+/* Everything the parser reports, as one transcript string. */
+struct rec {
+	char log[8192];
+	size_t len;
+	int stops;
+};
+
+static void rec_printf(struct rec *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (r->len < sizeof(r->log))
+		r->len += vsnprintf(r->log + r->len, sizeof(r->log) - r->len, fmt,
+				    ap);
+	va_end(ap);
+}
+
+static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
+		     const char *arg, const struct smtp_reply *r)
+{
+	(void)s;
+	rec_printf(ctx, "%s%s%s=%u[%s]/%u;", smtp_verb_name(verb),
+		   arg ? ":" : "", arg ? arg : "", r->code, r->enhanced,
+		   r->lines);
+}
+
+static void on_finding(void *ctx, struct smtp *s, const char *code,
+		       const char *detail)
+{
+	(void)s;
+	(void)detail;
+	rec_printf(ctx, "!%s;", code);
+}
+
+static void on_stop(void *ctx, struct smtp *s)
+{
+	struct rec *r = ctx;
+
+	(void)s;
+	r->stops++;
+	rec_printf(r, "STOP;");
+}
+
+static const struct smtp_callbacks cbs = { on_reply, on_finding, on_stop };
+
+/* A dialogue: the client's and the server's bytes, interleaved in the
+ * order they travel. */
+struct step {
+	enum smtp_dir dir;
+	const char *text;
+};
+
+/* Run steps, cutting every step at byte `cut` (0: no cut). */
+static void run(const struct step *steps, size_t n, size_t cut, struct rec *r,
+		struct smtp *s)
+{
+	size_t i, len;
+
+	memset(r, 0, sizeof(*r));
+	smtp_init(s, &cbs, r);
+	for (i = 0; i < n; i++) {
+		len = strlen(steps[i].text);
+		if (cut && cut < len) {
+			smtp_feed(s, steps[i].dir, (const uint8_t *)steps[i].text,
+				  cut);
+			smtp_feed(s, steps[i].dir,
+				  (const uint8_t *)steps[i].text + cut, len - cut);
+		} else {
+			smtp_feed(s, steps[i].dir, (const uint8_t *)steps[i].text,
+				  len);
+		}
+	}
+}
+
+static const struct step pipelined[] = {
+	{ SMTP_SERVER, "220 gw.example.test ESMTP Postfix\r\n" },
+	{ SMTP_CLIENT, "EHLO client.example.net\r\n" },
+	{ SMTP_SERVER, "250-gw.example.test\r\n250-PIPELINING\r\n"
+		       "250-SIZE 10240000\r\n250 8BITMIME\r\n" },
+	{ SMTP_CLIENT, "MAIL FROM:<a@example.net> SIZE=100\r\n"
+		       "RCPT TO:<user@example.test>\r\n"
+		       "RCPT TO:<victim@gmail.com>\r\nRCPT TO:<\"q>x\"@example.test>\r\n"
+		       "DATA\r\n" },
+	{ SMTP_SERVER, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+		       "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n"
+		       "250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n" },
+	{ SMTP_CLIENT, "Subject: x\r\n\r\nRCPT TO:<not-a-command@x>\r\n.\r\n" },
+};
+
+#define PIPELINED_LOG                                                        \
+	"greeting=220[]/1;EHLO=250[]/4;MAIL=250[2.1.0]/1;"                   \
+	"RCPT:user@example.test=250[2.1.5]/1;"                               \
+	"RCPT:victim@gmail.com=554[5.7.1]/1;"                                \
+	"RCPT:\"q>x\"@example.test=250[2.1.5]/1;DATA=354[]/1;STOP;"
+
+static void test_pipelined(void **state)
+{
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(pipelined, 6, 0, &r, &s);
+	assert_string_equal(r.log, PIPELINED_LOG);
+	assert_int_equal(s.n_rcpt, 3);
+	assert_string_equal(s.helo, "client.example.net");
+	assert_string_equal(s.mail_from, "a@example.net");
+	assert_true(smtp_done(&s));
+	smtp_free(&s);
+}
+
+/* Every byte boundary of every step, and byte-by-byte, give the same
+ * transcript. */
+static void test_every_split(void **state)
+{
+	struct smtp s;
+	struct rec r;
+	size_t cut, i, j, len;
+
+	(void)state;
+	for (cut = 1; cut < 200; cut++) {
+		run(pipelined, 6, cut, &r, &s);
+		assert_string_equal(r.log, PIPELINED_LOG);
+		smtp_free(&s);
+	}
+	memset(&r, 0, sizeof(r));
+	smtp_init(&s, &cbs, &r);
+	for (i = 0; i < 6; i++) {
+		len = strlen(pipelined[i].text);
+		for (j = 0; j < len; j++)
+			smtp_feed(&s, pipelined[i].dir,
+				  (const uint8_t *)pipelined[i].text + j, 1);
+	}
+	assert_string_equal(r.log, PIPELINED_LOG);
+	smtp_free(&s);
+}
+
+static void test_multiline_reply(void **state)
+{
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220-gw.example.test first\r\n220-second\r\n"
+			       "220 ready\r\n" },
+		{ SMTP_CLIENT, "EHLO x\r\nNOOP\r\n" },
+		{ SMTP_SERVER, "250-a\r\n250-b\r\n250 c\r\n250 2.0.0 Ok\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(st, 3, 0, &r, &s);
+	assert_string_equal(r.log,
+			    "greeting=220[]/3;EHLO=250[]/3;NOOP=250[2.0.0]/1;");
+	smtp_free(&s);
+}
+
+static void test_auth(void **state)
+{
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "EHLO x\r\n" },
+		{ SMTP_SERVER, "250-gw\r\n250 AUTH PLAIN LOGIN\r\n" },
+		{ SMTP_CLIENT, "AUTH LOGIN\r\n" },
+		{ SMTP_SERVER, "334 VXNlcm5hbWU6\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<looks@like.command>\r\n" },
+		{ SMTP_SERVER, "334 UGFzc3dvcmQ6\r\n" },
+		{ SMTP_CLIENT, "c2VjcmV0\r\n" },
+		{ SMTP_SERVER, "535 5.7.8 Error: authentication failed\r\n" },
+		{ SMTP_CLIENT, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n" },
+		{ SMTP_SERVER, "235 2.7.0 Authentication successful\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(st, 11, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;EHLO=250[]/2;"
+				   "AUTH=535[5.7.8]/1;AUTH=235[2.7.0]/1;");
+	assert_true(s.flags & SMTP_F_AUTHENTICATED);
+	assert_int_equal(s.n_rcpt, 0); /* the AUTH answer was no command */
+	smtp_free(&s);
+}
+
+static void test_starttls_stops(void **state)
+{
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "EHLO x\r\n" },
+		{ SMTP_SERVER, "250 STARTTLS\r\n" },
+		{ SMTP_CLIENT, "STARTTLS\r\n" },
+		{ SMTP_SERVER, "220 2.0.0 Ready to start TLS\r\n" },
+		{ SMTP_CLIENT, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n" },
+		{ SMTP_SERVER, "\x16\x03\x03\x00\x7a garbage\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<victim@gmail.com>\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(st, 8, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;EHLO=250[]/1;"
+				   "STARTTLS=220[2.0.0]/1;STOP;");
+	assert_true(s.flags & SMTP_F_TLS);
+	assert_int_equal(s.n_rcpt, 0);
+	smtp_free(&s);
+}
+
+static void test_starttls_refused_continues(void **state)
+{
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "STARTTLS\r\n" },
+		{ SMTP_SERVER, "454 4.7.0 TLS not available\r\n" },
+		{ SMTP_CLIENT, "MAIL FROM:<>\r\n" },
+		{ SMTP_SERVER, "250 2.1.0 Ok\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(st, 5, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;STARTTLS=454[4.7.0]/1;"
+				   "MAIL=250[2.1.0]/1;");
+	smtp_free(&s);
+}
+
+static void test_bdat_and_quit(void **state)
+{
+	static const struct step bdat[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "MAIL FROM:<a@b>\r\nRCPT TO:<u@example.test>\r\n"
+			       "BDAT 12 LAST\r\nRCPT TO:<x@y>\r\n" },
+		{ SMTP_SERVER, "250 Ok\r\n250 Ok\r\n250 2.0.0 queued\r\n" },
+	};
+	static const struct step quit[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "QUIT\r\n" },
+		{ SMTP_SERVER, "221 2.0.0 Bye\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(bdat, 3, 0, &r, &s);
+	/* the chunk ("RCPT TO:<x@y>\r\n" is its 12+ bytes) is not a command */
+	assert_string_equal(r.log, "greeting=220[]/1;MAIL=250[]/1;"
+				   "RCPT:u@example.test=250[]/1;BDAT=250[2.0.0]/1;"
+				   "STOP;");
+	assert_int_equal(s.n_rcpt, 1);
+	smtp_free(&s);
+	run(quit, 3, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;QUIT=221[2.0.0]/1;STOP;");
+	smtp_free(&s);
+}
+
+static void test_data_refused_resumes(void **state)
+{
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "DATA\r\n" },
+		{ SMTP_SERVER, "503 5.5.1 Error: need RCPT command\r\n" },
+		{ SMTP_CLIENT, "RSET\r\n" },
+		{ SMTP_SERVER, "250 2.0.0 Ok\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(st, 5, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;DATA=503[5.5.1]/1;"
+				   "RSET=250[2.0.0]/1;");
+	smtp_free(&s);
+}
+
+/* Findings: table-driven. */
+static void test_findings(void **state)
+{
+	static char long_cmd[700], long_reply[700], huge[3000];
+	static const struct {
+		const char *client, *server, *expect;
+	} cases[] = {
+		{ "EHLO x\n", "220 gw\r\n250 ok\r\n", "!bare_lf;" },
+		{ "EHLO x\r\n", "220 gw\n250 ok\r\n", "!bare_lf;" },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "220 gw\r\n",
+		  "!non_smtp;STOP;" },
+		{ "CONNECT 1.2.3.4:25 HTTP/1.0\r\n\r\n", "220 gw\r\n",
+		  "!non_smtp;STOP;" },
+		{ "POST / HTTP/1.1\r\n", "220 gw\r\n", "!non_smtp;STOP;" },
+		{ "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1", "220 gw\r\n",
+		  "!non_smtp;STOP;" },
+		{ "EHLO \x01\x02\x03\r\n", "220 gw\r\n", "!non_smtp;STOP;" },
+		{ "XYZZY\r\n", "220 gw\r\n500 5.5.2 Error\r\n",
+		  "!unknown_command;" },
+		{ long_cmd, "220 gw\r\n", "!command_too_long;" },
+		{ huge, "220 gw\r\n", "!command_too_long;" },
+		{ "NOOP\r\n", long_reply, "!reply_too_long;" },
+		{ "NOOP\r\n", "hello there\r\n", "!bad_reply;" },
+		{ "", "220 gw\r\n250 what\r\n", "!unexpected_reply;" },
+	};
+	struct smtp s;
+	struct rec r;
+	size_t i;
+
+	(void)state;
+	memcpy(long_cmd, "MAIL FROM:<", 11);
+	memset(long_cmd + 11, 'a', 600);
+	memcpy(long_cmd + 611, ">\r\n", 4);
+	memcpy(long_reply, "220 ", 4);
+	memset(long_reply + 4, 'b', 600);
+	memcpy(long_reply + 604, "\r\n", 3);
+	memcpy(huge, "NOOP ", 5);
+	memset(huge + 5, 'c', 2500);
+	memcpy(huge + 2505, "\r\n", 3);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		smtp_init(&s, &cbs, &r);
+		/* server first: a greeting, then the client talks */
+		smtp_feed(&s, SMTP_SERVER, (const uint8_t *)cases[i].server,
+			  strlen(cases[i].server));
+		smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)cases[i].client,
+			  strlen(cases[i].client));
+		if (!strstr(r.log, cases[i].expect))
+			fail_msg("case %zu: '%s' lacks '%s'", i, r.log,
+				 cases[i].expect);
+		smtp_free(&s);
+	}
+}
+
+static void test_gap_server_desyncs(void **state)
+{
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	smtp_init(&s, &cbs, &r);
+	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"220 gw\r\n", 8);
+	smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"RCPT TO:<a@b>\r\n", 15);
+	smtp_gap(&s, SMTP_SERVER);
+	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"250 Ok\r\n", 8);
+	/* a lost reply cannot be paired: nothing is graded after it */
+	assert_string_equal(r.log, "greeting=220[]/1;STOP;");
+	smtp_free(&s);
+}
+
+static void test_gap_client_resumes(void **state)
+{
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	smtp_init(&s, &cbs, &r);
+	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"220 gw\r\n", 8);
+	smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"RCPT TO:<a", 10);
+	smtp_gap(&s, SMTP_CLIENT);
+	smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"xx>\r\nNOOP\r\n", 11);
+	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"250 Ok\r\n", 8);
+	assert_string_equal(r.log, "greeting=220[]/1;NOOP=250[]/1;");
+	smtp_free(&s);
+}
+
+static void test_extract_path(void **state)
+{
+	static const struct {
+		const char *arg, *prefix, *path;
+		int ret;
+	} cases[] = {
+		{ "TO:<u@example.test>", "TO:", "u@example.test", 0 },
+		{ "to: <u@example.test> NOTIFY=NEVER", "TO:", "u@example.test", 0 },
+		{ "TO:u@example.test", "TO:", "u@example.test", 0 },
+		{ "TO:<\"a>b\"@x>", "TO:", "\"a>b\"@x", 0 },
+		{ "TO:<@a,@b:u@c>", "TO:", "@a,@b:u@c", 0 },
+		{ "FROM:<>", "FROM:", "", 0 },
+		{ "TO:<unterminated", "TO:", NULL, -1 },
+		{ "FROM:<a@b>", "TO:", NULL, -1 },
+	};
+	char out[256];
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ret = smtp_extract_path(cases[i].arg, cases[i].prefix, out,
+					sizeof(out));
+		assert_int_equal(ret < 0 ? -1 : 0, cases[i].ret);
+		if (!ret)
+			assert_string_equal(out, cases[i].path);
+	}
+}
+
+static void test_pipeline_overflow(void **state)
+{
+	struct smtp s;
+	struct rec r;
+	int i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	smtp_init(&s, &cbs, &r);
+	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"220 gw\r\n", 8);
+	for (i = 0; i < SMTP_QUEUE_MAX + 10; i++)
+		smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"NOOP\r\n", 6);
+	assert_non_null(strstr(r.log, "!pipeline_overflow;STOP;"));
+	assert_true(s.q_len <= SMTP_QUEUE_MAX);
+	smtp_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipelined),
+		cmocka_unit_test(test_every_split),
+		cmocka_unit_test(test_multiline_reply),
+		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_starttls_stops),
+		cmocka_unit_test(test_starttls_refused_continues),
+		cmocka_unit_test(test_bdat_and_quit),
+		cmocka_unit_test(test_data_refused_resumes),
+		cmocka_unit_test(test_findings),
+		cmocka_unit_test(test_gap_server_desyncs),
+		cmocka_unit_test(test_gap_client_resumes),
+		cmocka_unit_test(test_extract_path),
+		cmocka_unit_test(test_pipeline_overflow),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
