@@ -79,6 +79,7 @@ struct craft {
 	struct pipeline *p;
 	struct rg_flow_key key;
 	uint32_t cseq, sseq; /* next seq of each side, host order */
+	uint32_t ack_skew; /* added to the client's ACKs (a blind spoofer) */
 	uint64_t ts;
 };
 
@@ -133,7 +134,8 @@ static inline void craft_client(struct craft *c, const char *text)
 {
 	size_t len = strlen(text);
 
-	craft_raw(c, RG_DIR_IN, 0x18, c->cseq, c->sseq, text, len);
+	craft_raw(c, RG_DIR_IN, 0x18, c->cseq, c->sseq + c->ack_skew, text,
+		  len);
 	c->cseq += len;
 }
 

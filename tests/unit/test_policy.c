@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Policy: relay-probe forms, grading by the server's reply, trusted and
+ * authenticated sessions, weighted signals, ban escalation; and through the
+ * whole pipeline: unverified handshakes never ban. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "craft.h"
+#include "policy.h"
+
+static void test_classify(void **state)
+{
+	static const struct {
+		const char *path;
+		enum relay_kind kind;
+	} cases[] = {
+		{ "user@example.test", RELAY_NONE },
+		{ "User@EXAMPLE.TEST", RELAY_NONE },
+		{ "user@mx.example.test", RELAY_NONE }, /* *.example.test */
+		{ "postmaster", RELAY_NONE },
+		{ "victim@gmail.com", RELAY_FOREIGN },
+		{ "user@example.test.evil.com", RELAY_FOREIGN },
+		{ "user@notexample.test", RELAY_FOREIGN },
+		{ "u@", RELAY_FOREIGN },
+		{ "u%other.com@example.test", RELAY_PERCENT },
+		{ "u%other.com", RELAY_PERCENT },
+		{ "@relay.example:u@other.com", RELAY_SOURCE_ROUTE },
+		{ "@a,@b:u@c", RELAY_SOURCE_ROUTE },
+		{ "other.com!u", RELAY_BANG },
+		{ "other.com!u@example.test", RELAY_BANG },
+		{ "u@[192.0.2.1]", RELAY_IP_LITERAL },
+		{ "u@[IPv6:2001:db8::1]", RELAY_IP_LITERAL },
+		{ "\"u@other.com\"@example.test", RELAY_QUOTED },
+		{ "\"u%other.com\"@example.test", RELAY_QUOTED },
+		{ "\"u\\@other\"@example.test", RELAY_QUOTED },
+		{ "\"unterminated@example.test", RELAY_QUOTED },
+		{ "\"john smith\"@example.test", RELAY_NONE },
+	};
+	const struct rg_conf *c = lab_conf();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum relay_kind k = policy_classify_rcpt(c, cases[i].path);
+
+		if (k != cases[i].kind)
+			fail_msg("%s: got %s, expected %s", cases[i].path,
+				 relay_kind_name(k), relay_kind_name(cases[i].kind));
+	}
+}
+
+static void test_grading(void **state)
+{
+	static const struct {
+		const char *src, *path;
+		bool auth;
+		unsigned int code;
+		int n;
+		enum decision_action a0;
+		const char *code0;
+	} cases[] = {
+		{ "10.77.0.66", "victim@gmail.com", false, 554, 1, DECISION_BAN,
+		  "relay_attempt" },
+		{ "10.77.0.66", "victim@gmail.com", false, 450, 1, DECISION_BAN,
+		  "relay_attempt" },
+		{ "10.77.0.66", "victim@gmail.com", false, 250, 2, DECISION_ALERT,
+		  "relay_accepted" },
+		{ "10.77.0.66", "u%x@example.test", false, 550, 1, DECISION_BAN,
+		  "relay_probe" },
+		{ "10.77.0.66", "u@example.test", false, 250, 0, 0, NULL },
+		{ "10.77.0.66", "u@example.test", false, 550, 0, 0, NULL },
+		{ "10.77.0.66", "victim@gmail.com", true, 250, 0, 0, NULL },
+		{ "10.77.1.5", "victim@gmail.com", false, 250, 0, 0, NULL },
+		{ "10.77.1.5", "u%x@example.test", false, 554, 0, 0, NULL },
+	};
+	const struct rg_conf *c = lab_conf();
+	struct verdict v[2];
+	struct prefix src;
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse_prefix(cases[i].src, &src), 0);
+		n = policy_rcpt(c, &src, cases[i].auth, cases[i].path,
+				cases[i].code, v);
+		assert_int_equal(n, cases[i].n);
+		if (!n)
+			continue;
+		assert_int_equal(v[0].action, cases[i].a0);
+		assert_string_equal(v[0].code, cases[i].code0);
+		if (n == 2) {
+			assert_int_equal(v[1].action, DECISION_BAN);
+			assert_int_equal(v[1].reason, RG_REASON_RELAY_ACCEPTED);
+		}
+	}
+}
+
+static void test_ban_duration(void **state)
+{
+	struct rg_conf c;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(policy_ban_duration(&c, 0), 3600);
+	assert_int_equal(policy_ban_duration(&c, 1), 3600);
+	assert_int_equal(policy_ban_duration(&c, 2), 7200);
+	assert_int_equal(policy_ban_duration(&c, 4), 28800);
+	assert_int_equal(policy_ban_duration(&c, 9), 7 * 86400); /* capped */
+	assert_int_equal(policy_ban_duration(&c, 4000000), 7 * 86400);
+	c.ban_time_factor = 1;
+	assert_int_equal(policy_ban_duration(&c, 50), 3600);
+}
+
+static void test_signals(void **state)
+{
+	struct rg_conf c = *lab_conf();
+	struct policy *p = policy_new(&c);
+	struct prefix src, trusted;
+	struct verdict v;
+	uint64_t t = 5 * NSEC_PER_SEC;
+
+	(void)state;
+	assert_non_null(p);
+	parse_prefix("192.0.2.9", &src);
+	parse_prefix("10.77.1.7", &trusted);
+	/* pregreet 5 + auth 2 = 7 < 10: findings; then pregreet: 12 >= 10 */
+	assert_int_equal(policy_signal(p, &src, SIG_PREGREET, t, &v), 1);
+	assert_int_equal(v.action, DECISION_FINDING);
+	assert_string_equal(v.code, "pregreet");
+	policy_signal(p, &src, SIG_AUTH_FAILURE, t + 1, &v);
+	assert_int_equal(v.action, DECISION_FINDING);
+	policy_signal(p, &src, SIG_PREGREET, t + 2, &v);
+	assert_int_equal(v.action, DECISION_BAN);
+	assert_int_equal(v.reason, RG_REASON_ABUSE_SCORE);
+	assert_string_equal(v.code, "abuse_score");
+	/* a signal as heavy as the threshold bans under its own reason */
+	policy_signal(p, &src, SIG_NON_SMTP, t + 3, &v);
+	assert_int_equal(v.action, DECISION_BAN);
+	assert_string_equal(v.code, "non_smtp");
+	/* outside the window the score starts again */
+	policy_signal(p, &src, SIG_PREGREET, t + 4, &v);
+	policy_signal(p, &src, SIG_PREGREET,
+		      t + 4 + (c.score_window + 1) * NSEC_PER_SEC, &v);
+	assert_int_equal(v.action, DECISION_FINDING);
+	/* trusted sources are never banned */
+	policy_signal(p, &trusted, SIG_NON_SMTP, t, &v);
+	assert_int_equal(v.action, DECISION_FINDING);
+	policy_free(p);
+}
+
+static void test_auth_failures_ban(void **state)
+{
+	struct rg_conf c = *lab_conf();
+	struct policy *p;
+	struct prefix src;
+	struct verdict v;
+	unsigned int i;
+
+	(void)state;
+	c.weight_auth_failure = 0;
+	c.auth_failures_ban = 3;
+	p = policy_new(&c);
+	parse_prefix("192.0.2.10", &src);
+	for (i = 1; i <= 3; i++) {
+		policy_signal(p, &src, SIG_AUTH_FAILURE, i, &v);
+		assert_int_equal(v.action, i < 3 ? DECISION_FINDING : DECISION_BAN);
+	}
+	assert_string_equal(v.code, "auth_failure");
+	policy_free(p);
+}
+
+static void test_session_rate(void **state)
+{
+	struct rg_conf c = *lab_conf();
+	struct policy *p;
+	struct prefix src;
+	unsigned int i, over = 0;
+
+	(void)state;
+	c.sessions_per_minute = 5;
+	p = policy_new(&c);
+	parse_prefix("2001:db8::1", &src);
+	for (i = 0; i < 20; i++)
+		over += policy_session(p, &src, NSEC_PER_SEC + i);
+	assert_int_equal(over, 1); /* once per minute */
+	/* another address in the same /64 shares the count */
+	parse_prefix("2001:db8::2", &src);
+	assert_false(policy_session(p, &src, NSEC_PER_SEC + 30));
+	assert_true(policy_session(p, &src, 62 * NSEC_PER_SEC) == false);
+	policy_free(p);
+}
+
+/* ---- through the pipeline ---- */
+
+static void relay_session(struct craft *c, const char *reply)
+{
+	craft_server(c, "220 gw.example.test ESMTP\r\n");
+	craft_client(c, "EHLO vm\r\n");
+	craft_server(c, "250-gw.example.test\r\n250 PIPELINING\r\n");
+	craft_client(c, "MAIL FROM:<a@spam.example>\r\nRCPT TO:<victim@gmail.com>\r\n");
+	craft_server(c, "250 2.1.0 Ok\r\n");
+	craft_server(c, reply);
+}
+
+static void test_pipeline_relay_denied(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "10.77.0.66", 40000);
+	craft_handshake(&c);
+	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_int_equal(col.n, 1);
+	assert_int_equal(col.d[0].action, DECISION_BAN);
+	assert_int_equal(col.d[0].reason, RG_REASON_RELAY_ATTEMPT);
+	assert_string_equal(col.d[0].code, "relay_attempt");
+	assert_string_equal(col.d[0].source, "10.77.0.66");
+	assert_string_equal(col.d[0].rcpt_to, "victim@gmail.com");
+	assert_string_equal(col.d[0].reply,
+			    "554 5.7.1 <victim@gmail.com>: Relay access denied");
+	assert_int_equal(col.stops, 1);
+	pipeline_free(p);
+}
+
+static void test_pipeline_relay_accepted(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "10.77.0.66", 40001);
+	craft_handshake(&c);
+	relay_session(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(col.n, 2);
+	assert_int_equal(col.d[0].action, DECISION_ALERT);
+	assert_string_equal(col.d[0].code, "relay_accepted");
+	assert_int_equal(col.d[1].action, DECISION_BAN);
+	assert_int_equal(col.d[1].reason, RG_REASON_RELAY_ACCEPTED);
+	pipeline_free(p);
+}
+
+/* No SYN-ACK, or a client ACK that does not match the server's ISN: the
+ * same dialogue gives findings marked unverified, never a ban. */
+static void test_pipeline_unverified_never_bans(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	/* 1: no handshake at all (picked up mid-stream / spoofed) */
+	craft_init(&c, p, "10.77.0.66", 40002);
+	relay_session(&c, "554 5.7.1 Relay access denied\r\n");
+	/* 2: SYN and SYN-ACK, but the client's ACK guesses the ISN wrong */
+	craft_init(&c, p, "10.77.0.67", 40003);
+	craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
+	craft_raw(&c, RG_DIR_OUT, 0x12, c.sseq, c.cseq + 1, NULL, 0);
+	c.cseq++;
+	c.sseq++;
+	c.ack_skew = 77777; /* every client ACK is off: it never saw the SYN-ACK */
+	relay_session(&c, "250 2.1.5 Ok\r\n");
+	/* 3: SYN-ACK that does not answer the client's SYN */
+	craft_init(&c, p, "10.77.0.68", 40004);
+	craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
+	craft_raw(&c, RG_DIR_OUT, 0x12, c.sseq, c.cseq + 99, NULL, 0);
+	c.cseq++;
+	c.sseq++;
+	relay_session(&c, "554 5.7.1 Relay access denied\r\n");
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	assert_int_equal(collected(&col, DECISION_ALERT, NULL), 0);
+	assert_int_equal(collected(&col, DECISION_FINDING, "relay_attempt"), 2);
+	assert_int_equal(collected(&col, DECISION_FINDING, "relay_accepted"), 2);
+	for (int i = 0; i < col.n; i++)
+		if (col.d[i].action == DECISION_FINDING &&
+		    strncmp(col.d[i].code, "relay_", 6) == 0)
+			assert_true(col.d[i].unverified);
+	pipeline_free(p);
+}
+
+static void test_pipeline_auth_then_foreign(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "192.0.2.50", 40005);
+	craft_handshake(&c);
+	craft_server(&c, "220 gw\r\n");
+	craft_client(&c, "EHLO laptop\r\n");
+	craft_server(&c, "250-gw\r\n250 AUTH PLAIN\r\n");
+	craft_client(&c, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+	craft_server(&c, "235 2.7.0 Authentication successful\r\n");
+	craft_client(&c, "MAIL FROM:<alice@example.test>\r\n");
+	craft_server(&c, "250 Ok\r\n");
+	craft_client(&c, "RCPT TO:<friend@gmail.com>\r\n");
+	craft_server(&c, "250 Ok\r\n");
+	assert_int_equal(col.n, 0);
+	pipeline_free(p);
+}
+
+static void test_pipeline_pregreet_and_trusted(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "192.0.2.51", 40006);
+	craft_handshake(&c);
+	craft_client(&c, "EHLO eager\r\n"); /* before the 220 */
+	craft_server(&c, "220 gw\r\n");
+	assert_int_equal(collected(&col, DECISION_FINDING, "pregreet"), 1);
+	/* a trusted relay accepted is normal */
+	craft_init(&c, p, "10.77.1.5", 40007);
+	craft_handshake(&c);
+	relay_session(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(col.n, 1);
+	pipeline_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_grading),
+		cmocka_unit_test(test_ban_duration),
+		cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_auth_failures_ban),
+		cmocka_unit_test(test_session_rate),
+		cmocka_unit_test(test_pipeline_relay_denied),
+		cmocka_unit_test(test_pipeline_relay_accepted),
+		cmocka_unit_test(test_pipeline_unverified_never_bans),
+		cmocka_unit_test(test_pipeline_auth_then_foreign),
+		cmocka_unit_test(test_pipeline_pregreet_and_trusted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
