@@ -13,32 +13,27 @@
 #include "parse.h"
 
 static const char grammar[] =
-	"Usage: relayguardctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-	"\n"
+	"Usage: relayguardctl [-j|--json] [-p|--pretty] [--pin-dir DIR] OBJECT COMMAND [ARGS]\n"
 	"  status                                  attached interfaces, XDP mode, program ids, map fill levels, mode, daemon alive\n"
 	"  attach IFACE [native|generic|auto]      load (or reuse pinned maps) and attach XDP + TC egress\n"
 	"  detach IFACE [--purge]                  detach; --purge also removes the pinned maps\n"
 	"  reload                                  send SIGHUP to relayguardd (pid from --pid-file)\n"
-	"  ban add ADDR[/LEN] [for DURATION] [reason REASON] [--force]\n"
+	"  ban add ADDR[/LEN] [for DURATION] [reason TEXT] [--force]\n"
 	"  ban del ADDR[/LEN]\n"
 	"  ban list [--sort hits|expiry]           address, reason, hits, time left\n"
 	"  ban flush\n"
-	"  ban import FILE                         one entry a line: ADDR[/LEN] [DURATION] [REASON]; '#' comments\n"
-	"  ban export [FILE]\n"
-	"  allow add|del CIDR...\n"
-	"  allow list\n"
-	"  allow import FILE\n"
-	"  deny add|del CIDR...\n"
-	"  deny list\n"
-	"  deny import FILE\n"
+	"  ban import FILE | ban export [FILE]     one entry a line: ADDR[/LEN] [DURATION] [REASON]; '#' comments\n"
+	"  allow|deny add|del CIDR...\n"
+	"  allow|deny list\n"
+	"  allow|deny import FILE\n"
 	"  stats [--prometheus]                    counters summed over CPUs\n"
-	"  config show\n"
-	"  config set KEY VALUE                    the runtime config map\n"
+	"  config show | config set KEY VALUE      the runtime config map (ports, rates, sampling, mode)\n"
 	"  help\n"
 	"\n"
-	"OPTIONS: -j|--json  -p|--pretty  --pin-dir DIR  --pid-file PATH  --force  -d|--debug\n"
-	"DURATION: N[s|m|h|d|w] or permanent (default permanent). Unique prefixes of\n"
-	"objects and commands are accepted (relayguardctl ba l).\n";
+	"Options: -j|--json  -p|--pretty  --pin-dir DIR (default " RG_PIN_DIR_DEFAULT ")\n"
+	"         --pid-file PATH (default " CTL_PID_FILE_DEFAULT ")  --force  -d|--debug\n"
+	"Durations take s m h d w suffixes and permanent (the default). Unique prefixes\n"
+	"of objects and commands are accepted (relayguardctl ba l).\n";
 
 static void print_list(const char *title, const char *const *names)
 {
