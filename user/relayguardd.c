@@ -37,6 +37,9 @@
 #define TICK_MS 500 /* housekeeping timer period */
 #define SWEEP_EVERY_NS (5 * NSEC_PER_SEC)
 #define PID_FILE_DEFAULT "/run/relayguard/relayguardd.pid"
+/* Alerts decided while the ring buffer is drained are run after it, so
+ * that spawning alert_command never delays the ban that follows them. */
+#define MAX_PENDING_ALERTS 8
 
 struct daemon {
 	/* From the command line. */
@@ -58,6 +61,8 @@ struct daemon {
 	struct daemon_counters cnt;
 	uint64_t bans_by_reason[RG_REASON_MAX];
 	uint64_t next_sweep, next_snapshot, next_metrics;
+	char *pending_alert[MAX_PENDING_ALERTS];
+	unsigned int n_pending;
 	bool stop;
 };
 
@@ -271,8 +276,6 @@ static void decide_alert(struct daemon *d, const struct decision *dec,
 			 struct event_extra *x)
 {
 	char src[PREFIX_STRLEN], json[16384];
-	char *argv[CONF_MAX_ALERT_ARGS + 1];
-	unsigned int i;
 
 	d->cnt.alerts++;
 	emit_event(d, dec, x, json, sizeof(json));
@@ -282,12 +285,35 @@ static void decide_alert(struct daemon *d, const struct decision *dec,
 		dec->reply ? dec->reply : "-");
 	if (!d->conf.n_alert_args)
 		return;
+	if (d->n_pending == MAX_PENDING_ALERTS) {
+		log_warn("alert_command not run for %s: too many alerts at once",
+			 src);
+		return;
+	}
+	json[strcspn(json, "\n")] = '\0';
+	d->pending_alert[d->n_pending] = strdup(json);
+	if (d->pending_alert[d->n_pending])
+		d->n_pending++;
+}
+
+static void run_pending_alerts(struct daemon *d)
+{
+	char *argv[CONF_MAX_ALERT_ARGS + 1];
+	unsigned int i;
+
 	for (i = 0; i < d->conf.n_alert_args; i++)
 		argv[i] = d->conf.alert_command[i];
 	argv[i] = NULL;
-	alert_run(d->alerts, argv, d->conf.n_alert_args, json,
-		  strcspn(json, "\n"), d->conf.alert_timeout * NSEC_PER_SEC,
-		  boot_ns());
+	for (i = 0; i < d->n_pending; i++) {
+		if (d->conf.n_alert_args)
+			alert_run(d->alerts, argv, d->conf.n_alert_args,
+				  d->pending_alert[i],
+				  strlen(d->pending_alert[i]),
+				  d->conf.alert_timeout * NSEC_PER_SEC,
+				  boot_ns());
+		free(d->pending_alert[i]);
+	}
+	d->n_pending = 0;
 }
 
 static void on_decide(void *ctx, const struct decision *dec)
@@ -652,6 +678,7 @@ static int run_loop(struct daemon *d)
 			switch (evs[i].data.u32) {
 			case EV_RING:
 				ring_buffer__consume(d->rb);
+				run_pending_alerts(d);
 				break;
 			case EV_SIGNAL:
 				on_signal(d);
@@ -734,6 +761,10 @@ static int start(struct daemon *d)
 
 static void finish(struct daemon *d)
 {
+	unsigned int i;
+
+	for (i = 0; i < d->n_pending; i++)
+		free(d->pending_alert[i]);
 	if (d->bans && d->maps)
 		snapshot(d);
 	if (d->pipe)
