@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A configured interface that goes away and comes back (driver reload, veth
+# re-created) is re-attached by relayguardd within 2 s through its rtnetlink
+# watch, with no restart; an interface that is not configured is left
+# alone. Bans are untouched throughout.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/ops.sh"
+ops_require
+ops_setup
+
+ops_start
+rg_wait_for 5 ops_attached || fail "not attached at start"
+ok "attached at start"
+assert_ok "a ban" ops_ctl ban add 10.5.0.1 for 1h reason manual
+
+for round in 1 2 3; do
+	ip -n "$OPS_NS" link del "$OPS_IF" || fail "link del"
+	ops_attached && fail "still attached to a deleted link?"
+	sleep 0.3
+	rg_veth "$OPS_NS" "$OPS_IF" "$OPS_PEER_NS" "${RG_PREFIX}c0"
+	t0=$(date +%s%N)
+	rg_wait_for 2 ops_attached || fail "round $round: not re-attached within 2 s: $(tail -n 5 "$OPS_CUR_LOG")"
+	t1=$(date +%s%N)
+	ok "round $round: re-attached after $(((t1 - t0) / 1000000)) ms"
+done
+ip -n "$OPS_NS" -d link show "$OPS_IF" | grep -q 'prog/xdp' || fail "no XDP"
+tc -n "$OPS_NS" filter show dev "$OPS_IF" egress | grep -q 'rg_tc_egress' ||
+	fail "TC egress program not re-attached: $(tc -n "$OPS_NS" filter show dev "$OPS_IF" egress)"
+ok "TC egress re-attached too"
+assert_eq "$(grep -c 'attached to' "$OPS_CUR_LOG")" 4 "one attach at start and one per return"
+
+# Not configured: a new veth is not touched.
+rg_veth "$OPS_NS" "${RG_PREFIX}x0" "$OPS_PEER_NS" "${RG_PREFIX}x1"
+sleep 1
+ip -n "$OPS_NS" -d link show "${RG_PREFIX}x0" | grep -q 'prog/xdp' &&
+	fail "an interface outside the config got a program"
+ok "unconfigured interface left alone"
+assert_eq "$(ops_ctl -j ban list | jq length)" 1 "ban still there"
+kill -0 "$OPS_DAEMON" || fail "daemon died"
+ops_stop
+rg_done
