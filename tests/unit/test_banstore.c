@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The ban store, the allow-list guard and the stats module against real
+ * (small) BPF maps: put/get/del, IPv6 grouping, batched puts that undo
+ * themselves on a full map, batched walks across chunk boundaries, flush;
+ * overlap checks; per-CPU sums and the Prometheus text. Needs root. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "banstore.h"
+#include "ctl.h"
+#include "stats.h"
+
+static struct rg_maps maps;
+
+static int mkmap(enum bpf_map_type type, unsigned int key, unsigned int val,
+		 unsigned int max, unsigned int flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	int fd = bpf_map_create(type, NULL, key, val, max, &o);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static int setup(void **state)
+{
+	struct rg_config cfg = { .ipv6_prefix = 56 };
+	__u32 key = 0;
+
+	(void)state;
+	memset(&maps, 0xff, sizeof(maps));
+	maps.config = mkmap(BPF_MAP_TYPE_ARRAY, 4, sizeof(cfg), 1, 0);
+	assert_int_equal(bpf_map_update_elem(maps.config, &key, &cfg, 0), 0);
+	maps.bans4 = mkmap(BPF_MAP_TYPE_HASH, 4, sizeof(struct rg_ban), 20000,
+			   BPF_F_NO_PREALLOC);
+	maps.bans6 = mkmap(BPF_MAP_TYPE_HASH, 16, sizeof(struct rg_ban), 8,
+			   BPF_F_NO_PREALLOC);
+	maps.allow4 = mkmap(BPF_MAP_TYPE_LPM_TRIE, 8, 1, 64, BPF_F_NO_PREALLOC);
+	maps.allow6 = mkmap(BPF_MAP_TYPE_LPM_TRIE, 20, 1, 64, BPF_F_NO_PREALLOC);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	maps_close(&maps);
+	return 0;
+}
+
+static struct ban_entry entry(const char *addr, unsigned int reason)
+{
+	struct ban_entry e = { 0 };
+	struct prefix p;
+
+	assert_int_equal(parse_prefix(addr, &p), 0);
+	assert_int_equal(banstore_source(&maps, &p, &e.source), 0);
+	e.ban.reason = reason;
+	return e;
+}
+
+static void test_put_get_del(void **state)
+{
+	struct ban_entry e = entry("192.0.2.9", RG_REASON_PREGREET);
+	struct rg_ban got;
+
+	(void)state;
+	assert_int_equal(banstore_put(&maps, &e), 0);
+	assert_int_equal(banstore_get(&maps, &e.source, &got), 0);
+	assert_int_equal(got.reason, RG_REASON_PREGREET);
+	assert_int_equal(banstore_del(&maps, &e.source), 0);
+	assert_int_equal(banstore_get(&maps, &e.source, &got), -ENOENT);
+	assert_int_equal(banstore_del(&maps, &e.source), -ENOENT);
+}
+
+static void test_ipv6_group(void **state)
+{
+	struct ban_entry a = entry("2001:db8:0:12::1", RG_REASON_MANUAL);
+	struct ban_entry b = entry("2001:db8:0:34::2", RG_REASON_MANUAL);
+	struct prefix p, src;
+	char buf[PREFIX_STRLEN];
+
+	(void)state;
+	/* config says /56: both addresses are the same source. */
+	assert_int_equal(banstore_ipv6_prefix(&maps), 56);
+	assert_memory_equal(a.source.addr, b.source.addr, 16);
+	format_prefix(&a.source, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::/56");
+	assert_int_equal(parse_prefix("2001:db8::/48", &p), 0);
+	assert_int_equal(banstore_source(&maps, &p, &src), -EINVAL);
+	assert_int_equal(parse_prefix("10.0.0.0/24", &p), 0);
+	assert_int_equal(banstore_source(&maps, &p, &src), -EINVAL);
+}
+
+struct count_ctx {
+	size_t v4, v6;
+	unsigned int reason_sum;
+};
+
+static int count_cb(const struct ban_entry *e, void *arg)
+{
+	struct count_ctx *c = arg;
+
+	if (e->source.family == AF_INET)
+		c->v4++;
+	else
+		c->v6++;
+	c->reason_sum += e->ban.reason;
+	return 0;
+}
+
+/* 10000 entries: more than one BATCH_CHUNK of the walk. */
+static void test_batch_walk_flush(void **state)
+{
+	struct ban_entry *e = calloc(10000, sizeof(*e));
+	struct count_ctx c = { 0 };
+	size_t i, n = 0;
+
+	(void)state;
+	assert_non_null(e);
+	for (i = 0; i < 10000; i++) {
+		e[i].source.family = AF_INET;
+		e[i].source.len = 32;
+		e[i].source.addr[0] = 10;
+		e[i].source.addr[2] = i >> 8;
+		e[i].source.addr[3] = i & 0xff;
+		e[i].ban.reason = RG_REASON_IMPORTED;
+	}
+	assert_int_equal(banstore_put_batch(&maps, e, 10000), 0);
+	assert_int_equal(banstore_for_each(&maps, count_cb, &c), 0);
+	assert_int_equal(c.v4, 10000);
+	assert_int_equal(c.reason_sum, 10000 * RG_REASON_IMPORTED);
+	assert_int_equal(banstore_flush(&maps, &n), 0);
+	assert_int_equal(n, 10000);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(banstore_for_each(&maps, count_cb, &c), 0);
+	assert_int_equal(c.v4 + c.v6, 0);
+	free(e);
+}
+
+/* bans6 holds 8: a batch of 10 fails with -ENOSPC and leaves the map as
+ * it was, the overwritten entry included. */
+static void test_batch_full_undo(void **state)
+{
+	struct ban_entry keep = entry("2001:db8:0:100::", RG_REASON_PREGREET);
+	struct ban_entry e[11];
+	struct count_ctx c = { 0 };
+	struct rg_ban got;
+	char addr[64];
+	int i;
+
+	(void)state;
+	assert_int_equal(banstore_put(&maps, &keep), 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "2001:db8:0:%x00::", i + 1);
+		e[i] = entry(addr, RG_REASON_IMPORTED);
+	}
+	e[10] = entry("192.0.2.200", RG_REASON_IMPORTED);
+	assert_int_equal(banstore_put_batch(&maps, e, 11), -ENOSPC);
+	assert_int_equal(banstore_for_each(&maps, count_cb, &c), 0);
+	assert_int_equal(c.v6, 1);
+	assert_int_equal(c.v4, 0);
+	assert_int_equal(banstore_get(&maps, &keep.source, &got), 0);
+	assert_int_equal(got.reason, RG_REASON_PREGREET);
+	assert_int_equal(banstore_del(&maps, &keep.source), 0);
+}
+
+static void add_allow(int fd, unsigned int len, const char *addr, int family)
+{
+	struct rg_lpm6_key k = { .prefixlen = len };
+	__u8 one = 1;
+
+	assert_int_equal(inet_pton(family, addr, k.addr), 1);
+	assert_int_equal(bpf_map_update_elem(fd, &k, &one, 0), 0);
+}
+
+static bool overlaps(const struct allow_guard *g, const char *s)
+{
+	struct prefix p, hit;
+
+	assert_int_equal(parse_prefix(s, &p), 0);
+	return allow_guard_overlaps(g, &p, &hit);
+}
+
+static void test_allow_guard(void **state)
+{
+	struct allow_guard g;
+
+	(void)state;
+	add_allow(maps.allow4, 24, "198.51.100.0", AF_INET);
+	add_allow(maps.allow4, 32, "203.0.113.77", AF_INET);
+	add_allow(maps.allow6, 64, "2001:db8:1:2::", AF_INET6);
+	add_allow(maps.allow6, 128, "2001:db8:9::5", AF_INET6);
+	assert_int_equal(allow_guard_init(&g, &maps), 0);
+	assert_true(overlaps(&g, "198.51.100.5")); /* inside an allow /24 */
+	assert_true(overlaps(&g, "198.51.0.0/16")); /* covers it */
+	assert_true(overlaps(&g, "203.0.113.0/24")); /* covers a /32 */
+	assert_true(overlaps(&g, "203.0.113.77"));
+	assert_false(overlaps(&g, "203.0.113.78"));
+	assert_false(overlaps(&g, "198.51.101.0/24"));
+	assert_false(overlaps(&g, "192.0.2.1"));
+	assert_true(overlaps(&g, "2001:db8:1:2::/64"));
+	assert_true(overlaps(&g, "2001:db8:9::/64")); /* holds the /128 */
+	assert_false(overlaps(&g, "2001:db8:1:3::/64"));
+	assert_true(overlaps(&g, "::/0"));
+	allow_guard_free(&g);
+}
+
+static void test_stats(void **state)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i;
+	struct rg_stats *per = calloc(ncpu, sizeof(*per)), sum;
+	char *text = NULL;
+	size_t len = 0;
+	__u32 key = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(per);
+	fd = mkmap(BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct rg_stats), 1, 0);
+	for (i = 0; i < ncpu; i++) {
+		per[i].packets = 10 + i;
+		per[i].drop_ban = 1;
+		per[i].egress_flow_full = 2;
+	}
+	assert_int_equal(bpf_map_update_elem(fd, &key, per, 0), 0);
+	assert_int_equal(stats_read(fd, &sum), 0);
+	assert_int_equal(sum.packets, 10 * ncpu + ncpu * (ncpu - 1) / 2);
+	assert_int_equal(sum.drop_ban, ncpu);
+	assert_int_equal(sum.egress_flow_full, 2 * ncpu);
+	assert_int_equal(stats_n_fields, sizeof(struct rg_stats) / 8);
+	f = open_memstream(&text, &len);
+	stats_print_prometheus(&sum, f);
+	fclose(f);
+	assert_non_null(strstr(text, "# TYPE relayguard_drop_ban_total counter\n"));
+	assert_non_null(strstr(text, "# HELP relayguard_packets_total "));
+	free(text);
+	close(fd);
+	free(per);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_get_del),
+		cmocka_unit_test(test_ipv6_group),
+		cmocka_unit_test(test_batch_walk_flush),
+		cmocka_unit_test(test_batch_full_undo),
+		cmocka_unit_test(test_allow_guard),
+		cmocka_unit_test(test_stats),
+	};
+
+	if (geteuid()) {
+		printf("SKIP: needs root for BPF maps\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
