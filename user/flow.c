@@ -359,13 +359,25 @@ void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 		t->st.bytes_dropped_cap += len;
 }
 
+/* Kept samples are stored without their flow key (the flow has it). */
+struct kept {
+	uint64_t ts_ns;
+	uint32_t seq, ack, ifindex;
+	uint16_t payload_len;
+	uint8_t dir, tcp_flags;
+	uint8_t payload[];
+};
+
+#define KEPT_SIZE(len) ((sizeof(struct kept) + (len) + 7) & ~(size_t)7)
+
 void flow_keep_sample(struct flow_table *t, struct flow *f,
 		      const struct rg_sample *s)
 {
-	size_t need = (sizeof(*s) + s->payload_len + 7) & ~(size_t)7;
+	size_t need = KEPT_SIZE(s->payload_len);
+	int dir = s->dir & 1;
+	struct kept *k;
 	uint32_t cap;
 	uint8_t *nb;
-	int dir = s->dir & 1;
 
 	if (!t->p.keep_samples || f->n_samples >= FLOW_SAMPLES_MAX)
 		return;
@@ -373,16 +385,23 @@ void flow_keep_sample(struct flow_table *t, struct flow *f,
 	    f->kept_payload[dir] + s->payload_len > t->p.sample_bytes)
 		return;
 	if (f->samples_len + need > f->samples_cap) {
-		cap = f->samples_cap ? f->samples_cap : 256;
-		while (cap < f->samples_len + need)
-			cap *= 2;
+		/* grow in 256-byte steps: most flows keep well under 1 KiB */
+		cap = (f->samples_len + need + 255) & ~255U;
 		nb = realloc(f->samples, cap);
 		if (!nb)
 			return;
 		f->samples = nb;
 		f->samples_cap = cap;
 	}
-	memcpy(f->samples + f->samples_len, s, sizeof(*s) + s->payload_len);
+	k = (struct kept *)(f->samples + f->samples_len);
+	k->ts_ns = s->ts_ns;
+	k->seq = s->seq;
+	k->ack = s->ack;
+	k->ifindex = s->ifindex;
+	k->payload_len = s->payload_len;
+	k->dir = s->dir;
+	k->tcp_flags = s->tcp_flags;
+	memcpy(k->payload, s->payload, s->payload_len);
 	f->samples_len += need;
 	f->kept_payload[dir] += s->payload_len;
 	f->n_samples++;
@@ -390,12 +409,32 @@ void flow_keep_sample(struct flow_table *t, struct flow *f,
 
 void flow_for_each_sample(const struct flow *f, flow_sample_cb cb, void *ctx)
 {
-	const struct rg_sample *s;
+	union {
+		struct rg_sample s;
+		uint8_t bytes[sizeof(struct rg_sample) + 65536];
+	} *rec;
+	const struct kept *k;
 	uint32_t off = 0;
 
+	if (!f->samples_len)
+		return;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return;
 	while (off < f->samples_len) {
-		s = (const struct rg_sample *)(f->samples + off);
-		cb(s, ctx);
-		off += (sizeof(*s) + s->payload_len + 7) & ~(size_t)7;
+		k = (const struct kept *)(f->samples + off);
+		memset(&rec->s, 0, sizeof(rec->s));
+		rec->s.ts_ns = k->ts_ns;
+		rec->s.flow = f->key;
+		rec->s.seq = k->seq;
+		rec->s.ack = k->ack;
+		rec->s.ifindex = k->ifindex;
+		rec->s.payload_len = k->payload_len;
+		rec->s.dir = k->dir;
+		rec->s.tcp_flags = k->tcp_flags;
+		memcpy(rec->s.payload, k->payload, k->payload_len);
+		cb(&rec->s, ctx);
+		off += KEPT_SIZE(k->payload_len);
 	}
+	free(rec);
 }

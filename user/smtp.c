@@ -179,7 +179,7 @@ static int queue_push(struct smtp *s, enum smtp_verb verb, char *arg)
 	if (s->q_len == s->q_cap) {
 		if (s->q_cap >= SMTP_QUEUE_MAX)
 			return -ENOSPC;
-		cap = s->q_cap ? s->q_cap * 2 : 8;
+		cap = s->q_cap ? s->q_cap * 2 : 4;
 		nq = malloc(cap * sizeof(*nq));
 		if (!nq)
 			return -ENOMEM;
@@ -486,6 +486,27 @@ static bool first_client_bytes(struct smtp *s, const uint8_t *d, size_t len)
 	return true;
 }
 
+/* Room for need bytes of partial line: most lines never need the buffer,
+ * the others rarely more than a few dozen bytes. */
+static int grow(struct smtp_half *h, size_t need)
+{
+	size_t cap = h->cap ? h->cap : 64;
+	char *nb;
+
+	if (need <= h->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > SMTP_BUF_MAX)
+		cap = SMTP_BUF_MAX;
+	nb = realloc(h->buf, cap);
+	if (!nb)
+		return -ENOMEM;
+	h->buf = nb;
+	h->cap = cap;
+	return 0;
+}
+
 static void feed_lines(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 		       size_t len)
 {
@@ -504,9 +525,7 @@ static void feed_lines(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 			h->over_len = h->len + n;
 			h->len = 0;
 		} else if (!nl) {
-			if (!h->buf)
-				h->buf = malloc(SMTP_BUF_MAX + 1);
-			if (!h->buf) {
+			if (grow(h, h->len + n)) {
 				h->dead = true;
 				return;
 			}

@@ -67,8 +67,8 @@ struct smtp_pending {
 };
 
 struct smtp_half {
-	char *buf; /* partial line, SMTP_BUF_MAX bytes once needed */
-	uint16_t len;
+	char *buf; /* partial line, grown up to SMTP_BUF_MAX */
+	uint16_t len, cap;
 	bool overflow; /* the current line outgrew buf: skipped to LF */
 	bool resync; /* after a gap: skip to the next LF silently */
 	bool dead; /* parsing of this direction stopped */

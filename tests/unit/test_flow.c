@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Flow table and reassembly: segments in any order, overlapping and
+ * repeated, give back the stream; gaps that never fill are skipped and
+ * counted; caps on flows and bytes are counted; handshake verification;
+ * 100,000 concurrent flows stay under the documented memory cap. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "craft.h"
+#include "flow.h"
+
+/* The documented cap: 100,000 concurrent SMTP flows (handshake, greeting,
+ * EHLO and its reply, evidence samples kept) in at most this much RSS. */
+#define RSS_CAP_100K_MIB 160
+
+struct sink {
+	uint8_t out[2][65536];
+	size_t len[2];
+	unsigned int gaps[2];
+	size_t lost[2];
+	unsigned int released;
+};
+
+static void sink_deliver(void *ctx, struct flow *f, int dir,
+			 const uint8_t *data, size_t len)
+{
+	struct sink *s = ctx;
+
+	(void)f;
+	if (!data) {
+		s->gaps[dir]++;
+		s->lost[dir] += len;
+		return;
+	}
+	if (s->len[dir] + len <= sizeof(s->out[dir])) {
+		memcpy(s->out[dir] + s->len[dir], data, len);
+		s->len[dir] += len;
+	}
+}
+
+static void sink_release(void *ctx, struct flow *f)
+{
+	struct sink *s = ctx;
+
+	(void)f;
+	s->released++;
+}
+
+static struct flow_table *table(struct sink *s, unsigned int max_flows,
+				unsigned int max_bytes)
+{
+	struct flow_table_params p = {
+		.max_flows = max_flows,
+		.max_bytes = max_bytes,
+		.sample_bytes = 4096,
+		.keep_samples = true,
+		.user_size = 16,
+		.deliver = sink_deliver,
+		.release = sink_release,
+		.ctx = s,
+	};
+
+	memset(s, 0, sizeof(*s));
+	return flow_table_new(&p);
+}
+
+static struct rg_flow_key key_n(unsigned int n)
+{
+	struct rg_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = 2;
+	k.client[0] = 192;
+	k.client[1] = n >> 16;
+	k.client[2] = n >> 8;
+	k.client[3] = n;
+	k.server[0] = 10;
+	k.client_port = n;
+	k.server_port = 25;
+	return k;
+}
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 33;
+}
+
+struct seg {
+	uint32_t off, len;
+};
+
+/* Cut [0, total) into segments, then overlap, duplicate and shuffle them
+ * according to the strategy. */
+static size_t make_segments(struct seg *segs, size_t max, uint32_t total,
+			    int strategy, uint64_t *seed)
+{
+	size_t n = 0, i, j, k;
+	uint32_t off = 0, len;
+	struct seg t;
+
+	while (off < total && n < max / 2) {
+		len = 1 + rnd(seed) % 40;
+		if (off + len > total)
+			len = total - off;
+		segs[n++] = (struct seg){ off, len };
+		off += len;
+	}
+	if (strategy >= 1) /* overlaps: widen some segments backwards */
+		for (i = 0; i < n; i++)
+			if (segs[i].off >= 5 && rnd(seed) % 3 == 0) {
+				segs[i].off -= 5;
+				segs[i].len += 5;
+			}
+	if (strategy >= 2) /* retransmissions */
+		for (i = 0, j = n; i < j / 3 && n < max; i++) {
+			t = segs[rnd(seed) % j];
+			segs[n++] = t;
+		}
+	if (strategy >= 1) /* reverse blocks of 1-6: bounded disorder */
+		for (i = 0; i < n; i += j) {
+			j = 1 + rnd(seed) % 6;
+			if (i + j > n)
+				j = n - i;
+			for (k = 0; k < j / 2; k++) {
+				t = segs[i + k];
+				segs[i + k] = segs[i + j - 1 - k];
+				segs[i + j - 1 - k] = t;
+			}
+		}
+	return n;
+}
+
+static void test_reassembly(void **state)
+{
+	uint8_t stream[2000];
+	struct seg segs[400];
+	struct sink sink;
+	struct flow_table *t;
+	struct rg_flow_key k = key_n(1);
+	struct flow *f;
+	uint64_t seed;
+	uint32_t isn;
+	size_t i, n;
+	int strategy, round;
+
+	(void)state;
+	for (i = 0; i < sizeof(stream); i++)
+		stream[i] = 'a' + i % 26;
+	for (strategy = 0; strategy < 3; strategy++) {
+		for (round = 0; round < 50; round++) {
+			seed = round * 977 + strategy;
+			/* near the wrap of the sequence space half the time */
+			isn = round % 2 ? 0xfffffc00u + round : 1000u * round;
+			t = table(&sink, 64, 65536);
+			f = flow_get(t, &k, 1, true, NULL);
+			flow_track(f, RG_DIR_IN, 0x02, isn - 1, 0);
+			n = make_segments(segs, 400, sizeof(stream), strategy, &seed);
+			for (i = 0; i < n; i++)
+				flow_segment(t, f, RG_DIR_IN, isn + segs[i].off,
+					     stream + segs[i].off, segs[i].len);
+			flow_flush(t, f, RG_DIR_IN);
+			if (sink.len[0] != sizeof(stream) ||
+			    memcmp(sink.out[0], stream, sizeof(stream)))
+				fail_msg("strategy %d round %d: %zu bytes, differs",
+					 strategy, round, sink.len[0]);
+			assert_int_equal(sink.gaps[0], 0);
+			if (strategy >= 2)
+				assert_true(flow_table_stats(t)->retransmits > 0);
+			flow_table_free(t);
+		}
+	}
+}
+
+static void test_gap_skipped(void **state)
+{
+	struct sink sink;
+	struct flow_table *t = table(&sink, 64, 65536);
+	struct rg_flow_key k = key_n(2);
+	struct flow *f = flow_get(t, &k, 1, true, NULL);
+	char line[16];
+	uint32_t seq = 5000;
+	int i;
+
+	(void)state;
+	flow_track(f, RG_DIR_OUT, 0x12, seq - 1, 0);
+	flow_segment(t, f, RG_DIR_OUT, seq, (const uint8_t *)"AAAA", 4);
+	/* bytes 4..7 never arrive; later segments pile up until the cap on
+	 * held segments gives up on the hole */
+	for (i = 0; i < FLOW_OOO_MAX_SEGS + 3; i++) {
+		snprintf(line, sizeof(line), "%04d", i);
+		flow_segment(t, f, RG_DIR_OUT, seq + 8 + 4 * i,
+			     (const uint8_t *)line, 4);
+	}
+	assert_int_equal(sink.gaps[1], 1);
+	assert_int_equal(sink.lost[1], 4);
+	assert_int_equal(sink.len[1], 4 + 4 * (FLOW_OOO_MAX_SEGS + 3));
+	assert_memory_equal(sink.out[1], "AAAA0000", 8);
+	assert_true(f->state & FLOW_GAP);
+	assert_true(f->state & FLOW_CAPPED);
+	assert_int_equal(flow_table_stats(t)->gaps, 1);
+	assert_int_equal(flow_table_stats(t)->bytes_dropped_cap, 4);
+	flow_table_free(t);
+}
+
+static void test_byte_cap(void **state)
+{
+	uint8_t big[600];
+	struct sink sink;
+	struct flow_table *t = table(&sink, 64, 1024);
+	struct rg_flow_key k = key_n(3);
+	struct flow *f = flow_get(t, &k, 1, true, NULL);
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	flow_track(f, RG_DIR_IN, 0x02, 99, 0);
+	/* hole at 100..109; 600 + 600 bytes after it exceed the 1024 cap */
+	flow_segment(t, f, RG_DIR_IN, 110, big, 600);
+	assert_int_equal(sink.len[0], 0);
+	assert_int_equal(f->dir[0].ooo_bytes, 600);
+	flow_segment(t, f, RG_DIR_IN, 710, big, 600);
+	assert_true(f->state & FLOW_CAPPED);
+	assert_int_equal(sink.gaps[0], 1);
+	assert_int_equal(sink.len[0], 1200);
+	assert_true(f->dir[0].ooo_bytes <= 1024);
+	assert_true(flow_table_stats(t)->bytes_dropped_cap > 0);
+	flow_table_free(t);
+}
+
+static void test_flow_cap_and_idle(void **state)
+{
+	struct sink sink;
+	struct flow_table *t = table(&sink, 16, 4096);
+	struct rg_flow_key k;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		k = key_n(100 + i);
+		assert_non_null(flow_get(t, &k, i * NSEC_PER_SEC, true, NULL));
+	}
+	assert_int_equal(flow_table_stats(t)->active, 16);
+	assert_int_equal(flow_table_stats(t)->evicted_cap, 4);
+	/* the oldest went first */
+	k = key_n(100);
+	assert_null(flow_get(t, &k, 20 * NSEC_PER_SEC, false, NULL));
+	k = key_n(119);
+	assert_non_null(flow_get(t, &k, 20 * NSEC_PER_SEC, false, NULL));
+	/* idle for 10s at 21s: last seen at 11s or before (104..111) */
+	flow_expire(t, 21 * NSEC_PER_SEC, 10 * NSEC_PER_SEC);
+	assert_int_equal(flow_table_stats(t)->active, 8); /* 112..119 */
+	assert_int_equal(flow_table_stats(t)->idle, 8);
+	assert_int_equal(sink.released, 12);
+	flow_table_free(t);
+	assert_int_equal(sink.released, 20);
+}
+
+static void test_handshake(void **state)
+{
+	static const struct {
+		bool syn, synack;
+		uint32_t synack_ack_delta; /* 1: answers the SYN */
+		uint32_t client_ack_delta; /* from server ISN */
+		bool verified;
+	} cases[] = {
+		{ true, true, 1, 1, true }, /* textbook */
+		{ true, true, 1, 31, true }, /* acks the 30-byte greeting */
+		{ true, true, 1, 32, false }, /* acks bytes never sent */
+		{ true, true, 1, 0, false }, /* acks the ISN itself */
+		{ true, true, 5, 1, false }, /* SYN-ACK answers another SYN */
+		{ false, true, 1, 1, true }, /* client SYN not sampled */
+		{ true, false, 1, 1, false }, /* no SYN-ACK: cannot verify */
+	};
+	struct sink sink;
+	struct flow_table *t;
+	struct rg_flow_key k = key_n(4);
+	const uint32_t cisn = 0xfffffff0u, sisn = 777;
+	struct flow *f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = table(&sink, 8, 4096);
+		f = flow_get(t, &k, 1, true, NULL);
+		if (cases[i].syn)
+			flow_track(f, RG_DIR_IN, 0x02, cisn, 0);
+		if (cases[i].synack)
+			flow_track(f, RG_DIR_OUT, 0x12, sisn,
+				   cisn + cases[i].synack_ack_delta);
+		flow_segment(t, f, RG_DIR_OUT, sisn + 1,
+			     (const uint8_t *)"220 gw.example.test ESMTP ok\r\n",
+			     30);
+		flow_track(f, RG_DIR_IN, 0x10, cisn + 1,
+			   sisn + cases[i].client_ack_delta);
+		if (flow_verified(f) != cases[i].verified)
+			fail_msg("case %zu: verified %d", i, flow_verified(f));
+		flow_table_free(t);
+	}
+}
+
+static unsigned int count_cb_n;
+static size_t count_cb_bytes;
+
+static void count_cb(const struct rg_sample *s, void *ctx)
+{
+	(void)ctx;
+	count_cb_n++;
+	count_cb_bytes += s->payload_len;
+}
+
+static void test_samples_kept_bounded(void **state)
+{
+	uint8_t buf[sizeof(struct rg_sample) + 1000];
+	struct rg_sample *s = (struct rg_sample *)buf;
+	struct sink sink;
+	struct flow_table *t = table(&sink, 8, 4096);
+	struct rg_flow_key k = key_n(5);
+	struct flow *f = flow_get(t, &k, 1, true, NULL);
+	int i;
+
+	(void)state;
+	memset(buf, 'z', sizeof(buf));
+	memset(s, 0, sizeof(*s));
+	s->flow = k;
+	s->payload_len = 1000;
+	for (i = 0; i < 10; i++) /* 10 KB offered, 4096 per direction kept */
+		flow_keep_sample(t, f, s);
+	s->payload_len = 0;
+	for (i = 0; i < 100; i++) /* bare records: bounded by count */
+		flow_keep_sample(t, f, s);
+	count_cb_n = 0;
+	count_cb_bytes = 0;
+	flow_for_each_sample(f, count_cb, NULL);
+	assert_int_equal(count_cb_bytes, 4000);
+	assert_int_equal(count_cb_n, FLOW_SAMPLES_MAX);
+	flow_table_free(t);
+}
+
+static long rss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* 100,000 concurrent flows through pipeline_feed, each mid-dialogue. */
+static void test_memory_100k_flows(void **state)
+{
+	struct collector col = { 0 };
+	struct rg_conf conf = *lab_conf();
+	struct pipeline *p;
+	struct craft c;
+	long before, after;
+	unsigned int i;
+	char ip[32];
+
+	(void)state;
+	conf.max_flows = 200000;
+	before = rss_kib();
+	p = pipeline_new(&conf, &collect_ops, &col);
+	for (i = 0; i < 100000; i++) {
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", 100 + i / 65536,
+			 (i / 256) % 256, i % 256);
+		craft_init(&c, p, ip, 1024 + i % 60000);
+		craft_handshake(&c);
+		craft_server(&c, "220 gw.example.test ESMTP Postfix\r\n");
+		craft_client(&c, "EHLO client.example.net\r\n");
+		craft_server(&c, "250-gw.example.test\r\n250-PIPELINING\r\n"
+				 "250 8BITMIME\r\n");
+		craft_client(&c, "MAIL FROM:<sender@example.net>\r\nRCPT TO:<u");
+	}
+	after = rss_kib();
+	assert_int_equal(pipeline_stats(p)->flows_active, 100000);
+	assert_int_equal(pipeline_stats(p)->flows_evicted_cap, 0);
+	printf("# 100000 flows: RSS %ld KiB -> %ld KiB (+%ld KiB, %ld bytes/flow), "
+	       "cap %d MiB\n", before, after, after - before,
+	       (after - before) * 1024 / 100000, RSS_CAP_100K_MIB);
+	assert_true(after - before < RSS_CAP_100K_MIB * 1024);
+	pipeline_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reassembly),
+		cmocka_unit_test(test_gap_skipped),
+		cmocka_unit_test(test_byte_cap),
+		cmocka_unit_test(test_flow_cap_and_idle),
+		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_samples_kept_bounded),
+		cmocka_unit_test(test_memory_100k_flows),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
