@@ -11,13 +11,16 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -142,6 +145,34 @@ static int write_pid_file(const char *path)
 		return err;
 	}
 	return 0;
+}
+
+/* systemd's readiness protocol (Type=notify), without libsystemd: one
+ * datagram to $NOTIFY_SOCKET. A no-op when not run by systemd. */
+static void sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	len = offsetof(struct sockaddr_un, sun_path) + n;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   len) < 0)
+		log_debug("sd_notify %s: %s", msg, strerror(errno));
+	close(fd);
 }
 
 /* ---- decisions ------------------------------------------------------ */
@@ -564,6 +595,7 @@ static void reload(struct daemon *d)
 	char err[512];
 	int rc;
 
+	sd_notify_msg("RELOADING=1");
 	next = malloc(sizeof(*next));
 	old = malloc(sizeof(*old));
 	if (!next || !old) {
@@ -589,6 +621,7 @@ static void reload(struct daemon *d)
 out:
 	free(next);
 	free(old);
+	sd_notify_msg("READY=1");
 }
 
 /* ---- the loop ------------------------------------------------------- */
@@ -877,7 +910,9 @@ int main(int argc, char **argv)
 			 d.conf.n_interfaces, d.pin_dir,
 			 d.conf.dp.flags & RG_CFG_MONITOR ? "monitor" :
 							    "enforce");
+		sd_notify_msg("READY=1");
 		rc = run_loop(&d);
+		sd_notify_msg("STOPPING=1");
 		unlink(d.pid_file);
 	}
 	finish(&d);
