@@ -2,6 +2,8 @@
 # -> user objects -> relayguardd, relayguardctl. Output in $(BUILD); V=1 shows
 # full commands.
 .DELETE_ON_ERROR:
+# Skeletons and objects are intermediate files that make must keep.
+.SECONDARY:
 .SUFFIXES:
 
 BUILD   ?= build
