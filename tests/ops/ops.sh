@@ -102,3 +102,47 @@ ops_bans4() {
 ops_attached() {
 	ip -n "$OPS_NS" -d link show "$OPS_IF" 2>/dev/null | grep -q 'prog/xdp'
 }
+
+# ops_lab strict|open [KEY=VALUE...]: the lab of scripts/lab.sh (Postfix in
+# a gateway namespace, attacker and client namespaces) instead of
+# ops_setup's bare veth, with this test's prefix, pin dir and config
+# ($OPS_CONF from `lab.sh conf`, state and event log in $RG_TMP).
+ops_lab() {
+	local variant=$1 kv
+	shift
+	OPS_LAB="$RG_TOP/scripts/lab.sh"
+	rg_on_exit "'$OPS_LAB' down '$RG_PREFIX'"
+	"$OPS_LAB" up "$RG_PREFIX" "$variant" >"$RG_TMP/lab.out" 2>&1 ||
+		fail "lab up: $(tail "$RG_TMP/lab.out")"
+	# shellcheck disable=SC1090
+	. "/run/relayguard-lab-$RG_PREFIX.env"
+	rg_pin_dir >/dev/null
+	PIN=$RG_PIN_DIR
+	OPS_NS=$LAB_NS_GW
+	OPS_IF=$LAB_IF_GW
+	OPS_CONF="$RG_TMP/relayguard.conf"
+	OPS_PID="$RG_TMP/relayguardd.pid"
+	OPS_LOG="$RG_TMP/relayguardd.log"
+	OPS_STATE="$RG_TMP/state"
+	OPS_EVENTS="$RG_TMP/events.json"
+	ops_lab_conf "$@"
+}
+
+# ops_lab_conf [KEY=VALUE...]: (re)write the lab config with extra keys.
+ops_lab_conf() {
+	local kv
+	"$OPS_LAB" conf "$RG_PREFIX" enforce >"$OPS_CONF"
+	set -- "state_dir=$OPS_STATE" "event_log=$OPS_EVENTS" "$@"
+	for kv in "$@"; do
+		sed -i "/^${kv%%=*} *=/d" "$OPS_CONF"
+		echo "${kv%%=*} = ${kv#*=}" >>"$OPS_CONF"
+	done
+}
+
+# ops_session NS ARGS...: tests/e2e/smtp_session.py (a scripted SMTP
+# client that prints one line per step) in a lab namespace.
+ops_session() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" /usr/bin/python3 "$RG_TOP/tests/e2e/smtp_session.py" "$@"
+}

@@ -12,39 +12,14 @@ ops_require
 for f in tshark promtool postfix swaks; do
 	command -v "$f" >/dev/null || fail "$f is not installed: make deps"
 done
-LAB="$RG_TOP/scripts/lab.sh"
-SYS_PY=/usr/bin/python3
-
-rg_on_exit "'$LAB' down '$RG_PREFIX'"
-"$LAB" up "$RG_PREFIX" open >"$RG_TMP/lab.out" 2>&1 || fail "lab up: $(tail "$RG_TMP/lab.out")"
-# shellcheck disable=SC1090
-. "/run/relayguard-lab-$RG_PREFIX.env"
-rg_pin_dir >/dev/null
-PIN=$RG_PIN_DIR
-OPS_NS=$LAB_NS_GW
-OPS_IF=$LAB_IF_GW
-OPS_CONF="$RG_TMP/relayguard.conf"
-OPS_PID="$RG_TMP/relayguardd.pid"
-OPS_LOG="$RG_TMP/relayguardd.log"
-OPS_STATE="$RG_TMP/state"
-OPS_EVENTS="$RG_TMP/events.json"
 M="$RG_TMP/relayguard.prom"
 ALERT_OUT="$RG_TMP/alert.json"
-
-"$LAB" conf "$RG_PREFIX" enforce >"$OPS_CONF"
-sed -i '/^state_dir/d; /^event_log/d' "$OPS_CONF"
-cat >>"$OPS_CONF" <<CONF
-state_dir = $OPS_STATE
-event_log = $OPS_EVENTS
-alert_command = /usr/bin/tee -a $ALERT_OUT
-alert_timeout = 5s
-metrics_interval = 1s
-CONF
+ops_lab open "alert_command=/usr/bin/tee -a $ALERT_OUT" alert_timeout=5s \
+	metrics_interval=1s
 ops_start --metrics-file "$M"
 rg_wait_for 5 ops_attached || fail "not attached"
 
-ip netns exec "$LAB_NS_AT" "$SYS_PY" "$RG_TOP/tests/e2e/smtp_session.py" \
-	--server "$LAB_GW4" --pause 0.3 --timeout 2 \
+ops_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 0.3 --timeout 2 \
 	--rcpt victim@gmail.com --rcpt victim2@gmail.com >"$RG_TMP/attack.out"
 cat "$RG_TMP/attack.out"
 assert_match "$(sed -n 5p "$RG_TMP/attack.out")" '^RCPT 250$' \
