@@ -285,10 +285,11 @@ static void decide_ban(struct daemon *d, const struct decision *dec,
 		break;
 	}
 	d->cnt.bans++;
-	x->reaction_us = now > dec->sample_ns ?
-				 (int64_t)((now - dec->sample_ns) / 1000) : 0;
-	if (dec->sample_ns && now >= dec->sample_ns)
+	now = boot_ns(); /* the ban is in the map */
+	if (dec->sample_ns && now >= dec->sample_ns) {
+		x->reaction_us = (now - dec->sample_ns) / 1000;
 		reaction_observe(&d->reaction, now - dec->sample_ns);
+	}
 	x->duration_s = r.duration_s;
 	if (d->conf.dp.flags & RG_CFG_MONITOR)
 		x->mode = "monitor";
