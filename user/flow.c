@@ -15,9 +15,15 @@ struct flow_table {
 	struct flow **buckets;
 	uint32_t mask;
 	uint64_t seed;
-	struct flow lru; /* sentinel: lru.next is the oldest */
+	struct flow_lru lru; /* sentinel: lru.next is the oldest */
 	struct flow_stats st;
 };
+
+/* lru is the first member of struct flow */
+static inline struct flow *lru_flow(struct flow_lru *l)
+{
+	return (struct flow *)l;
+}
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -107,8 +113,8 @@ static void unlink_flow(struct flow_table *t, struct flow *f)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = f->hnext;
-	f->prev->next = f->next;
-	f->next->prev = f->prev;
+	f->lru.prev->next = f->lru.next;
+	f->lru.next->prev = f->lru.prev;
 }
 
 void flow_delete(struct flow_table *t, struct flow *f)
@@ -128,7 +134,7 @@ void flow_table_free(struct flow_table *t)
 	if (!t)
 		return;
 	while (t->lru.next != &t->lru)
-		flow_delete(t, t->lru.next);
+		flow_delete(t, lru_flow(t->lru.next));
 	free(t->buckets);
 	free(t);
 }
@@ -149,14 +155,19 @@ const struct flow_stats *flow_table_stats(const struct flow_table *t)
 	return &t->st;
 }
 
+static void lru_append(struct flow_table *t, struct flow *f)
+{
+	f->lru.prev = t->lru.prev;
+	f->lru.next = &t->lru;
+	t->lru.prev->next = &f->lru;
+	t->lru.prev = &f->lru;
+}
+
 static void lru_touch(struct flow_table *t, struct flow *f)
 {
-	f->prev->next = f->next;
-	f->next->prev = f->prev;
-	f->prev = t->lru.prev;
-	f->next = &t->lru;
-	t->lru.prev->next = f;
-	t->lru.prev = f;
+	f->lru.prev->next = f->lru.next;
+	f->lru.next->prev = f->lru.prev;
+	lru_append(t, f);
 }
 
 struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
@@ -178,7 +189,7 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 		return NULL;
 	while (t->st.active >= t->p.max_flows && t->lru.next != &t->lru) {
 		t->st.evicted_cap++;
-		flow_delete(t, t->lru.next);
+		flow_delete(t, lru_flow(t->lru.next));
 	}
 	f = calloc(1, sizeof(*f) + t->p.user_size);
 	if (!f)
@@ -188,10 +199,7 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 	f->first_ns = f->last_ns = now_ns;
 	f->hnext = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = f;
-	f->prev = t->lru.prev;
-	f->next = &t->lru;
-	t->lru.prev->next = f;
-	t->lru.prev = f;
+	lru_append(t, f);
 	t->st.created++;
 	t->st.active++;
 	if (created)
@@ -203,7 +211,8 @@ void flow_expire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns)
 {
 	struct flow *f;
 
-	while ((f = t->lru.next) != &t->lru && f->last_ns + idle_ns <= now_ns) {
+	while (t->lru.next != &t->lru &&
+	       (f = lru_flow(t->lru.next))->last_ns + idle_ns <= now_ns) {
 		t->st.idle++;
 		if (!(f->state & FLOW_VERIFIED))
 			t->st.unverified++;

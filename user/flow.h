@@ -45,9 +45,13 @@ struct flow_dir {
 	struct ooo_seg *ooo; /* sorted by seq */
 };
 
+struct flow_lru {
+	struct flow_lru *prev, *next;
+};
+
 struct flow {
+	struct flow_lru lru; /* first: LRU order, head least recently used */
 	struct flow *hnext; /* hash chain */
-	struct flow *prev, *next; /* LRU: head is the least recently used */
 	struct rg_flow_key key;
 	uint32_t hash;
 	uint32_t state; /* enum flow_state */
