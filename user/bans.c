@@ -5,9 +5,11 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <search.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "bans.h"
 #include "clock.h"
@@ -409,6 +411,21 @@ static int load(const char *path, struct snapshot *s)
 	return -EBADMSG;
 }
 
+/* The next snapshot would overwrite bans that could not be put back (a
+ * full map...): keep the file under another name for the operator. */
+static void keep_unrestored(const char *path, size_t n, int err)
+{
+	char aside[4096];
+
+	snprintf(aside, sizeof(aside), "%s.unrestored-%lld", path,
+		 (long long)time(NULL));
+	if (rename(path, aside))
+		snprintf(aside, sizeof(aside), "%s (not moved: %s)", path,
+			 strerror(errno));
+	log_err("cannot restore %zu bans: %s; snapshot kept as %s", n,
+		log_strerror(err), aside);
+}
+
 int bans_restore(struct bans *b, const char *path, bool restore_bans,
 		 unsigned long *restored)
 {
@@ -442,8 +459,7 @@ int bans_restore(struct bans *b, const char *path, bool restore_bans,
 	if (!err && restored)
 		*restored = n;
 	if (err)
-		log_err("cannot restore %zu bans from %s: %s", n, path,
-			log_strerror(err));
+		keep_unrestored(path, n, err);
 out:
 	free(entries);
 	snapshot_free(&s);

@@ -64,6 +64,7 @@ struct daemon {
 	struct daemon_counters cnt;
 	uint64_t bans_by_reason[RG_REASON_MAX];
 	uint64_t next_sweep, next_snapshot, next_metrics;
+	bool restored; /* snapshots may be written (never before the restore) */
 	char *pending_alert[MAX_PENDING_ALERTS];
 	unsigned int n_pending;
 	bool stop;
@@ -738,6 +739,7 @@ static int restore(struct daemon *d, bool fresh_maps)
 
 	state_path(d, "bans.gz", path, sizeof(path));
 	bans_restore(d->bans, path, fresh_maps, &n);
+	d->restored = true;
 	if (n)
 		log_info("restored %lu bans from %s", n, path);
 	return 0;
@@ -799,7 +801,7 @@ static void finish(struct daemon *d)
 
 	for (i = 0; i < d->n_pending; i++)
 		free(d->pending_alert[i]);
-	if (d->bans && d->maps)
+	if (d->restored)
 		snapshot(d);
 	if (d->pipe)
 		write_metrics(d);

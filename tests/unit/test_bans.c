@@ -286,6 +286,31 @@ static void test_restart_keeps_map(void **state)
 	bans_free(b);
 }
 
+/* Bans that cannot be put back (map too small) are not lost: the snapshot
+ * is kept under another name before a new one could overwrite it. */
+static void test_unrestored_kept(void **state)
+{
+	struct rg_maps small = maps;
+	struct bans *b;
+	unsigned long n = 99;
+	char cmd[600];
+
+	(void)state;
+	small.bans4 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 4,
+				     sizeof(struct rg_ban), 10, NULL);
+	assert_true(small.bans4 >= 0);
+	b = bans_new(&small);
+	assert_int_not_equal(bans_restore(b, snap, true, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_not_equal(access(snap, F_OK), 0);
+	snprintf(cmd, sizeof(cmd), "ls %s/bans.gz.unrestored-* >/dev/null", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "mv %s/bans.gz.unrestored-* %s", dir, snap);
+	assert_int_equal(system(cmd), 0);
+	bans_free(b);
+	close(small.bans4);
+}
+
 static void test_corrupt(void **state)
 {
 	struct bans *b = bans_new(&maps);
@@ -316,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_counts),
 		cmocka_unit_test(test_snapshot_restore),
 		cmocka_unit_test(test_restart_keeps_map),
+		cmocka_unit_test(test_unrestored_kept),
 		cmocka_unit_test(test_corrupt),
 	};
 
