@@ -16,14 +16,17 @@
 #
 # Topology (one L2 segment, a bridge in the "sw" namespace):
 #
-#   PREFIXgw   gateway   PREFIXgw0  10.77.0.1/24 10.77.1.1/24 fd77::1/64 fd77:0:0:1::1/64
+#   PREFIXgw   gateway   PREFIXgw0  10.77.0.1/24 10.77.1.1/24 fd77::1 fd77:0:0:1::1
 #                        (the client-facing veth: relayguard's XDP + TC go here)
 #              10.77.16.1/20 (on-link route to the attacker's address pool)
 #   PREFIXat   attacker  10.77.0.66   fd77::66  fd77:0:0:1::66 (a second /64)
 #                        + `pool N`: 10.77.16.2 ... (a fresh address per attempt)
-#   PREFIXcl   client    10.77.0.10   fd77::10  (legitimate, delivers to example.test)
+#   PREFIXcl   client    10.77.0.10   fd77:0:0:10::10 (legitimate, delivers to example.test)
 #   PREFIXtr   trusted   10.77.1.5    (the trusted network 10.77.1.0/24)
-#   PREFIXsp   spoofer   10.77.0.77   fd77::77  (forges other hosts' addresses)
+#   PREFIXsp   spoofer   10.77.0.77   fd77:0:0:77::77 (forges other hosts' addresses)
+#
+# Every host has its own IPv6 /64 (bans group IPv6 by /64), all inside
+# fd77::/48, which is on-link for everyone (addresses carry /48).
 #
 # Postfix runs in PREFIXgw with its own config directory under
 # /run/relayguard-lab-PREFIX/pf: gw.example.test, local domain example.test,
@@ -35,7 +38,7 @@ set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab
 HOSTS=(gw at cl tr sp)
-GW_ADDRS="10.77.0.1/24 10.77.1.1/24 10.77.16.1/20 fd77::1/64 fd77:0:0:1::1/64"
+GW_ADDRS="10.77.0.1/24 10.77.1.1/24 10.77.16.1/20 fd77::1/48 fd77:0:0:1::1/48"
 
 die() {
 	echo "lab: $*" >&2
@@ -115,7 +118,7 @@ write_state() {
 	LAB_AT6=fd77::66
 	LAB_AT6B=fd77:0:0:1::66
 	LAB_CL4=10.77.0.10
-	LAB_CL6=fd77::10
+	LAB_CL6=fd77:0:0:10::10
 	LAB_TR4=10.77.1.5
 	LAB_SP4=10.77.0.77
 	EOF
@@ -131,10 +134,10 @@ net_up() {
 		plug "$h"
 	done
 	addr gw $GW_ADDRS
-	addr at 10.77.0.66/24 fd77::66/64 fd77:0:0:1::66/64
-	addr cl 10.77.0.10/24 fd77::10/64
+	addr at 10.77.0.66/24 fd77::66/48 fd77:0:0:1::66/48
+	addr cl 10.77.0.10/24 fd77:0:0:10::10/48
 	addr tr 10.77.1.5/24
-	addr sp 10.77.0.77/24 fd77::77/64
+	addr sp 10.77.0.77/24 fd77:0:0:77::77/48
 }
 
 # Fill @NAME@ placeholders of a template.

