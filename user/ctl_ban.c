@@ -82,11 +82,9 @@ static int parse_reason(const char *s, unsigned int *reason,
 
 /* The prefix a request bans in effect: an IPv6 target longer than the
  * group widens to its group. */
-static void effective(const struct rg_maps *maps, const struct prefix *t,
+static void effective(unsigned int group, const struct prefix *t,
 		      struct prefix *eff)
 {
-	unsigned int group = banstore_ipv6_prefix(maps);
-
 	*eff = *t;
 	if (t->family == AF_INET6 && t->len > group) {
 		eff->len = group;
@@ -108,17 +106,16 @@ static void addr_inc(uint8_t *addr, unsigned int bit)
 }
 
 /* Expand req into ban entries (one per host or group) appended to vec. */
-static int expand(const struct rg_maps *maps, const struct ban_req *req,
+static int expand(unsigned int group, const struct ban_req *req,
 		  uint64_t now, struct ban_vec *vec, const char *where)
 {
-	unsigned int unit = req->target.family == AF_INET ?
-				    32 : banstore_ipv6_prefix(maps);
+	unsigned int unit = req->target.family == AF_INET ? 32 : group;
 	struct ban_entry e = { 0 };
 	char buf[PREFIX_STRLEN];
 	uint64_t i, count;
 	int err;
 
-	effective(maps, &req->target, &e.source);
+	effective(group, &req->target, &e.source);
 	if (unit - e.source.len > BAN_EXPAND_BITS) {
 		format_prefix(&req->target, buf, sizeof(buf));
 		return ctl_err(-E2BIG, "%sbanning %s would take 2^%u %s entries (at most 2^%d: /%u or longer); use 'deny add' for wide ranges",
@@ -142,16 +139,15 @@ static int expand(const struct rg_maps *maps, const struct ban_req *req,
 	return 0;
 }
 
-static int check_allow(const struct allow_guard *g,
-		       const struct rg_maps *maps, const struct prefix *target,
-		       const char *where)
+static int check_allow(const struct allow_guard *g, unsigned int group,
+		       const struct prefix *target, const char *where)
 {
 	char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
 	struct prefix eff, hit;
 
 	if (ctl.force)
 		return 0;
-	effective(maps, target, &eff);
+	effective(group, target, &eff);
 	if (!allow_guard_overlaps(g, &eff, &hit))
 		return 0;
 	format_prefix(&eff, a, sizeof(a));
@@ -193,6 +189,7 @@ static int ban_add(int argc, char **argv)
 	char buf[PREFIX_STRLEN];
 	struct allow_guard g;
 	struct rg_maps maps;
+	unsigned int group;
 	int i, err;
 
 	if (argc < 1)
@@ -222,9 +219,10 @@ static int ban_add(int argc, char **argv)
 	err = allow_guard_init(&g, &maps);
 	if (err)
 		goto out_maps;
-	err = expand(&maps, &req, boot_ns(), &vec, "");
+	group = banstore_ipv6_prefix(&maps);
+	err = expand(group, &req, boot_ns(), &vec, "");
 	if (!err)
-		err = check_allow(&g, &maps, &req.target, "");
+		err = check_allow(&g, group, &req.target, "");
 	if (!err)
 		err = store(&maps, &vec);
 	if (!err) {
@@ -281,7 +279,7 @@ static int ban_del(int argc, char **argv)
 	err = ctl_open_maps(&maps);
 	if (err)
 		return err;
-	effective(&maps, &c.within, &c.within);
+	effective(banstore_ipv6_prefix(&maps), &c.within, &c.within);
 	err = banstore_for_each(&maps, collect_within, &c);
 	if (err) {
 		ctl_err(err, "cannot read the ban maps: %s", log_strerror(err));
@@ -451,7 +449,7 @@ static int ban_flush(int argc, char **argv)
 
 /* ADDR[/LEN] [DURATION] [REASON]; '#' starts a comment. */
 static int import_line(char *line, const char *where,
-		       const struct allow_guard *g, const struct rg_maps *maps,
+		       const struct allow_guard *g, unsigned int group,
 		       uint64_t now, struct ban_vec *vec)
 {
 	struct ban_req req = { .seconds = DURATION_PERMANENT,
@@ -476,9 +474,9 @@ static int import_line(char *line, const char *where,
 	if (!err && n > 2)
 		err = parse_reason(tok[2], &req.reason, where);
 	if (!err)
-		err = expand(maps, &req, now, vec, where);
+		err = expand(group, &req, now, vec, where);
 	if (!err)
-		err = check_allow(g, maps, &req.target, where);
+		err = check_allow(g, group, &req.target, where);
 	return err;
 }
 
@@ -487,6 +485,7 @@ static int read_import(const char *file, const struct allow_guard *g,
 {
 	char *line = NULL, where[300];
 	size_t cap = 0, lineno = 0;
+	unsigned int group = banstore_ipv6_prefix(maps);
 	uint64_t now = boot_ns();
 	ssize_t n;
 	FILE *f;
@@ -505,7 +504,7 @@ static int read_import(const char *file, const struct allow_guard *g,
 				      where, BAN_LINE_MAX);
 			break;
 		}
-		err = import_line(line, where, g, maps, now, vec);
+		err = import_line(line, where, g, group, now, vec);
 		if (err)
 			break;
 	}
