@@ -200,6 +200,73 @@ static void test_sampling_budget(void **state)
 	unlink(path);
 }
 
+/* Linux cooked capture (tcpdump -i any), IPv6. */
+static void put6(pcap_dumper_t *d, uint64_t *us, int from_client,
+		 uint8_t flags, uint32_t *cseq, uint32_t *sseq, const char *text)
+{
+	uint8_t buf[1600] = { 0 };
+	size_t plen = text ? strlen(text) : 0;
+	uint8_t *ip = buf + 16, *tcp = ip + 40;
+	struct pcap_pkthdr h;
+	uint32_t seq = htonl(from_client ? *cseq : *sseq);
+	uint32_t ack = htonl(from_client ? *sseq : *cseq);
+
+	buf[14] = 0x86;
+	buf[15] = 0xdd;
+	ip[0] = 0x60;
+	ip[4] = (20 + plen) >> 8;
+	ip[5] = (20 + plen) & 0xff;
+	ip[6] = 6;
+	inet_pton(AF_INET6, from_client ? "2001:db8::66" : "2001:db8::1", ip + 8);
+	inet_pton(AF_INET6, from_client ? "2001:db8::1" : "2001:db8::66", ip + 24);
+	tcp[from_client ? 3 : 1] = 25;
+	tcp[from_client ? 0 : 2] = 0x90;
+	memcpy(tcp + 4, &seq, 4);
+	memcpy(tcp + 8, &ack, 4);
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	memcpy(tcp + 20, text ? text : "", plen);
+	*us += 10;
+	h.ts.tv_sec = *us / 1000000;
+	h.ts.tv_usec = *us % 1000000;
+	h.caplen = h.len = 16 + 40 + 20 + plen;
+	pcap_dump((u_char *)d, &h, buf);
+	*(from_client ? cseq : sseq) += plen + ((flags & 0x03) ? 1 : 0);
+}
+
+static void test_ipv6_cooked(void **state)
+{
+	pcap_t *pc = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	char path[] = "/tmp/test_replay-XXXXXX";
+	uint64_t us = 1700000000000000ULL;
+	uint32_t c = 0xfffffff0u, s = 42;
+	pcap_dumper_t *d;
+	char *out;
+	int ret;
+
+	(void)state;
+	close(mkstemp(path));
+	d = pcap_dump_open(pc, path);
+	assert_non_null(d);
+	put6(d, &us, 1, 0x02, &c, &s, NULL);
+	put6(d, &us, 0, 0x12, &c, &s, NULL);
+	put6(d, &us, 0, 0x18, &c, &s, "220 gw ESMTP\r\n");
+	put6(d, &us, 1, 0x18, &c, &s, "EHLO six\r\nMAIL FROM:<>\r\n");
+	put6(d, &us, 1, 0x18, &c, &s, "RCPT TO:<u@[IPv6:2001:db8::9]>\r\n");
+	put6(d, &us, 0, 0x18, &c, &s, "250-gw\r\n250 SIZE\r\n250 Ok\r\n");
+	put6(d, &us, 0, 0x18, &c, &s, "550 5.7.1 no IP literals\r\n");
+	pcap_dump_close(d);
+	pcap_close(pc);
+	out = replay_text(path, lab_conf(), &ret);
+	assert_int_equal(ret, 0);
+	if (count(out, "\"action\":\"ban\"") != 1 ||
+	    !strstr(out, "\"source\":\"2001:db8::66\",\"reason\":\"relay_probe\"") ||
+	    !strstr(out, "\"flow\":\"[2001:db8::66]:36864 -> [2001:db8::1]:25\""))
+		fail_msg("%s", out);
+	free(out);
+	unlink(path);
+}
+
 static void test_bad_files(void **state)
 {
 	char path[] = "/tmp/test_replay-XXXXXX";
@@ -226,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_lab_captures),
 		cmocka_unit_test(test_policy_follows_config),
 		cmocka_unit_test(test_sampling_budget),
+		cmocka_unit_test(test_ipv6_cooked),
 		cmocka_unit_test(test_bad_files),
 	};
 
