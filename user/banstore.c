@@ -14,6 +14,13 @@
 
 #define BATCH_CHUNK 4096
 
+static bool use_batch = true;
+
+void banstore_use_batch(bool on)
+{
+	use_batch = on;
+}
+
 unsigned int banstore_ipv6_prefix(const struct rg_maps *maps)
 {
 	struct rg_config cfg;
@@ -274,31 +281,43 @@ static bool batch_unsupported(int err)
 	       err == -524 /* ENOTSUPP */;
 }
 
+static int put_one(struct batch *b)
+{
+	if (bpf_map_update_elem(b->fd, b->keys + b->written * b->key_size,
+				b->vals + b->written, BPF_ANY))
+		return update_error(b->fd, b->name, -errno);
+	b->written++;
+	return 0;
+}
+
 /* Write b's entries from b->written on; b->written counts what is in. */
 static int batch_write(struct batch *b)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	bool batch = use_batch;
 	__u32 count;
 	int err;
 
 	while (b->written < b->n) {
+		if (!batch) {
+			err = put_one(b);
+			if (err)
+				return err;
+			continue;
+		}
 		count = b->n - b->written < BATCH_CHUNK ? b->n - b->written :
 							  BATCH_CHUNK;
 		err = bpf_map_update_batch(b->fd,
 					   b->keys + b->written * b->key_size,
 					   b->vals + b->written, &count, &opts);
-		if (err && batch_unsupported(-errno) && count == 0) {
-			/* No batch ops: one at a time. */
-			if (bpf_map_update_elem(
-				    b->fd, b->keys + b->written * b->key_size,
-				    b->vals + b->written, BPF_ANY))
-				return update_error(b->fd, b->name, -errno);
-			b->written++;
+		err = err ? -errno : 0;
+		if (err && count == 0 && batch_unsupported(err)) {
+			batch = false; /* no batch ops here: one at a time */
 			continue;
 		}
 		b->written += count;
 		if (err)
-			return update_error(b->fd, b->name, -errno);
+			return update_error(b->fd, b->name, err);
 	}
 	return 0;
 }
@@ -393,6 +412,8 @@ static int walk(int fd, int family, unsigned int group, banstore_cb cb,
 	__u32 count, i;
 	int err = 0, rc;
 
+	if (!use_batch)
+		return walk_slow(fd, family, group, cb, ctx);
 	keys = malloc(BATCH_CHUNK * key_size);
 	vals = malloc(BATCH_CHUNK * sizeof(*vals));
 	if (!keys || !vals) {
@@ -467,6 +488,8 @@ static int flush_map(int fd, int family, const char *name, size_t *n)
 	__u32 count;
 	int err = 0;
 
+	if (!use_batch)
+		return flush_slow(fd, n);
 	keys = malloc(BATCH_CHUNK * key_size);
 	vals = malloc(BATCH_CHUNK * sizeof(*vals));
 	if (!keys || !vals) {

@@ -6,6 +6,7 @@
 #ifndef RG_BANSTORE_H
 #define RG_BANSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "loader.h"
@@ -38,6 +39,10 @@ int banstore_del(const struct rg_maps *maps, const struct prefix *source);
 
 /* Delete every ban (batched); *n says how many there were. */
 int banstore_flush(const struct rg_maps *maps, size_t *n);
+
+/* Use single-element map operations instead of batched ones (kernels
+ * without batch ops are detected on their own; this is for tests). */
+void banstore_use_batch(bool on);
 
 /* Call cb for every entry of bans4 then bans6 (batched reads); a non-zero
  * return stops the walk and is returned. */

@@ -45,7 +45,7 @@ assert_eq "$(count bans4)" 1 "nothing of the bad file applied"
 t0=$(ms)
 assert_ok "import of 1,000,000 bans" ctl ban import "$RG_TMP/1m.txt"
 t1=$(ms)
-echo "# ban import of 1,000,000 lines: $((t1 - t0)) ms ($(((t1 - t0) * 1000 / 1000000)) us/ban)"
+echo "# ban import of 1,000,000 lines: $((t1 - t0)) ms ($(((t1 - t0) * 1000000 / 1000000)) ns/ban)"
 assert_eq "$(count bans4)" 1000001 "bans4 holds 1,000,001 entries"
 assert_eq "$(ctl -j ban list | jq '[.[] | select(.reason=="relay_attempt")] | length')" 1000000 "ban list shows them all"
 # Re-import over them (replace; the undo snapshot walks 1M entries).

@@ -175,6 +175,16 @@ static void test_batch_full_undo(void **state)
 	assert_int_equal(banstore_del(&maps, &keep.source), 0);
 }
 
+/* The same with single-element operations: the fallback for kernels or
+ * maps without batch ops. */
+static void test_no_batch(void **state)
+{
+	banstore_use_batch(false);
+	test_batch_walk_flush(state);
+	test_batch_full_undo(state);
+	banstore_use_batch(true);
+}
+
 static void add_allow(int fd, unsigned int len, const char *addr, int family)
 {
 	struct rg_lpm6_key k = { .prefixlen = len };
@@ -256,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_group),
 		cmocka_unit_test(test_batch_walk_flush),
 		cmocka_unit_test(test_batch_full_undo),
+		cmocka_unit_test(test_no_batch),
 		cmocka_unit_test(test_allow_guard),
 		cmocka_unit_test(test_stats),
 	};
