@@ -35,7 +35,7 @@ ops_setup() {
 	OPS_EVENTS="$RG_TMP/log/events.json"
 	OPS_PID="$RG_TMP/relayguardd.pid"
 	OPS_LOG="$RG_TMP/relayguardd.log"
-	ops_conf
+	ops_conf ""
 }
 
 # ops_conf [KEY=VALUE...]: (re)write the config with extra keys.
@@ -53,6 +53,7 @@ ops_conf() {
 	event_log        = $OPS_EVENTS
 	CONF
 	for kv in "$@"; do
+		[ -n "$kv" ] || continue
 		sed -i "/^${kv%%=*} *=/d" "$OPS_CONF"
 		echo "${kv%%=*} = ${kv#*=}" >>"$OPS_CONF"
 	done
