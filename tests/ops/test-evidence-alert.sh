@@ -58,6 +58,12 @@ bad=$(tshark -r "$pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
 	-Y 'tcp.checksum.status != 1 || ip.checksum.status == 0' 2>/dev/null | wc -l)
 assert_eq "$bad" 0 "every IP and TCP checksum in the evidence is good"
 
+# The pipeline had what it needed: the data plane was told to stop
+# sampling that flow (RG_FLOW_STOP in its `flows` entry).
+stopped=$(rg_in "$OPS_NS" bpftool -j map dump pinned "$PIN/flows" |
+	jq '[.[].formatted | select(.value.flags % 2 == 1)] | length')
+assert_gt "$stopped" 0 "a flow entry carries RG_FLOW_STOP"
+
 # Metrics: the ban is in the reaction histogram; still valid.
 rg_wait_for 5 sh -c "awk '\$1 == \"relayguard_reaction_seconds_count\" && \$2 >= 1' '$M' | grep -q ." ||
 	fail "reaction histogram did not count the ban: $(grep reaction "$M")"
