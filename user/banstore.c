@@ -62,7 +62,7 @@ static int map_for(const struct rg_maps *maps, int family, const char **name)
 
 static unsigned int map_max_entries(int fd)
 {
-	struct bpf_map_info info = { 0 };
+	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -235,7 +235,7 @@ static const struct rg_ban *snapshot_find(const struct snapshot *s,
 static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 		      const struct ban_entry *e, size_t n)
 {
-	struct snapshot snap = { 0 };
+	struct snapshot snap = {0};
 	const struct rg_ban *old;
 	size_t i, count = 0;
 	int err;
@@ -305,8 +305,8 @@ static int batch_write(struct batch *b)
 				return err;
 			continue;
 		}
-		count = b->n - b->written < BATCH_CHUNK ? b->n - b->written :
-							  BATCH_CHUNK;
+		count = b->n - b->written < BATCH_CHUNK ? b->n - b->written
+							: BATCH_CHUNK;
 		err = bpf_map_update_batch(b->fd,
 					   b->keys + b->written * b->key_size,
 					   b->vals + b->written, &count, &opts);
@@ -498,10 +498,9 @@ static int flush_map(int fd, int family, const char *name, size_t *n)
 	}
 	for (;;) {
 		count = BATCH_CHUNK;
-		err = bpf_map_lookup_and_delete_batch(fd,
-						      first ? NULL : &in_batch,
-						      &out_batch, keys, vals,
-						      &count, &opts);
+		err = bpf_map_lookup_and_delete_batch(
+			fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+			&count, &opts);
 		err = err ? -errno : 0;
 		*n += count;
 		if (err && first && count == 0 && batch_unsupported(err)) {

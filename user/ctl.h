@@ -36,7 +36,8 @@ struct ctl_cmd {
 int ctl_dispatch(const char *what, const struct ctl_cmd *cmds, int argc,
 		 char **argv);
 /* Log a one-line error and return err (negative errno). */
-int ctl_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ctl_err(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* A user-supplied string made safe for a one-line message: at most 64
  * bytes, control characters replaced. */
 const char *ctl_quote(const char *s);

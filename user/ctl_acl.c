@@ -216,7 +216,7 @@ static int acl_fd(const struct acl *a, int family, const char **name)
 
 static int map_value_size(int fd)
 {
-	struct bpf_map_info info = { 0 };
+	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -230,7 +230,7 @@ static int acl_write(const struct acl *a, const struct prefix *p)
 	__u64 val = 1; /* presence; the data plane reads no value */
 	const char *name;
 	int fd = acl_fd(a, p->family, &name);
-	struct bpf_map_info info = { 0 };
+	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 	int err;
 
@@ -290,7 +290,9 @@ static int acl_current(const struct acl *a, struct acl_set *cur)
 static int parse_cidr(const char *s, struct prefix *p, const char *where)
 {
 	if (parse_prefix(s, p))
-		return ctl_err(-EINVAL, "%sbad CIDR '%s': expected ADDR or ADDR/LEN with the host bits clear",
+		return ctl_err(-EINVAL,
+			       "%sbad CIDR '%s': expected ADDR or ADDR/LEN "
+			       "with the host bits clear",
 			       where, ctl_quote(s));
 	return 0;
 }
@@ -299,7 +301,7 @@ static int parse_cidr(const char *s, struct prefix *p, const char *where)
 static int acl_apply_add(const struct acl *a, const struct acl_set *want,
 			 size_t *added)
 {
-	struct acl_set cur, done = { 0 };
+	struct acl_set cur, done = {0};
 	size_t i;
 	int err;
 
@@ -326,7 +328,7 @@ static int acl_apply_add(const struct acl *a, const struct acl_set *want,
 
 static int acl_apply_del(const struct acl *a, const struct acl_set *want)
 {
-	struct acl_set cur, done = { 0 };
+	struct acl_set cur, done = {0};
 	char buf[PREFIX_STRLEN];
 	size_t i;
 	int err;
@@ -546,23 +548,42 @@ static int acl_do_import(const char *list, int argc, char **argv)
 	return err;
 }
 
-#define ACL_CMDS(list)                                                        \
-	static int list##_add(int c, char **v) { return acl_do_add(#list, c, v); } \
-	static int list##_del(int c, char **v) { return acl_do_del(#list, c, v); } \
-	static int list##_list(int c, char **v) { return acl_do_list(#list, c, v); } \
-	static int list##_import(int c, char **v)                             \
-	{                                                                     \
-		return acl_do_import(#list, c, v);                            \
-	}                                                                     \
-	static const struct ctl_cmd list##_cmds[] = {                         \
-		{ "add", list##_add },       { "del", list##_del },           \
-		{ "list", list##_list },     { "import", list##_import },     \
-		{ NULL, NULL },                                               \
-	};                                                                    \
-	int do_##list(int argc, char **argv)                                  \
-	{                                                                     \
-		return ctl_dispatch(#list " COMMAND", list##_cmds, argc, argv); \
-	}
+/* The list the current command works on: "allow" or "deny". */
+static const char *acl_list;
 
-ACL_CMDS(allow)
-ACL_CMDS(deny)
+static int acl_add(int argc, char **argv)
+{
+	return acl_do_add(acl_list, argc, argv);
+}
+
+static int acl_del(int argc, char **argv)
+{
+	return acl_do_del(acl_list, argc, argv);
+}
+
+static int acl_list_cmd(int argc, char **argv)
+{
+	return acl_do_list(acl_list, argc, argv);
+}
+
+static int acl_import(int argc, char **argv)
+{
+	return acl_do_import(acl_list, argc, argv);
+}
+
+static const struct ctl_cmd acl_cmds[] = {
+	{"add", acl_add},	{"del", acl_del}, {"list", acl_list_cmd},
+	{"import", acl_import}, {NULL, NULL},
+};
+
+int do_allow(int argc, char **argv)
+{
+	acl_list = "allow";
+	return ctl_dispatch("allow COMMAND", acl_cmds, argc, argv);
+}
+
+int do_deny(int argc, char **argv)
+{
+	acl_list = "deny";
+	return ctl_dispatch("deny COMMAND", acl_cmds, argc, argv);
+}

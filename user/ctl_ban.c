@@ -15,7 +15,7 @@
 #include "log.h"
 
 #define BAN_EXPAND_BITS 16 /* a prefix ban makes at most 65536 entries */
-#define BAN_LINE_MAX 1024
+#define BAN_LINE_MAX	1024
 
 struct ban_vec {
 	struct ban_entry *v;
@@ -48,14 +48,16 @@ static void vec_free(struct ban_vec *vec)
 /* What one `ban add` or import line asks for. */
 struct ban_req {
 	struct prefix target; /* as typed */
-	uint64_t seconds; /* DURATION_PERMANENT or > 0 */
+	uint64_t seconds;     /* DURATION_PERMANENT or > 0 */
 	unsigned int reason;
 };
 
 static int parse_target(const char *s, struct prefix *p, const char *where)
 {
 	if (parse_prefix(s, p))
-		return ctl_err(-EINVAL, "%sbad address '%s': expected ADDR or ADDR/LEN (IPv4 /0-32, IPv6 /0-128, host bits clear)",
+		return ctl_err(-EINVAL,
+			       "%sbad address '%s': expected ADDR or ADDR/LEN "
+			       "(IPv4 /0-32, IPv6 /0-128, host bits clear)",
 			       where, ctl_quote(s));
 	return 0;
 }
@@ -63,18 +65,21 @@ static int parse_target(const char *s, struct prefix *p, const char *where)
 static int parse_dur(const char *s, uint64_t *seconds, const char *where)
 {
 	if (parse_duration(s, seconds))
-		return ctl_err(-EINVAL, "%sbad duration '%s': expected N[s|m|h|d|w] (N > 0) or permanent",
+		return ctl_err(-EINVAL,
+			       "%sbad duration '%s': expected N[s|m|h|d|w] (N "
+			       "> 0) or permanent",
 			       where, ctl_quote(s));
 	return 0;
 }
 
-static int parse_reason(const char *s, unsigned int *reason,
-			const char *where)
+static int parse_reason(const char *s, unsigned int *reason, const char *where)
 {
 	int r = reason_from_name(s);
 
 	if (r <= RG_REASON_NONE)
-		return ctl_err(-EINVAL, "%sbad reason '%s'; see 'relayguardctl help' for the names",
+		return ctl_err(-EINVAL,
+			       "%sbad reason '%s'; see 'relayguardctl help' "
+			       "for the names",
 			       where, ctl_quote(s));
 	*reason = r;
 	return 0;
@@ -106,11 +111,11 @@ static void addr_inc(uint8_t *addr, unsigned int bit)
 }
 
 /* Expand req into ban entries (one per host or group) appended to vec. */
-static int expand(unsigned int group, const struct ban_req *req,
-		  uint64_t now, struct ban_vec *vec, const char *where)
+static int expand(unsigned int group, const struct ban_req *req, uint64_t now,
+		  struct ban_vec *vec, const char *where)
 {
 	unsigned int unit = req->target.family == AF_INET ? 32 : group;
-	struct ban_entry e = { 0 };
+	struct ban_entry e = {0};
 	char buf[PREFIX_STRLEN];
 	uint64_t i, count;
 	int err;
@@ -118,16 +123,20 @@ static int expand(unsigned int group, const struct ban_req *req,
 	effective(group, &req->target, &e.source);
 	if (unit - e.source.len > BAN_EXPAND_BITS) {
 		format_prefix(&req->target, buf, sizeof(buf));
-		return ctl_err(-E2BIG, "%sbanning %s would take 2^%u %s entries (at most 2^%d: /%u or longer); use 'deny add' for wide ranges",
-			       where, buf, unit - e.source.len,
-			       unit == 32 ? "host" : "group", BAN_EXPAND_BITS,
-			       unit - BAN_EXPAND_BITS);
+		return ctl_err(
+			-E2BIG,
+			"%sbanning %s would take 2^%u %s entries (at most "
+			"2^%d: /%u or longer); use 'deny add' for wide ranges",
+			where, buf, unit - e.source.len,
+			unit == 32 ? "host" : "group", BAN_EXPAND_BITS,
+			unit - BAN_EXPAND_BITS);
 	}
 	count = 1ULL << (unit - e.source.len);
 	e.source.len = unit;
 	e.ban.created_ns = now;
-	e.ban.expires_ns = req->seconds == DURATION_PERMANENT ?
-				   0 : now + req->seconds * NSEC_PER_SEC;
+	e.ban.expires_ns = req->seconds == DURATION_PERMANENT
+				   ? 0
+				   : now + req->seconds * NSEC_PER_SEC;
 	e.ban.reason = req->reason;
 	e.ban.offences = 1;
 	for (i = 0; i < count; i++) {
@@ -152,7 +161,9 @@ static int check_allow(const struct allow_guard *g, unsigned int group,
 		return 0;
 	format_prefix(&eff, a, sizeof(a));
 	format_prefix(&hit, b, sizeof(b));
-	return ctl_err(-EPERM, "%srefusing to ban %s: it overlaps allow-listed %s (use --force to ban anyway)",
+	return ctl_err(-EPERM,
+		       "%srefusing to ban %s: it overlaps allow-listed %s (use "
+		       "--force to ban anyway)",
 		       where, a, b);
 }
 
@@ -183,9 +194,9 @@ static void print_duration(uint64_t seconds)
 
 static int ban_add(int argc, char **argv)
 {
-	struct ban_req req = { .seconds = DURATION_PERMANENT,
-			       .reason = RG_REASON_MANUAL };
-	struct ban_vec vec = { 0 };
+	struct ban_req req = {.seconds = DURATION_PERMANENT,
+			      .reason = RG_REASON_MANUAL};
+	struct ban_vec vec = {0};
 	char buf[PREFIX_STRLEN];
 	struct allow_guard g;
 	struct rg_maps maps;
@@ -207,7 +218,9 @@ static int ban_add(int argc, char **argv)
 		} else if (!strcmp(argv[i], "reason")) {
 			err = parse_reason(argv[++i], &req.reason, "");
 		} else {
-			err = ctl_err(-EINVAL, "ban add: unexpected '%s' (expected 'for DURATION' or 'reason REASON')",
+			err = ctl_err(-EINVAL,
+				      "ban add: unexpected '%s' (expected 'for "
+				      "DURATION' or 'reason REASON')",
 				      ctl_quote(argv[i]));
 		}
 	}
@@ -264,15 +277,16 @@ static int collect_within(const struct ban_entry *e, void *arg)
 
 static int ban_del(int argc, char **argv)
 {
-	struct del_ctx c = { 0 };
+	struct del_ctx c = {0};
 	struct rg_maps maps;
 	char buf[PREFIX_STRLEN];
 	size_t i;
 	int err;
 
 	if (argc != 1)
-		return ctl_err(-EINVAL, argc ? "ban del: one ADDR[/LEN] at a time" :
-					       "ban del: missing ADDR[/LEN]");
+		return ctl_err(-EINVAL,
+			       argc ? "ban del: one ADDR[/LEN] at a time"
+				    : "ban del: missing ADDR[/LEN]");
 	err = parse_target(argv[0], &c.within, "");
 	if (err)
 		return err;
@@ -384,7 +398,8 @@ static void print_ban(const struct ban_entry *e, uint64_t now)
 		print_uint("time_left", NULL, secs);
 		print_text(" %-12s", secs ? left : "expired");
 	}
-	print_bool("expired", NULL, e->ban.expires_ns && e->ban.expires_ns <= now);
+	print_bool("expired", NULL,
+		   e->ban.expires_ns && e->ban.expires_ns <= now);
 	print_uint("offences", " %8llu\n", e->ban.offences);
 	print_obj_end();
 }
@@ -392,7 +407,7 @@ static void print_ban(const struct ban_entry *e, uint64_t now)
 static int ban_list(int argc, char **argv)
 {
 	int (*cmp)(const void *, const void *) = cmp_addr;
-	struct ban_vec vec = { 0 };
+	struct ban_vec vec = {0};
 	struct rg_maps maps;
 	uint64_t now;
 	size_t i;
@@ -404,8 +419,10 @@ static int ban_list(int argc, char **argv)
 		 !strcmp(argv[1], "expiry"))
 		cmp = cmp_expiry;
 	else if (argc)
-		return ctl_err(-EINVAL, "ban list: expected [--sort hits|expiry], got '%s'",
-			       ctl_quote(argc == 2 ? argv[1] : argv[0]));
+		return ctl_err(
+			-EINVAL,
+			"ban list: expected [--sort hits|expiry], got '%s'",
+			ctl_quote(argc == 2 ? argv[1] : argv[0]));
 	err = ctl_open_maps(&maps);
 	if (err)
 		return err;
@@ -452,8 +469,8 @@ static int import_line(char *line, const char *where,
 		       const struct allow_guard *g, unsigned int group,
 		       uint64_t now, struct ban_vec *vec)
 {
-	struct ban_req req = { .seconds = DURATION_PERMANENT,
-			       .reason = RG_REASON_IMPORTED };
+	struct ban_req req = {.seconds = DURATION_PERMANENT,
+			      .reason = RG_REASON_IMPORTED};
 	char *tok[4], *save, *hash;
 	int n = 0, err;
 
@@ -466,8 +483,10 @@ static int import_line(char *line, const char *where,
 	if (n == 0)
 		return 0;
 	if (n == 3 && tok[3])
-		return ctl_err(-EINVAL, "%stoo many fields (ADDR[/LEN] [DURATION] [REASON])",
-			       where);
+		return ctl_err(
+			-EINVAL,
+			"%stoo many fields (ADDR[/LEN] [DURATION] [REASON])",
+			where);
 	err = parse_target(tok[0], &req.target, where);
 	if (!err && n > 1)
 		err = parse_dur(tok[1], &req.seconds, where);
@@ -500,7 +519,8 @@ static int read_import(const char *file, const struct allow_guard *g,
 		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
 			 lineno);
 		if (n > BAN_LINE_MAX || memchr(line, '\0', n)) {
-			err = ctl_err(-EINVAL, "%sline longer than %d bytes or not text",
+			err = ctl_err(-EINVAL,
+				      "%sline longer than %d bytes or not text",
 				      where, BAN_LINE_MAX);
 			break;
 		}
@@ -518,7 +538,7 @@ static int read_import(const char *file, const struct allow_guard *g,
 
 static int ban_import(int argc, char **argv)
 {
-	struct ban_vec vec = { 0 };
+	struct ban_vec vec = {0};
 	struct allow_guard g;
 	struct rg_maps maps;
 	int err;
@@ -592,7 +612,7 @@ static int write_export(const char *file, const struct ban_vec *vec,
 
 static int ban_export(int argc, char **argv)
 {
-	struct ban_vec vec = { 0 };
+	struct ban_vec vec = {0};
 	struct rg_maps maps;
 	uint64_t now;
 	size_t i, n = 0;
@@ -635,10 +655,9 @@ static int ban_export(int argc, char **argv)
 }
 
 static const struct ctl_cmd ban_cmds[] = {
-	{ "add", ban_add },	  { "del", ban_del },
-	{ "list", ban_list },	  { "flush", ban_flush },
-	{ "import", ban_import }, { "export", ban_export },
-	{ NULL, NULL },
+	{"add", ban_add},     {"del", ban_del},	      {"list", ban_list},
+	{"flush", ban_flush}, {"import", ban_import}, {"export", ban_export},
+	{NULL, NULL},
 };
 
 int do_ban(int argc, char **argv)

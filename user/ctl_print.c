@@ -23,7 +23,8 @@ const char *ctl_quote(const char *s)
 	size_t i;
 
 	for (i = 0; s[i] && i < 64; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+		out[i] =
+			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 	out[i] = '\0';
 	if (s[i])
 		snprintf(out + i, 80 - i, "...");
@@ -67,7 +68,8 @@ int ctl_dispatch(const char *what, const struct ctl_cmd *cmds, int argc,
 		}
 	}
 	if (!found)
-		return ctl_err(-EINVAL, "unknown %s '%s'; try 'relayguardctl help'",
+		return ctl_err(-EINVAL,
+			       "unknown %s '%s'; try 'relayguardctl help'",
 			       what, ctl_quote(argv[0]));
 	return found->fn(argc - 1, argv + 1);
 }
@@ -80,7 +82,7 @@ int ctl_open_maps(struct rg_maps *maps)
 /* Walk keys with get_next_key; fine for every map type we count. */
 int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max)
 {
-	struct bpf_map_info info = { 0 };
+	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 	unsigned char *key, *next;
 	void *prev = NULL;

@@ -21,7 +21,8 @@ int do_stats(int argc, char **argv)
 	if (argc == 1 && !strcmp(argv[0], "--prometheus"))
 		prom = true;
 	else if (argc)
-		return ctl_err(-EINVAL, "stats: expected [--prometheus], got '%s'",
+		return ctl_err(-EINVAL,
+			       "stats: expected [--prometheus], got '%s'",
 			       ctl_quote(argv[0]));
 	err = ctl_open_maps(&maps);
 	if (err)
@@ -100,7 +101,9 @@ static int config_set(int argc, char **argv)
 		goto out;
 	err = dpconfig_set(&cfg, argv[0], argv[1], &why);
 	if (err == -ENOENT) {
-		ctl_err(-EINVAL, "config set: unknown key '%s'; see 'relayguardctl help' for the keys",
+		ctl_err(-EINVAL,
+			"config set: unknown key '%s'; see 'relayguardctl "
+			"help' for the keys",
 			ctl_quote(argv[0]));
 		err = -EINVAL;
 		goto out;
@@ -127,9 +130,9 @@ out:
 }
 
 static const struct ctl_cmd config_cmds[] = {
-	{ "show", config_show },
-	{ "set", config_set },
-	{ NULL, NULL },
+	{"show", config_show},
+	{"set", config_set},
+	{NULL, NULL},
 };
 
 int do_config(int argc, char **argv)

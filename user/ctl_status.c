@@ -34,7 +34,8 @@ static int check_iface_name(const char *name)
 	return 0;
 }
 
-static void print_attach_state(const char *ifname, const struct attach_state *st)
+static void print_attach_state(const char *ifname,
+			       const struct attach_state *st)
 {
 	print_obj_start(NULL);
 	print_str("interface", "%-16s", ifname);
@@ -63,7 +64,8 @@ int do_attach(int argc, char **argv)
 	if (err)
 		return err;
 	if (argc > 1 && xdp_attach_mode_parse(argv[1], &mode))
-		return ctl_err(-EINVAL, "attach: bad mode '%s': native, generic or auto",
+		return ctl_err(-EINVAL,
+			       "attach: bad mode '%s': native, generic or auto",
 			       ctl_quote(argv[1]));
 	err = no_more_args(argc - 2 > 0 ? argc - 2 : 0, argv + 2, "attach");
 	if (err)
@@ -88,7 +90,6 @@ int do_detach(int argc, char **argv)
 {
 	bool purge = false;
 	int err, i;
-
 
 	if (argc < 1)
 		return ctl_err(-EINVAL, "detach: missing IFACE");
@@ -172,7 +173,8 @@ int do_reload(int argc, char **argv)
 		return ctl_err(-ESRCH, "cannot read pid file %s: %s",
 			       ctl.pid_file, why);
 	if (!daemon_alive(pid))
-		return ctl_err(-ESRCH, "relayguardd (pid %d from %s) is not running",
+		return ctl_err(-ESRCH,
+			       "relayguardd (pid %d from %s) is not running",
 			       (int)pid, ctl.pid_file);
 	if (kill(pid, SIGHUP))
 		return ctl_err(-errno, "cannot signal relayguardd (pid %d): %s",
@@ -213,9 +215,9 @@ static void status_maps(const struct rg_maps *m)
 		const char *name;
 		size_t off;
 	} counted[] = {
-#define M(f) { #f, offsetof(struct rg_maps, f) }
-		M(bans4), M(bans6), M(allow4), M(allow6), M(deny4), M(deny6),
-		M(ratelimit), M(flows),
+#define M(f) {#f, offsetof(struct rg_maps, f)}
+		M(bans4), M(bans6), M(allow4),	  M(allow6),
+		M(deny4), M(deny6), M(ratelimit), M(flows),
 #undef M
 	};
 	unsigned long entries, max;

@@ -25,9 +25,9 @@
 #include "relayguard.skel.h"
 
 #define RG_PROG_XDP "rg_xdp"
-#define RG_PROG_TC "rg_tc_egress"
+#define RG_PROG_TC  "rg_tc_egress"
 /* Our TC filter's place on clsact egress: fixed, so re-attach replaces. */
-#define RG_TC_HANDLE 0x7267 /* "rg" */
+#define RG_TC_HANDLE   0x7267 /* "rg" */
 #define RG_TC_PRIORITY 0x7267
 
 #ifndef BPF_FS_MAGIC
@@ -48,28 +48,28 @@ static const struct map_desc {
 	enum bpf_map_type type;
 	unsigned int key_size, value_size;
 } map_descs[] = {
-	{ RG_MAP_STATS, offsetof(struct rg_maps, stats),
-	  BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct rg_stats) },
-	{ RG_MAP_CONFIG, offsetof(struct rg_maps, config), BPF_MAP_TYPE_ARRAY,
-	  4, sizeof(struct rg_config) },
-	{ RG_MAP_BANS4, offsetof(struct rg_maps, bans4), 0, 4,
-	  sizeof(struct rg_ban) },
-	{ RG_MAP_BANS6, offsetof(struct rg_maps, bans6), 0,
-	  sizeof(struct rg_ip6), sizeof(struct rg_ban) },
-	{ RG_MAP_ALLOW4, offsetof(struct rg_maps, allow4),
-	  BPF_MAP_TYPE_LPM_TRIE, sizeof(struct rg_lpm4_key), 0 },
-	{ RG_MAP_ALLOW6, offsetof(struct rg_maps, allow6),
-	  BPF_MAP_TYPE_LPM_TRIE, sizeof(struct rg_lpm6_key), 0 },
-	{ RG_MAP_DENY4, offsetof(struct rg_maps, deny4), BPF_MAP_TYPE_LPM_TRIE,
-	  sizeof(struct rg_lpm4_key), 0 },
-	{ RG_MAP_DENY6, offsetof(struct rg_maps, deny6), BPF_MAP_TYPE_LPM_TRIE,
-	  sizeof(struct rg_lpm6_key), 0 },
-	{ RG_MAP_RATELIMIT, offsetof(struct rg_maps, ratelimit), 0,
-	  sizeof(struct rg_src_key), 0 },
-	{ RG_MAP_FLOWS, offsetof(struct rg_maps, flows), 0,
-	  sizeof(struct rg_flow_key), sizeof(struct rg_flow) },
-	{ RG_MAP_SAMPLES, offsetof(struct rg_maps, samples),
-	  BPF_MAP_TYPE_RINGBUF, 0, 0 },
+	{RG_MAP_STATS, offsetof(struct rg_maps, stats),
+	 BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct rg_stats)},
+	{RG_MAP_CONFIG, offsetof(struct rg_maps, config), BPF_MAP_TYPE_ARRAY, 4,
+	 sizeof(struct rg_config)},
+	{RG_MAP_BANS4, offsetof(struct rg_maps, bans4), 0, 4,
+	 sizeof(struct rg_ban)},
+	{RG_MAP_BANS6, offsetof(struct rg_maps, bans6), 0,
+	 sizeof(struct rg_ip6), sizeof(struct rg_ban)},
+	{RG_MAP_ALLOW4, offsetof(struct rg_maps, allow4), BPF_MAP_TYPE_LPM_TRIE,
+	 sizeof(struct rg_lpm4_key), 0},
+	{RG_MAP_ALLOW6, offsetof(struct rg_maps, allow6), BPF_MAP_TYPE_LPM_TRIE,
+	 sizeof(struct rg_lpm6_key), 0},
+	{RG_MAP_DENY4, offsetof(struct rg_maps, deny4), BPF_MAP_TYPE_LPM_TRIE,
+	 sizeof(struct rg_lpm4_key), 0},
+	{RG_MAP_DENY6, offsetof(struct rg_maps, deny6), BPF_MAP_TYPE_LPM_TRIE,
+	 sizeof(struct rg_lpm6_key), 0},
+	{RG_MAP_RATELIMIT, offsetof(struct rg_maps, ratelimit), 0,
+	 sizeof(struct rg_src_key), 0},
+	{RG_MAP_FLOWS, offsetof(struct rg_maps, flows), 0,
+	 sizeof(struct rg_flow_key), sizeof(struct rg_flow)},
+	{RG_MAP_SAMPLES, offsetof(struct rg_maps, samples),
+	 BPF_MAP_TYPE_RINGBUF, 0, 0},
 };
 
 #define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -125,7 +125,9 @@ static int check_info(const struct bpf_map_info *info, const char *path,
 		what = "max_entries";
 	if (!what)
 		return 0;
-	log_err("pinned map %s does not match this build (%s: type %u key %u value %u max %u, expected type %u key %u value %u max %u); remove it with 'relayguardctl detach IFACE --purge'",
+	log_err("pinned map %s does not match this build (%s: type %u key %u "
+		"value %u max %u, expected type %u key %u value %u max %u); "
+		"remove it with 'relayguardctl detach IFACE --purge'",
 		path, what, info->type, info->key_size, info->value_size,
 		info->max_entries, type, key_size, value_size, max_entries);
 	return -EINVAL;
@@ -136,7 +138,7 @@ static int open_pinned_map(const char *path, enum bpf_map_type type,
 			   unsigned int key_size, unsigned int value_size,
 			   unsigned int max_entries, int *out)
 {
-	struct bpf_map_info info = { 0 };
+	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 	int fd, err;
 
@@ -171,7 +173,8 @@ static int check_abi(int config_fd, const char *pin_dir)
 		return -errno;
 	}
 	if (cfg.abi_version && cfg.abi_version != RG_ABI_VERSION) {
-		log_err("config map under %s has ABI version %u, this build uses %u; purge the pinned maps first",
+		log_err("config map under %s has ABI version %u, this build "
+			"uses %u; purge the pinned maps first",
 			pin_dir, cfg.abi_version, RG_ABI_VERSION);
 		return -EPROTO;
 	}
@@ -194,7 +197,9 @@ int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
 		err = open_pinned_map(path, d->type, d->key_size, d->value_size,
 				      0, map_fd_slot(maps, d));
 		if (err == -ENOENT) {
-			log_err("no relayguard maps pinned under %s (%s missing); run 'relayguardctl attach IFACE' first",
+			log_err("no relayguard maps pinned under %s (%s "
+				"missing); run 'relayguardctl attach IFACE' "
+				"first",
 				pin_dir, d->name);
 			goto fail;
 		}
@@ -251,7 +256,8 @@ static int check_pinned_layouts(struct bpf_object *obj, const char *pin_dir)
 	struct bpf_map *map;
 	int fd, err;
 
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map(map, obj)
+	{
 		if (!bpf_map__pin_path(map))
 			continue;
 		err = pin_path(path, sizeof(path), pin_dir, bpf_map__name(map));
@@ -296,7 +302,8 @@ static void fill_maps(struct loader *l)
 	size_t i;
 
 	maps_init(&l->maps);
-	bpf_object__for_each_map(map, l->skel->obj) {
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
 		for (i = 0; i < N_MAPS; i++)
 			if (!strcmp(bpf_map__name(map), map_descs[i].name))
 				*map_fd_slot(&l->maps, &map_descs[i]) =
@@ -365,7 +372,7 @@ const struct rg_maps *loader_maps(const struct loader *l)
 /* The name of program id, "" if it cannot be read. */
 static void prog_name(unsigned int id, char *buf, size_t size)
 {
-	struct bpf_prog_info info = { 0 };
+	struct bpf_prog_info info = {0};
 	__u32 len = sizeof(info);
 	int fd;
 
@@ -418,15 +425,20 @@ static int xdp_attach_mode(int ifindex, const char *ifname, int prog_fd,
 	other = mode == XDP_ATTACH_NATIVE ? q.skb_prog_id : q.drv_prog_id;
 	if ((cur && !prog_is(cur, RG_PROG_XDP)) ||
 	    (other && !prog_is(other, RG_PROG_XDP)) || q.hw_prog_id) {
-		log_err("cannot attach XDP to %s: another XDP program (id %u) is attached; remove it first",
-			ifname, cur ? cur : other ? other : q.hw_prog_id);
+		log_err("cannot attach XDP to %s: another XDP program (id %u) "
+			"is attached; remove it first",
+			ifname,
+			cur	? cur
+			: other ? other
+				: q.hw_prog_id);
 		return -EBUSY;
 	}
 	/* Ours in the other mode: the kernel allows one mode at a time. */
 	if (other) {
-		err = bpf_xdp_detach(ifindex, mode == XDP_ATTACH_NATIVE ?
-						      XDP_FLAGS_SKB_MODE :
-						      XDP_FLAGS_DRV_MODE,
+		err = bpf_xdp_detach(ifindex,
+				     mode == XDP_ATTACH_NATIVE
+					     ? XDP_FLAGS_SKB_MODE
+					     : XDP_FLAGS_DRV_MODE,
 				     NULL);
 		if (err)
 			return err;
@@ -494,7 +506,8 @@ static int attach_tc(struct loader *l, int ifindex, const char *ifname)
 		return err;
 	}
 	if (!bpf_tc_query(&hook, &q) && !prog_is(q.prog_id, RG_PROG_TC)) {
-		log_err("cannot attach TC egress to %s: another filter (prog id %u) holds handle %#x priority %#x",
+		log_err("cannot attach TC egress to %s: another filter (prog "
+			"id %u) holds handle %#x priority %#x",
 			ifname, q.prog_id, RG_TC_HANDLE, RG_TC_PRIORITY);
 		return -EBUSY;
 	}
@@ -599,7 +612,8 @@ int loader_purge(const char *pin_dir)
 			return -ENAMETOOLONG;
 		if (unlink(path) && errno != ENOENT) {
 			err = -errno;
-			log_err("cannot remove %s: %s", path, log_strerror(err));
+			log_err("cannot remove %s: %s", path,
+				log_strerror(err));
 		}
 	}
 	if (rmdir(pin_dir) && errno != ENOENT) {

@@ -13,26 +13,37 @@
 #include "parse.h"
 
 static const char grammar[] =
-	"Usage: relayguardctl [-j|--json] [-p|--pretty] [--pin-dir DIR] OBJECT COMMAND [ARGS]\n"
-	"  status                                  attached interfaces, XDP mode, program ids, map fill levels, mode, daemon alive\n"
-	"  attach IFACE [native|generic|auto]      load (or reuse pinned maps) and attach XDP + TC egress\n"
-	"  detach IFACE [--purge]                  detach; --purge also removes the pinned maps\n"
-	"  reload                                  send SIGHUP to relayguardd (pid from --pid-file)\n"
+	"Usage: relayguardctl [-j|--json] [-p|--pretty] [--pin-dir DIR] OBJECT "
+	"COMMAND [ARGS]\n"
+	"  status                                  attached interfaces, XDP "
+	"mode, program ids, map fill levels, mode, daemon alive\n"
+	"  attach IFACE [native|generic|auto]      load (or reuse pinned maps) "
+	"and attach XDP + TC egress\n"
+	"  detach IFACE [--purge]                  detach; --purge also "
+	"removes the pinned maps\n"
+	"  reload                                  send SIGHUP to relayguardd "
+	"(pid from --pid-file)\n"
 	"  ban add ADDR[/LEN] [for DURATION] [reason TEXT] [--force]\n"
 	"  ban del ADDR[/LEN]\n"
-	"  ban list [--sort hits|expiry]           address, reason, hits, time left\n"
+	"  ban list [--sort hits|expiry]           address, reason, hits, time "
+	"left\n"
 	"  ban flush\n"
-	"  ban import FILE | ban export [FILE]     one entry a line: ADDR[/LEN] [DURATION] [REASON]; '#' comments\n"
+	"  ban import FILE | ban export [FILE]     one entry a line: "
+	"ADDR[/LEN] [DURATION] [REASON]; '#' comments\n"
 	"  allow|deny add|del CIDR...\n"
 	"  allow|deny list\n"
 	"  allow|deny import FILE\n"
 	"  stats [--prometheus]                    counters summed over CPUs\n"
-	"  config show | config set KEY VALUE      the runtime config map (ports, rates, sampling, mode)\n"
+	"  config show | config set KEY VALUE      the runtime config map "
+	"(ports, rates, sampling, mode)\n"
 	"  help\n"
 	"\n"
-	"Options: -j|--json  -p|--pretty  --pin-dir DIR (default " RG_PIN_DIR_DEFAULT ")\n"
-	"         --pid-file PATH (default " CTL_PID_FILE_DEFAULT ")  --force  -d|--debug\n"
-	"Durations take s m h d w suffixes and permanent (the default). Unique prefixes\n"
+	"Options: -j|--json  -p|--pretty  --pin-dir DIR "
+	"(default " RG_PIN_DIR_DEFAULT ")\n"
+	"         --pid-file PATH (default " CTL_PID_FILE_DEFAULT
+	")  --force  -d|--debug\n"
+	"Durations take s m h d w suffixes and permanent (the default). Unique "
+	"prefixes\n"
 	"of objects and commands are accepted (relayguardctl ba l).\n";
 
 static void print_list(const char *title, const char *const *names)
@@ -67,14 +78,11 @@ static int do_help(int argc, char **argv)
 }
 
 static const struct ctl_cmd objects[] = {
-	{ "status", do_status },   { "attach", do_attach },
-	{ "detach", do_detach },   { "reload", do_reload },
-	{ "ban", do_ban },	   { "allow", do_allow },
-	{ "deny", do_deny },	   { "stats", do_stats },
-	{ "config", do_config },   { "help", do_help },
-	{ NULL, NULL },
+	{"status", do_status}, {"attach", do_attach}, {"detach", do_detach},
+	{"reload", do_reload}, {"ban", do_ban},	      {"allow", do_allow},
+	{"deny", do_deny},     {"stats", do_stats},   {"config", do_config},
+	{"help", do_help},     {NULL, NULL},
 };
-
 
 /* Options may come anywhere before a "--"; take them out of argv and leave
  * the words (and command options such as --purge) in order. */

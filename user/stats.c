@@ -9,7 +9,10 @@
 #include "log.h"
 #include "stats.h"
 
-#define F(field, text) { #field, offsetof(struct rg_stats, field), text }
+#define F(field, text)                                                         \
+	{                                                                      \
+#field, offsetof(struct rg_stats, field), text                 \
+	}
 
 /* One line per counter of struct rg_stats, in struct order. */
 const struct stats_field stats_fields[] = {
@@ -33,16 +36,19 @@ const struct stats_field stats_fields[] = {
 	F(flow_full, "New flows without room in the flows map (not sampled)."),
 	F(sample_records, "Ingress sample records written."),
 	F(sample_bytes, "Ingress payload bytes sampled."),
-	F(sample_ringbuf_full, "Ingress sample records lost: ring buffer full."),
+	F(sample_ringbuf_full,
+	  "Ingress sample records lost: ring buffer full."),
 	F(sample_budget_done, "Ingress payloads not sampled: budget spent."),
-	F(sample_stopped, "Ingress payloads not sampled: stopped by user space."),
+	F(sample_stopped,
+	  "Ingress payloads not sampled: stopped by user space."),
 	F(egress_packets, "Packets seen by the TC egress program."),
 	F(egress_smtp, "Egress packets from an SMTP port."),
 	F(egress_sample_records, "Egress sample records written."),
 	F(egress_sample_bytes, "Egress payload bytes sampled."),
 	F(egress_ringbuf_full, "Egress sample records lost: ring buffer full."),
 	F(egress_budget_done, "Egress payloads not sampled: budget spent."),
-	F(egress_stopped, "Egress payloads not sampled: stopped by user space."),
+	F(egress_stopped,
+	  "Egress payloads not sampled: stopped by user space."),
 	F(egress_flow_full, "Egress flows without room in the flows map."),
 };
 

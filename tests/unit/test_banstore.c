@@ -35,7 +35,7 @@ static int mkmap(enum bpf_map_type type, unsigned int key, unsigned int val,
 
 static int setup(void **state)
 {
-	struct rg_config cfg = { .ipv6_prefix = 56 };
+	struct rg_config cfg = {.ipv6_prefix = 56};
 	__u32 key = 0;
 
 	(void)state;
@@ -47,7 +47,8 @@ static int setup(void **state)
 	maps.bans6 = mkmap(BPF_MAP_TYPE_HASH, 16, sizeof(struct rg_ban), 8,
 			   BPF_F_NO_PREALLOC);
 	maps.allow4 = mkmap(BPF_MAP_TYPE_LPM_TRIE, 8, 1, 64, BPF_F_NO_PREALLOC);
-	maps.allow6 = mkmap(BPF_MAP_TYPE_LPM_TRIE, 20, 1, 64, BPF_F_NO_PREALLOC);
+	maps.allow6 =
+		mkmap(BPF_MAP_TYPE_LPM_TRIE, 20, 1, 64, BPF_F_NO_PREALLOC);
 	return 0;
 }
 
@@ -60,7 +61,7 @@ static int teardown(void **state)
 
 static struct ban_entry entry(const char *addr, unsigned int reason)
 {
-	struct ban_entry e = { 0 };
+	struct ban_entry e = {0};
 	struct prefix p;
 
 	assert_int_equal(parse_prefix(addr, &p), 0);
@@ -123,7 +124,7 @@ static int count_cb(const struct ban_entry *e, void *arg)
 static void test_batch_walk_flush(void **state)
 {
 	struct ban_entry *e = calloc(10000, sizeof(*e));
-	struct count_ctx c = { 0 };
+	struct count_ctx c = {0};
 	size_t i, n = 0;
 
 	(void)state;
@@ -154,7 +155,7 @@ static void test_batch_full_undo(void **state)
 {
 	struct ban_entry keep = entry("2001:db8:0:100::", RG_REASON_PREGREET);
 	struct ban_entry e[11];
-	struct count_ctx c = { 0 };
+	struct count_ctx c = {0};
 	struct rg_ban got;
 	char addr[64];
 	int i;
@@ -187,7 +188,7 @@ static void test_no_batch(void **state)
 
 static void add_allow(int fd, unsigned int len, const char *addr, int family)
 {
-	struct rg_lpm6_key k = { .prefixlen = len };
+	struct rg_lpm6_key k = {.prefixlen = len};
 	__u8 one = 1;
 
 	assert_int_equal(inet_pton(family, addr, k.addr), 1);
@@ -212,8 +213,8 @@ static void test_allow_guard(void **state)
 	add_allow(maps.allow6, 64, "2001:db8:1:2::", AF_INET6);
 	add_allow(maps.allow6, 128, "2001:db8:9::5", AF_INET6);
 	assert_int_equal(allow_guard_init(&g, &maps), 0);
-	assert_true(overlaps(&g, "198.51.100.5")); /* inside an allow /24 */
-	assert_true(overlaps(&g, "198.51.0.0/16")); /* covers it */
+	assert_true(overlaps(&g, "198.51.100.5"));   /* inside an allow /24 */
+	assert_true(overlaps(&g, "198.51.0.0/16"));  /* covers it */
 	assert_true(overlaps(&g, "203.0.113.0/24")); /* covers a /32 */
 	assert_true(overlaps(&g, "203.0.113.77"));
 	assert_false(overlaps(&g, "203.0.113.78"));
@@ -252,7 +253,8 @@ static void test_stats(void **state)
 	f = open_memstream(&text, &len);
 	stats_print_prometheus(&sum, f);
 	fclose(f);
-	assert_non_null(strstr(text, "# TYPE relayguard_drop_ban_total counter\n"));
+	assert_non_null(
+		strstr(text, "# TYPE relayguard_drop_ban_total counter\n"));
 	assert_non_null(strstr(text, "# HELP relayguard_packets_total "));
 	free(text);
 	close(fd);
