@@ -329,6 +329,51 @@ static void test_pipeline_pregreet_and_trusted(void **state)
 	pipeline_free(p);
 }
 
+/* One stream cut into two segments at every byte boundary (the client's
+ * pipelined MAIL+RCPT+DATA and the server's replies): the same decision. */
+static void test_pipeline_every_split(void **state)
+{
+	static const char cli[] = "MAIL FROM:<a@spam.example>\r\n"
+				  "RCPT TO:<user@example.test>\r\n"
+				  "RCPT TO:<victim@gmail.com>\r\nDATA\r\n";
+	static const char srv[] = "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+				  "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n"
+				  "554 5.5.1 Error: no valid recipients\r\n";
+	size_t cut, clen = strlen(cli), slen = strlen(srv);
+	struct collector col;
+	struct pipeline *p;
+	struct craft c;
+
+	(void)state;
+	for (cut = 0; cut <= (clen > slen ? clen : slen); cut++) {
+		size_t cc = cut < clen ? cut : clen, sc = cut < slen ? cut : slen;
+
+		memset(&col, 0, sizeof(col));
+		p = pipeline_new(lab_conf(), &collect_ops, &col);
+		craft_init(&c, p, "10.77.0.66", 41000);
+		craft_handshake(&c);
+		craft_server(&c, "220 gw\r\n");
+		craft_client(&c, "EHLO vm\r\n");
+		craft_server(&c, "250-gw\r\n250 PIPELINING\r\n");
+		/* second halves first: out of order as well as split */
+		craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + cc, c.sseq, cli + cc,
+			  clen - cc);
+		craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, cli, cc);
+		c.cseq += clen;
+		craft_raw(&c, RG_DIR_OUT, 0x18, c.sseq + sc, c.cseq, srv + sc,
+			  slen - sc);
+		craft_raw(&c, RG_DIR_OUT, 0x18, c.sseq, c.cseq, srv, sc);
+		if (col.n != 1 || col.d[0].action != DECISION_BAN ||
+		    strcmp(col.d[0].code, "relay_attempt") ||
+		    strcmp(col.d[0].rcpt_to, "victim@gmail.com") ||
+		    strncmp(col.d[0].reply, "554 5.7.1 <victim", 17))
+			fail_msg("cut %zu: %d decisions, first %s %s", cut, col.n,
+				 col.n ? col.d[0].code : "-",
+				 col.n ? col.d[0].reply : "-");
+		pipeline_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_unverified_never_bans),
 		cmocka_unit_test(test_pipeline_auth_then_foreign),
 		cmocka_unit_test(test_pipeline_pregreet_and_trusted),
+		cmocka_unit_test(test_pipeline_every_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
