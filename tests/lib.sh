@@ -14,18 +14,25 @@ RG_PREFIX="rg$$-"
 RG_TMP=$(mktemp -d "/tmp/${RG_PREFIX}XXXX")
 RG_PIN_DIR="/sys/fs/bpf/${RG_PREFIX}pins"
 
-_rg_cleanups=("rm -rf '$RG_TMP'")
+# Cleanups live in a file, not a variable, so that helpers called inside
+# $(...) (a subshell) can register theirs too.
+_RG_CLEANUPS="$RG_TMP/.cleanups"
+: >"$_RG_CLEANUPS"
 
 # Run CMD (a string) when the test exits, last added first.
 rg_on_exit() {
-	_rg_cleanups+=("$1")
+	printf '%s\n' "$1" >>"$_RG_CLEANUPS"
 }
 
 _rg_unwind() {
-	local rc=$? i
-	for ((i = ${#_rg_cleanups[@]} - 1; i >= 0; i--)); do
-		eval "${_rg_cleanups[i]}" >/dev/null 2>&1 || true
-	done
+	local rc=$? cmd
+	trap - EXIT
+	if [ -f "$_RG_CLEANUPS" ]; then
+		while IFS= read -r cmd; do
+			eval "$cmd" >/dev/null 2>&1 || true
+		done < <(tac "$_RG_CLEANUPS")
+	fi
+	rm -rf "$RG_TMP"
 	exit $rc
 }
 trap _rg_unwind EXIT
@@ -77,6 +84,11 @@ rg_pin_dir() {
 rg_bg() {
 	local log=$1
 	shift
+	# rg_in as a function would leave $! naming a subshell: exec nsenter
+	# directly so that the pid is the program's own.
+	if [ "$1" = rg_in ]; then
+		set -- nsenter --net="/run/netns/$2" "${@:3}"
+	fi
 	"$@" >"$log" 2>&1 &
 	RG_BG_PID=$!
 	rg_on_exit "kill $RG_BG_PID; sleep 0.2; kill -9 $RG_BG_PID"
