@@ -178,8 +178,8 @@ int main(int argc, char **argv)
 	}
 	if (err && ctl.json)
 		json_error(logged ? logged : "", err);
-	else if (ctl.json)
-		putchar('\n');
+	else if (ctl.json && !pretty)
+		putchar('\n'); /* the pretty writer ends its own line */
 	if (logged && logged_len && (!ctl.json || !err || debug))
 		fputs(logged, stderr);
 	else if (err && !ctl.json && (!logged || !logged_len))
