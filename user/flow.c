@@ -16,6 +16,7 @@ struct flow_table {
 	uint32_t mask;
 	uint64_t seed;
 	struct flow_lru lru; /* sentinel: lru.next is the oldest */
+	struct flow_lru done; /* finished flows, oldest first */
 	struct flow_stats st;
 };
 
@@ -85,6 +86,7 @@ struct flow_table *flow_table_new(const struct flow_table_params *params)
 	    sizeof(t->seed))
 		t->seed = (uintptr_t)t ^ 0x5bd1e9955bd1e995ULL;
 	t->lru.next = t->lru.prev = &t->lru;
+	t->done.next = t->done.prev = &t->done;
 	if (alloc_buckets(t, params->max_flows)) {
 		free(t);
 		return NULL;
@@ -119,7 +121,7 @@ static void unlink_flow(struct flow_table *t, struct flow *f)
 
 void flow_delete(struct flow_table *t, struct flow *f)
 {
-	if (t->p.release)
+	if (t->p.release && !(f->state & FLOW_FINISHED))
 		t->p.release(t->p.ctx, f);
 	unlink_flow(t, f);
 	free_ooo(&f->dir[0]);
@@ -135,6 +137,8 @@ void flow_table_free(struct flow_table *t)
 		return;
 	while (t->lru.next != &t->lru)
 		flow_delete(t, lru_flow(t->lru.next));
+	while (t->done.next != &t->done)
+		flow_delete(t, lru_flow(t->done.next));
 	free(t->buckets);
 	free(t);
 }
@@ -155,19 +159,48 @@ const struct flow_stats *flow_table_stats(const struct flow_table *t)
 	return &t->st;
 }
 
-static void lru_append(struct flow_table *t, struct flow *f)
+static void list_append(struct flow_lru *head, struct flow *f)
 {
-	f->lru.prev = t->lru.prev;
-	f->lru.next = &t->lru;
-	t->lru.prev->next = &f->lru;
-	t->lru.prev = &f->lru;
+	f->lru.prev = head->prev;
+	f->lru.next = head;
+	head->prev->next = &f->lru;
+	head->prev = &f->lru;
 }
 
 static void lru_touch(struct flow_table *t, struct flow *f)
 {
 	f->lru.prev->next = f->lru.next;
 	f->lru.next->prev = f->lru.prev;
-	lru_append(t, f);
+	list_append(&t->lru, f);
+}
+
+void flow_finish(struct flow_table *t, struct flow *f, uint64_t now_ns)
+{
+	if (f->state & FLOW_FINISHED)
+		return;
+	if (t->p.release)
+		t->p.release(t->p.ctx, f);
+	f->state |= FLOW_FINISHED;
+	f->last_ns = now_ns;
+	free_ooo(&f->dir[0]);
+	free_ooo(&f->dir[1]);
+	free(f->samples);
+	f->samples = NULL;
+	f->samples_len = f->samples_cap = 0;
+	f->lru.prev->next = f->lru.next;
+	f->lru.next->prev = f->lru.prev;
+	list_append(&t->done, f);
+	t->st.finished++;
+}
+
+/* The flow to evict at the cap: a finished one first. */
+static struct flow *victim(struct flow_table *t)
+{
+	if (t->done.next != &t->done)
+		return lru_flow(t->done.next);
+	if (t->lru.next != &t->lru)
+		return lru_flow(t->lru.next);
+	return NULL;
 }
 
 struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
@@ -180,16 +213,19 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 		*created = false;
 	for (f = t->buckets[h & t->mask]; f; f = f->hnext) {
 		if (f->hash == h && !memcmp(&f->key, key, sizeof(*key))) {
-			f->last_ns = now_ns;
-			lru_touch(t, f);
+			if (!(f->state & FLOW_FINISHED)) {
+				f->last_ns = now_ns;
+				lru_touch(t, f);
+			}
 			return f;
 		}
 	}
 	if (!create)
 		return NULL;
-	while (t->st.active >= t->p.max_flows && t->lru.next != &t->lru) {
-		t->st.evicted_cap++;
-		flow_delete(t, lru_flow(t->lru.next));
+	while (t->st.active >= t->p.max_flows && (f = victim(t))) {
+		if (!(f->state & FLOW_FINISHED))
+			t->st.evicted_cap++;
+		flow_delete(t, f);
 	}
 	f = calloc(1, sizeof(*f) + t->p.user_size);
 	if (!f)
@@ -199,7 +235,7 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 	f->first_ns = f->last_ns = now_ns;
 	f->hnext = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = f;
-	lru_append(t, f);
+	list_append(&t->lru, f);
 	t->st.created++;
 	t->st.active++;
 	if (created)
@@ -211,6 +247,10 @@ void flow_expire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns)
 {
 	struct flow *f;
 
+	while (t->done.next != &t->done &&
+	       (f = lru_flow(t->done.next))->last_ns + FLOW_FINISHED_GRACE_NS <=
+		       now_ns)
+		flow_delete(t, f);
 	while (t->lru.next != &t->lru &&
 	       (f = lru_flow(t->lru.next))->last_ns + idle_ns <= now_ns) {
 		t->st.idle++;

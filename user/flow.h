@@ -27,7 +27,13 @@ enum flow_state {
 	FLOW_FIN_OUT = 1U << 6,
 	FLOW_RST = 1U << 7,
 	FLOW_CAPPED = 1U << 8, /* the per-flow byte cap was hit */
+	FLOW_FINISHED = 1U << 9, /* nothing more to learn: a tombstone */
 };
+
+/* A finished flow is kept this long (boot clock) so that records already
+ * in flight when sampling stopped find it and are ignored, rather than
+ * starting a new flow in mid-stream. */
+#define FLOW_FINISHED_GRACE_NS (2ULL * 1000000000ULL)
 
 struct ooo_seg {
 	struct ooo_seg *next;
@@ -67,7 +73,7 @@ struct flow {
 
 struct flow_stats {
 	uint64_t created, active, evicted_cap, idle, out_of_order, retransmits,
-		gaps, bytes_dropped_cap, unverified;
+		gaps, bytes_dropped_cap, unverified, finished;
 };
 
 /* In-order data of one direction, or a gap (data NULL, len lost bytes or
@@ -101,7 +107,13 @@ void flow_table_set_limits(struct flow_table *t, unsigned int max_flows,
 struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 		      uint64_t now_ns, bool create, bool *created);
 void flow_delete(struct flow_table *t, struct flow *f);
-/* Release flows idle for idle_ns or more. */
+/* The flow has told all it will: free its buffers and samples (the
+ * release callback runs now), keep a small tombstone for
+ * FLOW_FINISHED_GRACE_NS. flow_get() still finds it (state has
+ * FLOW_FINISHED); such flows are evicted first at the cap. */
+void flow_finish(struct flow_table *t, struct flow *f, uint64_t now_ns);
+/* Release flows idle for idle_ns or more, and finished flows past their
+ * grace. */
 void flow_expire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns);
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
 

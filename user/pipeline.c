@@ -311,6 +311,12 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 	if (!f)
 		return 0;
 	pf = flow_user(f);
+	if (f->state & FLOW_FINISHED) {
+		/* in flight when sampling stopped: nothing more to learn */
+		if (s->tcp_flags & TCP_RST)
+			flow_delete(p->flows, f);
+		return 0;
+	}
 	flow_keep_sample(p->flows, f, s);
 	flow_track(f, s->dir, s->tcp_flags, ntohl(s->seq), ntohl(s->ack));
 	if (s->payload_len) {
@@ -329,6 +335,10 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 		if (!flow_verified(f))
 			p->st.flows_unverified++;
 		flow_delete(p->flows, f);
+	} else if (smtp_done(&pf->smtp)) {
+		/* QUIT, DATA, STARTTLS, a ban: free the flow's buffers now,
+		 * sampling stops; a tombstone catches what is in flight */
+		flow_finish(p->flows, f, p->now_ns);
 	}
 	return 0;
 }

@@ -17,6 +17,11 @@
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* Records one packet's payload may fill (bpf/sample.h RG_SAMPLE_MAX_CHUNKS):
+ * the rest of a larger (GRO) segment is not sampled. */
+#define DP_MAX_CHUNKS 8
 
 /* What the data plane keeps per flow (struct rg_flow), emulated. */
 struct dp_flow {
@@ -268,48 +273,68 @@ static void feed(struct replay *r, const struct pkt *k, uint32_t seq_off,
 	pipeline_feed(r->pipe, s, sizeof(*s) + n);
 }
 
-/* What the data plane samples of this packet, given its flow's budget. */
+/* The kernel's entry would live on in its LRU map; here it goes once the
+ * connection is over (both FINs, or a RST). The records are the same: what
+ * follows a close is an ACK after client payload (no record either way) or
+ * a retransmission (sampled within a budget either way). Only a new
+ * connection reusing the 4-tuple differs: it starts with a fresh budget
+ * here. This keeps the replay's memory to the open connections. */
+static void closed(struct replay *r, const struct pkt *k, struct dp_flow *d)
+{
+	struct flow *f;
+
+	if (k->flags & TCP_FIN)
+		d->fin[k->dir] = true;
+	if (!(k->flags & TCP_RST) && !(d->fin[0] && d->fin[1]))
+		return;
+	f = flow_get(r->dp, &k->key, r->now_ns, false, NULL);
+	if (f)
+		flow_delete(r->dp, f);
+}
+
+/* What the data plane (bpf/sample.h) samples of this packet: nothing
+ * without a flow entry (made by a SYN or payload, never by a RST) or once
+ * told to stop; a bare SYN, FIN or RST, and the client's ACKs before its
+ * first payload (the handshake's proof); payload within the per-direction
+ * budget, in records of at most RG_SAMPLE_PAYLOAD_MAX bytes. */
 static void sample(struct replay *r, const struct pkt *k)
 {
-	bool ctl = k->flags & (TCP_SYN | TCP_FIN | TCP_RST);
+	bool create = (k->len || (k->flags & TCP_SYN)) && !(k->flags & TCP_RST);
 	struct dp_flow *d;
 	struct flow *f;
-	uint32_t take = 0, off, n;
+	uint32_t take, off, n;
 
-	/* like the data plane, a flow entry starts with a SYN or payload */
-	f = flow_get(r->dp, &k->key, r->now_ns, k->len || (k->flags & TCP_SYN),
-		     NULL);
-	if (!f) {
-		if (ctl)
-			feed(r, k, 0, NULL, 0);
+	f = flow_get(r->dp, &k->key, r->now_ns, create, NULL);
+	if (!f)
+		return;
+	d = flow_user(f);
+	if (d->stop) {
+		closed(r, k, d);
 		return;
 	}
-	d = flow_user(f);
-	if ((k->flags & TCP_SYN) && k->dir == RG_DIR_IN && !k->len)
-		memset(d, 0, sizeof(*d)); /* a new connection on this tuple */
-	if (!d->stop && k->len && d->sampled[k->dir] < r->sample_bytes) {
-		take = r->sample_bytes - d->sampled[k->dir];
-		if (take > k->len)
-			take = k->len;
-		d->sampled[k->dir] += take;
+	if (!k->len) {
+		if ((k->flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
+		    (k->dir == RG_DIR_IN && !d->sampled[RG_DIR_IN] &&
+		     (k->flags & TCP_ACK)))
+			feed(r, k, 0, NULL, 0);
+		closed(r, k, d);
+		return;
 	}
-	if (!take && ctl)
-		feed(r, k, 0, NULL, 0);
+	if (d->sampled[k->dir] >= r->sample_bytes)
+		return;
+	take = r->sample_bytes - d->sampled[k->dir];
+	if (take > k->len)
+		take = k->len;
+	if (take > DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX)
+		take = DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX;
+	d->sampled[k->dir] += take;
 	for (off = 0; off < take; off += n) {
 		n = take - off;
 		if (n > RG_SAMPLE_PAYLOAD_MAX)
 			n = RG_SAMPLE_PAYLOAD_MAX;
 		feed(r, k, off, k->payload + off, n);
 	}
-	if (!(k->flags & (TCP_FIN | TCP_RST)))
-		return;
-	if (k->flags & TCP_FIN)
-		d->fin[k->dir] = true;
-	/* the pipeline may have deleted nothing of ours, but look again:
-	 * feed() can run callbacks that touch this table (stop_sampling) */
-	f = flow_get(r->dp, &k->key, r->now_ns, false, NULL);
-	if (f && ((k->flags & TCP_RST) || (d->fin[0] && d->fin[1])))
-		flow_delete(r->dp, f);
+	closed(r, k, d);
 }
 
 static void handle(u_char *user, const struct pcap_pkthdr *h,

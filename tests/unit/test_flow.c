@@ -344,6 +344,35 @@ static void test_samples_kept_bounded(void **state)
 	flow_table_free(t);
 }
 
+/* After QUIT/221 the flow keeps only a tombstone: records still in flight
+ * are ignored (no mid-stream flow is born from them), and the tombstone
+ * goes after its grace. */
+static void test_finished_tombstone(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "192.0.2.77", 45000);
+	craft_handshake(&c);
+	craft_server(&c, "220 gw\r\n");
+	craft_client(&c, "QUIT\r\n");
+	craft_server(&c, "221 2.0.0 Bye\r\n");
+	assert_int_equal(col.stops, 1);
+	assert_int_equal(pipeline_stats(p)->flows_active, 1);
+	/* late bytes that would look like garbage to a fresh parser */
+	craft_client(&c, "\x16\x03\x01 junk\r\n");
+	craft_server(&c, "not a reply\r\n");
+	assert_int_equal(col.n, 0);
+	assert_int_equal(pipeline_stats(p)->flows_created, 1);
+	pipeline_tick(p, c.ts + FLOW_FINISHED_GRACE_NS / 2);
+	assert_int_equal(pipeline_stats(p)->flows_active, 1);
+	pipeline_tick(p, c.ts + FLOW_FINISHED_GRACE_NS + 1);
+	assert_int_equal(pipeline_stats(p)->flows_active, 0);
+	pipeline_free(p);
+}
+
 static long rss_kib(void)
 {
 	char line[256];
@@ -404,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_flow_cap_and_idle),
 		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_samples_kept_bounded),
+		cmocka_unit_test(test_finished_tombstone),
 		cmocka_unit_test(test_memory_100k_flows),
 	};
 
