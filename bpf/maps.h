@@ -130,21 +130,24 @@ struct {
 	__type(value, struct rg_bucket);
 } rg_gsyn SEC(".maps");
 
-/* Per-CPU scratch for building a sample record before bpf_ringbuf_output:
- * records are exactly as long as their payload. */
-/* A power of two >= RG_SAMPLE_PAYLOAD_MAX, so a length masked with
- * RG_SCRATCH_PAYLOAD - 1 is provably inside the buffer. */
+/* Per-CPU scratch: the clock cache (see rg_now) and the buffer a sample
+ * record is built in before bpf_ringbuf_output, so records are exactly as
+ * long as their payload. RG_SCRATCH_PAYLOAD is a power of two >=
+ * RG_SAMPLE_PAYLOAD_MAX, so a length masked with RG_SCRATCH_PAYLOAD - 1 is
+ * provably inside the buffer. */
 #define RG_SCRATCH_PAYLOAD 2048
 
-struct rg_sample_buf {
-	__u8 bytes[sizeof(struct rg_sample) + RG_SCRATCH_PAYLOAD];
+struct rg_percpu {
+	__u64 clock_jiffies; /* jiffy in which clock_ns was read */
+	__u64 clock_ns; /* boot clock at the first packet of that jiffy */
+	__u8 rec[sizeof(struct rg_sample) + RG_SCRATCH_PAYLOAD];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct rg_sample_buf);
+	__type(value, struct rg_percpu);
 } rg_scratch SEC(".maps");
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* relayguard data plane. rg_xdp (ingress) decides: not TCP to an SMTP
- * port -> pass; allow -> pass; deny, ban, SYN over the per-source or
+ * port -> pass; allow -> pass; ban, deny, SYN over the per-source or
  * global bucket -> drop (or count, in monitor mode); else pass. It samples
  * what it passes. rg_tc_egress samples the server's side and never drops.
  * Anything it cannot parse passes and is counted. */
@@ -9,6 +9,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "clock.h"
 #include "maps.h"
 #include "parsing.h"
 #include "ratelimit.h"
@@ -111,7 +112,7 @@ static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
 		b = bpf_map_lookup_elem(&bans6, grp);
 	if (!b)
 		return RG_CAUSE_NONE;
-	*now = bpf_ktime_get_boot_ns();
+	*now = rg_now();
 	if (b->expires_ns && b->expires_ns <= *now) {
 		st->ban_expired++;
 		return RG_CAUSE_NONE;
@@ -134,7 +135,7 @@ static __always_inline int syn_check(const struct rg_config *cfg,
 	if (!cfg->syn_rate && !cfg->global_syn_rate)
 		return RG_CAUSE_NONE;
 	if (!*now)
-		*now = bpf_ktime_get_boot_ns();
+		*now = rg_now();
 	if (cfg->syn_rate) {
 		src_key_fill(&key, p->family, grp);
 		if (!ratelimit_source(&key, *now, cfg->syn_rate,
@@ -185,8 +186,11 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
 	st->pass_monitor++;
 }
 
-/* Allow, deny, ban, SYN buckets, in that order; the first that decides
- * wins. Returns the cause of a drop, or NONE with *allowed set. */
+/* Allow, ban, deny, SYN buckets: the first that decides wins; returns the
+ * cause of a drop, or NONE with *allowed set. The ban is looked up before
+ * deny: both drop, so only the counter of a source in both differs
+ * (drop_ban, and the ban's hit counter sees it), and a banned packet is
+ * spared one LPM lookup (a third of its cost). */
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p, __u64 *now,
 				      struct rg_stats *st, int *allowed)
@@ -198,12 +202,12 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 		*allowed = 1;
 		return RG_CAUSE_NONE;
 	}
-	if (acl_hit(&deny4, &deny6, p))
-		return RG_CAUSE_DENY;
 	source_group(cfg, p, grp);
 	cause = ban_check(grp, p, now, st);
 	if (cause)
 		return cause;
+	if (acl_hit(&deny4, &deny6, p))
+		return RG_CAUSE_DENY;
 	return syn_check(cfg, grp, p, now, st);
 }
 
@@ -227,7 +231,7 @@ static __always_inline int smtp_verdict(struct xdp_md *ctx,
 		st->pass_allow++;
 	else
 		st->pass_smtp++;
-	sc.now = now ? now : bpf_ktime_get_boot_ns();
+	sc.now = now ? now : rg_now();
 	sc.ifindex = ctx->ingress_ifindex;
 	sample_packet(&sc, cfg, p);
 	return XDP_PASS;
@@ -303,7 +307,7 @@ int rg_tc_egress(struct __sk_buff *skb)
 	sc.st->egress_smtp++;
 	if (parse_tcp_payload(data, end, skb->len, &p) != RG_PARSE_TCP)
 		return TC_ACT_OK;
-	sc.now = bpf_ktime_get_boot_ns();
+	sc.now = rg_now();
 	sc.ifindex = skb->ifindex;
 	sample_packet(&sc, cfg, &p);
 	return TC_ACT_OK;

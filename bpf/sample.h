@@ -55,7 +55,7 @@ static __always_inline int emit_record(struct rg_sample_ctx *sc,
 				       const struct rg_pkt *p, __u32 off,
 				       __u32 len)
 {
-	struct rg_sample_buf *buf;
+	struct rg_percpu *buf;
 	struct rg_sample *s;
 	__u32 zero = 0;
 	__u64 n;
@@ -64,7 +64,7 @@ static __always_inline int emit_record(struct rg_sample_ctx *sc,
 	buf = bpf_map_lookup_elem(&rg_scratch, &zero);
 	if (!buf)
 		return -1;
-	s = (struct rg_sample *)buf->bytes;
+	s = (struct rg_sample *)buf->rec;
 	s->ts_ns = sc->now;
 	s->flow = *key;
 	s->seq = bpf_htonl(bpf_ntohl(p->seq) + off);
@@ -80,7 +80,7 @@ static __always_inline int emit_record(struct rg_sample_ctx *sc,
 	s->payload_len = n;
 	if (n > 0 && load_payload(sc, p->payload_off + off, s->payload, n) < 0)
 		return -1;
-	err = bpf_ringbuf_output(&samples, buf, sizeof(*s) + n, 0);
+	err = bpf_ringbuf_output(&samples, s, sizeof(*s) + n, 0);
 	count_record(sc, err, n);
 	return err ? -1 : 0;
 }

@@ -379,6 +379,12 @@ static void setup_deny24(void)
 	deny("203.0.113.0/24");
 }
 
+static void setup_deny_and_ban(void)
+{
+	deny("203.0.113.0/24");
+	ban4(BANNED4, 3600);
+}
+
 static void setup_acl6(void)
 {
 	allow("2001:db8:aaaa::/48");
@@ -747,6 +753,9 @@ static const struct tcase cases[] = {
 	  .setup = setup_allow_deny_ban,
 	  .steps = { STEP(XDP_PASS, .src = "10.1.200.1"), STEP(XDP_PASS, .src = "10.9.9.9") },
 	  .exp = { .packets = 2, .pass_allow = 2, .sample_records = 2 } },
+	{ "source both banned and denied: counted as a ban drop", .setup = setup_deny_and_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4) },
+	  .exp = { .packets = 1, .drop_ban = 1 }, .check = check_ban_hits1 },
 	{ "cidr deny /24 drops its whole range", .setup = setup_deny24,
 	  .steps = { STEP(XDP_DROP, .src = "203.0.113.1"), STEP(XDP_DROP, .src = "203.0.113.254"),
 		     STEP(XDP_PASS, .src = "203.0.114.1") },
