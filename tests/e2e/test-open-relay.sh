@@ -43,11 +43,16 @@ attempt() { # INDEX SRC
 			--to "victim$1@gmail.com" --timeout 2
 	fi >"$RG_TMP/attempt.$1" 2>&1
 }
+# (wait for these by pid: a bare `wait` would also wait for nfq_delay)
+pids=()
 for ((i = 0; i < ATTEMPTS; i++)); do
 	attempt $i "${srcs[i]}" &
-	(((i + 1) % PARALLEL)) || wait
+	pids+=($!)
+	if (((i + 1) % PARALLEL == 0 || i + 1 == ATTEMPTS)); then
+		wait "${pids[@]}"
+		pids=()
+	fi
 done
-wait
 
 accepted=$(cat "$RG_TMP"/attempt.* | grep -cE '^RCPT 250|<-  250 2.1.5 Ok$')
 queued_replies=$(cat "$RG_TMP"/attempt.* | grep -cE '^EOM 250|queued as')
