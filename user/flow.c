@@ -47,14 +47,17 @@ static uint32_t key_hash(const struct flow_table *t,
 	return h ^ (h >> 32);
 }
 
-static int alloc_buckets(struct flow_table *t, unsigned int max_flows)
+/* Buckets for about `flows` entries: the table starts small (a sparse
+ * array of max_flows buckets would cost a cache miss per lookup) and
+ * doubles as flows arrive. */
+static int alloc_buckets(struct flow_table *t, unsigned int flows)
 {
 	struct flow **nb, *f, *next;
 	uint32_t n = 1024, i;
 
-	while (n < max_flows && n < (1U << 26))
+	while (n < flows && n < (1U << 26))
 		n <<= 1;
-	if (t->buckets && n == t->mask + 1)
+	if (t->buckets && n <= t->mask + 1)
 		return 0;
 	nb = calloc(n, sizeof(*nb));
 	if (!nb)
@@ -87,7 +90,7 @@ struct flow_table *flow_table_new(const struct flow_table_params *params)
 		t->seed = (uintptr_t)t ^ 0x5bd1e9955bd1e995ULL;
 	t->lru.next = t->lru.prev = &t->lru;
 	t->done.next = t->done.prev = &t->done;
-	if (alloc_buckets(t, params->max_flows)) {
+	if (alloc_buckets(t, 1024)) {
 		free(t);
 		return NULL;
 	}
@@ -151,7 +154,6 @@ void flow_table_set_limits(struct flow_table *t, unsigned int max_flows,
 	t->p.max_bytes = max_bytes;
 	t->p.sample_bytes = sample_bytes;
 	t->p.keep_samples = keep_samples;
-	alloc_buckets(t, max_flows); /* on failure the old buckets stay */
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)
@@ -238,6 +240,8 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 	list_append(&t->lru, f);
 	t->st.created++;
 	t->st.active++;
+	if (t->st.active > t->mask + 1)
+		alloc_buckets(t, (t->mask + 1) * 2); /* on failure: longer chains */
 	if (created)
 		*created = true;
 	return f;

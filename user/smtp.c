@@ -231,11 +231,16 @@ static void non_smtp(struct smtp *s, const char *detail)
 
 static enum smtp_verb lookup_verb(const char *line, size_t vlen)
 {
+	char up[9];
 	size_t i;
 
+	if (vlen != 4 && vlen != 8) /* every verb we know has 4 or 8 letters */
+		return SMTP_OTHER;
+	for (i = 0; i < vlen; i++)
+		up[i] = line[i] & ~0x20; /* letters only: checked by the caller */
+	up[vlen] = '\0';
 	for (i = 0; i < N_VERBS; i++)
-		if (strlen(verbs[i].name) == vlen &&
-		    !strncasecmp(line, verbs[i].name, vlen))
+		if (!strcmp(up, verbs[i].name))
 			return verbs[i].verb;
 	return SMTP_OTHER;
 }
@@ -253,13 +258,17 @@ static void client_command(struct smtp *s, const char *line, size_t len)
 	for (i = 0; i < vlen; i++)
 		if (!isalpha((unsigned char)line[i]))
 			break;
-	if (is_foreign_verb(line, len) || i < vlen || vlen == 0) {
+	if (i < vlen || vlen == 0) {
 		if (vlen == 0 && len == 0)
 			return; /* empty line: tolerated */
 		non_smtp(s, "not an SMTP command");
 		return;
 	}
 	verb = lookup_verb(line, vlen);
+	if (verb == SMTP_OTHER && is_foreign_verb(line, len)) {
+		non_smtp(s, "not an SMTP command");
+		return;
+	}
 	arg = line + vlen;
 	while (*arg == ' ')
 		arg++;
