@@ -58,10 +58,9 @@ static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 
 	if (pf->banned)
 		return; /* one ban per session: the rest is noise */
-	if (!flow_verified(pf->f) && d.action != DECISION_FINDING) {
+	d.unverified = !flow_verified(pf->f);
+	if (d.unverified)
 		d.action = DECISION_FINDING;
-		d.unverified = true;
-	}
 	if (d.action == DECISION_FINDING)
 		p->st.findings++;
 	p->st.decisions++;
@@ -80,9 +79,17 @@ static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 static void signal_src(struct pflow *pf, enum policy_signal sig,
 		       const char *reply)
 {
-	struct verdict v;
+	static const char *const codes[SIG_MAX] = {
+		[SIG_PREGREET] = "pregreet", [SIG_NON_SMTP] = "non_smtp",
+		[SIG_AUTH_FAILURE] = "auth_failure",
+		[SIG_TOO_MANY_RCPTS] = "too_many_rcpts",
+		[SIG_SESSION_RATE] = "session_rate",
+	};
+	struct verdict v = { DECISION_FINDING, RG_REASON_NONE, codes[sig] };
 
-	if (policy_signal(pf->p->policy, &pf->src, sig, pf->p->now_ns, &v))
+	/* a spoofed source must not even add to a score */
+	if (!flow_verified(pf->f) ||
+	    policy_signal(pf->p->policy, &pf->src, sig, pf->p->now_ns, &v))
 		emit(pf, &v, reply);
 }
 
@@ -243,8 +250,6 @@ static struct flow *new_flow(struct pipeline *p, struct flow *f)
 	pf->f = f;
 	smtp_init(&pf->smtp, &smtp_cb, pf);
 	prefix_of(&f->key, &pf->src);
-	if (policy_session(p->policy, &pf->src, p->now_ns))
-		signal_src(pf, SIG_SESSION_RATE, NULL);
 	return f;
 }
 
@@ -318,7 +323,9 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 		return 0;
 	}
 	flow_keep_sample(p->flows, f, s);
-	flow_track(f, s->dir, s->tcp_flags, ntohl(s->seq), ntohl(s->ack));
+	if (flow_track(f, s->dir, s->tcp_flags, ntohl(s->seq), ntohl(s->ack)) &&
+	    policy_session(p->policy, &pf->src, p->now_ns))
+		signal_src(pf, SIG_SESSION_RATE, NULL); /* verified sessions only */
 	if (s->payload_len) {
 		if (s->dir == RG_DIR_IN)
 			check_pregreet(pf, s);

@@ -33,8 +33,9 @@ struct decision {
 	uint64_t sample_ns; /* boot clock of the sample that decided it */
 	const char *helo, *mail_from, *rcpt_to, *reply; /* may be NULL */
 	const struct flow *flow; /* for evidence: flow_for_each_sample() */
-	/* The flow's handshake was not verified: a would-be ban or alert
-	 * arrives as a DECISION_FINDING with this set (code unchanged). */
+	/* The flow's handshake was not verified: every decision is then a
+	 * DECISION_FINDING with this set (a would-be ban or alert keeps its
+	 * code), and nothing from it counts toward a source's score. */
 	bool unverified;
 };
 

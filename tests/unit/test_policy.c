@@ -329,6 +329,46 @@ static void test_pipeline_pregreet_and_trusted(void **state)
 	pipeline_free(p);
 }
 
+/* Spoofed SYNs and unverified dialogues add nothing to a source's score or
+ * session count: only verified sessions do. */
+static void test_pipeline_spoofed_signals_do_not_count(void **state)
+{
+	struct rg_conf conf = *lab_conf();
+	struct collector col = { 0 };
+	struct pipeline *p;
+	struct craft c;
+	int i;
+
+	(void)state;
+	conf.sessions_per_minute = 3;
+	conf.weight_session_rate = 10; /* one signal bans */
+	conf.weight_pregreet = 9;
+	p = pipeline_new(&conf, &collect_ops, &col);
+	for (i = 0; i < 20; i++) { /* SYN flood, never completed */
+		craft_init(&c, p, "192.0.2.99", 2000 + i);
+		craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
+		craft_raw(&c, RG_DIR_OUT, 0x12, c.sseq, c.cseq + 1, NULL, 0);
+	}
+	for (i = 0; i < 5; i++) { /* blind talk before any server byte */
+		craft_init(&c, p, "192.0.2.99", 3000 + i);
+		craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
+		c.cseq++;
+		craft_client(&c, "EHLO x\r\n");
+	}
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	assert_int_equal(collected(&col, DECISION_FINDING, "session_rate"), 0);
+	assert_int_equal(collected(&col, DECISION_FINDING, "pregreet"), 5);
+	for (i = 0; i < col.n; i++)
+		assert_true(col.d[i].unverified);
+	/* real sessions: the 4th in the minute is over the rate */
+	for (i = 0; i < 4; i++) {
+		craft_init(&c, p, "192.0.2.99", 4000 + i);
+		craft_handshake(&c);
+	}
+	assert_int_equal(collected(&col, DECISION_BAN, "session_rate"), 1);
+	pipeline_free(p);
+}
+
 /* One stream cut into two segments at every byte boundary (the client's
  * pipelined MAIL+RCPT+DATA and the server's replies): the same decision. */
 static void test_pipeline_every_split(void **state)
@@ -389,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_auth_then_foreign),
 		cmocka_unit_test(test_pipeline_pregreet_and_trusted),
 		cmocka_unit_test(test_pipeline_every_split),
+		cmocka_unit_test(test_pipeline_spoofed_signals_do_not_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
