@@ -125,7 +125,6 @@ enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
 		if (!qend || hides)
 			return RELAY_QUOTED;
 		at = strchr(qend, '@');
-		local_end = at ? at : qend + strlen(qend);
 	} else {
 		at = strrchr(path, '@');
 		local_end = at ? at : path + strlen(path);
@@ -147,7 +146,6 @@ enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
 		return RELAY_IP_LITERAL;
 	if (!at[1])
 		return RELAY_FOREIGN; /* "u@": no domain, not ours either */
-	(void)local_end;
 	return conf_is_local_domain(c, at + 1) ? RELAY_NONE : RELAY_FOREIGN;
 }
 

@@ -2,12 +2,12 @@
 # Replay throughput: SMTP sessions per second through relayguard's pipeline
 # (pcap -> sample records -> flows -> SMTP parser -> policy) on one core,
 # against tshark dissecting SMTP on the same capture in the same run.
-#   SESSIONS=N (default 50000) sessions in the generated capture.
+#   SESSIONS=N (default 100000) sessions in the generated capture.
 # Both sides are timed as whole processes on one core (CPU seconds, reading
 # the file included); bench_replay also prints its in-process figure.
 . "$(dirname "$0")/../lib.sh"
 
-SESSIONS=${SESSIONS:-50000}
+SESSIONS=${SESSIONS:-100000}
 bench="$BUILD/bench/bench_replay"
 [ -x "$bench" ] || { echo "SKIP: $bench not built"; exit 77; }
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
