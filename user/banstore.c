@@ -463,18 +463,24 @@ int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx)
 	return walk(maps->bans6, AF_INET6, group, cb, ctx);
 }
 
-/* Delete with get_next_key from the start each time: for maps or kernels
- * without batch ops. */
+/* Delete one key at a time, fetching the next key before deleting the
+ * current one (restarting from the first key would be quadratic): for
+ * maps or kernels without batch ops. */
 static int flush_slow(int fd, size_t *n)
 {
-	unsigned char key[16];
+	unsigned char key[16], next[16];
+	bool more;
 
-	while (!bpf_map_get_next_key(fd, NULL, key)) {
+	if (bpf_map_get_next_key(fd, NULL, key))
+		return errno == ENOENT ? 0 : -errno;
+	do {
+		more = !bpf_map_get_next_key(fd, key, next);
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
 			return -errno;
 		(*n)++;
-	}
-	return errno == ENOENT ? 0 : -errno;
+		memcpy(key, next, sizeof(key));
+	} while (more);
+	return 0;
 }
 
 static int flush_map(int fd, int family, const char *name, size_t *n)
