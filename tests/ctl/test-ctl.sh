@@ -52,6 +52,9 @@ assert_gt "$(jq -r '.interfaces[0].xdp_prog_id' <<<"$out")" 0 "status shows the 
 assert_eq "$(jq -r '.maps[] | select(.name=="bans4") | .max_entries' <<<"$out")" 2097152 "status shows bans4 size"
 assert_eq "$(jq -r .mode <<<"$out")" enforce "status shows the mode"
 assert_match "$(ctl status)" "vgw +xdp yes" "status text lists vgw"
+ctl -p status >"$RG_TMP/pretty" || fail "status -p failed"
+jq -e .interfaces "$RG_TMP/pretty" >/dev/null || fail "status -p is not JSON"
+assert_gt "$(wc -l <"$RG_TMP/pretty")" 10 "-p indents over several lines"
 # re-attach replaces our own programs
 assert_ok "re-attach replaces relayguard's own programs" ctl attach vgw
 assert_ok "attach in generic mode after native" ctl attach vgw generic
