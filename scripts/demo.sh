@@ -18,7 +18,8 @@ PIN="/sys/fs/bpf/${PREFIX}pins"
 WORK=$(mktemp -d /tmp/relayguard-demo.XXXX)
 DAEMON_PID=
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 show() { sed 's/^/   | /'; }
 die() {
 	echo "demo: $*" >&2
@@ -40,6 +41,7 @@ cleanup() {
 }
 
 in_gw() { nsenter --net="/run/netns/$LAB_NS_GW" "$@"; }
+ctl() { in_gw "$BUILD/relayguardctl" --pin-dir "$PIN" --pid-file "$WORK/relayguardd.pid" "$@"; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, BPF)"
 for f in "$BUILD/relayguardd" "$BUILD/relayguardctl" "$BUILD/relayguard.bpf.o"; do
@@ -74,7 +76,7 @@ for ((i = 0; i < 200; i++)); do
 	sleep 0.05
 done
 kill -0 "$DAEMON_PID" 2>/dev/null || die "relayguardd exited: $(tail "$WORK/relayguardd.log")"
-in_gw "$BUILD/relayguardctl" --pin-dir "$PIN" status | show
+ctl status | show
 
 say "1. The legitimate client sends a message to user@example.test"
 ip netns exec "$LAB_NS_CL" swaks --timeout 3 --server "$LAB_GW4" \
@@ -99,15 +101,17 @@ sleep 0.2
 echo "   relayguardd's decision (event log $LAB_RUN/events.json):"
 grep '"ban"' "$LAB_RUN/events.json" 2>/dev/null | head -n 1 | jq . | show
 echo "   the ban, as relayguardctl lists it:"
-in_gw "$BUILD/relayguardctl" --pin-dir "$PIN" ban list | show
+ctl ban list | show
 
 say "3. The attacker connects again: its SYNs are dropped at XDP"
 ip netns exec "$LAB_NS_AT" swaks --timeout 3 --server "$LAB_GW4" \
 	--to user@example.test 2>&1 | grep -E '^\*\*\*|Trying' | show
 echo "   the connection timed out; Postfix never saw it. The counters:"
-in_gw "$BUILD/relayguardctl" --pin-dir "$PIN" stats | grep -E 'drop_ban|pass_smtp|packets' | show
-echo "   the same counters straight from the pinned map (bpftool map dump pinned $PIN/stats), CPU 0:"
-in_gw bpftool map dump pinned "$PIN/stats" | grep -E '"(drop_ban|pass_smtp)"' | head -n 2 | show
+ctl stats | grep -E '^(packets|pass_smtp|drop_ban) ' | show
+echo "   the same counter straight from the pinned map, one value per CPU"
+echo "   (bpftool map dump pinned $PIN/stats):"
+in_gw bpftool map dump pinned "$PIN/stats" | grep -E '"cpu"|"drop_ban"' | paste - - |
+	tr -s ' \t' ' ' | show
 
 say "4. The legitimate client is not affected"
 ip netns exec "$LAB_NS_CL" swaks --timeout 3 --server "$LAB_GW4" \
