@@ -589,9 +589,8 @@ void smtp_gap(struct smtp *s, enum smtp_dir dir)
 	h->overflow = true; /* resume after the next LF */
 	h->resync = true;
 	h->over_len = 0;
-	if (dir == SMTP_SERVER) {
-		/* a lost reply would pair every later reply wrongly */
-		s->flags |= SMTP_F_DESYNC;
-		finish(s);
-	}
+	/* A lost reply, or a lost command, would pair every later reply with
+	 * the wrong command: a RCPT could be graded by another's reply. */
+	s->flags |= SMTP_F_DESYNC;
+	finish(s);
 }

@@ -108,9 +108,8 @@ void smtp_free(struct smtp *s);
 /* In-order bytes of one direction. */
 void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 	       size_t len);
-/* Bytes of dir were lost (a gap that will not fill): drop the partial line;
- * a server gap makes pairing impossible, a client gap resumes at the next
- * line. */
+/* Bytes of dir were lost (a gap that will not fill): commands and replies
+ * can no longer be paired, so the dialogue ends here (stop). */
 void smtp_gap(struct smtp *s, enum smtp_dir dir);
 /* Parse nothing more (the flow is banned, closed, ...). */
 void smtp_stop(struct smtp *s);
