@@ -98,7 +98,41 @@ static __always_inline void count_record(struct rg_sample_ctx *sc, long err,
 	}
 }
 
-/* One record: header plus payload[off, off + len) of the TCP payload. */
+static __always_inline void fill_header(struct rg_sample *s,
+					struct rg_sample_ctx *sc,
+					const struct rg_flow_key *key,
+					const struct rg_pkt *p, __u32 off)
+{
+	s->ts_ns = sc->now;
+	s->flow = *key;
+	s->seq = bpf_htonl(bpf_ntohl(p->seq) + off);
+	s->ack = p->ack;
+	s->dir = sc->dir;
+	s->tcp_flags = p->tcp_flags;
+	s->ifindex = sc->ifindex;
+}
+
+/* A record without payload (SYN, SYN-ACK, FIN, RST, handshake ACK):
+ * fixed size, so written in place in the ring, no copy. */
+static __always_inline void emit_control(struct rg_sample_ctx *sc,
+					 const struct rg_flow_key *key,
+					 const struct rg_pkt *p)
+{
+	struct rg_sample *s;
+
+	s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
+	if (!s) {
+		count_record(sc, -1, 0);
+		return;
+	}
+	fill_header(s, sc, key, p, 0);
+	s->payload_len = 0;
+	bpf_ringbuf_submit(s, 0);
+	count_record(sc, 0, 0);
+}
+
+/* One record: header plus payload[off, off + len) of the TCP payload,
+ * built in the per-CPU scratch and copied out at its exact length. */
 static __always_inline int emit_record(struct rg_sample_ctx *sc,
 				       const struct rg_flow_key *key,
 				       const struct rg_pkt *p, __u32 off,
@@ -114,20 +148,14 @@ static __always_inline int emit_record(struct rg_sample_ctx *sc,
 	if (!buf)
 		return -1;
 	s = (struct rg_sample *)buf->rec;
-	s->ts_ns = sc->now;
-	s->flow = *key;
-	s->seq = bpf_htonl(bpf_ntohl(p->seq) + off);
-	s->ack = p->ack;
-	s->dir = sc->dir;
-	s->tcp_flags = p->tcp_flags;
-	s->ifindex = sc->ifindex;
+	fill_header(s, sc, key, p, off);
 	if (len > RG_SAMPLE_PAYLOAD_MAX)
 		len = RG_SAMPLE_PAYLOAD_MAX;
 	/* A no-op the compiler cannot drop: bounds n for the verifier. */
 	n = len;
 	asm volatile("%0 &= %1" : "+r"(n) : "i"(RG_SCRATCH_PAYLOAD - 1));
 	s->payload_len = n;
-	if (n > 0 && load_payload(sc, buf, p->payload_off + off, n) < 0)
+	if (!n || load_payload(sc, buf, p->payload_off + off, n) < 0)
 		return -1;
 	err = bpf_ringbuf_output(&samples, s, sizeof(*s) + n, 0);
 	count_record(sc, err, n);
@@ -240,7 +268,7 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 	}
 	if (!p->payload_len) {
 		if (control_worth(p, f, sc->dir))
-			emit_record(sc, &key, p, 0, 0);
+			emit_control(sc, &key, p);
 		return;
 	}
 	budget = cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
