@@ -79,9 +79,9 @@ struct rg_config {
 	__u8 ipv6_prefix; /* bans and rate limits group IPv6 by this; 0: 64 */
 	__u16 pad;
 	__u32 syn_rate; /* per source, SYN/s; 0: unlimited */
-	__u32 syn_burst;
+	__u32 syn_burst; /* SYNs a rested source may send at once; 0: = rate */
 	__u32 global_syn_rate; /* all sources together, SYN/s; 0: unlimited */
-	__u32 global_syn_burst;
+	__u32 global_syn_burst; /* 0: = global_syn_rate */
 	__u32 sample_bytes; /* per flow and direction; 0: default */
 };
 
