@@ -9,8 +9,13 @@ e2e_require
 e2e_lab strict
 e2e_daemon enforce
 
-ip netns exec "$LAB_NS_SP" "$SYS_PY" "$(dirname "$0")/spoof.py" "$LAB_CL4" "$LAB_GW4" 5
-ip netns exec "$LAB_NS_SP" "$SYS_PY" "$(dirname "$0")/spoof.py" "$LAB_CL6" "$LAB_GW6" 5
+gw_mac=$(ip -n "$LAB_NS_GW" -br link show "$LAB_IF_GW" | awk '{print $3}')
+for victim_server in "$LAB_CL4 $LAB_GW4" "$LAB_CL6 $LAB_GW6"; do
+	# shellcheck disable=SC2086
+	ip netns exec "$LAB_NS_SP" "$SYS_PY" "$(dirname "$0")/spoof.py" \
+		$victim_server 5 "$gw_mac" "${LAB_PREFIX}sp0" ||
+		fail "spoof.py failed"
+done
 assert_gt "$(e2e_stat pass_smtp)" 40 "the forged segments reached the gateway's XDP"
 
 # Control, after the forgeries: the daemon is watching and bans real attempts.
@@ -23,5 +28,7 @@ assert_fails "victim's /64 not banned" e2e_ban6 "$LAB_CL6"
 assert_eq "$(e2e_ban4_count)" 1 "the only IPv4 ban is the spoofer's own"
 assert_eq "$(e2e_events ".action == \"ban\" and ((.source | startswith(\"fd77:0:0:10:\")) or .source == \"$LAB_CL4\")" | wc -l)" 0 \
 	"no ban event for the victim"
+echo "# findings logged for the forged flows (never bans): $(e2e_events ".action == \"finding\"" | wc -l)"
+grep -c "handshake not verified" "$E2E_DAEMON_LOG" | sed "s/^/# daemon log lines \"handshake not verified\": /"
 assert_ok "the victim still delivers" e2e_legit_delivery after-spoof
 rg_done
