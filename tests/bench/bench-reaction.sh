@@ -17,9 +17,10 @@
 # (`chrt -f 10`, systemd's CPUSchedulingPolicy=fifo), which shows how much of
 # the tail is the daemon waiting for a CPU on a busy machine.
 #
-# FAIL2BAN=1 (default: when fail2ban is installed) also measures fail2ban on
-# the same lab: stock postfix filter, maxretry = 1, nftables action, reading
-# the lab's maillog: time from the same reply to fail2ban's "Ban" log line.
+# fail2ban, when available (in PATH, or F2B_ROOT=an unpacked Debian package;
+# FAIL2BAN=0 skips it, FAIL2BAN=1 requires it), is measured on the same lab
+# the same way: stock postfix filter, maxretry = 1, nftables action, reading
+# the lab's maillog; time from the same reply to its "Ban" log line.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../e2e/e2e.sh"
 ATTEMPTS=${ATTEMPTS:-200}
@@ -47,7 +48,7 @@ percentiles() {
 
 capture_start() { # FILE
 	rg_bg "$RG_TMP/tcpdump.log" ip netns exec "$LAB_NS_GW" tcpdump -i "$LAB_IF_GW" \
-		-n -U -w "$1" --time-stamp-precision=nano 'tcp src port 25'
+		-n -U --immediate-mode -w "$1" --time-stamp-precision=nano 'tcp src port 25'
 	CAP_PID=$RG_BG_PID
 	rg_wait_for 5 grep -q listening "$RG_TMP/tcpdump.log" || fail "tcpdump did not start"
 }
@@ -163,19 +164,18 @@ for line in sys.stdin:
 	ok "$label: $n_banned of $ATTEMPTS attempts banned"
 }
 
-mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" $((2 * ATTEMPTS)))
+mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" $((2 * ATTEMPTS + F2B_ATTEMPTS)))
 measure "(SCHED_OTHER)" "" 0 other
 measure "(SCHED_FIFO, chrt -f 10)" "chrt -f 10" "$ATTEMPTS" fifo
 
-# fail2ban on the same lab, if installed: stock postfix filter, maxretry 1,
-# nftables action, in the gateway's namespace, reading the lab's maillog.
-if [ "${FAIL2BAN:-auto}" != 0 ] && command -v fail2ban-server >/dev/null; then
-	. "$(dirname "$0")/fail2ban-lab.sh"
-	f2b_measure "$F2B_ATTEMPTS"
+# fail2ban on the same lab (tests/bench/fail2ban-lab.sh), if available.
+. "$(dirname "$0")/fail2ban-lab.sh"
+if [ "${FAIL2BAN:-auto}" != 0 ] && f2b_available; then
+	f2b_measure "$F2B_ATTEMPTS" $((2 * ATTEMPTS))
 elif [ "${FAIL2BAN:-auto}" = 1 ]; then
-	fail "FAIL2BAN=1 but fail2ban is not installed"
+	fail "FAIL2BAN=1 but fail2ban is not available (PATH or F2B_ROOT)"
 else
 	echo
-	echo "fail2ban: not installed, comparison skipped"
+	echo "fail2ban: not available, comparison skipped (F2B_ROOT=DIR: an unpacked fail2ban .deb)"
 fi
 rg_done
