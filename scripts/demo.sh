@@ -18,7 +18,7 @@ PIN="/sys/fs/bpf/${PREFIX}pins"
 WORK=$(mktemp -d /tmp/relayguard-demo.XXXX)
 DAEMON_PID=
 
-if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B='' N=''; fi
 say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 show() { sed 's/^/   | /'; }
 die() {
@@ -53,6 +53,7 @@ trap 'exit 130' INT TERM
 
 say "Setting up the lab: a mail gateway, a legitimate client, an attacker"
 "$LAB" up "$PREFIX" strict || die "lab set-up failed"
+# shellcheck disable=SC1090
 . "/run/relayguard-lab-$PREFIX.env"
 cat <<EOF
    gateway   $LAB_GW4  Postfix as gw.example.test (local domain example.test,

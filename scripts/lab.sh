@@ -79,7 +79,7 @@ make_ns() { # NS
 # plug HOST: veth PREFIX<host>0 in the host's namespace, its peer in the
 # switch's bridge.
 plug() {
-	local host=$1 ns="${P}$1" ifn="${P}$1"0 port="${P}s$1"
+	local ns="${P}$1" ifn="${P}$1"0 port="${P}s$1"
 	ip link add "$ifn" netns "$ns" type veth peer name "$port" netns "$NS_SW" ||
 		die "cannot create veth $ifn/$port"
 	ip -n "$NS_SW" link set "$port" master br0 up

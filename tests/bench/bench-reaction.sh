@@ -85,6 +85,7 @@ ban_times() {
 
 # pctl FILE: "n p50 p99 max" printed in the table's columns.
 row() { # LABEL FILE
+	# shellcheck disable=SC2046,SC2183 # percentiles prints four columns
 	printf '%-60s %5s %9s %9s %9s\n' "$1" $(percentiles "$2")
 }
 

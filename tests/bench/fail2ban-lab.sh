@@ -67,6 +67,8 @@ f2b_start() { # DIR
 }
 
 # f2b_measure N FIRST: N relay attempts from pool addresses FIRST..
+# (srcs: the array of pool addresses, set by bench-reaction.sh)
+# shellcheck disable=SC2154
 f2b_measure() {
 	local n=$1 first=$2 dir="$RG_TMP/f2b" out="$RG_TMP/f2b-run" s
 	mkdir -p "$out"

@@ -22,6 +22,7 @@ e2e_require() {
 
 # On failure, show what the daemons and Postfix said (the cleanup runs with
 # its output discarded, so write to a copy of the original stderr).
+# shellcheck disable=SC2034 # used by the cleanup string below
 exec {E2E_ERR}>&2
 E2E_DAEMON_N=0
 e2e_dump_logs() {
