@@ -393,25 +393,33 @@ static void print_done(const char *key, const char *verb, size_t n,
 	print_obj_end();
 }
 
+/* Add every prefix of want (then freed) to list, all or nothing. */
+static int acl_add_set(const char *list, struct acl_set *want)
+{
+	size_t added = 0;
+	struct acl a;
+	int err;
+
+	err = acl_open(&a, list);
+	if (!err) {
+		err = acl_apply_add(&a, want, &added);
+		maps_close(&a.maps);
+	}
+	if (!err)
+		print_done("added", "added", added, &a);
+	acl_set_free(want);
+	return err;
+}
+
 static int acl_do_add(const char *list, int argc, char **argv)
 {
 	struct acl_set want;
-	struct acl a;
-	size_t added = 0;
 	int err;
 
 	err = parse_args(argc, argv, &want, "add");
 	if (err)
 		return err;
-	err = acl_open(&a, list);
-	if (!err) {
-		err = acl_apply_add(&a, &want, &added);
-		maps_close(&a.maps);
-	}
-	if (!err)
-		print_done("added", "added", added, &a);
-	acl_set_free(&want);
-	return err;
+	return acl_add_set(list, &want);
 }
 
 static int acl_do_del(const char *list, int argc, char **argv)
@@ -528,8 +536,6 @@ static int read_acl_file(const char *file, struct acl_set *want)
 static int acl_do_import(const char *list, int argc, char **argv)
 {
 	struct acl_set want;
-	struct acl a;
-	size_t added = 0;
 	int err;
 
 	if (argc != 1)
@@ -537,15 +543,7 @@ static int acl_do_import(const char *list, int argc, char **argv)
 	err = read_acl_file(argv[0], &want);
 	if (err)
 		return err;
-	err = acl_open(&a, list);
-	if (!err) {
-		err = acl_apply_add(&a, &want, &added);
-		maps_close(&a.maps);
-	}
-	if (!err)
-		print_done("added", "added", added, &a);
-	acl_set_free(&want);
-	return err;
+	return acl_add_set(list, &want);
 }
 
 /* The list the current command works on: "allow" or "deny". */

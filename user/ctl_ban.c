@@ -342,6 +342,24 @@ static int read_all(const struct rg_maps *maps, struct ban_vec *vec)
 	return 0;
 }
 
+/* Every ban, from freshly opened maps, sorted by cmp. */
+static int read_sorted(struct ban_vec *vec,
+		       int (*cmp)(const void *, const void *))
+{
+	struct rg_maps maps;
+	int err;
+
+	err = ctl_open_maps(&maps);
+	if (err)
+		return err;
+	err = read_all(&maps, vec);
+	maps_close(&maps);
+	if (err)
+		return err;
+	qsort(vec->v, vec->n, sizeof(*vec->v), cmp);
+	return 0;
+}
+
 static int cmp_addr(const void *x, const void *y)
 {
 	const struct ban_entry *a = x, *b = y;
@@ -408,7 +426,6 @@ static int ban_list(int argc, char **argv)
 {
 	int (*cmp)(const void *, const void *) = cmp_addr;
 	struct ban_vec vec = {0};
-	struct rg_maps maps;
 	uint64_t now;
 	size_t i;
 	int err;
@@ -423,14 +440,9 @@ static int ban_list(int argc, char **argv)
 			-EINVAL,
 			"ban list: expected [--sort hits|expiry], got '%s'",
 			ctl_quote(argc == 2 ? argv[1] : argv[0]));
-	err = ctl_open_maps(&maps);
+	err = read_sorted(&vec, cmp);
 	if (err)
 		return err;
-	err = read_all(&maps, &vec);
-	maps_close(&maps);
-	if (err)
-		return err;
-	qsort(vec.v, vec.n, sizeof(*vec.v), cmp);
 	now = boot_ns();
 	print_text("%-40s %-15s %12s %-12s %8s\n", "ADDRESS", "REASON", "HITS",
 		   "TIME LEFT", "OFFENCES");
@@ -613,21 +625,15 @@ static int write_export(const char *file, const struct ban_vec *vec,
 static int ban_export(int argc, char **argv)
 {
 	struct ban_vec vec = {0};
-	struct rg_maps maps;
 	uint64_t now;
 	size_t i, n = 0;
 	int err;
 
 	if (argc > 1)
 		return ctl_err(-EINVAL, "ban export: expected [FILE]");
-	err = ctl_open_maps(&maps);
+	err = read_sorted(&vec, cmp_addr);
 	if (err)
 		return err;
-	err = read_all(&maps, &vec);
-	maps_close(&maps);
-	if (err)
-		return err;
-	qsort(vec.v, vec.n, sizeof(*vec.v), cmp_addr);
 	now = boot_ns();
 	if (argc == 1 && strcmp(argv[0], "-")) {
 		err = write_export(argv[0], &vec, now, &n);
