@@ -46,6 +46,22 @@ rg_require_root() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 }
 
+# The programs under test must be built, and the tools the tests drive
+# installed (`make deps`): missing ones fail the test rather than skip it.
+rg_require_built() {
+	local f
+	for f in "$RG_CTL" "$RG_DAEMON" "$BUILD/relayguard.bpf.o"; do
+		[ -e "$f" ] || fail "$f is missing: build first (make BUILD=$BUILD)"
+	done
+}
+
+rg_require_cmds() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || fail "$c is not installed: make deps"
+	done
+}
+
 # rg_netns NAME: create namespace ${RG_PREFIX}NAME with lo up; prints it.
 rg_netns() {
 	local ns="${RG_PREFIX}$1"

@@ -4,7 +4,7 @@
 # bans, the allow/deny lists and the config exactly as they were.
 . "$(dirname "$0")/../lib.sh"
 rg_require_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+rg_require_cmds jq
 
 PIN=$(rg_pin_dir)
 GW=$(rg_netns gw)

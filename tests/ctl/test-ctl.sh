@@ -5,7 +5,7 @@
 # detach; every command's JSON parsed by jq.
 . "$(dirname "$0")/../lib.sh"
 rg_require_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+rg_require_cmds jq
 
 PIN=$(rg_pin_dir)
 GW=$(rg_netns gw)

@@ -5,7 +5,7 @@
 # entries it had overwritten; export -> flush -> import round-trips.
 . "$(dirname "$0")/../lib.sh"
 rg_require_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+rg_require_cmds jq
 
 PIN=$(rg_pin_dir)
 GW=$(rg_netns gw)

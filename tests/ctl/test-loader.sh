@@ -5,7 +5,7 @@
 # survive) and programs stay attached after the command exits.
 . "$(dirname "$0")/../lib.sh"
 rg_require_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+rg_require_cmds jq
 [ -e "$BUILD/bare.bpf.o" ] || { echo "SKIP: no $BUILD/bare.bpf.o"; exit 77; }
 
 PIN=$(rg_pin_dir)

@@ -7,12 +7,8 @@
 
 ops_require() {
 	rg_require_root
-	local f
-	for f in "$RG_CTL" "$RG_DAEMON" "$BUILD/relayguard.bpf.o"; do
-		[ -e "$f" ] || fail "$f is missing: build first (make BUILD=$BUILD)"
-	done
-	command -v bpftool >/dev/null || fail "bpftool is not installed"
-	command -v jq >/dev/null || fail "jq is not installed"
+	rg_require_built
+	rg_require_cmds bpftool jq
 }
 
 # ops_setup: namespace $OPS_NS with veth $OPS_IF (peer in a second
