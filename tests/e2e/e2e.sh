@@ -11,13 +11,8 @@ SYS_PY=/usr/bin/python3 # Debian's, which has scapy
 
 e2e_require() {
 	rg_require_root
-	local f
-	for f in "$RG_CTL" "$RG_DAEMON" "$BUILD/relayguard.bpf.o"; do
-		[ -e "$f" ] || fail "$f is missing: build first (make BUILD=$BUILD)"
-	done
-	for f in swaks postfix bpftool jq iptables-legacy; do
-		command -v "$f" >/dev/null || fail "$f is not installed: make deps"
-	done
+	rg_require_built
+	rg_require_cmds swaks postfix bpftool jq iptables-legacy
 }
 
 # On failure, show what the daemons and Postfix said (the cleanup runs with
