@@ -489,6 +489,18 @@ static int attach_xdp(struct loader *l, int ifindex, const char *ifname,
 	return 0;
 }
 
+/* The query fails, and the kernel says why, whenever no clsact qdisc or no
+ * filter is there: an answer, not an error worth printing. */
+static int tc_query(struct bpf_tc_hook *hook, struct bpf_tc_opts *opts)
+{
+	int err;
+
+	log_mute_libbpf(true);
+	err = bpf_tc_query(hook, opts);
+	log_mute_libbpf(false);
+	return err;
+}
+
 static int attach_tc(struct loader *l, int ifindex, const char *ifname)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
@@ -499,13 +511,15 @@ static int attach_tc(struct loader *l, int ifindex, const char *ifname)
 		    .priority = RG_TC_PRIORITY, .flags = BPF_TC_F_REPLACE);
 	int err;
 
+	log_mute_libbpf(true); /* an existing clsact is fine: -EEXIST */
 	err = bpf_tc_hook_create(&hook);
+	log_mute_libbpf(false);
 	if (err && err != -EEXIST) {
 		log_err("cannot create clsact qdisc on %s: %s (%d)", ifname,
 			log_strerror(err), err);
 		return err;
 	}
-	if (!bpf_tc_query(&hook, &q) && !prog_is(q.prog_id, RG_PROG_TC)) {
+	if (!tc_query(&hook, &q) && !prog_is(q.prog_id, RG_PROG_TC)) {
 		log_err("cannot attach TC egress to %s: another filter (prog "
 			"id %u) holds handle %#x priority %#x",
 			ifname, q.prog_id, RG_TC_HANDLE, RG_TC_PRIORITY);
@@ -580,7 +594,7 @@ static int detach_tc(int ifindex, const char *ifname)
 		    .priority = RG_TC_PRIORITY);
 	int err;
 
-	if (bpf_tc_query(&hook, &q) || !prog_is(q.prog_id, RG_PROG_TC))
+	if (tc_query(&hook, &q) || !prog_is(q.prog_id, RG_PROG_TC))
 		return 0;
 	err = bpf_tc_detach(&hook, &d);
 	if (err)
@@ -651,7 +665,7 @@ int loader_query(const char *ifname, struct attach_state *st)
 		st->xdp_prog_id = q.skb_prog_id;
 	}
 	hook.ifindex = ifindex;
-	if (!bpf_tc_query(&hook, &tq) && prog_is(tq.prog_id, RG_PROG_TC)) {
+	if (!tc_query(&hook, &tq) && prog_is(tq.prog_id, RG_PROG_TC)) {
 		st->tc = true;
 		st->tc_prog_id = tq.prog_id;
 	}

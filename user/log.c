@@ -10,7 +10,8 @@ static struct {
 	const char *ident;
 	bool to_syslog;
 	enum log_level level;
-} log_state = { "relayguard", false, LOG_LVL_INFO };
+	bool libbpf_muted;
+} log_state = { "relayguard", false, LOG_LVL_INFO, false };
 
 static const int syslog_prio[] = {
 	[LOG_LVL_ERR] = LOG_ERR,
@@ -50,7 +51,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 				level == LIBBPF_INFO ? LOG_LVL_INFO :
 						       LOG_LVL_DEBUG;
 
-	log_vmsg(mapped, fmt, ap);
+	if (!log_state.libbpf_muted)
+		log_vmsg(mapped, fmt, ap);
 	return 0;
 }
 
@@ -62,6 +64,11 @@ void log_init(const char *ident, bool to_syslog, enum log_level level)
 	if (to_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 	libbpf_set_print(libbpf_print);
+}
+
+void log_mute_libbpf(bool mute)
+{
+	log_state.libbpf_muted = mute;
 }
 
 void log_set_level(enum log_level level)

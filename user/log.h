@@ -20,6 +20,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 
+/* Mute libbpf's messages around calls whose failure is an expected answer
+ * (querying a TC filter that is not there makes the kernel explain why). */
+void log_mute_libbpf(bool mute);
+
 /* strerror for a negative errno or a libbpf error code. */
 const char *log_strerror(int err);
 
