@@ -26,7 +26,14 @@ struct pipeline {
 	struct policy *policy;
 	struct pipeline_stats st;
 	uint64_t now_ns; /* boot clock of the record being handled */
+	uint64_t unverified_sec; /* second of the last unverified report */
+	unsigned int unverified_in_sec; /* reports in that second */
 };
+
+/* Forged segments cost a spoofer nothing, and a reset forged flow comes
+ * back as a new one: findings from unverified flows are reported once per
+ * flow and at most this many a second, or they could flood the event log. */
+#define UNVERIFIED_REPORTS_PER_SEC 10
 
 /* Per-flow state, in the flow's user area. */
 struct pflow {
@@ -35,9 +42,29 @@ struct pflow {
 	struct smtp smtp;
 	struct prefix src;
 	bool banned, stopped, rcpts_signalled, pregreet;
+	bool unverified_reported;
 };
 
 static const struct smtp_callbacks smtp_cb;
+
+static bool report_unverified(struct pflow *pf)
+{
+	struct pipeline *p = pf->p;
+	uint64_t sec = p->now_ns / NSEC_PER_SEC;
+
+	if (sec != p->unverified_sec) {
+		p->unverified_sec = sec;
+		p->unverified_in_sec = 0;
+	}
+	if (pf->unverified_reported ||
+	    p->unverified_in_sec >= UNVERIFIED_REPORTS_PER_SEC) {
+		p->st.unverified_suppressed++;
+		return false;
+	}
+	pf->unverified_reported = true;
+	p->unverified_in_sec++;
+	return true;
+}
 
 static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 {
@@ -59,8 +86,11 @@ static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 	if (pf->banned)
 		return; /* one ban per session: the rest is noise */
 	d.unverified = !flow_verified(pf->f);
-	if (d.unverified)
+	if (d.unverified) {
+		if (!report_unverified(pf))
+			return;
 		d.action = DECISION_FINDING;
+	}
 	if (d.action == DECISION_FINDING)
 		p->st.findings++;
 	p->st.decisions++;

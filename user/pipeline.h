@@ -49,7 +49,8 @@ struct pipeline_ops {
 struct pipeline_stats {
 	uint64_t samples, flows_created, flows_active, flows_evicted_cap,
 		flows_idle, flows_unverified, bytes_dropped_cap, gaps,
-		out_of_order, smtp_sessions, findings, decisions;
+		out_of_order, smtp_sessions, findings, decisions,
+		unverified_suppressed; /* unverified findings not reported */
 };
 
 struct pipeline *pipeline_new(const struct rg_conf *conf,

@@ -278,12 +278,37 @@ static void test_pipeline_unverified_never_bans(void **state)
 	relay_session(&c, "554 5.7.1 Relay access denied\r\n");
 	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
 	assert_int_equal(collected(&col, DECISION_ALERT, NULL), 0);
+	/* one finding per unverified flow: flow 2's alert and ban are one
+	 * line, the second counted as suppressed */
 	assert_int_equal(collected(&col, DECISION_FINDING, "relay_attempt"), 2);
-	assert_int_equal(collected(&col, DECISION_FINDING, "relay_accepted"), 2);
+	assert_int_equal(collected(&col, DECISION_FINDING, "relay_accepted"), 1);
+	assert_int_equal(pipeline_stats(p)->unverified_suppressed, 1);
 	for (int i = 0; i < col.n; i++)
 		if (col.d[i].action == DECISION_FINDING &&
 		    strncmp(col.d[i].code, "relay_", 6) == 0)
 			assert_true(col.d[i].unverified);
+	pipeline_free(p);
+}
+
+/* A spoofer resetting and re-forging flows from many sources gets at most
+ * UNVERIFIED_REPORTS_PER_SEC (10) lines a second into the event log. */
+static void test_pipeline_unverified_reports_capped(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+	char addr[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 30; i++) {
+		snprintf(addr, sizeof(addr), "10.77.2.%d", i + 1);
+		craft_init(&c, p, addr, 41000 + i);
+		relay_session(&c, "554 5.7.1 Relay access denied\r\n");
+	}
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	assert_int_equal(collected(&col, DECISION_FINDING, NULL), 10);
+	assert_int_equal(pipeline_stats(p)->unverified_suppressed, 20);
 	pipeline_free(p);
 }
 
@@ -426,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_relay_denied),
 		cmocka_unit_test(test_pipeline_relay_accepted),
 		cmocka_unit_test(test_pipeline_unverified_never_bans),
+		cmocka_unit_test(test_pipeline_unverified_reports_capped),
 		cmocka_unit_test(test_pipeline_auth_then_foreign),
 		cmocka_unit_test(test_pipeline_pregreet_and_trusted),
 		cmocka_unit_test(test_pipeline_every_split),
