@@ -134,18 +134,18 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(BUILD)/fuzz
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $^ $(LDLIBS) -o $@
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/relayguard \
+	install -d $(DESTDIR)$(PREFIX)/sbin \
 		$(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)/etc/relayguard $(DESTDIR)/lib/systemd/system
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 $(BUILD)/relayguard.bpf.o $(DESTDIR)$(PREFIX)/lib/relayguard/
 	install -m 0644 $(wildcard user/dist/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 user/dist/relayguardctl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/relayguardctl
 	test -e $(DESTDIR)/etc/relayguard/relayguard.conf || \
 		install -m 0644 user/dist/relayguard.conf $(DESTDIR)/etc/relayguard/
-	install -m 0644 user/dist/relayguardd.service $(DESTDIR)/lib/systemd/system/
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' user/dist/relayguardd.service \
+		> $(DESTDIR)/lib/systemd/system/relayguardd.service
 
 clean:
 	rm -rf $(BUILD)

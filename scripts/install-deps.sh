@@ -11,7 +11,7 @@ PACKAGES=(
 	# tests and fuzzing
 	libcmocka-dev libclang-rt-14-dev libnetfilter-queue-dev
 	iproute2 iptables nftables jq python3 python3-scapy
-	tcpdump tshark prometheus bash-completion
+	tcpdump tshark prometheus bash-completion groff-base
 	# the lab
 	postfix swaks openssl libnet-ssleay-perl libio-socket-inet6-perl sasl2-bin
 )
