@@ -202,7 +202,9 @@ static __always_inline void flow_key_fill(struct rg_flow_key *k,
 	}
 }
 
-/* The flow entry, created on SYN (either direction's) or first payload. */
+/* The flow entry, created by the server's SYN-ACK (egress), a SYN with
+ * payload, or the first payload; never by the client's bare SYN (see
+ * client_syn). */
 static __always_inline struct rg_flow *flow_get(struct rg_sample_ctx *sc,
 						const struct rg_flow_key *key,
 						const struct rg_pkt *p)
@@ -242,6 +244,19 @@ static __always_inline int control_worth(const struct rg_pkt *p,
 	       (p->tcp_flags & RG_TCP_ACK);
 }
 
+/* The client's connection attempt: SYN without ACK, RST or payload. Its
+ * record needs no budget and no entry, so it is written without touching
+ * `flows`: the server's SYN-ACK (rg_tc_egress) or the client's first
+ * payload makes the entry. A SYN flood so costs no flow lookup, and
+ * cannot push live flows out of the LRU map. */
+static __always_inline int client_syn(const struct rg_sample_ctx *sc,
+				      const struct rg_pkt *p)
+{
+	return sc->dir == RG_DIR_IN && !p->payload_len &&
+	       (p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK | RG_TCP_RST)) ==
+		       RG_TCP_SYN;
+}
+
 static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 					  const struct rg_config *cfg,
 					  const struct rg_pkt *p)
@@ -253,6 +268,10 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 	if (cfg->flags & RG_CFG_SAMPLE_OFF)
 		return;
 	flow_key_fill(&key, p, sc->dir);
+	if (client_syn(sc, p)) {
+		emit_control(sc, &key, p);
+		return;
+	}
 	f = flow_get(sc, &key, p);
 	if (!f)
 		return;

@@ -292,11 +292,13 @@ static void closed(struct replay *r, const struct pkt *k, struct dp_flow *d)
 		flow_delete(r->dp, f);
 }
 
-/* What the data plane (bpf/sample.h) samples of this packet: nothing
- * without a flow entry (made by a SYN or payload, never by a RST) or once
- * told to stop; a bare SYN, FIN or RST, and the client's ACKs before its
- * first payload (the handshake's proof); payload within the per-direction
- * budget, in records of at most RG_SAMPLE_PAYLOAD_MAX bytes. */
+/* What the data plane (bpf/sample.h) samples of this packet: the client's
+ * bare SYN always, without a flow entry (client_syn); else nothing without
+ * a flow entry (made by the server's SYN-ACK, another SYN or payload,
+ * never by a RST) or once told to stop; a SYN, FIN or RST, and the
+ * client's ACKs before its first payload (the handshake's proof); payload
+ * within the per-direction budget, in records of at most
+ * RG_SAMPLE_PAYLOAD_MAX bytes. */
 static void sample(struct replay *r, const struct pkt *k)
 {
 	bool create = (k->len || (k->flags & TCP_SYN)) && !(k->flags & TCP_RST);
@@ -304,6 +306,11 @@ static void sample(struct replay *r, const struct pkt *k)
 	struct flow *f;
 	uint32_t take, off, n;
 
+	if (k->dir == RG_DIR_IN && !k->len &&
+	    (k->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+		feed(r, k, 0, NULL, 0);
+		return;
+	}
 	f = flow_get(r->dp, &k->key, r->now_ns, create, NULL);
 	if (!f)
 		return;

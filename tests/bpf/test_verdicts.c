@@ -536,14 +536,29 @@ static void check_split(void)
 
 static void check_ack_then_data(void)
 {
-	/* SYN, handshake ACK, payload, (later pure ACK not recorded), FIN. */
-	assert_int_equal(fx.n_rec, 4);
+	/* SYN, SYN-ACK (egress), handshake ACK, payload, (later pure ACK not
+	 * recorded), FIN. */
+	assert_int_equal(fx.n_rec, 5);
 	assert_int_equal(fx.rec[0].hdr.tcp_flags, TH_SYN);
-	assert_int_equal(fx.rec[1].hdr.tcp_flags, TH_ACK);
-	assert_int_equal(fx.rec[1].hdr.payload_len, 0);
-	assert_int_equal(fx.rec[2].hdr.payload_len, 6);
-	assert_memory_equal(fx.rec[2].payload, "QUIT\r\n", 6);
-	assert_int_equal(fx.rec[3].hdr.tcp_flags, TH_FIN | TH_ACK);
+	assert_int_equal(fx.rec[1].hdr.tcp_flags, TH_SYN | TH_ACK);
+	assert_int_equal(fx.rec[1].hdr.dir, RG_DIR_OUT);
+	assert_int_equal(fx.rec[2].hdr.tcp_flags, TH_ACK);
+	assert_int_equal(fx.rec[2].hdr.dir, RG_DIR_IN);
+	assert_int_equal(fx.rec[2].hdr.payload_len, 0);
+	assert_int_equal(fx.rec[3].hdr.payload_len, 6);
+	assert_memory_equal(fx.rec[3].payload, "QUIT\r\n", 6);
+	assert_int_equal(fx.rec[4].hdr.tcp_flags, TH_FIN | TH_ACK);
+}
+
+/* The client's SYN is recorded without making a flow entry. */
+static void check_syn_no_flow(void)
+{
+	struct rg_flow f;
+
+	assert_int_equal(fx.n_rec, 1);
+	assert_int_equal(fx.rec[0].hdr.tcp_flags, TH_SYN);
+	assert_int_equal(fx.rec[0].hdr.dir, RG_DIR_IN);
+	assert_int_equal(flow_get(flow_default(), &f), -ENOENT);
 }
 
 static void check_synack_record(void)
@@ -895,12 +910,27 @@ static const struct tcase cases[] = {
 	  .exp = { .packets = 2, .pass_smtp = 2 }, .check = check_no_flow },
 	{ "handshake ack and fin recorded, later pure ack not",
 	  .steps = { STEP(XDP_PASS, .flags = TH_SYN),
+		     TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK),
 		     STEP(XDP_PASS, .flags = TH_ACK),
 		     STEP(XDP_PASS, .flags = TH_ACK, .payload = "QUIT\r\n"),
 		     STEP(XDP_PASS, .flags = TH_ACK),
 		     STEP(XDP_PASS, .flags = TH_ACK | TH_FIN) },
-	  .exp = { .packets = 5, .pass_smtp = 5, .sample_records = 4, .sample_bytes = 6 },
+	  .exp = { .packets = 5, .pass_smtp = 5, .sample_records = 4, .sample_bytes = 6,
+		   .egress_packets = 1, .egress_smtp = 1, .egress_sample_records = 1 },
 	  .check = check_ack_then_data },
+	{ "client syn recorded without a flow entry",
+	  .steps = { STEP(XDP_PASS, .flags = TH_SYN) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1 },
+	  .check = check_syn_no_flow },
+	{ "handshake ack without a syn-ack seen on egress: no flow, no record",
+	  .steps = { STEP(XDP_PASS, .flags = TH_SYN), STEP(XDP_PASS, .flags = TH_ACK) },
+	  .exp = { .packets = 2, .pass_smtp = 2, .sample_records = 1 },
+	  .check = check_syn_no_flow },
+	{ "client syn on a stopped flow: recorded, payload still stopped",
+	  .setup = setup_stop,
+	  .steps = { STEP(XDP_PASS, .flags = TH_SYN),
+		     STEP(XDP_PASS, .flags = TH_ACK, .payload = "DATA\r\n") },
+	  .exp = { .packets = 2, .pass_smtp = 2, .sample_records = 1, .sample_stopped = 1 } },
 	{ "rst without a flow: no flow, no record",
 	  .steps = { STEP(XDP_PASS, .flags = TH_RST) },
 	  .exp = { .packets = 1, .pass_smtp = 1 }, .check = check_no_flow },
