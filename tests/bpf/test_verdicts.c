@@ -519,6 +519,21 @@ static void check_budget(void)
 	assert_int_equal(f.sampled_in, 10);
 }
 
+/* Records of 7, 8, 64 and 65 pattern bytes: both sides of each bound of
+ * the inline copy (bpf/sample.h RG_SMALL_COPY) carry exactly the packet. */
+static void check_copy_bounds(void)
+{
+	static const int len[] = { 7, 8, 64, 65 };
+	int i, j;
+
+	assert_int_equal(fx.n_rec, 4);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(fx.rec[i].hdr.payload_len, len[i]);
+		for (j = 0; j < len[i]; j++)
+			assert_int_equal(fx.rec[i].payload[j], 'a' + j % 26);
+	}
+}
+
 static void check_split(void)
 {
 	int i;
@@ -895,6 +910,13 @@ static const struct tcase cases[] = {
 	  .exp = { .packets = 3, .pass_smtp = 3, .sample_records = 2, .sample_bytes = 10,
 		   .sample_budget_done = 1 },
 	  .check = check_budget },
+	{ "payloads of 7, 8, 64, 65 bytes copied exactly",
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .payload_len = 7),
+		     STEP(XDP_PASS, .flags = TH_ACK, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .payload_len = 64),
+		     STEP(XDP_PASS, .flags = TH_ACK, .payload_len = 65) },
+	  .exp = { .packets = 4, .pass_smtp = 4, .sample_records = 4, .sample_bytes = 144 },
+	  .check = check_copy_bounds },
 	{ "segment longer than a record: split with seq advanced",
 	  .cfg = { .sample_bytes = 8192 },
 	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1, .payload_len = 3000) },
