@@ -41,6 +41,11 @@ int ctl_err(int err, const char *fmt, ...)
 /* A user-supplied string made safe for a one-line message: at most 64
  * bytes, control characters replaced. */
 const char *ctl_quote(const char *s);
+/* parse_prefix() with a one-line error on failure: where is a prefix for
+ * the message ("" or "FILE:LINE: "), what names the thing ("address",
+ * "CIDR"). */
+int ctl_parse_prefix(const char *s, struct prefix *p, const char *what,
+		     const char *where);
 /* Open the maps under --pin-dir. */
 int ctl_open_maps(struct rg_maps *maps);
 /* Number of entries and max_entries of a map (walks it). */

@@ -287,16 +287,6 @@ static int acl_current(const struct acl *a, struct acl_set *cur)
 	return err;
 }
 
-static int parse_cidr(const char *s, struct prefix *p, const char *where)
-{
-	if (parse_prefix(s, p))
-		return ctl_err(-EINVAL,
-			       "%sbad CIDR '%s': expected ADDR or ADDR/LEN "
-			       "with the host bits clear",
-			       where, ctl_quote(s));
-	return 0;
-}
-
 /* Add every prefix in want that is not there yet; undo on failure. */
 static int acl_apply_add(const struct acl *a, const struct acl_set *want,
 			 size_t *added)
@@ -371,7 +361,7 @@ static int parse_args(int argc, char **argv, struct acl_set *want,
 	if (argc < 1)
 		return ctl_err(-EINVAL, "%s: missing CIDR", cmd);
 	for (i = 0; i < argc; i++) {
-		err = parse_cidr(argv[i], &p, "");
+		err = ctl_parse_prefix(argv[i], &p, "CIDR", "");
 		if (!err)
 			err = acl_push(want, &p);
 		if (err) {
@@ -515,7 +505,7 @@ static int read_acl_file(const char *file, struct acl_set *want)
 		tok = strtok_r(line, " \t\r\n", &save);
 		if (!tok)
 			continue;
-		err = parse_cidr(tok, &p, where);
+		err = ctl_parse_prefix(tok, &p, "CIDR", where);
 		if (!err && strtok_r(NULL, " \t\r\n", &save))
 			err = ctl_err(-EINVAL, "%sone CIDR a line", where);
 		if (!err)

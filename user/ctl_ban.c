@@ -52,16 +52,6 @@ struct ban_req {
 	unsigned int reason;
 };
 
-static int parse_target(const char *s, struct prefix *p, const char *where)
-{
-	if (parse_prefix(s, p))
-		return ctl_err(-EINVAL,
-			       "%sbad address '%s': expected ADDR or ADDR/LEN "
-			       "(IPv4 /0-32, IPv6 /0-128, host bits clear)",
-			       where, ctl_quote(s));
-	return 0;
-}
-
 static int parse_dur(const char *s, uint64_t *seconds, const char *where)
 {
 	if (parse_duration(s, seconds))
@@ -205,7 +195,7 @@ static int ban_add(int argc, char **argv)
 
 	if (argc < 1)
 		return ctl_err(-EINVAL, "ban add: missing ADDR[/LEN]");
-	err = parse_target(argv[0], &req.target, "");
+	err = ctl_parse_prefix(argv[0], &req.target, "address", "");
 	for (i = 1; i < argc && !err; i++) {
 		if (!strcmp(argv[i], "--force")) {
 			ctl.force = true;
@@ -287,7 +277,7 @@ static int ban_del(int argc, char **argv)
 		return ctl_err(-EINVAL,
 			       argc ? "ban del: one ADDR[/LEN] at a time"
 				    : "ban del: missing ADDR[/LEN]");
-	err = parse_target(argv[0], &c.within, "");
+	err = ctl_parse_prefix(argv[0], &c.within, "address", "");
 	if (err)
 		return err;
 	err = ctl_open_maps(&maps);
@@ -499,7 +489,7 @@ static int import_line(char *line, const char *where,
 			-EINVAL,
 			"%stoo many fields (ADDR[/LEN] [DURATION] [REASON])",
 			where);
-	err = parse_target(tok[0], &req.target, where);
+	err = ctl_parse_prefix(tok[0], &req.target, "address", where);
 	if (!err && n > 1)
 		err = parse_dur(tok[1], &req.seconds, where);
 	if (!err && n > 2)

@@ -31,6 +31,17 @@ const char *ctl_quote(const char *s)
 	return out;
 }
 
+int ctl_parse_prefix(const char *s, struct prefix *p, const char *what,
+		     const char *where)
+{
+	if (parse_prefix(s, p))
+		return ctl_err(-EINVAL,
+			       "%sbad %s '%s': expected ADDR or ADDR/LEN "
+			       "(IPv4 /0-32, IPv6 /0-128, host bits clear)",
+			       where, what, ctl_quote(s));
+	return 0;
+}
+
 int ctl_err(int err, const char *fmt, ...)
 {
 	char msg[512];
