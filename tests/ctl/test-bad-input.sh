@@ -3,15 +3,10 @@
 # line on stderr (text) or one {"error": ...} object (-j), and leaves the
 # bans, the allow/deny lists and the config exactly as they were.
 . "$(dirname "$0")/../lib.sh"
-rg_require_root
-rg_require_cmds jq
+. "$(dirname "$0")/ctl.sh"
+ctl_require
 
-PIN=$(rg_pin_dir)
-GW=$(rg_netns gw)
-CL=$(rg_netns cl)
-rg_veth "$GW" vgw "$CL" vcl
-
-ctl() { rg_in "$GW" "$RG_CTL" --pin-dir "$PIN" "$@"; }
+ctl_lab
 
 ctl attach vgw >/dev/null || fail "attach failed"
 ctl ban add 192.0.2.1 reason relay_attempt >/dev/null

@@ -4,17 +4,13 @@
 # drop_ban rise), unban, watch it pass; deny, allow, monitor mode, reload,
 # detach; every command's JSON parsed by jq.
 . "$(dirname "$0")/../lib.sh"
-rg_require_root
-rg_require_cmds jq
+. "$(dirname "$0")/ctl.sh"
+ctl_require
 
-PIN=$(rg_pin_dir)
-GW=$(rg_netns gw)
-CL=$(rg_netns cl)
-rg_veth "$GW" vgw "$CL" vcl
+ctl_lab
 ip -n "$GW" addr add 10.99.0.1/24 dev vgw
 ip -n "$CL" addr add 10.99.0.2/24 dev vcl
 
-ctl() { rg_in "$GW" "$RG_CTL" --pin-dir "$PIN" "$@"; }
 jctl() { ctl -j "$@" | jq -e . >"$RG_TMP/json" || fail "not JSON: relayguardctl -j $*"; cat "$RG_TMP/json"; }
 stat() { ctl -j stats | jq -r ".$1"; }
 

@@ -4,14 +4,10 @@
 # a full map (bans6) is a clear error and the import is undone, including
 # entries it had overwritten; export -> flush -> import round-trips.
 . "$(dirname "$0")/../lib.sh"
-rg_require_root
-rg_require_cmds jq
+. "$(dirname "$0")/ctl.sh"
+ctl_require
 
-PIN=$(rg_pin_dir)
-GW=$(rg_netns gw)
-CL=$(rg_netns cl)
-rg_veth "$GW" vgw "$CL" vcl
-ctl() { rg_in "$GW" "$RG_CTL" --pin-dir "$PIN" "$@"; }
+ctl_lab
 count() { ctl -j status | jq -r ".maps[] | select(.name==\"$1\") | .entries"; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 

@@ -4,15 +4,11 @@
 # ABI is refused with the map named; re-attach reuses the pinned maps (bans
 # survive) and programs stay attached after the command exits.
 . "$(dirname "$0")/../lib.sh"
-rg_require_root
-rg_require_cmds jq
+. "$(dirname "$0")/ctl.sh"
+ctl_require
 [ -e "$BUILD/bare.bpf.o" ] || { echo "SKIP: no $BUILD/bare.bpf.o"; exit 77; }
 
-PIN=$(rg_pin_dir)
-GW=$(rg_netns gw)
-CL=$(rg_netns cl)
-rg_veth "$GW" vgw "$CL" vcl
-ctl() { rg_in "$GW" "$RG_CTL" --pin-dir "$PIN" "$@"; }
+ctl_lab
 xdp_id() { ip -n "$GW" -j link show vgw | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty'; }
 
 # Another tool's XDP program: refused, and still there afterwards.
