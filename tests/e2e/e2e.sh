@@ -140,6 +140,23 @@ e2e_session() {
 	ip netns exec "$ns" "$SYS_PY" "$E2E_DIR/smtp_session.py" "$@"
 }
 
+# e2e_relay_attempt [ARGS...]: the attacker asks the gateway to relay to
+# an outside recipient (ARGS go to smtp_session.py, e.g. --src ADDR).
+e2e_relay_attempt() {
+	e2e_session "$LAB_NS_AT" "$@" --server "$LAB_GW4" \
+		--rcpt victim@gmail.com >/dev/null
+}
+
+# e2e_assert_dropped WHAT ROSE: the banned attacker cannot connect (assert
+# named WHAT) and drop_ban rises (assert named ROSE).
+e2e_assert_dropped() {
+	local drops0
+	drops0=$(e2e_stat drop_ban)
+	assert_fails "$1" e2e_swaks "$LAB_NS_AT" \
+		--server "$LAB_GW4" --to user@example.test --timeout 2
+	assert_gt "$(e2e_stat drop_ban)" "$drops0" "$2"
+}
+
 # e2e_swaks NS ARGS...: swaks with a short timeout, in a lab namespace.
 e2e_swaks() {
 	local ns=$1
