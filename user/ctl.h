@@ -46,6 +46,12 @@ const char *ctl_quote(const char *s);
  * "CIDR"). */
 int ctl_parse_prefix(const char *s, struct prefix *p, const char *what,
 		     const char *where);
+/* Call fn(line, where, arg) for each line of file, where being "FILE:LINE: "
+ * for its messages, with any '#' comment cut off; stops at the first error.
+ * A line longer than max bytes or with a NUL byte in it is an error. */
+int ctl_read_lines(const char *file, long max,
+		   int (*fn)(char *line, const char *where, void *arg),
+		   void *arg);
 /* Open the maps under --pin-dir. */
 int ctl_open_maps(struct rg_maps *maps);
 /* Number of entries and max_entries of a map (walks it). */

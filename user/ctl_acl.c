@@ -474,50 +474,33 @@ static int acl_do_list(const char *list, int argc, char **argv)
 	return 0;
 }
 
+/* One CIDR a line of an allow/deny file. */
+static int acl_line(char *line, const char *where, void *arg)
+{
+	struct acl_set *want = arg;
+	char *tok, *save;
+	struct prefix p;
+	int err;
+
+	tok = strtok_r(line, " \t\r\n", &save);
+	if (!tok)
+		return 0;
+	err = ctl_parse_prefix(tok, &p, "CIDR", where);
+	if (!err && strtok_r(NULL, " \t\r\n", &save))
+		err = ctl_err(-EINVAL, "%sone CIDR a line", where);
+	if (!err)
+		err = acl_push(want, &p);
+	return err;
+}
+
 /* One CIDR a line; '#' starts a comment. */
 static int read_acl_file(const char *file, struct acl_set *want)
 {
-	char *line = NULL, *tok, *save, *hash, where[300];
-	size_t cap = 0, lineno = 0;
-	struct prefix p;
-	ssize_t n;
-	FILE *f;
-	int err = 0;
+	int err;
 
 	want->v = NULL;
 	want->n = 0;
-	f = fopen(file, "r");
-	if (!f)
-		return ctl_err(-errno, "cannot read %s: %s", ctl_quote(file),
-			       strerror(errno));
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
-			 lineno);
-		if (n > ACL_LINE_MAX) {
-			err = ctl_err(-EINVAL, "%sline longer than %d bytes",
-				      where, ACL_LINE_MAX);
-			break;
-		}
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		tok = strtok_r(line, " \t\r\n", &save);
-		if (!tok)
-			continue;
-		err = ctl_parse_prefix(tok, &p, "CIDR", where);
-		if (!err && strtok_r(NULL, " \t\r\n", &save))
-			err = ctl_err(-EINVAL, "%sone CIDR a line", where);
-		if (!err)
-			err = acl_push(want, &p);
-		if (err)
-			break;
-	}
-	if (!err && ferror(f))
-		err = ctl_err(-EIO, "cannot read %s: %s", ctl_quote(file),
-			      strerror(errno));
-	free(line);
-	fclose(f);
+	err = ctl_read_lines(file, ACL_LINE_MAX, acl_line, want);
 	if (err)
 		acl_set_free(want);
 	return err;

@@ -467,18 +467,21 @@ static int ban_flush(int argc, char **argv)
 }
 
 /* ADDR[/LEN] [DURATION] [REASON]; '#' starts a comment. */
-static int import_line(char *line, const char *where,
-		       const struct allow_guard *g, unsigned int group,
-		       uint64_t now, struct ban_vec *vec)
+struct import_ctx {
+	const struct allow_guard *g;
+	unsigned int group;
+	uint64_t now;
+	struct ban_vec *vec;
+};
+
+static int import_line(char *line, const char *where, void *arg)
 {
+	const struct import_ctx *c = arg;
 	struct ban_req req = {.seconds = DURATION_PERMANENT,
 			      .reason = RG_REASON_IMPORTED};
-	char *tok[4], *save, *hash;
+	char *tok[4], *save;
 	int n = 0, err;
 
-	hash = strchr(line, '#');
-	if (hash)
-		*hash = '\0';
 	for (tok[n] = strtok_r(line, " \t\r\n", &save); tok[n] && n < 3;
 	     tok[n] = strtok_r(NULL, " \t\r\n", &save))
 		n++;
@@ -495,47 +498,21 @@ static int import_line(char *line, const char *where,
 	if (!err && n > 2)
 		err = parse_reason(tok[2], &req.reason, where);
 	if (!err)
-		err = expand(group, &req, now, vec, where);
+		err = expand(c->group, &req, c->now, c->vec, where);
 	if (!err)
-		err = check_allow(g, group, &req.target, where);
+		err = check_allow(c->g, c->group, &req.target, where);
 	return err;
 }
 
 static int read_import(const char *file, const struct allow_guard *g,
 		       const struct rg_maps *maps, struct ban_vec *vec)
 {
-	char *line = NULL, where[300];
-	size_t cap = 0, lineno = 0;
-	unsigned int group = banstore_ipv6_prefix(maps);
-	uint64_t now = boot_ns();
-	ssize_t n;
-	FILE *f;
-	int err = 0;
+	struct import_ctx c = {.g = g,
+			       .group = banstore_ipv6_prefix(maps),
+			       .now = boot_ns(),
+			       .vec = vec};
 
-	f = fopen(file, "r");
-	if (!f)
-		return ctl_err(-errno, "cannot read %s: %s", ctl_quote(file),
-			       strerror(errno));
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
-			 lineno);
-		if (n > BAN_LINE_MAX || memchr(line, '\0', n)) {
-			err = ctl_err(-EINVAL,
-				      "%sline longer than %d bytes or not text",
-				      where, BAN_LINE_MAX);
-			break;
-		}
-		err = import_line(line, where, g, group, now, vec);
-		if (err)
-			break;
-	}
-	if (!err && ferror(f))
-		err = ctl_err(-EIO, "cannot read %s: %s", ctl_quote(file),
-			      strerror(errno));
-	free(line);
-	fclose(f);
-	return err;
+	return ctl_read_lines(file, BAN_LINE_MAX, import_line, &c);
 }
 
 static int ban_import(int argc, char **argv)

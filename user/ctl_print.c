@@ -42,6 +42,45 @@ int ctl_parse_prefix(const char *s, struct prefix *p, const char *what,
 	return 0;
 }
 
+int ctl_read_lines(const char *file, long max,
+		   int (*fn)(char *line, const char *where, void *arg),
+		   void *arg)
+{
+	char *line = NULL, *hash, where[300];
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(file, "r");
+	if (!f)
+		return ctl_err(-errno, "cannot read %s: %s", ctl_quote(file),
+			       strerror(errno));
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
+			 lineno);
+		if (n > max || memchr(line, '\0', n)) {
+			err = ctl_err(-EINVAL,
+				      "%sline longer than %ld bytes or not text",
+				      where, max);
+			break;
+		}
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		err = fn(line, where, arg);
+		if (err)
+			break;
+	}
+	if (!err && ferror(f))
+		err = ctl_err(-EIO, "cannot read %s: %s", ctl_quote(file),
+			      strerror(errno));
+	free(line);
+	fclose(f);
+	return err;
+}
+
 int ctl_err(int err, const char *fmt, ...)
 {
 	char msg[512];
