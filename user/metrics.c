@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,18 +27,38 @@ void reaction_observe(struct reaction_hist *h, uint64_t ns)
 	h->sum_ns += ns;
 }
 
-static void counter(FILE *f, const char *name, const char *help, uint64_t v)
+/* The # HELP and # TYPE lines of relayguard_<name>. */
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
 {
-	fprintf(f, "# HELP relayguard_%s %s\n# TYPE relayguard_%s counter\n",
-		name, help, name);
-	fprintf(f, "relayguard_%s %" PRIu64 "\n", name, v);
+	fprintf(f, "# HELP relayguard_%s %s\n# TYPE relayguard_%s %s\n", name,
+		help, name, type);
 }
 
-static void gauge(FILE *f, const char *name, const char *help, uint64_t v)
+/* An unlabelled metric: a uint64_t at off in its struct. */
+struct metric {
+	const char *name;
+	const char *type;
+	const char *help;
+	size_t off;
+};
+
+#define COUNTER(s, field, name, help) \
+	{ name, "counter", help, offsetof(struct s, field) }
+#define GAUGE(s, field, name, help) \
+	{ name, "gauge", help, offsetof(struct s, field) }
+
+static void print_metrics(FILE *f, const struct metric *m, size_t n,
+			  const void *base)
 {
-	fprintf(f, "# HELP relayguard_%s %s\n# TYPE relayguard_%s gauge\n",
-		name, help, name);
-	fprintf(f, "relayguard_%s %" PRIu64 "\n", name, v);
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&v, (const char *)base + m[i].off, sizeof(v));
+		family(f, m[i].name, m[i].type, m[i].help);
+		fprintf(f, "relayguard_%s %" PRIu64 "\n", m[i].name, v);
+	}
 }
 
 static void print_reaction(FILE *f, const struct reaction_hist *h)
@@ -45,9 +66,8 @@ static void print_reaction(FILE *f, const struct reaction_hist *h)
 	uint64_t cum = 0;
 	unsigned int i;
 
-	fputs("# HELP relayguard_reaction_seconds Time from the sample that "
-	      "decided a ban to the ban in the map.\n"
-	      "# TYPE relayguard_reaction_seconds histogram\n", f);
+	family(f, "reaction_seconds", "histogram",
+	       "Time from the sample that decided a ban to the ban in the map.");
 	for (i = 0; i < REACTION_BUCKETS; i++) {
 		cum += h->bucket[i];
 		fprintf(f, "relayguard_reaction_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
@@ -64,45 +84,49 @@ static void print_bans(FILE *f, const uint64_t *by_reason)
 {
 	unsigned int r;
 
-	fputs("# HELP relayguard_bans Bans in bans4/bans6 now, by reason.\n"
-	      "# TYPE relayguard_bans gauge\n", f);
+	family(f, "bans", "gauge", "Bans in bans4/bans6 now, by reason.");
 	for (r = 0; r < RG_REASON_MAX; r++)
 		fprintf(f, "relayguard_bans{reason=\"%s\"} %" PRIu64 "\n",
 			reason_name(r), by_reason[r]);
 }
 
+static const struct metric pipeline_metrics[] = {
+	COUNTER(pipeline_stats, samples, "samples_total",
+		"Sample records read from the ring buffer."),
+	COUNTER(pipeline_stats, flows_created, "flows_created_total",
+		"Flows created."),
+	GAUGE(pipeline_stats, flows_active, "flows_active",
+		"Flows in the flow table now."),
+	COUNTER(pipeline_stats, flows_evicted_cap, "flows_evicted_cap_total",
+		"Flows evicted because the flow table was full."),
+	COUNTER(pipeline_stats, flows_idle, "flows_idle_total",
+		"Flows expired by the idle timeout."),
+	COUNTER(pipeline_stats, flows_unverified, "flows_unverified_total",
+		"Flows whose TCP handshake was never verified."),
+	COUNTER(pipeline_stats, bytes_dropped_cap, "flow_bytes_dropped_cap_total",
+		"Payload bytes not buffered: per-flow cap."),
+	COUNTER(pipeline_stats, gaps, "flow_gaps_total",
+		"Sequence gaps in reassembly."),
+	COUNTER(pipeline_stats, out_of_order, "flow_out_of_order_total",
+		"Out-of-order segments."),
+	COUNTER(pipeline_stats, smtp_sessions, "smtp_sessions_total",
+		"SMTP sessions parsed."),
+	COUNTER(pipeline_stats, findings, "parser_findings_total",
+		"Parser and policy findings."),
+	COUNTER(pipeline_stats, decisions, "decisions_total",
+		"Decisions of the policy."),
+};
+
 static void print_pipeline(FILE *f, const struct pipeline_stats *p)
 {
-	counter(f, "samples_total", "Sample records read from the ring buffer.",
-		p->samples);
-	counter(f, "flows_created_total", "Flows created.", p->flows_created);
-	gauge(f, "flows_active", "Flows in the flow table now.",
-	      p->flows_active);
-	counter(f, "flows_evicted_cap_total",
-		"Flows evicted because the flow table was full.",
-		p->flows_evicted_cap);
-	counter(f, "flows_idle_total", "Flows expired by the idle timeout.",
-		p->flows_idle);
-	counter(f, "flows_unverified_total",
-		"Flows whose TCP handshake was never verified.",
-		p->flows_unverified);
-	counter(f, "flow_bytes_dropped_cap_total",
-		"Payload bytes not buffered: per-flow cap.",
-		p->bytes_dropped_cap);
-	counter(f, "flow_gaps_total", "Sequence gaps in reassembly.", p->gaps);
-	counter(f, "flow_out_of_order_total", "Out-of-order segments.",
-		p->out_of_order);
-	counter(f, "smtp_sessions_total", "SMTP sessions parsed.",
-		p->smtp_sessions);
-	counter(f, "parser_findings_total", "Parser and policy findings.",
-		p->findings);
-	counter(f, "decisions_total", "Decisions of the policy.", p->decisions);
+	print_metrics(f, pipeline_metrics,
+		      sizeof(pipeline_metrics) / sizeof(pipeline_metrics[0]), p);
 }
 
 static void print_alerts(FILE *f, const struct alert_stats *a)
 {
-	fputs("# HELP relayguard_alert_commands_total alert_command runs by "
-	      "outcome.\n# TYPE relayguard_alert_commands_total counter\n", f);
+	family(f, "alert_commands_total", "counter",
+	       "alert_command runs by outcome.");
 	fprintf(f, "relayguard_alert_commands_total{outcome=\"ok\"} %" PRIu64 "\n"
 		   "relayguard_alert_commands_total{outcome=\"failed\"} %" PRIu64 "\n"
 		   "relayguard_alert_commands_total{outcome=\"killed\"} %" PRIu64 "\n"
@@ -111,38 +135,45 @@ static void print_alerts(FILE *f, const struct alert_stats *a)
 		a->ok, a->failed, a->killed, a->dropped_busy, a->spawn_errors);
 }
 
+static const struct metric daemon_metrics[] = {
+	COUNTER(daemon_counters, bans, "bans_added_total",
+		"Bans written by the daemon."),
+	COUNTER(daemon_counters, unbans, "unbans_total",
+		"Expired bans swept."),
+	COUNTER(daemon_counters, ban_errors, "ban_errors_total",
+		"Bans that could not be written."),
+	COUNTER(daemon_counters, bans_skipped_trusted, "bans_skipped_trusted_total",
+		"Ban decisions for trusted networks, not applied."),
+	COUNTER(daemon_counters, bans_skipped_allowed, "bans_skipped_allowed_total",
+		"Ban decisions for allow-listed sources, not applied."),
+	COUNTER(daemon_counters, alerts, "alerts_total",
+		"Critical alerts."),
+	COUNTER(daemon_counters, findings, "findings_total",
+		"Findings logged."),
+	COUNTER(daemon_counters, events_written, "events_written_total",
+		"Event log lines written."),
+	COUNTER(daemon_counters, event_errors, "event_errors_total",
+		"Event log lines lost."),
+	COUNTER(daemon_counters, evidence_written, "evidence_written_total",
+		"Evidence pcaps written."),
+	COUNTER(daemon_counters, evidence_errors, "evidence_errors_total",
+		"Evidence pcaps not written."),
+	COUNTER(daemon_counters, reloads, "reloads_total",
+		"Configuration reloads applied."),
+	COUNTER(daemon_counters, reload_errors, "reload_errors_total",
+		"Reloads refused (bad config)."),
+	COUNTER(daemon_counters, snapshots, "snapshots_total",
+		"Ban snapshots written."),
+	COUNTER(daemon_counters, snapshot_errors, "snapshot_errors_total",
+		"Ban snapshots that failed."),
+	COUNTER(daemon_counters, link_reattach, "link_reattach_total",
+		"Interfaces re-attached after they came back."),
+};
+
 static void print_daemon(FILE *f, const struct daemon_counters *d)
 {
-	counter(f, "bans_added_total", "Bans written by the daemon.", d->bans);
-	counter(f, "unbans_total", "Expired bans swept.", d->unbans);
-	counter(f, "ban_errors_total", "Bans that could not be written.",
-		d->ban_errors);
-	counter(f, "bans_skipped_trusted_total",
-		"Ban decisions for trusted networks, not applied.",
-		d->bans_skipped_trusted);
-	counter(f, "bans_skipped_allowed_total",
-		"Ban decisions for allow-listed sources, not applied.",
-		d->bans_skipped_allowed);
-	counter(f, "alerts_total", "Critical alerts.", d->alerts);
-	counter(f, "findings_total", "Findings logged.", d->findings);
-	counter(f, "events_written_total", "Event log lines written.",
-		d->events_written);
-	counter(f, "event_errors_total", "Event log lines lost.",
-		d->event_errors);
-	counter(f, "evidence_written_total", "Evidence pcaps written.",
-		d->evidence_written);
-	counter(f, "evidence_errors_total", "Evidence pcaps not written.",
-		d->evidence_errors);
-	counter(f, "reloads_total", "Configuration reloads applied.",
-		d->reloads);
-	counter(f, "reload_errors_total", "Reloads refused (bad config).",
-		d->reload_errors);
-	counter(f, "snapshots_total", "Ban snapshots written.", d->snapshots);
-	counter(f, "snapshot_errors_total", "Ban snapshots that failed.",
-		d->snapshot_errors);
-	counter(f, "link_reattach_total",
-		"Interfaces re-attached after they came back.",
-		d->link_reattach);
+	print_metrics(f, daemon_metrics,
+		      sizeof(daemon_metrics) / sizeof(daemon_metrics[0]), d);
 }
 
 int metrics_print(FILE *f, const struct metrics_input *in)
