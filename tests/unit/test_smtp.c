@@ -60,11 +60,18 @@ static void on_stop(void *ctx, struct smtp *s)
 static const struct smtp_callbacks cbs = { on_reply, on_finding, on_stop };
 
 /* A dialogue: the client's and the server's bytes, interleaved in the
- * order they travel. */
+ * order they travel; text NULL is a gap (a lost segment) in dir. */
 struct step {
 	enum smtp_dir dir;
 	const char *text;
 };
+
+/* A parser recording into a clean r. */
+static void start(struct rec *r, struct smtp *s)
+{
+	memset(r, 0, sizeof(*r));
+	smtp_init(s, &cbs, r);
+}
 
 /* Run steps, cutting every step at byte `cut` (0: no cut). */
 static void run(const struct step *steps, size_t n, size_t cut, struct rec *r,
@@ -72,9 +79,12 @@ static void run(const struct step *steps, size_t n, size_t cut, struct rec *r,
 {
 	size_t i, len;
 
-	memset(r, 0, sizeof(*r));
-	smtp_init(s, &cbs, r);
+	start(r, s);
 	for (i = 0; i < n; i++) {
+		if (!steps[i].text) {
+			smtp_gap(s, steps[i].dir);
+			continue;
+		}
 		len = strlen(steps[i].text);
 		if (cut && cut < len) {
 			smtp_feed(s, steps[i].dir, (const uint8_t *)steps[i].text,
@@ -138,8 +148,7 @@ static void test_every_split(void **state)
 		assert_string_equal(r.log, PIPELINED_LOG);
 		smtp_free(&s);
 	}
-	memset(&r, 0, sizeof(r));
-	smtp_init(&s, &cbs, &r);
+	start(&r, &s);
 	for (i = 0; i < 6; i++) {
 		len = strlen(pipelined[i].text);
 		for (j = 0; j < len; j++)
@@ -326,13 +335,13 @@ static void test_findings(void **state)
 	memset(huge + 5, 'c', 2500);
 	memcpy(huge + 2505, "\r\n", 3);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(&r, 0, sizeof(r));
-		smtp_init(&s, &cbs, &r);
 		/* server first: a greeting, then the client talks */
-		smtp_feed(&s, SMTP_SERVER, (const uint8_t *)cases[i].server,
-			  strlen(cases[i].server));
-		smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)cases[i].client,
-			  strlen(cases[i].client));
+		const struct step st[] = {
+			{ SMTP_SERVER, cases[i].server },
+			{ SMTP_CLIENT, cases[i].client },
+		};
+
+		run(st, 2, 0, &r, &s);
 		if (!strstr(r.log, cases[i].expect))
 			fail_msg("case %zu: '%s' lacks '%s'", i, r.log,
 				 cases[i].expect);
@@ -342,16 +351,17 @@ static void test_findings(void **state)
 
 static void test_gap_server_desyncs(void **state)
 {
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<a@b>\r\n" },
+		{ SMTP_SERVER, NULL },
+		{ SMTP_SERVER, "250 Ok\r\n" },
+	};
 	struct smtp s;
 	struct rec r;
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	smtp_init(&s, &cbs, &r);
-	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"220 gw\r\n", 8);
-	smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"RCPT TO:<a@b>\r\n", 15);
-	smtp_gap(&s, SMTP_SERVER);
-	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"250 Ok\r\n", 8);
+	run(st, 4, 0, &r, &s);
 	/* a lost reply cannot be paired: nothing is graded after it */
 	assert_string_equal(r.log, "greeting=220[]/1;STOP;");
 	smtp_free(&s);
@@ -361,17 +371,18 @@ static void test_gap_server_desyncs(void **state)
  * after a client gap nothing is graded. */
 static void test_gap_client_desyncs(void **state)
 {
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<a" },
+		{ SMTP_CLIENT, NULL },
+		{ SMTP_CLIENT, "xx>\r\nRCPT TO:<v@gmail.com>\r\n" },
+		{ SMTP_SERVER, "250 Ok\r\n554 no\r\n" },
+	};
 	struct smtp s;
 	struct rec r;
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	smtp_init(&s, &cbs, &r);
-	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"220 gw\r\n", 8);
-	smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"RCPT TO:<a", 10);
-	smtp_gap(&s, SMTP_CLIENT);
-	smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"xx>\r\nRCPT TO:<v@gmail.com>\r\n", 29);
-	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"250 Ok\r\n554 no\r\n", 16);
+	run(st, 5, 0, &r, &s);
 	assert_string_equal(r.log, "greeting=220[]/1;STOP;");
 	smtp_free(&s);
 }
@@ -412,8 +423,7 @@ static void test_pipeline_overflow(void **state)
 	int i;
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	smtp_init(&s, &cbs, &r);
+	start(&r, &s);
 	smtp_feed(&s, SMTP_SERVER, (const uint8_t *)"220 gw\r\n", 8);
 	for (i = 0; i < SMTP_QUEUE_MAX + 10; i++)
 		smtp_feed(&s, SMTP_CLIENT, (const uint8_t *)"NOOP\r\n", 6);
