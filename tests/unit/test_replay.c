@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,17 +115,39 @@ static void test_policy_follows_config(void **state)
 	free(out);
 }
 
-/* A generated capture: one session whose RCPT comes after 200 bytes of
- * client chatter. */
-static void put(pcap_dumper_t *d, uint64_t *us, int from_client,
-		uint8_t flags, uint32_t *cseq, uint32_t *sseq, const char *text)
+/* A generated capture of one TCP session to port 25 from client port
+ * 0x8000 (IPv4 over Ethernet) or 0x9000 (IPv6, Linux cooked capture as
+ * tcpdump -i any writes it): the clock and both sequence numbers. */
+struct gen {
+	pcap_t *pc;
+	pcap_dumper_t *d;
+	bool v6;
+	uint64_t us;
+	uint32_t cseq, sseq;
+};
+
+static void gen_open(struct gen *g, const char *path, bool v6, uint32_t cseq,
+		     uint32_t sseq)
 {
-	uint8_t buf[1600] = { 0 };
-	size_t plen = text ? strlen(text) : 0;
-	uint8_t *ip = buf + 14, *tcp = ip + 20;
-	struct pcap_pkthdr h;
-	uint32_t seq = htonl(from_client ? *cseq : *sseq);
-	uint32_t ack = htonl(from_client ? *sseq : *cseq);
+	g->pc = pcap_open_dead(v6 ? DLT_LINUX_SLL : DLT_EN10MB, 65535);
+	g->d = pcap_dump_open(g->pc, path);
+	assert_non_null(g->d);
+	g->v6 = v6;
+	g->us = 1700000000000000ULL;
+	g->cseq = cseq;
+	g->sseq = sseq;
+}
+
+static void gen_close(struct gen *g)
+{
+	pcap_dump_close(g->d);
+	pcap_close(g->pc);
+}
+
+/* Ethernet and IPv4 headers; returns the TCP header, *len the record's. */
+static uint8_t *hdr4(uint8_t *buf, int from_client, size_t plen, size_t *len)
+{
+	uint8_t *ip = buf + 14;
 
 	buf[12] = 0x08;
 	ip[0] = 0x45;
@@ -133,45 +156,74 @@ static void put(pcap_dumper_t *d, uint64_t *us, int from_client,
 	ip[9] = 6;
 	inet_pton(AF_INET, from_client ? "192.0.2.66" : "10.77.0.1", ip + 12);
 	inet_pton(AF_INET, from_client ? "10.77.0.1" : "192.0.2.66", ip + 16);
-	tcp[from_client ? 3 : 1] = 25; /* the other port is 0x8000 */
-	tcp[from_client ? 0 : 2] = 0x80;
+	*len = 54 + plen + 6; /* Ethernet padding must not count */
+	return ip + 20;
+}
+
+/* Linux cooked and IPv6 headers, as hdr4(). */
+static uint8_t *hdr6(uint8_t *buf, int from_client, size_t plen, size_t *len)
+{
+	uint8_t *ip = buf + 16;
+
+	buf[14] = 0x86;
+	buf[15] = 0xdd;
+	ip[0] = 0x60;
+	ip[4] = (20 + plen) >> 8;
+	ip[5] = (20 + plen) & 0xff;
+	ip[6] = 6;
+	inet_pton(AF_INET6, from_client ? "2001:db8::66" : "2001:db8::1", ip + 8);
+	inet_pton(AF_INET6, from_client ? "2001:db8::1" : "2001:db8::66", ip + 24);
+	*len = 16 + 40 + 20 + plen;
+	return ip + 40;
+}
+
+static void put(struct gen *g, int from_client, uint8_t flags,
+		const char *text)
+{
+	uint8_t buf[1600] = { 0 };
+	size_t plen = text ? strlen(text) : 0, len;
+	uint8_t *tcp = (g->v6 ? hdr6 : hdr4)(buf, from_client, plen, &len);
+	struct pcap_pkthdr h;
+	uint32_t seq = htonl(from_client ? g->cseq : g->sseq);
+	uint32_t ack = htonl(from_client ? g->sseq : g->cseq);
+
+	tcp[from_client ? 3 : 1] = 25; /* the other port is 0x8000 or 0x9000 */
+	tcp[from_client ? 0 : 2] = g->v6 ? 0x90 : 0x80;
 	memcpy(tcp + 4, &seq, 4);
 	memcpy(tcp + 8, &ack, 4);
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	memcpy(tcp + 20, text ? text : "", plen);
-	*us += 10;
-	h.ts.tv_sec = *us / 1000000;
-	h.ts.tv_usec = *us % 1000000;
-	h.caplen = h.len = 54 + plen + 6; /* Ethernet padding must not count */
-	pcap_dump((u_char *)d, &h, buf);
-	*(from_client ? cseq : sseq) += plen + ((flags & 0x03) ? 1 : 0);
+	g->us += 10;
+	h.ts.tv_sec = g->us / 1000000;
+	h.ts.tv_usec = g->us % 1000000;
+	h.caplen = h.len = len;
+	pcap_dump((u_char *)g->d, &h, buf);
+	*(from_client ? &g->cseq : &g->sseq) +=
+		plen + ((flags & 0x03) ? 1 : 0);
 }
 
+/* One session whose RCPT comes after 200 bytes of client chatter. */
 static void write_session(const char *path)
 {
-	pcap_t *pc = pcap_open_dead(DLT_EN10MB, 65535);
-	pcap_dumper_t *d = pcap_dump_open(pc, path);
-	uint32_t c = 100, s = 5000;
-	uint64_t us = 1700000000000000ULL;
+	struct gen g;
 	int i;
 
-	assert_non_null(d);
-	put(d, &us, 1, 0x02, &c, &s, NULL);
-	put(d, &us, 0, 0x12, &c, &s, NULL);
-	put(d, &us, 1, 0x10, &c, &s, NULL);
-	put(d, &us, 0, 0x18, &c, &s, "220 gw ESMTP\r\n");
+	gen_open(&g, path, false, 100, 5000);
+	put(&g, 1, 0x02, NULL);
+	put(&g, 0, 0x12, NULL);
+	put(&g, 1, 0x10, NULL);
+	put(&g, 0, 0x18, "220 gw ESMTP\r\n");
 	for (i = 0; i < 20; i++)
-		put(d, &us, 1, 0x18, &c, &s, "NOOP padding\r\n");
+		put(&g, 1, 0x18, "NOOP padding\r\n");
 	for (i = 0; i < 20; i++)
-		put(d, &us, 0, 0x18, &c, &s, "250 2.0.0 Ok\r\n");
-	put(d, &us, 1, 0x18, &c, &s, "MAIL FROM:<a@b.example>\r\n");
-	put(d, &us, 0, 0x18, &c, &s, "250 2.1.0 Ok\r\n");
-	put(d, &us, 1, 0x18, &c, &s, "RCPT TO:<v@gmail.com>\r\n");
-	put(d, &us, 0, 0x18, &c, &s, "554 5.7.1 Relay access denied\r\n");
-	put(d, &us, 1, 0x18, &c, &s, "QUIT\r\n");
-	pcap_dump_close(d);
-	pcap_close(pc);
+		put(&g, 0, 0x18, "250 2.0.0 Ok\r\n");
+	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
+	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
+	put(&g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
+	put(&g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
+	put(&g, 1, 0x18, "QUIT\r\n");
+	gen_close(&g);
 }
 
 static void test_sampling_budget(void **state)
@@ -200,63 +252,25 @@ static void test_sampling_budget(void **state)
 	unlink(path);
 }
 
-/* Linux cooked capture (tcpdump -i any), IPv6. */
-static void put6(pcap_dumper_t *d, uint64_t *us, int from_client,
-		 uint8_t flags, uint32_t *cseq, uint32_t *sseq, const char *text)
-{
-	uint8_t buf[1600] = { 0 };
-	size_t plen = text ? strlen(text) : 0;
-	uint8_t *ip = buf + 16, *tcp = ip + 40;
-	struct pcap_pkthdr h;
-	uint32_t seq = htonl(from_client ? *cseq : *sseq);
-	uint32_t ack = htonl(from_client ? *sseq : *cseq);
-
-	buf[14] = 0x86;
-	buf[15] = 0xdd;
-	ip[0] = 0x60;
-	ip[4] = (20 + plen) >> 8;
-	ip[5] = (20 + plen) & 0xff;
-	ip[6] = 6;
-	inet_pton(AF_INET6, from_client ? "2001:db8::66" : "2001:db8::1", ip + 8);
-	inet_pton(AF_INET6, from_client ? "2001:db8::1" : "2001:db8::66", ip + 24);
-	tcp[from_client ? 3 : 1] = 25;
-	tcp[from_client ? 0 : 2] = 0x90;
-	memcpy(tcp + 4, &seq, 4);
-	memcpy(tcp + 8, &ack, 4);
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	memcpy(tcp + 20, text ? text : "", plen);
-	*us += 10;
-	h.ts.tv_sec = *us / 1000000;
-	h.ts.tv_usec = *us % 1000000;
-	h.caplen = h.len = 16 + 40 + 20 + plen;
-	pcap_dump((u_char *)d, &h, buf);
-	*(from_client ? cseq : sseq) += plen + ((flags & 0x03) ? 1 : 0);
-}
-
+/* IPv6 in a Linux cooked capture; the client's sequence number wraps. */
 static void test_ipv6_cooked(void **state)
 {
-	pcap_t *pc = pcap_open_dead(DLT_LINUX_SLL, 65535);
 	char path[] = "/tmp/test_replay-XXXXXX";
-	uint64_t us = 1700000000000000ULL;
-	uint32_t c = 0xfffffff0u, s = 42;
-	pcap_dumper_t *d;
+	struct gen g;
 	char *out;
 	int ret;
 
 	(void)state;
 	close(mkstemp(path));
-	d = pcap_dump_open(pc, path);
-	assert_non_null(d);
-	put6(d, &us, 1, 0x02, &c, &s, NULL);
-	put6(d, &us, 0, 0x12, &c, &s, NULL);
-	put6(d, &us, 0, 0x18, &c, &s, "220 gw ESMTP\r\n");
-	put6(d, &us, 1, 0x18, &c, &s, "EHLO six\r\nMAIL FROM:<>\r\n");
-	put6(d, &us, 1, 0x18, &c, &s, "RCPT TO:<u@[IPv6:2001:db8::9]>\r\n");
-	put6(d, &us, 0, 0x18, &c, &s, "250-gw\r\n250 SIZE\r\n250 Ok\r\n");
-	put6(d, &us, 0, 0x18, &c, &s, "550 5.7.1 no IP literals\r\n");
-	pcap_dump_close(d);
-	pcap_close(pc);
+	gen_open(&g, path, true, 0xfffffff0u, 42);
+	put(&g, 1, 0x02, NULL);
+	put(&g, 0, 0x12, NULL);
+	put(&g, 0, 0x18, "220 gw ESMTP\r\n");
+	put(&g, 1, 0x18, "EHLO six\r\nMAIL FROM:<>\r\n");
+	put(&g, 1, 0x18, "RCPT TO:<u@[IPv6:2001:db8::9]>\r\n");
+	put(&g, 0, 0x18, "250-gw\r\n250 SIZE\r\n250 Ok\r\n");
+	put(&g, 0, 0x18, "550 5.7.1 no IP literals\r\n");
+	gen_close(&g);
 	out = replay_text(path, lab_conf(), &ret);
 	assert_int_equal(ret, 0);
 	if (count(out, "\"action\":\"ban\"") != 1 ||
