@@ -182,6 +182,26 @@ static void print_duration(uint64_t seconds)
 	}
 }
 
+/* The maps, and the allow lists a new ban is checked against. */
+static int open_guarded(struct rg_maps *maps, struct allow_guard *g)
+{
+	int err;
+
+	err = ctl_open_maps(maps);
+	if (err)
+		return err;
+	err = allow_guard_init(g, maps);
+	if (err)
+		maps_close(maps);
+	return err;
+}
+
+static void close_guarded(struct rg_maps *maps, struct allow_guard *g)
+{
+	allow_guard_free(g);
+	maps_close(maps);
+}
+
 static int ban_add(int argc, char **argv)
 {
 	struct ban_req req = {.seconds = DURATION_PERMANENT,
@@ -216,12 +236,9 @@ static int ban_add(int argc, char **argv)
 	}
 	if (err)
 		return err;
-	err = ctl_open_maps(&maps);
+	err = open_guarded(&maps, &g);
 	if (err)
 		return err;
-	err = allow_guard_init(&g, &maps);
-	if (err)
-		goto out_maps;
 	group = banstore_ipv6_prefix(&maps);
 	err = expand(group, &req, boot_ns(), &vec, "");
 	if (!err)
@@ -245,9 +262,7 @@ static int ban_add(int argc, char **argv)
 		print_obj_end();
 	}
 	vec_free(&vec);
-	allow_guard_free(&g);
-out_maps:
-	maps_close(&maps);
+	close_guarded(&maps, &g);
 	return err;
 }
 
@@ -524,12 +539,9 @@ static int ban_import(int argc, char **argv)
 
 	if (argc != 1)
 		return ctl_err(-EINVAL, "ban import: expected one FILE");
-	err = ctl_open_maps(&maps);
+	err = open_guarded(&maps, &g);
 	if (err)
 		return err;
-	err = allow_guard_init(&g, &maps);
-	if (err)
-		goto out_maps;
 	err = read_import(argv[0], &g, &maps, &vec);
 	if (!err && vec.n)
 		err = banstore_put_batch(&maps, vec.v, vec.n);
@@ -540,9 +552,7 @@ static int ban_import(int argc, char **argv)
 		print_obj_end();
 	}
 	vec_free(&vec);
-	allow_guard_free(&g);
-out_maps:
-	maps_close(&maps);
+	close_guarded(&maps, &g);
 	return err;
 }
 
