@@ -281,6 +281,15 @@ static bool batch_unsupported(int err)
 	       err == -524 /* ENOTSUPP */;
 }
 
+/* A kernel without batch ops for the map rejects the call before touching
+ * anything and never writes the count back: libbpf then hands back the
+ * count it was given. A count of 0 or the one asked for, with such an
+ * error, means nothing was done and one-at-a-time is the way. */
+static bool batch_rejected(int err, __u32 count, __u32 asked)
+{
+	return batch_unsupported(err) && (count == 0 || count == asked);
+}
+
 static int put_one(struct batch *b)
 {
 	if (bpf_map_update_elem(b->fd, b->keys + b->written * b->key_size,
@@ -295,7 +304,7 @@ static int batch_write(struct batch *b)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 	bool batch = use_batch;
-	__u32 count;
+	__u32 count, want;
 	int err;
 
 	while (b->written < b->n) {
@@ -305,13 +314,14 @@ static int batch_write(struct batch *b)
 				return err;
 			continue;
 		}
-		count = b->n - b->written < BATCH_CHUNK ? b->n - b->written
-							: BATCH_CHUNK;
+		want = b->n - b->written < BATCH_CHUNK ? b->n - b->written
+						       : BATCH_CHUNK;
+		count = want;
 		err = bpf_map_update_batch(b->fd,
 					   b->keys + b->written * b->key_size,
 					   b->vals + b->written, &count, &opts);
 		err = err ? -errno : 0;
-		if (err && count == 0 && batch_unsupported(err)) {
+		if (err && batch_rejected(err, count, want)) {
 			batch = false; /* no batch ops here: one at a time */
 			continue;
 		}
@@ -508,11 +518,11 @@ static int flush_map(int fd, int family, const char *name, size_t *n)
 			fd, first ? NULL : &in_batch, &out_batch, keys, vals,
 			&count, &opts);
 		err = err ? -errno : 0;
-		*n += count;
-		if (err && first && count == 0 && batch_unsupported(err)) {
+		if (err && first && batch_rejected(err, count, BATCH_CHUNK)) {
 			err = flush_slow(fd, n);
 			break;
 		}
+		*n += count;
 		if (err == -ENOENT) {
 			err = 0;
 			break;
