@@ -293,6 +293,25 @@ static __always_inline int client_syn(const struct rg_sample_ctx *sc,
 		       RG_TCP_SYN;
 }
 
+/* The server's SYN-ACK opens a new connection on this 4-tuple: an entry
+ * still there from an earlier one (stopped, budget spent) must not leave
+ * the new session unsampled, or a client could reuse its source port to
+ * slip a relay attempt past the daemon. Only the server sends it, and only
+ * for a connection that is not established, so no client can reset a
+ * session in progress this way. */
+static __always_inline void flow_restart_on_synack(struct rg_flow *f,
+						   const struct rg_sample_ctx *sc,
+						   const struct rg_pkt *p)
+{
+	if (sc->dir != RG_DIR_OUT ||
+	    (p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) !=
+		    (RG_TCP_SYN | RG_TCP_ACK))
+		return;
+	f->sampled_in = 0;
+	f->sampled_out = 0;
+	f->flags = 0;
+}
+
 static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 					  const struct rg_config *cfg,
 					  const struct rg_pkt *p)
@@ -312,6 +331,7 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 	if (!f)
 		return;
 	f->last_ns = sc->now;
+	flow_restart_on_synack(f, sc, p);
 	if (f->flags & RG_FLOW_STOP) {
 		if (!p->payload_len)
 			return;

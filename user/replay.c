@@ -295,7 +295,8 @@ static void closed(struct replay *r, const struct pkt *k, struct dp_flow *d)
 /* What the data plane (bpf/sample.h) samples of this packet: the client's
  * bare SYN always, without a flow entry (client_syn); else nothing without
  * a flow entry (made by the server's SYN-ACK, another SYN or payload,
- * never by a RST) or once told to stop; a SYN, FIN or RST, and the
+ * never by a RST) or once told to stop (until the server's next SYN-ACK
+ * starts a new connection on the 4-tuple); a SYN, FIN or RST, and the
  * client's ACKs before its first payload (the handshake's proof); payload
  * within the per-direction budget, in records of at most
  * RG_SAMPLE_PAYLOAD_MAX bytes. */
@@ -315,6 +316,9 @@ static void sample(struct replay *r, const struct pkt *k)
 	if (!f)
 		return;
 	d = flow_user(f);
+	if (k->dir == RG_DIR_OUT &&
+	    (k->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		memset(d, 0, sizeof(*d)); /* flow_restart_on_synack */
 	if (d->stop) {
 		closed(r, k, d);
 		return;

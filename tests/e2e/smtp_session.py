@@ -46,8 +46,11 @@ def session(a):
     fam = socket.AF_INET6 if ":" in a.server else socket.AF_INET
     sock = socket.socket(fam, socket.SOCK_STREAM)
     sock.settimeout(a.timeout)
-    if a.src:
-        sock.bind((a.src, 0))
+    if a.src or a.sport:
+        # SO_REUSEADDR: reusing the port of a session this host ended is
+        # the point of --sport (the server closed first and holds TIME_WAIT)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((a.src or "", a.sport))
     try:
         sock.connect((a.server, 25))
     except socket.timeout:
@@ -87,6 +90,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--server", required=True)
     p.add_argument("--src")
+    p.add_argument("--sport", type=int, default=0)
     p.add_argument("--sender", default="bot@attacker.invalid")
     p.add_argument("--rcpt", action="append", required=True)
     p.add_argument("--pause", type=float, default=0.0)
