@@ -115,6 +115,9 @@ static const struct metric pipeline_metrics[] = {
 		"Parser and policy findings."),
 	COUNTER(pipeline_stats, decisions, "decisions_total",
 		"Decisions of the policy."),
+	COUNTER(pipeline_stats, unverified_suppressed,
+		"unverified_findings_suppressed_total",
+		"Findings from unverified (possibly spoofed) flows not logged."),
 };
 
 static void print_pipeline(FILE *f, const struct pipeline_stats *p)

@@ -52,7 +52,8 @@ static void test_file(void **state)
 {
 	char path[] = "/tmp/rg-test-metrics-XXXXXX";
 	uint64_t by_reason[RG_REASON_MAX] = { 0 };
-	struct pipeline_stats ps = { .flows_active = 42, .findings = 7 };
+	struct pipeline_stats ps = { .flows_active = 42, .findings = 7,
+				     .unverified_suppressed = 11 };
 	struct alert_stats as = { .ok = 3 };
 	struct daemon_counters dc = { .bans = 5 };
 	struct reaction_hist h = { 0 };
@@ -81,6 +82,8 @@ static void test_file(void **state)
 	assert_non_null(strstr(text, "relayguard_bans{reason=\"relay_attempt\"} 9\n"));
 	assert_non_null(strstr(text, "relayguard_flows_active 42\n"));
 	assert_non_null(strstr(text, "relayguard_parser_findings_total 7\n"));
+	assert_non_null(strstr(
+		text, "relayguard_unverified_findings_suppressed_total 11\n"));
 	assert_non_null(strstr(text, "relayguard_reaction_seconds_bucket{le=\"5e-05\"} 1\n"));
 	assert_non_null(strstr(text, "relayguard_reaction_seconds_bucket{le=\"0.0005\"} 1\n"));
 	assert_non_null(strstr(text, "relayguard_reaction_seconds_bucket{le=\"0.001\"} 2\n"));
