@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* SYN token buckets (GCRA, see struct rg_bucket): per source in the
- * `ratelimit` LRU hash, and one global bucket in rg_gsyn. */
+ * direct-mapped `ratelimit` array, and one global bucket in rg_gsyn. */
 #ifndef RG_BPF_RATELIMIT_H
 #define RG_BPF_RATELIMIT_H
 
@@ -55,25 +55,36 @@ static __always_inline void src_key_fill(struct rg_src_key *k, __u8 family,
 	__builtin_memcpy(k->addr, addr, 16);
 }
 
-/* Per-source bucket; a new source starts full and pays for this SYN. */
+static __always_inline int src_key_eq(const struct rg_src_key *a,
+				      const struct rg_src_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+}
+
+/* Per-source bucket in the source's slot. A source not in its slot (new,
+ * or forgotten) takes the slot with a full bucket and pays for this SYN;
+ * ratelimit_full counts slots taken from a source whose bucket was not
+ * full yet (what it had spent is forgotten: fail open). Only two sources
+ * of one slot taking it at the same instant on two CPUs can have one SYN
+ * judged by the other's bucket (a SYN wrongly dropped is retransmitted). */
 static __always_inline int ratelimit_source(const struct rg_src_key *key,
-					    __u64 now, __u32 rate,
+					    __u32 seed, __u64 now, __u32 rate,
 					    __u32 burst, struct rg_stats *st)
 {
-	struct rg_bucket *b, nb = {};
-	long err;
+	__u32 slot = rg_src_slot(key, seed);
+	struct rg_bucket *b = bpf_map_lookup_elem(&ratelimit, &slot);
 
-	b = bpf_map_lookup_elem(&ratelimit, key);
-	if (b)
-		return bucket_take(b, now, rate, burst);
-	nb.tat_ns = now + bucket_interval(rate);
-	err = bpf_map_update_elem(&ratelimit, key, &nb, BPF_NOEXIST);
-	if (!err)
+	if (!b)
 		return 1;
-	b = bpf_map_lookup_elem(&ratelimit, key);
-	if (b)
+	if (src_key_eq(&b->src, key))
 		return bucket_take(b, now, rate, burst);
-	st->ratelimit_full++;
+	if (b->src.family && b->tat_ns > now)
+		st->ratelimit_full++;
+	b->src = *key;
+	b->drops = 0;
+	b->tat_ns = now + bucket_interval(rate);
 	return 1;
 }
 

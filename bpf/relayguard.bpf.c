@@ -165,8 +165,8 @@ static __always_inline int syn_check(const struct rg_config *cfg,
 		*now = rg_now();
 	if (cfg->syn_rate) {
 		src_key_fill(&key, p->family, grp);
-		if (!ratelimit_source(&key, *now, cfg->syn_rate,
-				      cfg->syn_burst, st))
+		if (!ratelimit_source(&key, cfg->hash_seed, *now,
+				      cfg->syn_rate, cfg->syn_burst, st))
 			return RG_CAUSE_SYN_RATE;
 	}
 	if (cfg->global_syn_rate &&

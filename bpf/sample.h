@@ -238,33 +238,67 @@ static __always_inline void flow_key_fill(struct rg_flow_key *k,
 	}
 }
 
+static __always_inline int flow_key_eq(const struct rg_flow_key *a,
+				       const struct rg_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
+/* key's entry in its set, or NULL with *victim set to the slot a new entry
+ * would take: a free one (last_ns 0), else the least recently seen. */
+static __always_inline struct rg_flow *flow_find(const struct rg_flow_key *key,
+						 __u32 seed,
+						 struct rg_flow **victim)
+{
+	__u32 slot = rg_flow_set_first(key, seed), w;
+	struct rg_flow *f, *old = NULL;
+
+	for (w = 0; w < RG_FLOW_WAYS; w++, slot++) {
+		f = bpf_map_lookup_elem(&flows, &slot);
+		if (!f)
+			return NULL;
+		if (flow_key_eq(&f->key, key))
+			return f;
+		if (!old || f->last_ns < old->last_ns)
+			old = f;
+	}
+	*victim = old;
+	return NULL;
+}
+
 /* The flow entry, created by the server's SYN-ACK (egress), a SYN with
  * payload, or the first payload; never by the client's bare SYN (see
- * client_syn). */
+ * client_syn). Taking the slot of a flow seen in the last RG_FLOW_IDLE_NS
+ * is counted (flow_full): that flow is sampled afresh if it comes back. */
 static __always_inline struct rg_flow *flow_get(struct rg_sample_ctx *sc,
 						const struct rg_flow_key *key,
-						const struct rg_pkt *p)
+						const struct rg_pkt *p,
+						__u32 seed)
 {
-	struct rg_flow *f, nf = {};
-	long err;
+	struct rg_flow *f, *victim = NULL;
 
-	f = bpf_map_lookup_elem(&flows, key);
+	f = flow_find(key, seed, &victim);
 	if (f)
 		return f;
 	if (!(p->tcp_flags & RG_TCP_SYN) && !p->payload_len)
 		return NULL;
-	if (p->tcp_flags & RG_TCP_RST)
+	if ((p->tcp_flags & RG_TCP_RST) || !victim)
 		return NULL;
-	nf.last_ns = sc->now;
-	err = bpf_map_update_elem(&flows, key, &nf, BPF_NOEXIST);
-	if (err && err != -17 /* EEXIST */) {
+	if (victim->last_ns && sc->now - victim->last_ns < RG_FLOW_IDLE_NS) {
 		if (sc->dir == RG_DIR_IN)
 			sc->st->flow_full++;
 		else
 			sc->st->egress_flow_full++;
-		return NULL;
 	}
-	return bpf_map_lookup_elem(&flows, key);
+	victim->key = *key;
+	victim->sampled_in = 0;
+	victim->sampled_out = 0;
+	victim->flags = 0;
+	victim->last_ns = sc->now;
+	return victim;
 }
 
 /* A packet without payload is worth a record when it opens or closes the
@@ -327,7 +361,7 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 		emit_control(sc, &key, p);
 		return;
 	}
-	f = flow_get(sc, &key, p);
+	f = flow_get(sc, &key, p, cfg->hash_seed);
 	if (!f)
 		return;
 	f->last_ns = sc->now;
@@ -359,10 +393,13 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 	if (take > p->payload_len)
 		take = p->payload_len;
 	take = emit_payload(sc, &key, p, take);
+	/* Plain adds, not atomic ones (~5 ns each): a flow's packets of one
+	 * direction come in on one CPU (RSS, one queue per flow), and an add
+	 * lost to a race only samples a few bytes more. */
 	if (sc->dir == RG_DIR_IN)
-		__sync_fetch_and_add(&f->sampled_in, take);
+		f->sampled_in += take;
 	else
-		__sync_fetch_and_add(&f->sampled_out, take);
+		f->sampled_out += take;
 }
 
 #endif

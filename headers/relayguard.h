@@ -16,7 +16,7 @@
 
 /* Bumped whenever a struct below changes layout: a pinned map from another
  * ABI is refused rather than misread. */
-#define RG_ABI_VERSION 1
+#define RG_ABI_VERSION 2
 
 /* Map sizes; each can be overridden at build time. */
 #ifndef RG_MAX_BANS4
@@ -83,6 +83,8 @@ struct rg_config {
 	__u32 global_syn_rate; /* all sources together, SYN/s; 0: unlimited */
 	__u32 global_syn_burst; /* 0: = global_syn_rate */
 	__u32 sample_bytes; /* per flow and direction; 0: default */
+	__u32 hash_seed; /* keys rg_hash (flows, ratelimit); set once by the
+			  * loader, kept by every writer of `config` */
 };
 
 /* Counters: one struct in a one-entry PERCPU_ARRAY, so bpftool prints names.
@@ -165,15 +167,15 @@ struct rg_ban {
 	__u32 offences; /* how many bans this source has had (escalation) */
 };
 
-/* ratelimit (LRU hash) key: the source grouped like bans (v4 /32, v6 by
- * prefix); family tells which. */
+/* A source grouped like bans (v4 /32, v6 by prefix); family tells which.
+ * Aligned so that rg_hash reads it as 64-bit words. */
 struct rg_src_key {
-	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 family; /* AF_INET or AF_INET6; 0: none (a free slot) */
 	__u8 pad[3];
 	__u8 addr[16]; /* v4 in the first 4 bytes */
-};
+} __attribute__((aligned(8)));
 
-/* ratelimit value, and the one entry of the global SYN cap: a token bucket
+/* ratelimit (ARRAY, slot rg_src_slot(src)) value, and the one entry of the global SYN cap: a token bucket
  * kept as GCRA (generic cell rate algorithm). A SYN at time t conforms when
  * tat_ns - t <= (burst - 1) * interval, and moves tat_ns to
  * max(tat_ns, t) + interval (interval = 1e9 / rate). One 64-bit word,
@@ -182,25 +184,34 @@ struct rg_src_key {
 struct rg_bucket {
 	__u64 tat_ns; /* theoretical arrival time, boot clock */
 	__u64 drops; /* SYNs over the limit (or would-be, monitor) */
+	struct rg_src_key src; /* whose bucket this slot holds */
 };
 
-/* flows (LRU hash) key: always oriented client -> server, whatever the
- * direction of the packet, so both programs find the same entry. */
+/* A flow, always oriented client -> server, whatever the direction of
+ * the packet, so both programs find the same entry. */
 struct rg_flow_key {
 	__u8 client[16]; /* v4 in the first 4 bytes, rest zero */
 	__u8 server[16];
 	__u16 client_port; /* network order */
 	__u16 server_port; /* network order */
-	__u8 family;
+	__u8 family; /* 0: none (a free slot) */
 	__u8 pad[3];
-};
+} __attribute__((aligned(8)));
 
 /* flows.flags */
 enum rg_flow_flags {
 	RG_FLOW_STOP = 1U << 0, /* user space: stop sampling both directions */
 };
 
+/* flows (ARRAY of RG_MAX_FLOWS entries) is a set-associative table: a
+ * flow lives in one of the RG_FLOW_WAYS slots from rg_flow_set_first(key);
+ * a new flow takes a free slot of its set, else the least recently seen
+ * one (flow_full counts those seen in the last RG_FLOW_IDLE_NS). */
+#define RG_FLOW_WAYS 4
+#define RG_FLOW_IDLE_NS (300ULL * 1000000000ULL)
+
 struct rg_flow {
+	struct rg_flow_key key; /* the flow in this slot */
 	__u32 sampled_in; /* payload bytes sampled client -> server */
 	__u32 sampled_out; /* payload bytes sampled server -> client */
 	__u32 flags; /* enum rg_flow_flags, written by user space */
@@ -225,5 +236,44 @@ struct rg_sample {
 	__u32 ifindex;
 	__u8 payload[]; /* payload_len bytes */
 };
+
+/* The slot hash of `flows` and `ratelimit`, shared so that user space
+ * finds the slot the data plane uses: the key's 64-bit words folded by
+ * multiply and xor-shift, keyed by config.hash_seed so that nobody outside
+ * can aim keys at one set. */
+static inline __u32 rg_hash(const void *key, unsigned int words, __u32 seed)
+{
+	__u64 h = seed, w;
+	unsigned int i;
+
+	for (i = 0; i < words; i++) {
+		__builtin_memcpy(&w, (const __u8 *)key + 8 * i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return (__u32)(h >> 32);
+}
+
+_Static_assert((RG_MAX_FLOWS & (RG_MAX_FLOWS - 1)) == 0 &&
+		       RG_MAX_FLOWS >= RG_FLOW_WAYS,
+	       "RG_MAX_FLOWS: a power of two, at least one set");
+_Static_assert((RG_MAX_RATELIMIT & (RG_MAX_RATELIMIT - 1)) == 0,
+	       "RG_MAX_RATELIMIT: a power of two");
+
+/* The first of the RG_FLOW_WAYS slots where key's flow may live. */
+static inline __u32 rg_flow_set_first(const struct rg_flow_key *key,
+				      __u32 seed)
+{
+	__u32 sets = RG_MAX_FLOWS / RG_FLOW_WAYS;
+
+	return (rg_hash(key, sizeof(*key) / 8, seed) & (sets - 1)) *
+	       RG_FLOW_WAYS;
+}
+
+/* The ratelimit slot of a source (direct-mapped). */
+static inline __u32 rg_src_slot(const struct rg_src_key *src, __u32 seed)
+{
+	return rg_hash(src, sizeof(*src) / 8, seed) & (RG_MAX_RATELIMIT - 1);
+}
 
 #endif /* RELAYGUARD_H */

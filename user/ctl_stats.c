@@ -88,7 +88,6 @@ static int config_set(int argc, char **argv)
 	struct rg_maps maps;
 	const char *why = "";
 	char buf[128];
-	__u32 key = 0;
 	int err;
 
 	if (argc != 2)
@@ -113,10 +112,9 @@ static int config_set(int argc, char **argv)
 			argv[0], ctl_quote(argv[1]), why);
 		goto out;
 	}
-	cfg.abi_version = RG_ABI_VERSION;
-	if (bpf_map_update_elem(maps.config, &key, &cfg, BPF_ANY)) {
-		err = ctl_err(-errno, "cannot write map config: %s",
-			      log_strerror(-errno));
+	err = dpconfig_store(maps.config, &cfg);
+	if (err) {
+		ctl_err(err, "cannot write map config: %s", log_strerror(err));
 		goto out;
 	}
 	dpconfig_get(&cfg, argv[0], buf, sizeof(buf));

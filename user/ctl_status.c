@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "dpconfig.h"
+#include "flowmap.h"
 #include "log.h"
 #include "parse.h"
 
@@ -209,16 +210,38 @@ static void status_interfaces(void)
 	print_arr_end();
 }
 
+static int array_fill(int fd, long used_off, unsigned long *entries,
+		      unsigned long *max)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	long used;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	used = flowmap_used(fd, used_off);
+	if (used < 0)
+		return used;
+	*entries = used;
+	*max = info.max_entries;
+	return 0;
+}
+
 static void status_maps(const struct rg_maps *m)
 {
+	/* used: for the self-hashed arrays, where a slot's family byte is */
 	static const struct {
 		const char *name;
 		size_t off;
+		long used;
 	} counted[] = {
-#define M(f) {#f, offsetof(struct rg_maps, f)}
-		M(bans4), M(bans6), M(allow4),	  M(allow6),
-		M(deny4), M(deny6), M(ratelimit), M(flows),
+#define M(f) {#f, offsetof(struct rg_maps, f), -1}
+		M(bans4), M(bans6), M(allow4), M(allow6), M(deny4), M(deny6),
 #undef M
+		{"ratelimit", offsetof(struct rg_maps, ratelimit),
+		 offsetof(struct rg_bucket, src.family)},
+		{"flows", offsetof(struct rg_maps, flows),
+		 offsetof(struct rg_flow, key.family)},
 	};
 	unsigned long entries, max;
 	size_t i;
@@ -228,7 +251,8 @@ static void status_maps(const struct rg_maps *m)
 	print_arr_start("maps");
 	for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
 		fd = *(const int *)((const char *)m + counted[i].off);
-		if (ctl_map_fill(fd, &entries, &max))
+		if (counted[i].used < 0 ? ctl_map_fill(fd, &entries, &max) :
+		    array_fill(fd, counted[i].used, &entries, &max))
 			continue;
 		print_obj_start(NULL);
 		print_str("name", "  %-10s", counted[i].name);

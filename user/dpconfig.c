@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+
+#include <bpf/bpf.h>
 
 #include "dpconfig.h"
 #include "parse.h"
@@ -23,6 +26,22 @@ void dpconfig_defaults(struct rg_config *cfg)
 	cfg->syn_rate = 20;
 	cfg->syn_burst = 40;
 	cfg->sample_bytes = RG_DEFAULT_SAMPLE_BYTES;
+}
+
+int dpconfig_store(int config_fd, struct rg_config *cfg)
+{
+	struct rg_config cur;
+	__u32 key = 0;
+
+	cfg->abi_version = RG_ABI_VERSION;
+	if (!bpf_map_lookup_elem(config_fd, &key, &cur) && cur.hash_seed)
+		cfg->hash_seed = cur.hash_seed;
+	while (!cfg->hash_seed)
+		if (getrandom(&cfg->hash_seed, sizeof(cfg->hash_seed), 0) < 0)
+			return -errno;
+	if (bpf_map_update_elem(config_fd, &key, cfg, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 static int add_port(const char *item, void *ctx)

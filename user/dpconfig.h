@@ -21,6 +21,11 @@ int dpconfig_set(struct rg_config *cfg, const char *key, const char *value,
 /* The key names, NULL-terminated (for help, completion, `config show`). */
 extern const char *const dpconfig_keys[];
 
+/* Write cfg to the `config` map (fd), ABI version set and the map's
+ * hash_seed kept (the flows and ratelimit slots hang on it), or a random
+ * one made when the map has none. Returns 0 or -errno. */
+int dpconfig_store(int config_fd, struct rg_config *cfg);
+
 /* The text form of one key's value ("25, 587", "enforce", "20"). */
 int dpconfig_get(const struct rg_config *cfg, const char *key, char *buf,
 		 unsigned long size);

@@ -64,10 +64,10 @@ static const struct map_desc {
 	 sizeof(struct rg_lpm4_key), 0},
 	{RG_MAP_DENY6, offsetof(struct rg_maps, deny6), BPF_MAP_TYPE_LPM_TRIE,
 	 sizeof(struct rg_lpm6_key), 0},
-	{RG_MAP_RATELIMIT, offsetof(struct rg_maps, ratelimit), 0,
-	 sizeof(struct rg_src_key), 0},
-	{RG_MAP_FLOWS, offsetof(struct rg_maps, flows), 0,
-	 sizeof(struct rg_flow_key), sizeof(struct rg_flow)},
+	{RG_MAP_RATELIMIT, offsetof(struct rg_maps, ratelimit),
+	 BPF_MAP_TYPE_ARRAY, 4, sizeof(struct rg_bucket)},
+	{RG_MAP_FLOWS, offsetof(struct rg_maps, flows), BPF_MAP_TYPE_ARRAY, 4,
+	 sizeof(struct rg_flow)},
 	{RG_MAP_SAMPLES, offsetof(struct rg_maps, samples),
 	 BPF_MAP_TYPE_RINGBUF, 0, 0},
 };
@@ -291,9 +291,7 @@ static int init_config(int config_fd)
 	if (memcmp(&cfg, &zero, sizeof(cfg)))
 		return 0;
 	dpconfig_defaults(&cfg);
-	if (bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY))
-		return -errno;
-	return 0;
+	return dpconfig_store(config_fd, &cfg);
 }
 
 static void fill_maps(struct loader *l)

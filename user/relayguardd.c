@@ -27,8 +27,10 @@
 #include "bans.h"
 #include "clock.h"
 #include "config.h"
+#include "dpconfig.h"
 #include "events.h"
 #include "evidence.h"
+#include "flowmap.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -57,6 +59,7 @@ struct daemon {
 	struct bans *bans;
 	struct alerter *alerts;
 	struct link_watch *links;
+	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
 	int epfd, sigfd, timerfd;
 	FILE *events;
 
@@ -377,17 +380,13 @@ static void on_decide(void *ctx, const struct decision *dec)
 	}
 }
 
+/* A flow whose entry is gone (its slot taken) has nothing to stop. */
 static void on_stop_sampling(void *ctx, const struct rg_flow_key *key)
 {
 	struct daemon *d = ctx;
-	struct rg_flow f;
 
-	if (d->maps->flows < 0 || bpf_map_lookup_elem(d->maps->flows, key, &f))
-		return; /* gone (LRU) or never there: nothing to stop */
-	if (f.flags & RG_FLOW_STOP)
-		return;
-	f.flags |= RG_FLOW_STOP;
-	bpf_map_update_elem(d->maps->flows, key, &f, BPF_EXIST);
+	if (d->maps->flows >= 0)
+		flowmap_stop(d->maps->flows, d->hash_seed, key);
 }
 
 static const struct pipeline_ops ops = {
@@ -408,13 +407,13 @@ static int on_sample(void *ctx, void *data, size_t size)
 static int write_dp_config(struct daemon *d)
 {
 	struct rg_config cfg = d->conf.dp;
-	__u32 key = 0;
+	int err = dpconfig_store(d->maps->config, &cfg);
 
-	cfg.abi_version = RG_ABI_VERSION;
-	if (bpf_map_update_elem(d->maps->config, &key, &cfg, BPF_ANY)) {
-		log_err("cannot write the config map: %s", strerror(errno));
-		return -errno;
+	if (err) {
+		log_err("cannot write the config map: %s", strerror(-err));
+		return err;
 	}
+	d->hash_seed = cfg.hash_seed;
 	return 0;
 }
 

@@ -273,8 +273,8 @@ static void feed(struct replay *r, const struct pkt *k, uint32_t seq_off,
 	pipeline_feed(r->pipe, s, sizeof(*s) + n);
 }
 
-/* The kernel's entry would live on in its LRU map; here it goes once the
- * connection is over (both FINs, or a RST). The records are the same: what
+/* The kernel's entry lives on in `flows` until its slot is taken; here
+ * it goes once the connection is over (both FINs, or a RST). The records are the same: what
  * follows a close is an ACK after client payload (no record either way) or
  * a retransmission (sampled within a budget either way). Only a new
  * connection reusing the 4-tuple differs: it starts with a fresh budget

@@ -150,16 +150,18 @@ static int load_allow(int fd)
 }
 
 /* The flow of kind PAST starts with its budget spent. */
-static int spend_budget(int fd, uint32_t budget)
+static int spend_budget(int fd, uint32_t seed, uint32_t budget)
 {
-	struct rg_flow_key k = { .family = AF_INET };
-	struct rg_flow f = { .sampled_in = budget };
+	struct rg_flow f = { .key.family = AF_INET, .sampled_in = budget,
+			     .last_ns = boot_ns() };
+	uint32_t slot;
 
-	inet_pton(AF_INET, PAST, k.client);
-	inet_pton(AF_INET, "198.51.100.1", k.server);
-	k.client_port = htons(40000);
-	k.server_port = htons(25);
-	return bpf_map_update_elem(fd, &k, &f, BPF_ANY);
+	inet_pton(AF_INET, PAST, f.key.client);
+	inet_pton(AF_INET, "198.51.100.1", f.key.server);
+	f.key.client_port = htons(40000);
+	f.key.server_port = htons(25);
+	slot = rg_flow_set_first(&f.key, seed);
+	return bpf_map_update_elem(fd, &slot, &f, BPF_ANY);
 }
 
 static int inst_open(struct rg_inst *in, int prealloc)
@@ -170,6 +172,7 @@ static int inst_open(struct rg_inst *in, int prealloc)
 		.syn_rate = 1000000000, .syn_burst = 1000000,
 		.global_syn_rate = 1000000000, .global_syn_burst = 1000000,
 		.sample_bytes = 1U << 30,
+		.hash_seed = 0x2545f491,
 	};
 	struct bpf_map *m;
 	uint32_t zero = 0;
@@ -202,7 +205,8 @@ static int inst_open(struct rg_inst *in, int prealloc)
 	err = load_allow(bpf_map__fd(in->skel->maps.allow4));
 	if (err)
 		return err;
-	err = spend_budget(bpf_map__fd(in->skel->maps.flows), cfg.sample_bytes);
+	err = spend_budget(bpf_map__fd(in->skel->maps.flows), cfg.hash_seed,
+			   cfg.sample_bytes);
 	if (err)
 		return err;
 	in->rb = ring_buffer__new(bpf_map__fd(in->skel->maps.samples),

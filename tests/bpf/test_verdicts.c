@@ -23,6 +23,7 @@
 #include <linux/pkt_cls.h>
 
 #include "bpf/pkt.h"
+#include "flowmap.h"
 #include "relayguard.h"
 #include "relayguard.skel.h"
 
@@ -184,17 +185,73 @@ static struct rg_flow_key flow_default(void)
 	return flow4("192.0.2.10", 40000, "198.51.100.1", 25);
 }
 
-static void flow_set_flags(struct rg_flow_key k, uint32_t flags)
-{
-	struct rg_flow f = { .flags = flags, .last_ns = boot_ns() };
+/* Every case runs with this config.hash_seed, so the test finds the slots
+ * the programs use. */
+#define TEST_SEED 0x5eed1234U
 
-	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.flows), &k,
+/* k's entry, seen age_s seconds ago, put in way `way` of its set. */
+static void flow_put(struct rg_flow_key k, uint32_t flags, int way, int age_s)
+{
+	struct rg_flow f = { .key = k, .flags = flags };
+	uint32_t slot = rg_flow_set_first(&k, TEST_SEED) + way;
+
+	f.last_ns = boot_ns() - (uint64_t)age_s * 1000000000ULL;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.flows), &slot,
 					     &f, BPF_ANY), 0);
 }
 
 static int flow_get(struct rg_flow_key k, struct rg_flow *f)
 {
-	return bpf_map_lookup_elem(map_fd(fx.skel->maps.flows), &k, f);
+	long slot = flowmap_find(map_fd(fx.skel->maps.flows), TEST_SEED, &k, f);
+
+	return slot < 0 ? (int)slot : 0;
+}
+
+/* Flows to 198.51.100.1:25 sharing a set with the default flow: from
+ * 192.0.2.11 on, each client's first port that does. */
+struct client {
+	char addr[INET_ADDRSTRLEN];
+	uint16_t port;
+};
+
+static struct client colliding_client(int n)
+{
+	struct rg_flow_key d = flow_default(), k;
+	uint32_t set = rg_flow_set_first(&d, TEST_SEED);
+	struct client c;
+	unsigned int port, host;
+
+	for (host = 11; host < 255; host++) {
+		snprintf(c.addr, sizeof(c.addr), "192.0.2.%u", host);
+		for (port = 1024; port < 65536; port++) {
+			k = flow4(c.addr, port, "198.51.100.1", 25);
+			if (rg_flow_set_first(&k, TEST_SEED) != set)
+				continue;
+			c.port = port;
+			if (n-- == 0)
+				return c;
+			break;
+		}
+	}
+	fail_msg("too few flows share a set with the default flow");
+	return c;
+}
+
+/* The ratelimit key of an IPv4 source, as the programs build it. */
+static struct rg_src_key src4(const char *addr)
+{
+	struct rg_src_key k = { .family = AF_INET };
+
+	assert_int_equal(inet_pton(AF_INET, addr, k.addr), 1);
+	return k;
+}
+
+static void bucket_get(struct rg_src_key k, struct rg_bucket *b)
+{
+	uint32_t slot = rg_src_slot(&k, TEST_SEED);
+
+	assert_int_equal(bpf_map_lookup_elem(map_fd(fx.skel->maps.ratelimit),
+					     &slot, b), 0);
 }
 
 /* ---- ring buffer ---- */
@@ -291,11 +348,13 @@ static void run_case(void **state)
 	const struct tcase *tc = *state;
 	struct rg_stats got;
 	const __u64 *g = (const __u64 *)&got, *e = (const __u64 *)&tc->exp;
+	struct rg_config cfg = tc->cfg;
 	uint32_t zero = 0;
 	int i, r, bad = 0;
 
+	cfg.hash_seed = TEST_SEED;
 	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.config),
-					     &zero, &tc->cfg, BPF_ANY), 0);
+					     &zero, &cfg, BPF_ANY), 0);
 	if (tc->setup)
 		tc->setup();
 	for (i = 0; i < MAX_STEPS; i++) {
@@ -396,14 +455,82 @@ static void setup_allow_clean(void)
 	allow("192.0.2.0/24");
 }
 
+/* As the daemon stops a flow: user/flowmap.c on an entry in way 3. */
 static void setup_stop(void)
 {
-	flow_set_flags(flow_default(), RG_FLOW_STOP);
+	struct rg_flow_key k = flow_default();
+
+	flow_put(k, 0, 3, 0);
+	assert_int_equal(flowmap_stop(map_fd(fx.skel->maps.flows), TEST_SEED,
+				      &k), 0);
+}
+
+/* The default flow's set filled with four other flows, all seen a second
+ * ago but the one in way 2: seen age_s ago and stopped. */
+static struct client set_clients[RG_FLOW_WAYS];
+
+static struct rg_flow_key set_flow(int w)
+{
+	return flow4(set_clients[w].addr, set_clients[w].port, "198.51.100.1",
+		     25);
+}
+
+static void fill_set(int age_s)
+{
+	int w;
+
+	for (w = 0; w < RG_FLOW_WAYS; w++) {
+		set_clients[w] = colliding_client(w);
+		flow_put(set_flow(w), w == 2 ? RG_FLOW_STOP : 0, w,
+			 w == 2 ? age_s : 1);
+	}
+}
+
+static void setup_set_full(void)
+{
+	fill_set(10);
+}
+
+static void setup_set_idle(void)
+{
+	fill_set(RG_FLOW_IDLE_NS / 1000000000ULL + 1);
+}
+
+/* A source sharing CLEAN4's ratelimit slot holds it, its bucket spent
+ * (tat_ns ahead) or rested (tat_ns behind). */
+static void slot_taken(int64_t tat_rel_ns)
+{
+	struct rg_src_key c = src4(CLEAN4), k = { .family = AF_INET };
+	uint32_t slot = rg_src_slot(&c, TEST_SEED), a, be;
+	struct rg_bucket b = { .drops = 7 };
+
+	for (a = 0x0a000001; a < 0x0b000000; a++) { /* 10.0.0.0/8 */
+		be = htonl(a);
+		memcpy(k.addr, &be, 4);
+		if (rg_src_slot(&k, TEST_SEED) == slot)
+			break;
+	}
+	assert_int_not_equal(a, 0x0b000000);
+	b.src = k;
+	b.tat_ns = boot_ns() + tat_rel_ns;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.ratelimit),
+					     &slot, &b, BPF_ANY), 0);
+}
+
+static void setup_slot_spent(void)
+{
+	slot_taken(10000000000LL);
+}
+
+static void setup_slot_rested(void)
+{
+	slot_taken(-10000000000LL);
 }
 
 static void setup_bucket_refill(void)
 {
-	struct rg_src_key k = { .family = AF_INET };
+	struct rg_src_key k = src4(CLEAN4);
+	uint32_t slot = rg_src_slot(&k, TEST_SEED);
 	struct rg_bucket b = { 0 };
 	int fd = map_fd(fx.skel->maps.ratelimit);
 	uint8_t buf[PKT_MAX];
@@ -417,14 +544,56 @@ static void setup_bucket_refill(void)
 					 bpf_program__fd(fx.skel->progs.rg_xdp),
 					 &opts), 0);
 	assert_int_equal(opts.retval, XDP_DROP);
-	inet_pton(AF_INET, CLEAN4, k.addr);
-	assert_int_equal(bpf_map_lookup_elem(fd, &k, &b), 0);
+	bucket_get(k, &b);
+	assert_memory_equal(&b.src, &k, sizeof(k));
 	assert_int_equal(b.drops, 1);
 	b.tat_ns = boot_ns() - 1000000000ULL;
-	assert_int_equal(bpf_map_update_elem(fd, &k, &b, BPF_EXIST), 0);
+	assert_int_equal(bpf_map_update_elem(fd, &slot, &b, BPF_EXIST), 0);
 }
 
 /* ---- checks ---- */
+
+/* The default flow took way 2 (the least recently seen), the others kept
+ * theirs; the evicted flow, stopped before, is sampled afresh when it
+ * comes back: losing an entry never hides a flow. */
+static void check_set_eviction(void)
+{
+	struct pkt_spec back = { .src = set_clients[2].addr,
+				 .sport = set_clients[2].port, .flags = TH_ACK,
+				 .payload = "RCPT TO:<x@y.z>\r\n" };
+	struct step st = { .verdict = XDP_PASS, .pkt = back };
+	struct rg_flow f;
+	int w;
+
+	assert_int_equal(fx.n_rec, 1);
+	assert_int_equal(flow_get(flow_default(), &f), 0);
+	assert_int_equal(f.sampled_in, 6);
+	for (w = 0; w < RG_FLOW_WAYS; w++)
+		assert_int_equal(flow_get(set_flow(w), &f),
+				 w == 2 ? -ENOENT : 0);
+	assert_int_equal(run_packet(&st), XDP_PASS);
+	ring_buffer__consume(fx.rb);
+	assert_int_equal(fx.n_rec, 2);
+	assert_int_equal(ntohs(fx.rec[1].hdr.flow.client_port),
+			 set_clients[2].port);
+	assert_int_equal(fx.rec[1].hdr.payload_len, 17);
+	assert_int_equal(flow_get(set_flow(2), &f), 0);
+	assert_int_equal(f.flags, 0);
+	assert_int_equal(flowmap_used(map_fd(fx.skel->maps.flows),
+				      offsetof(struct rg_flow, key.family)),
+			 RG_FLOW_WAYS);
+}
+
+/* CLEAN4 owns its ratelimit slot now, with a fresh count. */
+static void check_slot_owned(void)
+{
+	struct rg_src_key c = src4(CLEAN4);
+	struct rg_bucket b;
+
+	bucket_get(c, &b);
+	assert_memory_equal(&b.src, &c, sizeof(c));
+	assert_int_equal(b.drops, 1);
+}
 
 static void check_ban_hits2(void)
 {
@@ -841,6 +1010,16 @@ static const struct tcase cases[] = {
 	  .cfg = { .syn_rate = 1, .syn_burst = 2 }, .setup = setup_bucket_refill,
 	  .steps = { STEPN(XDP_PASS, 2, .flags = TH_SYN), STEP(XDP_DROP, .flags = TH_SYN) },
 	  .exp = { .packets = 6, .pass_smtp = 4, .drop_syn_rate = 2, .sample_records = 4 } },
+	{ "rate limit: a source takes its slot from a spent bucket (counted), then is limited",
+	  .cfg = { .syn_rate = 1, .syn_burst = 1 }, .setup = setup_slot_spent,
+	  .steps = { STEP(XDP_PASS), STEP(XDP_DROP) },
+	  .exp = { .packets = 2, .pass_smtp = 1, .drop_syn_rate = 1, .ratelimit_full = 1,
+		   .sample_records = 1 }, .check = check_slot_owned },
+	{ "rate limit: taking a slot from a rested bucket forgets nothing (not counted)",
+	  .cfg = { .syn_rate = 1, .syn_burst = 1 }, .setup = setup_slot_rested,
+	  .steps = { STEP(XDP_PASS), STEP(XDP_DROP) },
+	  .exp = { .packets = 2, .pass_smtp = 1, .drop_syn_rate = 1, .sample_records = 1 },
+	  .check = check_slot_owned },
 	{ "rate limit: ipv6 sources of one /64 share a bucket",
 	  .cfg = { .syn_rate = 1, .syn_burst = 2 },
 	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:1:2::1"),
@@ -902,6 +1081,17 @@ static const struct tcase cases[] = {
 	  .exp = { .packets = 3, .drop_ban = 2, .pass_not_smtp = 1 } },
 
 	/* Sampling. */
+	{ "flows: a new flow in a full set takes the least recent slot (counted)",
+	  .setup = setup_set_full,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .payload = "QUIT\r\n") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 6,
+		   .flow_full = 1 },
+	  .check = check_set_eviction },
+	{ "flows: taking the slot of a flow idle past RG_FLOW_IDLE_NS is not counted",
+	  .setup = setup_set_idle,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .payload = "QUIT\r\n") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 6 },
+	  .check = check_set_eviction },
 	{ "budget: sample_bytes 10 cuts the second segment, third not sampled",
 	  .cfg = { .sample_bytes = 10 },
 	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 101, .payload_len = 8),

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "flowmap.h"
+
+long flowmap_find(int fd, __u32 seed, const struct rg_flow_key *key,
+		  struct rg_flow *out)
+{
+	__u32 slot = rg_flow_set_first(key, seed);
+	unsigned int w;
+
+	for (w = 0; w < RG_FLOW_WAYS; w++, slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, out))
+			return -errno;
+		if (!memcmp(&out->key, key, sizeof(*key)))
+			return slot;
+	}
+	return -ENOENT;
+}
+
+/* Between the read and the write the programs may give the slot to
+ * another flow; writing the stopped entry back then costs that new flow
+ * its entry, which it gets again with its next packet (sampled afresh):
+ * never a flow stopped that user space did not stop. */
+int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key)
+{
+	struct rg_flow f;
+	long slot = flowmap_find(fd, seed, key, &f);
+	__u32 k;
+
+	if (slot < 0)
+		return slot;
+	if (f.flags & RG_FLOW_STOP)
+		return 0;
+	f.flags |= RG_FLOW_STOP;
+	k = slot;
+	if (bpf_map_update_elem(fd, &k, &f, BPF_EXIST))
+		return -errno;
+	return 0;
+}
+
+#define USED_BATCH 4096
+
+long flowmap_used(int fd, unsigned int family_off)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info), keys[USED_BATCH], in = 0, out, n, i;
+	void *from = NULL; /* where the last batch ended; NULL: the start */
+	long used = 0;
+	char *vals;
+	int err;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (family_off >= info.value_size)
+		return -EINVAL;
+	vals = malloc((size_t)USED_BATCH * info.value_size);
+	if (!vals)
+		return -ENOMEM;
+	do {
+		n = USED_BATCH;
+		err = bpf_map_lookup_batch(fd, from, &out, keys, vals, &n,
+					   NULL);
+		if (err && errno != ENOENT) {
+			used = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++)
+			used += vals[(size_t)i * info.value_size + family_off] != 0;
+		in = out;
+		from = &in;
+	} while (!err);
+	free(vals);
+	return used;
+}

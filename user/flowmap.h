@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* User space's side of the data plane's self-hashed arrays: finding a
+ * flow in `flows` (the set rg_flow_set_first names, as the programs do),
+ * stopping its sampling, and counting the slots in use of `flows` and
+ * `ratelimit` (an array always has max_entries keys). */
+#ifndef RG_FLOWMAP_H
+#define RG_FLOWMAP_H
+
+#include "relayguard.h"
+
+/* key's slot in the flows map fd, its entry in *out. Returns the slot
+ * (>= 0), -ENOENT when it is not there, or -errno. */
+long flowmap_find(int fd, __u32 seed, const struct rg_flow_key *key,
+		  struct rg_flow *out);
+
+/* Set RG_FLOW_STOP on key's entry. Returns 0, -ENOENT when the entry is
+ * gone (nothing left to stop: a new entry starts sampling afresh), or
+ * -errno. */
+int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key);
+
+/* Slots of an array map (fd) in use: those whose value has a nonzero
+ * byte at family_off (the family of the key the slot holds). */
+long flowmap_used(int fd, unsigned int family_off);
+
+#endif
