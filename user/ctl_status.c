@@ -87,6 +87,29 @@ int do_attach(int argc, char **argv)
 	return 0;
 }
 
+/* Purging maps that programs elsewhere still use would leave those
+ * programs enforcing bans nobody can see or lift: refused, nothing
+ * changed. */
+static int purge_allowed(const char *ifname)
+{
+	struct attach_state st;
+	long user;
+
+	if (loader_query(ifname, &st))
+		memset(&st, 0, sizeof(st));
+	user = loader_maps_user(ctl.pin_dir, st.xdp_prog_id);
+	if (user < 0)
+		return ctl_err(user, "detach %s --purge: cannot list BPF "
+			       "programs: %s", ifname, log_strerror(user));
+	if (user)
+		return ctl_err(-EBUSY, "detach %s --purge: the maps under %s "
+			       "are still used by relayguard XDP program %ld "
+			       "(on another interface, or loaded by a running "
+			       "relayguardd); detach or stop it first; nothing "
+			       "changed", ifname, ctl.pin_dir, user);
+	return 0;
+}
+
 int do_detach(int argc, char **argv)
 {
 	bool purge = false;
@@ -102,6 +125,11 @@ int do_detach(int argc, char **argv)
 	err = check_iface_name(argv[0]);
 	if (err)
 		return err;
+	if (purge) {
+		err = purge_allowed(argv[0]);
+		if (err)
+			return err;
+	}
 	err = loader_detach(argv[0]);
 	if (err)
 		return err;

@@ -26,6 +26,8 @@
 
 #define RG_PROG_XDP "rg_xdp"
 #define RG_PROG_TC  "rg_tc_egress"
+/* More than the maps a relayguard program uses. */
+#define RG_PROG_MAX_MAPS 32
 /* Our TC filter's place on clsact egress: fixed, so re-attach replaces. */
 #define RG_TC_HANDLE   0x7267 /* "rg" */
 #define RG_TC_PRIORITY 0x7267
@@ -636,6 +638,55 @@ int loader_purge(const char *pin_dir)
 		}
 	}
 	return err;
+}
+
+/* Whether program prog_id is relayguard's XDP program and uses map
+ * map_id. Only XDP: the enforcing half, attached wherever relayguard runs
+ * and held by a running daemon, and released as soon as it is detached,
+ * while a detached TC program lives on until the kernel's deferred filter
+ * teardown has run. */
+static bool rg_xdp_uses(__u32 prog_id, __u32 map_id)
+{
+	__u32 ids[RG_PROG_MAX_MAPS], len, i;
+	struct bpf_prog_info info;
+	bool uses = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return false; /* gone meanwhile */
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = RG_PROG_MAX_MAPS;
+	info.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(info);
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    !strcmp(info.name, RG_PROG_XDP))
+		for (i = 0; i < info.nr_map_ids && i < RG_PROG_MAX_MAPS; i++)
+			uses |= ids[i] == map_id;
+	close(fd);
+	return uses;
+}
+
+long loader_maps_user(const char *pin_dir, unsigned int skip)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info), id = 0;
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (pin_path(path, sizeof(path), pin_dir, RG_MAP_CONFIG))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	while (!bpf_prog_get_next_id(id, &id))
+		if (id != skip && rg_xdp_uses(id, info.id))
+			return id;
+	return 0;
 }
 
 int loader_query(const char *ifname, struct attach_state *st)

@@ -42,6 +42,10 @@ int loader_attach(struct loader *l, const char *ifname,
 int loader_detach(const char *ifname);
 /* Unpin every relayguard map under pin_dir and remove the dir. */
 int loader_purge(const char *pin_dir);
+/* The id of a loaded relayguard XDP program other than skip that uses
+ * the maps pinned under pin_dir (attached to another interface, or loaded
+ * by a running relayguardd); 0 when there is none, or -errno. */
+long loader_maps_user(const char *pin_dir, unsigned int skip);
 
 struct attach_state {
 	bool xdp; /* relayguard's XDP program is attached */

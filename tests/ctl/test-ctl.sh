@@ -188,6 +188,20 @@ ok "maps stay pinned after detach"
 ctl ban add 10.99.0.2 >/dev/null
 connects || fail "client dropped after detach"
 ok "traffic passes after detach"
+# --purge is refused while another interface's programs use the maps.
+ip -n "$GW" link add vdum type veth peer name vdum1
+ip -n "$GW" link set vdum up && ip -n "$GW" link set vdum1 up
+ctl attach vdum >/dev/null || fail "attach vdum"
+ctl attach vgw >/dev/null || fail "attach vgw"
+rc=0
+ctl detach vgw --purge >/dev/null 2>"$RG_TMP/err" || rc=$?
+assert_eq "$rc" 1 "detach vgw --purge refused while vdum uses the maps"
+assert_match "$(cat "$RG_TMP/err")" "still used by relayguard XDP program" "the refusal says why"
+[ -e "$PIN/bans4" ] || fail "a refused purge removed the maps"
+assert_eq "$(jctl status | jq '.interfaces | length')" 2 "a refused purge detached nothing"
+ok "detach --purge refused while other programs use the maps; nothing changed"
+ctl detach vdum >/dev/null || fail "detach vdum"
+ctl detach vgw >/dev/null || fail "detach vgw"
 out=$(jctl detach vgw --purge)
 assert_eq "$(jq -r .purged <<<"$out")" true "detach --purge -j"
 [ -e "$PIN" ] && fail "pin dir still there after --purge"
