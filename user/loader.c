@@ -409,14 +409,54 @@ static const __u32 mode_flags[] = {
 	[XDP_ATTACH_GENERIC] = XDP_FLAGS_SKB_MODE,
 };
 
-/* Attach in one mode: replace our own program there, refuse another. */
+static __u32 other_mode_flags(enum xdp_attach_mode mode)
+{
+	return mode == XDP_ATTACH_NATIVE ? XDP_FLAGS_SKB_MODE :
+					   XDP_FLAGS_DRV_MODE;
+}
+
+/* Detach our program `id` from the mode other than `mode`, keeping a
+ * reference to it: its fd, or -errno. */
+static int detach_other_mode(int ifindex, __u32 id, enum xdp_attach_mode mode)
+{
+	int fd = bpf_prog_get_fd_by_id(id), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_xdp_detach(ifindex, other_mode_flags(mode), NULL);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* The attach in `mode` failed after our program left the other mode: put
+ * it back, so that a failed mode switch never leaves the interface
+ * unprotected. */
+static void restore_other_mode(int ifindex, const char *ifname, int prog_fd,
+			       enum xdp_attach_mode mode)
+{
+	if (bpf_xdp_attach(ifindex, prog_fd,
+			   other_mode_flags(mode) | XDP_FLAGS_UPDATE_IF_NOEXIST,
+			   NULL))
+		log_err("%s: the XDP program could not be put back in its "
+			"previous mode: the interface is unprotected",
+			ifname);
+	else
+		log_info("%s: kept the XDP program in its previous mode",
+			 ifname);
+}
+
+/* Attach in one mode: replace our own program there, refuse another. A
+ * failed switch from the other mode leaves the program where it was. */
 static int xdp_attach_mode(int ifindex, const char *ifname, int prog_fd,
 			   enum xdp_attach_mode mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
 	__u32 cur, other, flags = mode_flags[mode];
-	int old_fd = -1, err;
+	int old_fd = -1, other_fd = -1, err;
 
 	err = bpf_xdp_query(ifindex, 0, &q);
 	if (err)
@@ -435,18 +475,16 @@ static int xdp_attach_mode(int ifindex, const char *ifname, int prog_fd,
 	}
 	/* Ours in the other mode: the kernel allows one mode at a time. */
 	if (other) {
-		err = bpf_xdp_detach(ifindex,
-				     mode == XDP_ATTACH_NATIVE
-					     ? XDP_FLAGS_SKB_MODE
-					     : XDP_FLAGS_DRV_MODE,
-				     NULL);
-		if (err)
-			return err;
+		other_fd = detach_other_mode(ifindex, other, mode);
+		if (other_fd < 0)
+			return other_fd;
 	}
 	if (cur) {
 		old_fd = bpf_prog_get_fd_by_id(cur);
-		if (old_fd < 0)
-			return -errno;
+		if (old_fd < 0) {
+			err = -errno;
+			goto out;
+		}
 		a.old_prog_fd = old_fd;
 		flags |= XDP_FLAGS_REPLACE;
 	} else {
@@ -455,6 +493,12 @@ static int xdp_attach_mode(int ifindex, const char *ifname, int prog_fd,
 	err = bpf_xdp_attach(ifindex, prog_fd, flags, &a);
 	if (old_fd >= 0)
 		close(old_fd);
+out:
+	if (other_fd >= 0) {
+		if (err)
+			restore_other_mode(ifindex, ifname, other_fd, mode);
+		close(other_fd);
+	}
 	return err;
 }
 

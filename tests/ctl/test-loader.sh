@@ -2,7 +2,8 @@
 # The loader through relayguardctl: another tool's XDP program is refused
 # and left in place; a pinned map of another layout or a config of another
 # ABI is refused with the map named; re-attach reuses the pinned maps (bans
-# survive) and programs stay attached after the command exits.
+# survive) and programs stay attached after the command exits; a failed
+# switch of XDP mode keeps the program attached in its old mode.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/ctl.sh"
 ctl_require
@@ -35,6 +36,20 @@ assert_eq "$(ip -n "$GW" -j link show vgw | jq -r '.[0].xdp.prog.name // .[0].xd
 	"rg_xdp stays attached after relayguardctl exited"
 assert_match "$(tc -n "$GW" filter show dev vgw egress)" "rg_tc_egress" "TC egress filter stays attached"
 assert_eq "$(ctl -j config show | jq -r .smtp_ports)" 25 "a fresh config map got the defaults"
+
+# A failed switch to native mode leaves the generic program in place (veth
+# refuses native XDP for a program without frags above a page-sized MTU).
+assert_ok "attach generic" ctl attach vgw generic
+gen=$(ctl -j status | jq -r '.interfaces[0].xdp_prog_id')
+ip -n "$GW" link set vgw mtu 9000
+ip -n "$CL" link set vcl mtu 9000
+assert_fails "native attach above the veth XDP MTU fails" ctl attach vgw native
+assert_eq "$(ctl -j status | jq -r '.interfaces[0].xdp_mode')" generic \
+	"after the failed switch: still attached, generic mode"
+assert_eq "$(ctl -j status | jq -r '.interfaces[0].xdp_prog_id')" "$gen" \
+	"after the failed switch: the same program"
+ip -n "$GW" link set vgw mtu 1500
+ip -n "$CL" link set vcl mtu 1500
 
 # A config of another ABI is refused.
 ctl detach vgw >/dev/null
