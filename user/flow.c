@@ -345,6 +345,20 @@ void flow_flush(struct flow_table *t, struct flow *f, int dir)
 	drain(t, f, dir);
 }
 
+void flow_server_acked(struct flow_table *t, struct flow *f, uint32_t ack)
+{
+	struct flow_dir *out = &f->dir[RG_DIR_OUT];
+
+	if (!(f->state & FLOW_VERIFIED) || !out->started ||
+	    (int32_t)(ack - out->high) <= 0)
+		return;
+	flow_flush(t, f, RG_DIR_OUT);
+	t->st.gaps++;
+	f->state |= FLOW_GAP;
+	deliver(t, f, RG_DIR_OUT, NULL, ack - out->high);
+	out->next = out->high = ack;
+}
+
 static int hold(struct flow_table *t, struct flow_dir *d, uint32_t seq,
 		const uint8_t *data, size_t len)
 {

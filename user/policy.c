@@ -169,8 +169,9 @@ int policy_rcpt(const struct rg_conf *c, const struct prefix *src,
 					   "relay_accepted" };
 		return 2;
 	}
-	if (code < 400)
+	if (code && code < 400)
 		return 0; /* 3xx to a RCPT is not SMTP; nothing to grade */
+	/* 4xx/5xx, or 0: the reply was not seen, the command is the attempt */
 	if (k == RELAY_FOREIGN)
 		out[0] = (struct verdict){ DECISION_BAN, RG_REASON_RELAY_ATTEMPT,
 					   "relay_attempt" };

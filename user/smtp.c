@@ -196,6 +196,35 @@ static int queue_push(struct smtp *s, enum smtp_verb verb, char *arg)
 	return 0;
 }
 
+/* What a reply the daemon will never see stands for: code 0. */
+static const struct smtp_reply unseen_reply = {
+	.code = 0,
+	.line = "(reply not seen: server bytes were not sampled)",
+};
+
+/* A command whose reply will not be seen (SMTP_F_BLIND): a RCPT is graded
+ * on the command alone (an unauthenticated foreign RCPT is a relay attempt
+ * whatever the answer); after AUTH the outcome is unknown and after DATA,
+ * BDAT, STARTTLS or QUIT the dialogue is over, so parsing ends. */
+static void graded_unseen(struct smtp *s, enum smtp_verb verb, const char *arg)
+{
+	switch (verb) {
+	case SMTP_RCPT:
+		if (s->cb && s->cb->reply)
+			s->cb->reply(s->ctx, s, verb, arg, &unseen_reply);
+		break;
+	case SMTP_AUTH:
+	case SMTP_DATA:
+	case SMTP_BDAT:
+	case SMTP_STARTTLS:
+	case SMTP_QUIT:
+		finish(s);
+		break;
+	default:
+		break;
+	}
+}
+
 static bool is_binary(const char *line, size_t len)
 {
 	size_t i;
@@ -308,6 +337,11 @@ static void client_command(struct smtp *s, const char *line, size_t len)
 		break;
 	default:
 		break;
+	}
+	if (s->flags & SMTP_F_BLIND) {
+		graded_unseen(s, verb, qarg);
+		free(qarg);
+		return;
 	}
 	if (queue_push(s, verb, qarg)) {
 		free(qarg);
@@ -581,6 +615,23 @@ void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 	feed_lines(s, dir, data, len);
 }
 
+/* Server bytes lost: no reply can be paired any more, so every command
+ * awaiting one, and every later command, is graded alone. */
+static void server_blind(struct smtp *s)
+{
+	struct smtp_pending pend;
+
+	s->flags |= SMTP_F_DESYNC | SMTP_F_BLIND;
+	while (s->q_len) {
+		pend = s->q[s->q_head];
+		s->q_head = (s->q_head + 1) % s->q_cap;
+		s->q_len--;
+		if (!(s->flags & SMTP_F_DONE))
+			graded_unseen(s, pend.verb, pend.arg);
+		free(pend.arg);
+	}
+}
+
 void smtp_gap(struct smtp *s, enum smtp_dir dir)
 {
 	struct smtp_half *h = &s->half[dir];
@@ -589,8 +640,12 @@ void smtp_gap(struct smtp *s, enum smtp_dir dir)
 	h->overflow = true; /* resume after the next LF */
 	h->resync = true;
 	h->over_len = 0;
-	/* A lost reply, or a lost command, would pair every later reply with
-	 * the wrong command: a RCPT could be graded by another's reply. */
+	if (dir == SMTP_SERVER) {
+		server_blind(s);
+		return;
+	}
+	/* A lost command would pair every later reply with the wrong
+	 * command: a RCPT could be graded by another's reply. */
 	s->flags |= SMTP_F_DESYNC;
 	finish(s);
 }

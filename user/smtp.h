@@ -40,7 +40,7 @@ enum smtp_verb {
 };
 
 struct smtp_reply {
-	unsigned int code; /* 200..599 */
+	unsigned int code; /* 200..599; 0: not seen (server bytes lost) */
 	char enhanced[16]; /* "5.7.1" or "" */
 	const char *line; /* the reply's last line, NUL-terminated, no CRLF */
 	unsigned int lines; /* lines in the reply (multi-line continuation) */
@@ -85,6 +85,7 @@ enum smtp_flags {
 	SMTP_F_IN_MULTI = 1U << 6, /* inside a multi-line reply */
 	SMTP_F_DESYNC = 1U << 7, /* replies cannot be paired any more */
 	SMTP_F_CLIENT_TALKED = 1U << 8, /* the client sent a byte */
+	SMTP_F_BLIND = 1U << 9, /* server bytes lost: commands graded alone */
 };
 
 struct smtp {
@@ -109,7 +110,10 @@ void smtp_free(struct smtp *s);
 void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 	       size_t len);
 /* Bytes of dir were lost (a gap that will not fill): commands and replies
- * can no longer be paired, so the dialogue ends here (stop). */
+ * can no longer be paired. Client bytes lost: the dialogue ends here
+ * (stop). Server bytes lost: the commands awaiting a reply, and every later
+ * one, get reply code 0 (SMTP_F_BLIND) until DATA, BDAT, STARTTLS, QUIT or
+ * AUTH ends the dialogue. */
 void smtp_gap(struct smtp *s, enum smtp_dir dir);
 /* Parse nothing more (the flow is banned, closed, ...). */
 void smtp_stop(struct smtp *s);

@@ -78,6 +78,15 @@ static void test_grading(void **state)
 		{ "10.77.0.66", "victim@gmail.com", true, 250, 0, 0, NULL },
 		{ "10.77.1.5", "victim@gmail.com", false, 250, 0, 0, NULL },
 		{ "10.77.1.5", "u%x@example.test", false, 554, 0, 0, NULL },
+		/* code 0: the reply was not seen; the command alone grades */
+		{ "10.77.0.66", "victim@gmail.com", false, 0, 1, DECISION_BAN,
+		  "relay_attempt" },
+		{ "10.77.0.66", "u%x@example.test", false, 0, 1, DECISION_BAN,
+		  "relay_probe" },
+		{ "10.77.0.66", "u@example.test", false, 0, 0, 0, NULL },
+		{ "10.77.0.66", "victim@gmail.com", true, 0, 0, 0, NULL },
+		{ "10.77.1.5", "victim@gmail.com", false, 0, 0, 0, NULL },
+		{ "10.77.0.66", "victim@gmail.com", false, 354, 0, 0, NULL },
 	};
 	const struct rg_conf *c = lab_conf();
 	struct verdict v[2];

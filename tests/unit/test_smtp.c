@@ -349,20 +349,42 @@ static void test_findings(void **state)
 	}
 }
 
-static void test_gap_server_desyncs(void **state)
+/* Lost server bytes: no reply can be paired, so the RCPT awaiting one and
+ * every later RCPT are graded alone (code 0), a reply after the gap is not
+ * paired, and DATA ends the dialogue. */
+static void test_gap_server_grades_alone(void **state)
 {
 	static const struct step st[] = {
 		{ SMTP_SERVER, "220 gw\r\n" },
 		{ SMTP_CLIENT, "RCPT TO:<a@b>\r\n" },
 		{ SMTP_SERVER, NULL },
 		{ SMTP_SERVER, "250 Ok\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<v@gmail.com>\r\nDATA\r\nRCPT TO:<x@y>\r\n" },
 	};
 	struct smtp s;
 	struct rec r;
 
 	(void)state;
-	run(st, 4, 0, &r, &s);
-	/* a lost reply cannot be paired: nothing is graded after it */
+	run(st, 5, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;RCPT:a@b=0[]/0;"
+				   "RCPT:v@gmail.com=0[]/0;STOP;");
+	smtp_free(&s);
+}
+
+/* After lost server bytes, AUTH's outcome is unknown: nothing after it is
+ * graded (an authenticated client may relay). */
+static void test_gap_server_auth_ends(void **state)
+{
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_SERVER, NULL },
+		{ SMTP_CLIENT, "AUTH PLAIN AGFAYg==\r\nRCPT TO:<v@gmail.com>\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(st, 3, 0, &r, &s);
 	assert_string_equal(r.log, "greeting=220[]/1;STOP;");
 	smtp_free(&s);
 }
@@ -444,7 +466,8 @@ int main(void)
 		cmocka_unit_test(test_bdat_and_quit),
 		cmocka_unit_test(test_data_refused_resumes),
 		cmocka_unit_test(test_findings),
-		cmocka_unit_test(test_gap_server_desyncs),
+		cmocka_unit_test(test_gap_server_grades_alone),
+		cmocka_unit_test(test_gap_server_auth_ends),
 		cmocka_unit_test(test_gap_client_desyncs),
 		cmocka_unit_test(test_extract_path),
 		cmocka_unit_test(test_pipeline_overflow),
