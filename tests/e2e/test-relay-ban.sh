@@ -16,12 +16,7 @@ assert_ok "legitimate client delivers before any attack" e2e_legit_delivery befo
 e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 0.3 --timeout 2 \
 	--rcpt victim@gmail.com --rcpt victim2@gmail.com >"$RG_TMP/attack.out"
 cat "$RG_TMP/attack.out"
-assert_match "$(sed -n 5p "$RG_TMP/attack.out")" '^RCPT 554$' \
-	"Postfix denied the first relay recipient"
-assert_eq "$(sed -n 6p "$RG_TMP/attack.out")" "RCPT timeout" \
-	"the attacker's next command in the same session got no reply (banned in-session)"
-ban=$(e2e_ban4 "$LAB_AT4") || fail "no bans4 entry for $LAB_AT4: $(e2e_daemon_log)"
-assert_eq "$(jq .reason <<<"$ban")" 2 "ban reason is relay_attempt (RG_REASON_RELAY_ATTEMPT)"
+e2e_assert_cut_in_session "$RG_TMP/attack.out"
 assert_ok "event log has the ban with its evidence" rg_wait_for 2 e2e_has_event \
 	".action == \"ban\" and .source == \"$LAB_AT4\" and .reason == \"relay_attempt\" and (.rcpt_to | tostring | test(\"gmail.com\"))"
 grep -h '"action":"ban"' "$E2E_EVENTS" | head -n 1
