@@ -341,22 +341,27 @@ static int list_files(DIR *d, int dfd, struct ev_file **out, size_t *count,
 	return 0;
 }
 
-int evidence_prune(const char *dir, uint64_t max_bytes)
+int evidence_prune(const char *dir, uint64_t max_bytes, uint64_t keep_bytes,
+		   uint64_t *left)
 {
 	struct ev_file *files = NULL;
 	size_t n = 0, i;
-	uint64_t total;
+	uint64_t total = 0;
 	int removed = 0, err;
 	DIR *d;
 
 	d = opendir(dir);
-	if (!d)
+	if (!d) {
+		*left = 0;
 		return errno == ENOENT ? 0 : -errno;
+	}
 	err = list_files(d, dirfd(d), &files, &n, &total);
 	if (err)
 		goto out;
 	qsort(files, n, sizeof(*files), ev_older);
-	for (i = 0; i < n && total > max_bytes; i++) {
+	if (total <= max_bytes)
+		keep_bytes = total;
+	for (i = 0; i < n && total > keep_bytes; i++) {
 		if (unlinkat(dirfd(d), files[i].name, 0)) {
 			log_warn("cannot remove old evidence %s/%s: %s", dir,
 				 files[i].name, strerror(errno));
@@ -367,7 +372,23 @@ int evidence_prune(const char *dir, uint64_t max_bytes)
 	}
 	err = removed;
 out:
+	*left = total;
 	free(files);
 	closedir(d);
 	return err;
+}
+
+int evidence_account(struct evidence_dir *ed, const char *dir, uint64_t size,
+		     uint64_t max_bytes)
+{
+	int removed;
+
+	if (ed->known && ed->total + size <= max_bytes) {
+		ed->total += size;
+		return 0;
+	}
+	removed = evidence_prune(dir, max_bytes, max_bytes - max_bytes / 8,
+				 &ed->total);
+	ed->known = removed >= 0;
+	return removed;
 }

@@ -60,6 +60,7 @@ struct daemon {
 	struct alerter *alerts;
 	struct link_watch *links;
 	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
+	struct evidence_dir evidence; /* state_dir/evidence within its bound */
 	int epfd, sigfd, timerfd;
 	FILE *events;
 
@@ -224,6 +225,7 @@ static int keep_evidence(struct daemon *d, const struct decision *dec,
 {
 	struct evidence_ctx c = { 0 };
 	char dir[4096];
+	struct stat st;
 	int err;
 
 	buf[0] = '\0';
@@ -237,8 +239,9 @@ static int keep_evidence(struct daemon *d, const struct decision *dec,
 	err = evidence_close(c.ev);
 	if (!err)
 		err = c.err;
-	if (!err)
-		evidence_prune(dir, d->conf.evidence_dir_max_bytes);
+	if (!err && !stat(buf, &st))
+		evidence_account(&d->evidence, dir, st.st_size,
+				 d->conf.evidence_dir_max_bytes);
 out:
 	if (err) {
 		d->cnt.evidence_errors++;
@@ -616,6 +619,7 @@ static void reload(struct daemon *d)
 	pipeline_set_conf(d->pipe, &d->conf);
 	apply_interfaces(d, old);
 	events_reopen(d);
+	d->evidence.known = false; /* state_dir may have moved: count again */
 	d->cnt.reloads++;
 	d->next_metrics = d->next_snapshot = 0;
 	log_info("reloaded %s", d->conf_path);

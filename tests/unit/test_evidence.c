@@ -171,23 +171,74 @@ static bool exists(const char *name)
 	return !access(path, F_OK);
 }
 
+static int prune(uint64_t max_bytes, uint64_t keep_bytes)
+{
+	uint64_t left;
+
+	return evidence_prune(dir, max_bytes, keep_bytes, &left);
+}
+
 static void test_prune(void **state)
 {
+	uint64_t left;
+
 	(void)state;
-	assert_true(evidence_prune(dir, 0) >= 0); /* empty the dir */
+	assert_true(prune(0, 0) >= 0); /* empty the dir */
 	make_file("b.pcap.gz", 1000, 2000);
 	make_file("a.pcap.gz", 1000, 1000); /* oldest */
 	make_file("c.pcap.gz", 1000, 3000);
 	make_file("notes.txt", 5000, 500); /* not evidence: never removed */
-	assert_int_equal(evidence_prune(dir, 3000), 0);
-	assert_int_equal(evidence_prune(dir, 2500), 1);
+	assert_int_equal(prune(3000, 3000), 0);
+	assert_int_equal(prune(2500, 2500), 1);
 	assert_false(exists("a.pcap.gz"));
 	assert_true(exists("b.pcap.gz"));
-	assert_int_equal(evidence_prune(dir, 1000), 1);
+	assert_int_equal(evidence_prune(dir, 1000, 1000, &left), 1);
+	assert_int_equal(left, 1000);
 	assert_false(exists("b.pcap.gz"));
 	assert_true(exists("c.pcap.gz"));
 	assert_true(exists("notes.txt"));
-	assert_int_equal(evidence_prune("/nonexistent/rg", 0), 0);
+	assert_int_equal(prune(500, 500), 1);
+	/* over the bound: the oldest go until what is left is within keep */
+	make_file("d.pcap.gz", 1000, 4000);
+	make_file("e.pcap.gz", 1000, 5000);
+	make_file("f.pcap.gz", 1000, 6000);
+	assert_int_equal(evidence_prune(dir, 2500, 1500, &left), 2);
+	assert_int_equal(left, 1000);
+	assert_true(exists("f.pcap.gz"));
+	assert_int_equal(evidence_prune("/nonexistent/rg", 0, 0, &left), 0);
+	assert_int_equal(left, 0);
+}
+
+/* New files are counted, not scanned for: a file the daemon did not write
+ * is only seen at the next scan, which only going over the bound starts;
+ * that scan prunes to 7/8 of the bound. */
+static void test_account(void **state)
+{
+	struct evidence_dir ed = { 0 };
+
+	(void)state;
+	assert_true(prune(0, 0) >= 0);
+	make_file("a.pcap.gz", 1000, 1000);
+	make_file("b.pcap.gz", 1000, 2000);
+	make_file("c.pcap.gz", 1000, 3000);
+	assert_int_equal(evidence_account(&ed, dir, 0, 4000), 0); /* learns */
+	assert_true(ed.known);
+	assert_int_equal(ed.total, 3000);
+	make_file("d.pcap.gz", 500, 4000);
+	assert_int_equal(evidence_account(&ed, dir, 500, 4000), 0);
+	assert_int_equal(ed.total, 3500);
+	make_file("x.pcap.gz", 9000, 500); /* not ours, oldest */
+	assert_int_equal(evidence_account(&ed, dir, 0, 4000), 0); /* no scan */
+	assert_true(exists("x.pcap.gz"));
+	make_file("e.pcap.gz", 600, 5000);
+	/* 3500 + 600 > 4000: the scan finds 13100 bytes and removes the
+	 * oldest (x, a) down to 3500 = 7/8 of 4000 or less */
+	assert_int_equal(evidence_account(&ed, dir, 600, 4000), 2);
+	assert_false(exists("x.pcap.gz"));
+	assert_false(exists("a.pcap.gz"));
+	assert_true(exists("b.pcap.gz"));
+	assert_true(exists("e.pcap.gz"));
+	assert_int_equal(ed.total, 3100);
 }
 
 static int cleanup(void **state)
@@ -205,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_prune),
+		cmocka_unit_test(test_account),
 	};
 
 	if (!mkdtemp(dir))
