@@ -28,6 +28,8 @@ struct bans {
 	const struct rg_maps *maps;
 	void *offenders; /* tsearch root of struct offender */
 	size_t n_offenders;
+	struct banstore_cursor sweep_at; /* where a stepped sweep stands */
+	uint64_t counted[RG_REASON_MAX]; /* bans in force, by reason, so far */
 };
 
 static int offender_cmp(const void *a, const void *b)
@@ -234,32 +236,67 @@ static void forget_old(struct bans *b, const struct rg_conf *conf)
 	free(c.old);
 }
 
-int bans_sweep(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
-	       uint64_t *by_reason, bans_unban_cb cb, void *ctx)
+/* Remove what the walk found expired, re-reading each first: a ban
+ * renewed since the walk is kept. Returns how many were removed. */
+static int unban_expired(struct bans *b, const struct sweep_ctx *c,
+			 bans_unban_cb cb, void *ctx)
 {
-	struct sweep_ctx c = { .now_ns = now_ns, .by_reason = by_reason };
-	int err, removed = 0;
+	struct rg_ban cur;
+	int removed = 0;
 	size_t i;
 
-	if (by_reason)
-		memset(by_reason, 0, RG_REASON_MAX * sizeof(*by_reason));
-	err = banstore_for_each(b->maps, sweep_one, &c);
-	for (i = 0; !err && i < c.n; i++) {
-		/* Re-read: a ban renewed since the walk is not removed. */
-		struct rg_ban cur;
-
-		if (banstore_get(b->maps, &c.expired[i].source, &cur) ||
-		    !cur.expires_ns || cur.expires_ns > now_ns)
+	for (i = 0; i < c->n; i++) {
+		if (banstore_get(b->maps, &c->expired[i].source, &cur) ||
+		    !cur.expires_ns || cur.expires_ns > c->now_ns)
 			continue;
-		if (banstore_del(b->maps, &c.expired[i].source))
+		if (banstore_del(b->maps, &c->expired[i].source))
 			continue;
 		removed++;
 		if (cb)
-			cb(&c.expired[i], ctx);
+			cb(&c->expired[i], ctx);
 	}
+	return removed;
+}
+
+int bans_sweep_step(struct bans *b, const struct rg_conf *conf,
+		    uint64_t now_ns, size_t max, uint64_t *by_reason,
+		    bans_unban_cb cb, void *ctx, bool *done)
+{
+	struct sweep_ctx c = { .now_ns = now_ns, .by_reason = b->counted };
+	bool start = !b->sweep_at.map && !b->sweep_at.started;
+	int rc, removed;
+
+	if (start)
+		memset(b->counted, 0, sizeof(b->counted));
+	rc = banstore_walk_step(b->maps, &b->sweep_at, max, sweep_one, &c);
+	removed = unban_expired(b, &c, cb, ctx);
 	free(c.expired);
-	forget_old(b, conf);
-	return err ? err : removed;
+	*done = rc != 0;
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		if (by_reason)
+			memcpy(by_reason, b->counted, sizeof(b->counted));
+		forget_old(b, conf);
+	}
+	return removed;
+}
+
+int bans_sweep(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
+	       uint64_t *by_reason, bans_unban_cb cb, void *ctx)
+{
+	bool done = false;
+	int rc, removed = 0;
+
+	b->sweep_at = (struct banstore_cursor){ 0 };
+	while (!done) {
+		rc = bans_sweep_step(b, conf, now_ns, SIZE_MAX, by_reason, cb,
+				     ctx, &done);
+		if (rc < 0)
+			return rc;
+		removed += rc;
+	}
+	return removed;
 }
 
 /* Snapshot: every ban, then every offender. */

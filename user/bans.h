@@ -47,6 +47,15 @@ typedef void (*bans_unban_cb)(const struct ban_entry *e, void *ctx);
 int bans_sweep(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
 	       uint64_t *by_reason, bans_unban_cb cb, void *ctx);
 
+/* One step of the same sweep over at least max bans (whole batches), from
+ * where the last step stopped: a daemon with a million bans (a full walk
+ * takes ~300 ms) keeps answering between steps. *done when the sweep went
+ * round: by_reason is then filled and old offence history forgotten.
+ * Returns the number removed in this step or a negative errno (*done). */
+int bans_sweep_step(struct bans *b, const struct rg_conf *conf,
+		    uint64_t now_ns, size_t max, uint64_t *by_reason,
+		    bans_unban_cb cb, void *ctx, bool *done);
+
 /* Write every ban and the offence history to path (atomically). */
 int bans_snapshot(struct bans *b, const char *path);
 

@@ -409,21 +409,25 @@ static int walk_slow(int fd, int family, unsigned int group, banstore_cb cb,
 	return errno == ENOENT ? 0 : -errno;
 }
 
-static int walk(int fd, int family, unsigned int group, banstore_cb cb,
-		void *ctx)
+/* From c's position in one map, whole batches until at least max entries
+ * were passed to cb. Returns 1 when the map is done, 0 when max was
+ * reached first, or a negative errno (or cb's non-zero return). */
+static int walk_batches(int fd, int family, unsigned int group,
+			struct banstore_cursor *c, size_t max, banstore_cb cb,
+			void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	size_t key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
 	unsigned char *keys;
 	struct rg_ban *vals;
 	struct ban_entry e;
-	__u64 in_batch = 0, out_batch;
-	bool first = true;
+	__u64 out_batch;
+	size_t seen = 0;
 	__u32 count, i;
 	int err = 0, rc;
 
 	if (!use_batch)
-		return walk_slow(fd, family, group, cb, ctx);
+		return walk_slow(fd, family, group, cb, ctx) ?: 1;
 	keys = malloc(BATCH_CHUNK * key_size);
 	vals = malloc(BATCH_CHUNK * sizeof(*vals));
 	if (!keys || !vals) {
@@ -432,12 +436,12 @@ static int walk(int fd, int family, unsigned int group, banstore_cb cb,
 	}
 	for (;;) {
 		count = BATCH_CHUNK;
-		rc = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
+		rc = bpf_map_lookup_batch(fd, c->started ? &c->token : NULL,
 					  &out_batch, keys, vals, &count,
 					  &opts);
 		rc = rc ? -errno : 0;
-		if (rc && first && batch_unsupported(rc)) {
-			err = walk_slow(fd, family, group, cb, ctx);
+		if (rc && !c->started && batch_unsupported(rc)) {
+			err = walk_slow(fd, family, group, cb, ctx) ?: 1;
 			goto out;
 		}
 		if (rc && rc != -ENOENT) {
@@ -451,10 +455,15 @@ static int walk(int fd, int family, unsigned int group, banstore_cb cb,
 			if (err)
 				goto out;
 		}
-		if (rc == -ENOENT)
-			break;
-		in_batch = out_batch;
-		first = false;
+		if (rc == -ENOENT) {
+			err = 1;
+			goto out;
+		}
+		c->token = out_batch;
+		c->started = true;
+		seen += count;
+		if (seen >= max)
+			goto out;
 	}
 out:
 	free(keys);
@@ -462,15 +471,43 @@ out:
 	return err;
 }
 
-int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx)
+static int walk(int fd, int family, unsigned int group, banstore_cb cb,
+		void *ctx)
+{
+	struct banstore_cursor c = { 0 };
+	int rc = walk_batches(fd, family, group, &c, SIZE_MAX, cb, ctx);
+
+	return rc < 0 ? rc : 0;
+}
+
+int banstore_walk_step(const struct rg_maps *maps, struct banstore_cursor *c,
+		       size_t max, banstore_cb cb, void *ctx)
 {
 	unsigned int group = banstore_ipv6_prefix(maps);
-	int err;
+	int rc;
 
-	err = walk(maps->bans4, AF_INET, group, cb, ctx);
-	if (err)
-		return err;
-	return walk(maps->bans6, AF_INET6, group, cb, ctx);
+	while (c->map < 2) {
+		rc = walk_batches(c->map ? maps->bans6 : maps->bans4,
+				  c->map ? AF_INET6 : AF_INET, group, c, max, cb,
+				  ctx);
+		if (rc <= 0) {
+			if (rc < 0)
+				*c = (struct banstore_cursor){ 0 };
+			return rc;
+		}
+		c->map++;
+		c->started = false;
+	}
+	*c = (struct banstore_cursor){ 0 };
+	return 1;
+}
+
+int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx)
+{
+	struct banstore_cursor c = { 0 };
+	int rc = banstore_walk_step(maps, &c, SIZE_MAX, cb, ctx);
+
+	return rc < 0 ? rc : 0;
 }
 
 /* Delete one key at a time, fetching the next key before deleting the

@@ -49,4 +49,19 @@ void banstore_use_batch(bool on);
 typedef int (*banstore_cb)(const struct ban_entry *e, void *ctx);
 int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx);
 
+/* The same walk in steps, so that a caller with a million bans never
+ * stalls on one: where the walk stands between steps (zeroed: the start;
+ * zeroed again when the walk ends or fails). */
+struct banstore_cursor {
+	int map; /* 0: bans4, 1: bans6 */
+	bool started; /* token is a position in that map */
+	__u64 token; /* batch position */
+};
+/* Walk on from c, whole batches until at least max entries were passed to
+ * cb. Returns 1 when the walk is complete, 0 when more remains, or a
+ * negative errno (or cb's non-zero return). Bans added or removed between
+ * steps may or may not be seen. */
+int banstore_walk_step(const struct rg_maps *maps, struct banstore_cursor *c,
+		       size_t max, banstore_cb cb, void *ctx);
+
 #endif

@@ -41,6 +41,7 @@
 
 #define TICK_MS 500 /* housekeeping timer period */
 #define SWEEP_EVERY_NS (5 * NSEC_PER_SEC)
+#define SWEEP_STEP_BANS 16384
 #define PID_FILE_DEFAULT "/run/relayguard/relayguardd.pid"
 /* Alerts decided while the ring buffer is drained are run after it, so
  * that spawning alert_command never delays the ban that follows them. */
@@ -68,6 +69,7 @@ struct daemon {
 	struct daemon_counters cnt;
 	uint64_t bans_by_reason[RG_REASON_MAX];
 	uint64_t next_sweep, next_snapshot, next_metrics;
+	bool sweeping; /* a stepped sweep is under way */
 	bool restored; /* snapshots may be written (never before the restore) */
 	char *pending_alert[MAX_PENDING_ALERTS];
 	unsigned int n_pending;
@@ -549,6 +551,19 @@ static void write_metrics(struct daemon *d)
 		metrics_write(d->metrics_file, &in);
 }
 
+/* One step per tick: a million bans are swept over a minute in ~5 ms
+ * steps, not in one ~300 ms stall during which no sample is read. */
+static void sweep_step(struct daemon *d, uint64_t now)
+{
+	bool done;
+
+	bans_sweep_step(d->bans, &d->conf, now, SWEEP_STEP_BANS,
+			d->bans_by_reason, on_unban, d, &done);
+	d->sweeping = !done;
+	if (done)
+		d->next_sweep = now + SWEEP_EVERY_NS;
+}
+
 static void on_timer(struct daemon *d)
 {
 	uint64_t now = boot_ns(), ticks;
@@ -557,11 +572,8 @@ static void on_timer(struct daemon *d)
 		log_warn("timerfd: %s", strerror(errno));
 	pipeline_tick(d->pipe, now);
 	alert_reap(d->alerts, now);
-	if (now >= d->next_sweep) {
-		bans_sweep(d->bans, &d->conf, now, d->bans_by_reason, on_unban,
-			   d);
-		d->next_sweep = now + SWEEP_EVERY_NS;
-	}
+	if (d->sweeping || now >= d->next_sweep)
+		sweep_step(d, now);
 	if (now >= d->next_snapshot) {
 		snapshot(d);
 		d->next_snapshot = now + d->conf.snapshot_interval * NSEC_PER_SEC;

@@ -200,6 +200,61 @@ static void test_sweep_counts(void **state)
 	bans_free(b);
 }
 
+static int count_entry(const struct ban_entry *e, void *ctx)
+{
+	(void)e;
+	++*(int *)ctx;
+	return 0;
+}
+
+static void on_unban_count(const struct ban_entry *e, void *ctx)
+{
+	count_entry(e, ctx);
+}
+
+/* 10,000 bans, every other one expired, swept in steps of 4,096: no step
+ * removes them all, the steps together remove exactly the expired ones,
+ * and the counts by reason appear only when the sweep has gone round. */
+static void test_sweep_steps(void **state)
+{
+	uint64_t by_reason[RG_REASON_MAX] = { 0 }, now = boot_ns();
+	struct ban_entry *e = calloc(10000, sizeof(*e));
+	struct bans *b = bans_new(&maps);
+	int i, steps = 0, removed = 0, unbanned = 0, rc;
+	bool done = false;
+	char buf[32];
+
+	(void)state;
+	assert_non_null(e);
+	clear_maps();
+	for (i = 0; i < 10000; i++) {
+		snprintf(buf, sizeof(buf), "10.1.%d.%d", i / 250, i % 250 + 1);
+		e[i].source = addr(buf);
+		e[i].ban.reason = RG_REASON_RELAY_ATTEMPT;
+		e[i].ban.expires_ns = i % 2 ? now + SEC : now - 1;
+	}
+	assert_int_equal(banstore_put_batch(&maps, e, 10000), 0);
+	while (!done) {
+		rc = bans_sweep_step(b, &conf, now, 4096, by_reason,
+				     on_unban_count, &unbanned, &done);
+		assert_true(rc >= 0);
+		assert_true(rc < 5000);
+		if (!done)
+			assert_int_equal(by_reason[RG_REASON_RELAY_ATTEMPT], 0);
+		removed += rc;
+		steps++;
+	}
+	assert_true(steps >= 3);
+	assert_int_equal(removed, 5000);
+	assert_int_equal(unbanned, 5000);
+	assert_int_equal(by_reason[RG_REASON_RELAY_ATTEMPT], 5000);
+	unbanned = 0;
+	assert_int_equal(banstore_for_each(&maps, count_entry, &unbanned), 0);
+	assert_int_equal(unbanned, 5000);
+	free(e);
+	bans_free(b);
+}
+
 static void test_snapshot_restore(void **state)
 {
 	uint64_t now = boot_ns(), later;
@@ -339,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_never_banned),
 		cmocka_unit_test(test_ipv6_grouped),
 		cmocka_unit_test(test_sweep_counts),
+		cmocka_unit_test(test_sweep_steps),
 		cmocka_unit_test(test_snapshot_restore),
 		cmocka_unit_test(test_restart_keeps_map),
 		cmocka_unit_test(test_unrestored_kept),
