@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -70,6 +71,7 @@ struct daemon {
 	uint64_t bans_by_reason[RG_REASON_MAX];
 	uint64_t next_sweep, next_snapshot, next_metrics;
 	bool sweeping; /* a stepped sweep is under way */
+	pid_t snap_pid; /* the periodic snapshot's writer, while it runs */
 	bool restored; /* snapshots may be written (never before the restore) */
 	char *pending_alert[MAX_PENDING_ALERTS];
 	unsigned int n_pending;
@@ -507,7 +509,7 @@ static void on_unban(const struct ban_entry *e, void *ctx)
 	emit_event(d, &dec, &x, NULL, 0);
 }
 
-static void snapshot(struct daemon *d)
+static int write_snapshot(struct daemon *d)
 {
 	char path[4096];
 	int err;
@@ -516,10 +518,56 @@ static void snapshot(struct daemon *d)
 	state_path(d, "bans.gz", path, sizeof(path));
 	if (!err)
 		err = bans_snapshot(d->bans, path);
-	if (err)
-		d->cnt.snapshot_errors++;
-	else
+	return err;
+}
+
+static void count_snapshot(struct daemon *d, bool ok)
+{
+	if (ok)
 		d->cnt.snapshots++;
+	else
+		d->cnt.snapshot_errors++;
+}
+
+/* The last snapshot's writer, once it has exited (wait: block for it). */
+static void snapshot_reap(struct daemon *d, bool wait)
+{
+	int status;
+
+	if (d->snap_pid <= 0 ||
+	    waitpid(d->snap_pid, &status, wait ? 0 : WNOHANG) != d->snap_pid)
+		return;
+	d->snap_pid = 0;
+	count_snapshot(d, WIFEXITED(status) && !WEXITSTATUS(status));
+}
+
+/* The periodic snapshot is written by a child: walking and compressing a
+ * million bans takes ~0.7 s, during which the daemon would read no sample.
+ * The child reads the shared ban maps and its copy of the offence history
+ * as of the fork. */
+static void snapshot_start(struct daemon *d)
+{
+	pid_t pid;
+
+	if (d->snap_pid > 0)
+		return; /* the last one is still being written */
+	pid = fork();
+	if (pid < 0) {
+		log_warn("cannot fork the snapshot writer (%s): writing it here",
+			 strerror(errno));
+		count_snapshot(d, !write_snapshot(d));
+		return;
+	}
+	if (!pid)
+		_exit(write_snapshot(d) ? 1 : 0);
+	d->snap_pid = pid;
+}
+
+/* The last snapshot, at stop: after the child's, written here. */
+static void snapshot_final(struct daemon *d)
+{
+	snapshot_reap(d, true);
+	count_snapshot(d, !write_snapshot(d));
 }
 
 static int print_dataplane(FILE *f, void *ctx)
@@ -574,8 +622,9 @@ static void on_timer(struct daemon *d)
 	alert_reap(d->alerts, now);
 	if (d->sweeping || now >= d->next_sweep)
 		sweep_step(d, now);
+	snapshot_reap(d, false);
 	if (now >= d->next_snapshot) {
-		snapshot(d);
+		snapshot_start(d);
 		d->next_snapshot = now + d->conf.snapshot_interval * NSEC_PER_SEC;
 	}
 	if (now >= d->next_metrics) {
@@ -664,6 +713,7 @@ static void on_signal(struct daemon *d)
 			break;
 		case SIGCHLD:
 			alert_reap(d->alerts, boot_ns());
+			snapshot_reap(d, false);
 			break;
 		}
 	}
@@ -817,7 +867,7 @@ static void finish(struct daemon *d)
 	for (i = 0; i < d->n_pending; i++)
 		free(d->pending_alert[i]);
 	if (d->restored)
-		snapshot(d);
+		snapshot_final(d);
 	if (d->pipe)
 		write_metrics(d);
 	if (d->events)
