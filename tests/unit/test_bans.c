@@ -212,9 +212,10 @@ static void on_unban_count(const struct ban_entry *e, void *ctx)
 	count_entry(e, ctx);
 }
 
-/* 10,000 bans, every other one expired, swept in steps of 4,096: no step
- * removes them all, the steps together remove exactly the expired ones,
- * and the counts by reason appear only when the sweep has gone round. */
+/* 10,000 bans, every other one expired, swept in the smallest steps (one
+ * batch, at most 4,096 bans, each): no step removes them all, the steps
+ * together remove exactly the expired ones, and the counts by reason
+ * appear only when the sweep has gone round. */
 static void test_sweep_steps(void **state)
 {
 	uint64_t by_reason[RG_REASON_MAX] = { 0 }, now = boot_ns();
@@ -235,7 +236,7 @@ static void test_sweep_steps(void **state)
 	}
 	assert_int_equal(banstore_put_batch(&maps, e, 10000), 0);
 	while (!done) {
-		rc = bans_sweep_step(b, &conf, now, 4096, by_reason,
+		rc = bans_sweep_step(b, &conf, now, 1, by_reason,
 				     on_unban_count, &unbanned, &done);
 		assert_true(rc >= 0);
 		assert_true(rc < 5000);
