@@ -154,6 +154,7 @@ enum rg_reason {
 	RG_REASON_SESSION_RATE, /* too many sessions per minute */
 	RG_REASON_ABUSE_SCORE, /* weighted signals over the threshold */
 	RG_REASON_IMPORTED, /* relayguardctl ban import */
+	RG_REASON_ENVELOPE_PADDING, /* sampling budget spent before a RCPT */
 	RG_REASON_MAX,
 };
 

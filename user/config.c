@@ -27,6 +27,7 @@ void conf_defaults(struct rg_conf *c)
 	c->weight_auth_failure = 2;
 	c->weight_too_many_rcpts = 5;
 	c->weight_session_rate = 5;
+	c->weight_envelope_padding = 10;
 	c->max_rcpts = 50;
 	c->sessions_per_minute = 60;
 	c->auth_failures_ban = 5;
@@ -326,6 +327,8 @@ static const struct key keys[] = {
 	{ "weight_too_many_rcpts", set_uint, OFF(weight_too_many_rcpts), 0,
 	  1000000 },
 	{ "weight_session_rate", set_uint, OFF(weight_session_rate), 0, 1000000 },
+	{ "weight_envelope_padding", set_uint, OFF(weight_envelope_padding), 0,
+	  1000000 },
 	{ "max_rcpts", set_uint, OFF(max_rcpts), 1, 100000 },
 	{ "sessions_per_minute", set_uint, OFF(sessions_per_minute), 1, 1000000 },
 	{ "auth_failures_ban", set_uint, OFF(auth_failures_ban), 0, 100000 },
@@ -350,8 +353,9 @@ const char *const conf_keys[N_KEYS + 1] = {
 	"local_domains", "trusted_networks", "ban_time", "ban_time_factor",
 	"ban_time_max", "score_threshold", "score_window", "weight_pregreet",
 	"weight_non_smtp", "weight_auth_failure", "weight_too_many_rcpts",
-	"weight_session_rate", "max_rcpts", "sessions_per_minute",
-	"auth_failures_ban", "max_flows", "flow_idle_timeout", "flow_max_bytes",
+	"weight_session_rate", "weight_envelope_padding", "max_rcpts",
+	"sessions_per_minute", "auth_failures_ban", "max_flows",
+	"flow_idle_timeout", "flow_max_bytes",
 	"alert_command", "alert_timeout", "state_dir", "event_log", "pid_file",
 	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval", NULL,
 };

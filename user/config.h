@@ -56,6 +56,9 @@ struct rg_conf {
 	unsigned int weight_auth_failure; /* each 535 */
 	unsigned int weight_too_many_rcpts; /* a session over max_rcpts */
 	unsigned int weight_session_rate; /* over sessions_per_minute */
+	/* the client spent its sampling budget before any RCPT: padding
+	 * that would hide its envelope from relayguardd */
+	unsigned int weight_envelope_padding;
 	unsigned int max_rcpts; /* RCPTs per session before a signal */
 	unsigned int sessions_per_minute; /* per source, before a signal */
 	unsigned int auth_failures_ban; /* 535s within score_window: ban */

@@ -203,6 +203,7 @@ static const char *const reason_names[RG_REASON_MAX] = {
 	[RG_REASON_SESSION_RATE] = "session_rate",
 	[RG_REASON_ABUSE_SCORE] = "abuse_score",
 	[RG_REASON_IMPORTED] = "imported",
+	[RG_REASON_ENVELOPE_PADDING] = "envelope_padding",
 };
 
 const char *reason_name(unsigned int reason)

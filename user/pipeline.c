@@ -42,7 +42,9 @@ struct pflow {
 	struct smtp smtp;
 	struct prefix src;
 	bool banned, stopped, rcpts_signalled, pregreet;
-	bool unverified_reported;
+	bool unverified_reported, padding_signalled;
+	uint64_t bytes_in; /* client payload bytes sampled (the data plane's
+			    * count against sample_bytes) */
 };
 
 static const struct smtp_callbacks smtp_cb;
@@ -114,6 +116,7 @@ static void signal_src(struct pflow *pf, enum policy_signal sig,
 		[SIG_AUTH_FAILURE] = "auth_failure",
 		[SIG_TOO_MANY_RCPTS] = "too_many_rcpts",
 		[SIG_SESSION_RATE] = "session_rate",
+		[SIG_ENVELOPE_PADDING] = "envelope_padding",
 	};
 	struct verdict v = { DECISION_FINDING, RG_REASON_NONE, codes[sig] };
 
@@ -121,6 +124,26 @@ static void signal_src(struct pflow *pf, enum policy_signal sig,
 	if (!flow_verified(pf->f) ||
 	    policy_signal(pf->p->policy, &pf->src, sig, pf->p->now_ns, &v))
 		emit(pf, &v, reply);
+}
+
+/* The client spent its sampling budget before asking for any recipient:
+ * whatever it sends next, its RCPT too, goes unseen. Clients send a few
+ * hundred bytes before their first RCPT; an AUTH exchange under way or
+ * done is not held against them, and a failed one is judged by the reply
+ * (the data plane samples no client byte any more). */
+static void check_padding(struct pflow *pf)
+{
+	const struct smtp *s = &pf->smtp;
+	unsigned int budget = pf->p->conf.dp.sample_bytes;
+
+	if (!budget)
+		budget = RG_DEFAULT_SAMPLE_BYTES;
+	if (pf->padding_signalled || pf->bytes_in < budget || s->n_rcpt ||
+	    (s->flags & (SMTP_F_AUTHENTICATED | SMTP_F_IN_AUTH | SMTP_F_DONE)))
+		return;
+	pf->padding_signalled = true;
+	signal_src(pf, SIG_ENVELOPE_PADDING,
+		   "sampling budget spent before any RCPT");
 }
 
 static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
@@ -364,7 +387,10 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 			check_pregreet(pf, s);
 		flow_segment(p->flows, f, s->dir, ntohl(s->seq), s->payload,
 			     s->payload_len);
+		if (s->dir == RG_DIR_IN)
+			pf->bytes_in += s->payload_len;
 	}
+	check_padding(pf);
 	if (s->tcp_flags & TCP_FIN) {
 		f->state |= s->dir == RG_DIR_IN ? FLOW_FIN_IN : FLOW_FIN_OUT;
 		flow_flush(p->flows, f, s->dir);

@@ -34,6 +34,8 @@ static const struct {
 	[SIG_AUTH_FAILURE] = { RG_REASON_AUTH_FAILURE, "auth_failure" },
 	[SIG_TOO_MANY_RCPTS] = { RG_REASON_TOO_MANY_RCPTS, "too_many_rcpts" },
 	[SIG_SESSION_RATE] = { RG_REASON_SESSION_RATE, "session_rate" },
+	[SIG_ENVELOPE_PADDING] = { RG_REASON_ENVELOPE_PADDING,
+				   "envelope_padding" },
 };
 
 struct policy *policy_new(const struct rg_conf *conf)
@@ -213,6 +215,8 @@ int policy_signal(struct policy *p, const struct prefix *src,
 		[SIG_TOO_MANY_RCPTS] =
 			offsetof(struct rg_conf, weight_too_many_rcpts),
 		[SIG_SESSION_RATE] = offsetof(struct rg_conf, weight_session_rate),
+		[SIG_ENVELOPE_PADDING] =
+			offsetof(struct rg_conf, weight_envelope_padding),
 	};
 	unsigned int weight;
 	struct src_state *s;

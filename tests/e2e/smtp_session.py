@@ -3,7 +3,7 @@
 printed as one line, so a test can tell exactly where a session was cut off.
 
   smtp_session.py --server ADDR [--src ADDR] [--rcpt R]... [--pause S]
-                  [--ehlo N] [--data] [--timeout S]
+                  [--ehlo N] [--noop N] [--data] [--timeout S]
 
 Prints "connect ok|timeout|refused", then "<CMD> <code>" per command, or
 "<CMD> timeout" where the server's reply never came (the session was cut
@@ -66,6 +66,9 @@ def session(a):
     for _ in range(a.ehlo):  # N > 1: the server talks past the budget
         if step(sock, f, "EHLO", b"EHLO client.lab.test\r\n") is None:
             return
+    for _ in range(a.noop):  # 500-byte NOOPs: the client pads its envelope
+        if step(sock, f, "NOOP", b"NOOP " + b"x" * 500 + b"\r\n") is None:
+            return
     if step(sock, f, "MAIL", f"MAIL FROM:<{a.sender}>\r\n".encode()) is None:
         return
     accepted = 0
@@ -96,6 +99,7 @@ def main():
     p.add_argument("--rcpt", action="append", required=True)
     p.add_argument("--pause", type=float, default=0.0)
     p.add_argument("--ehlo", type=int, default=1)
+    p.add_argument("--noop", type=int, default=0)
     p.add_argument("--data", action="store_true")
     p.add_argument("--timeout", type=float, default=2.0)
     session(p.parse_args())

@@ -242,9 +242,18 @@ static void test_sampling_budget(void **state)
 	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
 	assert_non_null(strstr(out, "\"source\":\"192.0.2.66\""));
 	free(out);
-	/* a 256-byte budget ends before the RCPT: the daemon would not see
-	 * it, neither does the replay */
+	/* a 256-byte budget ends in the NOOP padding, before the RCPT: the
+	 * daemon would not see the RCPT, neither does the replay, but the
+	 * padding itself bans */
 	c.dp.sample_bytes = 256;
+	out = replay_text(path, &c, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
+	assert_non_null(strstr(out, "\"reason\":\"envelope_padding\""));
+	assert_null(strstr(out, "relay_attempt"));
+	free(out);
+	/* with the signal off, nothing */
+	c.weight_envelope_padding = 0;
 	out = replay_text(path, &c, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(count(out, "\"action\":\"ban\""), 0);
