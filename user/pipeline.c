@@ -126,11 +126,12 @@ static void signal_src(struct pflow *pf, enum policy_signal sig,
 		emit(pf, &v, reply);
 }
 
-/* The client spent its sampling budget before asking for any recipient:
- * whatever it sends next, its RCPT too, goes unseen. Clients send a few
- * hundred bytes before their first RCPT; an AUTH exchange under way or
- * done is not held against them, and a failed one is judged by the reply
- * (the data plane samples no client byte any more). */
+/* The client spent its sampling budget in the envelope, mostly on other
+ * commands than RCPT and AUTH: whatever it sends next, a relay RCPT too,
+ * goes unseen. Clients spend a few hundred bytes on EHLO and MAIL (many
+ * recipients are RCPT bytes); an AUTH exchange under way or done is not
+ * held against them, and a failed one is judged by the reply (the data
+ * plane samples no client byte any more). */
 static void check_padding(struct pflow *pf)
 {
 	const struct smtp *s = &pf->smtp;
@@ -138,12 +139,13 @@ static void check_padding(struct pflow *pf)
 
 	if (!budget)
 		budget = RG_DEFAULT_SAMPLE_BYTES;
-	if (pf->padding_signalled || pf->bytes_in < budget || s->n_rcpt ||
+	if (pf->padding_signalled || pf->bytes_in < budget ||
+	    s->other_bytes < budget / 2 ||
 	    (s->flags & (SMTP_F_AUTHENTICATED | SMTP_F_IN_AUTH | SMTP_F_DONE)))
 		return;
 	pf->padding_signalled = true;
 	signal_src(pf, SIG_ENVELOPE_PADDING,
-		   "sampling budget spent before any RCPT");
+		   "sampling budget spent, mostly on other commands than RCPT");
 }
 
 static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,

@@ -275,7 +275,8 @@ static enum smtp_verb lookup_verb(const char *line, size_t vlen)
 }
 
 /* A command line without its CRLF; total: its length on the wire. */
-static void client_command(struct smtp *s, const char *line, size_t len)
+static void client_command(struct smtp *s, const char *line, size_t len,
+			   size_t total)
 {
 	enum smtp_verb verb;
 	const char *arg;
@@ -298,6 +299,8 @@ static void client_command(struct smtp *s, const char *line, size_t len)
 		non_smtp(s, "not an SMTP command");
 		return;
 	}
+	if (verb != SMTP_RCPT && verb != SMTP_AUTH)
+		s->other_bytes += total;
 	arg = line + vlen;
 	while (*arg == ' ')
 		arg++;
@@ -371,7 +374,7 @@ static void client_line(struct smtp *s, const char *line, size_t len,
 	if (total > SMTP_CMD_LINE_MAX)
 		finding_once(s, ONCE_CMD_LONG, "command_too_long",
 			     "command line over 512 bytes");
-	client_command(s, line, len);
+	client_command(s, line, len, total);
 }
 
 static bool reply_code(const char *line, size_t len, unsigned int *code,

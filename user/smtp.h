@@ -98,6 +98,8 @@ struct smtp {
 	uint32_t flags; /* enum smtp_flags */
 	uint32_t reported; /* findings already reported (once each) */
 	uint32_t n_rcpt; /* RCPT commands in this session */
+	uint32_t other_bytes; /* command bytes but RCPT and AUTH: padding's
+			       * stuff (envelope_padding) */
 	uint32_t multi_lines;
 	char *helo; /* HELO/EHLO argument, malloc'd */
 	char *mail_from; /* MAIL FROM path */

@@ -261,6 +261,61 @@ static void test_sampling_budget(void **state)
 	unlink(path);
 }
 
+/* A session padded after a first, local RCPT (pad: NOOP lines), or one
+ * with many local recipients (pad == 0), then a foreign RCPT. */
+static void write_rcpts_session(const char *path, int pad)
+{
+	struct gen g;
+	int i;
+
+	gen_open(&g, path, false, 100, 5000);
+	put(&g, 1, 0x02, NULL);
+	put(&g, 0, 0x12, NULL);
+	put(&g, 1, 0x10, NULL);
+	put(&g, 0, 0x18, "220 gw ESMTP\r\n");
+	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
+	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
+	for (i = 0; i < (pad ? 1 : 20); i++) {
+		put(&g, 1, 0x18, "RCPT TO:<user@example.test>\r\n");
+		put(&g, 0, 0x18, "250 2.1.5 Ok\r\n");
+	}
+	for (i = 0; i < pad; i++) {
+		put(&g, 1, 0x18, "NOOP padding\r\n");
+		put(&g, 0, 0x18, "250 2.0.0 Ok\r\n");
+	}
+	put(&g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
+	put(&g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
+	gen_close(&g);
+}
+
+/* With a 256-byte budget: padding after a first RCPT is caught too, while
+ * a budget spent on local recipients is no padding (and hides the last
+ * RCPT: the limit README names). */
+static void test_padding_after_rcpt(void **state)
+{
+	struct rg_conf c = *lab_conf();
+	char path[] = "/tmp/test_replay-XXXXXX";
+	char *out;
+	int ret;
+
+	(void)state;
+	close(mkstemp(path));
+	c.dp.sample_bytes = 256;
+	write_rcpts_session(path, 20);
+	out = replay_text(path, &c, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
+	assert_non_null(strstr(out, "\"reason\":\"envelope_padding\""));
+	free(out);
+	write_rcpts_session(path, 0);
+	out = replay_text(path, &c, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(count(out, "\"action\":\"ban\""), 0);
+	assert_null(strstr(out, "envelope_padding"));
+	free(out);
+	unlink(path);
+}
+
 /* IPv6 in a Linux cooked capture; the client's sequence number wraps. */
 static void test_ipv6_cooked(void **state)
 {
@@ -316,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_lab_captures),
 		cmocka_unit_test(test_policy_follows_config),
 		cmocka_unit_test(test_sampling_budget),
+		cmocka_unit_test(test_padding_after_rcpt),
 		cmocka_unit_test(test_ipv6_cooked),
 		cmocka_unit_test(test_bad_files),
 	};
