@@ -345,18 +345,19 @@ void flow_flush(struct flow_table *t, struct flow *f, int dir)
 	drain(t, f, dir);
 }
 
-void flow_server_acked(struct flow_table *t, struct flow *f, uint32_t ack)
+void flow_acked(struct flow_table *t, struct flow *f, int dir, uint32_t ack)
 {
-	struct flow_dir *out = &f->dir[RG_DIR_OUT];
+	int peer = dir == RG_DIR_IN ? RG_DIR_OUT : RG_DIR_IN;
+	struct flow_dir *d = &f->dir[peer];
 
-	if (!(f->state & FLOW_VERIFIED) || !out->started ||
-	    (int32_t)(ack - out->high) <= 0)
+	if (!(f->state & FLOW_VERIFIED) || !d->started ||
+	    (int32_t)(ack - d->high) <= 0)
 		return;
-	flow_flush(t, f, RG_DIR_OUT);
+	flow_flush(t, f, peer);
 	t->st.gaps++;
 	f->state |= FLOW_GAP;
-	deliver(t, f, RG_DIR_OUT, NULL, ack - out->high);
-	out->next = out->high = ack;
+	deliver(t, f, peer, NULL, ack - d->high);
+	d->next = d->high = ack;
 }
 
 static int hold(struct flow_table *t, struct flow_dir *d, uint32_t seq,

@@ -127,10 +127,11 @@ void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 		  const uint8_t *data, size_t len);
 /* Give up waiting for holes in dir: deliver a gap then what is held. */
 void flow_flush(struct flow_table *t, struct flow *f, int dir);
-/* The client's ack (host order) of a verified flow covers server bytes
- * never sampled (budget spent, ring full): they are gone for good, as the
- * client has them. Delivers a gap for the server side, once per loss. */
-void flow_server_acked(struct flow_table *t, struct flow *f, uint32_t ack);
+/* A record of dir acks (host order) bytes of the other direction that
+ * were never sampled (budget spent, ring full): they are gone for good, as
+ * the peer has them. Delivers a gap for that direction, once per loss
+ * (verified flows only). */
+void flow_acked(struct flow_table *t, struct flow *f, int dir, uint32_t ack);
 /* Keep a copy of a record for evidence (bounded). */
 void flow_keep_sample(struct flow_table *t, struct flow *f,
 		      const struct rg_sample *s);

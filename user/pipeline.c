@@ -381,9 +381,9 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 	if (flow_track(f, s->dir, s->tcp_flags, ntohl(s->seq), ntohl(s->ack)) &&
 	    policy_session(p->policy, &pf->src, p->now_ns))
 		signal_src(pf, SIG_SESSION_RATE, NULL); /* verified sessions only */
-	/* before this record's command: the replies it follows are lost */
-	if (s->dir == RG_DIR_IN && (s->tcp_flags & TCP_ACK))
-		flow_server_acked(p->flows, f, ntohl(s->ack));
+	/* before this record's bytes: what they answer was lost */
+	if (s->tcp_flags & TCP_ACK)
+		flow_acked(p->flows, f, s->dir, ntohl(s->ack));
 	if (s->payload_len) {
 		if (s->dir == RG_DIR_IN)
 			check_pregreet(pf, s);

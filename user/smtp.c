@@ -459,6 +459,33 @@ static void reply_done(struct smtp *s, const struct smtp_reply *r)
 	}
 }
 
+/* A reply while the client's bytes are lost (SMTP_F_CLIENT_BLIND): one
+ * refusing a relay ("554 5.7.1 <v@example.com>: Relay access denied") is
+ * that RCPT's reply; 235 means an AUTH succeeded; 354, 221 and a 220
+ * (STARTTLS) end the dialogue. */
+static void blind_reply(struct smtp *s, const struct smtp_reply *r)
+{
+	char path[SMTP_ARG_MAX + 1];
+	const char *lt, *gt;
+
+	if (r->code == 235)
+		s->flags |= SMTP_F_AUTHENTICATED;
+	if (r->code == 354 || r->code == 221 || r->code == 220) {
+		finish(s);
+		return;
+	}
+	if (r->code < 400 || !strcasestr(r->line, "relay"))
+		return;
+	lt = strchr(r->line, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (!gt || gt - lt - 1 > SMTP_ARG_MAX)
+		return;
+	snprintf(path, sizeof(path), "%.*s", (int)(gt - lt - 1), lt + 1);
+	set_str(&s->rcpt_to, path, strlen(path));
+	if (s->cb && s->cb->reply)
+		s->cb->reply(s->ctx, s, SMTP_RCPT, path, r);
+}
+
 static void server_line(struct smtp *s, char *line, size_t len, size_t total)
 {
 	struct smtp_reply r;
@@ -491,6 +518,8 @@ static void server_line(struct smtp *s, char *line, size_t len, size_t total)
 	r.lines = s->multi_lines;
 	r.line = line;
 	enhanced_code(line, len, code, r.enhanced, sizeof(r.enhanced));
+	if (s->flags & SMTP_F_CLIENT_BLIND)
+		blind_reply(s, &r);
 	if (s->flags & SMTP_F_DESYNC)
 		return;
 	reply_done(s, &r);
@@ -635,6 +664,19 @@ static void server_blind(struct smtp *s)
 	}
 }
 
+/* Client bytes lost: no command can be paired with its reply any more
+ * (a RCPT could be graded by another's reply), but a reply refusing a
+ * relay names the recipient itself. */
+static void client_blind(struct smtp *s)
+{
+	s->flags |= SMTP_F_DESYNC | SMTP_F_CLIENT_BLIND;
+	while (s->q_len) {
+		free(s->q[s->q_head].arg);
+		s->q_head = (s->q_head + 1) % s->q_cap;
+		s->q_len--;
+	}
+}
+
 void smtp_gap(struct smtp *s, enum smtp_dir dir)
 {
 	struct smtp_half *h = &s->half[dir];
@@ -643,12 +685,13 @@ void smtp_gap(struct smtp *s, enum smtp_dir dir)
 	h->overflow = true; /* resume after the next LF */
 	h->resync = true;
 	h->over_len = 0;
-	if (dir == SMTP_SERVER) {
-		server_blind(s);
+	if (s->flags & (dir == SMTP_SERVER ? SMTP_F_CLIENT_BLIND :
+					     SMTP_F_BLIND)) {
+		finish(s); /* both sides lost: nothing more to learn */
 		return;
 	}
-	/* A lost command would pair every later reply with the wrong
-	 * command: a RCPT could be graded by another's reply. */
-	s->flags |= SMTP_F_DESYNC;
-	finish(s);
+	if (dir == SMTP_SERVER)
+		server_blind(s);
+	else
+		client_blind(s);
 }

@@ -86,6 +86,7 @@ enum smtp_flags {
 	SMTP_F_DESYNC = 1U << 7, /* replies cannot be paired any more */
 	SMTP_F_CLIENT_TALKED = 1U << 8, /* the client sent a byte */
 	SMTP_F_BLIND = 1U << 9, /* server bytes lost: commands graded alone */
+	SMTP_F_CLIENT_BLIND = 1U << 10, /* client bytes lost: replies alone */
 };
 
 struct smtp {
@@ -112,10 +113,12 @@ void smtp_free(struct smtp *s);
 void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 	       size_t len);
 /* Bytes of dir were lost (a gap that will not fill): commands and replies
- * can no longer be paired. Client bytes lost: the dialogue ends here
- * (stop). Server bytes lost: the commands awaiting a reply, and every later
- * one, get reply code 0 (SMTP_F_BLIND) until DATA, BDAT, STARTTLS, QUIT or
- * AUTH ends the dialogue. */
+ * can no longer be paired. Server bytes lost: the commands awaiting a
+ * reply, and every later one, get reply code 0 (SMTP_F_BLIND) until DATA,
+ * BDAT, STARTTLS, QUIT or AUTH ends the dialogue. Client bytes lost: each
+ * later reply refusing a relay for a <path> it names is passed on as the
+ * RCPT's (SMTP_F_CLIENT_BLIND), until a 354, 221 or 220 ends it. Both
+ * lost: the dialogue ends (stop). */
 void smtp_gap(struct smtp *s, enum smtp_dir dir);
 /* Parse nothing more (the flow is banned, closed, ...). */
 void smtp_stop(struct smtp *s);

@@ -308,8 +308,9 @@ static void test_handshake(void **state)
 
 /* A verified client acking server bytes that were never sampled: one gap
  * of exactly those bytes on the server side, once; acks of what was seen,
- * and acks on an unverified flow, are no loss. */
-static void test_server_bytes_acked_unseen(void **state)
+ * and acks on an unverified flow, are no loss. The same for the server
+ * acking client bytes. */
+static void test_bytes_acked_unseen(void **state)
 {
 	struct sink sink;
 	struct flow_table *t = table(&sink, 8, 4096);
@@ -321,17 +322,24 @@ static void test_server_bytes_acked_unseen(void **state)
 	flow_track(f, RG_DIR_IN, 0x02, cisn, 0);
 	flow_track(f, RG_DIR_OUT, 0x12, sisn, cisn + 1);
 	flow_segment(t, f, RG_DIR_OUT, sisn + 1, (const uint8_t *)"220 gw\r\n", 8);
-	flow_server_acked(t, f, sisn + 9); /* unverified yet: ignored */
+	flow_acked(t, f, RG_DIR_IN, sisn + 9); /* unverified yet: ignored */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 0);
 	flow_track(f, RG_DIR_IN, 0x10, cisn + 1, sisn + 9);
-	flow_server_acked(t, f, sisn + 9); /* all seen */
+	flow_acked(t, f, RG_DIR_IN, sisn + 9); /* all seen */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 0);
-	flow_server_acked(t, f, sisn + 9 + 300); /* 300 bytes never sampled */
+	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 300); /* 300 bytes never sampled */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 1);
 	assert_int_equal(sink.lost[RG_DIR_OUT], 300);
-	flow_server_acked(t, f, sisn + 9 + 300); /* the same loss: once */
+	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 300); /* the same loss: once */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 1);
 	assert_int_equal(sink.gaps[RG_DIR_IN], 0);
+	/* the same from the server's side: it acks client bytes unseen */
+	flow_segment(t, f, RG_DIR_IN, cisn + 1, (const uint8_t *)"EHLO x\r\n", 8);
+	flow_acked(t, f, RG_DIR_OUT, cisn + 9);
+	assert_int_equal(sink.gaps[RG_DIR_IN], 0);
+	flow_acked(t, f, RG_DIR_OUT, cisn + 9 + 100);
+	assert_int_equal(sink.gaps[RG_DIR_IN], 1);
+	assert_int_equal(sink.lost[RG_DIR_IN], 100);
 	flow_table_free(t);
 }
 
@@ -461,7 +469,7 @@ int main(void)
 		cmocka_unit_test(test_byte_cap),
 		cmocka_unit_test(test_flow_cap_and_idle),
 		cmocka_unit_test(test_handshake),
-		cmocka_unit_test(test_server_bytes_acked_unseen),
+		cmocka_unit_test(test_bytes_acked_unseen),
 		cmocka_unit_test(test_samples_kept_bounded),
 		cmocka_unit_test(test_finished_tombstone),
 		cmocka_unit_test(test_memory_100k_flows),

@@ -262,8 +262,10 @@ static void test_sampling_budget(void **state)
 }
 
 /* A session padded after a first, local RCPT (pad: NOOP lines), or one
- * with many local recipients (pad == 0), then a foreign RCPT. */
-static void write_rcpts_session(const char *path, int pad)
+ * with many local recipients (pad == 0; RCPT lines outweigh their
+ * replies, as with Postfix), then a foreign RCPT and its refusal. */
+static void write_rcpts_session(const char *path, int pad,
+				const char *refusal)
 {
 	struct gen g;
 	int i;
@@ -275,8 +277,9 @@ static void write_rcpts_session(const char *path, int pad)
 	put(&g, 0, 0x18, "220 gw ESMTP\r\n");
 	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
 	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
-	for (i = 0; i < (pad ? 1 : 20); i++) {
-		put(&g, 1, 0x18, "RCPT TO:<user@example.test>\r\n");
+	for (i = 0; i < (pad ? 1 : 8); i++) {
+		put(&g, 1, 0x18,
+		    "RCPT TO:<a.rather.long.local.name@example.test>\r\n");
 		put(&g, 0, 0x18, "250 2.1.5 Ok\r\n");
 	}
 	for (i = 0; i < pad; i++) {
@@ -284,15 +287,19 @@ static void write_rcpts_session(const char *path, int pad)
 		put(&g, 0, 0x18, "250 2.0.0 Ok\r\n");
 	}
 	put(&g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
-	put(&g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
+	put(&g, 0, 0x18, refusal);
 	gen_close(&g);
 }
 
 /* With a 256-byte budget: padding after a first RCPT is caught too, while
- * a budget spent on local recipients is no padding (and hides the last
- * RCPT: the limit README names). */
+ * a budget spent on local recipients is no padding; the RCPT it hides is
+ * graded by Postfix's refusal, which names it (the server acknowledges
+ * client bytes never sampled), and goes ungraded when the refusal does not
+ * name it (the limit README names). */
 static void test_padding_after_rcpt(void **state)
 {
+	static const char named[] =
+		"554 5.7.1 <v@gmail.com>: Relay access denied\r\n";
 	struct rg_conf c = *lab_conf();
 	char path[] = "/tmp/test_replay-XXXXXX";
 	char *out;
@@ -301,17 +308,24 @@ static void test_padding_after_rcpt(void **state)
 	(void)state;
 	close(mkstemp(path));
 	c.dp.sample_bytes = 256;
-	write_rcpts_session(path, 20);
+	write_rcpts_session(path, 20, named);
 	out = replay_text(path, &c, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
 	assert_non_null(strstr(out, "\"reason\":\"envelope_padding\""));
 	free(out);
-	write_rcpts_session(path, 0);
+	write_rcpts_session(path, 0, named);
+	out = replay_text(path, &c, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
+	assert_non_null(strstr(out, "\"reason\":\"relay_attempt\""));
+	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
+	assert_null(strstr(out, "envelope_padding"));
+	free(out);
+	write_rcpts_session(path, 0, "554 5.7.1 Relay access denied\r\n");
 	out = replay_text(path, &c, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(count(out, "\"action\":\"ban\""), 0);
-	assert_null(strstr(out, "envelope_padding"));
 	free(out);
 	unlink(path);
 }

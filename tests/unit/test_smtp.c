@@ -390,8 +390,9 @@ static void test_gap_server_auth_ends(void **state)
 }
 
 /* A lost command would shift every later reply onto the wrong command:
- * after a client gap nothing is graded. */
-static void test_gap_client_desyncs(void **state)
+ * after a client gap no reply is paired with a command, but one refusing
+ * a relay for the <path> it names grades that RCPT; 354 ends it. */
+static void test_gap_client_grades_relay_replies(void **state)
 {
 	static const struct step st[] = {
 		{ SMTP_SERVER, "220 gw\r\n" },
@@ -399,13 +400,38 @@ static void test_gap_client_desyncs(void **state)
 		{ SMTP_CLIENT, NULL },
 		{ SMTP_CLIENT, "xx>\r\nRCPT TO:<v@gmail.com>\r\n" },
 		{ SMTP_SERVER, "250 Ok\r\n554 no\r\n" },
+		{ SMTP_SERVER, "554 5.7.1 <v@gmail.com>: Relay access denied\r\n" },
+		{ SMTP_SERVER, "354 go ahead\r\n" },
+		{ SMTP_SERVER, "554 5.7.1 <w@gmail.com>: Relay access denied\r\n" },
 	};
 	struct smtp s;
 	struct rec r;
 
 	(void)state;
-	run(st, 5, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;STOP;");
+	run(st, 8, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;"
+				   "RCPT:v@gmail.com=554[5.7.1]/1;STOP;");
+	smtp_free(&s);
+}
+
+/* Both sides lost: nothing more can be learnt. */
+static void test_gap_both_stop(void **state)
+{
+	static const struct step st[] = {
+		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, NULL },
+		{ SMTP_CLIENT, NULL },
+		{ SMTP_SERVER, "554 5.7.1 <v@gmail.com>: Relay access denied\r\n" },
+		{ SMTP_SERVER, NULL },
+		{ SMTP_SERVER, "554 5.7.1 <w@gmail.com>: Relay access denied\r\n" },
+	};
+	struct smtp s;
+	struct rec r;
+
+	(void)state;
+	run(st, 6, 0, &r, &s);
+	assert_string_equal(r.log, "greeting=220[]/1;"
+				   "RCPT:v@gmail.com=554[5.7.1]/1;STOP;");
 	smtp_free(&s);
 }
 
@@ -468,7 +494,8 @@ int main(void)
 		cmocka_unit_test(test_findings),
 		cmocka_unit_test(test_gap_server_grades_alone),
 		cmocka_unit_test(test_gap_server_auth_ends),
-		cmocka_unit_test(test_gap_client_desyncs),
+		cmocka_unit_test(test_gap_client_grades_relay_replies),
+		cmocka_unit_test(test_gap_both_stop),
 		cmocka_unit_test(test_extract_path),
 		cmocka_unit_test(test_pipeline_overflow),
 	};
