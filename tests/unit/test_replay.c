@@ -203,17 +203,23 @@ static void put(struct gen *g, int from_client, uint8_t flags,
 		plen + ((flags & 0x03) ? 1 : 0);
 }
 
+/* An IPv4 capture at path: the handshake and the server's greeting. */
+static void open_greeted(struct gen *g, const char *path)
+{
+	gen_open(g, path, false, 100, 5000);
+	put(g, 1, 0x02, NULL);
+	put(g, 0, 0x12, NULL);
+	put(g, 1, 0x10, NULL);
+	put(g, 0, 0x18, "220 gw ESMTP\r\n");
+}
+
 /* One session whose RCPT comes after 200 bytes of client chatter. */
 static void write_session(const char *path)
 {
 	struct gen g;
 	int i;
 
-	gen_open(&g, path, false, 100, 5000);
-	put(&g, 1, 0x02, NULL);
-	put(&g, 0, 0x12, NULL);
-	put(&g, 1, 0x10, NULL);
-	put(&g, 0, 0x18, "220 gw ESMTP\r\n");
+	open_greeted(&g, path);
 	for (i = 0; i < 20; i++)
 		put(&g, 1, 0x18, "NOOP padding\r\n");
 	for (i = 0; i < 20; i++)
@@ -270,11 +276,7 @@ static void write_rcpts_session(const char *path, int pad,
 	struct gen g;
 	int i;
 
-	gen_open(&g, path, false, 100, 5000);
-	put(&g, 1, 0x02, NULL);
-	put(&g, 0, 0x12, NULL);
-	put(&g, 1, 0x10, NULL);
-	put(&g, 0, 0x18, "220 gw ESMTP\r\n");
+	open_greeted(&g, path);
 	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
 	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
 	for (i = 0; i < (pad ? 1 : 8); i++) {
