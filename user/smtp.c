@@ -63,13 +63,21 @@ void smtp_init(struct smtp *s, const struct smtp_callbacks *cb, void *ctx)
 	s->ctx = ctx;
 }
 
+/* The oldest command awaiting a reply (q_len > 0); its arg is now the
+ * caller's to free. */
+static struct smtp_pending queue_pop(struct smtp *s)
+{
+	struct smtp_pending pend = s->q[s->q_head];
+
+	s->q_head = (s->q_head + 1) % s->q_cap;
+	s->q_len--;
+	return pend;
+}
+
 static void queue_clear(struct smtp *s)
 {
-	while (s->q_len) {
-		free(s->q[s->q_head].arg);
-		s->q_head = (s->q_head + 1) % s->q_cap;
-		s->q_len--;
-	}
+	while (s->q_len)
+		free(queue_pop(s).arg);
 }
 
 void smtp_free(struct smtp *s)
@@ -426,9 +434,7 @@ static void reply_done(struct smtp *s, const struct smtp_reply *r)
 			     "a reply with no command awaiting it");
 		return;
 	}
-	pend = s->q[s->q_head];
-	s->q_head = (s->q_head + 1) % s->q_cap;
-	s->q_len--;
+	pend = queue_pop(s);
 	if (s->cb && s->cb->reply)
 		s->cb->reply(s->ctx, s, pend.verb, pend.arg, r);
 	free(pend.arg);
@@ -655,9 +661,7 @@ static void server_blind(struct smtp *s)
 
 	s->flags |= SMTP_F_DESYNC | SMTP_F_BLIND;
 	while (s->q_len) {
-		pend = s->q[s->q_head];
-		s->q_head = (s->q_head + 1) % s->q_cap;
-		s->q_len--;
+		pend = queue_pop(s);
 		if (!(s->flags & SMTP_F_DONE))
 			graded_unseen(s, pend.verb, pend.arg);
 		free(pend.arg);
@@ -670,11 +674,7 @@ static void server_blind(struct smtp *s)
 static void client_blind(struct smtp *s)
 {
 	s->flags |= SMTP_F_DESYNC | SMTP_F_CLIENT_BLIND;
-	while (s->q_len) {
-		free(s->q[s->q_head].arg);
-		s->q_head = (s->q_head + 1) % s->q_cap;
-		s->q_len--;
-	}
+	queue_clear(s);
 }
 
 void smtp_gap(struct smtp *s, enum smtp_dir dir)
