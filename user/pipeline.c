@@ -111,14 +111,8 @@ static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 static void signal_src(struct pflow *pf, enum policy_signal sig,
 		       const char *reply)
 {
-	static const char *const codes[SIG_MAX] = {
-		[SIG_PREGREET] = "pregreet", [SIG_NON_SMTP] = "non_smtp",
-		[SIG_AUTH_FAILURE] = "auth_failure",
-		[SIG_TOO_MANY_RCPTS] = "too_many_rcpts",
-		[SIG_SESSION_RATE] = "session_rate",
-		[SIG_ENVELOPE_PADDING] = "envelope_padding",
-	};
-	struct verdict v = { DECISION_FINDING, RG_REASON_NONE, codes[sig] };
+	struct verdict v = { DECISION_FINDING, RG_REASON_NONE,
+			     policy_signal_code(sig) };
 
 	/* a spoofed source must not even add to a score */
 	if (!flow_verified(pf->f) ||

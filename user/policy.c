@@ -204,6 +204,11 @@ static struct src_state *source(struct policy *p, const struct prefix *src,
 	return f ? flow_user(f) : NULL;
 }
 
+const char *policy_signal_code(enum policy_signal sig)
+{
+	return sig < SIG_MAX ? signals[sig].code : "unknown";
+}
+
 int policy_signal(struct policy *p, const struct prefix *src,
 		  enum policy_signal sig, uint64_t now_ns, struct verdict *out)
 {

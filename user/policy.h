@@ -61,6 +61,9 @@ int policy_rcpt(const struct rg_conf *c, const struct prefix *src,
 		bool authenticated, const char *path, unsigned int code,
 		struct verdict out[2]);
 
+/* The signal's name in events ("pregreet", ...). */
+const char *policy_signal_code(enum policy_signal sig);
+
 /* One weighted signal from src at now_ns: a finding, or a ban once the
  * source's score (or its AUTH failures) reaches the threshold. Returns 1
  * with *out filled. */
