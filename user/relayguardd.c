@@ -599,8 +599,8 @@ static void write_metrics(struct daemon *d)
 		metrics_write(d->metrics_file, &in);
 }
 
-/* One step per tick: a million bans are swept over a minute in ~5 ms
- * steps, not in one ~300 ms stall during which no sample is read. */
+/* One step per tick: a million bans are swept in ~55 steps of ~5 ms
+ * (~30 s), not in one ~300 ms stall during which no sample is read. */
 static void sweep_step(struct daemon *d, uint64_t now)
 {
 	bool done;
@@ -622,7 +622,6 @@ static void on_timer(struct daemon *d)
 	alert_reap(d->alerts, now);
 	if (d->sweeping || now >= d->next_sweep)
 		sweep_step(d, now);
-	snapshot_reap(d, false);
 	if (now >= d->next_snapshot) {
 		snapshot_start(d);
 		d->next_snapshot = now + d->conf.snapshot_interval * NSEC_PER_SEC;
