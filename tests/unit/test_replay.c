@@ -59,6 +59,17 @@ static int count(const char *text, const char *needle)
 	return n;
 }
 
+/* The replay of path under c, asserted to run and to hold n bans. */
+static char *replay_bans(const char *path, const struct rg_conf *c, int n)
+{
+	int ret;
+	char *out = replay_text(path, c, &ret);
+
+	assert_int_equal(ret, 0);
+	assert_int_equal(count(out, "\"action\":\"ban\""), n);
+	return out;
+}
+
 static void test_lab_captures(void **state)
 {
 	static const struct {
@@ -237,14 +248,11 @@ static void test_sampling_budget(void **state)
 	struct rg_conf c = *lab_conf();
 	char path[] = "/tmp/test_replay-XXXXXX";
 	char *out;
-	int ret;
 
 	(void)state;
 	close(mkstemp(path));
 	write_session(path);
-	out = replay_text(path, &c, &ret);
-	assert_int_equal(ret, 0);
-	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
+	out = replay_bans(path, &c, 1);
 	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
 	assert_non_null(strstr(out, "\"source\":\"192.0.2.66\""));
 	free(out);
@@ -252,17 +260,13 @@ static void test_sampling_budget(void **state)
 	 * daemon would not see the RCPT, neither does the replay, but the
 	 * padding itself bans */
 	c.dp.sample_bytes = 256;
-	out = replay_text(path, &c, &ret);
-	assert_int_equal(ret, 0);
-	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
+	out = replay_bans(path, &c, 1);
 	assert_non_null(strstr(out, "\"reason\":\"envelope_padding\""));
 	assert_null(strstr(out, "relay_attempt"));
 	free(out);
 	/* with the signal off, nothing */
 	c.weight_envelope_padding = 0;
-	out = replay_text(path, &c, &ret);
-	assert_int_equal(ret, 0);
-	assert_int_equal(count(out, "\"action\":\"ban\""), 0);
+	out = replay_bans(path, &c, 0);
 	free(out);
 	unlink(path);
 }
@@ -305,29 +309,22 @@ static void test_padding_after_rcpt(void **state)
 	struct rg_conf c = *lab_conf();
 	char path[] = "/tmp/test_replay-XXXXXX";
 	char *out;
-	int ret;
 
 	(void)state;
 	close(mkstemp(path));
 	c.dp.sample_bytes = 256;
 	write_rcpts_session(path, 20, named);
-	out = replay_text(path, &c, &ret);
-	assert_int_equal(ret, 0);
-	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
+	out = replay_bans(path, &c, 1);
 	assert_non_null(strstr(out, "\"reason\":\"envelope_padding\""));
 	free(out);
 	write_rcpts_session(path, 0, named);
-	out = replay_text(path, &c, &ret);
-	assert_int_equal(ret, 0);
-	assert_int_equal(count(out, "\"action\":\"ban\""), 1);
+	out = replay_bans(path, &c, 1);
 	assert_non_null(strstr(out, "\"reason\":\"relay_attempt\""));
 	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
 	assert_null(strstr(out, "envelope_padding"));
 	free(out);
 	write_rcpts_session(path, 0, "554 5.7.1 Relay access denied\r\n");
-	out = replay_text(path, &c, &ret);
-	assert_int_equal(ret, 0);
-	assert_int_equal(count(out, "\"action\":\"ban\""), 0);
+	out = replay_bans(path, &c, 0);
 	free(out);
 	unlink(path);
 }
