@@ -16,7 +16,7 @@
 
 /* Bumped whenever a struct below changes layout: a pinned map from another
  * ABI is refused rather than misread. */
-#define RG_ABI_VERSION 2
+#define RG_ABI_VERSION 3
 
 /* Map sizes; each can be overridden at build time. */
 #ifndef RG_MAX_BANS4
@@ -199,9 +199,14 @@ struct rg_flow_key {
 	__u8 pad[3];
 } __attribute__((aligned(8)));
 
-/* flows.flags */
+/* flows.flags. STOP and PAUSE_IN are written by user space (read, modify,
+ * write the entry); WIN_IN and SRV_ACK by the programs. */
 enum rg_flow_flags {
-	RG_FLOW_STOP = 1U << 0, /* user space: stop sampling both directions */
+	RG_FLOW_STOP = 1U << 0, /* stop sampling both directions for good */
+	RG_FLOW_PAUSE_IN = 1U << 1, /* a message body: no client payload
+				     * sampled until user space resumes */
+	RG_FLOW_WIN_IN = 1U << 2, /* win_in holds the client window start */
+	RG_FLOW_SRV_ACK = 1U << 3, /* srv_ack holds the server's ack */
 };
 
 /* flows (ARRAY of RG_MAX_FLOWS entries) is a set-associative table: a
@@ -215,9 +220,17 @@ struct rg_flow {
 	struct rg_flow_key key; /* the flow in this slot */
 	__u32 sampled_in; /* payload bytes sampled client -> server */
 	__u32 sampled_out; /* payload bytes sampled server -> client */
-	__u32 flags; /* enum rg_flow_flags, written by user space */
-	__u32 pad;
+	__u32 flags; /* enum rg_flow_flags */
+	/* Client seq (host order) where the current mail transaction's
+	 * sampling window starts: user space moves it when it resumes
+	 * sampling after a message body (RG_FLOW_WIN_IN set). */
+	__u32 win_in;
 	__u64 last_ns; /* last packet seen, boot clock */
+	/* Highest ack (host order) the server has sent, seen on egress
+	 * (RG_FLOW_SRV_ACK set): client bytes below it are retransmissions
+	 * of what the server already holds. */
+	__u32 srv_ack;
+	__u32 pad;
 };
 
 /* Sample record in the `samples` ring buffer. */

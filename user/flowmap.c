@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +23,13 @@ long flowmap_find(int fd, __u32 seed, const struct rg_flow_key *key,
 	return -ENOENT;
 }
 
-/* Between the read and the write the programs may give the slot to
- * another flow; writing the stopped entry back then costs that new flow
+/* Read key's entry, let edit() change it, write it back when it did.
+ * Between the read and the write the programs may give the slot to
+ * another flow; writing the edited entry back then costs that new flow
  * its entry, which it gets again with its next packet (sampled afresh):
- * never a flow stopped that user space did not stop. */
-int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key)
+ * never a flow stopped or paused that user space did not mean. */
+static int flowmap_edit(int fd, __u32 seed, const struct rg_flow_key *key,
+			bool (*edit)(struct rg_flow *f, __u32 arg), __u32 arg)
 {
 	struct rg_flow f;
 	long slot = flowmap_find(fd, seed, key, &f);
@@ -34,13 +37,56 @@ int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key)
 
 	if (slot < 0)
 		return slot;
-	if (f.flags & RG_FLOW_STOP)
+	if (!edit(&f, arg))
 		return 0;
-	f.flags |= RG_FLOW_STOP;
 	k = slot;
 	if (bpf_map_update_elem(fd, &k, &f, BPF_EXIST))
 		return -errno;
 	return 0;
+}
+
+static bool set_stop(struct rg_flow *f, __u32 arg)
+{
+	(void)arg;
+	if (f->flags & RG_FLOW_STOP)
+		return false;
+	f->flags |= RG_FLOW_STOP;
+	return true;
+}
+
+static bool set_pause(struct rg_flow *f, __u32 arg)
+{
+	(void)arg;
+	if (f->flags & (RG_FLOW_STOP | RG_FLOW_PAUSE_IN))
+		return false;
+	f->flags |= RG_FLOW_PAUSE_IN;
+	return true;
+}
+
+static bool set_resume(struct rg_flow *f, __u32 seq)
+{
+	if (f->flags & RG_FLOW_STOP)
+		return false;
+	f->win_in = seq;
+	f->sampled_in = 0;
+	f->flags = (f->flags & ~RG_FLOW_PAUSE_IN) | RG_FLOW_WIN_IN;
+	return true;
+}
+
+int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key)
+{
+	return flowmap_edit(fd, seed, key, set_stop, 0);
+}
+
+int flowmap_pause_client(int fd, __u32 seed, const struct rg_flow_key *key)
+{
+	return flowmap_edit(fd, seed, key, set_pause, 0);
+}
+
+int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,
+			  __u32 seq)
+{
+	return flowmap_edit(fd, seed, key, set_resume, seq);
 }
 
 #define USED_BATCH 4096

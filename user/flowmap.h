@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* User space's side of the data plane's self-hashed arrays: finding a
  * flow in `flows` (the set rg_flow_set_first names, as the programs do),
- * stopping its sampling, and counting the slots in use of `flows` and
+ * stopping, pausing and resuming its sampling, and counting the slots in use of `flows` and
  * `ratelimit` (an array always has max_entries keys). */
 #ifndef RG_FLOWMAP_H
 #define RG_FLOWMAP_H
@@ -17,6 +17,17 @@ long flowmap_find(int fd, __u32 seed, const struct rg_flow_key *key,
  * gone (nothing left to stop: a new entry starts sampling afresh), or
  * -errno. */
 int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key);
+
+/* A message body follows (after the 354 to DATA, or a BDAT chunk): the
+ * data plane samples no client payload of key's flow until resumed.
+ * Returns as flowmap_stop. */
+int flowmap_pause_client(int fd, __u32 seed, const struct rg_flow_key *key);
+
+/* The next mail transaction starts at client seq (host order, the ack of
+ * the server's reply that ended the last one): sampling of client payload
+ * resumes there with a fresh budget. Returns as flowmap_stop. */
+int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,
+			  __u32 seq);
 
 /* Slots of an array map (fd) in use: those whose value has a nonzero
  * byte at family_off (the family of the key the slot holds). */
