@@ -262,7 +262,9 @@ static __always_inline struct rg_flow *flow_find(const struct rg_flow_key *key,
 			return NULL;
 		if (flow_key_eq(&f->key, key))
 			return f;
-		if (!old || f->last_ns < old->last_ns)
+		/* Wrap-safe, like the idle test below: a time before
+		 * boot (a test's) still compares as older. */
+		if (!old || (__s64)(f->last_ns - old->last_ns) < 0)
 			old = f;
 	}
 	*victim = old;
