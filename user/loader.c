@@ -221,7 +221,7 @@ fail:
 	return err;
 }
 
-static int ensure_pin_dir(const char *pin_dir)
+int loader_pin_dir_create(const char *pin_dir)
 {
 	struct statfs fs;
 	char parent[PATH_MAX];
@@ -321,7 +321,7 @@ int loader_load(const char *pin_dir, struct loader **out)
 	if (!l)
 		return -ENOMEM;
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
-	err = ensure_pin_dir(pin_dir);
+	err = loader_pin_dir_create(pin_dir);
 	if (err)
 		goto fail;
 	l->skel = relayguard_bpf__open_opts(&opts);

@@ -28,6 +28,8 @@ struct loader;
  * differ from this build (or a config of another RG_ABI_VERSION) is refused
  * with a message naming the map. Returns 0 or a negative errno. */
 int loader_load(const char *pin_dir, struct loader **out);
+/* Mount bpffs if needed and create pin_dir (and its parent). */
+int loader_pin_dir_create(const char *pin_dir);
 /* Frees user-space state only: programs stay attached, maps pinned. */
 void loader_free(struct loader *l);
 const struct rg_maps *loader_maps(const struct loader *l);

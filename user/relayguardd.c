@@ -32,6 +32,7 @@
 #include "events.h"
 #include "evidence.h"
 #include "flowmap.h"
+#include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -64,6 +65,7 @@ struct daemon {
 	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
 	struct evidence_dir evidence; /* state_dir/evidence within its bound */
 	int epfd, sigfd, timerfd;
+	int lock_fd; /* instance_lock on the pin dir, held until exit */
 	FILE *events;
 
 	struct reaction_hist reaction;
@@ -558,8 +560,11 @@ static void snapshot_start(struct daemon *d)
 		count_snapshot(d, !write_snapshot(d));
 		return;
 	}
-	if (!pid)
+	if (!pid) {
+		/* A restart after a SIGKILL must not wait for this child. */
+		close(d->lock_fd);
 		_exit(write_snapshot(d) ? 1 : 0);
+	}
 	d->snap_pid = pid;
 }
 
@@ -915,6 +920,25 @@ static int do_replay(const char *pcap, const char *conf_path, bool conf_given)
 	return replay_pcap(pcap, &conf, stdout) ? 1 : 0;
 }
 
+/* The lock stays held (its fd open) until the process exits. */
+static int take_lock(struct daemon *d)
+{
+	const char *pin_dir = d->pin_dir;
+	pid_t holder;
+	int fd = instance_lock(pin_dir, &holder);
+
+	if (fd == -EBUSY && holder > 0)
+		log_err("relayguardd already running (pid %d) on pin dir %s",
+			(int)holder, pin_dir);
+	else if (fd == -EBUSY)
+		log_err("relayguardd already running on pin dir %s", pin_dir);
+	else if (fd < 0)
+		log_err("cannot lock pin dir %s: %s", pin_dir,
+			log_strerror(fd));
+	d->lock_fd = fd;
+	return fd < 0 ? fd : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -931,7 +955,7 @@ int main(int argc, char **argv)
 	static struct daemon d = {
 		.conf_path = CONF_PATH_DEFAULT,
 		.pin_dir = RG_PIN_DIR_DEFAULT,
-		.epfd = -1, .sigfd = -1, .timerfd = -1,
+		.epfd = -1, .sigfd = -1, .timerfd = -1, .lock_fd = -1,
 	};
 	enum log_level level = LOG_LVL_INFO;
 	const char *replay = NULL;
@@ -968,7 +992,9 @@ int main(int argc, char **argv)
 	if (!d.pid_file)
 		d.pid_file = d.conf.pid_file[0] ? d.conf.pid_file :
 						  PID_FILE_DEFAULT;
-	rc = start(&d);
+	rc = take_lock(&d);
+	if (!rc)
+		rc = start(&d);
 	if (!rc) {
 		if (write_pid_file(d.pid_file))
 			log_warn("cannot write pid file %s: %s", d.pid_file,
