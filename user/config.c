@@ -42,6 +42,7 @@ void conf_defaults(struct rg_conf *c)
 	c->snapshot_interval = 60;
 	c->evidence_dir_max_bytes = 64ULL << 20;
 	c->metrics_interval = 300;
+	c->scheduling = (struct priority)PRIORITY_DEFAULT;
 }
 
 /* ---- value parsers: each returns 0 or -EINVAL with *why set ---- */
@@ -293,6 +294,13 @@ static int set_alert_command(struct rg_conf *c, const struct key *k,
 	return 0;
 }
 
+static int set_scheduling(struct rg_conf *c, const struct key *k,
+			  const char *value, const char **why)
+{
+	(void)k;
+	return priority_parse(value, &c->scheduling, why);
+}
+
 static int set_dp(struct rg_conf *c, const struct key *k, const char *value,
 		  const char **why)
 {
@@ -343,6 +351,7 @@ static const struct key keys[] = {
 	{ "snapshot_interval", set_duration, OFF(snapshot_interval), 1, DAY },
 	{ "evidence_dir_max_bytes", set_size, OFF(evidence_dir_max_bytes), 0, 0 },
 	{ "metrics_interval", set_duration, OFF(metrics_interval), 1, DAY },
+	{ "scheduling", set_scheduling, 0, 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -357,7 +366,8 @@ const char *const conf_keys[N_KEYS + 1] = {
 	"sessions_per_minute", "auth_failures_ban", "max_flows",
 	"flow_idle_timeout", "flow_max_bytes",
 	"alert_command", "alert_timeout", "state_dir", "event_log", "pid_file",
-	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval", NULL,
+	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval",
+	"scheduling", NULL,
 };
 
 static const struct key *find_key(const char *name)

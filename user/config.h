@@ -15,6 +15,7 @@
 
 #include "loader.h"
 #include "parse.h"
+#include "priority.h"
 #include "relayguard.h"
 
 #define CONF_PATH_DEFAULT "/etc/relayguard/relayguard.conf"
@@ -80,6 +81,9 @@ struct rg_conf {
 	uint64_t snapshot_interval; /* seconds between ban snapshots */
 	uint64_t evidence_dir_max_bytes; /* 0: keep no evidence pcaps */
 	uint64_t metrics_interval; /* seconds between stats log lines */
+
+	/* The daemon's CPU priority (priority.h). */
+	struct priority scheduling;
 };
 
 /* Every key with its default. */

@@ -171,6 +171,10 @@ static const struct metric daemon_metrics[] = {
 		"Ban snapshots that failed."),
 	COUNTER(daemon_counters, link_reattach, "link_reattach_total",
 		"Interfaces re-attached after they came back."),
+	COUNTER(daemon_counters, priority_drops, "priority_drops_total",
+		"Real-time priority dropped after a second on the CPU without sleeping (SIGXCPU)."),
+	COUNTER(daemon_counters, ring_budget_spent, "ring_budget_spent_total",
+		"Ring-buffer drains that stopped at their budget with samples left."),
 };
 
 static void print_daemon(FILE *f, const struct daemon_counters *d)

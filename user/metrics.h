@@ -32,7 +32,8 @@ struct daemon_counters {
 	uint64_t bans, unbans, ban_errors, bans_skipped_trusted,
 		bans_skipped_allowed, alerts, findings, events_written,
 		event_errors, evidence_written, evidence_errors, reloads,
-		reload_errors, snapshots, snapshot_errors, link_reattach;
+		reload_errors, snapshots, snapshot_errors, link_reattach,
+		priority_drops, ring_budget_spent;
 };
 
 struct metrics_input {

@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "netlink.h"
 #include "pipeline.h"
+#include "priority.h"
 #include "replay.h"
 #include "stats.h"
 
@@ -73,6 +74,7 @@ struct daemon {
 	uint64_t bans_by_reason[RG_REASON_MAX];
 	uint64_t next_sweep, next_snapshot, next_metrics;
 	bool sweeping; /* a stepped sweep is under way */
+	uint64_t priority_rest_until; /* after SIGXCPU: normal priority until */
 	pid_t snap_pid; /* the periodic snapshot's writer, while it runs */
 	bool restored; /* snapshots may be written (never before the restore) */
 	char *pending_alert[MAX_PENDING_ALERTS];
@@ -487,6 +489,39 @@ static void on_link(void *ctx, const char *ifname, int ifindex, bool present,
 		d->cnt.link_reattach++;
 }
 
+/* ---- priority ------------------------------------------------------- */
+
+static void priority_set(struct daemon *d)
+{
+	char want[PRIORITY_STRLEN];
+	int err;
+
+	d->priority_rest_until = 0;
+	priority_format(&d->conf.scheduling, want, sizeof(want));
+	err = priority_apply(&d->conf.scheduling);
+	if (err)
+		log_warn("scheduling = %s not applied: %s (needs CAP_SYS_NICE)",
+			 want, log_strerror(err));
+	else
+		log_debug("scheduling = %s", want);
+}
+
+/* RLIMIT_RTTIME's SIGXCPU: a second at real-time priority without
+ * sleeping. Rest at normal priority, then take it again (on_timer). */
+static void on_cpu_limit(struct daemon *d)
+{
+	int err;
+
+	if (d->conf.scheduling.kind != PRIORITY_FIFO)
+		return;
+	d->cnt.priority_drops++;
+	err = priority_drop();
+	d->priority_rest_until = boot_ns() + PRIORITY_REST_NS;
+	log_warn("a second on the CPU without sleeping: real-time priority dropped for %llu s%s%s",
+		 PRIORITY_REST_NS / NSEC_PER_SEC, err ? ": " : "",
+		 err ? log_strerror(err) : "");
+}
+
 /* ---- housekeeping --------------------------------------------------- */
 
 static void on_unban(const struct ban_entry *e, void *ctx)
@@ -631,6 +666,8 @@ static void on_timer(struct daemon *d)
 		snapshot_start(d);
 		d->next_snapshot = now + d->conf.snapshot_interval * NSEC_PER_SEC;
 	}
+	if (d->priority_rest_until && now >= d->priority_rest_until)
+		priority_set(d);
 	if (now >= d->next_metrics) {
 		write_metrics(d);
 		d->next_metrics = now + d->conf.metrics_interval * NSEC_PER_SEC;
@@ -683,6 +720,9 @@ static void reload(struct daemon *d)
 	write_dp_config(d);
 	pipeline_set_conf(d->pipe, &d->conf);
 	apply_interfaces(d, old);
+	if (memcmp(&old->scheduling, &d->conf.scheduling,
+		   sizeof(old->scheduling)) || d->priority_rest_until)
+		priority_set(d);
 	events_reopen(d);
 	d->evidence.known = false; /* state_dir may have moved: count again */
 	d->cnt.reloads++;
@@ -719,6 +759,9 @@ static void on_signal(struct daemon *d)
 			alert_reap(d->alerts, boot_ns());
 			snapshot_reap(d, false);
 			break;
+		case SIGXCPU:
+			on_cpu_limit(d);
+			break;
 		}
 	}
 }
@@ -747,6 +790,7 @@ static int setup_fds(struct daemon *d)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGXCPU);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -995,6 +1039,8 @@ int main(int argc, char **argv)
 	rc = take_lock(&d);
 	if (!rc)
 		rc = start(&d);
+	if (!rc && d.conf.scheduling.kind != PRIORITY_NONE)
+		priority_set(&d);
 	if (!rc) {
 		if (write_pid_file(d.pid_file))
 			log_warn("cannot write pid file %s: %s", d.pid_file,

@@ -13,8 +13,8 @@
 # the same server (EHLO -> 250), i.e. how soon an attacker can possibly send
 # its next command.
 #
-# Two runs: relayguardd as it comes (SCHED_OTHER), and under SCHED_FIFO
-# (`chrt -f 10`, systemd's CPUSchedulingPolicy=fifo), which shows how much of
+# Two runs: relayguardd at normal priority (scheduling = none), and as it
+# comes (scheduling = fifo:10, SCHED_FIFO), which shows how much of
 # the tail is the daemon waiting for a CPU on a busy machine.
 #
 # fail2ban, when available (in PATH, or F2B_ROOT=an unpacked Debian package;
@@ -89,14 +89,14 @@ row() { # LABEL FILE
 	printf '%-60s %5s %9s %9s %9s\n' "$1" $(percentiles "$2")
 }
 
-# measure LABEL WRAP FIRST: ATTEMPTS relay attempts from pool addresses
-# FIRST.., relayguardd started under WRAP (a command prefix, may be empty).
+# measure LABEL SCHEDULING FIRST: ATTEMPTS relay attempts from pool
+# addresses FIRST.., relayguardd run with `scheduling = SCHEDULING`.
 measure() {
-	local label=$1 wrap=$2 first=$3 out="$RG_TMP/$4" s i
+	local label=$1 sched=$2 first=$3 out="$RG_TMP/$4" s i
 	mkdir -p "$out"
 	[ -n "${E2E_DAEMON_PID:-}" ] && kill "$E2E_DAEMON_PID" && rg_wait_for 5 \
 		sh -c "! kill -0 $E2E_DAEMON_PID"
-	E2E_DAEMON_WRAP=$wrap e2e_daemon enforce
+	e2e_daemon enforce "scheduling=$sched"
 	capture_start "$out/reaction.pcap"
 	for ((i = 0; i < 20; i++)); do
 		e2e_session "$LAB_NS_CL" --server "$LAB_GW4" --rcpt user@example.test \
@@ -166,8 +166,8 @@ for line in sys.stdin:
 }
 
 mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" $((2 * ATTEMPTS + F2B_ATTEMPTS)))
-measure "(SCHED_OTHER)" "" 0 other
-measure "(SCHED_FIFO, chrt -f 10)" "chrt -f 10" "$ATTEMPTS" fifo
+measure "(scheduling = none: SCHED_OTHER)" none 0 other
+measure "(scheduling = fifo:10, the default)" fifo:10 "$ATTEMPTS" fifo
 
 # fail2ban on the same lab (tests/bench/fail2ban-lab.sh), if available.
 . "$(dirname "$0")/fail2ban-lab.sh"

@@ -61,8 +61,7 @@ e2e_daemon() {
 	E2E_DAEMON_LOG="$RG_TMP/relayguardd.$E2E_DAEMON_N.log"
 	# nsenter itself, not the rg_in function: a function would run in a
 	# subshell, and RG_BG_PID would be that subshell, not the daemon.
-	# shellcheck disable=SC2086 # E2E_DAEMON_WRAP: e.g. "chrt -f 10"
-	rg_bg "$E2E_DAEMON_LOG" ${E2E_DAEMON_WRAP:-} nsenter --net="/run/netns/$LAB_NS_GW" "$RG_DAEMON" -f \
+	rg_bg "$E2E_DAEMON_LOG" nsenter --net="/run/netns/$LAB_NS_GW" "$RG_DAEMON" -f \
 		-c "$E2E_CONF" --pin-dir "$PIN" --pid-file "$RG_TMP/relayguardd.pid"
 	E2E_DAEMON_PID=$RG_BG_PID
 	rg_wait_for 10 e2e_ready ||
