@@ -23,7 +23,7 @@ for ipt in iptables-legacy ip6tables-legacy; do
 done
 rg_bg "$RG_TMP/nfq_delay.log" ip netns exec "$LAB_NS_AT" \
 	"$BUILD/tools/nfq_delay" -q $QUEUE -d 20 -t 300
-rg_wait_for 3 grep -q 'delay 20 ms' "$RG_TMP/nfq_delay.log" ||
+rg_wait_for 10 grep -q 'delay 20 ms' "$RG_TMP/nfq_delay.log" ||
 	fail "nfq_delay did not start: $(cat "$RG_TMP/nfq_delay.log")"
 t0=$(date +%s%N)
 e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --rcpt user@example.test >/dev/null
@@ -65,7 +65,7 @@ assert_eq "$(grep -cE 'postfix/(cleanup|qmgr).*(message-id|from=)' "$LAB_MAILLOG
 banned=0
 for s in "${srcs[@]}"; do e2e_ban4 "$s" >/dev/null && banned=$((banned + 1)); done
 assert_eq "$banned" "$ATTEMPTS" "every attempting address is banned"
-assert_ok "a critical alert (relay accepted) is logged" rg_wait_for 2 e2e_has_event \
+assert_ok "a critical alert (relay accepted) is logged" rg_wait_for 10 e2e_has_event \
 	'.action == "alert" and .reason == "relay_accepted"'
 echo "# alerts: $(e2e_events '.action == "alert"' | wc -l)"
 
@@ -77,6 +77,6 @@ e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --rcpt control@gmail.com --data \
 	--timeout 2 >"$RG_TMP/control.out"
 cat "$RG_TMP/control.out"
 assert_match "$(cat "$RG_TMP/control.out")" 'EOM 250' "monitor mode: the open relay took the message"
-assert_ok "monitor mode: the message is in the queue" rg_wait_for 3 \
+assert_ok "monitor mode: the message is in the queue" rg_wait_for 10 \
 	sh -c "ip netns exec $LAB_NS_GW postqueue -c $LAB_PF_CONF -p | grep -q control@gmail.com"
 rg_done

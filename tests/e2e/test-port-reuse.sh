@@ -23,7 +23,7 @@ cat "$RG_TMP/attack.out"
 assert_eq "$(grep -c '^connect ok' "$RG_TMP/attack.out")" 1 \
 	"the second connection reused port $port"
 assert_ok "the relay attempt on the reused 4-tuple is banned" \
-	rg_wait_for 2 e2e_ban4 "$LAB_AT4"
+	rg_wait_for 10 e2e_ban4 "$LAB_AT4"
 assert_eq "$(grep -c '^RCPT timeout' "$RG_TMP/attack.out")" 1 \
 	"banned inside that session"
 rg_done

@@ -17,7 +17,7 @@ e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 0.3 --timeout 2 \
 	--rcpt victim@gmail.com --rcpt victim2@gmail.com >"$RG_TMP/attack.out"
 cat "$RG_TMP/attack.out"
 e2e_assert_cut_in_session "$RG_TMP/attack.out"
-assert_ok "event log has the ban with its evidence" rg_wait_for 2 e2e_has_event \
+assert_ok "event log has the ban with its evidence" rg_wait_for 10 e2e_has_event \
 	".action == \"ban\" and .source == \"$LAB_AT4\" and .reason == \"relay_attempt\" and (.rcpt_to | tostring | test(\"gmail.com\"))"
 grep -h '"action":"ban"' "$E2E_EVENTS" | head -n 1
 

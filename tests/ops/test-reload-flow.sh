@@ -20,14 +20,14 @@ session=$!
 rg_wait_for 5 grep -q '^RCPT 250' "$RG_TMP/attack.out" || fail "session did not start: $(cat "$RG_TMP/attack.out")"
 ops_lab_conf ban_time=20m
 ops_ctl --pid-file "$OPS_PID" reload >/dev/null || fail "reload"
-rg_wait_for 2 grep -q "reloaded" "$OPS_CUR_LOG" || fail "no reload in the log"
+rg_wait_for 10 grep -q "reloaded" "$OPS_CUR_LOG" || fail "no reload in the log"
 ok "reloaded while the session was open"
 wait $session
 cat "$RG_TMP/attack.out"
 assert_eq "$(sed -n 6p "$RG_TMP/attack.out")" "RCPT 554" "Postfix denied the relay recipient"
 assert_eq "$(sed -n 7p "$RG_TMP/attack.out")" "RCPT timeout" \
 	"banned inside the session that straddled the reload"
-rg_wait_for 2 grep -q '"action":"ban"' "$OPS_EVENTS" || fail "no ban event"
+rg_wait_for 10 grep -q '"action":"ban"' "$OPS_EVENTS" || fail "no ban event"
 ban=$(grep '"action":"ban"' "$OPS_EVENTS" | head -n 1)
 assert_eq "$(jq -r .source <<<"$ban")" "$LAB_AT4" "the attacker was banned"
 assert_eq "$(jq -r .duration <<<"$ban")" 1200 "with the reloaded ban_time (20m)"
