@@ -290,4 +290,12 @@ static inline __u32 rg_src_slot(const struct rg_src_key *src, __u32 seed)
 	return rg_hash(src, sizeof(*src) / 8, seed) & (RG_MAX_RATELIMIT - 1);
 }
 
+/* allow4/allow6 value: who wrote the entry (the data plane only tests
+ * presence). relayguardd removes on reload only the trusted_networks
+ * entries it wrote, never an operator's. */
+enum rg_allow_origin {
+	RG_ALLOW_OPERATOR = 1, /* relayguardctl allow add|import */
+	RG_ALLOW_TRUSTED = 2, /* relayguardd, from trusted_networks */
+};
+
 #endif /* RELAYGUARD_H */

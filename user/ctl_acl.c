@@ -10,42 +10,9 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "lpm.h"
 
 #define ACL_LINE_MAX 1024
-
-union lpm_key {
-	struct rg_lpm4_key v4;
-	struct rg_lpm6_key v6;
-};
-
-static size_t lpm_key(const struct prefix *p, union lpm_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	if (p->family == AF_INET) {
-		k->v4.prefixlen = p->len;
-		memcpy(&k->v4.addr, p->addr, 4);
-		return sizeof(k->v4);
-	}
-	k->v6.prefixlen = p->len;
-	memcpy(k->v6.addr, p->addr, 16);
-	return sizeof(k->v6);
-}
-
-static void prefix_from_key(int family, const void *key, struct prefix *p)
-{
-	const struct rg_lpm4_key *k4 = key;
-	const struct rg_lpm6_key *k6 = key;
-
-	memset(p, 0, sizeof(*p));
-	p->family = family;
-	if (family == AF_INET) {
-		p->len = k4->prefixlen;
-		memcpy(p->addr, &k4->addr, 4);
-	} else {
-		p->len = k6->prefixlen;
-		memcpy(p->addr, k6->addr, 16);
-	}
-}
 
 void acl_set_free(struct acl_set *set)
 {
@@ -80,7 +47,7 @@ int acl_read(int fd, int family, struct acl_set *set)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		prefix_from_key(family, &key, &p);
+		lpm_prefix(family, &key, &p);
 		err = acl_push(set, &p);
 		if (err)
 			return err;
@@ -227,7 +194,7 @@ static int map_value_size(int fd)
 static int acl_write(const struct acl *a, const struct prefix *p)
 {
 	union lpm_key key;
-	__u64 val = 1; /* presence; the data plane reads no value */
+	__u64 val = RG_ALLOW_OPERATOR; /* the data plane reads no value */
 	const char *name;
 	int fd = acl_fd(a, p->family, &name);
 	struct bpf_map_info info = {0};
@@ -287,6 +254,23 @@ static int acl_current(const struct acl *a, struct acl_set *cur)
 	return err;
 }
 
+/* An allow entry relayguardd wrote from trusted_networks becomes the
+ * operator's, so that a reload dropping the network keeps it. */
+static void acl_claim(const struct acl *a, const struct prefix *p)
+{
+	__u64 val = 0, mine = RG_ALLOW_OPERATOR;
+	union lpm_key key;
+	const char *name;
+	int fd = acl_fd(a, p->family, &name);
+
+	if (fd != a->maps.allow4 && fd != a->maps.allow6)
+		return;
+	lpm_key(p, &key);
+	if (!bpf_map_lookup_elem(fd, &key, &val) &&
+	    (__u8)val == RG_ALLOW_TRUSTED)
+		bpf_map_update_elem(fd, &key, &mine, BPF_EXIST);
+}
+
 /* Add every prefix in want that is not there yet; undo on failure. */
 static int acl_apply_add(const struct acl *a, const struct acl_set *want,
 			 size_t *added)
@@ -299,7 +283,11 @@ static int acl_apply_add(const struct acl *a, const struct acl_set *want,
 	if (err)
 		return err;
 	for (i = 0; i < want->n; i++) {
-		if (acl_has(&cur, &want->v[i]) || acl_has(&done, &want->v[i]))
+		if (acl_has(&cur, &want->v[i])) {
+			acl_claim(a, &want->v[i]);
+			continue;
+		}
+		if (acl_has(&done, &want->v[i]))
 			continue;
 		err = acl_write(a, &want->v[i]);
 		if (!err)

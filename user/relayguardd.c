@@ -41,6 +41,7 @@
 #include "priority.h"
 #include "replay.h"
 #include "stats.h"
+#include "trusted.h"
 
 #define TICK_MS 500 /* housekeeping timer period */
 #define SWEEP_EVERY_NS (5 * NSEC_PER_SEC)
@@ -428,6 +429,19 @@ static int write_dp_config(struct daemon *d)
 	return 0;
 }
 
+static void write_trusted(struct daemon *d)
+{
+	struct trusted_sync_result r;
+	int err = trusted_sync(d->maps, &d->conf, &r);
+
+	if (err)
+		log_err("cannot write trusted_networks into the allow maps: %s",
+			log_strerror(err));
+	if (r.added || r.removed)
+		log_info("trusted_networks: %u added to the allow maps, %u removed",
+			 r.added, r.removed);
+}
+
 static bool configured(const struct rg_conf *c, const char *ifname)
 {
 	unsigned int i;
@@ -718,6 +732,7 @@ static void reload(struct daemon *d)
 	*old = d->conf;
 	d->conf = *next;
 	write_dp_config(d);
+	write_trusted(d);
 	pipeline_set_conf(d->pipe, &d->conf);
 	apply_interfaces(d, old);
 	if (memcmp(&old->scheduling, &d->conf.scheduling,
@@ -882,6 +897,7 @@ static int start(struct daemon *d)
 	err = write_dp_config(d);
 	if (err)
 		return err;
+	write_trusted(d);
 	d->bans = bans_new(d->maps);
 	d->alerts = alert_new(ALERT_MAX_CHILDREN_DEFAULT);
 	d->pipe = pipeline_new(&d->conf, &ops, d);
