@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Flow table and reassembly: see flow.h. A chained hash table with a
- * seeded hash (the 4-tuple is chosen by the remote side) and an LRU list
- * that gives both the idle order and the eviction order. */
+ * seeded hash (the 4-tuple is chosen by the remote side) and LRU lists
+ * that give both the idle order and the eviction order: finished flows,
+ * then flows whose handshake is unverified (all that spoofed sources can
+ * make: a flood of them only churns among themselves), then verified. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,8 @@ struct flow_table {
 	struct flow **buckets;
 	uint32_t mask;
 	uint64_t seed;
-	struct flow_lru lru; /* sentinel: lru.next is the oldest */
+	struct flow_lru lru; /* verified flows; sentinel: lru.next is the oldest */
+	struct flow_lru fresh; /* handshake not verified yet, oldest first */
 	struct flow_lru done; /* finished flows, oldest first */
 	struct flow_stats st;
 };
@@ -89,6 +92,7 @@ struct flow_table *flow_table_new(const struct flow_table_params *params)
 	    sizeof(t->seed))
 		t->seed = (uintptr_t)t ^ 0x5bd1e9955bd1e995ULL;
 	t->lru.next = t->lru.prev = &t->lru;
+	t->fresh.next = t->fresh.prev = &t->fresh;
 	t->done.next = t->done.prev = &t->done;
 	if (alloc_buckets(t, 1024)) {
 		free(t);
@@ -140,6 +144,8 @@ void flow_table_free(struct flow_table *t)
 		return;
 	while (t->lru.next != &t->lru)
 		flow_delete(t, lru_flow(t->lru.next));
+	while (t->fresh.next != &t->fresh)
+		flow_delete(t, lru_flow(t->fresh.next));
 	while (t->done.next != &t->done)
 		flow_delete(t, lru_flow(t->done.next));
 	free(t->buckets);
@@ -169,11 +175,14 @@ static void list_append(struct flow_lru *head, struct flow *f)
 	head->prev = &f->lru;
 }
 
+/* A flow verified since its last record moves to the verified list
+ * here, on its next record (the server's greeting follows the handshake
+ * within a round trip). */
 static void lru_touch(struct flow_table *t, struct flow *f)
 {
 	f->lru.prev->next = f->lru.next;
 	f->lru.next->prev = f->lru.prev;
-	list_append(&t->lru, f);
+	list_append(flow_verified(f) ? &t->lru : &t->fresh, f);
 }
 
 void flow_finish(struct flow_table *t, struct flow *f, uint64_t now_ns)
@@ -195,11 +204,14 @@ void flow_finish(struct flow_table *t, struct flow *f, uint64_t now_ns)
 	t->st.finished++;
 }
 
-/* The flow to evict at the cap: a finished one first. */
+/* The flow to evict at the cap: a finished one first, then an unverified
+ * one, the least recently seen of its kind. */
 static struct flow *victim(struct flow_table *t)
 {
 	if (t->done.next != &t->done)
 		return lru_flow(t->done.next);
+	if (t->fresh.next != &t->fresh)
+		return lru_flow(t->fresh.next);
 	if (t->lru.next != &t->lru)
 		return lru_flow(t->lru.next);
 	return NULL;
@@ -227,6 +239,8 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 	while (t->st.active >= t->p.max_flows && (f = victim(t))) {
 		if (!(f->state & FLOW_FINISHED))
 			t->st.evicted_cap++;
+		if (!(f->state & (FLOW_FINISHED | FLOW_VERIFIED)))
+			t->st.evicted_unverified++;
 		flow_delete(t, f);
 	}
 	f = calloc(1, sizeof(*f) + t->p.user_size);
@@ -237,7 +251,7 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 	f->first_ns = f->last_ns = now_ns;
 	f->hnext = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = f;
-	list_append(&t->lru, f);
+	list_append(&t->fresh, f);
 	t->st.created++;
 	t->st.active++;
 	if (t->st.active > t->mask + 1)
@@ -245,6 +259,20 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 	if (created)
 		*created = true;
 	return f;
+}
+
+static void expire_list(struct flow_table *t, struct flow_lru *head,
+			uint64_t now_ns, uint64_t idle_ns)
+{
+	struct flow *f;
+
+	while (head->next != head &&
+	       (f = lru_flow(head->next))->last_ns + idle_ns <= now_ns) {
+		t->st.idle++;
+		if (!(f->state & FLOW_VERIFIED))
+			t->st.unverified++;
+		flow_delete(t, f);
+	}
 }
 
 void flow_expire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns)
@@ -255,13 +283,8 @@ void flow_expire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns)
 	       (f = lru_flow(t->done.next))->last_ns + FLOW_FINISHED_GRACE_NS <=
 		       now_ns)
 		flow_delete(t, f);
-	while (t->lru.next != &t->lru &&
-	       (f = lru_flow(t->lru.next))->last_ns + idle_ns <= now_ns) {
-		t->st.idle++;
-		if (!(f->state & FLOW_VERIFIED))
-			t->st.unverified++;
-		flow_delete(t, f);
-	}
+	expire_list(t, &t->fresh, now_ns, idle_ns);
+	expire_list(t, &t->lru, now_ns, idle_ns);
 }
 
 bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,

@@ -74,6 +74,7 @@ struct flow {
 struct flow_stats {
 	uint64_t created, active, evicted_cap, idle, out_of_order, retransmits,
 		gaps, bytes_dropped_cap, unverified, finished;
+	uint64_t evicted_unverified; /* of evicted_cap: handshake unverified */
 };
 
 /* In-order data of one direction, or a gap (data NULL, len lost bytes or

@@ -423,6 +423,7 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
 	st->flows_created = fs->created;
 	st->flows_active = fs->active;
 	st->flows_evicted_cap = fs->evicted_cap;
+	st->flows_evicted_unverified = fs->evicted_unverified;
 	st->flows_idle = fs->idle;
 	st->bytes_dropped_cap = fs->bytes_dropped_cap;
 	st->out_of_order = fs->out_of_order;

@@ -51,6 +51,7 @@ struct pipeline_stats {
 		flows_idle, flows_unverified, bytes_dropped_cap, gaps,
 		out_of_order, smtp_sessions, findings, decisions,
 		unverified_suppressed; /* unverified findings not reported */
+	uint64_t flows_evicted_unverified; /* of flows_evicted_cap */
 };
 
 struct pipeline *pipeline_new(const struct rg_conf *conf,
