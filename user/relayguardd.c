@@ -40,6 +40,7 @@
 #include "pipeline.h"
 #include "priority.h"
 #include "replay.h"
+#include "ringdrain.h"
 #include "stats.h"
 #include "trusted.h"
 
@@ -59,7 +60,7 @@ struct daemon {
 	struct rg_conf conf;
 	struct loader *loader;
 	const struct rg_maps *maps;
-	struct ring_buffer *rb;
+	struct ring_drain *rb; /* the samples, a budget per wakeup */
 	struct pipeline *pipe;
 	struct bans *bans;
 	struct alerter *alerts;
@@ -818,10 +819,26 @@ static int setup_fds(struct daemon *d)
 	if (!err)
 		err = epoll_add(d->epfd, d->timerfd, EV_TIMER);
 	if (!err)
-		err = epoll_add(d->epfd, ring_buffer__epoll_fd(d->rb), EV_RING);
+		err = epoll_add(d->epfd, ring_drain_epoll_fd(d->rb), EV_RING);
 	if (!err && d->links)
 		err = epoll_add(d->epfd, link_watch_fd(d->links), EV_LINK);
 	return err;
+}
+
+/* Up to a budget of samples: the ring's fd stays readable while some are
+ * left, so the next epoll_wait comes back at once, after the other fds
+ * had their turn. */
+static void drain_samples(struct daemon *d)
+{
+	bool more;
+	int n = ring_drain_run(d->rb, &more);
+
+	if (n < 0)
+		log_warn("cannot read the samples ring buffer: %s",
+			 log_strerror(n));
+	if (more)
+		d->cnt.ring_budget_spent++;
+	run_pending_alerts(d);
 }
 
 static int run_loop(struct daemon *d)
@@ -840,8 +857,7 @@ static int run_loop(struct daemon *d)
 		for (i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case EV_RING:
-				ring_buffer__consume(d->rb);
-				run_pending_alerts(d);
+				drain_samples(d);
 				break;
 			case EV_SIGNAL:
 				on_signal(d);
@@ -904,7 +920,8 @@ static int start(struct daemon *d)
 	if (!d->bans || !d->alerts || !d->pipe)
 		return -ENOMEM;
 	restore(d, fresh);
-	d->rb = ring_buffer__new(d->maps->samples, on_sample, d, NULL);
+	d->rb = ring_drain_new(d->maps->samples, on_sample, d,
+			       RING_DRAIN_BUDGET);
 	if (!d->rb) {
 		err = -errno;
 		log_err("cannot open the samples ring buffer: %s",
@@ -938,7 +955,7 @@ static void finish(struct daemon *d)
 		fclose(d->events);
 	alert_free(d->alerts);
 	link_watch_close(d->links);
-	ring_buffer__free(d->rb);
+	ring_drain_free(d->rb);
 	pipeline_free(d->pipe);
 	bans_free(d->bans);
 	loader_free(d->loader);
