@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loader.h"
 #include "parse.h"
 #include "priority.h"
 #include "relayguard.h"
+#include "xdpmode.h"
 
 #define CONF_PATH_DEFAULT "/etc/relayguard/relayguard.conf"
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "pipeline.h"
+#include "decision.h"
 
 /* What the writer of the line knows beyond the decision itself. */
 struct event_extra {

@@ -10,7 +10,6 @@
 #include <sys/random.h>
 
 #include "flow.h"
-#include "pipeline.h"
 
 struct flow_table {
 	struct flow_table_params p;

@@ -137,6 +137,10 @@ void flow_acked(struct flow_table *t, struct flow *f, int dir, uint32_t ack);
 void flow_keep_sample(struct flow_table *t, struct flow *f,
 		      const struct rg_sample *s);
 
+/* Each sample kept for a flow, in arrival order (evidence pcaps). */
+typedef void (*flow_sample_cb)(const struct rg_sample *s, void *ctx);
+void flow_for_each_sample(const struct flow *f, flow_sample_cb cb, void *ctx);
+
 static inline void *flow_user(struct flow *f)
 {
 	return f->user;

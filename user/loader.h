@@ -8,12 +8,7 @@
 #include <stdbool.h>
 
 #include "relayguard.h"
-
-enum xdp_attach_mode {
-	XDP_ATTACH_AUTO = 0, /* native, falling back to generic */
-	XDP_ATTACH_NATIVE,
-	XDP_ATTACH_GENERIC,
-};
+#include "xdpmode.h"
 
 /* File descriptors of the pinned maps; -1 where not open. */
 struct rg_maps {
@@ -63,8 +58,5 @@ int loader_query(const char *ifname, struct attach_state *st);
  * -ENOENT, with a message, when nothing is pinned there. */
 int maps_open_pinned(const char *pin_dir, struct rg_maps *maps);
 void maps_close(struct rg_maps *maps);
-
-const char *xdp_attach_mode_name(enum xdp_attach_mode mode);
-int xdp_attach_mode_parse(const char *s, enum xdp_attach_mode *mode);
 
 #endif

@@ -10,34 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decision.h"
 #include "parse.h"
 #include "relayguard.h"
 
 struct rg_conf;
 struct flow;
-
-enum decision_action {
-	DECISION_BAN,
-	DECISION_ALERT, /* critical: e.g. the gateway accepted a relay */
-	DECISION_FINDING, /* worth logging, no ban by itself */
-	DECISION_UNBAN, /* never from the pipeline: for the event log */
-};
-
-/* Strings point into the flow and live until the callback returns. */
-struct decision {
-	enum decision_action action;
-	enum rg_reason reason; /* for bans and alerts */
-	const char *code; /* snake_case: "relay_attempt", "bare_lf", ... */
-	struct prefix source; /* the client (host address) */
-	struct rg_flow_key flow_key;
-	uint64_t sample_ns; /* boot clock of the sample that decided it */
-	const char *helo, *mail_from, *rcpt_to, *reply; /* may be NULL */
-	const struct flow *flow; /* for evidence: flow_for_each_sample() */
-	/* The flow's handshake was not verified: every decision is then a
-	 * DECISION_FINDING with this set (a would-be ban or alert keeps its
-	 * code), and nothing from it counts toward a source's score. */
-	bool unverified;
-};
 
 struct pipeline_ops {
 	void (*decide)(void *ctx, const struct decision *d);
@@ -66,8 +44,5 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len);
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 
-/* Each sample kept for a flow, in arrival order (evidence pcaps). */
-typedef void (*flow_sample_cb)(const struct rg_sample *s, void *ctx);
-void flow_for_each_sample(const struct flow *f, flow_sample_cb cb, void *ctx);
 
 #endif

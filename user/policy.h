@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "parse.h"
-#include "pipeline.h"
+#include "decision.h"
 
 #define POLICY_MAX_SOURCES 65536 /* per-source score entries kept */
 

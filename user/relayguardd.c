@@ -31,6 +31,7 @@
 #include "dpconfig.h"
 #include "events.h"
 #include "evidence.h"
+#include "flow.h"
 #include "flowmap.h"
 #include "instance.h"
 #include "loader.h"
