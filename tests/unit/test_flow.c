@@ -2,6 +2,7 @@
 /* Flow table and reassembly: segments in any order, overlapping and
  * repeated, give back the stream; gaps that never fill are skipped and
  * counted; caps on flows and bytes are counted; handshake verification;
+ * unverified flows evicted first under a flood;
  * 100,000 concurrent flows stay under the documented memory cap. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -461,6 +462,83 @@ static void test_memory_100k_flows(void **state)
 	pipeline_free(p);
 }
 
+/* Eviction at the flow cap under a flood of spoofed sessions: flows whose
+ * handshake was never verified (all a spoofer can make) go first, so a
+ * flood never pushes a verified session out of the table; each eviction
+ * is counted, unverified ones apart; idle expiry still sees every flow. */
+/* A session whose handshake is verified, then one more record (the
+ * server's greeting) at now. */
+static void verified_flow(struct flow_table *t, unsigned int n, uint64_t now)
+{
+	struct rg_flow_key k = key_n(n);
+	struct flow *f = flow_get(t, &k, now, true, NULL);
+
+	assert_non_null(f);
+	flow_track(f, RG_DIR_IN, 0x02, 1000, 0);
+	flow_track(f, RG_DIR_OUT, 0x12, 5000, 1001);
+	assert_true(flow_track(f, RG_DIR_IN, 0x10, 1001, 5001));
+	assert_non_null(flow_get(t, &k, now, false, NULL));
+}
+
+static bool present(struct flow_table *t, unsigned int n, uint64_t now)
+{
+	struct rg_flow_key k = key_n(n);
+
+	return flow_get(t, &k, now, false, NULL) != NULL;
+}
+
+static void test_flood_keeps_verified(void **state)
+{
+	struct sink sink;
+	struct flow_table *t = table(&sink, 16, 4096);
+	unsigned int i;
+	struct rg_flow_key k;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		verified_flow(t, i, NSEC_PER_SEC);
+	/* The flood: 100 spoofed sessions, each newer than the verified. */
+	for (i = 0; i < 100; i++) {
+		k = key_n(1000 + i);
+		assert_non_null(flow_get(t, &k, 2 * NSEC_PER_SEC + i, true, NULL));
+	}
+	for (i = 0; i < 4; i++)
+		assert_true(present(t, i, 3 * NSEC_PER_SEC));
+	assert_int_equal(flow_table_stats(t)->active, 16);
+	assert_int_equal(flow_table_stats(t)->evicted_cap, 88);
+	assert_int_equal(flow_table_stats(t)->evicted_unverified, 88);
+	/* The newest spoofed sessions are the ones kept. */
+	assert_true(present(t, 1099, 3 * NSEC_PER_SEC));
+	assert_false(present(t, 1087, 3 * NSEC_PER_SEC));
+	assert_true(present(t, 1088, 3 * NSEC_PER_SEC));
+	/* Idle expiry sees both kinds: all gone 10 s after their last record. */
+	flow_expire(t, 20 * NSEC_PER_SEC, 10 * NSEC_PER_SEC);
+	assert_int_equal(flow_table_stats(t)->active, 0);
+	assert_int_equal(flow_table_stats(t)->idle, 16);
+	assert_int_equal(flow_table_stats(t)->unverified, 12);
+	flow_table_free(t);
+	assert_int_equal(sink.released, 104);
+}
+
+/* With no unverified flow left, the oldest verified one goes. */
+static void test_all_verified_lru(void **state)
+{
+	struct sink sink;
+	struct flow_table *t = table(&sink, 16, 4096);
+	struct rg_flow_key k = key_n(500);
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 16; i++)
+		verified_flow(t, i, (1 + i) * NSEC_PER_SEC);
+	assert_non_null(flow_get(t, &k, 20 * NSEC_PER_SEC, true, NULL));
+	assert_false(present(t, 0, 21 * NSEC_PER_SEC));
+	assert_true(present(t, 1, 21 * NSEC_PER_SEC));
+	assert_int_equal(flow_table_stats(t)->evicted_cap, 1);
+	assert_int_equal(flow_table_stats(t)->evicted_unverified, 0);
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +551,8 @@ int main(void)
 		cmocka_unit_test(test_samples_kept_bounded),
 		cmocka_unit_test(test_finished_tombstone),
 		cmocka_unit_test(test_memory_100k_flows),
+		cmocka_unit_test(test_flood_keeps_verified),
+		cmocka_unit_test(test_all_verified_lru),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
