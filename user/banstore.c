@@ -54,6 +54,43 @@ int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
 	return 0;
 }
 
+/* Add 1 at bit position (0 = most significant) of a 128-bit address. */
+static void addr_inc(uint8_t *addr, unsigned int bit)
+{
+	int byte = bit / 8;
+	unsigned int add = 1U << (7 - bit % 8);
+
+	for (; byte >= 0 && add; byte--) {
+		add += addr[byte];
+		addr[byte] = add & 0xff;
+		add >>= 8;
+	}
+}
+
+int banstore_expand(unsigned int group, const struct prefix *target,
+		    banstore_source_cb cb, void *ctx)
+{
+	unsigned int unit = target->family == AF_INET ? 32 : group;
+	struct prefix src = *target;
+	uint64_t i, count;
+	int err;
+
+	if (src.len > unit)
+		src.len = unit; /* an IPv6 target widens to its group */
+	prefix_mask(&src);
+	if (unit - src.len > BANSTORE_EXPAND_BITS)
+		return -E2BIG;
+	count = 1ULL << (unit - src.len);
+	src.len = unit;
+	for (i = 0; i < count; i++) {
+		err = cb(&src, ctx);
+		if (err)
+			return err;
+		addr_inc(src.addr, unit - 1);
+	}
+	return 0;
+}
+
 static int map_for(const struct rg_maps *maps, int family, const char **name)
 {
 	*name = family == AF_INET ? RG_MAP_BANS4 : RG_MAP_BANS6;

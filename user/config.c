@@ -42,6 +42,7 @@ void conf_defaults(struct rg_conf *c)
 	c->snapshot_interval = 60;
 	c->evidence_dir_max_bytes = 64ULL << 20;
 	c->metrics_interval = 300;
+	c->crowdsec_poll_interval = 1;
 }
 
 /* ---- value parsers: each returns 0 or -EINVAL with *why set ---- */
@@ -127,6 +128,39 @@ static int set_path(struct rg_conf *c, const struct key *k, const char *value,
 
 	if (value[0] != '/' || n >= CONF_PATH_LEN || strpbrk(value, " \t")) {
 		*why = "an absolute path without spaces, shorter than 256 bytes";
+		return -EINVAL;
+	}
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int set_url(struct rg_conf *c, const struct key *k, const char *value,
+		   const char **why)
+{
+	char *dst = FIELD(c, k, char);
+	size_t n = strlen(value);
+
+	if ((strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) ||
+	    n >= CONF_PATH_LEN || strpbrk(value, " \t")) {
+		*why = "an http:// or https:// URL without spaces, shorter than 256 bytes";
+		return -EINVAL;
+	}
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int set_name(struct rg_conf *c, const struct key *k, const char *value,
+		    const char **why)
+{
+	char *dst = FIELD(c, k, char);
+	size_t i, n = strlen(value);
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)value[i]) &&
+		    !strchr("._@-", value[i]))
+			break;
+	if (!n || i < n || n >= CONF_PATH_LEN) {
+		*why = "a name of letters, digits and . _ @ -, shorter than 256 bytes";
 		return -EINVAL;
 	}
 	memcpy(dst, value, n + 1);
@@ -343,6 +377,14 @@ static const struct key keys[] = {
 	{ "snapshot_interval", set_duration, OFF(snapshot_interval), 1, DAY },
 	{ "evidence_dir_max_bytes", set_size, OFF(evidence_dir_max_bytes), 0, 0 },
 	{ "metrics_interval", set_duration, OFF(metrics_interval), 1, DAY },
+	{ "crowdsec_lapi_url", set_url, OFF(crowdsec_lapi_url), 0, 0 },
+	{ "crowdsec_bouncer_key_file", set_path, OFF(crowdsec_bouncer_key_file),
+	  0, 0 },
+	{ "crowdsec_machine_id", set_name, OFF(crowdsec_machine_id), 0, 0 },
+	{ "crowdsec_machine_password_file", set_path,
+	  OFF(crowdsec_machine_password_file), 0, 0 },
+	{ "crowdsec_poll_interval", set_duration, OFF(crowdsec_poll_interval),
+	  1, 3600 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -357,7 +399,9 @@ const char *const conf_keys[N_KEYS + 1] = {
 	"sessions_per_minute", "auth_failures_ban", "max_flows",
 	"flow_idle_timeout", "flow_max_bytes",
 	"alert_command", "alert_timeout", "state_dir", "event_log", "pid_file",
-	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval", NULL,
+	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval",
+	"crowdsec_lapi_url", "crowdsec_bouncer_key_file", "crowdsec_machine_id",
+	"crowdsec_machine_password_file", "crowdsec_poll_interval", NULL,
 };
 
 static const struct key *find_key(const char *name)

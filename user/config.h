@@ -80,6 +80,14 @@ struct rg_conf {
 	uint64_t snapshot_interval; /* seconds between ban snapshots */
 	uint64_t evidence_dir_max_bytes; /* 0: keep no evidence pcaps */
 	uint64_t metrics_interval; /* seconds between stats log lines */
+
+	/* CrowdSec Local API (crowdsec.h); an empty URL: off. Secrets are
+	 * only in the files, which only their owner may read. */
+	char crowdsec_lapi_url[CONF_PATH_LEN];
+	char crowdsec_bouncer_key_file[CONF_PATH_LEN];
+	char crowdsec_machine_id[CONF_PATH_LEN];
+	char crowdsec_machine_password_file[CONF_PATH_LEN];
+	uint64_t crowdsec_poll_interval; /* seconds */
 };
 
 /* Every key with its default. */
