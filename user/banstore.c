@@ -269,8 +269,10 @@ static const struct rg_ban *snapshot_find(const struct snapshot *s,
 	return NULL;
 }
 
+/* Stage e's entries of family; with undo, what they replace is kept so
+ * that batch_undo can put it back (a walk of the whole map). */
 static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
-		      const struct ban_entry *e, size_t n)
+		      const struct ban_entry *e, size_t n, bool undo)
 {
 	struct snapshot snap = {0};
 	const struct rg_ban *old;
@@ -290,7 +292,7 @@ static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 	b->had_old = calloc(count, sizeof(*b->had_old));
 	if (!b->keys || !b->vals || !b->old || !b->had_old)
 		return -ENOMEM;
-	err = snapshot_take(&snap, b->fd, family);
+	err = undo ? snapshot_take(&snap, b->fd, family) : 0;
 	if (err)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -391,9 +393,9 @@ int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 	struct batch b4, b6;
 	int err;
 
-	err = batch_fill(&b4, maps, AF_INET, e, n);
+	err = batch_fill(&b4, maps, AF_INET, e, n, true);
 	if (!err)
-		err = batch_fill(&b6, maps, AF_INET6, e, n);
+		err = batch_fill(&b6, maps, AF_INET6, e, n, true);
 	else
 		memset(&b6, 0, sizeof(b6));
 	if (err) {
@@ -408,6 +410,27 @@ int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 		batch_undo(&b4);
 	}
 out:
+	batch_free(&b4);
+	batch_free(&b6);
+	return err;
+}
+
+int banstore_put_many(const struct rg_maps *maps, const struct ban_entry *e,
+		      size_t n, size_t *written)
+{
+	struct batch b4, b6;
+	int err;
+
+	err = batch_fill(&b4, maps, AF_INET, e, n, false);
+	if (!err)
+		err = batch_fill(&b6, maps, AF_INET6, e, n, false);
+	else
+		memset(&b6, 0, sizeof(b6));
+	if (!err)
+		err = batch_write(&b4);
+	if (!err)
+		err = batch_write(&b6);
+	*written = b4.written + b6.written;
 	batch_free(&b4);
 	batch_free(&b6);
 	return err;

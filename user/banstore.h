@@ -42,6 +42,10 @@ int banstore_put(const struct rg_maps *maps, const struct ban_entry *e);
  * entries already written are removed again. */
 int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 		       size_t n);
+/* Many at once with batched map updates, as far as they go: no undo (no
+ * walk of the map), *written says how many are in. */
+int banstore_put_many(const struct rg_maps *maps, const struct ban_entry *e,
+		      size_t n, size_t *written);
 /* 0 and *ban filled, or -ENOENT. */
 int banstore_get(const struct rg_maps *maps, const struct prefix *source,
 		 struct rg_ban *ban);

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "config.h"
 #include "csdecisions.h"
 #include "log.h"
 #include "origin.h"
+
+/* Bans are written in batches of this many (a startup stream of 100,000
+ * decisions would otherwise be 100,000 update syscalls). */
+#define PENDING_MAX 4096
 
 struct apply_ctx {
 	struct bans *b;
@@ -15,7 +21,36 @@ struct apply_ctx {
 	const struct rg_maps *maps;
 	uint64_t now;
 	struct csdec_stats *st;
+	bool allow_any; /* the allow tries hold something: look them up */
+	struct ban_entry *pending;
+	size_t n_pending;
 };
+
+static bool map_empty(int fd)
+{
+	unsigned char key[sizeof(struct rg_lpm6_key)];
+
+	return fd < 0 || bpf_map_get_next_key(fd, NULL, key);
+}
+
+static void flush(struct apply_ctx *c)
+{
+	size_t written = 0;
+
+	if (!c->n_pending)
+		return;
+	if (banstore_put_many(c->maps, c->pending, c->n_pending, &written))
+		c->st->errors += c->n_pending - written; /* a full map */
+	c->st->applied += written;
+	c->n_pending = 0;
+}
+
+static bool exempt(const struct apply_ctx *c, const struct prefix *source)
+{
+	if (c->allow_any)
+		return bans_exempt(c->b, c->conf, source) != BAN_ADDED;
+	return conf_is_trusted(c->conf, source);
+}
 
 static uint64_t expiry_of(const struct apply_ctx *c)
 {
@@ -29,9 +64,8 @@ static int add_source(const struct prefix *source, void *arg)
 	struct apply_ctx *c = arg;
 	struct ban_entry e = { .source = *source };
 	struct rg_ban cur;
-	int err;
 
-	if (bans_exempt(c->b, c->conf, source) != BAN_ADDED) {
+	if (exempt(c, source)) {
 		c->st->exempt++;
 		return 0;
 	}
@@ -56,12 +90,15 @@ static int add_source(const struct prefix *source, void *arg)
 			       sizeof(e.ban.origin_tag));
 		}
 	}
-	err = banstore_put(c->maps, &e);
-	if (err) {
-		c->st->errors++;
-		return err == -ENOSPC ? err : 0;
+	if (c->pending) {
+		c->pending[c->n_pending++] = e;
+		if (c->n_pending == PENDING_MAX)
+			flush(c);
+	} else if (banstore_put(c->maps, &e)) {
+		c->st->errors++; /* out of memory for the batch */
+	} else {
+		c->st->applied++;
 	}
-	c->st->applied++;
 	return 0;
 }
 
@@ -116,8 +153,13 @@ int csdec_apply(struct bans *b, const struct rg_conf *conf,
 	};
 
 	st->skipped += s->unknown_scope + s->invalid;
+	c.allow_any = !map_empty(c.maps->allow4) || !map_empty(c.maps->allow6);
+	if (s->n_added > 1)
+		c.pending = malloc(PENDING_MAX * sizeof(*c.pending));
 	each_decision(&c, s->deleted, s->n_deleted, del_source);
 	each_decision(&c, s->added, s->n_added, add_source);
+	flush(&c);
+	free(c.pending);
 	return 0;
 }
 
