@@ -34,6 +34,17 @@
 #define SECRET_MAX 512
 /* a JWT is renewed this long before it expires (or at half its life) */
 #define RENEW_BEFORE_S 300
+/* crowdsec 1.4's stream can lose decisions: a delta is "created after the
+ * bouncer's last pull", and rows a writer commits just after the pull read
+ * but stamped before it are never sent (seen with `cscli decisions
+ * import` and SQLite). So once a burst of deltas has calmed down (an empty
+ * delta, or after RESYNC_BUSY_NS of steady news) the next pull takes the
+ * whole set again: at most every RESYNC_MIN_NS, and at most 1/RESYNC_SHARE
+ * of the time goes into taking whole sets (a large set costs ~1 s per
+ * 100,000 decisions). */
+#define RESYNC_MIN_NS (2 * NSEC_PER_SEC)
+#define RESYNC_SHARE 20
+#define RESYNC_BUSY_NS (60 * NSEC_PER_SEC)
 
 enum tag { TAG_SOCKET, TAG_CURL_TIMER, TAG_SCHEDULE };
 
@@ -67,6 +78,8 @@ struct crowdsec {
 
 	bool startup; /* the next pull asks for the whole set */
 	uint64_t next_pull, pull_backoff;
+	bool news; /* deltas brought decisions since the last whole set */
+	uint64_t news_since, last_whole, whole_cost; /* boot clock, ns */
 	char token[TOKEN_MAX];
 	int64_t token_renew_unix; /* 0: no token */
 	uint64_t next_push, push_backoff;
@@ -281,6 +294,15 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* Not inherited by alert_command's children. */
+static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)clientp;
+	(void)purpose;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return CURL_SOCKOPT_OK;
+}
+
 static void request_free(struct request *r)
 {
 	if (!r)
@@ -330,6 +352,7 @@ static struct request *request_start(struct crowdsec *cs, enum req_kind kind,
 			 (long)CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(r->easy, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
 	if (post)
 		curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS, post);
 	if (curl_multi_add_handle(cs->multi, r->easy) != CURLM_OK)
@@ -378,6 +401,30 @@ static enum crowdsec_state failure(const struct request *r, CURLcode res,
 	return status == 401 || status == 403 ? CS_REFUSED : CS_ERROR;
 }
 
+/* Whether the next pull asks for the whole set (see RESYNC_MIN_NS). */
+static void resync_after_news(struct crowdsec *cs, bool whole, size_t n,
+			      uint64_t now)
+{
+	uint64_t gap = cs->whole_cost * RESYNC_SHARE;
+
+	if (whole) {
+		cs->news = false;
+		cs->last_whole = now;
+		cs->startup = false;
+		return;
+	}
+	if (n && !cs->news) {
+		cs->news = true;
+		cs->news_since = now;
+	}
+	if (gap < RESYNC_MIN_NS)
+		gap = RESYNC_MIN_NS;
+	cs->startup = cs->news && now >= cs->last_whole + gap &&
+		      (!n || now >= cs->news_since + RESYNC_BUSY_NS);
+	if (cs->startup)
+		cs->cnt.resyncs++;
+}
+
 static void apply_answer(struct crowdsec *cs, struct request *r)
 {
 	char err[256], src[PREFIX_STRLEN];
@@ -395,12 +442,15 @@ static void apply_answer(struct crowdsec *cs, struct request *r)
 		return;
 	}
 	csdec_apply(cs->bans, cs->conf, &s, now, &cs->cnt.dec);
+	resync_after_news(cs, r->startup, s.n_added + s.n_deleted, now);
 	if (r->startup) {
 		csdec_reconcile(bans_maps(cs->bans), now, &stale);
-		log_info("crowdsec bouncer: startup stream: %zu new, %zu "
-			 "deleted decisions, %zu stale bans from CrowdSec "
-			 "removed",
-			 s.n_added, s.n_deleted, stale);
+		cs->whole_cost = boot_ns() - now;
+		/* logged when the LAPI comes (back); resyncs are routine */
+		log_msg(cs->cnt.bouncer == CS_UP ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			"crowdsec bouncer: whole set: %zu decisions, %zu "
+			"deleted, %zu stale bans from CrowdSec removed",
+			s.n_added, s.n_deleted, stale);
 	} else if (s.n_added + s.n_deleted) {
 		if (s.n_added)
 			format_prefix(&s.added[0].target, src, sizeof(src));
@@ -409,7 +459,6 @@ static void apply_answer(struct crowdsec *cs, struct request *r)
 			  s.n_added, s.n_added ? src : "-", s.n_deleted);
 	}
 	cs->cnt.deleted_stale += stale;
-	cs->startup = false;
 	cs->pull_backoff = 0;
 	cs->cnt.last_pull_unix = time(NULL);
 	lapi_stream_free(&s);
@@ -862,9 +911,13 @@ void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
 			crowdsec_state_name(states[i]), c->bouncer == states[i],
 			crowdsec_state_name(states[i]), c->machine == states[i]);
 	fprintf(f,
+		"# HELP relayguard_crowdsec_resyncs_total Whole sets pulled "
+		"again after deltas (crowdsec 1.4 stream race).\n"
+		"# TYPE relayguard_crowdsec_resyncs_total counter\n"
+		"relayguard_crowdsec_resyncs_total %" PRIu64 "\n"
 		"# HELP relayguard_crowdsec_last_pull_seconds Unix time of the "
 		"last good pull.\n"
 		"# TYPE relayguard_crowdsec_last_pull_seconds gauge\n"
 		"relayguard_crowdsec_last_pull_seconds %" PRId64 "\n",
-		c->last_pull_unix);
+		c->resyncs, c->last_pull_unix);
 }

@@ -40,6 +40,7 @@ struct crowdsec_counters {
 	struct csdec_stats dec;
 	uint64_t pulls, pull_errors, alerts_pushed, alerts_dropped,
 		push_errors, logins, login_errors;
+	uint64_t resyncs; /* whole sets pulled after news (crowdsec.c) */
 	uint64_t deleted_stale; /* gone from a startup stream: removed */
 	uint64_t queued; /* alerts waiting now */
 	enum crowdsec_state bouncer, machine;

@@ -926,6 +926,9 @@ static int start(struct daemon *d)
 	if (!d->bans || !d->alerts || !d->pipe)
 		return -ENOMEM;
 	restore(d, fresh);
+	err = crowdsec_start(d); /* a refused secret: before attaching */
+	if (err)
+		return err;
 	d->rb = ring_buffer__new(d->maps->samples, on_sample, d, NULL);
 	if (!d->rb) {
 		err = -errno;
@@ -937,9 +940,6 @@ static int start(struct daemon *d)
 		log_warn("link events unavailable: interfaces that come back will not be re-attached");
 	attach_all(d);
 	events_reopen(d);
-	err = crowdsec_start(d);
-	if (err)
-		return err;
 	err = setup_fds(d);
 	if (err) {
 		log_err("cannot set up the event loop: %s", strerror(-err));

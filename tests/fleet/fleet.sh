@@ -142,9 +142,9 @@ fleet_use() {
 	FLEET_N=$1
 }
 
-# fleet_daemon N [KEY=VALUE...]: relayguardd on gateway N, bouncer and
-# machine of the test's LAPI. Sets FLEET_PID_<N>.
-fleet_daemon() {
+# fleet_conf N [KEY=VALUE...]: gateway N's config (the lab's, the LAPI's
+# keys, extra keys override) in $FLEET_GW_DIR/relayguard.conf.
+fleet_conf() {
 	local n=$1 kv conf
 	shift
 	fleet_use "$n"
@@ -162,6 +162,15 @@ fleet_daemon() {
 		sed -i "/^${kv%%=*} *=/d" "$conf"
 		echo "${kv%%=*} = ${kv#*=}" >>"$conf"
 	done
+}
+
+# fleet_daemon N [KEY=VALUE...]: relayguardd on gateway N, bouncer and
+# machine of the test's LAPI. Sets FLEET_PID_<N>.
+fleet_daemon() {
+	local n=$1 conf
+	shift
+	fleet_conf "$n" "$@"
+	conf="$FLEET_GW_DIR/relayguard.conf"
 	rm -f "$FLEET_GW_DIR/relayguardd.pid"
 	rg_bg "$E2E_DAEMON_LOG" nsenter --net="/run/netns/$LAB_NS_GW" \
 		"$RG_DAEMON" -f -c "$conf" --pin-dir "$PIN" \

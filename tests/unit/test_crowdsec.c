@@ -3,8 +3,9 @@
  * real (unpinned) ban maps: an HTTP error and a malformed answer apply
  * nothing and make the next pull a startup one; a good answer bans Ip and
  * Range decisions with their origin, never over a local ban; a deleted
- * decision lifts only bans from CrowdSec; secret files others may read are
- * refused. The client is only ever driven by its descriptor. Needs root. */
+ * decision lifts only bans from CrowdSec; after a burst of deltas the whole
+ * set is taken again and what it lacks is removed; secret files others may
+ * read are refused. The client is only ever driven by its descriptor. Needs root. */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -238,6 +239,10 @@ static const char deltas[] =
 	"{\"duration\":\"-1ms\",\"origin\":\"crowdsec\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.2\"}]}";
 
+static const char whole[] =
+	"{\"new\":[{\"duration\":\"1h\",\"origin\":\"cscli\",\"scope\":\"Ip\","
+	"\"value\":\"10.9.9.7\"}],\"deleted\":null}";
+
 static void test_bouncer(void **state)
 {
 	const struct crowdsec_counters *cnt;
@@ -259,6 +264,8 @@ static void test_bouncer(void **state)
 	script(200, truncated);
 	script(200, good);
 	script(200, deltas);
+	script(200, "{\"new\":null,\"deleted\":null}");
+	script(200, whole);
 	cs = crowdsec_new(&conf, bans, NULL, &rc, err, sizeof(err));
 	assert_non_null(cs);
 	cnt = crowdsec_counters(cs);
@@ -294,6 +301,15 @@ static void test_bouncer(void **state)
 	assert_true(banned("10.9.9.2", &b)); /* local: stays */
 	assert_true(banned("10.9.8.1", &b));
 	assert_int_equal(cnt->dec.deleted, 1);
+
+	/* news, then calm: the whole set again (crowdsec 1.4 can lose rows
+	 * from deltas); what it no longer holds from CrowdSec goes */
+	run_until(cs, 6, 6);
+	assert_int_equal(cnt->resyncs, 1);
+	assert_true(banned("10.9.9.7", &b));
+	assert_false(banned("10.9.8.1", &b));
+	assert_true(banned("10.9.9.2", &b)); /* local: stays */
+	assert_int_equal(cnt->deleted_stale, 4);
 	crowdsec_free(cs);
 
 	/* after a failure, and at start, the whole set is asked for */
@@ -303,6 +319,8 @@ static void test_bouncer(void **state)
 	assert_non_null(strstr(srv.ex[1].request, "?startup=true "));
 	assert_non_null(strstr(srv.ex[2].request, "?startup=true "));
 	assert_non_null(strstr(srv.ex[3].request, "/v1/decisions/stream "));
+	assert_non_null(strstr(srv.ex[4].request, "/v1/decisions/stream "));
+	assert_non_null(strstr(srv.ex[5].request, "?startup=true "));
 }
 
 int main(void)
