@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../e2e/e2e.sh"
 . "$(dirname "$0")/fleet.sh"
 fleet_require
-rg_on_exit '[ "$rc" = 0 ] || { fleet_dump_logs; cp -r "$RG_TMP" /tmp/fl/last; } >&$E2E_ERR 2>&1'
+rg_on_exit '[ "$rc" = 0 ] || fleet_dump_logs >&$E2E_ERR 2>&1'
 
 fleet_lapi
 fleet_gw 1 none
