@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -60,6 +61,7 @@ struct request {
 	bool too_large;
 	size_t n_alerts; /* REQ_PUSH: queue entries in this POST */
 	bool startup; /* REQ_PULL */
+	uint64_t started; /* boot clock */
 };
 
 struct crowdsec {
@@ -328,6 +330,7 @@ static struct request *request_start(struct crowdsec *cs, enum req_kind kind,
 		return NULL;
 	r->cs = cs;
 	r->kind = kind;
+	r->started = boot_ns();
 	r->easy = curl_easy_init();
 	snprintf(url, sizeof(url), "%s%s", cs->url, path);
 	h = curl_slist_append(NULL, "User-Agent: relayguard-bouncer/1");
@@ -449,8 +452,10 @@ static void apply_answer(struct crowdsec *cs, struct request *r)
 		/* logged when the LAPI comes (back); resyncs are routine */
 		log_msg(cs->cnt.bouncer == CS_UP ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 			"crowdsec bouncer: whole set: %zu decisions, %zu "
-			"deleted, %zu stale bans from CrowdSec removed",
-			s.n_added, s.n_deleted, stale);
+			"deleted, %zu stale bans from CrowdSec removed (%zu "
+			"bytes from the LAPI in %.3f s, applied in %.3f s)",
+			s.n_added, s.n_deleted, stale, r->len,
+			(now - r->started) / 1e9, cs->whole_cost / 1e9);
 	} else if (s.n_added + s.n_deleted) {
 		if (s.n_added)
 			format_prefix(&s.added[0].target, src, sizeof(src));
@@ -462,6 +467,8 @@ static void apply_answer(struct crowdsec *cs, struct request *r)
 	cs->pull_backoff = 0;
 	cs->cnt.last_pull_unix = time(NULL);
 	lapi_stream_free(&s);
+	if (r->startup)
+		malloc_trim(0); /* a large set's JSON tree: back to the system */
 	set_state(cs, true, CS_UP, "");
 	cs->next_pull = now + cs->poll_ns;
 	write_state(cs);

@@ -143,7 +143,8 @@ fleet_use() {
 }
 
 # fleet_conf N [KEY=VALUE...]: gateway N's config (the lab's, the LAPI's
-# keys, extra keys override) in $FLEET_GW_DIR/relayguard.conf.
+# keys, extra keys override; KEY= removes KEY) in
+# $FLEET_GW_DIR/relayguard.conf.
 fleet_conf() {
 	local n=$1 kv conf
 	shift
@@ -160,7 +161,7 @@ fleet_conf() {
 	EOF
 	for kv in "$@"; do
 		sed -i "/^${kv%%=*} *=/d" "$conf"
-		echo "${kv%%=*} = ${kv#*=}" >>"$conf"
+		[ -z "${kv#*=}" ] || echo "${kv%%=*} = ${kv#*=}" >>"$conf"
 	done
 }
 
