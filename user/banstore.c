@@ -387,17 +387,28 @@ static void batch_undo(struct batch *b)
 	b->written = 0;
 }
 
+/* Stage e's entries into b4 and b6 (both initialised even on error). */
+static int batch_stage(struct batch *b4, struct batch *b6,
+		       const struct rg_maps *maps, const struct ban_entry *e,
+		       size_t n, bool undo)
+{
+	int err;
+
+	err = batch_fill(b4, maps, AF_INET, e, n, undo);
+	if (!err)
+		err = batch_fill(b6, maps, AF_INET6, e, n, undo);
+	else
+		memset(b6, 0, sizeof(*b6));
+	return err;
+}
+
 int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 		       size_t n)
 {
 	struct batch b4, b6;
 	int err;
 
-	err = batch_fill(&b4, maps, AF_INET, e, n, true);
-	if (!err)
-		err = batch_fill(&b6, maps, AF_INET6, e, n, true);
-	else
-		memset(&b6, 0, sizeof(b6));
+	err = batch_stage(&b4, &b6, maps, e, n, true);
 	if (err) {
 		log_err("cannot stage %zu bans: %s", n, log_strerror(err));
 		goto out;
@@ -421,11 +432,7 @@ int banstore_put_many(const struct rg_maps *maps, const struct ban_entry *e,
 	struct batch b4, b6;
 	int err;
 
-	err = batch_fill(&b4, maps, AF_INET, e, n, false);
-	if (!err)
-		err = batch_fill(&b6, maps, AF_INET6, e, n, false);
-	else
-		memset(&b6, 0, sizeof(b6));
+	err = batch_stage(&b4, &b6, maps, e, n, false);
 	if (!err)
 		err = batch_write(&b4);
 	if (!err)

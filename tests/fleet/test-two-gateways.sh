@@ -4,7 +4,7 @@
 # add -i` and `-r` (a /24) are enforced on both and `cscli decisions delete`
 # lifts them, but never a local ban of the same address; with the LAPI
 # killed both keep enforcing, and a ban made meanwhile on gw1 reaches gw2
-# once the LAPI is back.
+# once the LAPI is back; a reload with new LAPI keys keeps it all working.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../e2e/e2e.sh"
 . "$(dirname "$0")/fleet.sh"
@@ -121,4 +121,12 @@ assert_eq "$(jq -r .crowdsec.bans_from_crowdsec <<<"$st")" 1 \
 	"gw2: ctl status counts the bans from CrowdSec (10.77.16.3)"
 assert_ok "gw2: metrics count decisions" rg_wait_for 10 grep -q \
 	'relayguard_crowdsec_decisions_total{what="applied"} [1-9]' "$FLEET_GW_DIR/metrics.prom"
+
+# --- a reload with new LAPI keys: a new client, decisions still flow ------
+fleet_conf 2 crowdsec_poll_interval=2s
+kill -HUP "$FLEET_PID_2"
+assert_ok "gw2 reloads" rg_wait_for 10 grep -q "reloaded" "$E2E_DAEMON_LOG"
+fleet_cscli decisions add -i 10.77.16.9 -d 1h >/dev/null 2>&1 || fail "cscli add after reload"
+assert_ok "gw2 applies decisions after the reload" rg_wait_for 10 e2e_ban4 10.77.16.9
+assert_ok "gw2 keeps the ban from CrowdSec it had" e2e_ban4 10.77.16.3
 rg_done
