@@ -24,15 +24,15 @@
 #include "crowdsec.h"
 #include "log.h"
 
-#define PULL_TIMEOUT_MS 60000 /* a startup stream can be large */
-#define PUSH_TIMEOUT_MS 15000
+#define PULL_TIMEOUT_MS	   60000 /* a startup stream can be large */
+#define PUSH_TIMEOUT_MS	   15000
 #define CONNECT_TIMEOUT_MS 5000
-#define BACKOFF_MAX_NS (30 * NSEC_PER_SEC)
-#define QUEUE_MAX 4096 /* alerts waiting for the LAPI */
-#define PUSH_BATCH 100 /* alerts per POST */
-#define ANSWER_MAX (256U << 20)
-#define TOKEN_MAX 4096
-#define SECRET_MAX 512
+#define BACKOFF_MAX_NS	   (30 * NSEC_PER_SEC)
+#define QUEUE_MAX	   4096 /* alerts waiting for the LAPI */
+#define PUSH_BATCH	   100	/* alerts per POST */
+#define ANSWER_MAX	   (256U << 20)
+#define TOKEN_MAX	   4096
+#define SECRET_MAX	   512
 /* a JWT is renewed this long before it expires (or at half its life) */
 #define RENEW_BEFORE_S 300
 /* crowdsec 1.4's stream can lose decisions: a delta is "created after the
@@ -43,8 +43,8 @@
  * whole set again: at most every RESYNC_MIN_NS, and at most 1/RESYNC_SHARE
  * of the time goes into taking whole sets (a large set costs ~1 s per
  * 100,000 decisions). */
-#define RESYNC_MIN_NS (2 * NSEC_PER_SEC)
-#define RESYNC_SHARE 20
+#define RESYNC_MIN_NS  (2 * NSEC_PER_SEC)
+#define RESYNC_SHARE   20
 #define RESYNC_BUSY_NS (60 * NSEC_PER_SEC)
 
 enum tag { TAG_SOCKET, TAG_CURL_TIMER, TAG_SCHEDULE };
@@ -59,8 +59,8 @@ struct request {
 	char *body; /* answer */
 	size_t len;
 	bool too_large;
-	size_t n_alerts; /* REQ_PUSH: queue entries in this POST */
-	bool startup; /* REQ_PULL */
+	size_t n_alerts;  /* REQ_PUSH: queue entries in this POST */
+	bool startup;	  /* REQ_PULL */
 	uint64_t started; /* boot clock */
 };
 
@@ -136,8 +136,8 @@ int crowdsec_read_secret(const char *path, char *buf, size_t size, char *err,
 	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	while (n > 0 && (buf[strlen(buf) - 1] == ' ' ||
-			 buf[strlen(buf) - 1] == '\t'))
+	while (n > 0 &&
+	       (buf[strlen(buf) - 1] == ' ' || buf[strlen(buf) - 1] == '\t'))
 		buf[strlen(buf) - 1] = '\0', n--;
 	if (!buf[0] || (size_t)n >= size - 1) {
 		snprintf(err, errlen, "%s: %s", path,
@@ -182,11 +182,11 @@ static void write_state(struct crowdsec *cs)
 }
 
 /* One log line per change of state, not per attempt. */
-static void set_state(struct crowdsec *cs, bool bouncer,
-		      enum crowdsec_state s, const char *why)
+static void set_state(struct crowdsec *cs, bool bouncer, enum crowdsec_state s,
+		      const char *why)
 {
-	enum crowdsec_state *cur = bouncer ? &cs->cnt.bouncer :
-					     &cs->cnt.machine;
+	enum crowdsec_state *cur =
+		bouncer ? &cs->cnt.bouncer : &cs->cnt.machine;
 	const char *who = bouncer ? "bouncer" : "machine";
 
 	if (*cur == s)
@@ -205,7 +205,7 @@ static void set_state(struct crowdsec *cs, bool bouncer,
 
 static void arm(int fd, uint64_t ns)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 
 	if (ns != UINT64_MAX) {
 		ns = ns ? ns : 1; /* 0 would disarm */
@@ -238,9 +238,9 @@ static void rearm_schedule(struct crowdsec *cs)
 	if (machine_on(cs) && !cs->machine_req && cs->next_push < next &&
 	    (cs->q_len || !cs->token_renew_unix))
 		next = cs->next_push;
-	arm(cs->schedule, next == UINT64_MAX ? next :
-			  next > now	     ? next - now :
-						0);
+	arm(cs->schedule, next == UINT64_MAX ? next
+			  : next > now	     ? next - now
+					     : 0);
 }
 
 /* ---- curl glue ------------------------------------------------------ */
@@ -318,13 +318,21 @@ static void request_free(struct request *r)
 	free(r);
 }
 
+static bool add_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*list, line);
+
+	if (n)
+		*list = n;
+	return n;
+}
+
 static struct request *request_start(struct crowdsec *cs, enum req_kind kind,
 				     const char *path, const char *header,
 				     const char *post, long timeout_ms)
 {
 	struct request *r = calloc(1, sizeof(*r));
 	char url[CONF_PATH_LEN + 64];
-	struct curl_slist *h;
 
 	if (!r)
 		return NULL;
@@ -333,16 +341,11 @@ static struct request *request_start(struct crowdsec *cs, enum req_kind kind,
 	r->started = boot_ns();
 	r->easy = curl_easy_init();
 	snprintf(url, sizeof(url), "%s%s", cs->url, path);
-	h = curl_slist_append(NULL, "User-Agent: relayguard-bouncer/1");
-	if (h && header)
-		h = curl_slist_append(h, header) ? h : (curl_slist_free_all(h),
-							 NULL);
-	if (h && post)
-		h = curl_slist_append(h, "Content-Type: application/json") ?
-			    h :
-			    (curl_slist_free_all(h), NULL);
-	r->headers = h;
-	if (!r->easy || !h)
+	if (!r->easy ||
+	    !add_header(&r->headers, "User-Agent: relayguard-bouncer/1") ||
+	    (header && !add_header(&r->headers, header)) ||
+	    (post &&
+	     !add_header(&r->headers, "Content-Type: application/json")))
 		goto fail;
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
@@ -376,11 +379,11 @@ static void start_pull(struct crowdsec *cs)
 	char header[SECRET_MAX + 16];
 
 	snprintf(header, sizeof(header), "X-Api-Key: %s", cs->bouncer_key);
-	cs->pull = request_start(cs, REQ_PULL,
-				 cs->startup ?
-					 "/v1/decisions/stream?startup=true" :
-					 "/v1/decisions/stream",
-				 header, NULL, PULL_TIMEOUT_MS);
+	cs->pull =
+		request_start(cs, REQ_PULL,
+			      cs->startup ? "/v1/decisions/stream?startup=true"
+					  : "/v1/decisions/stream",
+			      header, NULL, PULL_TIMEOUT_MS);
 	if (cs->pull)
 		cs->pull->startup = cs->startup;
 	else
@@ -394,9 +397,9 @@ static enum crowdsec_state failure(const struct request *r, CURLcode res,
 	char msg[200];
 
 	if (res != CURLE_OK) {
-		snprintf(why, size, "%s", r->too_large ?
-						  "answer too large" :
-						  curl_easy_strerror(res));
+		snprintf(why, size, "%s",
+			 r->too_large ? "answer too large"
+				      : curl_easy_strerror(res));
 		return r->too_large ? CS_ERROR : CS_UNREACHABLE;
 	}
 	lapi_error_message(r->body ? r->body : "", r->len, msg, sizeof(msg));
@@ -440,8 +443,8 @@ static void apply_answer(struct crowdsec *cs, struct request *r)
 		cs->cnt.pull_errors++;
 		cs->startup = true; /* the LAPI moved on: take the whole set */
 		set_state(cs, true, CS_ERROR, err);
-		cs->next_pull = now + backoff_next(&cs->pull_backoff,
-						   cs->poll_ns);
+		cs->next_pull =
+			now + backoff_next(&cs->pull_backoff, cs->poll_ns);
 		return;
 	}
 	csdec_apply(cs->bans, cs->conf, &s, now, &cs->cnt.dec);
@@ -468,7 +471,8 @@ static void apply_answer(struct crowdsec *cs, struct request *r)
 	cs->cnt.last_pull_unix = time(NULL);
 	lapi_stream_free(&s);
 	if (r->startup)
-		malloc_trim(0); /* a large set's JSON tree: back to the system */
+		malloc_trim(
+			0); /* a large set's JSON tree: back to the system */
 	set_state(cs, true, CS_UP, "");
 	cs->next_pull = now + cs->poll_ns;
 	write_state(cs);
@@ -489,8 +493,8 @@ static void pull_done(struct crowdsec *cs, struct request *r, CURLcode res,
 	cs->cnt.pull_errors++;
 	cs->startup = true;
 	set_state(cs, true, st, why);
-	cs->next_pull = boot_ns() + backoff_next(&cs->pull_backoff,
-						 cs->poll_ns);
+	cs->next_pull =
+		boot_ns() + backoff_next(&cs->pull_backoff, cs->poll_ns);
 }
 
 /* ---- the machine ---------------------------------------------------- */
@@ -500,9 +504,9 @@ static void start_login(struct crowdsec *cs)
 	char *body = lapi_login_json(cs->machine_id, cs->password);
 
 	if (body)
-		cs->machine_req = request_start(cs, REQ_LOGIN,
-						"/v1/watchers/login", NULL,
-						body, PUSH_TIMEOUT_MS);
+		cs->machine_req =
+			request_start(cs, REQ_LOGIN, "/v1/watchers/login", NULL,
+				      body, PUSH_TIMEOUT_MS);
 	free(body);
 	if (!cs->machine_req)
 		cs->next_push = boot_ns() + NSEC_PER_SEC;
@@ -518,8 +522,7 @@ static void start_push(struct crowdsec *cs)
 	for (i = 0; i < n; i++)
 		batch[i] = cs->queue[(cs->q_head + i) % QUEUE_MAX];
 	body = lapi_alerts_json(batch, n);
-	snprintf(header, sizeof(header), "Authorization: Bearer %s",
-		 cs->token);
+	snprintf(header, sizeof(header), "Authorization: Bearer %s", cs->token);
 	if (body)
 		cs->machine_req = request_start(cs, REQ_PUSH, "/v1/alerts",
 						header, body, PUSH_TIMEOUT_MS);
@@ -530,8 +533,8 @@ static void start_push(struct crowdsec *cs)
 		cs->next_push = boot_ns() + NSEC_PER_SEC;
 }
 
-static void machine_failed(struct crowdsec *cs, struct request *r,
-			   CURLcode res, long status)
+static void machine_failed(struct crowdsec *cs, struct request *r, CURLcode res,
+			   long status)
 {
 	enum crowdsec_state st;
 	char why[256];
@@ -544,8 +547,8 @@ static void machine_failed(struct crowdsec *cs, struct request *r,
 	if (status == 401)
 		cs->token_renew_unix = 0; /* log in again first */
 	set_state(cs, false, st, why);
-	cs->next_push = boot_ns() + backoff_next(&cs->push_backoff,
-						 NSEC_PER_SEC);
+	cs->next_push =
+		boot_ns() + backoff_next(&cs->push_backoff, NSEC_PER_SEC);
 }
 
 static void login_done(struct crowdsec *cs, struct request *r)
@@ -557,15 +560,15 @@ static void login_done(struct crowdsec *cs, struct request *r)
 			     sizeof(cs->token), &expire, err, sizeof(err))) {
 		cs->cnt.login_errors++;
 		set_state(cs, false, CS_ERROR, err);
-		cs->next_push = boot_ns() + backoff_next(&cs->push_backoff,
-							 NSEC_PER_SEC);
+		cs->next_push = boot_ns() +
+				backoff_next(&cs->push_backoff, NSEC_PER_SEC);
 		return;
 	}
 	cs->cnt.logins++;
 	life = expire > now ? expire - now : 0;
-	cs->token_renew_unix = now + (life > 2 * RENEW_BEFORE_S ?
-					      life - RENEW_BEFORE_S :
-					      life / 2);
+	cs->token_renew_unix =
+		now +
+		(life > 2 * RENEW_BEFORE_S ? life - RENEW_BEFORE_S : life / 2);
 	if (cs->token_renew_unix <= now)
 		cs->token_renew_unix = now + 1;
 	set_state(cs, false, CS_UP, "");
@@ -589,8 +592,8 @@ static void push_done(struct crowdsec *cs, struct request *r)
 	write_state(cs);
 }
 
-static void machine_done(struct crowdsec *cs, struct request *r,
-			 CURLcode res, long status)
+static void machine_done(struct crowdsec *cs, struct request *r, CURLcode res,
+			 long status)
 {
 	bool ok = res == CURLE_OK && status >= 200 && status < 300;
 
@@ -658,15 +661,17 @@ void crowdsec_dispatch(struct crowdsec *cs)
 	for (i = 0; i < n; i++) {
 		switch (evs[i].data.u64 >> 32) {
 		case TAG_SOCKET:
-			flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-				(evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT :
-							    0) |
-				(evs[i].events & (EPOLLERR | EPOLLHUP) ?
-					 CURL_CSELECT_ERR :
-					 0);
+			flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN
+							 : 0) |
+				(evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT
+							  : 0) |
+				(evs[i].events & (EPOLLERR | EPOLLHUP)
+					 ? CURL_CSELECT_ERR
+					 : 0);
 			curl_multi_socket_action(
-				cs->multi, (curl_socket_t)(uint32_t)evs[i].data.u64,
-				flags, &running);
+				cs->multi,
+				(curl_socket_t)(uint32_t)evs[i].data.u64, flags,
+				&running);
 			break;
 		case TAG_CURL_TIMER:
 			if (read(cs->curl_timer, &ticks, sizeof(ticks)) > 0)
@@ -727,7 +732,8 @@ static int load_secrets(struct crowdsec *cs, const struct rg_conf *conf,
 {
 	int rc;
 
-	if (!conf->crowdsec_bouncer_key_file[0] && !conf->crowdsec_machine_id[0]) {
+	if (!conf->crowdsec_bouncer_key_file[0] &&
+	    !conf->crowdsec_machine_id[0]) {
 		snprintf(err, errlen,
 			 "crowdsec_lapi_url is set but neither "
 			 "crowdsec_bouncer_key_file nor crowdsec_machine_id");
@@ -736,7 +742,8 @@ static int load_secrets(struct crowdsec *cs, const struct rg_conf *conf,
 	if (!conf->crowdsec_machine_id[0] !=
 	    !conf->crowdsec_machine_password_file[0]) {
 		snprintf(err, errlen,
-			 "crowdsec_machine_id and crowdsec_machine_password_file "
+			 "crowdsec_machine_id and "
+			 "crowdsec_machine_password_file "
 			 "go together");
 		return -EINVAL;
 	}
@@ -767,10 +774,10 @@ static int setup_io(struct crowdsec *cs)
 		return -ENOMEM;
 	curl_ready = true;
 	cs->epfd = epoll_create1(EPOLL_CLOEXEC);
-	cs->curl_timer = timerfd_create(CLOCK_BOOTTIME,
-					TFD_NONBLOCK | TFD_CLOEXEC);
-	cs->schedule = timerfd_create(CLOCK_BOOTTIME,
-				      TFD_NONBLOCK | TFD_CLOEXEC);
+	cs->curl_timer =
+		timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	cs->schedule =
+		timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (cs->epfd < 0 || cs->curl_timer < 0 || cs->schedule < 0)
 		return -errno;
 	if (epoll_add_tag(cs->epfd, cs->curl_timer, TAG_CURL_TIMER) ||
@@ -817,7 +824,8 @@ struct crowdsec *crowdsec_new(const struct rg_conf *conf, struct bans *bans,
 	if (!*rc) {
 		*rc = setup_io(cs);
 		if (*rc)
-			snprintf(err, errlen, "cannot set up the HTTP client: %s",
+			snprintf(err, errlen,
+				 "cannot set up the HTTP client: %s",
 				 strerror(-*rc));
 	}
 	if (*rc)
@@ -865,66 +873,75 @@ const struct crowdsec_counters *crowdsec_counters(const struct crowdsec *cs)
 	return &cs->cnt;
 }
 
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP relayguard_crowdsec_%s %s\n", name, help);
+	fprintf(f, "# TYPE relayguard_crowdsec_%s %s\n", name, type);
+}
+
+static void labelled(FILE *f, const char *name, const char *label,
+		     const char *value, uint64_t v)
+{
+	fprintf(f, "relayguard_crowdsec_%s{%s=\"%s\"} %" PRIu64 "\n", name,
+		label, value, v);
+}
+
 void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
 {
-	static const enum crowdsec_state states[] = {
-		CS_OFF, CS_STARTING, CS_UP, CS_UNREACHABLE, CS_REFUSED, CS_ERROR,
+	const struct csdec_stats *d = &c->dec;
+	const struct {
+		const char *what;
+		uint64_t v;
+	} decisions[] = {
+		{"received", d->received},
+		{"applied", d->applied},
+		{"deleted", d->deleted + c->deleted_stale},
+		{"kept_local", d->kept_local},
+		{"exempt", d->exempt},
+		{"expired", d->expired},
+		{"too_wide", d->too_wide},
+		{"skipped", d->skipped},
 	};
 	unsigned int i;
 
-	fprintf(f,
-		"# HELP relayguard_crowdsec_decisions_total Decisions from the "
-		"CrowdSec LAPI, by what became of them.\n"
-		"# TYPE relayguard_crowdsec_decisions_total counter\n");
-#define DEC(what, v)                                                         \
-	fprintf(f, "relayguard_crowdsec_decisions_total{what=\"" what        \
-		   "\"} %" PRIu64 "\n",                                      \
-		(uint64_t)(v))
-	DEC("received", c->dec.received);
-	DEC("applied", c->dec.applied);
-	DEC("deleted", c->dec.deleted + c->deleted_stale);
-	DEC("kept_local", c->dec.kept_local);
-	DEC("exempt", c->dec.exempt);
-	DEC("expired", c->dec.expired);
-	DEC("too_wide", c->dec.too_wide);
-	DEC("skipped", c->dec.skipped);
-#undef DEC
-	fprintf(f,
-		"# HELP relayguard_crowdsec_alerts_total Local bans sent to the "
-		"LAPI as alerts.\n"
-		"# TYPE relayguard_crowdsec_alerts_total counter\n"
-		"relayguard_crowdsec_alerts_total{what=\"pushed\"} %" PRIu64 "\n"
-		"relayguard_crowdsec_alerts_total{what=\"dropped\"} %" PRIu64 "\n"
-		"# HELP relayguard_crowdsec_alerts_queued Alerts waiting for "
-		"the LAPI.\n"
-		"# TYPE relayguard_crowdsec_alerts_queued gauge\n"
-		"relayguard_crowdsec_alerts_queued %" PRIu64 "\n"
-		"# HELP relayguard_crowdsec_errors_total Failed LAPI exchanges "
-		"and map writes.\n"
-		"# TYPE relayguard_crowdsec_errors_total counter\n"
-		"relayguard_crowdsec_errors_total{what=\"pull\"} %" PRIu64 "\n"
-		"relayguard_crowdsec_errors_total{what=\"push\"} %" PRIu64 "\n"
-		"relayguard_crowdsec_errors_total{what=\"login\"} %" PRIu64 "\n"
-		"relayguard_crowdsec_errors_total{what=\"map\"} %" PRIu64 "\n"
-		"# HELP relayguard_crowdsec_state LAPI state as seen by the "
-		"bouncer and the machine (1 for the current one).\n"
-		"# TYPE relayguard_crowdsec_state gauge\n",
-		c->alerts_pushed, c->alerts_dropped, c->queued, c->pull_errors,
-		c->push_errors, c->login_errors, c->dec.errors);
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+	family(f, "decisions_total", "counter",
+	       "Decisions from the CrowdSec LAPI, by what became of them.");
+	for (i = 0; i < sizeof(decisions) / sizeof(decisions[0]); i++)
+		labelled(f, "decisions_total", "what", decisions[i].what,
+			 decisions[i].v);
+	family(f, "alerts_total", "counter",
+	       "Local bans sent to the LAPI as alerts, or dropped unsent.");
+	labelled(f, "alerts_total", "what", "pushed", c->alerts_pushed);
+	labelled(f, "alerts_total", "what", "dropped", c->alerts_dropped);
+	family(f, "alerts_queued", "gauge", "Alerts waiting for the LAPI.");
+	fprintf(f, "relayguard_crowdsec_alerts_queued %" PRIu64 "\n",
+		c->queued);
+	family(f, "errors_total", "counter",
+	       "Failed LAPI exchanges and map writes.");
+	labelled(f, "errors_total", "what", "pull", c->pull_errors);
+	labelled(f, "errors_total", "what", "push", c->push_errors);
+	labelled(f, "errors_total", "what", "login", c->login_errors);
+	labelled(f, "errors_total", "what", "map", d->errors);
+	family(f, "resyncs_total", "counter",
+	       "Whole sets pulled again after deltas (crowdsec 1.4 stream "
+	       "race).");
+	fprintf(f, "relayguard_crowdsec_resyncs_total %" PRIu64 "\n",
+		c->resyncs);
+	family(f, "state", "gauge",
+	       "LAPI state as the bouncer and the machine see it (1: now).");
+	for (i = CS_OFF; i <= CS_ERROR; i++) {
 		fprintf(f,
-			"relayguard_crowdsec_state{role=\"bouncer\",state=\"%s\"} %d\n"
-			"relayguard_crowdsec_state{role=\"machine\",state=\"%s\"} %d\n",
-			crowdsec_state_name(states[i]), c->bouncer == states[i],
-			crowdsec_state_name(states[i]), c->machine == states[i]);
-	fprintf(f,
-		"# HELP relayguard_crowdsec_resyncs_total Whole sets pulled "
-		"again after deltas (crowdsec 1.4 stream race).\n"
-		"# TYPE relayguard_crowdsec_resyncs_total counter\n"
-		"relayguard_crowdsec_resyncs_total %" PRIu64 "\n"
-		"# HELP relayguard_crowdsec_last_pull_seconds Unix time of the "
-		"last good pull.\n"
-		"# TYPE relayguard_crowdsec_last_pull_seconds gauge\n"
-		"relayguard_crowdsec_last_pull_seconds %" PRId64 "\n",
-		c->resyncs, c->last_pull_unix);
+			"relayguard_crowdsec_state{role=\"bouncer\",state=\"%"
+			"s\"} %d\n",
+			crowdsec_state_name(i), c->bouncer == i);
+		fprintf(f,
+			"relayguard_crowdsec_state{role=\"machine\",state=\"%"
+			"s\"} %d\n",
+			crowdsec_state_name(i), c->machine == i);
+	}
+	family(f, "last_pull_seconds", "gauge",
+	       "Unix time of the last good pull.");
+	fprintf(f, "relayguard_crowdsec_last_pull_seconds %" PRId64 "\n",
+		c->last_pull_unix);
 }

@@ -27,22 +27,22 @@ struct rg_conf;
 #define CROWDSEC_STATE_FILE "crowdsec.state"
 
 enum crowdsec_state {
-	CS_OFF, /* not configured */
+	CS_OFF,	     /* not configured */
 	CS_STARTING, /* no answer yet */
 	CS_UP,
 	CS_UNREACHABLE, /* connection or timeout */
-	CS_REFUSED, /* 401/403: wrong key or credentials */
+	CS_REFUSED,	/* 401/403: wrong key or credentials */
 	CS_ERROR, /* another HTTP status, or an answer that does not parse */
 };
 const char *crowdsec_state_name(enum crowdsec_state s);
 
 struct crowdsec_counters {
 	struct csdec_stats dec;
-	uint64_t pulls, pull_errors, alerts_pushed, alerts_dropped,
-		push_errors, logins, login_errors;
-	uint64_t resyncs; /* whole sets pulled after news (crowdsec.c) */
+	uint64_t pulls, pull_errors, alerts_pushed, alerts_dropped, push_errors,
+		logins, login_errors;
+	uint64_t resyncs;	/* whole sets pulled after news (crowdsec.c) */
 	uint64_t deleted_stale; /* gone from a startup stream: removed */
-	uint64_t queued; /* alerts waiting now */
+	uint64_t queued;	/* alerts waiting now */
 	enum crowdsec_state bouncer, machine;
 	int64_t last_pull_unix; /* of the last good pull; 0: none */
 };

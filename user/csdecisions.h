@@ -21,15 +21,15 @@
 struct rg_conf;
 
 struct csdec_stats {
-	uint64_t received; /* decisions in good answers (new and deleted) */
-	uint64_t applied; /* ban entries written */
-	uint64_t deleted; /* ban entries removed */
+	uint64_t received;   /* decisions in good answers (new and deleted) */
+	uint64_t applied;    /* ban entries written */
+	uint64_t deleted;    /* ban entries removed */
 	uint64_t kept_local; /* a local ban in force: left alone */
-	uint64_t exempt; /* trusted or allow-listed: not banned */
-	uint64_t expired; /* a new decision with no time left */
-	uint64_t too_wide; /* a range over 2^BANSTORE_EXPAND_BITS sources */
-	uint64_t skipped; /* unknown scope, bad value (lapi_stream counts) */
-	uint64_t errors; /* map writes that failed */
+	uint64_t exempt;     /* trusted or allow-listed: not banned */
+	uint64_t expired;    /* a new decision with no time left */
+	uint64_t too_wide;   /* a range over 2^BANSTORE_EXPAND_BITS sources */
+	uint64_t skipped;    /* unknown scope, bad value (lapi_stream counts) */
+	uint64_t errors;     /* map writes that failed */
 };
 
 /* Apply one good answer at now_ns (boot clock): deleted first, then new. */

@@ -85,7 +85,7 @@ void status_crowdsec(const struct rg_maps *maps)
 		print_pair(line, time(NULL));
 	fclose(f);
 	if (maps && !banstore_for_each(maps, count_crowdsec, &n))
-		print_uint("bans_from_crowdsec", "  bans_from_crowdsec   %llu\n",
-			   n);
+		print_uint("bans_from_crowdsec",
+			   "  bans_from_crowdsec   %llu\n", n);
 	print_obj_end();
 }

@@ -45,9 +45,9 @@ static struct json_object *parse_json(const char *body, size_t len, char *err,
 			 end);
 	} else {
 		snprintf(err, errlen, "bad JSON: %s",
-			 jerr == json_tokener_continue ?
-				 "truncated" :
-				 json_tokener_error_desc(jerr));
+			 jerr == json_tokener_continue
+				 ? "truncated"
+				 : json_tokener_error_desc(jerr));
 	}
 	json_object_put(obj);
 	return NULL;
@@ -60,9 +60,8 @@ static const struct {
 	double ms;
 } go_units[] = {
 	/* longest first where one is a prefix of another ("ms" before "m") */
-	{ "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 },
-	{ "\xce\xbcs", 1e-3 }, { "ms", 1 }, { "s", 1e3 }, { "m", 6e4 },
-	{ "h", 3.6e6 },
+	{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"\xce\xbcs", 1e-3},
+	{"ms", 1},    {"s", 1e3},   {"m", 6e4},		 {"h", 3.6e6},
 };
 
 static int go_unit(const char **p, double *ms)
@@ -125,7 +124,7 @@ int lapi_parse_duration(const char *s, int64_t *ms)
 
 int lapi_parse_time(const char *s, int64_t *unix_s)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	unsigned int oh, om;
 	int64_t t, off = 0;
@@ -235,8 +234,8 @@ static enum entry_verdict parse_decision(struct json_object *o,
 
 /* "new" or "deleted": an array of objects, null, or absent. */
 static int parse_decisions(struct json_object *root, const char *key,
-		      struct lapi_decision **out, size_t *n,
-		      struct lapi_stream *s, char *err, size_t errlen)
+			   struct lapi_decision **out, size_t *n,
+			   struct lapi_stream *s, char *err, size_t errlen)
 {
 	struct json_object *arr, *el;
 	size_t i, len;
@@ -293,10 +292,10 @@ int lapi_parse_stream(const char *body, size_t len, struct lapi_stream *out,
 		goto out;
 	}
 	rc = parse_decisions(root, "new", &out->added, &out->n_added, out, err,
-			errlen);
+			     errlen);
 	if (!rc)
 		rc = parse_decisions(root, "deleted", &out->deleted,
-				&out->n_deleted, out, err, errlen);
+				     &out->n_deleted, out, err, errlen);
 out:
 	json_object_put(root);
 	if (rc)
@@ -313,9 +312,8 @@ void lapi_stream_free(struct lapi_stream *s)
 
 /* ---- login ----------------------------------------------------------- */
 
-int lapi_parse_login(const char *body, size_t len, char *token,
-		     size_t toklen, int64_t *expire_unix_s, char *err,
-		     size_t errlen)
+int lapi_parse_login(const char *body, size_t len, char *token, size_t toklen,
+		     int64_t *expire_unix_s, char *err, size_t errlen)
 {
 	struct json_object *root = parse_json(body, len, err, errlen);
 	const char *t, *exp;
@@ -323,9 +321,8 @@ int lapi_parse_login(const char *body, size_t len, char *token,
 
 	if (!root)
 		return -EBADMSG;
-	t = json_object_is_type(root, json_type_object) ?
-		    get_str(root, "token") :
-		    NULL;
+	t = json_object_is_type(root, json_type_object) ? get_str(root, "token")
+							: NULL;
 	exp = t ? get_str(root, "expire") : NULL;
 	if (!t || !*t || !exp) {
 		snprintf(err, errlen, "no token or expire in the answer");
@@ -402,9 +399,9 @@ static const char *scope_of(const struct prefix *p)
 
 static struct json_object *meta(const struct lapi_alert *a, const char *ts)
 {
-	static const char *const keys[] = { "helo", "mail_from", "rcpt_to",
-					    "reply" };
-	const char *vals[] = { a->helo, a->mail_from, a->rcpt_to, a->reply };
+	static const char *const keys[] = {"helo", "mail_from", "rcpt_to",
+					   "reply"};
+	const char *vals[] = {a->helo, a->mail_from, a->rcpt_to, a->reply};
 	struct json_object *ev = json_object_new_object();
 	struct json_object *arr = json_object_new_array(), *kv;
 	int err = !ev || !arr;
@@ -481,14 +478,15 @@ static struct json_object *alert_obj(const struct lapi_alert *a)
 	err = !o || !src || !decs || !evs;
 	err = err || add_str(src, "scope", scope_of(&a->source)) ||
 	      add_str(src, "value", value) ||
-	      (a->source.len == 32 || a->source.len == 128 ?
-		       add_str(src, "ip", value) :
-		       add_str(src, "range", value));
+	      (a->source.len == 32 || a->source.len == 128
+		       ? add_str(src, "ip", value)
+		       : add_str(src, "range", value));
 	err = err || add_item(decs, decision_obj(a, value)) ||
 	      add_item(evs, meta(a, start));
 	err = err || add_str(o, "scenario", a->scenario) ||
 	      add_str(o, "scenario_hash", "") ||
-	      add_str(o, "scenario_version", "") || add_str(o, "message", msg) ||
+	      add_str(o, "scenario_version", "") ||
+	      add_str(o, "message", msg) ||
 	      add_obj(o, "events_count", json_object_new_int(1)) ||
 	      add_str(o, "start_at", start) || add_str(o, "stop_at", stop) ||
 	      add_obj(o, "capacity", json_object_new_int(0)) ||

@@ -18,14 +18,14 @@
 
 #include "parse.h"
 
-#define LAPI_ORIGIN_LEN 32
+#define LAPI_ORIGIN_LEN	  32
 #define LAPI_SCENARIO_LEN 128
-#define LAPI_TYPE_LEN 16
+#define LAPI_TYPE_LEN	  16
 
 struct lapi_decision {
 	/* Ip: a host (/32, /128); Range: the range, host bits cleared */
 	struct prefix target;
-	bool range; /* scope Range */
+	bool range;	     /* scope Range */
 	int64_t duration_ms; /* time left; <= 0: already expired */
 	uint64_t id;
 	char origin[LAPI_ORIGIN_LEN]; /* "cscli", "crowdsec", "CAPI", ... */
@@ -39,7 +39,7 @@ struct lapi_stream {
 	struct lapi_decision *deleted;
 	size_t n_deleted;
 	size_t unknown_scope; /* skipped: neither Ip nor Range */
-	size_t invalid; /* skipped: value, duration or field types bad */
+	size_t invalid;	      /* skipped: value, duration or field types bad */
 };
 
 /* Parse a /v1/decisions/stream answer of len bytes. 0 and *out filled
@@ -59,13 +59,11 @@ int lapi_parse_time(const char *s, int64_t *unix_s);
 
 /* A /v1/watchers/login answer: the JWT into token (-E2BIG when it does
  * not fit) and its expiry. 0 or a negative errno with why in err. */
-int lapi_parse_login(const char *body, size_t len, char *token,
-		     size_t toklen, int64_t *expire_unix_s, char *err,
-		     size_t errlen);
+int lapi_parse_login(const char *body, size_t len, char *token, size_t toklen,
+		     int64_t *expire_unix_s, char *err, size_t errlen);
 
 /* An error answer's "message" into buf (empty when there is none). */
-void lapi_error_message(const char *body, size_t len, char *buf,
-			size_t size);
+void lapi_error_message(const char *body, size_t len, char *buf, size_t size);
 
 /* One local ban as a CrowdSec alert with its decision. */
 #define LAPI_META_LEN 256

@@ -25,7 +25,7 @@
 #include "lapi.h"
 
 #define DECISIONS 100000
-#define TARGET_S 3.0
+#define TARGET_S  3.0
 
 static struct rg_maps maps;
 
@@ -55,16 +55,16 @@ static int make_maps(void)
 				    sizeof(struct rg_ban), RG_MAX_BANS4, &o);
 	maps.bans6 = bpf_map_create(BPF_MAP_TYPE_HASH, "bans6", 16,
 				    sizeof(struct rg_ban), RG_MAX_BANS6, &o);
-	maps.allow4 = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "allow4",
-				     sizeof(struct rg_lpm4_key), 1,
-				     RG_MAX_ACL4, &o);
-	maps.allow6 = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "allow6",
-				     sizeof(struct rg_lpm6_key), 1,
-				     RG_MAX_ACL6, &o);
+	maps.allow4 =
+		bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "allow4",
+			       sizeof(struct rg_lpm4_key), 1, RG_MAX_ACL4, &o);
+	maps.allow6 =
+		bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "allow6",
+			       sizeof(struct rg_lpm6_key), 1, RG_MAX_ACL6, &o);
 	return maps.bans4 < 0 || maps.bans6 < 0 || maps.allow4 < 0 ||
-			       maps.allow6 < 0 ?
-		       -errno :
-		       0;
+			       maps.allow6 < 0
+		       ? -errno
+		       : 0;
 }
 
 static unsigned int addr_of(unsigned int i)
@@ -75,8 +75,8 @@ static unsigned int addr_of(unsigned int i)
 /* The startup answer crowdsec writes, with the fields it writes. */
 static char *stream_body(size_t *len)
 {
-	static const char *const origins[] = { "CAPI", "lists", "crowdsec",
-					       "cscli" };
+	static const char *const origins[] = {"CAPI", "lists", "crowdsec",
+					      "cscli"};
 	size_t cap = (size_t)DECISIONS * 220 + 64, n = 0;
 	char *b = malloc(cap);
 	unsigned int i, a;
@@ -102,7 +102,7 @@ static char *stream_body(size_t *len)
 
 static int run_stream(struct result *r)
 {
-	struct csdec_stats st = { 0 };
+	struct csdec_stats st = {0};
 	struct lapi_stream s;
 	struct rg_conf conf;
 	struct bans *bans;
@@ -187,7 +187,7 @@ static int in_child(int (*fn)(struct result *), struct result *res,
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		struct result r = { 0 };
+		struct result r = {0};
 
 		if (make_maps() || fn(&r))
 			_exit(1);
@@ -218,8 +218,8 @@ int main(void)
 		fprintf(stderr, "bench_lapi: a run failed\n");
 		return 1;
 	}
-	printf("%-46s %8s %8s %9s %7s\n", "100,000 bans into bans4",
-	       "wall s", "CPU s", "peak RSS", "ratio");
+	printf("%-46s %8s %8s %9s %7s\n", "100,000 bans into bans4", "wall s",
+	       "CPU s", "peak RSS", "ratio");
 	printf("%-46s %8.3f %8.3f %6.0f MB %7s\n",
 	       "baseline: banstore_put_batch (ctl ban import)", b.wall, b.cpu,
 	       rss_b, "1.00");

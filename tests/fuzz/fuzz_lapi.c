@@ -16,7 +16,7 @@ static volatile size_t sink;
 static void use(const struct lapi_decision *d, size_t n)
 {
 	char buf[PREFIX_STRLEN], origin[ORIGIN_STRLEN];
-	struct rg_ban b = { 0 };
+	struct rg_ban b = {0};
 	size_t i;
 
 	for (i = 0; i < n; i++) {

@@ -5,7 +5,8 @@
  * Range decisions with their origin, never over a local ban; a deleted
  * decision lifts only bans from CrowdSec; after a burst of deltas the whole
  * set is taken again and what it lacks is removed; secret files others may
- * read are refused. The client is only ever driven by its descriptor. Needs root. */
+ * read are refused. The client is only ever driven by its descriptor. Needs
+ * root. */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ static struct {
 	struct exchange ex[MAX_EXCHANGES];
 	int n, served;
 	pthread_mutex_t lock;
-} srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct rg_maps maps;
 static struct rg_conf conf;
@@ -71,10 +72,11 @@ static void serve_one(int c)
 		snprintf(e->request, sizeof(e->request), "%.*s|%.*s",
 			 (int)strcspn(req, "\r"), req,
 			 key ? (int)strcspn(key, "\r") : 0, key ? key : "");
-		n = snprintf(resp, sizeof(resp),
-			     "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-			     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			     e->status, strlen(e->body), e->body);
+		n = snprintf(
+			resp, sizeof(resp),
+			"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			e->status, strlen(e->body), e->body);
 	} else {
 		n = snprintf(resp, sizeof(resp),
 			     "HTTP/1.1 503 X\r\nContent-Length: 0\r\n"
@@ -98,8 +100,8 @@ static void *server(void *arg)
 
 static int start_server(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(sa);
 	pthread_t t;
 
@@ -139,8 +141,8 @@ static int setup(void **state)
 	conf.crowdsec_poll_interval = 1;
 	snprintf(conf.crowdsec_bouncer_key_file,
 		 sizeof(conf.crowdsec_bouncer_key_file), "%s/key", dir);
-	if (!bans || write_file(conf.crowdsec_bouncer_key_file,
-				"s3cr3t-key\n", 0600))
+	if (!bans ||
+	    write_file(conf.crowdsec_bouncer_key_file, "s3cr3t-key\n", 0600))
 		return -1;
 	return start_server();
 }
@@ -179,7 +181,7 @@ static int served(void)
 static void run_until(struct crowdsec *cs, int n, uint64_t pulls)
 {
 	uint64_t deadline = boot_ns() + 20 * NSEC_PER_SEC;
-	struct pollfd p = { .fd = crowdsec_fd(cs), .events = POLLIN };
+	struct pollfd p = {.fd = crowdsec_fd(cs), .events = POLLIN};
 
 	while (served() < n || crowdsec_counters(cs)->pulls < pulls) {
 		assert_true(boot_ns() < deadline);
@@ -218,14 +220,15 @@ static void test_secret_refused(void **state)
 	assert_int_equal(rc, 0);
 }
 
-static const char truncated[] =
-	"{\"new\":[{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":\"10.9.9.9\"},"
-	"{\"duration\":\"1h\",\"scope\":\"Ip\",\"val";
+static const char truncated[] = "{\"new\":[{\"duration\":\"1h\",\"scope\":"
+				"\"Ip\",\"value\":\"10.9.9.9\"},"
+				"{\"duration\":\"1h\",\"scope\":\"Ip\",\"val";
 static const char good[] =
 	"{\"deleted\":null,\"new\":["
 	"{\"duration\":\"3h59m58.82s\",\"origin\":\"cscli\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.1\"},"
-	"{\"duration\":\"1h\",\"origin\":\"lists\",\"scenario\":\"lists:firehol_l1\","
+	"{\"duration\":\"1h\",\"origin\":\"lists\",\"scenario\":\"lists:"
+	"firehol_l1\","
 	"\"scope\":\"Range\",\"value\":\"10.9.8.0/30\"},"
 	"{\"duration\":\"1h\",\"origin\":\"crowdsec\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.2\"},"
@@ -246,7 +249,7 @@ static const char whole[] =
 static void test_bouncer(void **state)
 {
 	const struct crowdsec_counters *cnt;
-	struct ban_entry local = { 0 };
+	struct ban_entry local = {0};
 	char err[256], origin[ORIGIN_STRLEN];
 	struct crowdsec *cs;
 	struct rg_ban b;
@@ -298,7 +301,7 @@ static void test_bouncer(void **state)
 
 	run_until(cs, 4, 4);
 	assert_false(banned("10.9.9.1", &b)); /* deleted */
-	assert_true(banned("10.9.9.2", &b)); /* local: stays */
+	assert_true(banned("10.9.9.2", &b));  /* local: stays */
 	assert_true(banned("10.9.8.1", &b));
 	assert_int_equal(cnt->dec.deleted, 1);
 

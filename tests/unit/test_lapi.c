@@ -23,7 +23,8 @@ static char err[256];
 /* GET /v1/decisions/stream?startup=true after `cscli decisions add -i
  * 192.0.2.7 -d 1h`, `-r 198.51.100.0/24` and `-i 2001:db8::5`. */
 static const char startup_answer[] =
-	"{\"deleted\":null,\"new\":[{\"duration\":\"59m59.025360178s\",\"id\":1,"
+	"{\"deleted\":null,\"new\":[{\"duration\":\"59m59.025360178s\",\"id\":"
+	"1,"
 	"\"origin\":\"cscli\",\"scenario\":\"manual 'ban' from 'cli'\","
 	"\"scope\":\"Ip\",\"type\":\"ban\",\"value\":\"192.0.2.7\"},"
 	"{\"duration\":\"3h59m59.025357975s\",\"id\":2,\"origin\":\"cscli\","
@@ -84,7 +85,9 @@ static void test_startup_answer(void **state)
 static void test_null_and_absent(void **state)
 {
 	static const char *const empty[] = {
-		"{\"deleted\":null,\"new\":null}", "{}", "{\"new\":[]}",
+		"{\"deleted\":null,\"new\":null}",
+		"{}",
+		"{\"new\":[]}",
 		" {\"deleted\":[],\"new\":null}\n",
 	};
 	struct lapi_stream s;
@@ -117,16 +120,21 @@ static void test_go_durations(void **state)
 		const char *s;
 		int64_t ms;
 	} good[] = {
-		{ "3h59m58.82s", 14398820 }, { "-20.5ms", -20 },
-		{ "1.5h", 5400000 },	     { "0s", 0 },
-		{ "0", 0 },		     { "100us", 0 },
-		{ "2500000\xc2\xb5s", 2500 }, { "90m", 5400000 },
-		{ "+1s", 1000 },	     { "1h1m1s1ms", 3661001 },
-		{ "-59m59.5s", -3599500 },   { ".5s", 500 },
+		{"3h59m58.82s", 14398820},
+		{"-20.5ms", -20},
+		{"1.5h", 5400000},
+		{"0s", 0},
+		{"0", 0},
+		{"100us", 0},
+		{"2500000\xc2\xb5s", 2500},
+		{"90m", 5400000},
+		{"+1s", 1000},
+		{"1h1m1s1ms", 3661001},
+		{"-59m59.5s", -3599500},
+		{".5s", 500},
 	};
-	static const char *const bad[] = { "", "5", "h", "1x", "1h-2m",
-					   "--1s", "1.s.", "s1", "1e3s",
-					   "1 h" };
+	static const char *const bad[] = {"",	  "5",	  "h",	"1x",	"1h-2m",
+					  "--1s", "1.s.", "s1", "1e3s", "1 h"};
 	int64_t ms;
 	size_t i;
 
@@ -146,18 +154,26 @@ static void test_scopes_and_values(void **state)
 {
 	static const char body[] =
 		"{\"new\":["
-		"{\"duration\":\"1h\",\"scope\":\"username\",\"value\":\"bob\"},"
+		"{\"duration\":\"1h\",\"scope\":\"username\",\"value\":\"bob\"}"
+		","
 		"{\"duration\":\"1h\",\"scope\":\"Country\",\"value\":\"FR\"},"
 		"{\"duration\":\"1h\",\"scope\":\"AS\",\"value\":\"64500\"},"
-		"{\"duration\":\"1h\",\"scope\":\"range\",\"value\":\"10.0.0.5/24\"},"
-		"{\"duration\":\"1h\",\"scope\":\"ip\",\"value\":\"10.1.1.1/24\"},"
-		"{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":\"10.1.1.300\"},"
-		"{\"duration\":\"soon\",\"scope\":\"Ip\",\"value\":\"10.1.1.3\"},"
-		"{\"duration\":\"1h\",\"scope\":\"Range\",\"value\":\"10.0.0.0/33\"},"
-		"{\"duration\":\"1h\",\"scope\":\"Range\",\"value\":\"2001:db8::/40\"},"
+		"{\"duration\":\"1h\",\"scope\":\"range\",\"value\":\"10.0.0.5/"
+		"24\"},"
+		"{\"duration\":\"1h\",\"scope\":\"ip\",\"value\":\"10.1.1.1/"
+		"24\"},"
+		"{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":\"10.1.1."
+		"300\"},"
+		"{\"duration\":\"soon\",\"scope\":\"Ip\",\"value\":\"10.1.1."
+		"3\"},"
+		"{\"duration\":\"1h\",\"scope\":\"Range\",\"value\":\"10.0.0.0/"
+		"33\"},"
+		"{\"duration\":\"1h\",\"scope\":\"Range\",\"value\":\"2001:db8:"
+		":/40\"},"
 		"{\"duration\":\"1h\",\"scope\":7,\"value\":\"10.1.1.4\"},"
 		"{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":null},"
-		"{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":\"10.1.1.5\"}]}";
+		"{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":\"10.1.1.5\"}]"
+		"}";
 	struct lapi_stream s;
 
 	(void)state;
@@ -179,7 +195,8 @@ static void test_extra_fields(void **state)
 		"{\"links\":{\"next\":null},\"new\":[{\"duration\":\"4h\","
 		"\"id\":9,\"origin\":\"lists\",\"scenario\":\"lists:firehol\","
 		"\"scope\":\"Ip\",\"type\":\"captcha\",\"value\":\"192.0.2.1\","
-		"\"uuid\":\"x\",\"simulated\":false,\"until\":\"2026-12-01T23:00:00Z\","
+		"\"uuid\":\"x\",\"simulated\":false,\"until\":\"2026-12-01T23:"
+		"00:00Z\","
 		"\"nested\":{\"a\":[1,2,{\"b\":null}]}}],\"deleted\":null,"
 		"\"future\":[1,2,3]}";
 	struct lapi_stream s;
@@ -198,7 +215,8 @@ static void test_malformed(void **state)
 	static const char *const bad[] = {
 		"",
 		"{",
-		"{\"new\":[{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":\"10.0.0.1\"}",
+		"{\"new\":[{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":"
+		"\"10.0.0.1\"}",
 		"{\"new\":null} trailing",
 		"{\"new\":null}{\"new\":null}",
 		"[]",
@@ -206,7 +224,8 @@ static void test_malformed(void **state)
 		"\"new\"",
 		"{\"new\":\"10.0.0.1\"}",
 		"{\"new\":{}}",
-		"{\"new\":[{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":\"10.0.0.1\"},5]}",
+		"{\"new\":[{\"duration\":\"1h\",\"scope\":\"Ip\",\"value\":"
+		"\"10.0.0.1\"},5]}",
 		"{\"new\":null,\"deleted\":[null]}",
 		"{\"new\":[], \"deleted\":7}",
 		"<html><body>502 Bad Gateway</body></html>",
@@ -225,9 +244,9 @@ static void test_malformed(void **state)
 		assert_true(err[0]);
 	}
 	/* a NUL inside the answer: not JSON text */
-	assert_int_equal(lapi_parse_stream("{\"new\":null}\0", 13, &s, err,
-					   sizeof(err)),
-			 -EBADMSG);
+	assert_int_equal(
+		lapi_parse_stream("{\"new\":null}\0", 13, &s, err, sizeof(err)),
+		-EBADMSG);
 }
 
 static void test_deep_nesting(void **state)
@@ -275,12 +294,10 @@ static void test_login(void **state)
 					  27, token, sizeof(token), &exp, err,
 					  sizeof(err)),
 			 -EBADMSG);
-	assert_int_equal(lapi_parse_time("2026-12-01T23:04:58.123456+01:00",
-					 &exp),
-			 0);
+	assert_int_equal(
+		lapi_parse_time("2026-12-01T23:04:58.123456+01:00", &exp), 0);
 	assert_int_equal(exp, 1796166298 - 3600);
-	assert_int_equal(lapi_parse_time("2026-12-01 23:04:58", &exp),
-			 -EINVAL);
+	assert_int_equal(lapi_parse_time("2026-12-01 23:04:58", &exp), -EINVAL);
 }
 
 static struct json_object *field(struct json_object *o, const char *key)
@@ -293,7 +310,7 @@ static struct json_object *field(struct json_object *o, const char *key)
 
 static void test_alerts_json(void **state)
 {
-	struct lapi_alert a[2] = { 0 };
+	struct lapi_alert a[2] = {0};
 	struct json_object *arr, *al, *dec, *src;
 	char *body;
 
@@ -302,7 +319,8 @@ static void test_alerts_json(void **state)
 	parse_prefix("2001:db8:1::/64", &a[1].source);
 	a[0].duration_s = a[1].duration_s = 3600;
 	a[0].start_unix_ms = a[0].stop_unix_ms = 1796162698000LL;
-	snprintf(a[0].scenario, sizeof(a[0].scenario), "relayguard/relay_attempt");
+	snprintf(a[0].scenario, sizeof(a[0].scenario),
+		 "relayguard/relay_attempt");
 	snprintf(a[1].scenario, sizeof(a[1].scenario), "relayguard/pregreet");
 	snprintf(a[0].helo, sizeof(a[0].helo), "bot\"\n.example");
 	snprintf(a[0].rcpt_to, sizeof(a[0].rcpt_to), "<v@foreign.test>");
