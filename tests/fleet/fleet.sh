@@ -194,8 +194,9 @@ fleet_ctl() {
 		--pid-file "$FLEET_GW_DIR/relayguardd.pid" "$@"
 }
 
-# fleet_origin4 ADDR: the origin of ADDR's ban on the current gateway
-# ("local", "crowdsec:cscli"...), from `relayguardctl -j ban list`.
+# fleet_origin4 SOURCE: the origin of SOURCE's ban on the current gateway
+# ("local", "crowdsec:cscli"...), from `relayguardctl -j ban list` (SOURCE
+# as it lists it: "10.77.0.66", "fd77::/64").
 fleet_origin4() {
 	fleet_ctl -j ban list | jq -er --arg a "$1" \
 		'.[] | select(.source == $a) | .origin'
@@ -206,7 +207,7 @@ fleet_origin4() {
 fleet_syn() {
 	ip netns exec "$LAB_NS_AT" "$SYS_PY" - "$@" <<-'EOF'
 	import socket, sys
-	s = socket.socket()
+	s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
 	s.settimeout(2)
 	if len(sys.argv) > 3:
 	    s.bind((sys.argv[3], 0))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Two gateways share bans through a CrowdSec LAPI private to this test. A
-# prober banned on gw1 is dropped at gw2's XDP within 5 s; `cscli decisions
+# prober banned on gw1 is dropped at gw2's XDP within 5 s (an IPv6 one by
+# its /64, pushed as a Range); `cscli decisions
 # add -i` and `-r` (a /24) are enforced on both and `cscli decisions delete`
 # lifts them, but never a local ban of the same address; with the LAPI
 # killed both keep enforcing, and a ban made meanwhile on gw1 reaches gw2
@@ -50,6 +51,19 @@ assert_eq "$(fleet_origin4 "$LAB_AT4")" local \
 	"gw1: its own ban coming back from the LAPI stays local (no loop)"
 assert_eq "$(fleet_cscli alerts list -o json | jq '[.[] | select(.scenario == "relayguard/relay_attempt")] | length')" 1 \
 	"the LAPI holds exactly one relayguard alert (nothing pushed back)"
+
+# --- an IPv6 prober: its /64 travels as a Range --------------------------
+fleet_use 1
+e2e_session "$LAB_NS_AT" --src "$LAB_AT6" --server "$LAB_GW6" --pause 0.3 \
+	--timeout 2 --rcpt victim@gmail.com --rcpt victim2@gmail.com >/dev/null
+e2e_ban6 fd77:: >/dev/null || fail "gw1 did not ban fd77::/64: $(e2e_daemon_log)"
+fleet_use 2
+assert_ok "gw2 has the ban of fd77::/64 within 5 s" rg_wait_for 5 e2e_ban6 fd77::
+assert_eq "$(fleet_origin4 fd77::/64)" crowdsec:crowdsec "gw2: the /64 came from CrowdSec"
+assert_eq "$(fleet_syn "$LAB_GW6" 25 "$LAB_AT6")" timeout "gw2: the IPv6 prober's SYN is dropped"
+assert_eq "$(fleet_syn "$LAB_GW6" 25 "$LAB_AT6B")" refused "gw2: another /64 passes"
+assert_eq "$(fleet_cscli decisions list -o json | jq -r '[.[].decisions[] | select(.value == "fd77::/64") | .scope] | first')" \
+	Range "the LAPI holds the /64 as a Range decision"
 
 # --- cscli decisions add -i / -r, then delete ---------------------------
 fleet_cscli decisions add -i 10.77.16.2 -d 1h >/dev/null 2>&1 || fail "cscli add -i"
@@ -117,8 +131,8 @@ fleet_use 2
 st=$(fleet_ctl -j status)
 assert_eq "$(jq -r .crowdsec.bouncer <<<"$st")" up "gw2: ctl status shows the bouncer up"
 assert_gt "$(jq -r .crowdsec.last_pull <<<"$st")" 0 "gw2: ctl status shows the last pull"
-assert_eq "$(jq -r .crowdsec.bans_from_crowdsec <<<"$st")" 1 \
-	"gw2: ctl status counts the bans from CrowdSec (10.77.16.3)"
+assert_eq "$(jq -r .crowdsec.bans_from_crowdsec <<<"$st")" 2 \
+	"gw2: ctl status counts the bans from CrowdSec (10.77.16.3, fd77::/64)"
 assert_ok "gw2: metrics count decisions" rg_wait_for 10 grep -q \
 	'relayguard_crowdsec_decisions_total{what="applied"} [1-9]' "$FLEET_GW_DIR/metrics.prom"
 

@@ -326,11 +326,47 @@ static void test_bouncer(void **state)
 	assert_non_null(strstr(srv.ex[5].request, "?startup=true "));
 }
 
+/* With the LAPI refusing everything, local bans wait in a bounded queue:
+ * the oldest go first, and nothing blocks. */
+static void test_queue_bounded(void **state)
+{
+	struct lapi_alert a = { .duration_s = 600 };
+	const struct crowdsec_counters *cnt;
+	struct rg_conf c = conf;
+	struct crowdsec *cs;
+	char err[256];
+	uint64_t t0;
+	int rc, i;
+
+	(void)state;
+	c.crowdsec_bouncer_key_file[0] = '\0'; /* a machine only */
+	snprintf(c.crowdsec_machine_id, sizeof(c.crowdsec_machine_id), "gw1");
+	snprintf(c.crowdsec_machine_password_file,
+		 sizeof(c.crowdsec_machine_password_file), "%s/pw", dir);
+	assert_int_equal(write_file(c.crowdsec_machine_password_file, "pw\n",
+				    0600),
+			 0);
+	cs = crowdsec_new(&c, bans, NULL, &rc, err, sizeof(err));
+	assert_non_null(cs);
+	cnt = crowdsec_counters(cs);
+	assert_int_equal(cnt->bouncer, CS_OFF);
+	parse_prefix("192.0.2.1", &a.source);
+	snprintf(a.scenario, sizeof(a.scenario), "relayguard/relay_attempt");
+	t0 = boot_ns();
+	for (i = 0; i < 4096 + 5; i++)
+		crowdsec_push(cs, &a);
+	assert_true(boot_ns() - t0 < NSEC_PER_SEC); /* no I/O on the way */
+	assert_int_equal(cnt->queued, 4096);
+	assert_int_equal(cnt->alerts_dropped, 5);
+	crowdsec_free(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secret_refused),
 		cmocka_unit_test(test_bouncer),
+		cmocka_unit_test(test_queue_bounded),
 	};
 
 	if (getuid()) {
