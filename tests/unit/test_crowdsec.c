@@ -330,7 +330,7 @@ static void test_bouncer(void **state)
  * the oldest go first, and nothing blocks. */
 static void test_queue_bounded(void **state)
 {
-	struct lapi_alert a = { .duration_s = 600 };
+	struct lapi_alert a = {.duration_s = 600};
 	const struct crowdsec_counters *cnt;
 	struct rg_conf c = conf;
 	struct crowdsec *cs;
@@ -343,9 +343,8 @@ static void test_queue_bounded(void **state)
 	snprintf(c.crowdsec_machine_id, sizeof(c.crowdsec_machine_id), "gw1");
 	snprintf(c.crowdsec_machine_password_file,
 		 sizeof(c.crowdsec_machine_password_file), "%s/pw", dir);
-	assert_int_equal(write_file(c.crowdsec_machine_password_file, "pw\n",
-				    0600),
-			 0);
+	assert_int_equal(
+		write_file(c.crowdsec_machine_password_file, "pw\n", 0600), 0);
 	cs = crowdsec_new(&c, bans, NULL, &rc, err, sizeof(err));
 	assert_non_null(cs);
 	cnt = crowdsec_counters(cs);
