@@ -66,6 +66,7 @@ struct request {
 
 struct crowdsec {
 	struct bans *bans;
+	struct csdeny *deny; /* CrowdSec's wide ranges in the deny tries */
 	const struct rg_conf *conf;
 	char url[CONF_PATH_LEN]; /* without a trailing '/' */
 	char bouncer_key[SECRET_MAX];
@@ -447,10 +448,11 @@ static void apply_answer(struct crowdsec *cs, struct request *r)
 			now + backoff_next(&cs->pull_backoff, cs->poll_ns);
 		return;
 	}
-	csdec_apply(cs->bans, cs->conf, &s, now, &cs->cnt.dec);
+	csdec_apply(cs->bans, cs->conf, cs->deny, &s, now, &cs->cnt.dec);
 	resync_after_news(cs, r->startup, s.n_added + s.n_deleted, now);
 	if (r->startup) {
 		csdec_reconcile(bans_maps(cs->bans), now, &stale);
+		stale += csdeny_sweep(cs->deny, bans_maps(cs->bans), now, now);
 		cs->whole_cost = boot_ns() - now;
 		/* logged when the LAPI comes (back); resyncs are routine */
 		log_msg(cs->cnt.bouncer == CS_UP ? LOG_LVL_DEBUG : LOG_LVL_INFO,
@@ -485,6 +487,9 @@ static void pull_done(struct crowdsec *cs, struct request *r, CURLcode res,
 	char why[256];
 
 	cs->cnt.pulls++;
+	/* wide ranges expire here, whether the LAPI answers or not */
+	cs->cnt.dec.deleted +=
+		csdeny_sweep(cs->deny, bans_maps(cs->bans), boot_ns(), 0);
 	if (res == CURLE_OK && status == 200) {
 		apply_answer(cs, r);
 		return;
@@ -804,7 +809,8 @@ struct crowdsec *crowdsec_new(const struct rg_conf *conf, struct bans *bans,
 	if (!conf->crowdsec_lapi_url[0])
 		return NULL;
 	cs = calloc(1, sizeof(*cs));
-	if (!cs || !(cs->queue = calloc(QUEUE_MAX, sizeof(*cs->queue)))) {
+	if (!cs || !(cs->queue = calloc(QUEUE_MAX, sizeof(*cs->queue))) ||
+	    !(cs->deny = csdeny_new())) {
 		snprintf(err, errlen, "out of memory");
 		*rc = -ENOMEM;
 		goto fail;
@@ -860,6 +866,7 @@ void crowdsec_free(struct crowdsec *cs)
 	memset(cs->password, 0, sizeof(cs->password));
 	memset(cs->token, 0, sizeof(cs->token));
 	free(cs->queue);
+	csdeny_free(cs->deny);
 	free(cs);
 }
 
@@ -900,6 +907,7 @@ void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
 		{"kept_local", d->kept_local},
 		{"exempt", d->exempt},
 		{"expired", d->expired},
+		{"denied", d->denied},
 		{"too_wide", d->too_wide},
 		{"skipped", d->skipped},
 	};

@@ -21,7 +21,8 @@ struct apply_ctx {
 	const struct rg_maps *maps;
 	uint64_t now;
 	struct csdec_stats *st;
-	bool allow_any; /* the allow tries hold something: look them up */
+	bool allow_any;	     /* the allow tries hold something: look them up */
+	struct csdeny *deny; /* NULL: wide ranges are skipped */
 	struct ban_entry *pending;
 	size_t n_pending;
 };
@@ -114,6 +115,35 @@ static int del_source(const struct prefix *source, void *arg)
 	return 0;
 }
 
+static bool overlaps_trusted(const struct rg_conf *conf, const struct prefix *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->n_trusted; i++)
+		if (prefix_overlaps(&conf->trusted[i], p))
+			return true;
+	return false;
+}
+
+/* A range too wide to expand, into the deny tries (csdeny.h). */
+static int deny_wide(struct apply_ctx *c)
+{
+	int rc;
+
+	if (overlaps_trusted(c->conf, &c->d->target)) {
+		c->st->exempt++;
+		return 0;
+	}
+	rc = c->deny ? csdeny_add(c->deny, c->maps, &c->d->target, expiry_of(c),
+				  c->now)
+		     : -ENOENT;
+	if (rc == 0)
+		c->st->denied++;
+	else if (rc == 1)
+		c->st->kept_local++;
+	return rc < 0 ? rc : 0;
+}
+
 static void each_decision(struct apply_ctx *c, const struct lapi_decision *v,
 			  size_t n, banstore_source_cb cb)
 {
@@ -130,23 +160,32 @@ static void each_decision(struct apply_ctx *c, const struct lapi_decision *v,
 			continue;
 		}
 		err = banstore_expand(group, &v[i].target, cb, c);
-		if (err == -E2BIG) {
+		if (err != -E2BIG)
+			continue;
+		if (cb == del_source) {
+			if (c->deny &&
+			    csdeny_del(c->deny, c->maps, &v[i].target))
+				c->st->deleted++;
+			continue;
+		}
+		if (deny_wide(c) < 0) {
 			c->st->too_wide++;
 			format_prefix(&v[i].target, buf, sizeof(buf));
-			log_debug("crowdsec: range %s is too wide to ban "
-				  "(more than 2^%d sources): skipped",
-				  buf, BANSTORE_EXPAND_BITS);
+			log_debug("crowdsec: range %s is too wide to ban and "
+				  "cannot be denied: skipped",
+				  buf);
 		}
 	}
 }
 
-int csdec_apply(struct bans *b, const struct rg_conf *conf,
+int csdec_apply(struct bans *b, const struct rg_conf *conf, struct csdeny *deny,
 		const struct lapi_stream *s, uint64_t now_ns,
 		struct csdec_stats *st)
 {
 	struct apply_ctx c = {
 		.b = b,
 		.conf = conf,
+		.deny = deny,
 		.maps = bans_maps(b),
 		.now = now_ns,
 		.st = st,

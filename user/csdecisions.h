@@ -2,13 +2,14 @@
 /* Decisions pulled from a CrowdSec Local API -> the ban store. A decision
  * of scope Ip is one ban; a Range is expanded like `relayguardctl ban add`
  * of a prefix (one ban per IPv4 host or IPv6 group, at most
- * 2^BANSTORE_EXPAND_BITS: wider ranges are skipped and counted, because the
- * deny tries keep no expiry). Trusted and allow-listed sources are never
- * banned. A local ban in force is left as it is and never removed by a
- * deleted decision, which removes only bans from CrowdSec. The ban store
- * keeps one ban per source: of two decisions for a source the longer one
- * is kept, and deleting either lifts the ban (the next startup stream
- * brings back what the other still holds). */
+ * 2^BANSTORE_EXPAND_BITS); a wider one goes into the deny tries with its
+ * expiry kept by csdeny.h. Trusted and allow-listed sources are never
+ * banned (a wide range overlapping a trusted network is not denied). A
+ * local ban in force is left as it is and never removed by a deleted
+ * decision, which removes only bans from CrowdSec. The ban store keeps one
+ * ban per source: of two decisions for a source the longer one is kept,
+ * and deleting either lifts the ban (the next whole set brings back what
+ * the other still holds). */
 #ifndef RG_CSDECISIONS_H
 #define RG_CSDECISIONS_H
 
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "bans.h"
+#include "csdeny.h"
 #include "lapi.h"
 
 struct rg_conf;
@@ -27,13 +29,15 @@ struct csdec_stats {
 	uint64_t kept_local; /* a local ban in force: left alone */
 	uint64_t exempt;     /* trusted or allow-listed: not banned */
 	uint64_t expired;    /* a new decision with no time left */
-	uint64_t too_wide;   /* a range over 2^BANSTORE_EXPAND_BITS sources */
+	uint64_t denied;     /* wide ranges put in the deny tries */
+	uint64_t too_wide;   /* wide ranges that could not be denied */
 	uint64_t skipped;    /* unknown scope, bad value (lapi_stream counts) */
 	uint64_t errors;     /* map writes that failed */
 };
 
-/* Apply one good answer at now_ns (boot clock): deleted first, then new. */
-int csdec_apply(struct bans *b, const struct rg_conf *conf,
+/* Apply one good answer at now_ns (boot clock): deleted first, then new.
+ * deny: where wide ranges go (NULL: they are skipped). */
+int csdec_apply(struct bans *b, const struct rg_conf *conf, struct csdeny *deny,
 		const struct lapi_stream *s, uint64_t now_ns,
 		struct csdec_stats *st);
 

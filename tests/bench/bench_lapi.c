@@ -126,7 +126,7 @@ static int run_stream(struct result *r)
 	}
 	t1 = now_s();
 	now = boot_ns();
-	csdec_apply(bans, &conf, &s, now, &st);
+	csdec_apply(bans, &conf, NULL, &s, now, &st);
 	t2 = now_s();
 	csdec_reconcile(&maps, now, NULL);
 	r->wall = now_s() - t0;

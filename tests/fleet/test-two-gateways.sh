@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Two gateways share bans through a CrowdSec LAPI private to this test. A
 # prober banned on gw1 is dropped at gw2's XDP within 5 s (an IPv6 one by
-# its /64, pushed as a Range); `cscli decisions
-# add -i` and `-r` (a /24) are enforced on both and `cscli decisions delete`
-# lifts them, but never a local ban of the same address; with the LAPI
-# killed both keep enforcing, and a ban made meanwhile on gw1 reaches gw2
-# once the LAPI is back; a reload with new LAPI keys keeps it all working.
+# its /64, pushed as a Range); `cscli decisions add -i` and `-r` (a /24 as
+# bans, a /12 in the deny tries) are enforced on both and `cscli decisions
+# delete` lifts them, but never a local ban of the same address; with the
+# LAPI killed both keep enforcing, and a ban made meanwhile on gw1 reaches
+# gw2 once the LAPI is back; a reload with new LAPI keys keeps it working.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../e2e/e2e.sh"
 . "$(dirname "$0")/fleet.sh"
@@ -92,6 +92,24 @@ for n in 1 2; do
 done
 fleet_use 2
 assert_eq "$(fleet_syn "$LAB_GW4" 25 10.77.16.2)" refused "gw2: 10.77.16.2 passes again"
+
+# --- a range too wide to expand (a /12): the deny tries, then lifted -----
+denied() { fleet_ctl -j deny list | jq -e --arg p "$1" 'index($p) != null'; }
+not_denied() { ! denied "$1"; }
+fleet_cscli decisions add -r 10.80.0.0/12 -d 1h >/dev/null 2>&1 || fail "cscli add -r /12"
+for n in 1 2; do
+	fleet_use $n
+	assert_ok "gw$n: 10.80.0.0/12 in the deny list" rg_wait_for 5 denied 10.80.0.0/12
+done
+ip -n "$LAB_NS_AT" addr add 10.80.0.5/32 dev "${LAB_PREFIX}at0"
+drops0=$(e2e_stat drop_deny)
+fleet_syn "$LAB_GW4" 25 10.80.0.5 >/dev/null
+assert_gt "$(e2e_stat drop_deny)" "$drops0" "gw2: a SYN from 10.80.0.5 dropped (drop_deny)"
+fleet_cscli decisions delete -r 10.80.0.0/12 >/dev/null 2>&1 || fail "cscli delete -r /12"
+for n in 1 2; do
+	fleet_use $n
+	assert_ok "gw$n: the /12 left the deny list" rg_wait_for 5 not_denied 10.80.0.0/12
+done
 
 # --- the LAPI down: both keep enforcing; a ban made meanwhile travels ----
 fleet_lapi_kill

@@ -126,6 +126,29 @@ static int write_file(const char *path, const char *text, mode_t mode)
 	return chmod(path, mode);
 }
 
+static int lpm(size_t key_size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+
+	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, NULL, key_size, 1, 1024,
+			      &o);
+}
+
+/* The value of deny4's entry for exactly p; 0 when none. */
+static int deny4_value(const char *p)
+{
+	struct rg_lpm4_key k;
+	struct prefix x;
+	__u8 v = 0;
+
+	parse_prefix(p, &x);
+	k.prefixlen = x.len;
+	memcpy(&k.addr, x.addr, 4);
+	if (bpf_map_lookup_elem(maps.deny4, &k, &v))
+		return 0;
+	return v;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -134,7 +157,10 @@ static int setup(void **state)
 				    sizeof(struct rg_ban), 4096, NULL);
 	maps.bans6 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 16,
 				    sizeof(struct rg_ban), 4096, NULL);
-	if (maps.bans4 < 0 || maps.bans6 < 0 || !mkdtemp(dir))
+	maps.deny4 = lpm(sizeof(struct rg_lpm4_key));
+	maps.deny6 = lpm(sizeof(struct rg_lpm6_key));
+	if (maps.bans4 < 0 || maps.bans6 < 0 || maps.deny4 < 0 ||
+	    maps.deny6 < 0 || !mkdtemp(dir))
 		return -1;
 	bans = bans_new(&maps);
 	conf_defaults(&conf);
@@ -234,9 +260,16 @@ static const char good[] =
 	"\"value\":\"10.9.9.2\"},"
 	"{\"duration\":\"-20.5ms\",\"origin\":\"cscli\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.3\"},"
+	"{\"duration\":\"1h\",\"scope\":\"Range\",\"value\":\"10.0.0.0/8\"},"
+	"{\"duration\":\"1h\",\"scope\":\"Range\",\"value\":\"11.0.0.0/8\"},"
+	"{\"duration\":\"1h\",\"scope\":\"Range\",\"value\":\"192.168.0.0/"
+	"15\"},"
 	"{\"duration\":\"1h\",\"scope\":\"Country\",\"value\":\"FR\"}]}";
 static const char deltas[] =
 	"{\"new\":null,\"deleted\":["
+	"{\"duration\":\"-1ms\",\"scope\":\"Range\",\"value\":\"10.0.0.0/8\"},"
+	"{\"duration\":\"-1ms\",\"scope\":\"Range\",\"value\":\"192.168.0.0/"
+	"15\"},"
 	"{\"duration\":\"-1ms\",\"origin\":\"cscli\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.1\"},"
 	"{\"duration\":\"-1ms\",\"origin\":\"crowdsec\",\"scope\":\"Ip\","
@@ -262,6 +295,15 @@ static void test_bouncer(void **state)
 	local.ban.expires_ns = boot_ns() + 3600 * NSEC_PER_SEC;
 	local.ban.reason = RG_REASON_RELAY_ATTEMPT;
 	assert_int_equal(banstore_put(&maps, &local), 0);
+	/* and an operator's deny entry (value 1, `relayguardctl deny add`) */
+	{
+		struct rg_lpm4_key k = {.prefixlen = 15,
+					.addr = htonl(0xc0a80000)};
+		__u8 one = 1;
+
+		assert_int_equal(bpf_map_update_elem(maps.deny4, &k, &one, 0),
+				 0);
+	}
 
 	script(500, "{\"message\":\"boom\"}");
 	script(200, truncated);
@@ -295,7 +337,13 @@ static void test_bouncer(void **state)
 	assert_int_equal(b.origin, RG_ORIGIN_LOCAL); /* the local ban kept */
 	assert_int_equal(b.reason, RG_REASON_RELAY_ATTEMPT);
 	assert_int_equal(cnt->dec.applied, 5);
-	assert_int_equal(cnt->dec.kept_local, 1);
+	/* ranges too wide to expand: into the deny tries, marked CrowdSec's;
+	 * the operator's entry is not taken over */
+	assert_int_equal(deny4_value("10.0.0.0/8"), CSDENY_VALUE);
+	assert_int_equal(deny4_value("11.0.0.0/8"), CSDENY_VALUE);
+	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
+	assert_int_equal(cnt->dec.denied, 2);
+	assert_int_equal(cnt->dec.kept_local, 2);
 	assert_int_equal(cnt->dec.expired, 1);
 	assert_int_equal(cnt->dec.skipped, 1);
 
@@ -303,7 +351,9 @@ static void test_bouncer(void **state)
 	assert_false(banned("10.9.9.1", &b)); /* deleted */
 	assert_true(banned("10.9.9.2", &b));  /* local: stays */
 	assert_true(banned("10.9.8.1", &b));
-	assert_int_equal(cnt->dec.deleted, 1);
+	assert_int_equal(deny4_value("10.0.0.0/8"), 0);	    /* lifted */
+	assert_int_equal(deny4_value("192.168.0.0/15"), 1); /* never */
+	assert_int_equal(cnt->dec.deleted, 2);
 
 	/* news, then calm: the whole set again (crowdsec 1.4 can lose rows
 	 * from deltas); what it no longer holds from CrowdSec goes */
@@ -311,8 +361,10 @@ static void test_bouncer(void **state)
 	assert_int_equal(cnt->resyncs, 1);
 	assert_true(banned("10.9.9.7", &b));
 	assert_false(banned("10.9.8.1", &b));
-	assert_true(banned("10.9.9.2", &b)); /* local: stays */
-	assert_int_equal(cnt->deleted_stale, 4);
+	assert_true(banned("10.9.9.2", &b));		/* local: stays */
+	assert_int_equal(deny4_value("11.0.0.0/8"), 0); /* not in the set */
+	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
+	assert_int_equal(cnt->deleted_stale, 5);
 	crowdsec_free(cs);
 
 	/* after a failure, and at start, the whole set is asked for */
