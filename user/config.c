@@ -134,37 +134,44 @@ static int set_path(struct rg_conf *c, const struct key *k, const char *value,
 	return 0;
 }
 
+/* value into k's CONF_PATH_LEN field when ok (and it fits), else why. */
+static int set_text(struct rg_conf *c, const struct key *k, const char *value,
+		    bool ok, const char *expected, const char **why)
+{
+	size_t n = strlen(value);
+
+	if (!ok || !n || n >= CONF_PATH_LEN) {
+		*why = expected;
+		return -EINVAL;
+	}
+	memcpy(FIELD(c, k, char), value, n + 1);
+	return 0;
+}
+
 static int set_url(struct rg_conf *c, const struct key *k, const char *value,
 		   const char **why)
 {
-	char *dst = FIELD(c, k, char);
-	size_t n = strlen(value);
+	bool ok = (!strncmp(value, "http://", 7) ||
+		   !strncmp(value, "https://", 8)) &&
+		  !strpbrk(value, " \t");
 
-	if ((strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) ||
-	    n >= CONF_PATH_LEN || strpbrk(value, " \t")) {
-		*why = "an http:// or https:// URL without spaces, shorter than 256 bytes";
-		return -EINVAL;
-	}
-	memcpy(dst, value, n + 1);
-	return 0;
+	return set_text(c, k, value, ok,
+			"an http:// or https:// URL without spaces, shorter "
+			"than 256 bytes",
+			why);
 }
 
 static int set_name(struct rg_conf *c, const struct key *k, const char *value,
 		    const char **why)
 {
-	char *dst = FIELD(c, k, char);
-	size_t i, n = strlen(value);
+	bool ok = value[strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789._@-")] == '\0';
 
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)value[i]) &&
-		    !strchr("._@-", value[i]))
-			break;
-	if (!n || i < n || n >= CONF_PATH_LEN) {
-		*why = "a name of letters, digits and . _ @ -, shorter than 256 bytes";
-		return -EINVAL;
-	}
-	memcpy(dst, value, n + 1);
-	return 0;
+	return set_text(c, k, value, ok,
+			"a name of letters, digits and . _ @ -, shorter than "
+			"256 bytes",
+			why);
 }
 
 static int add_interface(const char *item, void *ctx)

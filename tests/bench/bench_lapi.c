@@ -23,6 +23,7 @@
 #include "config.h"
 #include "csdecisions.h"
 #include "lapi.h"
+#include "testmaps.h"
 
 #define DECISIONS 100000
 #define TARGET_S  3.0
@@ -48,23 +49,7 @@ struct result {
 
 static int make_maps(void)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-
-	memset(&maps, -1, sizeof(maps));
-	maps.bans4 = bpf_map_create(BPF_MAP_TYPE_HASH, "bans4", 4,
-				    sizeof(struct rg_ban), RG_MAX_BANS4, &o);
-	maps.bans6 = bpf_map_create(BPF_MAP_TYPE_HASH, "bans6", 16,
-				    sizeof(struct rg_ban), RG_MAX_BANS6, &o);
-	maps.allow4 =
-		bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "allow4",
-			       sizeof(struct rg_lpm4_key), 1, RG_MAX_ACL4, &o);
-	maps.allow6 =
-		bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "allow6",
-			       sizeof(struct rg_lpm6_key), 1, RG_MAX_ACL6, &o);
-	return maps.bans4 < 0 || maps.bans6 < 0 || maps.allow4 < 0 ||
-			       maps.allow6 < 0
-		       ? -errno
-		       : 0;
+	return testmaps_create(&maps, RG_MAX_BANS4, RG_MAX_BANS6, RG_MAX_ACL4);
 }
 
 static unsigned int addr_of(unsigned int i)

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "crowdsec.h"
 #include "origin.h"
+#include "testmaps.h"
 
 #define MAX_EXCHANGES 8
 
@@ -126,14 +127,6 @@ static int write_file(const char *path, const char *text, mode_t mode)
 	return chmod(path, mode);
 }
 
-static int lpm(size_t key_size)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-
-	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, NULL, key_size, 1, 1024,
-			      &o);
-}
-
 /* The value of deny4's entry for exactly p; 0 when none. */
 static int deny4_value(const char *p)
 {
@@ -152,15 +145,7 @@ static int deny4_value(const char *p)
 static int setup(void **state)
 {
 	(void)state;
-	memset(&maps, -1, sizeof(maps));
-	maps.bans4 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 4,
-				    sizeof(struct rg_ban), 4096, NULL);
-	maps.bans6 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 16,
-				    sizeof(struct rg_ban), 4096, NULL);
-	maps.deny4 = lpm(sizeof(struct rg_lpm4_key));
-	maps.deny6 = lpm(sizeof(struct rg_lpm6_key));
-	if (maps.bans4 < 0 || maps.bans6 < 0 || maps.deny4 < 0 ||
-	    maps.deny6 < 0 || !mkdtemp(dir))
+	if (testmaps_create(&maps, 4096, 4096, 1024) || !mkdtemp(dir))
 		return -1;
 	bans = bans_new(&maps);
 	conf_defaults(&conf);
