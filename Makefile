@@ -29,7 +29,7 @@ CFLAGS     += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(BUILD) \
               $(NL_CFLAGS) -MMD -MP
 BPF_CFLAGS := -O2 -g -target bpf $(WARN) -D__TARGET_ARCH_x86 \
               -Iheaders -Ibpf -I$(ARCH_INC)
-LDLIBS     := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -lpcap
+LDLIBS     := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -lpcap -lcurl -ljson-c
 TEST_LIBS  := -lcmocka
 TOOL_LIBS  := $(shell pkg-config --libs libnetfilter_queue 2>/dev/null)
 

@@ -158,6 +158,23 @@ enum rg_reason {
 	RG_REASON_MAX,
 };
 
+/* Where a ban came from (rg_ban.origin). Names (user space): "local", or
+ * "crowdsec:" and the decision's origin as the CrowdSec LAPI sent it. */
+enum rg_origin {
+	RG_ORIGIN_LOCAL = 0, /* this gateway: relayguardd or relayguardctl */
+	RG_ORIGIN_CS_CROWDSEC, /* LAPI decision of origin "crowdsec" */
+	RG_ORIGIN_CS_CSCLI, /* "cscli" */
+	RG_ORIGIN_CS_CSCLI_IMPORT, /* "cscli-import" */
+	RG_ORIGIN_CS_CAPI, /* "CAPI" */
+	RG_ORIGIN_CS_LISTS, /* "lists"; origin_tag: the list's name */
+	RG_ORIGIN_CS_CONSOLE, /* "console" */
+	RG_ORIGIN_CS_OTHER, /* origin_tag: the origin string */
+	RG_ORIGIN_MAX,
+};
+
+/* The first bytes of a list name or unknown origin, NUL-padded. */
+#define RG_ORIGIN_TAG_LEN 7
+
 /* bans4/bans6 value. */
 struct rg_ban {
 	__u64 expires_ns; /* boot clock; 0 = permanent */
@@ -166,6 +183,8 @@ struct rg_ban {
 	__u64 first_hit_ns; /* boot clock of the first drop; 0: none yet */
 	__u32 reason; /* enum rg_reason */
 	__u32 offences; /* how many bans this source has had (escalation) */
+	__u8 origin; /* enum rg_origin */
+	char origin_tag[RG_ORIGIN_TAG_LEN]; /* see RG_ORIGIN_TAG_LEN */
 };
 
 /* A source grouped like bans (v4 /32, v6 by prefix); family tells which.

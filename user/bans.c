@@ -52,6 +52,11 @@ struct bans *bans_new(const struct rg_maps *maps)
 	return b;
 }
 
+const struct rg_maps *bans_maps(const struct bans *b)
+{
+	return b->maps;
+}
+
 void bans_free(struct bans *b)
 {
 	if (!b)
@@ -115,6 +120,16 @@ static bool allow_listed(const struct rg_maps *maps, const struct prefix *a)
 	       !bpf_map_lookup_elem(maps->allow6, &k6, value);
 }
 
+enum ban_outcome bans_exempt(const struct bans *b, const struct rg_conf *conf,
+			     const struct prefix *addr)
+{
+	if (conf_is_trusted(conf, addr))
+		return BAN_TRUSTED;
+	if (allow_listed(b->maps, addr))
+		return BAN_ALLOWED;
+	return BAN_ADDED;
+}
+
 static bool still_banned(const struct rg_maps *maps,
 			 const struct prefix *source, uint64_t now_ns)
 {
@@ -137,14 +152,9 @@ int bans_ban(struct bans *b, const struct rg_conf *conf,
 	err = banstore_source(b->maps, addr, &res->source);
 	if (err)
 		return err;
-	if (conf_is_trusted(conf, addr)) {
-		res->outcome = BAN_TRUSTED;
+	res->outcome = bans_exempt(b, conf, addr);
+	if (res->outcome != BAN_ADDED)
 		return 0;
-	}
-	if (allow_listed(b->maps, addr)) {
-		res->outcome = BAN_ALLOWED;
-		return 0;
-	}
 	if (still_banned(b->maps, &res->source, now_ns)) {
 		res->outcome = BAN_EXISTS;
 		return 0;
@@ -330,6 +340,8 @@ static int snap_ban(const struct ban_entry *e, void *data)
 	sb->hits = e->ban.hits;
 	sb->reason = e->ban.reason;
 	sb->offences = e->ban.offences;
+	sb->origin = e->ban.origin;
+	memcpy(sb->origin_tag, e->ban.origin_tag, sizeof(sb->origin_tag));
 	return 0;
 }
 
@@ -426,6 +438,9 @@ static size_t live_bans(struct bans *b, const struct snapshot *s,
 		e->ban.hits = sb->hits;
 		e->ban.reason = sb->reason;
 		e->ban.offences = sb->offences;
+		e->ban.origin = sb->origin;
+		memcpy(e->ban.origin_tag, sb->origin_tag,
+		       sizeof(e->ban.origin_tag));
 		n++;
 	}
 	return n;

@@ -32,12 +32,18 @@ struct ban_result {
 
 struct bans *bans_new(const struct rg_maps *maps);
 void bans_free(struct bans *b);
+const struct rg_maps *bans_maps(const struct bans *b);
 
 /* Ban addr (a host address) for reason. Returns 0 with res->outcome, or a
  * negative errno when the map could not be written. */
 int bans_ban(struct bans *b, const struct rg_conf *conf,
 	     const struct prefix *addr, enum rg_reason reason, uint64_t now_ns,
 	     struct ban_result *res);
+
+/* BAN_TRUSTED or BAN_ALLOWED when addr (a host address, or a ban source)
+ * may never be banned, else BAN_ADDED. */
+enum ban_outcome bans_exempt(const struct bans *b, const struct rg_conf *conf,
+			     const struct prefix *addr);
 
 /* Delete every ban whose expiry has passed, calling cb for each; count the
  * remaining ones by reason into by_reason[RG_REASON_MAX] (may be NULL).

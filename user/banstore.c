@@ -54,6 +54,43 @@ int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
 	return 0;
 }
 
+/* Add 1 at bit position (0 = most significant) of a 128-bit address. */
+static void addr_inc(uint8_t *addr, unsigned int bit)
+{
+	int byte = bit / 8;
+	unsigned int add = 1U << (7 - bit % 8);
+
+	for (; byte >= 0 && add; byte--) {
+		add += addr[byte];
+		addr[byte] = add & 0xff;
+		add >>= 8;
+	}
+}
+
+int banstore_expand(unsigned int group, const struct prefix *target,
+		    banstore_source_cb cb, void *ctx)
+{
+	unsigned int unit = target->family == AF_INET ? 32 : group;
+	struct prefix src = *target;
+	uint64_t i, count;
+	int err;
+
+	if (src.len > unit)
+		src.len = unit; /* an IPv6 target widens to its group */
+	prefix_mask(&src);
+	if (unit - src.len > BANSTORE_EXPAND_BITS)
+		return -E2BIG;
+	count = 1ULL << (unit - src.len);
+	src.len = unit;
+	for (i = 0; i < count; i++) {
+		err = cb(&src, ctx);
+		if (err)
+			return err;
+		addr_inc(src.addr, unit - 1);
+	}
+	return 0;
+}
+
 static int map_for(const struct rg_maps *maps, int family, const char **name)
 {
 	*name = family == AF_INET ? RG_MAP_BANS4 : RG_MAP_BANS6;
@@ -232,8 +269,10 @@ static const struct rg_ban *snapshot_find(const struct snapshot *s,
 	return NULL;
 }
 
+/* Stage e's entries of family; with undo, what they replace is kept so
+ * that batch_undo can put it back (a walk of the whole map). */
 static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
-		      const struct ban_entry *e, size_t n)
+		      const struct ban_entry *e, size_t n, bool undo)
 {
 	struct snapshot snap = {0};
 	const struct rg_ban *old;
@@ -253,7 +292,7 @@ static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 	b->had_old = calloc(count, sizeof(*b->had_old));
 	if (!b->keys || !b->vals || !b->old || !b->had_old)
 		return -ENOMEM;
-	err = snapshot_take(&snap, b->fd, family);
+	err = undo ? snapshot_take(&snap, b->fd, family) : 0;
 	if (err)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -348,17 +387,28 @@ static void batch_undo(struct batch *b)
 	b->written = 0;
 }
 
+/* Stage e's entries into b4 and b6 (both initialised even on error). */
+static int batch_stage(struct batch *b4, struct batch *b6,
+		       const struct rg_maps *maps, const struct ban_entry *e,
+		       size_t n, bool undo)
+{
+	int err;
+
+	err = batch_fill(b4, maps, AF_INET, e, n, undo);
+	if (!err)
+		err = batch_fill(b6, maps, AF_INET6, e, n, undo);
+	else
+		memset(b6, 0, sizeof(*b6));
+	return err;
+}
+
 int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 		       size_t n)
 {
 	struct batch b4, b6;
 	int err;
 
-	err = batch_fill(&b4, maps, AF_INET, e, n);
-	if (!err)
-		err = batch_fill(&b6, maps, AF_INET6, e, n);
-	else
-		memset(&b6, 0, sizeof(b6));
+	err = batch_stage(&b4, &b6, maps, e, n, true);
 	if (err) {
 		log_err("cannot stage %zu bans: %s", n, log_strerror(err));
 		goto out;
@@ -371,6 +421,23 @@ int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 		batch_undo(&b4);
 	}
 out:
+	batch_free(&b4);
+	batch_free(&b6);
+	return err;
+}
+
+int banstore_put_many(const struct rg_maps *maps, const struct ban_entry *e,
+		      size_t n, size_t *written)
+{
+	struct batch b4, b6;
+	int err;
+
+	err = batch_stage(&b4, &b6, maps, e, n, false);
+	if (!err)
+		err = batch_write(&b4);
+	if (!err)
+		err = batch_write(&b6);
+	*written = b4.written + b6.written;
 	batch_free(&b4);
 	batch_free(&b6);
 	return err;

@@ -24,6 +24,17 @@ unsigned int banstore_ipv6_prefix(const struct rg_maps *maps);
 int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
 		    struct prefix *source);
 
+/* A prefix ban is expanded into the sources it covers, at most
+ * 2^BANSTORE_EXPAND_BITS of them; wider ranges belong in the deny list. */
+#define BANSTORE_EXPAND_BITS 16
+/* Call cb for each source (v4 host, v6 group of `group` bits) that target
+ * covers; an IPv6 target longer than the group widens to its group.
+ * -E2BIG (nothing called) when there are more than 2^BANSTORE_EXPAND_BITS;
+ * a non-zero return of cb stops the walk and is returned. */
+typedef int (*banstore_source_cb)(const struct prefix *source, void *ctx);
+int banstore_expand(unsigned int group, const struct prefix *target,
+		    banstore_source_cb cb, void *ctx);
+
 /* Insert or replace. -ENOSPC, with a message naming the map and its size,
  * when the map is full. */
 int banstore_put(const struct rg_maps *maps, const struct ban_entry *e);
@@ -31,6 +42,10 @@ int banstore_put(const struct rg_maps *maps, const struct ban_entry *e);
  * entries already written are removed again. */
 int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 		       size_t n);
+/* Many at once with batched map updates, as far as they go: no undo (no
+ * walk of the map), *written says how many are in. */
+int banstore_put_many(const struct rg_maps *maps, const struct ban_entry *e,
+		      size_t n, size_t *written);
 /* 0 and *ban filled, or -ENOENT. */
 int banstore_get(const struct rg_maps *maps, const struct prefix *source,
 		 struct rg_ban *ban);

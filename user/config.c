@@ -43,6 +43,7 @@ void conf_defaults(struct rg_conf *c)
 	c->evidence_dir_max_bytes = 64ULL << 20;
 	c->metrics_interval = 300;
 	c->scheduling = (struct priority)PRIORITY_DEFAULT;
+	c->crowdsec_poll_interval = 1;
 }
 
 /* ---- value parsers: each returns 0 or -EINVAL with *why set ---- */
@@ -132,6 +133,46 @@ static int set_path(struct rg_conf *c, const struct key *k, const char *value,
 	}
 	memcpy(dst, value, n + 1);
 	return 0;
+}
+
+/* value into k's CONF_PATH_LEN field when ok (and it fits), else why. */
+static int set_text(struct rg_conf *c, const struct key *k, const char *value,
+		    bool ok, const char *expected, const char **why)
+{
+	size_t n = strlen(value);
+
+	if (!ok || !n || n >= CONF_PATH_LEN) {
+		*why = expected;
+		return -EINVAL;
+	}
+	memcpy(FIELD(c, k, char), value, n + 1);
+	return 0;
+}
+
+static int set_url(struct rg_conf *c, const struct key *k, const char *value,
+		   const char **why)
+{
+	bool ok = (!strncmp(value, "http://", 7) ||
+		   !strncmp(value, "https://", 8)) &&
+		  !strpbrk(value, " \t");
+
+	return set_text(c, k, value, ok,
+			"an http:// or https:// URL without spaces, shorter "
+			"than 256 bytes",
+			why);
+}
+
+static int set_name(struct rg_conf *c, const struct key *k, const char *value,
+		    const char **why)
+{
+	bool ok = value[strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789._@-")] == '\0';
+
+	return set_text(c, k, value, ok,
+			"a name of letters, digits and . _ @ -, shorter than "
+			"256 bytes",
+			why);
 }
 
 static int add_interface(const char *item, void *ctx)
@@ -352,6 +393,14 @@ static const struct key keys[] = {
 	{ "evidence_dir_max_bytes", set_size, OFF(evidence_dir_max_bytes), 0, 0 },
 	{ "metrics_interval", set_duration, OFF(metrics_interval), 1, DAY },
 	{ "scheduling", set_scheduling, 0, 0, 0 },
+	{ "crowdsec_lapi_url", set_url, OFF(crowdsec_lapi_url), 0, 0 },
+	{ "crowdsec_bouncer_key_file", set_path, OFF(crowdsec_bouncer_key_file),
+	  0, 0 },
+	{ "crowdsec_machine_id", set_name, OFF(crowdsec_machine_id), 0, 0 },
+	{ "crowdsec_machine_password_file", set_path,
+	  OFF(crowdsec_machine_password_file), 0, 0 },
+	{ "crowdsec_poll_interval", set_duration, OFF(crowdsec_poll_interval),
+	  1, 3600 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -367,7 +416,9 @@ const char *const conf_keys[N_KEYS + 1] = {
 	"flow_idle_timeout", "flow_max_bytes",
 	"alert_command", "alert_timeout", "state_dir", "event_log", "pid_file",
 	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval",
-	"scheduling", NULL,
+	"scheduling",
+	"crowdsec_lapi_url", "crowdsec_bouncer_key_file", "crowdsec_machine_id",
+	"crowdsec_machine_password_file", "crowdsec_poll_interval", NULL,
 };
 
 static const struct key *find_key(const char *name)

@@ -84,6 +84,13 @@ struct rg_conf {
 
 	/* The daemon's CPU priority (priority.h). */
 	struct priority scheduling;
+	/* CrowdSec Local API (crowdsec.h); an empty URL: off. Secrets are
+	 * only in the files, which only their owner may read. */
+	char crowdsec_lapi_url[CONF_PATH_LEN];
+	char crowdsec_bouncer_key_file[CONF_PATH_LEN];
+	char crowdsec_machine_id[CONF_PATH_LEN];
+	char crowdsec_machine_password_file[CONF_PATH_LEN];
+	uint64_t crowdsec_poll_interval; /* seconds */
 };
 
 /* Every key with its default. */

@@ -99,5 +99,8 @@ int do_status(int argc, char **argv);
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_reload(int argc, char **argv);
+/* status: the LAPI client's state and the bans from CrowdSec (maps may be
+ * NULL when none are pinned). */
+void status_crowdsec(const struct rg_maps *maps);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* relayguardctl ban add|del|list|flush|import|export, through the ban
  * store. A prefix ban is expanded into host (IPv4) or group (IPv6) entries,
- * at most 2^16 of them; wider ranges belong in the deny list. */
+ * at most 2^BANSTORE_EXPAND_BITS of them (banstore_expand). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,8 +13,8 @@
 #include "clock.h"
 #include "ctl.h"
 #include "log.h"
+#include "origin.h"
 
-#define BAN_EXPAND_BITS 16 /* a prefix ban makes at most 65536 entries */
 #define BAN_LINE_MAX	1024
 
 struct ban_vec {
@@ -87,17 +87,17 @@ static void effective(unsigned int group, const struct prefix *t,
 	}
 }
 
-/* Add 1 at bit position (0 = most significant) of a 128-bit address. */
-static void addr_inc(uint8_t *addr, unsigned int bit)
-{
-	int byte = bit / 8;
-	unsigned int add = 1U << (7 - bit % 8);
+struct expand_ctx {
+	struct ban_entry e; /* the template: all but the source */
+	struct ban_vec *vec;
+};
 
-	for (; byte >= 0 && add; byte--) {
-		add += addr[byte];
-		addr[byte] = add & 0xff;
-		add >>= 8;
-	}
+static int push_source(const struct prefix *source, void *arg)
+{
+	struct expand_ctx *c = arg;
+
+	c->e.source = *source;
+	return vec_push(c->vec, &c->e);
 }
 
 /* Expand req into ban entries (one per host or group) appended to vec. */
@@ -105,37 +105,30 @@ static int expand(unsigned int group, const struct ban_req *req, uint64_t now,
 		  struct ban_vec *vec, const char *where)
 {
 	unsigned int unit = req->target.family == AF_INET ? 32 : group;
-	struct ban_entry e = {0};
+	struct expand_ctx c = { .vec = vec };
 	char buf[PREFIX_STRLEN];
-	uint64_t i, count;
+	struct prefix eff;
 	int err;
 
-	effective(group, &req->target, &e.source);
-	if (unit - e.source.len > BAN_EXPAND_BITS) {
+	c.e.ban.created_ns = now;
+	c.e.ban.expires_ns = req->seconds == DURATION_PERMANENT
+				     ? 0
+				     : now + req->seconds * NSEC_PER_SEC;
+	c.e.ban.reason = req->reason;
+	c.e.ban.offences = 1;
+	err = banstore_expand(group, &req->target, push_source, &c);
+	if (err == -E2BIG) {
+		effective(group, &req->target, &eff);
 		format_prefix(&req->target, buf, sizeof(buf));
 		return ctl_err(
 			-E2BIG,
 			"%sbanning %s would take 2^%u %s entries (at most "
 			"2^%d: /%u or longer); use 'deny add' for wide ranges",
-			where, buf, unit - e.source.len,
-			unit == 32 ? "host" : "group", BAN_EXPAND_BITS,
-			unit - BAN_EXPAND_BITS);
+			where, buf, unit - eff.len,
+			unit == 32 ? "host" : "group", BANSTORE_EXPAND_BITS,
+			unit - BANSTORE_EXPAND_BITS);
 	}
-	count = 1ULL << (unit - e.source.len);
-	e.source.len = unit;
-	e.ban.created_ns = now;
-	e.ban.expires_ns = req->seconds == DURATION_PERMANENT
-				   ? 0
-				   : now + req->seconds * NSEC_PER_SEC;
-	e.ban.reason = req->reason;
-	e.ban.offences = 1;
-	for (i = 0; i < count; i++) {
-		err = vec_push(vec, &e);
-		if (err)
-			return err;
-		addr_inc(e.source.addr, unit - 1);
-	}
-	return 0;
+	return err;
 }
 
 static int check_allow(const struct allow_guard *g, unsigned int group,
@@ -405,7 +398,7 @@ static uint64_t seconds_left(const struct rg_ban *b, uint64_t now)
 
 static void print_ban(const struct ban_entry *e, uint64_t now)
 {
-	char buf[PREFIX_STRLEN], left[DURATION_STRLEN];
+	char buf[PREFIX_STRLEN], left[DURATION_STRLEN], origin[ORIGIN_STRLEN];
 	uint64_t secs;
 
 	format_prefix(&e->source, buf, sizeof(buf));
@@ -423,7 +416,9 @@ static void print_ban(const struct ban_entry *e, uint64_t now)
 	}
 	print_bool("expired", NULL,
 		   e->ban.expires_ns && e->ban.expires_ns <= now);
-	print_uint("offences", " %8llu\n", e->ban.offences);
+	print_uint("offences", " %8llu", e->ban.offences);
+	origin_format(&e->ban, origin, sizeof(origin));
+	print_str("origin", " %s\n", origin);
 	print_obj_end();
 }
 
@@ -449,8 +444,8 @@ static int ban_list(int argc, char **argv)
 	if (err)
 		return err;
 	now = boot_ns();
-	print_text("%-40s %-15s %12s %-12s %8s\n", "ADDRESS", "REASON", "HITS",
-		   "TIME LEFT", "OFFENCES");
+	print_text("%-40s %-15s %12s %-12s %8s %s\n", "ADDRESS", "REASON",
+		   "HITS", "TIME LEFT", "OFFENCES", "ORIGIN");
 	print_arr_start(NULL);
 	for (i = 0; i < vec.n; i++)
 		print_ban(&vec.v[i], now);

@@ -337,11 +337,12 @@ int do_status(int argc, char **argv)
 	else
 		print_null("mode", "mode: %s\n", "unknown (no maps)");
 	status_interfaces();
-	if (pinned) {
+	if (pinned)
 		status_maps(&maps);
-		maps_close(&maps);
-	}
 	status_daemon();
+	status_crowdsec(pinned ? &maps : NULL);
+	if (pinned)
+		maps_close(&maps);
 	print_obj_end();
 	return 0;
 }

@@ -202,6 +202,8 @@ int metrics_print(FILE *f, const struct metrics_input *in)
 		print_daemon(f, in->daemon);
 	if (in->reaction)
 		print_reaction(f, in->reaction);
+	if (in->crowdsec)
+		crowdsec_print_metrics(f, in->crowdsec);
 	if (!err && ferror(f))
 		err = -EIO;
 	return err;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "alert.h"
+#include "crowdsec.h"
 #include "pipeline.h"
 #include "relayguard.h"
 
@@ -42,6 +43,7 @@ struct metrics_input {
 	const struct pipeline_stats *pipeline; /* may be NULL */
 	const struct alert_stats *alerts; /* may be NULL */
 	const struct daemon_counters *daemon;
+	const struct crowdsec_counters *crowdsec; /* NULL: LAPI off */
 	/* Writes the data-plane counters (stats map), may be NULL. */
 	int (*dataplane)(FILE *f, void *ctx);
 	void *dataplane_ctx;

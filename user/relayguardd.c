@@ -28,6 +28,7 @@
 #include "bans.h"
 #include "clock.h"
 #include "config.h"
+#include "crowdsec.h"
 #include "dpconfig.h"
 #include "events.h"
 #include "evidence.h"
@@ -66,6 +67,7 @@ struct daemon {
 	struct bans *bans;
 	struct alerter *alerts;
 	struct link_watch *links;
+	struct crowdsec *cs; /* NULL: no crowdsec_lapi_url */
 	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
 	struct evidence_dir evidence; /* state_dir/evidence within its bound */
 	int epfd, sigfd, timerfd;
@@ -269,6 +271,30 @@ static const char *src_str(const struct prefix *p, char *buf, size_t size)
 	return buf;
 }
 
+/* A local ban, as an alert for the other gateways (never in monitor
+ * mode: nothing is enforced here, nothing should be elsewhere). */
+static void push_to_crowdsec(struct daemon *d, const struct decision *dec,
+			     const struct ban_result *r)
+{
+	struct lapi_alert a = {
+		.source = r->source,
+		.duration_s = r->duration_s,
+	};
+
+	if (!d->cs || (d->conf.dp.flags & RG_CFG_MONITOR))
+		return;
+	a.start_unix_ms = a.stop_unix_ms =
+		(int64_t)(clock_ns(CLOCK_REALTIME) / 1000000);
+	snprintf(a.scenario, sizeof(a.scenario), "relayguard/%s", dec->code);
+	snprintf(a.helo, sizeof(a.helo), "%s", dec->helo ? dec->helo : "");
+	snprintf(a.mail_from, sizeof(a.mail_from), "%s",
+		 dec->mail_from ? dec->mail_from : "");
+	snprintf(a.rcpt_to, sizeof(a.rcpt_to), "%s",
+		 dec->rcpt_to ? dec->rcpt_to : "");
+	snprintf(a.reply, sizeof(a.reply), "%s", dec->reply ? dec->reply : "");
+	crowdsec_push(d->cs, &a);
+}
+
 static void decide_ban(struct daemon *d, const struct decision *dec,
 		       struct event_extra *x)
 {
@@ -315,6 +341,7 @@ static void decide_ban(struct daemon *d, const struct decision *dec,
 	if (!keep_evidence(d, dec, ev, sizeof(ev)) && ev[0])
 		x->evidence = ev;
 	emit_event(d, dec, x, NULL, 0);
+	push_to_crowdsec(d, dec, &r);
 	format_duration(r.duration_s, dur, sizeof(dur));
 	log_info("ban %s for %s (%s, offence %u, reaction %lld us)%s%s",
 		 src_str(&r.source, src, sizeof(src)), dur, dec->code,
@@ -647,6 +674,7 @@ static void write_metrics(struct daemon *d)
 		.pipeline = pipeline_stats(d->pipe),
 		.alerts = alert_stats(d->alerts),
 		.daemon = &d->cnt,
+		.crowdsec = d->cs ? crowdsec_counters(d->cs) : NULL,
 		.dataplane = print_dataplane,
 		.dataplane_ctx = d,
 	};
@@ -692,6 +720,9 @@ static void on_timer(struct daemon *d)
 
 /* ---- reload --------------------------------------------------------- */
 
+enum { EV_RING, EV_SIGNAL, EV_TIMER, EV_LINK, EV_CROWDSEC };
+static int epoll_add(int epfd, int fd, int tag);
+
 static void apply_interfaces(struct daemon *d, const struct rg_conf *old)
 {
 	unsigned int i;
@@ -709,6 +740,58 @@ static void apply_interfaces(struct daemon *d, const struct rg_conf *old)
 				 old->interfaces[i]);
 	}
 	attach_all(d);
+}
+
+static void crowdsec_state_path(const struct daemon *d, char *buf,
+				size_t size)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", d->pid_file);
+	snprintf(buf, size, "%s/%s", dirname(dir), CROWDSEC_STATE_FILE);
+}
+
+/* Start the LAPI client (NULL when crowdsec_lapi_url is unset). */
+static int crowdsec_start(struct daemon *d)
+{
+	char err[512], path[4200];
+	int rc;
+
+	crowdsec_state_path(d, path, sizeof(path));
+	d->cs = crowdsec_new(&d->conf, d->bans, path, &rc, err, sizeof(err));
+	if (rc) {
+		log_err("crowdsec: %s", err);
+		return rc;
+	}
+	if (d->cs)
+		log_info("crowdsec: LAPI %s", d->conf.crowdsec_lapi_url);
+	return 0;
+}
+
+static bool crowdsec_changed(const struct rg_conf *a, const struct rg_conf *b)
+{
+	return strcmp(a->crowdsec_lapi_url, b->crowdsec_lapi_url) ||
+	       strcmp(a->crowdsec_bouncer_key_file,
+		      b->crowdsec_bouncer_key_file) ||
+	       strcmp(a->crowdsec_machine_id, b->crowdsec_machine_id) ||
+	       strcmp(a->crowdsec_machine_password_file,
+		      b->crowdsec_machine_password_file) ||
+	       a->crowdsec_poll_interval != b->crowdsec_poll_interval;
+}
+
+/* New LAPI keys: a new client (its queue of alerts is lost); a refused
+ * secret leaves the LAPI off until the next reload. */
+static void crowdsec_reload(struct daemon *d, const struct rg_conf *old)
+{
+	if (!crowdsec_changed(old, &d->conf))
+		return;
+	if (d->cs)
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, crowdsec_fd(d->cs), NULL);
+	crowdsec_free(d->cs);
+	d->cs = NULL;
+	if (!crowdsec_start(d) && d->cs &&
+	    epoll_add(d->epfd, crowdsec_fd(d->cs), EV_CROWDSEC))
+		log_err("crowdsec: cannot watch the LAPI client");
 }
 
 static void reload(struct daemon *d)
@@ -733,6 +816,7 @@ static void reload(struct daemon *d)
 	}
 	*old = d->conf;
 	d->conf = *next;
+	crowdsec_reload(d, old);
 	write_dp_config(d);
 	write_trusted(d);
 	pipeline_set_conf(d->pipe, &d->conf);
@@ -790,8 +874,6 @@ static int epoll_add(int epfd, int fd, int tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { EV_RING, EV_SIGNAL, EV_TIMER, EV_LINK };
-
 static int setup_fds(struct daemon *d)
 {
 	struct itimerspec its = {
@@ -823,6 +905,8 @@ static int setup_fds(struct daemon *d)
 		err = epoll_add(d->epfd, ring_drain_epoll_fd(d->rb), EV_RING);
 	if (!err && d->links)
 		err = epoll_add(d->epfd, link_watch_fd(d->links), EV_LINK);
+	if (!err && d->cs)
+		err = epoll_add(d->epfd, crowdsec_fd(d->cs), EV_CROWDSEC);
 	return err;
 }
 
@@ -868,6 +952,9 @@ static int run_loop(struct daemon *d)
 				break;
 			case EV_LINK:
 				link_watch_read(d->links);
+				break;
+			case EV_CROWDSEC:
+				crowdsec_dispatch(d->cs);
 				break;
 			}
 		}
@@ -921,6 +1008,9 @@ static int start(struct daemon *d)
 	if (!d->bans || !d->alerts || !d->pipe)
 		return -ENOMEM;
 	restore(d, fresh);
+	err = crowdsec_start(d); /* a refused secret: before attaching */
+	if (err)
+		return err;
 	d->rb = ring_drain_new(d->maps->samples, on_sample, d,
 			       RING_DRAIN_BUDGET);
 	if (!d->rb) {
@@ -955,6 +1045,7 @@ static void finish(struct daemon *d)
 	if (d->events)
 		fclose(d->events);
 	alert_free(d->alerts);
+	crowdsec_free(d->cs);
 	link_watch_close(d->links);
 	ring_drain_free(d->rb);
 	pipeline_free(d->pipe);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,9 @@
 #include "snapshot.h"
 
 #define SNAP_MAGIC "RGSNAP\0\0"
-#define SNAP_VERSION 1
+/* 2: ban records end with the ban's origin. Version 1 is still read. */
+#define SNAP_VERSION 2
+#define SNAP_VERSION_NO_ORIGIN 1
 /* More than the ban maps can hold, less than a runaway allocation. */
 #define SNAP_MAX_RECORDS (16U << 20)
 
@@ -48,7 +51,12 @@ struct snap_ban_rec {
 	uint64_t expires_wall_ns;
 	uint64_t created_wall_ns;
 	uint64_t hits;
+	uint8_t origin; /* version 2 on */
+	char origin_tag[RG_ORIGIN_TAG_LEN];
 };
+
+/* What a version 1 ban record holds: the same without the origin. */
+#define SNAP_BAN_REC_V1_SIZE offsetof(struct snap_ban_rec, origin)
 
 struct snap_off_rec {
 	uint8_t family;
@@ -109,9 +117,11 @@ static int write_records(struct gz_out *o, const struct snapshot *s)
 			.expires_wall_ns = b->expires_wall_ns,
 			.created_wall_ns = b->created_wall_ns,
 			.hits = b->hits,
+			.origin = b->origin,
 		};
 
 		memcpy(r.addr, b->source.addr, sizeof(r.addr));
+		memcpy(r.origin_tag, b->origin_tag, sizeof(r.origin_tag));
 		err = gz_put(o, &r, sizeof(r));
 	}
 	for (i = 0; !err && i < s->n_offences; i++) {
@@ -243,24 +253,34 @@ static int slurp(const char *path, unsigned char **out, size_t *outlen,
 	return 0;
 }
 
+/* The ban record size of a snapshot version; 0 for an unknown one. */
+static size_t ban_rec_size(uint32_t version)
+{
+	if (version == SNAP_VERSION)
+		return sizeof(struct snap_ban_rec);
+	if (version == SNAP_VERSION_NO_ORIGIN)
+		return SNAP_BAN_REC_V1_SIZE;
+	return 0;
+}
+
 static int check_layout(const unsigned char *buf, size_t len,
 			const struct snap_hdr *h, char *err, size_t errlen)
 {
+	size_t rec = ban_rec_size(h->version);
 	uint32_t crc;
 
-	if (memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic)) ||
-	    h->version != SNAP_VERSION) {
+	if (memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic)) || !rec) {
 		snprintf(err, errlen, "not a relayguard snapshot (version %u)",
 			 SNAP_VERSION);
 		return -EBADMSG;
 	}
-	if (h->ban_rec_size != sizeof(struct snap_ban_rec) ||
+	if (h->ban_rec_size != rec ||
 	    h->off_rec_size != sizeof(struct snap_off_rec) ||
 	    h->n_bans > SNAP_MAX_RECORDS || h->n_offs > SNAP_MAX_RECORDS) {
 		snprintf(err, errlen, "bad record sizes or counts");
 		return -EBADMSG;
 	}
-	if (len != sizeof(*h) + h->n_bans * sizeof(struct snap_ban_rec) +
+	if (len != sizeof(*h) + h->n_bans * rec +
 			   h->n_offs * sizeof(struct snap_off_rec) +
 			   sizeof(crc)) {
 		snprintf(err, errlen,
@@ -292,7 +312,7 @@ static int decode(const unsigned char *buf, const struct snap_hdr *h,
 		  struct snapshot *s, char *err, size_t errlen)
 {
 	const unsigned char *p = buf + sizeof(*h);
-	size_t i;
+	size_t i, rec = ban_rec_size(h->version);
 
 	s->written_wall_ns = h->written_wall_ns;
 	memcpy(s->boot_id, h->boot_id, sizeof(s->boot_id));
@@ -303,11 +323,11 @@ static int decode(const unsigned char *buf, const struct snap_hdr *h,
 	s->offences = calloc(h->n_offs ? h->n_offs : 1, sizeof(*s->offences));
 	if (!s->bans || !s->offences)
 		return -ENOMEM;
-	for (i = 0; i < s->n_bans; i++, p += sizeof(struct snap_ban_rec)) {
-		struct snap_ban_rec r;
+	for (i = 0; i < s->n_bans; i++, p += rec) {
+		struct snap_ban_rec r = { 0 }; /* version 1: local */
 		struct snap_ban *b = &s->bans[i];
 
-		memcpy(&r, p, sizeof(r));
+		memcpy(&r, p, rec);
 		if (fill_prefix(&b->source, r.family, r.len, r.addr))
 			goto bad;
 		b->expires_wall_ns = r.expires_wall_ns;
@@ -315,6 +335,9 @@ static int decode(const unsigned char *buf, const struct snap_hdr *h,
 		b->hits = r.hits;
 		b->reason = r.reason;
 		b->offences = r.offences;
+		b->origin = r.origin < RG_ORIGIN_MAX ? r.origin :
+						       RG_ORIGIN_CS_OTHER;
+		memcpy(b->origin_tag, r.origin_tag, sizeof(b->origin_tag));
 	}
 	for (i = 0; i < s->n_offences; i++, p += sizeof(struct snap_off_rec)) {
 		struct snap_off_rec r;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "parse.h"
+#include "relayguard.h"
 
 struct snap_ban {
 	struct prefix source;
@@ -20,6 +21,8 @@ struct snap_ban {
 	uint64_t hits;
 	uint32_t reason; /* enum rg_reason */
 	uint32_t offences;
+	uint8_t origin; /* enum rg_origin */
+	char origin_tag[RG_ORIGIN_TAG_LEN];
 };
 
 struct snap_offence {

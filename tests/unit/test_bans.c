@@ -279,9 +279,13 @@ static void test_snapshot_restore(void **state)
 		e.ban.offences = 1;
 		assert_int_equal(banstore_put(&maps, &e), 0);
 	}
-	e.source = addr("10.9.9.9"); /* permanent */
+	e.source = addr("10.9.9.9"); /* permanent, from a CrowdSec list */
 	e.ban.expires_ns = 0;
+	e.ban.origin = RG_ORIGIN_CS_LISTS;
+	memcpy(e.ban.origin_tag, "firehol", 7);
 	assert_int_equal(banstore_put(&maps, &e), 0);
+	e.ban.origin = RG_ORIGIN_LOCAL;
+	memset(e.ban.origin_tag, 0, sizeof(e.ban.origin_tag));
 	e.source = addr("10.9.9.10"); /* expires before the restore */
 	e.ban.expires_ns = now + SEC / 10;
 	assert_int_equal(banstore_put(&maps, &e), 0);
@@ -312,9 +316,12 @@ static void test_snapshot_restore(void **state)
 		assert_true(ban.expires_ns < now + (100 + i) * SEC + SEC / 100);
 		assert_int_equal(ban.hits, i);
 		assert_int_equal(ban.reason, RG_REASON_RELAY_ATTEMPT);
+		assert_int_equal(ban.origin, RG_ORIGIN_LOCAL);
 	}
 	assert_int_equal(banstore_get(&maps, (e.source = addr("10.9.9.9"), &e.source), &ban), 0);
 	assert_int_equal(ban.expires_ns, 0);
+	assert_int_equal(ban.origin, RG_ORIGIN_CS_LISTS); /* origin kept */
+	assert_memory_equal(ban.origin_tag, "firehol", 7);
 	assert_int_equal(banstore_get(&maps, (e.source = addr("10.9.9.10"), &e.source), &ban),
 			 -ENOENT);
 	e.source = addr("2001:db8:5::");

@@ -240,6 +240,42 @@ static void test_trusted(void **state)
 	assert_false(conf_is_trusted(&conf, &p));
 }
 
+static void test_crowdsec_keys(void **state)
+{
+	static const char *const bad[] = {
+		"crowdsec_lapi_url = ftp://lapi:8080\n",
+		"crowdsec_lapi_url = lapi:8080\n",
+		"crowdsec_machine_id = gw 1\n",
+		"crowdsec_machine_id = gw/1\n",
+		"crowdsec_bouncer_key_file = key\n",
+		"crowdsec_poll_interval = 0\n",
+		"crowdsec_poll_interval = 2h\n",
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(conf_parse("c", "", &conf, err, sizeof(err)), 0);
+	assert_string_equal(conf.crowdsec_lapi_url, ""); /* off */
+	assert_int_equal(conf.crowdsec_poll_interval, 1);
+	assert_int_equal(
+		conf_parse("c",
+			   "crowdsec_lapi_url = https://lapi.example:8080/\n"
+			   "crowdsec_bouncer_key_file = /etc/relayguard/k\n"
+			   "crowdsec_machine_id = relayguard-gw1@site.a\n"
+			   "crowdsec_machine_password_file = /etc/relayguard/p\n"
+			   "crowdsec_poll_interval = 10s\n",
+			   &conf, err, sizeof(err)),
+		0);
+	assert_string_equal(conf.crowdsec_lapi_url,
+			    "https://lapi.example:8080/");
+	assert_string_equal(conf.crowdsec_machine_id, "relayguard-gw1@site.a");
+	assert_int_equal(conf.crowdsec_poll_interval, 10);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(conf_parse("c", bad[i], &conf, err,
+					    sizeof(err)),
+				 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_example_config),
 		cmocka_unit_test(test_local_domains),
 		cmocka_unit_test(test_trusted),
+		cmocka_unit_test(test_crowdsec_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

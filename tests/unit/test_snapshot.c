@@ -44,6 +44,9 @@ static void make_snapshot(struct snapshot *s, size_t n)
 		b->hits = i * 7;
 		b->reason = 1 + i % 11;
 		b->offences = 1 + i % 5;
+		b->origin = i % RG_ORIGIN_MAX;
+		if (b->origin == RG_ORIGIN_CS_LISTS)
+			memcpy(b->origin_tag, "firehol", 7);
 		f->source = b->source;
 		f->offences = b->offences;
 		f->last_wall_ns = b->created_wall_ns;
@@ -187,6 +190,56 @@ static void test_garbage(void **state)
 	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), -EBADMSG);
 }
 
+/* A snapshot of format version 1 (before bans had an origin) is still
+ * read: its bans are local. */
+static void test_version1(void **state)
+{
+	struct {
+		char magic[8];
+		uint32_t version, ban_rec_size, off_rec_size, pad;
+		uint64_t written_wall_ns;
+		char boot_id[SNAP_BOOT_ID_LEN];
+		uint64_t n_bans, n_offs;
+	} h = { .version = 1, .ban_rec_size = 56, .off_rec_size = 32,
+		.written_wall_ns = 1700000000ULL * 1000000000ULL, .n_bans = 1 };
+	struct {
+		uint8_t family, len, pad[2];
+		uint32_t reason, offences, pad2;
+		uint8_t addr[16];
+		uint64_t expires, created, hits;
+	} rec = { .family = 4, .len = 32, .reason = 2, .offences = 3,
+		  .addr = { 192, 0, 2, 9 }, .expires = 5, .created = 4,
+		  .hits = 77 };
+	unsigned char buf[sizeof(h) + sizeof(rec) + 4];
+	struct snapshot r;
+	char err[256];
+	uint32_t crc;
+
+	(void)state;
+	assert_int_equal(sizeof(rec), 56);
+	memcpy(h.magic, "RGSNAP\0\0", 8);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &rec, sizeof(rec));
+	crc = crc32(crc32(0, NULL, 0), buf, sizeof(h) + sizeof(rec));
+	memcpy(buf + sizeof(h) + sizeof(rec), &crc, 4);
+	write_raw_gz(buf, sizeof(buf));
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n_bans, 1);
+	assert_int_equal(r.bans[0].source.addr[3], 9);
+	assert_int_equal(r.bans[0].reason, 2);
+	assert_int_equal(r.bans[0].offences, 3);
+	assert_int_equal(r.bans[0].hits, 77);
+	assert_int_equal(r.bans[0].origin, RG_ORIGIN_LOCAL);
+	snapshot_free(&r);
+	/* the same bytes announced as version 2 do not add up: refused */
+	h.version = 2;
+	memcpy(buf, &h, sizeof(h));
+	crc = crc32(crc32(0, NULL, 0), buf, sizeof(h) + sizeof(rec));
+	memcpy(buf + sizeof(h) + sizeof(rec), &crc, 4);
+	write_raw_gz(buf, sizeof(buf));
+	assert_int_equal(snapshot_read(path, &r, err, sizeof(err)), -EBADMSG);
+}
+
 static void test_set_aside(void **state)
 {
 	char aside[512];
@@ -210,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_gzip),
 		cmocka_unit_test(test_truncated_content),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_version1),
 		cmocka_unit_test(test_set_aside),
 	};
 	int rc;

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Unpinned BPF maps shaped like the loader's ban and allow/deny maps, for
+ * the tests and benchmarks that drive user-space modules on real maps. */
+#ifndef RG_TESTMAPS_H
+#define RG_TESTMAPS_H
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "loader.h"
+#include "relayguard.h"
+
+static inline int testmaps_lpm(size_t key_size, unsigned int max)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+
+	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, NULL, key_size, 1, max,
+			      &o);
+}
+
+/* bans4/bans6 (hashes without preallocation, as in bpf/maps.h) and the
+ * allow and deny tries; every other fd -1. 0 or -errno. */
+static inline int testmaps_create(struct rg_maps *m, unsigned int bans4,
+				  unsigned int bans6, unsigned int acl)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+
+	memset(m, -1, sizeof(*m));
+	m->bans4 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 4,
+				  sizeof(struct rg_ban), bans4, &o);
+	m->bans6 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 16,
+				  sizeof(struct rg_ban), bans6, &o);
+	m->allow4 = testmaps_lpm(sizeof(struct rg_lpm4_key), acl);
+	m->allow6 = testmaps_lpm(sizeof(struct rg_lpm6_key), acl);
+	m->deny4 = testmaps_lpm(sizeof(struct rg_lpm4_key), acl);
+	m->deny6 = testmaps_lpm(sizeof(struct rg_lpm6_key), acl);
+	if (m->bans4 < 0 || m->bans6 < 0 || m->allow4 < 0 || m->allow6 < 0 ||
+	    m->deny4 < 0 || m->deny6 < 0)
+		return -errno;
+	return 0;
+}
+
+#endif

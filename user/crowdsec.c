@@ -1,0 +1,955 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Two independent request chains share one curl multi handle: the
+ * bouncer's pulls and the machine's login/push. Each has at most one
+ * request in flight and its own schedule (next_pull, next_push) with
+ * exponential backoff after failures. The multi handle's sockets and its
+ * timeout (a timerfd), plus a schedule timerfd, sit in a private epoll set
+ * whose descriptor the daemon's loop watches. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bans.h"
+#include "clock.h"
+#include "config.h"
+#include "crowdsec.h"
+#include "log.h"
+
+#define PULL_TIMEOUT_MS	   60000 /* a startup stream can be large */
+#define PUSH_TIMEOUT_MS	   15000
+#define CONNECT_TIMEOUT_MS 5000
+#define BACKOFF_MAX_NS	   (30 * NSEC_PER_SEC)
+#define QUEUE_MAX	   4096 /* alerts waiting for the LAPI */
+#define PUSH_BATCH	   100	/* alerts per POST */
+#define ANSWER_MAX	   (256U << 20)
+#define TOKEN_MAX	   4096
+#define SECRET_MAX	   512
+/* a JWT is renewed this long before it expires (or at half its life) */
+#define RENEW_BEFORE_S 300
+/* crowdsec 1.4's stream can lose decisions: a delta is "created after the
+ * bouncer's last pull", and rows a writer commits just after the pull read
+ * but stamped before it are never sent (seen with `cscli decisions
+ * import` and SQLite). So once a burst of deltas has calmed down (an empty
+ * delta, or after RESYNC_BUSY_NS of steady news) the next pull takes the
+ * whole set again: at most every RESYNC_MIN_NS, and at most 1/RESYNC_SHARE
+ * of the time goes into taking whole sets (a large set costs ~1 s per
+ * 100,000 decisions). */
+#define RESYNC_MIN_NS  (2 * NSEC_PER_SEC)
+#define RESYNC_SHARE   20
+#define RESYNC_BUSY_NS (60 * NSEC_PER_SEC)
+
+enum tag { TAG_SOCKET, TAG_CURL_TIMER, TAG_SCHEDULE };
+
+enum req_kind { REQ_PULL, REQ_LOGIN, REQ_PUSH };
+
+struct request {
+	struct crowdsec *cs;
+	enum req_kind kind;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body; /* answer */
+	size_t len;
+	bool too_large;
+	size_t n_alerts;  /* REQ_PUSH: queue entries in this POST */
+	bool startup;	  /* REQ_PULL */
+	uint64_t started; /* boot clock */
+};
+
+struct crowdsec {
+	struct bans *bans;
+	struct csdeny *deny; /* CrowdSec's wide ranges in the deny tries */
+	const struct rg_conf *conf;
+	char url[CONF_PATH_LEN]; /* without a trailing '/' */
+	char bouncer_key[SECRET_MAX];
+	char machine_id[CONF_PATH_LEN];
+	char password[SECRET_MAX];
+	char state_path[4096];
+	uint64_t poll_ns;
+
+	CURLM *multi;
+	int epfd, curl_timer, schedule;
+	struct request *pull, *machine_req; /* in flight */
+
+	bool startup; /* the next pull asks for the whole set */
+	uint64_t next_pull, pull_backoff;
+	bool news; /* deltas brought decisions since the last whole set */
+	uint64_t news_since, last_whole, whole_cost; /* boot clock, ns */
+	char token[TOKEN_MAX];
+	int64_t token_renew_unix; /* 0: no token */
+	uint64_t next_push, push_backoff;
+
+	struct lapi_alert *queue; /* ring of QUEUE_MAX */
+	size_t q_head, q_len;
+	bool queue_full_logged;
+
+	struct crowdsec_counters cnt;
+};
+
+const char *crowdsec_state_name(enum crowdsec_state s)
+{
+	static const char *const names[] = {
+		[CS_OFF] = "off",	  [CS_STARTING] = "starting",
+		[CS_UP] = "up",		  [CS_UNREACHABLE] = "unreachable",
+		[CS_REFUSED] = "refused", [CS_ERROR] = "error",
+	};
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+/* ---- secrets -------------------------------------------------------- */
+
+int crowdsec_read_secret(const char *path, char *buf, size_t size, char *err,
+			 size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(err, errlen,
+			 "%s: refused, group or others may access it (mode "
+			 "%04o); chmod 600 it",
+			 path, (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 strerror(errno));
+		return -EIO;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	while (n > 0 &&
+	       (buf[strlen(buf) - 1] == ' ' || buf[strlen(buf) - 1] == '\t'))
+		buf[strlen(buf) - 1] = '\0', n--;
+	if (!buf[0] || (size_t)n >= size - 1) {
+		snprintf(err, errlen, "%s: %s", path,
+			 buf[0] ? "longer than expected" : "empty");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- state ---------------------------------------------------------- */
+
+void crowdsec_print_state(FILE *f, const struct crowdsec_counters *c)
+{
+	fprintf(f,
+		"bouncer=%s\nmachine=%s\nlast_pull=%" PRId64 "\n"
+		"decisions_received=%" PRIu64 "\ndecisions_applied=%" PRIu64
+		"\ndecisions_deleted=%" PRIu64 "\nalerts_pushed=%" PRIu64
+		"\nalerts_queued=%" PRIu64 "\nerrors=%" PRIu64 "\n",
+		crowdsec_state_name(c->bouncer),
+		crowdsec_state_name(c->machine), c->last_pull_unix,
+		c->dec.received, c->dec.applied, c->dec.deleted,
+		c->alerts_pushed, c->queued,
+		c->pull_errors + c->push_errors + c->login_errors +
+			c->dec.errors);
+}
+
+static void write_state(struct crowdsec *cs)
+{
+	char tmp[4200];
+	FILE *f;
+
+	if (!cs->state_path[0])
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cs->state_path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	fprintf(f, "lapi_url=%s\n", cs->url);
+	crowdsec_print_state(f, &cs->cnt);
+	if (fclose(f) || rename(tmp, cs->state_path))
+		unlink(tmp);
+}
+
+/* One log line per change of state, not per attempt. */
+static void set_state(struct crowdsec *cs, bool bouncer, enum crowdsec_state s,
+		      const char *why)
+{
+	enum crowdsec_state *cur =
+		bouncer ? &cs->cnt.bouncer : &cs->cnt.machine;
+	const char *who = bouncer ? "bouncer" : "machine";
+
+	if (*cur == s)
+		return;
+	*cur = s;
+	if (s == CS_UP)
+		log_info("crowdsec %s: LAPI %s up", who, cs->url);
+	else
+		log_warn("crowdsec %s: LAPI %s %s: %s (local enforcement "
+			 "goes on; retrying with backoff)",
+			 who, cs->url, crowdsec_state_name(s), why);
+	write_state(cs);
+}
+
+/* ---- timers --------------------------------------------------------- */
+
+static void arm(int fd, uint64_t ns)
+{
+	struct itimerspec its = {0};
+
+	if (ns != UINT64_MAX) {
+		ns = ns ? ns : 1; /* 0 would disarm */
+		its.it_value.tv_sec = ns / NSEC_PER_SEC;
+		its.it_value.tv_nsec = ns % NSEC_PER_SEC;
+	}
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+static uint64_t backoff_next(uint64_t *backoff, uint64_t base)
+{
+	*backoff = *backoff ? *backoff * 2 : base;
+	if (*backoff > BACKOFF_MAX_NS)
+		*backoff = BACKOFF_MAX_NS;
+	return *backoff;
+}
+
+static bool machine_on(const struct crowdsec *cs)
+{
+	return cs->machine_id[0];
+}
+
+/* The schedule timer at the earliest thing due. */
+static void rearm_schedule(struct crowdsec *cs)
+{
+	uint64_t now = boot_ns(), next = UINT64_MAX;
+
+	if (cs->bouncer_key[0] && !cs->pull)
+		next = cs->next_pull;
+	if (machine_on(cs) && !cs->machine_req && cs->next_push < next &&
+	    (cs->q_len || !cs->token_renew_unix))
+		next = cs->next_push;
+	arm(cs->schedule, next == UINT64_MAX ? next
+			  : next > now	     ? next - now
+					     : 0);
+}
+
+/* ---- curl glue ------------------------------------------------------ */
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
+		     void *socketp)
+{
+	struct crowdsec *cs = userp;
+	struct epoll_event ev = {
+		.data.u64 = ((uint64_t)TAG_SOCKET << 32) | (uint32_t)s,
+	};
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(cs->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+		    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (epoll_ctl(cs->epfd, EPOLL_CTL_MOD, s, &ev) && errno == ENOENT)
+		epoll_ctl(cs->epfd, EPOLL_CTL_ADD, s, &ev);
+	return 0;
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct crowdsec *cs = userp;
+
+	(void)multi;
+	arm(cs->curl_timer,
+	    timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms * 1000000ULL);
+	return 0;
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct request *r = userdata;
+	size_t n = size * nmemb;
+	char *nb;
+
+	if (r->len + n + 1 > ANSWER_MAX) {
+		r->too_large = true;
+		return 0;
+	}
+	nb = realloc(r->body, r->len + n + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + r->len, ptr, n);
+	r->body = nb;
+	r->len += n;
+	r->body[r->len] = '\0';
+	return n;
+}
+
+/* Not inherited by alert_command's children. */
+static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)clientp;
+	(void)purpose;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return CURL_SOCKOPT_OK;
+}
+
+static void request_free(struct request *r)
+{
+	if (!r)
+		return;
+	if (r->easy) {
+		curl_multi_remove_handle(r->cs->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+	}
+	curl_slist_free_all(r->headers);
+	free(r->body);
+	free(r);
+}
+
+static bool add_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*list, line);
+
+	if (n)
+		*list = n;
+	return n;
+}
+
+static struct request *request_start(struct crowdsec *cs, enum req_kind kind,
+				     const char *path, const char *header,
+				     const char *post, long timeout_ms)
+{
+	struct request *r = calloc(1, sizeof(*r));
+	char url[CONF_PATH_LEN + 64];
+
+	if (!r)
+		return NULL;
+	r->cs = cs;
+	r->kind = kind;
+	r->started = boot_ns();
+	r->easy = curl_easy_init();
+	snprintf(url, sizeof(url), "%s%s", cs->url, path);
+	if (!r->easy ||
+	    !add_header(&r->headers, "User-Agent: relayguard-bouncer/1") ||
+	    (header && !add_header(&r->headers, header)) ||
+	    (post &&
+	     !add_header(&r->headers, "Content-Type: application/json")))
+		goto fail;
+	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(r->easy, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	if (post)
+		curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS, post);
+	if (curl_multi_add_handle(cs->multi, r->easy) != CURLM_OK)
+		goto fail;
+	return r;
+fail:
+	if (r->easy)
+		curl_easy_cleanup(r->easy);
+	r->easy = NULL;
+	request_free(r);
+	return NULL;
+}
+
+/* ---- the bouncer ---------------------------------------------------- */
+
+static void start_pull(struct crowdsec *cs)
+{
+	char header[SECRET_MAX + 16];
+
+	snprintf(header, sizeof(header), "X-Api-Key: %s", cs->bouncer_key);
+	cs->pull =
+		request_start(cs, REQ_PULL,
+			      cs->startup ? "/v1/decisions/stream?startup=true"
+					  : "/v1/decisions/stream",
+			      header, NULL, PULL_TIMEOUT_MS);
+	if (cs->pull)
+		cs->pull->startup = cs->startup;
+	else
+		cs->next_pull = boot_ns() + cs->poll_ns;
+}
+
+/* Why an exchange failed, in a few words; the state it puts us in. */
+static enum crowdsec_state failure(const struct request *r, CURLcode res,
+				   long status, char *why, size_t size)
+{
+	char msg[200];
+
+	if (res != CURLE_OK) {
+		snprintf(why, size, "%s",
+			 r->too_large ? "answer too large"
+				      : curl_easy_strerror(res));
+		return r->too_large ? CS_ERROR : CS_UNREACHABLE;
+	}
+	lapi_error_message(r->body ? r->body : "", r->len, msg, sizeof(msg));
+	snprintf(why, size, "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
+	return status == 401 || status == 403 ? CS_REFUSED : CS_ERROR;
+}
+
+/* Whether the next pull asks for the whole set (see RESYNC_MIN_NS). */
+static void resync_after_news(struct crowdsec *cs, bool whole, size_t n,
+			      uint64_t now)
+{
+	uint64_t gap = cs->whole_cost * RESYNC_SHARE;
+
+	if (whole) {
+		cs->news = false;
+		cs->last_whole = now;
+		cs->startup = false;
+		return;
+	}
+	if (n && !cs->news) {
+		cs->news = true;
+		cs->news_since = now;
+	}
+	if (gap < RESYNC_MIN_NS)
+		gap = RESYNC_MIN_NS;
+	cs->startup = cs->news && now >= cs->last_whole + gap &&
+		      (!n || now >= cs->news_since + RESYNC_BUSY_NS);
+	if (cs->startup)
+		cs->cnt.resyncs++;
+}
+
+static void apply_answer(struct crowdsec *cs, struct request *r)
+{
+	char err[256], src[PREFIX_STRLEN];
+	struct lapi_stream s;
+	uint64_t now = boot_ns();
+	size_t stale = 0;
+
+	if (lapi_parse_stream(r->body ? r->body : "", r->len, &s, err,
+			      sizeof(err))) {
+		cs->cnt.pull_errors++;
+		cs->startup = true; /* the LAPI moved on: take the whole set */
+		set_state(cs, true, CS_ERROR, err);
+		cs->next_pull =
+			now + backoff_next(&cs->pull_backoff, cs->poll_ns);
+		return;
+	}
+	csdec_apply(cs->bans, cs->conf, cs->deny, &s, now, &cs->cnt.dec);
+	resync_after_news(cs, r->startup, s.n_added + s.n_deleted, now);
+	if (r->startup) {
+		csdec_reconcile(bans_maps(cs->bans), now, &stale);
+		stale += csdeny_sweep(cs->deny, bans_maps(cs->bans), now, now);
+		cs->whole_cost = boot_ns() - now;
+		/* logged when the LAPI comes (back); resyncs are routine */
+		log_msg(cs->cnt.bouncer == CS_UP ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			"crowdsec bouncer: whole set: %zu decisions, %zu "
+			"deleted, %zu stale bans from CrowdSec removed (%zu "
+			"bytes from the LAPI in %.3f s, applied in %.3f s)",
+			s.n_added, s.n_deleted, stale, r->len,
+			(now - r->started) / 1e9, cs->whole_cost / 1e9);
+	} else if (s.n_added + s.n_deleted) {
+		if (s.n_added)
+			format_prefix(&s.added[0].target, src, sizeof(src));
+		log_debug("crowdsec bouncer: %zu new (first %s), %zu deleted "
+			  "decisions",
+			  s.n_added, s.n_added ? src : "-", s.n_deleted);
+	}
+	cs->cnt.deleted_stale += stale;
+	cs->pull_backoff = 0;
+	cs->cnt.last_pull_unix = time(NULL);
+	lapi_stream_free(&s);
+	if (r->startup)
+		malloc_trim(
+			0); /* a large set's JSON tree: back to the system */
+	set_state(cs, true, CS_UP, "");
+	cs->next_pull = now + cs->poll_ns;
+	write_state(cs);
+}
+
+static void pull_done(struct crowdsec *cs, struct request *r, CURLcode res,
+		      long status)
+{
+	enum crowdsec_state st;
+	char why[256];
+
+	cs->cnt.pulls++;
+	/* wide ranges expire here, whether the LAPI answers or not */
+	cs->cnt.dec.deleted +=
+		csdeny_sweep(cs->deny, bans_maps(cs->bans), boot_ns(), 0);
+	if (res == CURLE_OK && status == 200) {
+		apply_answer(cs, r);
+		return;
+	}
+	st = failure(r, res, status, why, sizeof(why));
+	cs->cnt.pull_errors++;
+	cs->startup = true;
+	set_state(cs, true, st, why);
+	cs->next_pull =
+		boot_ns() + backoff_next(&cs->pull_backoff, cs->poll_ns);
+}
+
+/* ---- the machine ---------------------------------------------------- */
+
+static void start_login(struct crowdsec *cs)
+{
+	char *body = lapi_login_json(cs->machine_id, cs->password);
+
+	if (body)
+		cs->machine_req =
+			request_start(cs, REQ_LOGIN, "/v1/watchers/login", NULL,
+				      body, PUSH_TIMEOUT_MS);
+	free(body);
+	if (!cs->machine_req)
+		cs->next_push = boot_ns() + NSEC_PER_SEC;
+}
+
+static void start_push(struct crowdsec *cs)
+{
+	struct lapi_alert batch[PUSH_BATCH];
+	char header[TOKEN_MAX + 32];
+	size_t i, n = cs->q_len < PUSH_BATCH ? cs->q_len : PUSH_BATCH;
+	char *body;
+
+	for (i = 0; i < n; i++)
+		batch[i] = cs->queue[(cs->q_head + i) % QUEUE_MAX];
+	body = lapi_alerts_json(batch, n);
+	snprintf(header, sizeof(header), "Authorization: Bearer %s", cs->token);
+	if (body)
+		cs->machine_req = request_start(cs, REQ_PUSH, "/v1/alerts",
+						header, body, PUSH_TIMEOUT_MS);
+	free(body);
+	if (cs->machine_req)
+		cs->machine_req->n_alerts = n;
+	else
+		cs->next_push = boot_ns() + NSEC_PER_SEC;
+}
+
+static void machine_failed(struct crowdsec *cs, struct request *r, CURLcode res,
+			   long status)
+{
+	enum crowdsec_state st;
+	char why[256];
+
+	st = failure(r, res, status, why, sizeof(why));
+	if (r->kind == REQ_LOGIN)
+		cs->cnt.login_errors++;
+	else
+		cs->cnt.push_errors++;
+	if (status == 401)
+		cs->token_renew_unix = 0; /* log in again first */
+	set_state(cs, false, st, why);
+	cs->next_push =
+		boot_ns() + backoff_next(&cs->push_backoff, NSEC_PER_SEC);
+}
+
+static void login_done(struct crowdsec *cs, struct request *r)
+{
+	int64_t expire, now = time(NULL), life;
+	char err[256];
+
+	if (lapi_parse_login(r->body ? r->body : "", r->len, cs->token,
+			     sizeof(cs->token), &expire, err, sizeof(err))) {
+		cs->cnt.login_errors++;
+		set_state(cs, false, CS_ERROR, err);
+		cs->next_push = boot_ns() +
+				backoff_next(&cs->push_backoff, NSEC_PER_SEC);
+		return;
+	}
+	cs->cnt.logins++;
+	life = expire > now ? expire - now : 0;
+	cs->token_renew_unix =
+		now +
+		(life > 2 * RENEW_BEFORE_S ? life - RENEW_BEFORE_S : life / 2);
+	if (cs->token_renew_unix <= now)
+		cs->token_renew_unix = now + 1;
+	set_state(cs, false, CS_UP, "");
+	cs->push_backoff = 0;
+	cs->next_push = boot_ns();
+}
+
+static void push_done(struct crowdsec *cs, struct request *r)
+{
+	size_t n = r->n_alerts;
+
+	cs->q_head = (cs->q_head + n) % QUEUE_MAX;
+	cs->q_len -= n;
+	cs->cnt.queued = cs->q_len;
+	cs->cnt.alerts_pushed += n;
+	if (!cs->q_len)
+		cs->queue_full_logged = false;
+	cs->push_backoff = 0;
+	set_state(cs, false, CS_UP, "");
+	cs->next_push = boot_ns();
+	write_state(cs);
+}
+
+static void machine_done(struct crowdsec *cs, struct request *r, CURLcode res,
+			 long status)
+{
+	bool ok = res == CURLE_OK && status >= 200 && status < 300;
+
+	if (!ok)
+		machine_failed(cs, r, res, status);
+	else if (r->kind == REQ_LOGIN)
+		login_done(cs, r);
+	else
+		push_done(cs, r);
+}
+
+/* ---- the schedule --------------------------------------------------- */
+
+static void run_schedule(struct crowdsec *cs)
+{
+	uint64_t now = boot_ns();
+
+	if (cs->bouncer_key[0] && !cs->pull && now >= cs->next_pull)
+		start_pull(cs);
+	if (machine_on(cs) && !cs->machine_req && now >= cs->next_push) {
+		if (!cs->token_renew_unix || time(NULL) >= cs->token_renew_unix)
+			start_login(cs);
+		else if (cs->q_len)
+			start_push(cs);
+	}
+	rearm_schedule(cs);
+}
+
+static void reap_done(struct crowdsec *cs)
+{
+	struct request *r;
+	CURLMsg *m;
+	long status;
+	int left;
+
+	while ((m = curl_multi_info_read(cs->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		r = NULL;
+		status = 0;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &r);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
+				  &status);
+		if (!r)
+			continue;
+		if (r == cs->pull) {
+			cs->pull = NULL;
+			pull_done(cs, r, m->data.result, status);
+		} else {
+			cs->machine_req = NULL;
+			machine_done(cs, r, m->data.result, status);
+		}
+		request_free(r); /* m is invalid from here */
+	}
+	run_schedule(cs);
+}
+
+void crowdsec_dispatch(struct crowdsec *cs)
+{
+	struct epoll_event evs[16];
+	uint64_t ticks;
+	int n, i, running, flags;
+
+	n = epoll_wait(cs->epfd, evs, 16, 0);
+	for (i = 0; i < n; i++) {
+		switch (evs[i].data.u64 >> 32) {
+		case TAG_SOCKET:
+			flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN
+							 : 0) |
+				(evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT
+							  : 0) |
+				(evs[i].events & (EPOLLERR | EPOLLHUP)
+					 ? CURL_CSELECT_ERR
+					 : 0);
+			curl_multi_socket_action(
+				cs->multi,
+				(curl_socket_t)(uint32_t)evs[i].data.u64, flags,
+				&running);
+			break;
+		case TAG_CURL_TIMER:
+			if (read(cs->curl_timer, &ticks, sizeof(ticks)) > 0)
+				curl_multi_socket_action(cs->multi,
+							 CURL_SOCKET_TIMEOUT, 0,
+							 &running);
+			break;
+		case TAG_SCHEDULE:
+			if (read(cs->schedule, &ticks, sizeof(ticks)) < 0)
+				break;
+			run_schedule(cs);
+			curl_multi_socket_action(cs->multi, CURL_SOCKET_TIMEOUT,
+						 0, &running);
+			break;
+		}
+	}
+	reap_done(cs);
+}
+
+/* ---- the queue ------------------------------------------------------ */
+
+void crowdsec_push(struct crowdsec *cs, const struct lapi_alert *a)
+{
+	if (!cs || !machine_on(cs))
+		return;
+	if (cs->q_len == QUEUE_MAX) {
+		/* the oldest goes: the newest bans matter most to the fleet */
+		cs->q_head = (cs->q_head + 1) % QUEUE_MAX;
+		cs->q_len--;
+		cs->cnt.alerts_dropped++;
+		if (!cs->queue_full_logged)
+			log_warn("crowdsec machine: %d alerts wait for the "
+				 "LAPI: dropping the oldest",
+				 QUEUE_MAX);
+		cs->queue_full_logged = true;
+	}
+	cs->queue[(cs->q_head + cs->q_len) % QUEUE_MAX] = *a;
+	cs->q_len++;
+	cs->cnt.queued = cs->q_len;
+	if (!cs->machine_req)
+		run_schedule(cs); /* curl's timer then starts the request */
+}
+
+/* ---- life ----------------------------------------------------------- */
+
+static int epoll_add_tag(int epfd, int fd, enum tag tag)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.u64 = (uint64_t)tag << 32 | (uint32_t)fd,
+	};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int load_secrets(struct crowdsec *cs, const struct rg_conf *conf,
+			char *err, size_t errlen)
+{
+	int rc;
+
+	if (!conf->crowdsec_bouncer_key_file[0] &&
+	    !conf->crowdsec_machine_id[0]) {
+		snprintf(err, errlen,
+			 "crowdsec_lapi_url is set but neither "
+			 "crowdsec_bouncer_key_file nor crowdsec_machine_id");
+		return -EINVAL;
+	}
+	if (!conf->crowdsec_machine_id[0] !=
+	    !conf->crowdsec_machine_password_file[0]) {
+		snprintf(err, errlen,
+			 "crowdsec_machine_id and "
+			 "crowdsec_machine_password_file "
+			 "go together");
+		return -EINVAL;
+	}
+	if (conf->crowdsec_bouncer_key_file[0]) {
+		rc = crowdsec_read_secret(conf->crowdsec_bouncer_key_file,
+					  cs->bouncer_key,
+					  sizeof(cs->bouncer_key), err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (conf->crowdsec_machine_id[0]) {
+		rc = crowdsec_read_secret(conf->crowdsec_machine_password_file,
+					  cs->password, sizeof(cs->password),
+					  err, errlen);
+		if (rc)
+			return rc;
+		snprintf(cs->machine_id, sizeof(cs->machine_id), "%s",
+			 conf->crowdsec_machine_id);
+	}
+	return 0;
+}
+
+static int setup_io(struct crowdsec *cs)
+{
+	static bool curl_ready;
+
+	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT))
+		return -ENOMEM;
+	curl_ready = true;
+	cs->epfd = epoll_create1(EPOLL_CLOEXEC);
+	cs->curl_timer =
+		timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	cs->schedule =
+		timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (cs->epfd < 0 || cs->curl_timer < 0 || cs->schedule < 0)
+		return -errno;
+	if (epoll_add_tag(cs->epfd, cs->curl_timer, TAG_CURL_TIMER) ||
+	    epoll_add_tag(cs->epfd, cs->schedule, TAG_SCHEDULE))
+		return -errno;
+	cs->multi = curl_multi_init();
+	if (!cs->multi)
+		return -ENOMEM;
+	curl_multi_setopt(cs->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(cs->multi, CURLMOPT_SOCKETDATA, cs);
+	curl_multi_setopt(cs->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl_multi_setopt(cs->multi, CURLMOPT_TIMERDATA, cs);
+	return 0;
+}
+
+struct crowdsec *crowdsec_new(const struct rg_conf *conf, struct bans *bans,
+			      const char *state_path, int *rc, char *err,
+			      size_t errlen)
+{
+	struct crowdsec *cs;
+	size_t n;
+
+	*rc = 0;
+	if (!conf->crowdsec_lapi_url[0])
+		return NULL;
+	cs = calloc(1, sizeof(*cs));
+	if (!cs || !(cs->queue = calloc(QUEUE_MAX, sizeof(*cs->queue))) ||
+	    !(cs->deny = csdeny_new())) {
+		snprintf(err, errlen, "out of memory");
+		*rc = -ENOMEM;
+		goto fail;
+	}
+	cs->epfd = cs->curl_timer = cs->schedule = -1;
+	cs->bans = bans;
+	cs->conf = conf;
+	cs->poll_ns = conf->crowdsec_poll_interval * NSEC_PER_SEC;
+	cs->startup = true;
+	snprintf(cs->url, sizeof(cs->url), "%s", conf->crowdsec_lapi_url);
+	n = strlen(cs->url);
+	while (n && cs->url[n - 1] == '/')
+		cs->url[--n] = '\0';
+	snprintf(cs->state_path, sizeof(cs->state_path), "%s",
+		 state_path ? state_path : "");
+	*rc = load_secrets(cs, conf, err, errlen);
+	if (!*rc) {
+		*rc = setup_io(cs);
+		if (*rc)
+			snprintf(err, errlen,
+				 "cannot set up the HTTP client: %s",
+				 strerror(-*rc));
+	}
+	if (*rc)
+		goto fail;
+	cs->cnt.bouncer = cs->bouncer_key[0] ? CS_STARTING : CS_OFF;
+	cs->cnt.machine = machine_on(cs) ? CS_STARTING : CS_OFF;
+	write_state(cs);
+	run_schedule(cs);
+	return cs;
+fail:
+	crowdsec_free(cs);
+	return NULL;
+}
+
+void crowdsec_free(struct crowdsec *cs)
+{
+	if (!cs)
+		return;
+	request_free(cs->pull);
+	request_free(cs->machine_req);
+	if (cs->multi)
+		curl_multi_cleanup(cs->multi);
+	if (cs->epfd >= 0)
+		close(cs->epfd);
+	if (cs->curl_timer >= 0)
+		close(cs->curl_timer);
+	if (cs->schedule >= 0)
+		close(cs->schedule);
+	if (cs->state_path[0])
+		unlink(cs->state_path);
+	memset(cs->bouncer_key, 0, sizeof(cs->bouncer_key));
+	memset(cs->password, 0, sizeof(cs->password));
+	memset(cs->token, 0, sizeof(cs->token));
+	free(cs->queue);
+	csdeny_free(cs->deny);
+	free(cs);
+}
+
+int crowdsec_fd(const struct crowdsec *cs)
+{
+	return cs->epfd;
+}
+
+const struct crowdsec_counters *crowdsec_counters(const struct crowdsec *cs)
+{
+	return &cs->cnt;
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP relayguard_crowdsec_%s %s\n", name, help);
+	fprintf(f, "# TYPE relayguard_crowdsec_%s %s\n", name, type);
+}
+
+static void labelled(FILE *f, const char *name, const char *label,
+		     const char *value, uint64_t v)
+{
+	fprintf(f, "relayguard_crowdsec_%s{%s=\"%s\"} %" PRIu64 "\n", name,
+		label, value, v);
+}
+
+void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
+{
+	const struct csdec_stats *d = &c->dec;
+	const struct {
+		const char *what;
+		uint64_t v;
+	} decisions[] = {
+		{"received", d->received},
+		{"applied", d->applied},
+		{"deleted", d->deleted + c->deleted_stale},
+		{"kept_local", d->kept_local},
+		{"exempt", d->exempt},
+		{"expired", d->expired},
+		{"denied", d->denied},
+		{"too_wide", d->too_wide},
+		{"skipped", d->skipped},
+	};
+	unsigned int i;
+
+	family(f, "decisions_total", "counter",
+	       "Decisions from the CrowdSec LAPI, by what became of them.");
+	for (i = 0; i < sizeof(decisions) / sizeof(decisions[0]); i++)
+		labelled(f, "decisions_total", "what", decisions[i].what,
+			 decisions[i].v);
+	family(f, "alerts_total", "counter",
+	       "Local bans sent to the LAPI as alerts, or dropped unsent.");
+	labelled(f, "alerts_total", "what", "pushed", c->alerts_pushed);
+	labelled(f, "alerts_total", "what", "dropped", c->alerts_dropped);
+	family(f, "alerts_queued", "gauge", "Alerts waiting for the LAPI.");
+	fprintf(f, "relayguard_crowdsec_alerts_queued %" PRIu64 "\n",
+		c->queued);
+	family(f, "errors_total", "counter",
+	       "Failed LAPI exchanges and map writes.");
+	labelled(f, "errors_total", "what", "pull", c->pull_errors);
+	labelled(f, "errors_total", "what", "push", c->push_errors);
+	labelled(f, "errors_total", "what", "login", c->login_errors);
+	labelled(f, "errors_total", "what", "map", d->errors);
+	family(f, "resyncs_total", "counter",
+	       "Whole sets pulled again after deltas (crowdsec 1.4 stream "
+	       "race).");
+	fprintf(f, "relayguard_crowdsec_resyncs_total %" PRIu64 "\n",
+		c->resyncs);
+	family(f, "state", "gauge",
+	       "LAPI state as the bouncer and the machine see it (1: now).");
+	for (i = CS_OFF; i <= CS_ERROR; i++) {
+		fprintf(f,
+			"relayguard_crowdsec_state{role=\"bouncer\",state=\"%"
+			"s\"} %d\n",
+			crowdsec_state_name(i), c->bouncer == i);
+		fprintf(f,
+			"relayguard_crowdsec_state{role=\"machine\",state=\"%"
+			"s\"} %d\n",
+			crowdsec_state_name(i), c->machine == i);
+	}
+	family(f, "last_pull_seconds", "gauge",
+	       "Unix time of the last good pull.");
+	fprintf(f, "relayguard_crowdsec_last_pull_seconds %" PRId64 "\n",
+		c->last_pull_unix);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Decisions pulled from a CrowdSec Local API -> the ban store. A decision
+ * of scope Ip is one ban; a Range is expanded like `relayguardctl ban add`
+ * of a prefix (one ban per IPv4 host or IPv6 group, at most
+ * 2^BANSTORE_EXPAND_BITS); a wider one goes into the deny tries with its
+ * expiry kept by csdeny.h. Trusted and allow-listed sources are never
+ * banned (a wide range overlapping a trusted network is not denied). A
+ * local ban in force is left as it is and never removed by a deleted
+ * decision, which removes only bans from CrowdSec. The ban store keeps one
+ * ban per source: of two decisions for a source the longer one is kept,
+ * and deleting either lifts the ban (the next whole set brings back what
+ * the other still holds). */
+#ifndef RG_CSDECISIONS_H
+#define RG_CSDECISIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bans.h"
+#include "csdeny.h"
+#include "lapi.h"
+
+struct rg_conf;
+
+struct csdec_stats {
+	uint64_t received;   /* decisions in good answers (new and deleted) */
+	uint64_t applied;    /* ban entries written */
+	uint64_t deleted;    /* ban entries removed */
+	uint64_t kept_local; /* a local ban in force: left alone */
+	uint64_t exempt;     /* trusted or allow-listed: not banned */
+	uint64_t expired;    /* a new decision with no time left */
+	uint64_t denied;     /* wide ranges put in the deny tries */
+	uint64_t too_wide;   /* wide ranges that could not be denied */
+	uint64_t skipped;    /* unknown scope, bad value (lapi_stream counts) */
+	uint64_t errors;     /* map writes that failed */
+};
+
+/* Apply one good answer at now_ns (boot clock): deleted first, then new.
+ * deny: where wide ranges go (NULL: they are skipped). */
+int csdec_apply(struct bans *b, const struct rg_conf *conf, struct csdeny *deny,
+		const struct lapi_stream *s, uint64_t now_ns,
+		struct csdec_stats *st);
+
+/* After a startup answer applied at since_ns: remove the bans from
+ * CrowdSec that it did not renew (created before since_ns), the ones
+ * deleted while either side was down. *removed (may be NULL). */
+int csdec_reconcile(const struct rg_maps *maps, uint64_t since_ns,
+		    size_t *removed);
+
+#endif
