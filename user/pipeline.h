@@ -37,6 +37,9 @@ struct decision {
 	 * DECISION_FINDING with this set (a would-be ban or alert keeps its
 	 * code), and nothing from it counts toward a source's score. */
 	bool unverified;
+	/* Who saw it: NULL for the wire, "policy" for the MTA's policy
+	 * service (no flow, no samples). */
+	const char *via;
 };
 
 struct pipeline_ops {
@@ -64,6 +67,9 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len);
 /* Expire idle flows; call from a timer with the boot clock. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* The policy (scores, sessions) the pipeline feeds: the policy service
+ * feeds the same one. */
+struct policy *pipeline_policy(struct pipeline *p);
 
 /* Each sample kept for a flow, in arrival order (evidence pcaps). */
 typedef void (*flow_sample_cb)(const struct rg_sample *s, void *ctx);

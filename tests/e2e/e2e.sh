@@ -147,14 +147,16 @@ e2e_relay_attempt() {
 		--rcpt victim@gmail.com >/dev/null
 }
 
-# e2e_assert_cut_in_session OUT: the smtp_session.py transcript OUT shows
-# the first RCPT refused by Postfix and the next never answered, and the
-# attacker's IPv4 address is banned for relay_attempt.
+# e2e_assert_cut_in_session OUT [N]: the smtp_session.py transcript OUT
+# shows the first N (default 1) RCPTs refused by Postfix and the next never
+# answered, and the attacker's IPv4 address is banned for relay_attempt.
 e2e_assert_cut_in_session() {
-	local ban
-	assert_eq "$(grep '^RCPT' "$1" | sed -n 1p)" "RCPT 554" \
-		"Postfix denied the first relay recipient"
-	assert_eq "$(grep '^RCPT' "$1" | sed -n 2p)" "RCPT timeout" \
+	local ban n=${2:-1} i
+	for ((i = 1; i <= n; i++)); do
+		assert_eq "$(grep '^RCPT' "$1" | sed -n "${i}p")" "RCPT 554" \
+			"Postfix denied relay recipient $i"
+	done
+	assert_eq "$(grep '^RCPT' "$1" | sed -n "$((n + 1))p")" "RCPT timeout" \
 		"the attacker's next command in the same session got no reply (banned in-session)"
 	ban=$(e2e_ban4 "$LAB_AT4") || fail "no bans4 entry for $LAB_AT4: $(e2e_daemon_log)"
 	assert_eq "$(jq .reason <<<"$ban")" 2 \
