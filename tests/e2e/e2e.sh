@@ -31,13 +31,14 @@ e2e_dump_logs() {
 	return 0
 }
 
-# e2e_lab VARIANT: bring up a lab named after this test (strict|open|none);
+# e2e_lab VARIANT [policy]: bring up a lab named after this test
+# (strict|open|none; policy: Postfix asks relayguardd's policy service);
 # loads the lab's variables (LAB_NS_GW, LAB_IF_GW, LAB_RUN, ...).
 e2e_lab() {
 	local p=${RG_PREFIX}
 	rg_on_exit "'$LAB' down '$p'"
 	rg_on_exit '[ "$rc" = 0 ] || e2e_dump_logs >&$E2E_ERR 2>&1'
-	"$LAB" up "$p" "$1" || fail "lab up failed"
+	"$LAB" up "$p" "$@" || fail "lab up failed"
 	# shellcheck disable=SC1090
 	. "/run/relayguard-lab-$p.env"
 	PIN=$(rg_pin_dir)
