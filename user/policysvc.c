@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #define ACCEPTS_PER_RUN 64
 #define EVENTS_PER_RUN 64
 #define LOG_LINES_PER_SEC 10
+#define SNDBUF_BYTES 65536
 
 /* ---- the protocol ---------------------------------------------------- */
 
@@ -196,7 +198,7 @@ struct policysvc {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct conn *conns;
 	struct policysvc_stats st;
-	uint64_t log_sec;
+	uint64_t log_sec, cap_log_sec;
 	unsigned int log_n;
 };
 
@@ -392,8 +394,13 @@ static void accept_one(struct policysvc *s, int fd, const struct sockaddr *sa)
 	}
 	if (s->st.active >= s->conf->policy_max_connections) {
 		s->st.refused_cap++;
-		note(s, "refused a connection: policy_max_connections (%u) "
-			"reached", s->conf->policy_max_connections);
+		/* a flood is one line a second, with the count so far */
+		if (boot_ns() / NSEC_PER_SEC != s->cap_log_sec) {
+			s->cap_log_sec = boot_ns() / NSEC_PER_SEC;
+			note(s, "refusing connections: policy_max_connections "
+				"(%u) reached (%" PRIu64 " refused so far)",
+			     s->conf->policy_max_connections, s->st.refused_cap);
+		}
 		close(fd);
 		return;
 	}
@@ -402,6 +409,10 @@ static void accept_one(struct policysvc *s, int fd, const struct sockaddr *sa)
 		close(fd);
 		return;
 	}
+	/* a client that stops reading stops being read soon: its answers
+	 * wait in a small buffer, not in megabytes of kernel memory */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ SNDBUF_BYTES },
+		   sizeof(int));
 	memset(c, 0, offsetof(struct conn, in));
 	c->fd = fd;
 	if (sa->sa_family == AF_UNIX)
@@ -549,6 +560,13 @@ size_t policysvc_answer(struct policysvc *s, const struct psvc_request *r,
 
 static void bad_input(struct policysvc *s, struct conn *c, const char *why)
 {
+	/* the answers to the good requests before the bad bytes, if the
+	 * socket takes them now */
+	if (c->out_off < c->out_len &&
+	    send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("policy service: answers to %s lost: %s", c->peer,
+			  strerror(errno));
 	s->st.bad_input++;
 	note(s, "closing the connection from %s: %s", c->peer, why);
 	conn_close(s, c);

@@ -76,7 +76,7 @@ struct policysvc_stats {
 	uint64_t bad_input; /* connections closed for what they sent */
 	uint64_t stalled; /* closed with a request begun and never ended */
 	uint64_t log_suppressed; /* lines over the log rate */
-	unsigned int active;
+	uint64_t active; /* connections open now */
 };
 
 struct policysvc;

@@ -647,6 +647,7 @@ static void write_metrics(struct daemon *d)
 		.bans_by_reason = d->bans_by_reason,
 		.pipeline = pipeline_stats(d->pipe),
 		.alerts = alert_stats(d->alerts),
+		.policy_service = d->psvc ? policysvc_stats(d->psvc) : NULL,
 		.daemon = &d->cnt,
 		.dataplane = print_dataplane,
 		.dataplane_ctx = d,
