@@ -27,39 +27,59 @@
 
 /* ---- the protocol ---------------------------------------------------- */
 
-/* The byte at buf[i] may stand in an attribute line: printable, a tab,
- * UTF-8, or a CR right before the newline (a person with nc). */
-static bool line_byte(const char *buf, size_t len, size_t i)
-{
-	unsigned char c = buf[i];
+/* A byte that may stand in an attribute line: printable, a tab, UTF-8.
+ * (A CR is allowed right before the newline: a person with nc.) */
+static const bool line_ok[256] = {
+	['\t'] = true,
+	[0x20 ... 0x7e] = true,
+	[0x80 ... 0xff] = true,
+};
 
-	if (c == '\r')
-		return i + 1 == len || buf[i + 1] == '\n';
-	return (c >= 0x20 && c != 0x7f) || c == '\t';
+/* Check one line of n bytes (its newline excluded; more bytes may follow
+ * when it has no newline yet). */
+static int check_line(const char *p, size_t n, bool ended, const char **why)
+{
+	size_t i;
+
+	if (n > PSVC_LINE_MAX) {
+		*why = "an attribute line longer than 2048 bytes";
+		return -EMSGSIZE;
+	}
+	if (n && p[n - 1] == '\r' && ended)
+		n--;
+	for (i = 0; i < n; i++) {
+		if (!line_ok[(unsigned char)p[i]] &&
+		    !(p[i] == '\r' && !ended && i + 1 == n)) {
+			*why = "a control byte in an attribute (binary input?)";
+			return -EBADMSG;
+		}
+	}
+	return 0;
 }
 
 /* Where the request ends (just past its empty line), 0 when it has not
  * ended yet, or a negative errno. */
 static long find_end(const char *buf, size_t len, const char **why)
 {
-	size_t i, line = 0;
+	const char *line = buf, *end = buf + len, *nl;
+	int err;
 
-	for (i = 0; i < len; i++) {
-		if (buf[i] == '\n') {
-			if (i == line || (i == line + 1 && buf[line] == '\r'))
-				return i + 1 <= PSVC_REQUEST_MAX ? (long)(i + 1) :
-								   -EMSGSIZE;
-			line = i + 1;
-			continue;
+	for (;;) {
+		nl = memchr(line, '\n', end - line);
+		err = check_line(line, nl ? (size_t)(nl - line) : (size_t)(end - line),
+				 nl != NULL, why);
+		if (err)
+			return err;
+		if (!nl)
+			break;
+		if (nl == line || (nl == line + 1 && line[0] == '\r')) {
+			if (nl + 1 - buf > PSVC_REQUEST_MAX) {
+				*why = "a request longer than 8192 bytes";
+				return -EMSGSIZE;
+			}
+			return nl + 1 - buf;
 		}
-		if (!line_byte(buf, len, i)) {
-			*why = "a control byte in an attribute (binary input?)";
-			return -EBADMSG;
-		}
-		if (i - line >= PSVC_LINE_MAX) {
-			*why = "an attribute line longer than 2048 bytes";
-			return -EMSGSIZE;
-		}
+		line = nl + 1;
 	}
 	if (len >= PSVC_REQUEST_MAX) {
 		*why = "no empty line within 8192 bytes";
@@ -68,14 +88,14 @@ static long find_end(const char *buf, size_t len, const char **why)
 	return 0;
 }
 
-static void set_attr(struct psvc_request *r, const char *name,
+static void set_attr(struct psvc_request *r, const char *name, size_t n,
 		     const char *value)
 {
 	static const struct {
 		const char *name;
-		size_t off;
+		size_t len, off;
 	} known[] = {
-#define A(n) { #n, offsetof(struct psvc_request, n) }
+#define A(f) { #f, sizeof(#f) - 1, offsetof(struct psvc_request, f) }
 		A(request), A(protocol_state), A(client_address),
 		A(client_port), A(server_address), A(server_port),
 		A(helo_name), A(sender), A(recipient), A(sasl_username),
@@ -85,7 +105,8 @@ static void set_attr(struct psvc_request *r, const char *name,
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		if (!strcmp(known[i].name, name)) {
+		if (known[i].len == n && known[i].name[0] == name[0] &&
+		    !memcmp(known[i].name, name, n)) {
 			*(const char **)((char *)r + known[i].off) = value;
 			return;
 		}
@@ -100,17 +121,15 @@ int psvc_parse(char *buf, size_t len, struct psvc_request *req,
 
 	*why = NULL;
 	end = find_end(buf, len, why);
-	if (end == -EMSGSIZE && !*why)
-		*why = "a request longer than 8192 bytes";
 	if (end <= 0)
 		return end;
 	memset(req, 0, sizeof(*req));
 	for (line = buf; *line != '\n' && *line != '\r'; line = nl + 1) {
 		nl = memchr(line, '\n', buf + end - line);
 		*nl = '\0';
-		if (nl > line && nl[-1] == '\r')
+		if (nl[-1] == '\r')
 			nl[-1] = '\0';
-		eq = strchr(line, '=');
+		eq = memchr(line, '=', nl - line);
 		if (!eq || eq == line) {
 			*why = "a line that is not name=value";
 			return -EBADMSG;
@@ -120,7 +139,7 @@ int psvc_parse(char *buf, size_t len, struct psvc_request *req,
 			return -EMSGSIZE;
 		}
 		*eq = '\0';
-		set_attr(req, line, eq + 1);
+		set_attr(req, line, eq - line, eq + 1);
 	}
 	if (!req->request || strcmp(req->request, "smtpd_access_policy")) {
 		*why = "no request=smtpd_access_policy";
