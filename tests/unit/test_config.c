@@ -201,6 +201,44 @@ static void test_example_config(void **state)
 	assert_int_equal(found, i);
 }
 
+/* relayguard.conf(5) documents every key: each is named in the heading
+ * (the .BR line after a .TP) of an entry. */
+static void test_man_page(void **state)
+{
+	const char *path = "user/dist/relayguard.conf.5";
+	char line[512], *p;
+	size_t i, n;
+	bool found;
+	FILE *f;
+
+	(void)state;
+	if (access(path, R_OK)) {
+		path = "../user/dist/relayguard.conf.5";
+		if (access(path, R_OK))
+			skip();
+	}
+	for (i = 0; conf_keys[i]; i++) {
+		n = strlen(conf_keys[i]);
+		found = false;
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (!found && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, ".TP", 3) || !fgets(line, sizeof(line), f) ||
+			    strncmp(line, ".BR ", 4))
+				continue;
+			for (p = line; !found && (p = strstr(p, conf_keys[i])); p++)
+				found = (p == line + 4 || p[-1] == ' ' ||
+					 p[-1] == '"') &&
+					(p[n] == ' ' || p[n] == '\n' ||
+					 p[n] == '"');
+		}
+		fclose(f);
+		if (!found)
+			fail_msg("relayguard.conf(5) has no entry for %s",
+				 conf_keys[i]);
+	}
+}
+
 static void test_local_domains(void **state)
 {
 	static const struct {
@@ -248,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_man_page),
 		cmocka_unit_test(test_local_domains),
 		cmocka_unit_test(test_trusted),
 	};
