@@ -425,6 +425,14 @@ struct policy *pipeline_policy(struct pipeline *p)
 	return p->policy;
 }
 
+const struct flow *pipeline_find_flow(struct pipeline *p,
+				      const struct rg_flow_key *key)
+{
+	struct flow *f = flow_get(p->flows, key, p->now_ns, false, NULL);
+
+	return f && !(f->state & FLOW_FINISHED) ? f : NULL;
+}
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
 {
 	const struct flow_stats *fs = flow_table_stats(p->flows);

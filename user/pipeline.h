@@ -70,6 +70,11 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 /* The policy (scores, sessions) the pipeline feeds: the policy service
  * feeds the same one. */
 struct policy *pipeline_policy(struct pipeline *p);
+/* The flow of key while it still holds its samples (evidence for a
+ * decision the policy service made about a session the wire saw too), or
+ * NULL. */
+const struct flow *pipeline_find_flow(struct pipeline *p,
+				      const struct rg_flow_key *key);
 
 /* Each sample kept for a flow, in arrival order (evidence pcaps). */
 typedef void (*flow_sample_cb)(const struct rg_sample *s, void *ctx);

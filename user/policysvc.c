@@ -531,6 +531,8 @@ static bool feed_policy(struct policysvc *s, const struct psvc_request *r,
 
 	flow_key_of(r, src, &d.flow_key);
 	n = policy_rcpt(s->policy, &e, v);
+	if (n && d.flow_key.family && s->ops.find_flow)
+		d.flow = s->ops.find_flow(s->ctx, &d.flow_key);
 	for (i = 0; i < n && !banned; i++) {
 		d.action = v[i].action;
 		d.reason = v[i].reason;

@@ -67,6 +67,9 @@ struct policysvc_ops {
 	void (*decide)(void *ctx, const struct decision *d);
 	/* src (a host address) is banned now. */
 	bool (*banned)(void *ctx, const struct prefix *src);
+	/* The wire's flow of the session, for evidence (may be NULL). */
+	const struct flow *(*find_flow)(void *ctx,
+					const struct rg_flow_key *key);
 };
 
 struct policysvc_stats {

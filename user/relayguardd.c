@@ -420,9 +420,16 @@ static bool psvc_banned(void *ctx, const struct prefix *src)
 	return !ban.expires_ns || ban.expires_ns > boot_ns();
 }
 
+static const struct flow *psvc_find_flow(void *ctx,
+					 const struct rg_flow_key *key)
+{
+	return pipeline_find_flow(((struct daemon *)ctx)->pipe, key);
+}
+
 static const struct policysvc_ops psvc_ops = {
 	.decide = on_decide,
 	.banned = psvc_banned,
+	.find_flow = psvc_find_flow,
 };
 
 static void psvc_close(struct daemon *d)
