@@ -582,6 +582,48 @@ static void test_volume_only_never_bans(void **state)
 	policy_free(p);
 }
 
+/* The defaults' boundaries: 100 RCPTs in a session (RFC 5321's minimum a
+ * server must accept) are no signal, 101 are; 60 sessions a minute are no
+ * signal, the 61st is; a weight as heavy as the threshold still bans alone
+ * (the operator's choice). */
+static void test_volume_boundaries(void **state)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS], one;
+	struct rg_conf c;
+	struct policy *p;
+	struct prefix src;
+	struct rcpt_event e = {
+		.counts = true, .path = "user@example.com",
+		.now_ns = NSEC_PER_SEC, .client_port = 40000,
+	};
+	unsigned int i;
+
+	(void)state;
+	conf_defaults(&c);
+	c.n_local_domains = 1;
+	snprintf(c.local_domains[0], sizeof(c.local_domains[0]), "example.com");
+	p = policy_new(&c);
+	parse_prefix("198.51.100.26", &src);
+	e.src = &src;
+	for (e.n_rcpt = 1; e.n_rcpt <= 100; e.n_rcpt++)
+		assert_int_equal(policy_rcpt(p, &e, v), 0);
+	assert_int_equal(policy_rcpt(p, &e, v), 1); /* the 101st */
+	assert_int_equal(v[0].action, DECISION_FINDING);
+	assert_string_equal(v[0].code, "too_many_rcpts");
+	for (i = 0; i < 60; i++)
+		assert_false(policy_session(p, &src, 2 * NSEC_PER_SEC + i));
+	assert_true(policy_session(p, &src, 2 * NSEC_PER_SEC + 60));
+	policy_signal(p, &src, SIG_SESSION_RATE, 2 * NSEC_PER_SEC + 60, &one);
+	assert_int_equal(one.action, DECISION_FINDING); /* 5 + 5 capped at 9 */
+	policy_free(p);
+	c.weight_session_rate = c.score_threshold;
+	p = policy_new(&c);
+	policy_signal(p, &src, SIG_SESSION_RATE, NSEC_PER_SEC, &one);
+	assert_int_equal(one.action, DECISION_BAN);
+	assert_string_equal(one.code, "session_rate");
+	policy_free(p);
+}
+
 /* One stream cut into two segments at every byte boundary (the client's
  * pipelined MAIL+RCPT+DATA and the server's replies): the same decision. */
 static void test_pipeline_every_split(void **state)
@@ -651,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_misdirected),
 		cmocka_unit_test(test_pipeline_second_rcpt_bans),
 		cmocka_unit_test(test_volume_only_never_bans),
+		cmocka_unit_test(test_volume_boundaries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
