@@ -174,6 +174,20 @@ e2e_assert_dropped() {
 	assert_gt "$(e2e_stat drop_ban)" "$drops0" "$2"
 }
 
+# e2e_parallel N P FUNC: FUNC 0 .. FUNC N-1, P at a time (waited for by
+# pid: a bare `wait` would also wait for the test's background helpers).
+e2e_parallel() {
+	local n=$1 par=$2 fn=$3 i pids=()
+	for ((i = 0; i < n; i++)); do
+		"$fn" "$i" &
+		pids+=($!)
+		if (((i + 1) % par == 0 || i + 1 == n)); then
+			wait "${pids[@]}"
+			pids=()
+		fi
+	done
+}
+
 # e2e_swaks NS ARGS...: swaks with a short timeout, in a lab namespace.
 e2e_swaks() {
 	local ns=$1

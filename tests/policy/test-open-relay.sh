@@ -17,24 +17,14 @@ e2e_lab open policy
 policy_daemon enforce
 
 mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" "$ATTEMPTS")
-attempt() { # INDEX SRC
-	if (($1 % 2)); then
-		policy_session "$LAB_NS_AT" --src "$2" --starttls --data \
-			--rcpt "victim$1@gmail.com" --timeout 5
-	else
-		policy_session "$LAB_NS_AT" --src "$2" --pipeline \
-			--rcpt "victim$1@gmail.com" --timeout 5
-	fi >"$RG_TMP/attempt.$1" 2>&1
+attempt() { # INDEX (from srcs[INDEX]): odd inside STARTTLS, even a burst
+	local how=--pipeline
+	(($1 % 2)) && how="--starttls --data"
+	# shellcheck disable=SC2086
+	policy_session "$LAB_NS_AT" --src "${srcs[$1]}" $how \
+		--rcpt "victim$1@gmail.com" --timeout 5 >"$RG_TMP/attempt.$1" 2>&1
 }
-pids=()
-for ((i = 0; i < ATTEMPTS; i++)); do
-	attempt $i "${srcs[i]}" &
-	pids+=($!)
-	if (((i + 1) % PARALLEL == 0 || i + 1 == ATTEMPTS)); then
-		wait "${pids[@]}"
-		pids=()
-	fi
-done
+e2e_parallel "$ATTEMPTS" "$PARALLEL" attempt
 
 tls=$(grep -l '^STARTTLS 220' "$RG_TMP"/attempt.* | wc -l)
 refused=$(cat "$RG_TMP"/attempt.* | grep -c '^RCPT 554')

@@ -5,12 +5,18 @@
  * monitor mode, REJECT at once for a banned client, decisions via
  * "policy"). */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -318,6 +324,82 @@ static void test_answers_probe_and_monitor(void **state)
 	policy_free(p);
 }
 
+/* Read from fd until want bytes came, running the service meanwhile. */
+static size_t pump(struct policysvc *s, int fd, char *buf, size_t want)
+{
+	struct epoll_event ev;
+	int ep = epoll_create1(0), i;
+	size_t got = 0;
+	ssize_t n;
+
+	ev = (struct epoll_event){ .events = EPOLLIN };
+	epoll_ctl(ep, EPOLL_CTL_ADD, policysvc_fd(s), &ev);
+	for (i = 0; i < 500 && got < want; i++) {
+		if (epoll_wait(ep, &ev, 1, 10) > 0)
+			policysvc_run(s);
+		n = recv(fd, buf + got, want - got, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n > 0)
+			got += n;
+	}
+	close(ep);
+	return got;
+}
+
+/* Over a unix socket: a stale socket file is replaced, anything else at
+ * the path is not; pipelined requests get their answers in order; the
+ * socket file goes with the service. */
+static void test_unix_socket(void **state)
+{
+	char dir[] = "/tmp/test_policysvc-XXXXXX", err[256], buf[256];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct rg_conf c = *lab_conf();
+	struct seen seen = { 0 };
+	struct policysvc *s;
+	struct policy *p;
+	const char *two = REQ("user@example.test", "") REQ("victim@gmail.com", "");
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/policy", dir);
+	snprintf(c.policy_service, sizeof(c.policy_service), "unix:%s",
+		 sa.sun_path);
+	p = policy_new(&c);
+	/* a regular file at the path is left alone */
+	close(creat(sa.sun_path, 0600));
+	s = policysvc_new(&c, p, &seen_ops, &seen);
+	assert_int_equal(policysvc_listen(s, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "cannot listen on unix:"));
+	policysvc_free(s);
+	unlink(sa.sun_path);
+	/* a stale socket is replaced */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	s = policysvc_new(&c, p, &seen_ops, &seen);
+	assert_int_equal(policysvc_listen(s, err, sizeof(err)), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(send(fd, two, strlen(two), 0), strlen(two));
+	memset(buf, 0, sizeof(buf));
+	pump(s, fd, buf, 14 + 41);
+	assert_string_equal(buf, "action=DUNNO\n\n"
+				 "action=REJECT 5.7.1 Relay access denied\n\n");
+	assert_int_equal(policysvc_stats(s)->active, 1);
+	/* bad input: closed, counted */
+	assert_int_equal(send(fd, "\x01\n\n", 3, 0), 3);
+	assert_int_equal(pump(s, fd, buf, sizeof(buf)), 0);
+	assert_int_equal(policysvc_stats(s)->bad_input, 1);
+	assert_int_equal(policysvc_stats(s)->active, 0);
+	close(fd);
+	policysvc_free(s);
+	assert_int_equal(access(sa.sun_path, F_OK), -1);
+	policy_free(p);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_answers_probe_and_monitor),
+		cmocka_unit_test(test_unix_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
