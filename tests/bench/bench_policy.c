@@ -147,19 +147,18 @@ static void serve_policysvc(const char *spec)
 }
 
 /* The same loop shape, no protocol: DUNNO to every empty line. */
-static void serve_baseline(int port)
+static void serve_baseline(const char *spec)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
 	struct epoll_event evs[64], ev;
 	char buf[PSVC_REQUEST_MAX];
+	struct policysvc_addr a;
 	int lfd, ep, n, i, fd, one = 1;
 	ssize_t r;
 
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	policysvc_parse_addr(spec, &a);
+	lfd = socket(a.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 512))
+	if (bind(lfd, &a.u.sa, a.len) || listen(lfd, 512))
 		_exit(1);
 	ep = epoll_create1(0);
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = lfd };
@@ -221,19 +220,17 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int connect_all(struct client *c, int port, int ep)
+static int connect_all(struct client *c, const char *spec, int ep)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct policysvc_addr a;
 	int i, tries;
 
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	policysvc_parse_addr(spec, &a);
 	for (i = 0; i < CLIENTS; i++) {
 		c[i] = (struct client){ .next = i * 41 };
-		c[i].fd = socket(AF_INET, SOCK_STREAM, 0);
-		for (tries = 0; connect(c[i].fd, (struct sockaddr *)&sa,
-					sizeof(sa)); tries++) {
+		c[i].fd = socket(a.u.sa.sa_family, SOCK_STREAM, 0);
+		for (tries = 0; connect(c[i].fd, &a.u.sa, a.len); tries++) {
 			if (tries > 200)
 				return -errno;
 			usleep(10000);
@@ -344,16 +341,22 @@ static int free_port(void)
 	return port;
 }
 
-static int run_server(bool baseline, struct result *closed,
+/* unix: a socket path of this run; else TCP on loopback */
+static int run_server(bool baseline, bool unix_socket, struct result *closed,
 		      struct result *open, struct server_cpu *cpu)
 {
 	struct rusage ru;
 	struct client c[CLIENTS];
-	int port = free_port(), ep, i, status;
+	int ep, i, status;
 	char spec[64];
 	pid_t pid;
 
-	snprintf(spec, sizeof(spec), "inet:127.0.0.1:%d", port);
+	if (unix_socket)
+		snprintf(spec, sizeof(spec), "unix:/tmp/rg-bench-policy-%d",
+			 (int)getpid());
+	else
+		snprintf(spec, sizeof(spec), "inet:127.0.0.1:%d", free_port());
+	unlink(spec + 5);
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -361,12 +364,12 @@ static int run_server(bool baseline, struct result *closed,
 		signal(SIGTERM, on_term);
 		pin(0);
 		if (baseline)
-			serve_baseline(port);
+			serve_baseline(spec);
 		serve_policysvc(spec);
 	}
 	pin(1);
 	ep = epoll_create1(0);
-	if (connect_all(c, port, ep)) {
+	if (connect_all(c, spec, ep)) {
 		kill(pid, SIGTERM);
 		waitpid(pid, &status, 0);
 		return -ECONNREFUSED;
@@ -382,6 +385,7 @@ static int run_server(bool baseline, struct result *closed,
 	cpu->seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	cpu->answers = closed->all + open->all;
+	unlink(spec + 5);
 	return 0;
 }
 
@@ -421,11 +425,43 @@ static void row(const char *name, const struct result *r)
 	       r->p99_us, r->max_us);
 }
 
+static void report(const char *transport, const struct result *bc,
+		   const struct result *bo, const struct server_cpu *bcpu,
+		   const struct result *pc, const struct result *po,
+		   const struct server_cpu *pcpu)
+{
+	double b_core = bcpu->seconds > 0 ? bcpu->answers / bcpu->seconds : 0;
+	double p_core = pcpu->seconds > 0 ? pcpu->answers / pcpu->seconds : 0;
+
+	printf("\n%d clients over %s, server pinned to CPU 0, load to CPU 1\n",
+	       CLIENTS, transport);
+	printf("%-34s %10s %9s %9s %9s\n", "", "req/s", "p50 us", "p99 us",
+	       "max us");
+	row("baseline, closed loop", bc);
+	row("policysvc, closed loop", pc);
+	row("baseline, 50000 req/s offered", bo);
+	row("policysvc, 50000 req/s offered", po);
+	printf("policysvc / baseline requests/s (closed loop): %.2f\n",
+	       bc->rps > 0 ? pc->rps / bc->rps : 0);
+	printf("server CPU per answer: baseline %.1f us, policysvc %.1f us: "
+	       "%.0f and %.0f answers per CPU-second (ratio %.2f)\n",
+	       bcpu->answers ? bcpu->seconds * 1e6 / bcpu->answers : 0,
+	       pcpu->answers ? pcpu->seconds * 1e6 / pcpu->answers : 0, b_core,
+	       p_core, b_core > 0 ? p_core / b_core : 0);
+	printf("targets: >= %.0f req/s: %s (%.0f wall-clock, %.0f per "
+	       "CPU-second); p99 <= %.0f us at %.0f req/s: %s (%.0f us)\n",
+	       TARGET_RPS, pc->rps >= TARGET_RPS ? "met" : "MISSED", pc->rps,
+	       p_core, TARGET_P99_US, OPEN_RATE,
+	       po->p99_us <= TARGET_P99_US && po->rps >= 0.95 * OPEN_RATE ?
+		       "met" : "MISSED",
+	       po->p99_us);
+}
+
 int main(void)
 {
 	struct result bc, bo, pc, po;
 	struct server_cpu bcpu, pcpu;
-	double b_core, p_core;
+	int u;
 
 	samples = malloc(MAX_SAMPLES * sizeof(double));
 	if (!samples)
@@ -435,35 +471,16 @@ int main(void)
 	printf("parser + policy, no socket: %.0f ns CPU per request\n",
 	       ns_per_request());
 	fflush(stdout);
-	if (run_server(true, &bc, &bo, &bcpu) ||
-	    run_server(false, &pc, &po, &pcpu)) {
-		fprintf(stderr, "bench_policy: a server did not start\n");
-		return 1;
+	for (u = 0; u < 2; u++) {
+		if (run_server(true, u, &bc, &bo, &bcpu) ||
+		    run_server(false, u, &pc, &po, &pcpu)) {
+			fprintf(stderr, "bench_policy: a server did not start\n");
+			return 1;
+		}
+		report(u ? "a unix socket" : "TCP loopback", &bc, &bo, &bcpu,
+		       &pc, &po, &pcpu);
+		fflush(stdout);
 	}
-	printf("policy service: %d clients over TCP loopback, server pinned "
-	       "to CPU 0, load to CPU 1\n", CLIENTS);
-	printf("%-34s %10s %9s %9s %9s\n", "", "req/s", "p50 us", "p99 us",
-	       "max us");
-	row("baseline, closed loop", &bc);
-	row("policysvc, closed loop", &pc);
-	row("baseline, 50000 req/s offered", &bo);
-	row("policysvc, 50000 req/s offered", &po);
-	printf("policysvc / baseline requests/s (closed loop): %.2f\n",
-	       bc.rps > 0 ? pc.rps / bc.rps : 0);
-	b_core = bcpu.seconds > 0 ? bcpu.answers / bcpu.seconds : 0;
-	p_core = pcpu.seconds > 0 ? pcpu.answers / pcpu.seconds : 0;
-	printf("server CPU: baseline %.1f us, policysvc %.1f us per answer: "
-	       "%.0f and %.0f answers per CPU-second (ratio %.2f)\n",
-	       bcpu.answers ? bcpu.seconds * 1e6 / bcpu.answers : 0,
-	       pcpu.answers ? pcpu.seconds * 1e6 / pcpu.answers : 0, b_core,
-	       p_core, b_core > 0 ? p_core / b_core : 0);
-	printf("target >= %.0f req/s: %s (%.0f); target p99 <= %.0f us at "
-	       "%.0f req/s: %s (%.0f us)\n",
-	       TARGET_RPS, pc.rps >= TARGET_RPS ? "met" : "MISSED", pc.rps,
-	       TARGET_P99_US, OPEN_RATE,
-	       po.p99_us <= TARGET_P99_US && po.rps >= 0.95 * OPEN_RATE ?
-		       "met" : "MISSED",
-	       po.p99_us);
 	free(samples);
 	return 0;
 }
