@@ -384,10 +384,19 @@ static bool peer_allowed(struct policysvc *s, const struct sockaddr *sa,
 		if (p->addr[0] == 127)
 			return true;
 	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a6)) { /* a dual-stack listener */
+			p->family = AF_INET;
+			p->len = 32;
+			memcpy(p->addr, &a6->s6_addr[12], 4);
+			return p->addr[0] == 127 || conf_is_trusted(s->conf, p);
+		}
 		p->family = AF_INET6;
 		p->len = 128;
-		memcpy(p->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-		if (IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr))
+		memcpy(p->addr, a6, 16);
+		if (IN6_IS_ADDR_LOOPBACK(a6))
 			return true;
 	} else {
 		return false;
