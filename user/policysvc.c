@@ -66,8 +66,7 @@ static long find_end(const char *buf, size_t len, const char **why)
 
 	for (;;) {
 		nl = memchr(line, '\n', end - line);
-		err = check_line(line, nl ? (size_t)(nl - line) : (size_t)(end - line),
-				 nl != NULL, why);
+		err = check_line(line, (nl ? nl : end) - line, nl != NULL, why);
 		if (err)
 			return err;
 		if (!nl)
@@ -357,7 +356,8 @@ int policysvc_listen(struct policysvc *s, char *err, size_t errlen)
 		 * private/ is 0700 postfix) */
 		chmod(s->path, 0666);
 	}
-	if (listen(s->lfd, 512) || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev))
+	if (listen(s->lfd, 512) ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev))
 		goto fail;
 	return 0;
 fail:

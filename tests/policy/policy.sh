@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the policy service tests (tests/policy/test-*.sh), on top of
 # tests/e2e/e2e.sh. Source after it.
 
