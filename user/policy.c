@@ -387,7 +387,8 @@ static bool counted_before(struct session_state *ss, const char *path)
 }
 
 /* A refused plain foreign RCPT: a finding worth threshold/N of the score,
- * a ban at the relay_attempts_ban-th within score_window of the last. */
+ * a ban at the relay_attempts_ban-th within score_window of the last, or
+ * when it brings the score without its volume part to the threshold. */
 static void relay_attempt(struct policy *p, const struct rcpt_event *e,
 			  struct verdict *v)
 {
@@ -412,7 +413,9 @@ static void relay_attempt(struct policy *p, const struct rcpt_event *e,
 		v->action = DECISION_BAN;
 	} else {
 		s->score += (c->score_threshold + need - 1) / need;
-		if (s->score >= c->score_threshold) {
+		/* a bulk sender's volume does not make its one misdirected
+		 * message a ban; an abuse signal with it does */
+		if (s->score - s->volume_score >= c->score_threshold) {
 			v->action = DECISION_BAN;
 			v->reason = RG_REASON_ABUSE_SCORE;
 			v->code = "abuse_score";

@@ -624,6 +624,44 @@ static void test_volume_boundaries(void **state)
 	policy_free(p);
 }
 
+/* A bulk sender (volume signals at their cap) delivering one misdirected
+ * message is not banned for it; its second attempt is, as is one abuse
+ * signal on top of the first. */
+static void test_bulk_sender_misdirected(void **state)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS], one;
+	struct policy *p = policy_new(lab_conf());
+	struct rcpt_event e = {
+		.counts = true, .path = "someone@elsewhere.example",
+		.code = 554, .n_rcpt = 1, .client_port = 40000,
+	};
+	struct prefix src;
+	uint64_t t = NSEC_PER_SEC;
+
+	(void)state;
+	parse_prefix("198.51.100.27", &src);
+	e.src = &src;
+	policy_signal(p, &src, SIG_SESSION_RATE, t, &one);
+	policy_signal(p, &src, SIG_TOO_MANY_RCPTS, t, &one);
+	assert_int_equal(one.action, DECISION_FINDING); /* volume: 9 */
+	e.now_ns = t + 1;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_FINDING); /* 9 + 5, no ban */
+	policy_signal(p, &src, SIG_PREGREET, t + 2, &one);
+	assert_int_equal(one.action, DECISION_BAN); /* an abuse signal on top */
+	policy_signal(p, &src, SIG_SESSION_RATE, t + 3, &one);
+	e.client_port = 40001;
+	e.now_ns = t + 4;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_FINDING);
+	e.client_port = 40002;
+	e.now_ns = t + 5;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_BAN); /* the second attempt */
+	assert_string_equal(v[0].code, "relay_attempt");
+	policy_free(p);
+}
+
 /* One stream cut into two segments at every byte boundary (the client's
  * pipelined MAIL+RCPT+DATA and the server's replies): the same decision. */
 static void test_pipeline_every_split(void **state)
@@ -694,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_second_rcpt_bans),
 		cmocka_unit_test(test_volume_only_never_bans),
 		cmocka_unit_test(test_volume_boundaries),
+		cmocka_unit_test(test_bulk_sender_misdirected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
