@@ -135,10 +135,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(BUILD)/fuzz
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)/etc/relayguard $(DESTDIR)/lib/systemd/system
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 $(wildcard user/dist/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 $(wildcard user/dist/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 user/dist/relayguardctl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/relayguardctl

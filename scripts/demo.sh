@@ -3,9 +3,11 @@
 #
 # Brings up the lab (scripts/lab.sh: a gateway running Postfix, a legitimate
 # client, an attacker, in network namespaces), starts relayguardd on the
-# gateway's client-facing interface, then: a legitimate message is delivered,
-# the attacker's relay attempt is banned inside its own session, and the
-# attacker's next connection is dropped at XDP. Everything is torn down at
+# gateway's client-facing interface and as Postfix's policy service, then: a
+# legitimate message is delivered, the attacker's relay attempts are banned
+# inside their own session, a second attacker's relay attempts hidden by
+# STARTTLS are banned through the policy service, and the attacker's next
+# connection is dropped at XDP. Everything is torn down at
 # the end, also on failure or Ctrl-C. Needs root; `make demo` builds first.
 set -uo pipefail
 
@@ -52,7 +54,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say "Setting up the lab: a mail gateway, a legitimate client, an attacker"
-"$LAB" up "$PREFIX" strict || die "lab set-up failed"
+"$LAB" up "$PREFIX" strict policy || die "lab set-up failed"
 # shellcheck disable=SC1090
 . "/run/relayguard-lab-$PREFIX.env"
 cat <<EOF
@@ -60,7 +62,8 @@ cat <<EOF
                        relays only for the trusted network 10.77.1.0/24)
    client    $LAB_CL4 a legitimate sender
    attacker  $LAB_AT4 a spam bot looking for an open relay
-   relayguard protects the gateway's interface $LAB_IF_GW
+   relayguard protects the gateway's interface $LAB_IF_GW, and Postfix asks
+   it about every recipient (check_policy_service $LAB_POLICY_SERVICE)
 EOF
 
 say "Starting relayguardd on the gateway"
@@ -91,20 +94,34 @@ echo "   delivered to the maildir: $LAB_MAILDIR/new/$msg"
 grep -E '^(From|To|Subject):' "$LAB_MAILDIR/new/$msg" | show
 
 say "2. The attacker tries to relay through the gateway to victim@gmail.com"
-echo "   (a bot: after one refusal it waits a moment and tries the next recipient)"
+echo "   (a bot: after each refusal it waits a moment and tries the next recipient)"
 ip netns exec "$LAB_NS_AT" /usr/bin/python3 "$TOP/tests/e2e/smtp_session.py" \
 	--server "$LAB_GW4" --pause 0.3 --timeout 2 \
-	--rcpt victim@gmail.com --rcpt victim2@gmail.com | show
-echo "   Postfix refused the first recipient (554 Relay access denied);"
-echo "   relayguard saw that reply leave the gateway and banned the attacker,"
-echo "   so the bot's next command in the same session was never answered."
+	--rcpt victim@gmail.com --rcpt victim2@gmail.com --rcpt victim3@gmail.com | show
+echo "   Postfix refused the first recipient (554 Relay access denied): one"
+echo "   refused recipient is what a mail server does when a domain's MX wrongly"
+echo "   points here, so relayguard only notes it (a finding). relayguard hears"
+echo "   of each recipient twice, from Postfix's policy request and on the wire,"
+echo "   and counts it once. The second one bans the attacker, so the bot's next"
+echo "   command in the same session was never answered."
 sleep 0.2
 echo "   relayguardd's decision (event log $LAB_RUN/events.json):"
 grep '"ban"' "$LAB_RUN/events.json" 2>/dev/null | head -n 1 | jq . | show
+
+say "3. A second bot says STARTTLS first: the wire is opaque after it"
+at2=$("$LAB" pool "$PREFIX" 1)
+echo "   from $at2; Postfix asks relayguardd (the policy service) at each RCPT,"
+echo "   after TLS, and relayguardd answers REJECT to a relay attempt"
+ip netns exec "$LAB_NS_AT" /usr/bin/python3 "$TOP/tests/e2e/smtp_session.py" \
+	--server "$LAB_GW4" --src "$at2" --starttls --pause 0.3 --timeout 2 \
+	--rcpt victim@gmail.com --rcpt victim2@gmail.com --rcpt victim3@gmail.com | show
+sleep 0.2
+echo "   the ban, decided through the policy service (\"via\": \"policy\"):"
+grep '"ban"' "$LAB_RUN/events.json" 2>/dev/null | grep "\"$at2\"" | head -n 1 | jq . | show
 echo "   the ban, as relayguardctl lists it:"
 ctl ban list | show
 
-say "3. The attacker connects again: its SYNs are dropped at XDP"
+say "4. The first attacker connects again: its SYNs are dropped at XDP"
 ip netns exec "$LAB_NS_AT" swaks --timeout 3 --server "$LAB_GW4" \
 	--to user@example.test 2>&1 | grep -E '^\*\*\*|Trying' | show
 echo "   the connection timed out; Postfix never saw it. The counters:"
@@ -114,9 +131,9 @@ echo "   (bpftool map dump pinned $PIN/stats):"
 in_gw bpftool map dump pinned "$PIN/stats" | grep -E '"cpu"|"drop_ban"' | paste - - |
 	tr -s ' \t' ' ' | show
 
-say "4. The legitimate client is not affected"
+say "5. The legitimate client is not affected"
 ip netns exec "$LAB_NS_CL" swaks --timeout 3 --server "$LAB_GW4" \
 	--from alice@client.test --to user@example.test \
 	--header "Subject: still fine" 2>&1 | grep -E '<- *250 2.0.0' | show
 
-say "Done: relay attempt banned in-session, attacker dropped at XDP, mail flows"
+say "Done: relay attempts banned in-session (on the wire and inside STARTTLS), attacker dropped at XDP, mail flows"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # relayguard lab: a mail gateway and its clients in network namespaces.
 #
-#   scripts/lab.sh up     [PREFIX] [strict|open|none]   build the lab, start Postfix
+#   scripts/lab.sh up     [PREFIX] [strict|open|none] [policy]
+#                                                       build the lab, start Postfix
+#                                                       (policy: it asks relayguardd)
 #   scripts/lab.sh down   [PREFIX]                      remove everything `up` made
 #   scripts/lab.sh status [PREFIX]                      what exists now
 #   scripts/lab.sh conf   [PREFIX] [enforce|monitor]    print a relayguardd config for it
@@ -34,10 +36,15 @@
 # local mail to /run/relayguard-lab-PREFIX/mail/Maildir/, log in .../maillog.
 # "open" is the misconfigured variant (mynetworks = 0.0.0.0/0 [::]/0); mail
 # for other domains is parked in the queue in both variants, never sent.
+# "policy": smtpd asks relayguardd's policy service (LAB_POLICY_SERVICE,
+# inet:127.0.0.1:10040 in the gateway's namespace) first in
+# smtpd_relay_restrictions, and carries on (DUNNO) when it does not answer;
+# `conf` then prints the matching policy_service line.
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab
 HOSTS=(gw at cl tr sp)
+POLICY_SERVICE=inet:127.0.0.1:10040
 GW_ADDRS="10.77.0.1/24 10.77.1.1/24 10.77.16.1/20 fd77::1/48 fd77:0:0:1::1/48"
 
 die() {
@@ -110,6 +117,7 @@ write_state() {
 	LAB_IF_GW=$IF_GW
 	LAB_PF_CONF=$PF_CONF
 	LAB_POSTFIX=$1
+	LAB_POLICY_SERVICE=${2:-}
 	LAB_MAILLOG=$RUN/maillog
 	LAB_MAILDIR=$RUN/mail/Maildir
 	LAB_GW4=10.77.0.1
@@ -141,10 +149,12 @@ net_up() {
 }
 
 # Fill @NAME@ placeholders of a template.
-render() { # TEMPLATE OUT VARIANT
-	local mynet="127.0.0.0/8 10.77.1.0/24 [::1]/128"
+render() { # TEMPLATE OUT VARIANT [POLICY_SERVICE]
+	local mynet="127.0.0.0/8 10.77.1.0/24 [::1]/128" policy=""
 	[ "$3" = open ] && mynet="0.0.0.0/0 [::]/0"
+	[ -n "${4:-}" ] && policy="check_policy_service $4,"
 	sed -e "s|@RUN@|$RUN|g" -e "s|@MYNETWORKS@|$mynet|g" \
+		-e "s|@POLICY@|$policy|g" \
 		-e "s|@VARIANT@|$3|g" \
 		-e "s|@MAIL_UID@|$(id -u nobody)|g" \
 		-e "s|@MAIL_GID@|$(id -g nobody)|g" "$1" >"$2"
@@ -165,13 +175,13 @@ sasl_up() {
 	chmod 600 "$RUN/sasldb2"
 }
 
-postfix_up() { # strict|open
+postfix_up() { # strict|open [POLICY_SERVICE]
 	mkdir -p "$PF_CONF" "$RUN/queue" "$RUN/data" "$RUN/tls" \
 		"$RUN/mail/Maildir"/{new,cur,tmp}
 	chmod 755 "$RUN"
 	chown -R nobody: "$RUN/mail"
 	chown postfix: "$RUN/data"
-	render "$LAB_DIR/main.cf.in" "$PF_CONF/main.cf" "$1"
+	render "$LAB_DIR/main.cf.in" "$PF_CONF/main.cf" "$1" "${2:-}"
 	render "$LAB_DIR/master.cf.in" "$PF_CONF/master.cf" "$1"
 	touch "$RUN/maillog"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
@@ -215,17 +225,22 @@ kill_ns_pids() {
 	done
 }
 
-cmd_up() { # VARIANT
-	local variant=${1:-strict}
+cmd_up() { # VARIANT [policy]
+	local variant=${1:-strict} policy=""
 	case $variant in strict | open | none) ;; *) die "bad variant '$variant': strict, open or none" ;; esac
+	case ${2:-} in
+	"") ;;
+	policy) policy=$POLICY_SERVICE ;;
+	*) die "bad option '$2': policy or nothing" ;;
+	esac
 	[ "$(id -u)" = 0 ] || die "needs root"
 	[ -e "$STATE" ] && die "a lab with prefix $P exists ($STATE): scripts/lab.sh down $P"
 	ip netns list | grep -q "^${P}" && die "namespaces named ${P}* exist: scripts/lab.sh down $P"
 	trap 'echo "lab: set-up failed, tearing down" >&2; cmd_down' EXIT
 	mkdir -p "$RUN"
-	write_state "$variant"
+	write_state "$variant" "$policy"
 	net_up
-	[ "$variant" = none ] || postfix_up "$variant"
+	[ "$variant" = none ] || postfix_up "$variant" "$policy"
 	trap - EXIT
 }
 
@@ -300,6 +315,9 @@ cmd_conf() { # MODE
 	state_dir        = $RUN/rg-state
 	event_log        = $RUN/events.json
 	EOF
+	local svc
+	svc=$(sed -n 's/^LAB_POLICY_SERVICE=//p' "$STATE" 2>/dev/null) || true
+	[ -z "$svc" ] || echo "policy_service   = $svc"
 }
 
 main() {
@@ -315,7 +333,7 @@ main() {
 	env) [ -f "$STATE" ] && cat "$STATE" || die "no lab with prefix $P" ;;
 	pool) cmd_pool "$@" ;;
 	relink) cmd_relink ;;
-	*) sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 }
 

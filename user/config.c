@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "dpconfig.h"
+#include "policysvc.h"
 
 #define CONF_MAX_FILE (1U << 20)
 
@@ -28,9 +29,11 @@ void conf_defaults(struct rg_conf *c)
 	c->weight_too_many_rcpts = 5;
 	c->weight_session_rate = 5;
 	c->weight_envelope_padding = 10;
-	c->max_rcpts = 50;
+	c->max_rcpts = 100; /* RFC 5321 4.5.3.1.8: servers take at least 100 */
 	c->sessions_per_minute = 60;
 	c->auth_failures_ban = 5;
+	c->relay_attempts_ban = 2;
+	c->policy_max_connections = 512;
 	c->max_flows = 200000;
 	c->flow_idle_timeout = 300;
 	c->flow_max_bytes = 16384;
@@ -342,6 +345,21 @@ static int set_scheduling(struct rg_conf *c, const struct key *k,
 	return priority_parse(value, &c->scheduling, why);
 }
 
+static int set_policy_service(struct rg_conf *c, const struct key *k,
+			      const char *value, const char **why)
+{
+	struct policysvc_addr a;
+
+	(void)k;
+	*why = "inet:ADDRESS:PORT (inet:127.0.0.1:10040, inet:[::1]:10040) "
+	       "or unix:/ABSOLUTE/PATH";
+	if (strlen(value) >= sizeof(c->policy_service) ||
+	    policysvc_parse_addr(value, &a))
+		return -EINVAL;
+	snprintf(c->policy_service, sizeof(c->policy_service), "%s", value);
+	return 0;
+}
+
 static int set_dp(struct rg_conf *c, const struct key *k, const char *value,
 		  const char **why)
 {
@@ -381,6 +399,10 @@ static const struct key keys[] = {
 	{ "max_rcpts", set_uint, OFF(max_rcpts), 1, 100000 },
 	{ "sessions_per_minute", set_uint, OFF(sessions_per_minute), 1, 1000000 },
 	{ "auth_failures_ban", set_uint, OFF(auth_failures_ban), 0, 100000 },
+	{ "relay_attempts_ban", set_uint, OFF(relay_attempts_ban), 1, 1000 },
+	{ "policy_service", set_policy_service, 0, 0, 0 },
+	{ "policy_max_connections", set_uint, OFF(policy_max_connections), 1,
+	  100000 },
 	{ "max_flows", set_uint, OFF(max_flows), 16, 4000000 },
 	{ "flow_idle_timeout", set_duration, OFF(flow_idle_timeout), 1, DAY },
 	{ "flow_max_bytes", set_uint, OFF(flow_max_bytes), 512, 1048576 },
@@ -412,7 +434,8 @@ const char *const conf_keys[N_KEYS + 1] = {
 	"ban_time_max", "score_threshold", "score_window", "weight_pregreet",
 	"weight_non_smtp", "weight_auth_failure", "weight_too_many_rcpts",
 	"weight_session_rate", "weight_envelope_padding", "max_rcpts",
-	"sessions_per_minute", "auth_failures_ban", "max_flows",
+	"sessions_per_minute", "auth_failures_ban", "relay_attempts_ban",
+	"policy_service", "policy_max_connections", "max_flows",
 	"flow_idle_timeout", "flow_max_bytes",
 	"alert_command", "alert_timeout", "state_dir", "event_log", "pid_file",
 	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval",

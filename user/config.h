@@ -63,6 +63,14 @@ struct rg_conf {
 	unsigned int max_rcpts; /* RCPTs per session before a signal */
 	unsigned int sessions_per_minute; /* per source, before a signal */
 	unsigned int auth_failures_ban; /* 535s within score_window: ban */
+	/* Refused plain foreign RCPTs, each within score_window of the last,
+	 * that ban (1: the first; fewer are findings adding to the score). */
+	unsigned int relay_attempts_ban;
+
+	/* The Postfix policy service: "inet:ADDR:PORT", "unix:PATH" or ""
+	 * (off); at most policy_max_connections smtpd clients at once. */
+	char policy_service[CONF_PATH_LEN + 8];
+	unsigned int policy_max_connections;
 
 	/* Flow table (control plane memory). */
 	unsigned int max_flows;

@@ -34,6 +34,9 @@ struct decision {
 	 * DECISION_FINDING with this set (a would-be ban or alert keeps its
 	 * code), and nothing from it counts toward a source's score. */
 	bool unverified;
+	/* Who saw it: NULL for the wire, "policy" for the MTA's policy
+	 * service (no flow, no samples). */
+	const char *via;
 };
 
 #endif

@@ -114,6 +114,7 @@ int event_write(FILE *out, const struct decision *d,
 		format_flow(&d->flow_key, buf, sizeof(buf));
 		jw_string_field(&jw, "flow", buf);
 	}
+	opt_string(&jw, "via", d->via);
 	opt_string(&jw, "evidence", x->evidence);
 	if (x->reaction_us >= 0)
 		jw_int_field(&jw, "reaction_us", x->reaction_us);

@@ -123,6 +123,27 @@ static const struct metric pipeline_metrics[] = {
 		"Findings from unverified (possibly spoofed) flows not logged."),
 };
 
+static const struct metric policy_service_metrics[] = {
+	COUNTER(policysvc_stats, connections, "policy_connections_total",
+		"Policy service connections accepted."),
+	GAUGE(policysvc_stats, active, "policy_connections",
+		"Policy service connections open now."),
+	COUNTER(policysvc_stats, requests, "policy_requests_total",
+		"Policy requests answered."),
+	COUNTER(policysvc_stats, rejects, "policy_rejects_total",
+		"Policy requests answered REJECT."),
+	COUNTER(policysvc_stats, refused_cap, "policy_refused_cap_total",
+		"Connections refused: policy_max_connections reached."),
+	COUNTER(policysvc_stats, refused_peer, "policy_refused_peer_total",
+		"Connections refused: peer outside loopback and trusted_networks."),
+	COUNTER(policysvc_stats, bad_input, "policy_bad_input_total",
+		"Connections closed for a malformed request."),
+	COUNTER(policysvc_stats, stalled, "policy_stalled_total",
+		"Connections closed in the middle of a request."),
+	COUNTER(policysvc_stats, log_suppressed, "policy_log_suppressed_total",
+		"Policy service log lines over the rate limit."),
+};
+
 static void print_pipeline(FILE *f, const struct pipeline_stats *p)
 {
 	print_metrics(f, pipeline_metrics,
@@ -198,6 +219,11 @@ int metrics_print(FILE *f, const struct metrics_input *in)
 		print_pipeline(f, in->pipeline);
 	if (in->alerts)
 		print_alerts(f, in->alerts);
+	if (in->policy_service)
+		print_metrics(f, policy_service_metrics,
+			      sizeof(policy_service_metrics) /
+				      sizeof(policy_service_metrics[0]),
+			      in->policy_service);
 	if (in->daemon)
 		print_daemon(f, in->daemon);
 	if (in->reaction)

@@ -12,6 +12,7 @@
 #include "alert.h"
 #include "crowdsec.h"
 #include "pipeline.h"
+#include "policysvc.h"
 #include "relayguard.h"
 
 /* Upper bounds of the reaction-time buckets, microseconds; +Inf follows. */
@@ -42,6 +43,7 @@ struct metrics_input {
 	const uint64_t *bans_by_reason; /* RG_REASON_MAX current map entries */
 	const struct pipeline_stats *pipeline; /* may be NULL */
 	const struct alert_stats *alerts; /* may be NULL */
+	const struct policysvc_stats *policy_service; /* may be NULL */
 	const struct daemon_counters *daemon;
 	const struct crowdsec_counters *crowdsec; /* NULL: LAPI off */
 	/* Writes the data-plane counters (stats map), may be NULL. */

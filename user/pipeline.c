@@ -41,7 +41,7 @@ struct pflow {
 	struct flow *f;
 	struct smtp smtp;
 	struct prefix src;
-	bool banned, stopped, rcpts_signalled, pregreet;
+	bool banned, stopped, pregreet;
 	bool unverified_reported, padding_signalled;
 	uint64_t bytes_in; /* client payload bytes sampled (the data plane's
 			    * count against sample_bytes) */
@@ -147,7 +147,7 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 {
 	struct pflow *pf = ctx;
 	struct pipeline *p = pf->p;
-	struct verdict v[2];
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
 	int i, n;
 
 	switch (verb) {
@@ -155,14 +155,19 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 		p->st.smtp_sessions++;
 		break;
 	case SMTP_RCPT:
-		n = policy_rcpt(&p->conf, &pf->src,
-				s->flags & SMTP_F_AUTHENTICATED, arg, r->code, v);
+		n = policy_rcpt(p->policy, &(struct rcpt_event){
+			.src = &pf->src,
+			.client_port = ntohs(pf->f->key.client_port),
+			.authenticated = s->flags & SMTP_F_AUTHENTICATED,
+			/* a spoofed source must not even add to a count */
+			.counts = flow_verified(pf->f),
+			.path = arg,
+			.code = r->code,
+			.n_rcpt = s->n_rcpt,
+			.now_ns = p->now_ns,
+		}, v);
 		for (i = 0; i < n; i++)
 			emit(pf, &v[i], r->line);
-		if (s->n_rcpt > p->conf.max_rcpts && !pf->rcpts_signalled) {
-			pf->rcpts_signalled = true;
-			signal_src(pf, SIG_TOO_MANY_RCPTS, r->line);
-		}
 		break;
 	case SMTP_AUTH:
 		if (r->code == 535)
@@ -413,6 +418,19 @@ void pipeline_tick(struct pipeline *p, uint64_t now_ns)
 	flow_expire(p->flows, now_ns, p->conf.flow_idle_timeout * NSEC_PER_SEC);
 	p->st.flows_unverified += fs->unverified - before;
 	policy_tick(p->policy, now_ns);
+}
+
+struct policy *pipeline_policy(struct pipeline *p)
+{
+	return p->policy;
+}
+
+const struct flow *pipeline_find_flow(struct pipeline *p,
+				      const struct rg_flow_key *key)
+{
+	struct flow *f = flow_get(p->flows, key, p->now_ns, false, NULL);
+
+	return f && !(f->state & FLOW_FINISHED) ? f : NULL;
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p)

@@ -43,6 +43,14 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len);
 /* Expire idle flows; call from a timer with the boot clock. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* The policy (scores, sessions) the pipeline feeds: the policy service
+ * feeds the same one. */
+struct policy *pipeline_policy(struct pipeline *p);
+/* The flow of key while it still holds its samples (evidence for a
+ * decision the policy service made about a session the wire saw too), or
+ * NULL. */
+const struct flow *pipeline_find_flow(struct pipeline *p,
+				      const struct rg_flow_key *key);
 
 
 #endif

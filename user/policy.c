@@ -14,15 +14,29 @@
 struct src_state {
 	uint64_t window_start_ns;
 	uint32_t score;
+	uint32_t volume_score; /* the part of score from volume signals */
 	uint32_t auth_failures;
+	uint32_t relay_attempts; /* refused foreign RCPTs, each within
+				  * score_window of the one before */
+	uint64_t last_relay_ns;
 	uint64_t minute_start_ns;
 	uint32_t sessions; /* in the current minute */
 	bool rate_signalled; /* in the current minute */
 };
 
+/* Per-session state, keyed by client address and port: what the wire and
+ * the policy service both report is counted once. */
+struct session_state {
+	uint32_t rcpt_hash[POLICY_SESSION_RCPTS]; /* foreign RCPTs counted */
+	unsigned int n_hash;
+	unsigned int n_policy_rcpts; /* RCPTs asked about on the socket */
+	bool rcpts_signalled;
+};
+
 struct policy {
 	const struct rg_conf *conf;
 	struct flow_table *sources;
+	struct flow_table *sessions;
 };
 
 static const struct {
@@ -45,6 +59,10 @@ struct policy *policy_new(const struct rg_conf *conf)
 		.max_bytes = 0,
 		.user_size = sizeof(struct src_state),
 	};
+	struct flow_table_params sp = {
+		.max_flows = POLICY_MAX_SESSIONS,
+		.user_size = sizeof(struct session_state),
+	};
 	struct policy *p;
 
 	p = calloc(1, sizeof(*p));
@@ -52,8 +70,9 @@ struct policy *policy_new(const struct rg_conf *conf)
 		return NULL;
 	p->conf = conf;
 	p->sources = flow_table_new(&fp);
-	if (!p->sources) {
-		free(p);
+	p->sessions = flow_table_new(&sp);
+	if (!p->sources || !p->sessions) {
+		policy_free(p);
 		return NULL;
 	}
 	return p;
@@ -64,6 +83,7 @@ void policy_free(struct policy *p)
 	if (!p)
 		return;
 	flow_table_free(p->sources);
+	flow_table_free(p->sessions);
 	free(p);
 }
 
@@ -79,6 +99,11 @@ void policy_tick(struct policy *p, uint64_t now_ns)
 	if (idle < 60)
 		idle = 60;
 	flow_expire(p->sources, now_ns, idle * NSEC_PER_SEC);
+	/* a session lives as long as the MTA lets it idle (smtpd_timeout) */
+	idle = p->conf->flow_idle_timeout;
+	if (idle < 300)
+		idle = 300;
+	flow_expire(p->sessions, now_ns, idle * NSEC_PER_SEC);
 }
 
 /* ---- relay classification ---- */
@@ -151,36 +176,12 @@ enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
 	return conf_is_local_domain(c, at + 1) ? RELAY_NONE : RELAY_FOREIGN;
 }
 
-int policy_rcpt(const struct rg_conf *c, const struct prefix *src,
-		bool authenticated, const char *path, unsigned int code,
-		struct verdict out[2])
+bool policy_is_relay(const struct rg_conf *c, const struct prefix *src,
+		     bool authenticated, const char *path)
 {
-	enum relay_kind k;
-
-	if (authenticated || conf_is_trusted(c, src) || !path)
-		return 0;
-	k = policy_classify_rcpt(c, path);
-	if (k == RELAY_NONE)
-		return 0;
-	if (code >= 200 && code < 300) {
-		out[0] = (struct verdict){ DECISION_ALERT,
-					   RG_REASON_RELAY_ACCEPTED,
-					   "relay_accepted" };
-		out[1] = (struct verdict){ DECISION_BAN,
-					   RG_REASON_RELAY_ACCEPTED,
-					   "relay_accepted" };
-		return 2;
-	}
-	if (code && code < 400)
-		return 0; /* 3xx to a RCPT is not SMTP; nothing to grade */
-	/* 4xx/5xx, or 0: the reply was not seen, the command is the attempt */
-	if (k == RELAY_FOREIGN)
-		out[0] = (struct verdict){ DECISION_BAN, RG_REASON_RELAY_ATTEMPT,
-					   "relay_attempt" };
-	else
-		out[0] = (struct verdict){ DECISION_BAN, RG_REASON_RELAY_PROBE,
-					   "relay_probe" };
-	return 1;
+	if (authenticated || !path || conf_is_trusted(c, src))
+		return false;
+	return policy_classify_rcpt(c, path) != RELAY_NONE;
 }
 
 /* ---- per-source scores ---- */
@@ -202,6 +203,50 @@ static struct src_state *source(struct policy *p, const struct prefix *src,
 	key.family = g.family;
 	f = flow_get(p->sources, &key, now_ns, true, NULL);
 	return f ? flow_user(f) : NULL;
+}
+
+/* A new score window once the last one is over. */
+static void window(const struct rg_conf *c, struct src_state *s,
+		   uint64_t now_ns)
+{
+	if (s->window_start_ns &&
+	    now_ns - s->window_start_ns < c->score_window * NSEC_PER_SEC)
+		return;
+	s->window_start_ns = now_ns ? now_ns : 1;
+	s->score = 0;
+	s->volume_score = 0;
+	s->auth_failures = 0;
+}
+
+static void reset_scores(struct src_state *s)
+{
+	s->score = 0;
+	s->volume_score = 0;
+	s->auth_failures = 0;
+	s->relay_attempts = 0;
+}
+
+static bool volume_signal(enum policy_signal sig)
+{
+	return sig == SIG_TOO_MANY_RCPTS || sig == SIG_SESSION_RATE;
+}
+
+/* weight added to s for sig: volume signals together stay below the
+ * threshold, a single one as heavy as the threshold excepted. */
+static unsigned int add_weight(const struct rg_conf *c, struct src_state *s,
+			       enum policy_signal sig, unsigned int weight)
+{
+	unsigned int room;
+
+	if (volume_signal(sig) && weight < c->score_threshold) {
+		room = c->score_threshold - 1 > s->volume_score ?
+			       c->score_threshold - 1 - s->volume_score : 0;
+		if (weight > room)
+			weight = room;
+		s->volume_score += weight;
+	}
+	s->score += weight;
+	return weight;
 }
 
 const char *policy_signal_code(enum policy_signal sig)
@@ -236,13 +281,8 @@ int policy_signal(struct policy *p, const struct prefix *src,
 	s = source(p, src, now_ns);
 	if (!s)
 		return 1;
-	if (now_ns - s->window_start_ns >= c->score_window * NSEC_PER_SEC ||
-	    !s->window_start_ns) {
-		s->window_start_ns = now_ns ? now_ns : 1;
-		s->score = 0;
-		s->auth_failures = 0;
-	}
-	s->score += weight;
+	window(c, s, now_ns);
+	weight = add_weight(c, s, sig, weight);
 	if (sig == SIG_AUTH_FAILURE && ++s->auth_failures >= c->auth_failures_ban &&
 	    c->auth_failures_ban) {
 		out->action = DECISION_BAN;
@@ -253,10 +293,8 @@ int policy_signal(struct policy *p, const struct prefix *src,
 			out->code = "abuse_score";
 		}
 	}
-	if (out->action == DECISION_BAN) {
-		s->score = 0;
-		s->auth_failures = 0;
-	}
+	if (out->action == DECISION_BAN)
+		reset_scores(s);
 	return 1;
 }
 
@@ -296,4 +334,157 @@ uint64_t policy_ban_duration(const struct rg_conf *c, unsigned int offences)
 		d *= c->ban_time_factor;
 	}
 	return d < c->ban_time_max ? d : c->ban_time_max;
+}
+
+/* ---- RCPTs: relay grading, counted once per session ---- */
+
+static struct session_state *session(struct policy *p,
+				     const struct rcpt_event *e)
+{
+	struct rg_flow_key key;
+	struct flow *f;
+
+	if (!e->client_port)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	memcpy(key.client, e->src->addr, sizeof(key.client));
+	key.client_port = e->client_port;
+	key.family = e->src->family;
+	f = flow_get(p->sessions, &key, e->now_ns, true, NULL);
+	return f ? flow_user(f) : NULL;
+}
+
+/* FNV-1a over the path, case-folded: the wire and the MTA may differ in
+ * case and in the angle brackets around it. */
+static uint32_t path_hash(const char *path)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *path; path++) {
+		if (*path == '<' || *path == '>')
+			continue;
+		h ^= (unsigned char)(*path >= 'A' && *path <= 'Z' ? *path + 32 :
+								    *path);
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* True when the session already counted this path (the other observer
+ * reported it); else remembers it. */
+static bool counted_before(struct session_state *ss, const char *path)
+{
+	uint32_t h = path_hash(path);
+	unsigned int i;
+
+	if (!ss)
+		return false;
+	for (i = 0; i < ss->n_hash && i < POLICY_SESSION_RCPTS; i++)
+		if (ss->rcpt_hash[i] == h)
+			return true;
+	ss->rcpt_hash[ss->n_hash++ % POLICY_SESSION_RCPTS] = h;
+	return false;
+}
+
+/* A refused plain foreign RCPT: a finding worth threshold/N of the score,
+ * a ban at the relay_attempts_ban-th within score_window of the last, or
+ * when it brings the score without its volume part to the threshold. */
+static void relay_attempt(struct policy *p, const struct rcpt_event *e,
+			  struct verdict *v)
+{
+	const struct rg_conf *c = p->conf;
+	unsigned int need = c->relay_attempts_ban ? c->relay_attempts_ban : 1;
+	struct src_state *s;
+
+	*v = (struct verdict){ DECISION_FINDING, RG_REASON_RELAY_ATTEMPT,
+			       "relay_attempt" };
+	s = e->counts ? source(p, e->src, e->now_ns) : NULL;
+	if (!s) {
+		if (need <= 1)
+			v->action = DECISION_BAN;
+		return;
+	}
+	if (!s->last_relay_ns ||
+	    e->now_ns - s->last_relay_ns >= c->score_window * NSEC_PER_SEC)
+		s->relay_attempts = 0;
+	s->last_relay_ns = e->now_ns ? e->now_ns : 1;
+	window(c, s, e->now_ns);
+	if (++s->relay_attempts >= need) {
+		v->action = DECISION_BAN;
+	} else {
+		s->score += (c->score_threshold + need - 1) / need;
+		/* a bulk sender's volume does not make its one misdirected
+		 * message a ban; an abuse signal with it does */
+		if (s->score - s->volume_score >= c->score_threshold) {
+			v->action = DECISION_BAN;
+			v->reason = RG_REASON_ABUSE_SCORE;
+			v->code = "abuse_score";
+		}
+	}
+	if (v->action == DECISION_BAN)
+		reset_scores(s);
+}
+
+/* The relay verdicts of one RCPT; returns how many (0-2). */
+static int grade_relay(struct policy *p, const struct rcpt_event *e,
+		       struct session_state *ss, struct verdict *out)
+{
+	enum relay_kind k;
+
+	if (!policy_is_relay(p->conf, e->src, e->authenticated, e->path))
+		return 0;
+	k = policy_classify_rcpt(p->conf, e->path);
+	if (e->code >= 200 && e->code < 300) {
+		out[0] = (struct verdict){ DECISION_ALERT,
+					   RG_REASON_RELAY_ACCEPTED,
+					   "relay_accepted" };
+		out[1] = (struct verdict){ DECISION_BAN,
+					   RG_REASON_RELAY_ACCEPTED,
+					   "relay_accepted" };
+		return 2;
+	}
+	if (e->code && e->code < 400)
+		return 0; /* 3xx to a RCPT is not SMTP; nothing to grade */
+	/* 4xx/5xx, or 0: the reply was not seen, the command is the attempt */
+	if (k != RELAY_FOREIGN) {
+		out[0] = (struct verdict){ DECISION_BAN, RG_REASON_RELAY_PROBE,
+					   "relay_probe" };
+		return 1;
+	}
+	if (e->counts && counted_before(ss, e->path))
+		return 0;
+	relay_attempt(p, e, &out[0]);
+	return 1;
+}
+
+/* More than max_rcpts in the session: once per session, whoever saw it. */
+static bool too_many_rcpts(struct policy *p, const struct rcpt_event *e,
+			   struct session_state *ss)
+{
+	unsigned int n = e->n_rcpt;
+
+	if (!n && ss)
+		n = ++ss->n_policy_rcpts;
+	if (n <= p->conf->max_rcpts || (ss && ss->rcpts_signalled))
+		return false;
+	if (ss)
+		ss->rcpts_signalled = true;
+	/* without a session key, only the RCPT that crosses the limit */
+	return ss || n == p->conf->max_rcpts + 1;
+}
+
+int policy_rcpt(struct policy *p, const struct rcpt_event *e,
+		struct verdict out[POLICY_RCPT_MAX_VERDICTS])
+{
+	struct session_state *ss = session(p, e);
+	int n;
+
+	n = grade_relay(p, e, ss, out);
+	if (!too_many_rcpts(p, e, ss))
+		return n;
+	out[n] = (struct verdict){ DECISION_FINDING, RG_REASON_NONE,
+				   policy_signal_code(SIG_TOO_MANY_RCPTS) };
+	if (e->counts)
+		policy_signal(p, e->src, SIG_TOO_MANY_RCPTS, e->now_ns, &out[n]);
+	return n + 1;
 }

@@ -13,6 +13,8 @@
 #include "decision.h"
 
 #define POLICY_MAX_SOURCES 65536 /* per-source score entries kept */
+#define POLICY_MAX_SESSIONS 65536 /* sessions remembered for dedup */
+#define POLICY_SESSION_RCPTS 8 /* foreign RCPTs remembered per session */
 
 /* What a RCPT path asks for, from the gateway's point of view. */
 enum relay_kind {
@@ -54,19 +56,46 @@ enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
 				     const char *path);
 const char *relay_kind_name(enum relay_kind k);
 
-/* A RCPT answered with reply code `code`. Fills up to 2 verdicts (alert then
- * ban for an accepted relay); returns how many. Trusted sources and
- * authenticated sessions get none. */
-int policy_rcpt(const struct rg_conf *c, const struct prefix *src,
-		bool authenticated, const char *path, unsigned int code,
-		struct verdict out[2]);
+/* One RCPT of a session, from the wire (code: the server's reply) or from
+ * the MTA's policy service (code 0: asked before the reply). A session is
+ * its client address and port: a RCPT seen on both the wire and the policy
+ * socket counts once. */
+struct rcpt_event {
+	const struct prefix *src; /* the client (host address) */
+	uint16_t client_port; /* host order; 0: not known (no dedup) */
+	bool authenticated;
+	bool counts; /* false: graded but adds to no count (unverified flow) */
+	const char *path; /* as the client wrote it */
+	unsigned int code; /* the reply; 0: not seen */
+	unsigned int n_rcpt; /* RCPTs of the session so far, this one included */
+	uint64_t now_ns;
+};
+
+#define POLICY_RCPT_MAX_VERDICTS 3
+
+/* Grade one RCPT. Fills up to 3 verdicts (alert then ban for an accepted
+ * relay; a too_many_rcpts signal): returns how many. A refused plain
+ * foreign RCPT is a finding that adds to the source's score until it is
+ * the relay_attempts_ban-th within score_window of the last one: then a
+ * ban. Probe forms and accepted relays ban at once. Trusted sources and
+ * authenticated sessions get no relay verdict. */
+int policy_rcpt(struct policy *p, const struct rcpt_event *e,
+		struct verdict out[POLICY_RCPT_MAX_VERDICTS]);
+
+/* The RCPT asks this gateway to relay (unauthenticated, untrusted client,
+ * foreign or probe-form path): what an MTA should refuse. */
+bool policy_is_relay(const struct rg_conf *c, const struct prefix *src,
+		     bool authenticated, const char *path);
 
 /* The signal's name in events ("pregreet", ...). */
 const char *policy_signal_code(enum policy_signal sig);
 
 /* One weighted signal from src at now_ns: a finding, or a ban once the
- * source's score (or its AUTH failures) reaches the threshold. Returns 1
- * with *out filled. */
+ * source's score (or its AUTH failures) reaches the threshold. Volume
+ * signals (too_many_rcpts, session_rate) are what a legitimate bulk sender
+ * shows: together they add at most score_threshold - 1 within a window, so
+ * they never ban alone (unless one weight is >= score_threshold). Returns
+ * 1 with *out filled. */
 int policy_signal(struct policy *p, const struct prefix *src,
 		  enum policy_signal sig, uint64_t now_ns, struct verdict *out);
 

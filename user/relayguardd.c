@@ -41,6 +41,7 @@
 #include "netlink.h"
 #include "pipeline.h"
 #include "priority.h"
+#include "policysvc.h"
 #include "replay.h"
 #include "ringdrain.h"
 #include "stats.h"
@@ -53,6 +54,9 @@
 /* Alerts decided while the ring buffer is drained are run after it, so
  * that spawning alert_command never delays the ban that follows them. */
 #define MAX_PENDING_ALERTS 8
+
+/* epoll tags of the daemon's loop */
+enum { EV_RING, EV_SIGNAL, EV_TIMER, EV_LINK, EV_POLICY, EV_CROWDSEC };
 
 struct daemon {
 	/* From the command line. */
@@ -68,6 +72,7 @@ struct daemon {
 	struct alerter *alerts;
 	struct link_watch *links;
 	struct crowdsec *cs; /* NULL: no crowdsec_lapi_url */
+	struct policysvc *psvc; /* the Postfix policy service, or NULL */
 	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
 	struct evidence_dir evidence; /* state_dir/evidence within its bound */
 	int epfd, sigfd, timerfd;
@@ -435,6 +440,65 @@ static const struct pipeline_ops ops = {
 	.stop_sampling = on_stop_sampling,
 };
 
+/* ---- the Postfix policy service ------------------------------------ */
+
+static bool psvc_banned(void *ctx, const struct prefix *src)
+{
+	struct daemon *d = ctx;
+	struct prefix key;
+	struct rg_ban ban;
+
+	if (banstore_source(d->maps, src, &key) ||
+	    banstore_get(d->maps, &key, &ban))
+		return false;
+	return !ban.expires_ns || ban.expires_ns > boot_ns();
+}
+
+static const struct flow *psvc_find_flow(void *ctx,
+					 const struct rg_flow_key *key)
+{
+	return pipeline_find_flow(((struct daemon *)ctx)->pipe, key);
+}
+
+static const struct policysvc_ops psvc_ops = {
+	.decide = on_decide,
+	.banned = psvc_banned,
+	.find_flow = psvc_find_flow,
+};
+
+static void psvc_close(struct daemon *d)
+{
+	policysvc_free(d->psvc);
+	d->psvc = NULL;
+}
+
+/* Start the policy service when policy_service is set. A failure is
+ * logged and leaves the rest running: smtpd falls back to its
+ * smtpd_policy_service_default_action. */
+static void psvc_open(struct daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_POLICY };
+	char err[256];
+
+	if (!d->conf.policy_service[0])
+		return;
+	d->psvc = policysvc_new(&d->conf, pipeline_policy(d->pipe), &psvc_ops,
+				d);
+	if (!d->psvc || policysvc_listen(d->psvc, err, sizeof(err))) {
+		log_err("policy service off: %s",
+			d->psvc ? err : "out of memory");
+		psvc_close(d);
+		return;
+	}
+	if (d->epfd >= 0 &&
+	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, policysvc_fd(d->psvc), &ev)) {
+		log_err("policy service off: epoll: %s", strerror(errno));
+		psvc_close(d);
+		return;
+	}
+	log_info("policy service listening on %s", d->conf.policy_service);
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -673,6 +737,7 @@ static void write_metrics(struct daemon *d)
 		.bans_by_reason = d->bans_by_reason,
 		.pipeline = pipeline_stats(d->pipe),
 		.alerts = alert_stats(d->alerts),
+		.policy_service = d->psvc ? policysvc_stats(d->psvc) : NULL,
 		.daemon = &d->cnt,
 		.crowdsec = d->cs ? crowdsec_counters(d->cs) : NULL,
 		.dataplane = print_dataplane,
@@ -703,6 +768,8 @@ static void on_timer(struct daemon *d)
 	if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_warn("timerfd: %s", strerror(errno));
 	pipeline_tick(d->pipe, now);
+	if (d->psvc)
+		policysvc_tick(d->psvc, now);
 	alert_reap(d->alerts, now);
 	if (d->sweeping || now >= d->next_sweep)
 		sweep_step(d, now);
@@ -720,7 +787,6 @@ static void on_timer(struct daemon *d)
 
 /* ---- reload --------------------------------------------------------- */
 
-enum { EV_RING, EV_SIGNAL, EV_TIMER, EV_LINK, EV_CROWDSEC };
 static int epoll_add(int epfd, int fd, int tag);
 
 static void apply_interfaces(struct daemon *d, const struct rg_conf *old)
@@ -820,6 +886,12 @@ static void reload(struct daemon *d)
 	write_dp_config(d);
 	write_trusted(d);
 	pipeline_set_conf(d->pipe, &d->conf);
+	if (strcmp(old->policy_service, d->conf.policy_service)) {
+		psvc_close(d);
+		psvc_open(d);
+	} else if (d->psvc) {
+		policysvc_set_conf(d->psvc, &d->conf);
+	}
 	apply_interfaces(d, old);
 	if (memcmp(&old->scheduling, &d->conf.scheduling,
 		   sizeof(old->scheduling)) || d->priority_rest_until)
@@ -956,6 +1028,10 @@ static int run_loop(struct daemon *d)
 			case EV_CROWDSEC:
 				crowdsec_dispatch(d->cs);
 				break;
+			case EV_POLICY:
+				policysvc_run(d->psvc);
+				run_pending_alerts(d);
+				break;
 			}
 		}
 	}
@@ -1028,6 +1104,7 @@ static int start(struct daemon *d)
 		log_err("cannot set up the event loop: %s", strerror(-err));
 		return err;
 	}
+	psvc_open(d);
 	d->next_snapshot = boot_ns() + d->conf.snapshot_interval * NSEC_PER_SEC;
 	return 0;
 }
@@ -1047,6 +1124,7 @@ static void finish(struct daemon *d)
 	alert_free(d->alerts);
 	crowdsec_free(d->cs);
 	link_watch_close(d->links);
+	psvc_close(d);
 	ring_drain_free(d->rb);
 	pipeline_free(d->pipe);
 	bans_free(d->bans);

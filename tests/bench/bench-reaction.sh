@@ -96,7 +96,7 @@ measure() {
 	mkdir -p "$out"
 	[ -n "${E2E_DAEMON_PID:-}" ] && kill "$E2E_DAEMON_PID" && rg_wait_for 5 \
 		sh -c "! kill -0 $E2E_DAEMON_PID"
-	e2e_daemon enforce "scheduling=$sched"
+	e2e_daemon enforce "scheduling=$sched" relay_attempts_ban=1
 	capture_start "$out/reaction.pcap"
 	for ((i = 0; i < 20; i++)); do
 		e2e_session "$LAB_NS_CL" --server "$LAB_GW4" --rcpt user@example.test \

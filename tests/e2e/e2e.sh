@@ -31,13 +31,14 @@ e2e_dump_logs() {
 	return 0
 }
 
-# e2e_lab VARIANT: bring up a lab named after this test (strict|open|none);
+# e2e_lab VARIANT [policy]: bring up a lab named after this test
+# (strict|open|none; policy: Postfix asks relayguardd's policy service);
 # loads the lab's variables (LAB_NS_GW, LAB_IF_GW, LAB_RUN, ...).
 e2e_lab() {
 	local p=${RG_PREFIX}
 	rg_on_exit "'$LAB' down '$p'"
 	rg_on_exit '[ "$rc" = 0 ] || e2e_dump_logs >&$E2E_ERR 2>&1'
-	"$LAB" up "$p" "$1" || fail "lab up failed"
+	"$LAB" up "$p" "$@" || fail "lab up failed"
 	# shellcheck disable=SC1090
 	. "/run/relayguard-lab-$p.env"
 	PIN=$(rg_pin_dir)
@@ -146,14 +147,16 @@ e2e_relay_attempt() {
 		--rcpt victim@gmail.com >/dev/null
 }
 
-# e2e_assert_cut_in_session OUT: the smtp_session.py transcript OUT shows
-# the first RCPT refused by Postfix and the next never answered, and the
-# attacker's IPv4 address is banned for relay_attempt.
+# e2e_assert_cut_in_session OUT [N]: the smtp_session.py transcript OUT
+# shows the first N (default 1) RCPTs refused by Postfix and the next never
+# answered, and the attacker's IPv4 address is banned for relay_attempt.
 e2e_assert_cut_in_session() {
-	local ban
-	assert_eq "$(grep '^RCPT' "$1" | sed -n 1p)" "RCPT 554" \
-		"Postfix denied the first relay recipient"
-	assert_eq "$(grep '^RCPT' "$1" | sed -n 2p)" "RCPT timeout" \
+	local ban n=${2:-1} i
+	for ((i = 1; i <= n; i++)); do
+		assert_eq "$(grep '^RCPT' "$1" | sed -n "${i}p")" "RCPT 554" \
+			"Postfix denied relay recipient $i"
+	done
+	assert_eq "$(grep '^RCPT' "$1" | sed -n "$((n + 1))p")" "RCPT timeout" \
 		"the attacker's next command in the same session got no reply (banned in-session)"
 	ban=$(e2e_ban4 "$LAB_AT4") || fail "no bans4 entry for $LAB_AT4: $(e2e_daemon_log)"
 	assert_eq "$(jq .reason <<<"$ban")" 2 \
@@ -168,6 +171,20 @@ e2e_assert_dropped() {
 	assert_fails "$1" e2e_swaks "$LAB_NS_AT" \
 		--server "$LAB_GW4" --to user@example.test --timeout 2
 	assert_gt "$(e2e_stat drop_ban)" "$drops0" "$2"
+}
+
+# e2e_parallel N P FUNC: FUNC 0 .. FUNC N-1, P at a time (waited for by
+# pid: a bare `wait` would also wait for the test's background helpers).
+e2e_parallel() {
+	local n=$1 par=$2 fn=$3 i pids=()
+	for ((i = 0; i < n; i++)); do
+		"$fn" "$i" &
+		pids+=($!)
+		if (((i + 1) % par == 0 || i + 1 == n)); then
+			wait "${pids[@]}"
+			pids=()
+		fi
+	done
 }
 
 # e2e_swaks NS ARGS...: swaks with a short timeout, in a lab namespace.

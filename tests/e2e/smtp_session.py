@@ -4,15 +4,20 @@ printed as one line, so a test can tell exactly where a session was cut off.
 
   smtp_session.py --server ADDR [--src ADDR] [--rcpt R]... [--pause S]
                   [--ehlo N] [--noop N] [--data] [--timeout S]
+                  [--starttls] [--pipeline]
 
 Prints "connect ok|timeout|refused", then "<CMD> <code>" per command, or
 "<CMD> timeout" where the server's reply never came (the session was cut
 off), and exits 0; exit 2 on bad arguments. swaks is the client for ordinary
 deliveries; this one pauses between recipients, as spam bots do, which makes
 "banned inside its session" observable without racing the client.
+--starttls: STARTTLS after EHLO (the rest is hidden from the wire);
+--pipeline: MAIL, every RCPT, DATA and the body in one write (a burst that
+beats any wire-level cut-off), then the replies read in order.
 """
 import argparse
 import socket
+import ssl
 import sys
 import time
 
@@ -42,6 +47,26 @@ def step(sock, f, name, data):
     return code
 
 
+def message(a):
+    return (f"From: <{a.sender}>\r\nSubject: relayguard e2e\r\n\r\n"
+            "hello\r\n.\r\n").encode()
+
+
+def burst(sock, f, a):
+    """MAIL, RCPTs, DATA, body and QUIT in one write; one line per reply."""
+    out = f"MAIL FROM:<{a.sender}>\r\n".encode()
+    names = ["MAIL"]
+    for r in a.rcpt:
+        out += f"RCPT TO:<{r}>\r\n".encode()
+        names.append("RCPT")
+    out += b"DATA\r\n" + message(a) + b"QUIT\r\n"
+    names += ["DATA", "EOM", "QUIT"]
+    sock.sendall(out)
+    for n in names:
+        if step(sock, f, n, b"") is None:
+            return
+
+
 def session(a):
     fam = socket.AF_INET6 if ":" in a.server else socket.AF_INET
     sock = socket.socket(fam, socket.SOCK_STREAM)
@@ -69,6 +94,19 @@ def session(a):
     for _ in range(a.noop):  # 500-byte NOOPs: the client pads its envelope
         if step(sock, f, "NOOP", b"NOOP " + b"x" * 500 + b"\r\n") is None:
             return
+    if a.starttls:
+        if step(sock, f, "STARTTLS", b"STARTTLS\r\n") != "220":
+            return
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        sock = ctx.wrap_socket(sock, server_hostname=a.server)
+        f = sock.makefile("rb")
+        if step(sock, f, "EHLO", b"EHLO client.lab.test\r\n") is None:
+            return
+    if a.pipeline:
+        burst(sock, f, a)
+        return
     if step(sock, f, "MAIL", f"MAIL FROM:<{a.sender}>\r\n".encode()) is None:
         return
     accepted = 0
@@ -82,9 +120,7 @@ def session(a):
     if a.data and accepted:
         if step(sock, f, "DATA", b"DATA\r\n") != "354":
             return
-        body = (f"From: <{a.sender}>\r\nSubject: relayguard e2e\r\n\r\n"
-                "hello\r\n.\r\n").encode()
-        if step(sock, f, "EOM", body) is None:
+        if step(sock, f, "EOM", message(a)) is None:
             return
     step(sock, f, "QUIT", b"QUIT\r\n")
     sock.close()
@@ -102,6 +138,8 @@ def main():
     p.add_argument("--noop", type=int, default=0)
     p.add_argument("--data", action="store_true")
     p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--starttls", action="store_true")
+    p.add_argument("--pipeline", action="store_true")
     session(p.parse_args())
 
 

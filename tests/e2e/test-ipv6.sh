@@ -6,7 +6,7 @@
 e2e_require
 e2e_lab strict
 ip -n "$LAB_NS_AT" addr add fd77::67/48 dev "${LAB_PREFIX}at0" nodad
-e2e_daemon enforce
+e2e_daemon enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
 
 e2e_session "$LAB_NS_AT" --src "$LAB_AT6" --server "$LAB_GW6" --pause 0.3 \
 	--timeout 2 --rcpt victim@gmail.com --rcpt victim2@gmail.com >"$RG_TMP/attack.out"

@@ -34,25 +34,16 @@ assert_gt "$rtt_ms" 99 "the attacker's link is slow (>= 5 x 20 ms)"
 # Each attempt: EHLO, MAIL, RCPT to a foreign domain, DATA, message. Half
 # step by step, half pipelined by swaks.
 mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" "$ATTEMPTS")
-attempt() { # INDEX SRC
+attempt() { # INDEX (from srcs[INDEX])
 	if (($1 % 2)); then
-		e2e_session "$LAB_NS_AT" --src "$2" --server "$LAB_GW4" \
+		e2e_session "$LAB_NS_AT" --src "${srcs[$1]}" --server "$LAB_GW4" \
 			--rcpt "victim$1@gmail.com" --data --timeout 1.5
 	else
-		e2e_swaks "$LAB_NS_AT" --pipeline -li "$2" --server "$LAB_GW4" \
+		e2e_swaks "$LAB_NS_AT" --pipeline -li "${srcs[$1]}" --server "$LAB_GW4" \
 			--to "victim$1@gmail.com" --timeout 2
 	fi >"$RG_TMP/attempt.$1" 2>&1
 }
-# (wait for these by pid: a bare `wait` would also wait for nfq_delay)
-pids=()
-for ((i = 0; i < ATTEMPTS; i++)); do
-	attempt $i "${srcs[i]}" &
-	pids+=($!)
-	if (((i + 1) % PARALLEL == 0 || i + 1 == ATTEMPTS)); then
-		wait "${pids[@]}"
-		pids=()
-	fi
-done
+e2e_parallel "$ATTEMPTS" "$PARALLEL" attempt
 
 accepted=$(cat "$RG_TMP"/attempt.* | grep -cE '^RCPT 250|<-  250 2.1.5 Ok$')
 queued_replies=$(cat "$RG_TMP"/attempt.* | grep -cE '^EOM 250|queued as')

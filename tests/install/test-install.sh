@@ -11,6 +11,7 @@ inst() { make -s -C "$RG_TOP" BUILD="$BUILD" DESTDIR="$root" PREFIX=/usr install
 assert_ok "make install into DESTDIR" inst
 for f in usr/sbin/relayguardd usr/sbin/relayguardctl \
 	usr/share/man/man8/relayguardd.8 usr/share/man/man8/relayguardctl.8 \
+	usr/share/man/man5/relayguard.conf.5 \
 	usr/share/bash-completion/completions/relayguardctl \
 	etc/relayguard/relayguard.conf lib/systemd/system/relayguardd.service; do
 	[ -s "$root/$f" ] || fail "$f not installed"

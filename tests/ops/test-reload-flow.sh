@@ -7,7 +7,7 @@
 . "$(dirname "$0")/ops.sh"
 ops_require
 command -v postfix >/dev/null || fail "postfix is not installed: make deps"
-ops_lab strict ban_time=10m
+ops_lab strict ban_time=10m relay_attempts_ban=1 # one attempt bans: about reload
 ops_start
 rg_wait_for 5 ops_attached || fail "not attached"
 
@@ -18,7 +18,7 @@ ops_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 3 --timeout 2 \
 	--rcpt victim2@gmail.com >"$RG_TMP/attack.out" &
 session=$!
 rg_wait_for 5 grep -q '^RCPT 250' "$RG_TMP/attack.out" || fail "session did not start: $(cat "$RG_TMP/attack.out")"
-ops_lab_conf ban_time=20m
+ops_lab_conf ban_time=20m relay_attempts_ban=1
 ops_ctl --pid-file "$OPS_PID" reload >/dev/null || fail "reload"
 rg_wait_for 10 grep -q "reloaded" "$OPS_CUR_LOG" || fail "no reload in the log"
 ok "reloaded while the session was open"

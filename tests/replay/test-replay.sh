@@ -29,14 +29,24 @@ count() { # JQ-FILTER: how many decisions match
 	jq -c "select($1)" "$RG_TMP/out.json" | wc -l
 }
 
+# One refused plain foreign recipient looks exactly like a misdirected
+# delivery: a finding under the default relay_attempts_ban = 2.
 replay a-swaks-relay-denied.pcap
-assert_eq "$(count '.action == "ban" and .source == "10.77.0.66" and .reason == "relay_attempt"')" 1 \
-	"relay denied: 10.77.0.66 banned for relay_attempt"
+assert_eq "$(count '.action == "finding" and .source == "10.77.0.66" and .reason == "relay_attempt"')" 1 \
+	"relay denied: a relay_attempt finding for 10.77.0.66"
+assert_eq "$(count '.action == "ban"')" 0 "relay denied once: no ban (relay_attempts_ban = 2)"
 assert_eq "$(count '.action == "alert"')" 0 "relay denied: no alert"
-assert_eq "$(jq -r 'select(.action == "ban") | [.rcpt_to, .helo, .mail_from] | join(" ")' "$RG_TMP/out.json")" \
-	"victim@gmail.com vm a@spam.example" "relay denied: the evidence names rcpt, helo and sender"
-assert_match "$(jq -r 'select(.action == "ban") | .reply' "$RG_TMP/out.json")" '^554 5\.7\.1 .*Relay access denied' \
-	"relay denied: the server's reply is in the evidence"
+assert_eq "$(jq -r 'select(.action == "finding") | [.rcpt_to, .helo, .mail_from] | join(" ")' "$RG_TMP/out.json")" \
+	"victim@gmail.com vm a@spam.example" "relay denied: the finding names rcpt, helo and sender"
+assert_match "$(jq -r 'select(.action == "finding") | .reply' "$RG_TMP/out.json")" '^554 5\.7\.1 .*Relay access denied' \
+	"relay denied: the server's reply is in the finding"
+
+# relay_attempts_ban = 1, the behaviour before: the same capture bans.
+echo "relay_attempts_ban = 1" >>"$conf"
+replay a-swaks-relay-denied.pcap
+sed -i '/relay_attempts_ban/d' "$conf"
+assert_eq "$(count '.action == "ban" and .source == "10.77.0.66" and .reason == "relay_attempt"')" 1 \
+	"relay_attempts_ban = 1: 10.77.0.66 banned for relay_attempt"
 assert_match "$(jq -r 'select(.action == "ban") | "\(.duration) \(.expires) \(.flow)"' "$RG_TMP/out.json")" \
 	'^3600 20[0-9-]+T[0-9:.]+Z 10\.77\.0\.66:[0-9]+ -> 10\.77\.0\.1:25$' "relay denied: duration, expires and flow"
 

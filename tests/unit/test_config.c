@@ -122,6 +122,12 @@ static void test_errors(void **state)
 		{ "ban_time =\n", "bad.conf:1:", "a value" },
 		{ "ban_time = 2h\nban_time_max = 1h\n", "bad.conf:", "ban_time_max" },
 		{ "evidence_dir_max_bytes = 12Q\n", "bad.conf:1:", "byte count" },
+		{ "relay_attempts_ban = 0\n", "bad.conf:1:", "from 1 to 1000" },
+		{ "policy_service = 127.0.0.1:10040\n", "bad.conf:1:", "inet:ADDRESS:PORT" },
+		{ "policy_service = inet:localhost:10040\n", "bad.conf:1:", "inet:" },
+		{ "policy_service = inet:127.0.0.1:0\n", "bad.conf:1:", "inet:" },
+		{ "policy_service = unix:policy\n", "bad.conf:1:", "unix:/ABSOLUTE/PATH" },
+		{ "policy_max_connections = 0\n", "bad.conf:1:", "from 1 to 100000" },
 	};
 	size_t i;
 
@@ -141,6 +147,27 @@ static void test_errors(void **state)
 		/* nothing half-applied */
 		assert_memory_equal(&conf, &before, sizeof(conf));
 	}
+}
+
+/* The keys of issue 13: defaults, and values as written. */
+static void test_policy_keys(void **state)
+{
+	(void)state;
+	conf_defaults(&conf);
+	assert_int_equal(conf.relay_attempts_ban, 2);
+	assert_string_equal(conf.policy_service, "");
+	assert_int_equal(conf.policy_max_connections, 512);
+	assert_int_equal(conf.max_rcpts, 100);
+	assert_int_equal(conf_parse("ok.conf", "relay_attempts_ban = 1\n"
+				    "policy_service = inet:[::1]:10040\n"
+				    "policy_max_connections = 64\n",
+				    &conf, err, sizeof(err)), 0);
+	assert_int_equal(conf.relay_attempts_ban, 1);
+	assert_string_equal(conf.policy_service, "inet:[::1]:10040");
+	assert_int_equal(conf.policy_max_connections, 64);
+	assert_int_equal(conf_parse("ok.conf", "policy_service = "
+				    "unix:/var/spool/postfix/private/relayguard\n",
+				    &conf, err, sizeof(err)), 0);
 }
 
 static void test_load_file(void **state)
@@ -199,6 +226,44 @@ static void test_example_config(void **state)
 		fclose(f);
 	}
 	assert_int_equal(found, i);
+}
+
+/* relayguard.conf(5) documents every key: each is named in the heading
+ * (the .BR line after a .TP) of an entry. */
+static void test_man_page(void **state)
+{
+	const char *path = "user/dist/relayguard.conf.5";
+	char line[512], *p;
+	size_t i, n;
+	bool found;
+	FILE *f;
+
+	(void)state;
+	if (access(path, R_OK)) {
+		path = "../user/dist/relayguard.conf.5";
+		if (access(path, R_OK))
+			skip();
+	}
+	for (i = 0; conf_keys[i]; i++) {
+		n = strlen(conf_keys[i]);
+		found = false;
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (!found && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, ".TP", 3) || !fgets(line, sizeof(line), f) ||
+			    strncmp(line, ".BR ", 4))
+				continue;
+			for (p = line; !found && (p = strstr(p, conf_keys[i])); p++)
+				found = (p == line + 4 || p[-1] == ' ' ||
+					 p[-1] == '"') &&
+					(p[n] == ' ' || p[n] == '\n' ||
+					 p[n] == '"');
+		}
+		fclose(f);
+		if (!found)
+			fail_msg("relayguard.conf(5) has no entry for %s",
+				 conf_keys[i]);
+	}
 }
 
 static void test_local_domains(void **state)
@@ -284,6 +349,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_man_page),
+		cmocka_unit_test(test_policy_keys),
 		cmocka_unit_test(test_local_domains),
 		cmocka_unit_test(test_trusted),
 		cmocka_unit_test(test_crowdsec_keys),

@@ -65,10 +65,12 @@ static void test_grading(void **state)
 		enum decision_action a0;
 		const char *code0;
 	} cases[] = {
-		{ "10.77.0.66", "victim@gmail.com", false, 554, 1, DECISION_BAN,
-		  "relay_attempt" },
-		{ "10.77.0.66", "victim@gmail.com", false, 450, 1, DECISION_BAN,
-		  "relay_attempt" },
+		/* one refused plain foreign RCPT: a finding (relay_attempts_ban
+		 * = 2); test_pipeline_misdirected has the second */
+		{ "10.77.0.66", "victim@gmail.com", false, 554, 1,
+		  DECISION_FINDING, "relay_attempt" },
+		{ "10.77.0.66", "victim@gmail.com", false, 450, 1,
+		  DECISION_FINDING, "relay_attempt" },
 		{ "10.77.0.66", "victim@gmail.com", false, 250, 2, DECISION_ALERT,
 		  "relay_accepted" },
 		{ "10.77.0.66", "u%x@example.test", false, 550, 1, DECISION_BAN,
@@ -79,8 +81,8 @@ static void test_grading(void **state)
 		{ "10.77.1.5", "victim@gmail.com", false, 250, 0, 0, NULL },
 		{ "10.77.1.5", "u%x@example.test", false, 554, 0, 0, NULL },
 		/* code 0: the reply was not seen; the command alone grades */
-		{ "10.77.0.66", "victim@gmail.com", false, 0, 1, DECISION_BAN,
-		  "relay_attempt" },
+		{ "10.77.0.66", "victim@gmail.com", false, 0, 1,
+		  DECISION_FINDING, "relay_attempt" },
 		{ "10.77.0.66", "u%x@example.test", false, 0, 1, DECISION_BAN,
 		  "relay_probe" },
 		{ "10.77.0.66", "u@example.test", false, 0, 0, 0, NULL },
@@ -88,8 +90,9 @@ static void test_grading(void **state)
 		{ "10.77.1.5", "victim@gmail.com", false, 0, 0, 0, NULL },
 		{ "10.77.0.66", "victim@gmail.com", false, 354, 0, 0, NULL },
 	};
-	const struct rg_conf *c = lab_conf();
-	struct verdict v[2];
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
+	struct rg_conf c1 = *lab_conf();
+	struct policy *p;
 	struct prefix src;
 	size_t i;
 	int n;
@@ -97,8 +100,13 @@ static void test_grading(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(parse_prefix(cases[i].src, &src), 0);
-		n = policy_rcpt(c, &src, cases[i].auth, cases[i].path,
-				cases[i].code, v);
+		p = policy_new(lab_conf());
+		n = policy_rcpt(p, &(struct rcpt_event){
+			.src = &src, .client_port = 40000,
+			.authenticated = cases[i].auth, .counts = true,
+			.path = cases[i].path, .code = cases[i].code,
+			.n_rcpt = 1, .now_ns = NSEC_PER_SEC }, v);
+		policy_free(p);
 		assert_int_equal(n, cases[i].n);
 		if (!n)
 			continue;
@@ -109,6 +117,92 @@ static void test_grading(void **state)
 			assert_int_equal(v[1].reason, RG_REASON_RELAY_ACCEPTED);
 		}
 	}
+	/* relay_attempts_ban = 1: the first refused attempt bans */
+	c1.relay_attempts_ban = 1;
+	p = policy_new(&c1);
+	parse_prefix("10.77.0.66", &src);
+	n = policy_rcpt(p, &(struct rcpt_event){
+		.src = &src, .client_port = 40000, .counts = true,
+		.path = "victim@gmail.com", .code = 554, .n_rcpt = 1,
+		.now_ns = NSEC_PER_SEC }, v);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].action, DECISION_BAN);
+	assert_string_equal(v[0].code, "relay_attempt");
+	policy_free(p);
+}
+
+/* The wire and the policy service report the same RCPT of one session
+ * (same client address and port): it counts once. Another session, or
+ * another recipient, counts again; the second attempt outside
+ * score_window of the first starts over. */
+static void test_rcpt_counted_once(void **state)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
+	struct policy *p = policy_new(lab_conf());
+	struct rcpt_event e = {
+		.counts = true, .path = "victim@gmail.com",
+		.now_ns = NSEC_PER_SEC, .client_port = 40000,
+	};
+	struct prefix src;
+
+	(void)state;
+	parse_prefix("10.77.0.66", &src);
+	e.src = &src;
+	/* policy service first (no reply yet), then the wire's 554 */
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_FINDING);
+	e.code = 554;
+	e.path = "<Victim@GMAIL.com>";
+	e.n_rcpt = 1;
+	assert_int_equal(policy_rcpt(p, &e, v), 0);
+	/* the same recipient in the next session is a second attempt */
+	e.client_port = 40001;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_BAN);
+	/* after the ban the count starts again; a gap over score_window
+	 * forgets the first attempt */
+	e.client_port = 40002;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_FINDING);
+	e.client_port = 40003;
+	e.now_ns += (lab_conf()->score_window + 1) * NSEC_PER_SEC;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_FINDING);
+	policy_free(p);
+}
+
+/* More than max_rcpts in a session is signalled once, whoever (wire or
+ * policy service) counts past it first. */
+static void test_too_many_rcpts_once(void **state)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
+	struct rg_conf c = *lab_conf();
+	struct policy *p;
+	struct rcpt_event e = {
+		.counts = true, .path = "user@example.test",
+		.now_ns = NSEC_PER_SEC, .client_port = 40000,
+	};
+	struct prefix src;
+	unsigned int i, signals = 0;
+
+	(void)state;
+	c.max_rcpts = 3;
+	p = policy_new(&c);
+	parse_prefix("192.0.2.40", &src);
+	e.src = &src;
+	for (i = 1; i <= 6; i++) { /* policy service: counts by itself */
+		signals += policy_rcpt(p, &e, v);
+	}
+	for (i = 1; i <= 6; i++) { /* the wire, same session */
+		e.n_rcpt = i;
+		signals += policy_rcpt(p, &e, v);
+	}
+	assert_int_equal(signals, 1);
+	e.client_port = 40001; /* the next session may be signalled again */
+	e.n_rcpt = 4;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_string_equal(v[0].code, "too_many_rcpts");
+	policy_free(p);
 }
 
 static void test_ban_duration(void **state)
@@ -218,13 +312,18 @@ static void relay_session(struct craft *c, const char *reply)
 	craft_server(c, reply);
 }
 
+/* relay_attempts_ban = 1 (the behaviour before the default became 2):
+ * the first refused attempt bans in-session. */
 static void test_pipeline_relay_denied(void **state)
 {
+	struct rg_conf conf = *lab_conf();
 	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct pipeline *p;
 	struct craft c;
 
 	(void)state;
+	conf.relay_attempts_ban = 1;
+	p = pipeline_new(&conf, &collect_ops, &col);
 	craft_init(&c, p, "10.77.0.66", 40000);
 	craft_handshake(&c);
 	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
@@ -403,6 +502,166 @@ static void test_pipeline_spoofed_signals_do_not_count(void **state)
 	pipeline_free(p);
 }
 
+/* A legitimate MTA delivering to a domain whose MX wrongly points here:
+ * one foreign RCPT, refused, QUIT. A finding; a second attempt within
+ * score_window, in another session, is a ban. */
+static void test_pipeline_misdirected(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "10.77.0.70", 40100);
+	craft_handshake(&c);
+	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	craft_client(&c, "QUIT\r\n");
+	craft_server(&c, "221 2.0.0 Bye\r\n");
+	assert_int_equal(col.n, 1);
+	assert_int_equal(col.d[0].action, DECISION_FINDING);
+	assert_int_equal(col.d[0].reason, RG_REASON_RELAY_ATTEMPT);
+	assert_string_equal(col.d[0].code, "relay_attempt");
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	craft_init(&c, p, "10.77.0.70", 40101);
+	craft_handshake(&c);
+	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_int_equal(col.n, 2);
+	assert_int_equal(col.d[1].action, DECISION_BAN);
+	assert_string_equal(col.d[1].code, "relay_attempt");
+	pipeline_free(p);
+}
+
+/* Two refused foreign RCPTs in one session: banned at the second. */
+static void test_pipeline_second_rcpt_bans(void **state)
+{
+	struct collector col = { 0 };
+	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "10.77.0.71", 40102);
+	craft_handshake(&c);
+	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	craft_client(&c, "RCPT TO:<victim2@gmail.com>\r\n");
+	craft_server(&c, "554 5.7.1 <victim2@gmail.com>: Relay access denied\r\n");
+	assert_int_equal(col.n, 2);
+	assert_int_equal(col.d[0].action, DECISION_FINDING);
+	assert_int_equal(col.d[1].action, DECISION_BAN);
+	assert_string_equal(col.d[1].rcpt_to, "victim2@gmail.com");
+	assert_int_equal(col.stops, 1);
+	pipeline_free(p);
+}
+
+/* A bulk sender (a mailing list, a big provider's outbound address) opens
+ * many sessions with many recipients: at the defaults, volume alone gives
+ * findings and never a ban; one abuse signal on top of it does ban. */
+static void test_volume_only_never_bans(void **state)
+{
+	struct rg_conf c;
+	struct policy *p;
+	struct prefix src;
+	struct verdict v;
+	uint64_t t = NSEC_PER_SEC;
+	unsigned int i, bans = 0;
+
+	(void)state;
+	conf_defaults(&c);
+	p = policy_new(&c);
+	parse_prefix("198.51.100.25", &src);
+	for (i = 0; i < 1000; i++) {
+		policy_signal(p, &src, i % 2 ? SIG_SESSION_RATE :
+					       SIG_TOO_MANY_RCPTS,
+			      t + i * NSEC_PER_SEC / 10, &v);
+		bans += v.action == DECISION_BAN;
+	}
+	assert_int_equal(bans, 0);
+	assert_int_equal(v.action, DECISION_FINDING);
+	policy_signal(p, &src, SIG_PREGREET, t + 101 * NSEC_PER_SEC, &v);
+	assert_int_equal(v.action, DECISION_BAN);
+	assert_string_equal(v.code, "abuse_score");
+	policy_free(p);
+}
+
+/* The defaults' boundaries: 100 RCPTs in a session (RFC 5321's minimum a
+ * server must accept) are no signal, 101 are; 60 sessions a minute are no
+ * signal, the 61st is; a weight as heavy as the threshold still bans alone
+ * (the operator's choice). */
+static void test_volume_boundaries(void **state)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS], one;
+	struct rg_conf c;
+	struct policy *p;
+	struct prefix src;
+	struct rcpt_event e = {
+		.counts = true, .path = "user@example.com",
+		.now_ns = NSEC_PER_SEC, .client_port = 40000,
+	};
+	unsigned int i;
+
+	(void)state;
+	conf_defaults(&c);
+	c.n_local_domains = 1;
+	snprintf(c.local_domains[0], sizeof(c.local_domains[0]), "example.com");
+	p = policy_new(&c);
+	parse_prefix("198.51.100.26", &src);
+	e.src = &src;
+	for (e.n_rcpt = 1; e.n_rcpt <= 100; e.n_rcpt++)
+		assert_int_equal(policy_rcpt(p, &e, v), 0);
+	assert_int_equal(policy_rcpt(p, &e, v), 1); /* the 101st */
+	assert_int_equal(v[0].action, DECISION_FINDING);
+	assert_string_equal(v[0].code, "too_many_rcpts");
+	for (i = 0; i < 60; i++)
+		assert_false(policy_session(p, &src, 2 * NSEC_PER_SEC + i));
+	assert_true(policy_session(p, &src, 2 * NSEC_PER_SEC + 60));
+	policy_signal(p, &src, SIG_SESSION_RATE, 2 * NSEC_PER_SEC + 60, &one);
+	assert_int_equal(one.action, DECISION_FINDING); /* 5 + 5 capped at 9 */
+	policy_free(p);
+	c.weight_session_rate = c.score_threshold;
+	p = policy_new(&c);
+	policy_signal(p, &src, SIG_SESSION_RATE, NSEC_PER_SEC, &one);
+	assert_int_equal(one.action, DECISION_BAN);
+	assert_string_equal(one.code, "session_rate");
+	policy_free(p);
+}
+
+/* A bulk sender (volume signals at their cap) delivering one misdirected
+ * message is not banned for it; its second attempt is, as is one abuse
+ * signal on top of the first. */
+static void test_bulk_sender_misdirected(void **state)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS], one;
+	struct policy *p = policy_new(lab_conf());
+	struct rcpt_event e = {
+		.counts = true, .path = "someone@elsewhere.example",
+		.code = 554, .n_rcpt = 1, .client_port = 40000,
+	};
+	struct prefix src;
+	uint64_t t = NSEC_PER_SEC;
+
+	(void)state;
+	parse_prefix("198.51.100.27", &src);
+	e.src = &src;
+	policy_signal(p, &src, SIG_SESSION_RATE, t, &one);
+	policy_signal(p, &src, SIG_TOO_MANY_RCPTS, t, &one);
+	assert_int_equal(one.action, DECISION_FINDING); /* volume: 9 */
+	e.now_ns = t + 1;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_FINDING); /* 9 + 5, no ban */
+	policy_signal(p, &src, SIG_PREGREET, t + 2, &one);
+	assert_int_equal(one.action, DECISION_BAN); /* an abuse signal on top */
+	policy_signal(p, &src, SIG_SESSION_RATE, t + 3, &one);
+	e.client_port = 40001;
+	e.now_ns = t + 4;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_FINDING);
+	e.client_port = 40002;
+	e.now_ns = t + 5;
+	assert_int_equal(policy_rcpt(p, &e, v), 1);
+	assert_int_equal(v[0].action, DECISION_BAN); /* the second attempt */
+	assert_string_equal(v[0].code, "relay_attempt");
+	policy_free(p);
+}
+
 /* One stream cut into two segments at every byte boundary (the client's
  * pipelined MAIL+RCPT+DATA and the server's replies): the same decision. */
 static void test_pipeline_every_split(void **state)
@@ -414,6 +673,7 @@ static void test_pipeline_every_split(void **state)
 				  "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n"
 				  "554 5.5.1 Error: no valid recipients\r\n";
 	size_t cut, clen = strlen(cli), slen = strlen(srv);
+	struct rg_conf conf = *lab_conf();
 	struct collector col;
 	struct pipeline *p;
 	struct craft c;
@@ -423,7 +683,8 @@ static void test_pipeline_every_split(void **state)
 		size_t cc = cut < clen ? cut : clen, sc = cut < slen ? cut : slen;
 
 		memset(&col, 0, sizeof(col));
-		p = pipeline_new(lab_conf(), &collect_ops, &col);
+		conf.relay_attempts_ban = 1;
+		p = pipeline_new(&conf, &collect_ops, &col);
 		craft_init(&c, p, "10.77.0.66", 41000);
 		craft_handshake(&c);
 		craft_server(&c, "220 gw\r\n");
@@ -453,6 +714,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_grading),
+		cmocka_unit_test(test_rcpt_counted_once),
+		cmocka_unit_test(test_too_many_rcpts_once),
 		cmocka_unit_test(test_ban_duration),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_auth_failures_ban),
@@ -465,6 +728,11 @@ int main(void)
 		cmocka_unit_test(test_pipeline_pregreet_and_trusted),
 		cmocka_unit_test(test_pipeline_every_split),
 		cmocka_unit_test(test_pipeline_spoofed_signals_do_not_count),
+		cmocka_unit_test(test_pipeline_misdirected),
+		cmocka_unit_test(test_pipeline_second_rcpt_bans),
+		cmocka_unit_test(test_volume_only_never_bans),
+		cmocka_unit_test(test_volume_boundaries),
+		cmocka_unit_test(test_bulk_sender_misdirected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,8 +77,11 @@ static void test_lab_captures(void **state)
 		int bans, alerts, lines;
 		const char *must;
 	} cases[] = {
-		{ "a-swaks-relay-denied.pcap", 1, 0, 1,
-		  "\"source\":\"10.77.0.66\",\"reason\":\"relay_attempt\"" },
+		/* one refused plain foreign recipient: a finding under the
+		 * default relay_attempts_ban = 2 (a misdirected delivery
+		 * looks the same) */
+		{ "a-swaks-relay-denied.pcap", 0, 0, 1,
+		  "\"action\":\"finding\",\"source\":\"10.77.0.66\",\"reason\":\"relay_attempt\"" },
 		{ "a-open-swaks-relay-accepted.pcap", 1, 1, 2,
 		  "\"source\":\"10.77.0.66\",\"reason\":\"relay_accepted\"" },
 		{ "c-legit-delivery.pcap", 0, 0, 0, NULL },
@@ -104,6 +107,22 @@ static void test_lab_captures(void **state)
 			fail_msg("%s:\n%s", cases[i].file, out);
 		free(out);
 	}
+}
+
+/* relay_attempts_ban = 1: the same capture is a ban. */
+static void test_relay_denied_bans_at_one(void **state)
+{
+	struct rg_conf c = *lab_conf();
+	const char *path = testdata("a-swaks-relay-denied.pcap");
+	char *out;
+
+	(void)state;
+	if (!path)
+		skip();
+	c.relay_attempts_ban = 1;
+	out = replay_bans(path, &c, 1);
+	assert_non_null(strstr(out, "\"source\":\"10.77.0.66\",\"reason\":\"relay_attempt\""));
+	free(out);
 }
 
 /* Without the lab's local domain, the legit delivery is a relay attempt:
@@ -251,6 +270,7 @@ static void test_sampling_budget(void **state)
 
 	(void)state;
 	close(mkstemp(path));
+	c.relay_attempts_ban = 1; /* about sampling, not misdirected mail */
 	write_session(path);
 	out = replay_bans(path, &c, 1);
 	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
@@ -313,6 +333,7 @@ static void test_padding_after_rcpt(void **state)
 	(void)state;
 	close(mkstemp(path));
 	c.dp.sample_bytes = 256;
+	c.relay_attempts_ban = 1; /* about sampling, not misdirected mail */
 	write_rcpts_session(path, 20, named);
 	out = replay_bans(path, &c, 1);
 	assert_non_null(strstr(out, "\"reason\":\"envelope_padding\""));
@@ -382,6 +403,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lab_captures),
+		cmocka_unit_test(test_relay_denied_bans_at_one),
 		cmocka_unit_test(test_policy_follows_config),
 		cmocka_unit_test(test_sampling_budget),
 		cmocka_unit_test(test_padding_after_rcpt),
