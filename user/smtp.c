@@ -766,7 +766,7 @@ static void feed_lines(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 			keep = SMTP_LINE_MAX - h->len;
 			h->overflow = true;
 		}
-		if (keep && grow(h, h->len + keep + 1)) {
+		if (!h->resync && grow(h, h->len + keep + 1)) {
 			h->dead = true;
 			return;
 		}
