@@ -28,29 +28,7 @@ import socket
 import sys
 import time
 
-
-def reply(f):
-    while True:
-        line = f.readline()
-        if not line:
-            raise ConnectionError("connection closed")
-        if len(line) < 4 or line[3:4] != b"-":
-            return line[:3].decode("ascii", "replace")
-
-
-def step(sock, f, name, data):
-    if data:
-        sock.sendall(data)
-    try:
-        code = reply(f)
-    except socket.timeout:
-        print(f"{name} timeout", flush=True)
-        return None
-    except (ConnectionError, OSError) as e:
-        print(f"{name} closed ({e})", flush=True)
-        return None
-    print(f"{name} {code}", flush=True)
-    return code
+from smtp_session import step
 
 
 class Forger:

@@ -42,8 +42,8 @@ static void open_session(struct craft *c, uint16_t port)
 	craft_server(c, "250-gw.example.test\r\n250 PIPELINING\r\n");
 }
 
-/* A whole local transaction; body: the message after the 354. */
-static void local_transaction(struct craft *c, const char *body)
+/* A local transaction up to the 354: its body comes next. */
+static void local_until_body(struct craft *c)
 {
 	craft_client(c, "MAIL FROM:<a@spam.example>\r\n");
 	craft_server(c, "250 2.1.0 Ok\r\n");
@@ -51,6 +51,12 @@ static void local_transaction(struct craft *c, const char *body)
 	craft_server(c, "250 2.1.5 Ok\r\n");
 	craft_client(c, "DATA\r\n");
 	craft_server(c, "354 End data with <CR><LF>.<CR><LF>\r\n");
+}
+
+/* A whole local transaction; body: the message after the 354. */
+static void local_transaction(struct craft *c, const char *body)
+{
+	local_until_body(c);
 	craft_client(c, body);
 	craft_server(c, "250 2.0.0 Ok: queued as 4F00\r\n");
 }
@@ -103,12 +109,7 @@ static void test_second_transaction_body_unseen(void **state)
 
 	(void)state;
 	open_session(&c, 41001);
-	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
-	craft_server(&c, "250 2.1.0 Ok\r\n");
-	craft_client(&c, "RCPT TO:<user@example.test>\r\n");
-	craft_server(&c, "250 2.1.5 Ok\r\n");
-	craft_client(&c, "DATA\r\n");
-	craft_server(&c, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	local_until_body(&c);
 	c.cseq += 100000; /* the body: never sampled */
 	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n");
 	foreign_rcpt(&c, "250 2.1.5 Ok\r\n");
@@ -124,12 +125,7 @@ static void test_pipelined_behind_dot(void **state)
 
 	(void)state;
 	open_session(&c, 41002);
-	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
-	craft_server(&c, "250 2.1.0 Ok\r\n");
-	craft_client(&c, "RCPT TO:<user@example.test>\r\n");
-	craft_server(&c, "250 2.1.5 Ok\r\n");
-	craft_client(&c, "DATA\r\n");
-	craft_server(&c, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	local_until_body(&c);
 	c.cseq += 5000; /* body, dot, MAIL and RCPT: unseen */
 	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n250 2.1.0 Ok\r\n"
 			 "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
@@ -137,31 +133,32 @@ static void test_pipelined_behind_dot(void **state)
 	assert_string_equal(col.d[0].rcpt_to, "victim@gmail.com");
 }
 
-/* Item 3: a forged RST the server ignored changes nothing. */
-static void test_forged_rst(void **state)
+/* One forged client segment without payload (flags, seq offset), then a
+ * refused relay attempt: still a verified flow, still banned. */
+static void forged_then_relay(uint16_t port, uint8_t flags, uint32_t skew)
 {
 	struct craft c;
 
-	(void)state;
-	open_session(&c, 41003);
-	craft_raw(&c, RG_DIR_IN, 0x04, c.cseq + 70000, 0, NULL, 0);
+	open_session(&c, port);
+	craft_raw(&c, RG_DIR_IN, flags, c.cseq + skew, 0, NULL, 0);
 	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
 	assert_relay_banned("relay_attempt");
 	assert_false(col.d[0].unverified);
+}
+
+/* Item 3: a forged RST the server ignored changes nothing. */
+static void test_forged_rst(void **state)
+{
+	(void)state;
+	forged_then_relay(41003, 0x04, 70000);
 }
 
 /* A forged SYN on the established connection (Linux answers it with a
  * challenge ACK, never a SYN-ACK) changes nothing. */
 static void test_forged_syn(void **state)
 {
-	struct craft c;
-
 	(void)state;
-	open_session(&c, 41004);
-	craft_raw(&c, RG_DIR_IN, 0x02, c.cseq + 123456, 0, NULL, 0);
-	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
-	assert_relay_banned("relay_attempt");
-	assert_false(col.d[0].unverified);
+	forged_then_relay(41004, 0x02, 123456);
 }
 
 /* A new connection on the 4-tuple is confirmed by the server's SYN-ACK. */

@@ -378,6 +378,24 @@ static void test_bad_files(void **state)
 	free(out);
 }
 
+/* MAIL, a foreign RCPT refused without naming it, end of the capture at
+ * path: its replay must ban that RCPT, and nothing else. */
+static void put_relay_attempt(struct gen *g, const char *path)
+{
+	char *out;
+
+	put(g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
+	put(g, 0, 0x18, "250 2.1.0 Ok\r\n");
+	put(g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
+	put(g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
+	gen_close(g);
+	out = replay_bans(path, lab_conf(), 1);
+	assert_non_null(strstr(out, "\"reason\":\"relay_attempt\""));
+	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
+	free(out);
+	unlink(path);
+}
+
 /* A message body longer than the budget, then a relay attempt in the
  * connection's second transaction: sampling pauses for the body and
  * resumes where the server's reply to the end of data acknowledges. */
@@ -385,7 +403,6 @@ static void test_second_transaction(void **state)
 {
 	char path[] = "/tmp/test_replay-XXXXXX", line[1402];
 	struct gen g;
-	char *out;
 	int i;
 
 	(void)state;
@@ -405,16 +422,7 @@ static void test_second_transaction(void **state)
 		put(&g, 1, 0x10, line);
 	put(&g, 1, 0x18, ".\r\n");
 	put(&g, 0, 0x18, "250 2.0.0 Ok: queued as 4F00\r\n");
-	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
-	put(&g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
-	put(&g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
-	gen_close(&g);
-	out = replay_bans(path, lab_conf(), 1);
-	assert_non_null(strstr(out, "\"reason\":\"relay_attempt\""));
-	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
-	free(out);
-	unlink(path);
+	put_relay_attempt(&g, path);
 }
 
 /* 700 retransmissions of a NOOP the server holds cost no budget (they
@@ -423,7 +431,6 @@ static void test_retransmissions_free(void **state)
 {
 	char path[] = "/tmp/test_replay-XXXXXX";
 	struct gen g;
-	char *out;
 	int i;
 
 	(void)state;
@@ -435,15 +442,7 @@ static void test_retransmissions_free(void **state)
 		g.cseq -= 6;
 		put(&g, 1, 0x18, "NOOP\r\n");
 	}
-	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
-	put(&g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
-	put(&g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
-	gen_close(&g);
-	out = replay_bans(path, lab_conf(), 1);
-	assert_non_null(strstr(out, "\"reason\":\"relay_attempt\""));
-	free(out);
-	unlink(path);
+	put_relay_attempt(&g, path);
 }
 
 int main(void)
