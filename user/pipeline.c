@@ -295,7 +295,10 @@ static void deliver(void *ctx, struct flow *f, int dir, const uint8_t *data,
 		smtp_gap(&pf->smtp, dir);
 		return;
 	}
-	smtp_set_pos(&pf->smtp, dir, f->dir[dir].next - len, pf->p->rec_ack);
+	/* server bytes a client record unblocked: the last server ack holds */
+	smtp_set_pos(&pf->smtp, dir, f->dir[dir].next - len,
+		     pf->p->rec_dir == RG_DIR_OUT ? pf->p->rec_ack :
+						    pf->smtp.reply_ack);
 	smtp_feed(&pf->smtp, dir, data, len);
 }
 
@@ -479,12 +482,14 @@ static void acked(struct pflow *pf, const struct rg_sample *s)
 /* Flow state changes only on what the server confirms: its RST, or both
  * FINs; a client RST the server may have ignored changes nothing (the
  * flow idles out if it was real). */
-static bool closed(struct flow *f, const struct rg_sample *s)
+static bool closed(struct pipeline *p, struct flow *f,
+		   const struct rg_sample *s)
 {
 	if (s->tcp_flags & TCP_FIN) {
 		f->state |= s->dir == RG_DIR_IN ? FLOW_FIN_IN : FLOW_FIN_OUT;
+		/* the server's stream ends: what it lacks will not come */
 		if (s->dir == RG_DIR_OUT)
-			return false;
+			flow_flush(p->flows, f, RG_DIR_OUT);
 	}
 	if ((s->tcp_flags & TCP_RST) && s->dir == RG_DIR_OUT)
 		return true;
@@ -545,7 +550,7 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 		flow_drain(p->flows, f, RG_DIR_IN);
 	}
 	check_padding(pf);
-	if (closed(f, s)) {
+	if (closed(p, f, s)) {
 		if (!flow_verified(f))
 			p->st.flows_unverified++;
 		flow_delete(p->flows, f);

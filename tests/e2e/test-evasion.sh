@@ -5,7 +5,13 @@
 # a RCPT line padded past every buffer but Postfix's 2,048 bytes, relays
 # nothing: Postfix accepts the foreign recipient, relayguard sees that 250
 # and bans the client before its DATA (nothing queued for the victim), a
-# critical alert is logged. Each attempt from a fresh address.
+# critical alert is logged. One that sends a decoy local RCPT with a bad
+# TCP checksum (dropped by Linux) before the real, foreign one at the same
+# sequence number is banned for stream_conflict before its DATA. A client
+# that sends its whole session, body included, in one write before any
+# reply is banned for unauth_pipelining (its message to a local user may
+# be queued all the same: README, Known limits). Each attempt from a fresh
+# address.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
 e2e_require
@@ -15,7 +21,7 @@ e2e_daemon enforce
 
 gw_mac=$(ip -n "$LAB_NS_GW" -br link show "$LAB_IF_GW" | awk '{print $3}')
 # shellcheck disable=SC2206 # EVASION_HOWS: a subset, e.g. "rst syn"
-hows=(${EVASION_HOWS:-second rst syn ack pad})
+hows=(${EVASION_HOWS:-second rst syn ack pad decoy burst})
 mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" ${#hows[@]})
 for i in "${!hows[@]}"; do
 	how=${hows[i]} src=${srcs[i]}
@@ -25,6 +31,11 @@ for i in "${!hows[@]}"; do
 		--iface "${LAB_PREFIX}at0" --rcpt "victim-$how@gmail.com" >"$out" 2>&1 ||
 		fail "evasion_session.py --how $how failed: $(cat "$out")"
 	echo "# $how: $(tr '\n' ' ' <"$out")"
+	if [ "$how" = burst ]; then
+		assert_ok "$how: banned for unauth_pipelining" rg_wait_for 2 e2e_has_event \
+			".action == \"ban\" and .source == \"$src\" and .reason == \"unauth_pipelining\""
+		continue
+	fi
 	if [ "$how" = second ]; then
 		assert_eq "$(grep '^EOM' "$out" | head -n 1)" "EOM 250" \
 			"$how: the first, local message was accepted"
@@ -38,6 +49,10 @@ for i in "${!hows[@]}"; do
 		"$how: banned in-session, the DATA after the foreign RCPT got no reply"
 	ban=$(rg_wait_for 2 e2e_ban4 "$src" && e2e_ban4 "$src") ||
 		fail "$how: no bans4 entry for $src: $(e2e_daemon_log)"
+	if [ "$how" = decoy ]; then
+		assert_eq "$(jq .reason <<<"$ban")" 13 "$how: ban reason is stream_conflict"
+		continue
+	fi
 	assert_eq "$(jq .reason <<<"$ban")" 3 "$how: ban reason is relay_accepted"
 	assert_ok "$how: a critical alert names the relay" rg_wait_for 2 e2e_has_event \
 		".action == \"alert\" and .source == \"$src\" and .rcpt_to == \"victim-$how@gmail.com\""

@@ -161,6 +161,24 @@ static void test_forged_syn(void **state)
 	forged_then_relay(41004, 0x02, 123456);
 }
 
+/* A flow ends on what the server confirms: both FINs, or its RST; a
+ * client RST or FIN alone leaves it. */
+static void test_close_confirmed_by_server(void **state)
+{
+	struct craft c, d;
+
+	(void)state;
+	open_session(&c, 41016);
+	craft_raw(&c, RG_DIR_IN, 0x11, c.cseq, c.sseq, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, 0x04, c.cseq + 1, 0, NULL, 0);
+	assert_int_equal(pipeline_stats(p)->flows_active, 1);
+	craft_raw(&c, RG_DIR_OUT, 0x11, c.sseq, c.cseq + 1, NULL, 0);
+	assert_int_equal(pipeline_stats(p)->flows_active, 0);
+	open_session(&d, 41017);
+	craft_raw(&d, RG_DIR_OUT, 0x04, d.sseq, 0, NULL, 0);
+	assert_int_equal(pipeline_stats(p)->flows_active, 0);
+}
+
 /* A new connection on the 4-tuple is confirmed by the server's SYN-ACK. */
 static void test_port_reuse_confirmed(void **state)
 {
@@ -339,6 +357,7 @@ int main(void)
 		T(test_forged_rst),
 		T(test_forged_syn),
 		T(test_port_reuse_confirmed),
+		T(test_close_confirmed_by_server),
 		T(test_forged_ack),
 		T(test_forged_ack_on_payload),
 		T(test_conflicting_retransmission),
