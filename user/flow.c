@@ -366,9 +366,7 @@ void flow_server_acked(struct flow *f, uint32_t ack)
 	if (!d->unacked_len || (int32_t)(ack - d->unacked_seq) <= 0)
 		return;
 	if (n >= d->unacked_len) {
-		free(d->unacked);
-		d->unacked = NULL;
-		d->unacked_len = d->unacked_cap = 0;
+		d->unacked_len = 0; /* the buffer stays for the next command */
 		return;
 	}
 	memmove(d->unacked, d->unacked + n, d->unacked_len - n);

@@ -737,6 +737,22 @@ static int grow(struct smtp_half *h, size_t need)
 	return 0;
 }
 
+/* After lost client bytes: do these start a command (a verb we know, then
+ * a space or the line's end)? Then the loss ended on a line boundary and
+ * the command is read; else the rest of the line is skipped. */
+static bool starts_command(const uint8_t *data, size_t len)
+{
+	size_t vlen;
+
+	for (vlen = 0; vlen < len && vlen < 9; vlen++)
+		if (!isalpha(data[vlen]))
+			break;
+	if (vlen == len || (data[vlen] != ' ' && data[vlen] != '\r' &&
+			    data[vlen] != '\n'))
+		return false;
+	return lookup_verb((const char *)data, vlen) != SMTP_OTHER;
+}
+
 /* Lines of dir: each is parsed up to SMTP_LINE_MAX bytes (the rest is
  * skipped, as Postfix does beyond line_length_limit); s->seq[dir] is the
  * seq just past the line while it is parsed. */
@@ -759,6 +775,9 @@ static void feed_lines(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 			len -= n;
 			continue;
 		}
+		if (h->resync && !h->len && !h->over_len && dir == SMTP_CLIENT &&
+		    starts_command(data, len))
+			h->resync = false;
 		nl = memchr(data, '\n', len);
 		n = nl ? (size_t)(nl - data) : len;
 		keep = h->resync ? 0 : n;

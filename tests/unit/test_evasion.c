@@ -110,8 +110,13 @@ static void test_second_transaction_body_unseen(void **state)
 	(void)state;
 	open_session(&c, 41001);
 	local_until_body(&c);
+	assert_int_equal(col.pauses, 1);
+	assert_int_equal(col.resumes, 0);
 	c.cseq += 100000; /* the body: never sampled */
 	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n");
+	assert_int_equal(col.resumes, 1);
+	assert_int_equal(col.resume_seq, c.cseq);
+	assert_int_equal(col.stops, 0);
 	foreign_rcpt(&c, "250 2.1.5 Ok\r\n");
 	assert_int_equal(collected(&col, DECISION_ALERT, "relay_accepted"), 1);
 	assert_relay_banned("relay_accepted");
@@ -144,6 +149,48 @@ static void forged_then_relay(uint16_t port, uint8_t flags, uint32_t skew)
 	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
 	assert_relay_banned("relay_attempt");
 	assert_false(col.d[0].unverified);
+}
+
+/* Commands sent while sampling was still paused (before the daemon
+ * re-armed it) are lost: the replies sent before the server had the next
+ * command seen are not paired (a refusal naming its recipient grades it),
+ * and pairing resumes: a later relay is graded by its own reply. */
+static void test_lost_commands_then_resync(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41018);
+	local_until_body(&c);
+	c.cseq += 3000;
+	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n");
+	c.cseq += 60; /* NOOP, MAIL: never sampled */
+	craft_server(&c, "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n");
+	assert_int_equal(col.n, 0);
+	craft_client(&c, "RCPT TO:<victim@gmail.com>\r\n");
+	craft_server(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_ALERT, "relay_accepted"), 1);
+	assert_relay_banned("relay_accepted");
+}
+
+/* A BDAT chunk pauses the client, its reply resumes it where it acks. */
+static void test_bdat_then_relay(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41019);
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(&c, "250 2.1.0 Ok\r\n");
+	craft_client(&c, "RCPT TO:<user@example.test>\r\n");
+	craft_server(&c, "250 2.1.5 Ok\r\n");
+	craft_client(&c, "BDAT 100000 LAST\r\nSubject: x\r\n");
+	assert_int_equal(col.pauses, 1);
+	c.cseq += 100000 - 12; /* the rest of the chunk: not sampled */
+	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n");
+	assert_int_equal(col.resume_seq, c.cseq);
+	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_relay_banned("relay_attempt");
 }
 
 /* Item 3: a forged RST the server ignored changes nothing. */
@@ -354,6 +401,8 @@ int main(void)
 		T(test_second_transaction),
 		T(test_second_transaction_body_unseen),
 		T(test_pipelined_behind_dot),
+		T(test_lost_commands_then_resync),
+		T(test_bdat_then_relay),
 		T(test_forged_rst),
 		T(test_forged_syn),
 		T(test_port_reuse_confirmed),
