@@ -276,8 +276,9 @@ static void graded_unseen(struct smtp *s, enum smtp_verb verb, const char *arg)
 	}
 }
 
-/* The path of "TO:<path>", malloc'd. A line cut by the line limit keeps
- * its '<' and whatever followed: policy_classify_rcpt takes a path
+/* The path of "TO:<path>", malloc'd. On a line cut by the line limit a
+ * path whose '>' was not seen (or a bare one, which may go on) keeps a
+ * leading '<' and whatever followed: policy_classify_rcpt takes a path
  * starting with '<' for one cut off, never a local recipient. */
 static char *rcpt_path(const char *arg, size_t alen, bool cut)
 {
@@ -285,7 +286,8 @@ static char *rcpt_path(const char *arg, size_t alen, bool cut)
 
 	if (!path)
 		return NULL;
-	if (cut || smtp_extract_path(arg, "TO:", path, alen + 1)) {
+	if ((cut && !strchr(arg, '>')) ||
+	    smtp_extract_path(arg, "TO:", path, alen + 1)) {
 		if (!strncasecmp(arg, "TO:", 3)) {
 			arg += 3;
 			alen -= 3;

@@ -369,6 +369,22 @@ static void test_cut_address(void **state)
 	assert_relay_banned("relay_probe");
 }
 
+/* A whole address on a line cut after it is read as Postfix reads it. */
+static void test_cut_line_whole_address(void **state)
+{
+	char line[3100];
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41020);
+	snprintf(line, sizeof(line), "RCPT TO:<user@example.test>%3000s\r\n", "");
+	client_long(&c, line);
+	craft_server(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_FINDING, "command_too_long"), 1);
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	assert_int_equal(collected(&col, DECISION_ALERT, NULL), 0);
+}
+
 /* Item 7: the body before the 354 (RFC 2920 forbids it). */
 static void test_body_before_354(void **state)
 {
@@ -415,6 +431,7 @@ int main(void)
 		T(test_urgent_data),
 		T(test_padded_rcpt),
 		T(test_cut_address),
+		T(test_cut_line_whole_address),
 		T(test_body_before_354),
 		T(test_body_after_354),
 #undef T
