@@ -8,8 +8,9 @@ cut off).
                      [--gw-mac MAC --iface IF] [--rcpt R] [--pause S]
 
 HOW:
-  second  a clean local transaction with its message first, then the relay
-          attempt in the connection's second transaction
+  second  a clean local transaction with a 20 KB message first (past the
+          sampling budget), then the relay attempt in the connection's
+          second transaction
   rst     after the greeting, a forged RST far out of the window (Linux
           ignores it), then the attempt
   syn     after the greeting, a forged SYN on the established connection
@@ -84,7 +85,7 @@ class Forger:
         time.sleep(0.3)  # whatever Linux answers, it has answered
 
 
-def transaction(sock, f, a, rcpt, pad=0, forger=None):
+def transaction(sock, f, a, rcpt, pad=0, forger=None, body_kb=0):
     """MAIL, RCPT, DATA, message; False when the session was cut off."""
     if step(sock, f, "MAIL", f"MAIL FROM:<{a.sender}>\r\n".encode()) is None:
         return False
@@ -100,8 +101,9 @@ def transaction(sock, f, a, rcpt, pad=0, forger=None):
     time.sleep(a.pause)
     if step(sock, f, "DATA", b"DATA\r\n") != "354":
         return False
+    text = "hello\r\n" + ("x" * 78 + "\r\n") * (body_kb * 1024 // 80)
     body = (f"From: <{a.sender}>\r\nTo: <{rcpt}>\r\nSubject: relayguard "
-            "e2e evasion\r\n\r\nhello\r\n.\r\n").encode()
+            f"e2e evasion\r\n\r\n{text}.\r\n").encode()
     return step(sock, f, "EOM", body) is not None
 
 
@@ -132,7 +134,8 @@ def session(a):
             return
     if step(sock, f, "EHLO", b"EHLO bot.lab.test\r\n") is None:
         return
-    if a.how == "second" and not transaction(sock, f, a, a.local):
+    if a.how == "second" and not transaction(sock, f, a, a.local,
+                                             body_kb=20):
         return
     if not transaction(sock, f, a, a.rcpt, 1100 if a.how == "pad" else 0,
                        forger):
