@@ -217,7 +217,6 @@ static int queue_push(struct smtp *s, enum smtp_verb verb, char *arg)
 {
 	/* the end of data is no command: its reply comes first */
 	bool after_skip = verb != SMTP_END_DATA && (s->flags & SMTP_F_SKIPPED);
-
 	struct smtp_pending *nq;
 	uint16_t cap, i;
 
