@@ -379,19 +379,23 @@ static void test_bad_files(void **state)
 }
 
 /* MAIL, a foreign RCPT refused without naming it, end of the capture at
- * path: its replay must ban that RCPT, and nothing else. */
+ * path: its replay must grade that RCPT as a relay attempt (a ban, or a
+ * finding where one refused attempt does not ban), on a verified flow. */
 static void put_relay_attempt(struct gen *g, const char *path)
 {
 	char *out;
+	int ret;
 
 	put(g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
 	put(g, 0, 0x18, "250 2.1.0 Ok\r\n");
 	put(g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
 	put(g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
 	gen_close(g);
-	out = replay_bans(path, lab_conf(), 1);
-	assert_non_null(strstr(out, "\"reason\":\"relay_attempt\""));
+	out = replay_text(path, lab_conf(), &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(count(out, "\"reason\":\"relay_attempt\""), 1);
 	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
+	assert_null(strstr(out, "\"verified\":false"));
 	free(out);
 	unlink(path);
 }
