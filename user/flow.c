@@ -379,14 +379,18 @@ void flow_server_acked(struct flow *f, uint32_t ack)
 static bool same_bytes(uint32_t seq, const uint8_t *data, size_t len,
 		       uint32_t a_seq, const uint8_t *a, uint32_t a_len)
 {
-	uint32_t from, to;
+	uint32_t from, to, n;
 
+	if (!len || !a_len)
+		return true;
 	from = (int32_t)(seq - a_seq) > 0 ? seq : a_seq;
 	to = (int32_t)(seq + len - (a_seq + a_len)) < 0 ? seq + len :
 							   a_seq + a_len;
-	if ((int32_t)(to - from) <= 0)
+	n = to - from;
+	/* seq arithmetic across a wrap can order them wrong: check bounds */
+	if ((int32_t)n <= 0 || from - seq + n > len || from - a_seq + n > a_len)
 		return true;
-	return !memcmp(data + (from - seq), a + (from - a_seq), to - from);
+	return !memcmp(data + (from - seq), a + (from - a_seq), n);
 }
 
 static void conflict(struct flow_table *t, struct flow *f, int dir)
