@@ -155,6 +155,9 @@ enum rg_reason {
 	RG_REASON_ABUSE_SCORE, /* weighted signals over the threshold */
 	RG_REASON_IMPORTED, /* relayguardctl ban import */
 	RG_REASON_ENVELOPE_PADDING, /* sampling budget spent before a RCPT */
+	RG_REASON_STREAM_CONFLICT, /* two versions of the same bytes, urgent
+				    * data: the MTA reads another stream */
+	RG_REASON_UNAUTH_PIPELINING, /* message body before the 354 */
 	RG_REASON_MAX,
 };
 

@@ -111,6 +111,9 @@ static void free_ooo(struct flow_dir *d)
 	d->ooo = NULL;
 	d->n_ooo = 0;
 	d->ooo_bytes = 0;
+	free(d->unacked);
+	d->unacked = NULL;
+	d->unacked_len = d->unacked_cap = 0;
 }
 
 static void unlink_flow(struct flow_table *t, struct flow *f)
@@ -293,6 +296,10 @@ bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
 	uint32_t acked, sent;
 
 	if (dir == RG_DIR_IN && (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		/* a SYN after the server answered one is not acted on (Linux
+		 * sends a challenge ACK): it changes nothing */
+		if (f->state & (FLOW_SEEN_SYN | FLOW_SEEN_SYNACK))
+			return false;
 		f->client_isn = seq;
 		f->state |= FLOW_SEEN_SYN;
 		in->next = in->high = seq + 1;
@@ -301,11 +308,16 @@ bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
 	}
 	if (dir == RG_DIR_OUT && (tcp_flags & (TCP_SYN | TCP_ACK)) ==
 					 (TCP_SYN | TCP_ACK)) {
-		if ((f->state & FLOW_SEEN_SYN) && ack != f->client_isn + 1)
-			f->state |= FLOW_BAD_HANDSHAKE;
 		if (!(f->state & FLOW_SEEN_SYNACK)) {
+			/* the SYN the server answers is the connection's, the
+			 * first one sampled or not */
+			f->client_isn = ack - 1;
+			f->state |= FLOW_SEEN_SYN | FLOW_SEEN_SYNACK;
+			if (!in->started || in->next == in->high) {
+				in->next = in->high = ack;
+				in->started = true;
+			}
 			f->server_isn = seq;
-			f->state |= FLOW_SEEN_SYNACK;
 			out->next = out->high = seq + 1;
 			out->started = true;
 		}
@@ -325,9 +337,108 @@ bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
 	return true;
 }
 
+/* Keep a copy of client bytes until the server acknowledges them, within
+ * max_bytes (the oldest go first). */
+static void keep_unacked(struct flow_table *t, struct flow_dir *d, uint32_t seq,
+			 const uint8_t *data, size_t len)
+{
+	uint32_t cap = t->p.max_bytes, drop, ncap;
+	uint8_t *nb;
+
+	if (!cap || !len)
+		return;
+	if (!d->unacked_len || d->unacked_seq + d->unacked_len != seq) {
+		d->unacked_seq = seq;
+		d->unacked_len = 0;
+	}
+	if (len > cap) {
+		data += len - cap;
+		seq += len - cap;
+		len = cap;
+		d->unacked_seq = seq;
+		d->unacked_len = 0;
+	}
+	if (d->unacked_len + len > cap) {
+		drop = d->unacked_len + len - cap;
+		memmove(d->unacked, d->unacked + drop, d->unacked_len - drop);
+		d->unacked_len -= drop;
+		d->unacked_seq += drop;
+	}
+	if (d->unacked_len + len > d->unacked_cap) {
+		ncap = d->unacked_cap ? d->unacked_cap : 128;
+		while (ncap < d->unacked_len + len)
+			ncap *= 2;
+		nb = realloc(d->unacked, ncap);
+		if (!nb) {
+			d->unacked_len = 0;
+			return;
+		}
+		d->unacked = nb;
+		d->unacked_cap = ncap;
+	}
+	memcpy(d->unacked + d->unacked_len, data, len);
+	d->unacked_len += len;
+}
+
+void flow_server_acked(struct flow *f, uint32_t ack)
+{
+	struct flow_dir *d = &f->dir[RG_DIR_IN];
+	uint32_t n = ack - d->unacked_seq;
+
+	if (!d->unacked_len || (int32_t)(ack - d->unacked_seq) <= 0)
+		return;
+	if (n >= d->unacked_len) {
+		d->unacked_len = 0; /* the buffer stays for the next command */
+		return;
+	}
+	memmove(d->unacked, d->unacked + n, d->unacked_len - n);
+	d->unacked_len -= n;
+	d->unacked_seq = ack;
+}
+
+/* Does data (len bytes at seq) agree with the bytes of [a_seq, a_seq +
+ * a_len) where they overlap? */
+static bool same_bytes(uint32_t seq, const uint8_t *data, size_t len,
+		       uint32_t a_seq, const uint8_t *a, uint32_t a_len)
+{
+	uint32_t from, to, n;
+
+	if (!len || !a_len)
+		return true;
+	from = (int32_t)(seq - a_seq) > 0 ? seq : a_seq;
+	to = (int32_t)(seq + len - (a_seq + a_len)) < 0 ? seq + len :
+							   a_seq + a_len;
+	n = to - from;
+	/* seq arithmetic across a wrap can order them wrong: check bounds */
+	if ((int32_t)n <= 0 || from - seq + n > len || from - a_seq + n > a_len)
+		return true;
+	return !memcmp(data + (from - seq), a + (from - a_seq), n);
+}
+
+static void conflict(struct flow_table *t, struct flow *f, int dir)
+{
+	if (t->p.conflict)
+		t->p.conflict(t->p.ctx, f, dir);
+}
+
+/* A copy of bytes already delivered: it must carry the same bytes. */
+static void check_redelivery(struct flow_table *t, struct flow *f, int dir,
+			     uint32_t seq, const uint8_t *data, size_t len)
+{
+	struct flow_dir *d = &f->dir[dir];
+
+	if (dir == RG_DIR_IN &&
+	    !same_bytes(seq, data, len, d->unacked_seq, d->unacked,
+			d->unacked_len))
+		conflict(t, f, dir);
+}
+
 static void deliver(struct flow_table *t, struct flow *f, int dir,
 		    const uint8_t *data, size_t len)
 {
+	if (dir == RG_DIR_IN && data)
+		keep_unacked(t, &f->dir[dir], f->dir[dir].next - len, data,
+			     len);
 	if (t->p.deliver)
 		t->p.deliver(t->p.ctx, f, dir, data, len);
 }
@@ -344,12 +455,38 @@ static void drain(struct flow_table *t, struct flow *f, int dir)
 		d->n_ooo--;
 		d->ooo_bytes -= s->len;
 		skip = d->next - s->seq;
+		check_redelivery(t, f, dir, s->seq, s->data,
+				 skip < s->len ? skip : s->len);
 		if (skip < s->len) {
 			d->next += s->len - skip;
 			deliver(t, f, dir, s->data + skip, s->len - skip);
 		}
 		free(s);
 	}
+}
+
+void flow_drain(struct flow_table *t, struct flow *f, int dir)
+{
+	drain(t, f, dir);
+}
+
+bool flow_skip(struct flow *f, int dir, uint32_t seq)
+{
+	struct flow_dir *d = &f->dir[dir];
+	struct ooo_seg *s;
+
+	if (!d->started || (int32_t)(seq - d->next) <= 0)
+		return false;
+	while ((s = d->ooo) && (int32_t)(s->seq + s->len - seq) <= 0) {
+		d->ooo = s->next;
+		d->n_ooo--;
+		d->ooo_bytes -= s->len;
+		free(s);
+	}
+	d->next = seq;
+	if ((int32_t)(seq - d->high) > 0)
+		d->high = seq;
+	return true;
 }
 
 void flow_flush(struct flow_table *t, struct flow *f, int dir)
@@ -372,8 +509,14 @@ void flow_acked(struct flow_table *t, struct flow *f, int dir, uint32_t ack)
 	int peer = dir == RG_DIR_IN ? RG_DIR_OUT : RG_DIR_IN;
 	struct flow_dir *d = &f->dir[peer];
 
-	if (!(f->state & FLOW_VERIFIED) || !d->started ||
-	    (int32_t)(ack - d->high) <= 0)
+	if (!(f->state & FLOW_VERIFIED) || !d->started)
+		return;
+	if (dir == RG_DIR_IN) {
+		if (d->ooo && (int32_t)(ack - d->next) > 0)
+			flow_flush(t, f, peer);
+		return;
+	}
+	if ((int32_t)(ack - d->high) <= 0)
 		return;
 	flow_flush(t, f, peer);
 	t->st.gaps++;
@@ -382,10 +525,15 @@ void flow_acked(struct flow_table *t, struct flow *f, int dir, uint32_t ack)
 	d->next = d->high = ack;
 }
 
-static int hold(struct flow_table *t, struct flow_dir *d, uint32_t seq,
+static int hold(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 		const uint8_t *data, size_t len)
 {
+	struct flow_dir *d = &f->dir[dir];
 	struct ooo_seg *s, **pp;
+
+	for (s = d->ooo; s && dir == RG_DIR_IN; s = s->next)
+		if (!same_bytes(seq, data, len, s->seq, s->data, s->len))
+			conflict(t, f, dir);
 
 	s = malloc(sizeof(*s) + len);
 	if (!s)
@@ -420,11 +568,13 @@ void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 	if ((int32_t)(end - d->high) > 0)
 		d->high = end;
 	if ((int32_t)(seq - d->next) <= 0) {
+		skip = d->next - seq;
+		check_redelivery(t, f, dir, seq, data,
+				 skip < len ? skip : len);
 		if ((int32_t)(end - d->next) <= 0) {
 			t->st.retransmits++;
 			return;
 		}
-		skip = d->next - seq;
 		d->next = end;
 		deliver(t, f, dir, data + skip, len - skip);
 		drain(t, f, dir);
@@ -445,7 +595,7 @@ void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 		flow_segment(t, f, dir, seq, data, len);
 		return;
 	}
-	if (hold(t, d, seq, data, len))
+	if (hold(t, f, dir, seq, data, len))
 		t->st.bytes_dropped_cap += len;
 }
 

@@ -49,6 +49,11 @@ struct flow_dir {
 	uint8_t n_ooo;
 	uint32_t ooo_bytes;
 	struct ooo_seg *ooo; /* sorted by seq */
+	/* Client bytes delivered that the server has not acknowledged yet
+	 * (as far as the daemon saw): a copy of them arriving again must
+	 * carry the same bytes. */
+	uint8_t *unacked;
+	uint32_t unacked_seq, unacked_len, unacked_cap;
 };
 
 struct flow_lru {
@@ -83,6 +88,10 @@ typedef void (*flow_deliver_fn)(void *ctx, struct flow *f, int dir,
 				const uint8_t *data, size_t len);
 /* A flow leaves the table (idle, evicted, deleted): free user state. */
 typedef void (*flow_release_fn)(void *ctx, struct flow *f);
+/* Two copies of the same client bytes differ: what the MTA reads is not
+ * what was delivered (a decoy with a bad checksum, an overlapping
+ * retransmission). */
+typedef void (*flow_conflict_fn)(void *ctx, struct flow *f, int dir);
 
 struct flow_table_params {
 	unsigned int max_flows;
@@ -92,6 +101,7 @@ struct flow_table_params {
 	size_t user_size;
 	flow_deliver_fn deliver;
 	flow_release_fn release;
+	flow_conflict_fn conflict;
 	void *ctx;
 };
 
@@ -119,7 +129,9 @@ void flow_expire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns);
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
 
 /* Handshake bookkeeping of one record (flags, seq/ack host order).
- * Returns true when this record verified the flow. */
+ * Only the server confirms: its SYN-ACK names the client ISN it answers;
+ * a client SYN after it changes nothing. Returns true when this record
+ * verified the flow. */
 bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
 		uint32_t ack);
 /* Payload of one record: delivers what is in order (and what it unblocks)
@@ -131,8 +143,17 @@ void flow_flush(struct flow_table *t, struct flow *f, int dir);
 /* A record of dir acks (host order) bytes of the other direction that
  * were never sampled (budget spent, ring full): they are gone for good, as
  * the peer has them. Delivers a gap for that direction, once per loss
- * (verified flows only). */
+ * (verified flows only). The server's every byte is sampled: a client ack
+ * beyond them is forged and only flushes a hole below what was seen. */
 void flow_acked(struct flow_table *t, struct flow *f, int dir, uint32_t ack);
+/* The server acknowledges client bytes up to ack: their copy is let go. */
+void flow_server_acked(struct flow *f, uint32_t ack);
+/* Client bytes before seq were not sampled (a message body): the stream
+ * goes on at seq, no gap delivered; bytes held past it wait for
+ * flow_drain. True when bytes were skipped. */
+bool flow_skip(struct flow *f, int dir, uint32_t seq);
+/* Deliver what is held and now in order. */
+void flow_drain(struct flow_table *t, struct flow *f, int dir);
 /* Keep a copy of a record for evidence (bounded). */
 void flow_keep_sample(struct flow_table *t, struct flow *f,
 		      const struct rg_sample *s);

@@ -204,6 +204,8 @@ static const char *const reason_names[RG_REASON_MAX] = {
 	[RG_REASON_ABUSE_SCORE] = "abuse_score",
 	[RG_REASON_IMPORTED] = "imported",
 	[RG_REASON_ENVELOPE_PADDING] = "envelope_padding",
+	[RG_REASON_STREAM_CONFLICT] = "stream_conflict",
+	[RG_REASON_UNAUTH_PIPELINING] = "unauth_pipelining",
 };
 
 const char *reason_name(unsigned int reason)

@@ -17,6 +17,7 @@
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
+#define TCP_URG 0x20
 
 struct pipeline {
 	struct rg_conf conf;
@@ -26,6 +27,8 @@ struct pipeline {
 	struct policy *policy;
 	struct pipeline_stats st;
 	uint64_t now_ns; /* boot clock of the record being handled */
+	uint32_t rec_ack; /* ack of the record being handled, host order */
+	uint8_t rec_dir; /* its direction */
 	uint64_t unverified_sec; /* second of the last unverified report */
 	unsigned int unverified_in_sec; /* reports in that second */
 };
@@ -42,9 +45,14 @@ struct pflow {
 	struct smtp smtp;
 	struct prefix src;
 	bool banned, stopped, pregreet;
-	bool unverified_reported, padding_signalled;
-	uint64_t bytes_in; /* client payload bytes sampled (the data plane's
-			    * count against sample_bytes) */
+	bool unverified_reported, padding_signalled, conflict_reported;
+	bool paused; /* a message body: the data plane samples no client
+		      * byte until the next transaction */
+	bool drain_in; /* client bytes held past a skipped body */
+	bool win_set;
+	uint32_t win_in; /* client seq where this transaction's window starts */
+	uint32_t bytes_in; /* client sequence space sampled in the window (the
+			    * data plane's count against sample_bytes) */
 };
 
 static const struct smtp_callbacks smtp_cb;
@@ -106,6 +114,28 @@ static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 			p->ops.stop_sampling(p->ctx, &pf->f->key);
 		}
 	}
+}
+
+/* A ban the wire itself proves (no score): a finding for a trusted
+ * source, which is never banned. */
+static void ban_now(struct pflow *pf, enum rg_reason reason, const char *code,
+		    const char *detail)
+{
+	struct verdict v = { DECISION_BAN, reason, code };
+
+	if (conf_is_trusted(&pf->p->conf, &pf->src))
+		v.action = DECISION_FINDING;
+	emit(pf, &v, detail);
+}
+
+/* The MTA reads another stream than the daemon: a verified flow doing it
+ * is evading (DESIGN: two versions of the same bytes). */
+static void stream_conflict(struct pflow *pf, const char *detail)
+{
+	if (pf->conflict_reported)
+		return;
+	pf->conflict_reported = true;
+	ban_now(pf, RG_REASON_STREAM_CONFLICT, "stream_conflict", detail);
 }
 
 static void signal_src(struct pflow *pf, enum policy_signal sig,
@@ -178,6 +208,17 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 	}
 }
 
+/* The client sent its body while no reply to DATA could have reached it:
+ * the record carrying it acknowledges no server byte the daemon has not
+ * delivered (and none was lost). */
+static bool body_unanswered(const struct pflow *pf)
+{
+	const struct pipeline *p = pf->p;
+
+	return p->rec_dir == RG_DIR_IN && !(pf->smtp.flags & SMTP_F_BLIND) &&
+	       (int32_t)(p->rec_ack - pf->f->dir[RG_DIR_OUT].next) <= 0;
+}
+
 static void on_finding(void *ctx, struct smtp *s, const char *code,
 		       const char *detail)
 {
@@ -189,7 +230,44 @@ static void on_finding(void *ctx, struct smtp *s, const char *code,
 		signal_src(pf, SIG_NON_SMTP, detail);
 		return;
 	}
+	if (!strcmp(code, "unauth_pipelining") && body_unanswered(pf)) {
+		ban_now(pf, RG_REASON_UNAUTH_PIPELINING, code, detail);
+		return;
+	}
 	emit(pf, &v, detail);
+}
+
+static void on_pause(void *ctx, struct smtp *s)
+{
+	struct pflow *pf = ctx;
+	struct pipeline *p = pf->p;
+
+	(void)s;
+	pf->paused = true;
+	if (!pf->stopped && p->ops.pause_client)
+		p->ops.pause_client(p->ctx, &pf->f->key);
+}
+
+/* A new transaction from the position the server's reply acknowledges:
+ * past a body the client stream skips there; the window and the padding
+ * count start again. */
+static void on_resume(void *ctx, struct smtp *s)
+{
+	struct pflow *pf = ctx;
+	struct pipeline *p = pf->p;
+	uint32_t seq = s->reply_ack;
+
+	if (pf->paused && flow_skip(pf->f, RG_DIR_IN, seq)) {
+		smtp_skip(s);
+		pf->drain_in = true;
+	}
+	pf->paused = false;
+	pf->win_in = seq;
+	pf->win_set = true;
+	pf->bytes_in = 0;
+	s->other_bytes = 0;
+	if (!pf->stopped && p->ops.resume_client)
+		p->ops.resume_client(p->ctx, &pf->f->key, seq);
 }
 
 static void on_stop(void *ctx, struct smtp *s)
@@ -207,6 +285,8 @@ static const struct smtp_callbacks smtp_cb = {
 	.reply = on_reply,
 	.finding = on_finding,
 	.stop = on_stop,
+	.pause = on_pause,
+	.resume = on_resume,
 };
 
 static void deliver(void *ctx, struct flow *f, int dir, const uint8_t *data,
@@ -220,7 +300,18 @@ static void deliver(void *ctx, struct flow *f, int dir, const uint8_t *data,
 		smtp_gap(&pf->smtp, dir);
 		return;
 	}
+	/* server bytes a client record unblocked: the last server ack holds */
+	smtp_set_pos(&pf->smtp, dir, f->dir[dir].next - len,
+		     pf->p->rec_dir == RG_DIR_OUT ? pf->p->rec_ack :
+						    pf->smtp.reply_ack);
 	smtp_feed(&pf->smtp, dir, data, len);
+}
+
+static void conflict(void *ctx, struct flow *f, int dir)
+{
+	(void)ctx;
+	(void)dir;
+	stream_conflict(flow_user(f), "two versions of the same client bytes");
 }
 
 static void release(void *ctx, struct flow *f)
@@ -252,6 +343,7 @@ struct pipeline *pipeline_new(const struct rg_conf *conf,
 		.user_size = sizeof(struct pflow),
 		.deliver = deliver,
 		.release = release,
+		.conflict = conflict,
 	};
 	struct pipeline *p;
 
@@ -314,10 +406,13 @@ static struct flow *lookup(struct pipeline *p, const struct rg_sample *s)
 
 	create = s->payload_len || (s->tcp_flags & TCP_SYN);
 	f = flow_get(p->flows, &s->flow, p->now_ns, create, &created);
-	if (f && !created && s->dir == RG_DIR_IN &&
-	    (s->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
-	    (f->state & FLOW_SEEN_SYN) && f->client_isn != ntohl(s->seq)) {
-		/* the 4-tuple is reused by a new connection */
+	if (f && !created && s->dir == RG_DIR_OUT &&
+	    (s->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) &&
+	    f->dir[RG_DIR_OUT].started &&
+	    (!(f->state & FLOW_SEEN_SYNACK) ||
+	     f->server_isn != ntohl(s->seq))) {
+		/* the server answers a new connection on the 4-tuple (a
+		 * client SYN alone proves nothing) */
 		flow_delete(p->flows, f);
 		f = flow_get(p->flows, &s->flow, p->now_ns, true, &created);
 	}
@@ -356,6 +451,72 @@ static bool valid_record(const void *record, size_t len)
 	return s->flow.family == AF_INET || s->flow.family == AF_INET6;
 }
 
+/* New client sequence space sampled in this transaction's window (the
+ * data plane charges its budget the same way: retransmissions are free). */
+static void count_window(struct pflow *pf, uint32_t seq, uint32_t len)
+{
+	uint32_t end = seq + len;
+
+	if (pf->paused)
+		return;
+	if (!pf->win_set) {
+		pf->win_in = seq;
+		pf->win_set = true;
+	}
+	if ((int32_t)(end - pf->win_in - pf->bytes_in) > 0)
+		pf->bytes_in = end - pf->win_in;
+}
+
+/* What an ACK tells: the server's lets go of the client bytes it holds;
+ * acks of bytes never sampled are losses, except the client's during a
+ * body (not sampled by design). */
+static void acked(struct pflow *pf, const struct rg_sample *s)
+{
+	struct flow *f = pf->f;
+	uint32_t ack = ntohl(s->ack);
+
+	if (!(s->tcp_flags & TCP_ACK))
+		return;
+	if (s->dir == RG_DIR_OUT)
+		flow_server_acked(f, ack);
+	if (s->dir == RG_DIR_OUT && pf->paused)
+		return;
+	flow_acked(pf->p->flows, f, s->dir, ack);
+}
+
+/* Flow state changes only on what the server confirms: its RST, or both
+ * FINs; a client RST the server may have ignored changes nothing (the
+ * flow idles out if it was real). */
+static bool closed(struct pipeline *p, struct flow *f,
+		   const struct rg_sample *s)
+{
+	if (s->tcp_flags & TCP_FIN) {
+		f->state |= s->dir == RG_DIR_IN ? FLOW_FIN_IN : FLOW_FIN_OUT;
+		/* the server's stream ends: what it lacks will not come */
+		if (s->dir == RG_DIR_OUT)
+			flow_flush(p->flows, f, RG_DIR_OUT);
+	}
+	if ((s->tcp_flags & TCP_RST) && s->dir == RG_DIR_OUT)
+		return true;
+	return (f->state & (FLOW_FIN_IN | FLOW_FIN_OUT)) ==
+	       (FLOW_FIN_IN | FLOW_FIN_OUT);
+}
+
+static void client_payload(struct pflow *pf, const struct rg_sample *s)
+{
+	struct pipeline *p = pf->p;
+	uint32_t seq = ntohl(s->seq);
+
+	check_pregreet(pf, s);
+	/* Linux takes the urgent byte out of the stream the MTA reads (no
+	 * SO_OOBINLINE), and no SMTP client sends urgent data */
+	if (s->tcp_flags & TCP_URG)
+		stream_conflict(pf, "urgent data");
+	flow_segment(p->flows, pf->f, RG_DIR_IN, seq, s->payload,
+		     s->payload_len);
+	count_window(pf, seq, s->payload_len);
+}
+
 int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 {
 	const struct rg_sample *s = record;
@@ -366,13 +527,15 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 	if (!valid_record(record, len))
 		return -EINVAL;
 	p->now_ns = s->ts_ns;
+	p->rec_ack = ntohl(s->ack);
+	p->rec_dir = s->dir;
 	f = lookup(p, s);
 	if (!f)
 		return 0;
 	pf = flow_user(f);
 	if (f->state & FLOW_FINISHED) {
 		/* in flight when sampling stopped: nothing more to learn */
-		if (s->tcp_flags & TCP_RST)
+		if ((s->tcp_flags & TCP_RST) && s->dir == RG_DIR_OUT)
 			flow_delete(p->flows, f);
 		return 0;
 	}
@@ -381,29 +544,23 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 	    policy_session(p->policy, &pf->src, p->now_ns))
 		signal_src(pf, SIG_SESSION_RATE, NULL); /* verified sessions only */
 	/* before this record's bytes: what they answer was lost */
-	if (s->tcp_flags & TCP_ACK)
-		flow_acked(p->flows, f, s->dir, ntohl(s->ack));
-	if (s->payload_len) {
-		if (s->dir == RG_DIR_IN)
-			check_pregreet(pf, s);
+	acked(pf, s);
+	if (s->payload_len && s->dir == RG_DIR_IN)
+		client_payload(pf, s);
+	else if (s->payload_len)
 		flow_segment(p->flows, f, s->dir, ntohl(s->seq), s->payload,
 			     s->payload_len);
-		if (s->dir == RG_DIR_IN)
-			pf->bytes_in += s->payload_len;
+	if (pf->drain_in) {
+		pf->drain_in = false;
+		flow_drain(p->flows, f, RG_DIR_IN);
 	}
 	check_padding(pf);
-	if (s->tcp_flags & TCP_FIN) {
-		f->state |= s->dir == RG_DIR_IN ? FLOW_FIN_IN : FLOW_FIN_OUT;
-		flow_flush(p->flows, f, s->dir);
-	}
-	if ((s->tcp_flags & TCP_RST) ||
-	    (f->state & (FLOW_FIN_IN | FLOW_FIN_OUT)) ==
-		    (FLOW_FIN_IN | FLOW_FIN_OUT)) {
+	if (closed(p, f, s)) {
 		if (!flow_verified(f))
 			p->st.flows_unverified++;
 		flow_delete(p->flows, f);
 	} else if (smtp_done(&pf->smtp)) {
-		/* QUIT, DATA, STARTTLS, a ban: free the flow's buffers now,
+		/* QUIT, STARTTLS, a ban: free the flow's buffers now,
 		 * sampling stops; a tombstone catches what is in flight */
 		flow_finish(p->flows, f, p->now_ns);
 	}

@@ -19,9 +19,18 @@ struct flow;
 
 struct pipeline_ops {
 	void (*decide)(void *ctx, const struct decision *d);
-	/* The parser has what it needs (DATA, BDAT, STARTTLS, QUIT, ban):
+	/* The parser has what it needs (STARTTLS, QUIT, non-SMTP, ban):
 	 * the data plane may stop sampling this flow. */
 	void (*stop_sampling)(void *ctx, const struct rg_flow_key *key);
+	/* A message body starts (the 354 to DATA, a BDAT chunk): the data
+	 * plane may sample no client payload until resume_client. */
+	void (*pause_client)(void *ctx, const struct rg_flow_key *key);
+	/* A new mail transaction starts at client seq (host order: the
+	 * position the server acknowledged with its reply to the end of
+	 * data, a BDAT chunk or RSET): sample the client from there with a
+	 * fresh budget. */
+	void (*resume_client)(void *ctx, const struct rg_flow_key *key,
+			      uint32_t seq);
 };
 
 struct pipeline_stats {

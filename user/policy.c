@@ -112,7 +112,7 @@ const char *relay_kind_name(enum relay_kind k)
 {
 	static const char *const names[] = {
 		"local", "foreign_domain", "percent_hack", "source_route",
-		"bang_path", "ip_literal", "quoted_local_part",
+		"bang_path", "ip_literal", "quoted_local_part", "cut_off",
 	};
 
 	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
@@ -138,13 +138,14 @@ static const char *quoted_end(const char *p, bool *hides)
 enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
 				     const char *path)
 {
-	const char *at, *local_end, *qend;
-	char local[256];
+	const char *at, *qend;
 	bool hides = false;
 	size_t n;
 
 	while (*path == ' ')
 		path++;
+	if (path[0] == '<') /* smtp.c keeps it on a path it could not close */
+		return RELAY_CUT_OFF;
 	if (path[0] == '@')
 		return RELAY_SOURCE_ROUTE;
 	if (path[0] == '"') {
@@ -154,17 +155,13 @@ enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
 		at = strchr(qend, '@');
 	} else {
 		at = strrchr(path, '@');
-		local_end = at ? at : path + strlen(path);
-		n = local_end - path;
-		if (n >= sizeof(local))
-			n = sizeof(local) - 1;
-		memcpy(local, path, n);
-		local[n] = '\0';
-		if (strchr(local, '@') || strchr(local, ':'))
+		/* the whole local part, however long */
+		n = at ? (size_t)(at - path) : strlen(path);
+		if (memchr(path, ':', n))
 			return RELAY_SOURCE_ROUTE;
-		if (strchr(local, '%'))
+		if (memchr(path, '%', n))
 			return RELAY_PERCENT;
-		if (strchr(local, '!'))
+		if (memchr(path, '!', n))
 			return RELAY_BANG;
 	}
 	if (!at) /* "postmaster" and other bare local parts */

@@ -25,6 +25,7 @@ enum relay_kind {
 	RELAY_BANG, /* b!u, b!u@local */
 	RELAY_IP_LITERAL, /* u@[192.0.2.1] */
 	RELAY_QUOTED, /* "u@x"@local, "u%x"@local */
+	RELAY_CUT_OFF, /* <u@... its end cut off by the line limit */
 };
 
 enum policy_signal {

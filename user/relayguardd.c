@@ -435,9 +435,30 @@ static void on_stop_sampling(void *ctx, const struct rg_flow_key *key)
 		flowmap_stop(d->maps->flows, d->hash_seed, key);
 }
 
+/* A message body: no client payload sampled until the next transaction. */
+static void on_pause_client(void *ctx, const struct rg_flow_key *key)
+{
+	struct daemon *d = ctx;
+
+	if (d->maps->flows >= 0)
+		flowmap_pause_client(d->maps->flows, d->hash_seed, key);
+}
+
+/* The next transaction starts at client seq: a fresh sampling window. */
+static void on_resume_client(void *ctx, const struct rg_flow_key *key,
+			     uint32_t seq)
+{
+	struct daemon *d = ctx;
+
+	if (d->maps->flows >= 0)
+		flowmap_resume_client(d->maps->flows, d->hash_seed, key, seq);
+}
+
 static const struct pipeline_ops ops = {
 	.decide = on_decide,
 	.stop_sampling = on_stop_sampling,
+	.pause_client = on_pause_client,
+	.resume_client = on_resume_client,
 };
 
 /* ---- the Postfix policy service ------------------------------------ */

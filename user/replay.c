@@ -26,7 +26,8 @@
 /* What the data plane keeps per flow (struct rg_flow), emulated. */
 struct dp_flow {
 	uint32_t sampled[2];
-	bool stop;
+	uint32_t flags; /* enum rg_flow_flags */
+	uint32_t win_in, srv_ack; /* host order */
 	bool fin[2];
 };
 
@@ -95,13 +96,40 @@ static void decide(void *ctx, const struct decision *d)
 		r->err = -EIO;
 }
 
-static void stop_sampling(void *ctx, const struct rg_flow_key *key)
+static struct dp_flow *dp_find(struct replay *r, const struct rg_flow_key *key)
 {
-	struct replay *r = ctx;
 	struct flow *f = flow_get(r->dp, key, r->now_ns, false, NULL);
 
-	if (f)
-		((struct dp_flow *)flow_user(f))->stop = true;
+	return f ? flow_user(f) : NULL;
+}
+
+/* The daemon's writes to `flows` (user/flowmap.c), emulated. */
+static void stop_sampling(void *ctx, const struct rg_flow_key *key)
+{
+	struct dp_flow *d = dp_find(ctx, key);
+
+	if (d)
+		d->flags |= RG_FLOW_STOP;
+}
+
+static void pause_client(void *ctx, const struct rg_flow_key *key)
+{
+	struct dp_flow *d = dp_find(ctx, key);
+
+	if (d && !(d->flags & RG_FLOW_STOP))
+		d->flags |= RG_FLOW_PAUSE_IN;
+}
+
+static void resume_client(void *ctx, const struct rg_flow_key *key,
+			  uint32_t seq)
+{
+	struct dp_flow *d = dp_find(ctx, key);
+
+	if (!d || (d->flags & RG_FLOW_STOP))
+		return;
+	d->win_in = seq;
+	d->sampled[RG_DIR_IN] = 0;
+	d->flags = (d->flags & ~RG_FLOW_PAUSE_IN) | RG_FLOW_WIN_IN;
 }
 
 static bool smtp_port(const struct rg_conf *c, uint16_t port_be)
@@ -274,38 +302,112 @@ static void feed(struct replay *r, const struct pkt *k, uint32_t seq_off,
 }
 
 /* The kernel's entry lives on in `flows` until its slot is taken; here
- * it goes once the connection is over (both FINs, or a RST). The records are the same: what
- * follows a close is an ACK after client payload (no record either way) or
- * a retransmission (sampled within a budget either way). Only a new
- * connection reusing the 4-tuple differs: it starts with a fresh budget
- * here. This keeps the replay's memory to the open connections. */
+ * it goes once the server ends the connection (its RST, or both FINs: a
+ * client RST the server ignored leaves it, as in the kernel). The records
+ * are the same: what follows a close is an ACK after client payload (no
+ * record either way) or a retransmission (below srv_ack either way). Only
+ * a new connection reusing the 4-tuple differs: it starts with a fresh
+ * entry here, restarted by the SYN-ACK there. This keeps the replay's
+ * memory to the open connections. */
 static void closed(struct replay *r, const struct pkt *k, struct dp_flow *d)
 {
 	struct flow *f;
 
 	if (k->flags & TCP_FIN)
 		d->fin[k->dir] = true;
-	if (!(k->flags & TCP_RST) && !(d->fin[0] && d->fin[1]))
+	if (!((k->flags & TCP_RST) && k->dir == RG_DIR_OUT) &&
+	    !(d->fin[0] && d->fin[1]))
 		return;
 	f = flow_get(r->dp, &k->key, r->now_ns, false, NULL);
 	if (f)
 		flow_delete(r->dp, f);
 }
 
-/* What the data plane (bpf/sample.h) samples of this packet: the client's
- * bare SYN always, without a flow entry (client_syn); else nothing without
- * a flow entry (made by the server's SYN-ACK, another SYN or payload,
- * never by a RST) or once told to stop (until the server's next SYN-ACK
- * starts a new connection on the 4-tuple); a SYN, FIN or RST, and the
- * client's ACKs before its first payload (the handshake's proof); payload
- * within the per-direction budget, in records of at most
+static bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+/* Records for payload bytes [from, to) of this packet (offsets). */
+static uint32_t emit_payload(struct replay *r, const struct pkt *k,
+			     uint32_t from, uint32_t to)
+{
+	uint32_t off, n;
+
+	if (to - from > DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX)
+		to = from + DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX;
+	for (off = from; off < to; off += n) {
+		n = to - off;
+		if (n > RG_SAMPLE_PAYLOAD_MAX)
+			n = RG_SAMPLE_PAYLOAD_MAX;
+		feed(r, k, off, k->payload + off, n);
+	}
+	return to;
+}
+
+/* The server's SYN-ACK restarts the entry; every server ACK moves srv_ack
+ * forward. */
+static void server_state(struct dp_flow *d, const struct pkt *k)
+{
+	uint32_t ack = ntohl(k->ack);
+
+	if ((k->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+		memset(d, 0, sizeof(*d));
+		d->win_in = ack;
+		d->srv_ack = ack;
+		d->flags = RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK;
+		return;
+	}
+	if ((k->flags & TCP_ACK) && (!(d->flags & RG_FLOW_SRV_ACK) ||
+				     seq_after(ack, d->srv_ack))) {
+		d->srv_ack = ack;
+		d->flags |= RG_FLOW_SRV_ACK;
+	}
+}
+
+/* Client payload: the part of the segment inside the transaction's window
+ * [win_in, win_in + sample_bytes) and not below srv_ack (bytes the server
+ * holds already), unless paused; the budget is charged for new sequence
+ * space only. */
+static void client_payload(struct replay *r, const struct pkt *k,
+			   struct dp_flow *d)
+{
+	uint32_t seq = ntohl(k->seq), from = seq, to = seq + k->len, wend;
+
+	if (d->flags & RG_FLOW_PAUSE_IN)
+		return;
+	if (!(d->flags & RG_FLOW_WIN_IN)) {
+		d->win_in = seq;
+		d->flags |= RG_FLOW_WIN_IN;
+	}
+	wend = d->win_in + r->sample_bytes;
+	if (seq_after(d->win_in, from))
+		from = d->win_in;
+	if ((d->flags & RG_FLOW_SRV_ACK) && seq_after(d->srv_ack, from))
+		from = d->srv_ack;
+	if (seq_after(to, wend))
+		to = wend;
+	if (!seq_after(to, from))
+		return;
+	to = seq + emit_payload(r, k, from - seq, to - seq);
+	if (to - d->win_in > d->sampled[RG_DIR_IN])
+		d->sampled[RG_DIR_IN] = to - d->win_in;
+}
+
+/* What the data plane (bpf/sample.h, the rules of ABI 3) samples of this
+ * packet: the client's bare SYN always, without a flow entry
+ * (client_syn); else nothing without a flow entry (made by the server's
+ * SYN-ACK, another SYN or payload, never by a RST) or once told to stop
+ * (until the server's next SYN-ACK starts a new connection on the
+ * 4-tuple); a SYN, FIN or RST, and the client's ACKs before its first
+ * payload of a window (the handshake's proof); every server byte; client
+ * payload as client_payload says, in records of at most
  * RG_SAMPLE_PAYLOAD_MAX bytes. */
 static void sample(struct replay *r, const struct pkt *k)
 {
 	bool create = (k->len || (k->flags & TCP_SYN)) && !(k->flags & TCP_RST);
 	struct dp_flow *d;
 	struct flow *f;
-	uint32_t take, off, n;
 
 	if (k->dir == RG_DIR_IN && !k->len &&
 	    (k->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
@@ -316,10 +418,9 @@ static void sample(struct replay *r, const struct pkt *k)
 	if (!f)
 		return;
 	d = flow_user(f);
-	if (k->dir == RG_DIR_OUT &&
-	    (k->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
-		memset(d, 0, sizeof(*d)); /* flow_restart_on_synack */
-	if (d->stop) {
+	if (k->dir == RG_DIR_OUT)
+		server_state(d, k);
+	if (d->flags & RG_FLOW_STOP) {
 		closed(r, k, d);
 		return;
 	}
@@ -328,22 +429,10 @@ static void sample(struct replay *r, const struct pkt *k)
 		    (k->dir == RG_DIR_IN && !d->sampled[RG_DIR_IN] &&
 		     (k->flags & TCP_ACK)))
 			feed(r, k, 0, NULL, 0);
-		closed(r, k, d);
-		return;
-	}
-	if (d->sampled[k->dir] >= r->sample_bytes)
-		return;
-	take = r->sample_bytes - d->sampled[k->dir];
-	if (take > k->len)
-		take = k->len;
-	if (take > DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX)
-		take = DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX;
-	d->sampled[k->dir] += take;
-	for (off = 0; off < take; off += n) {
-		n = take - off;
-		if (n > RG_SAMPLE_PAYLOAD_MAX)
-			n = RG_SAMPLE_PAYLOAD_MAX;
-		feed(r, k, off, k->payload + off, n);
+	} else if (k->dir == RG_DIR_OUT) {
+		d->sampled[RG_DIR_OUT] += emit_payload(r, k, 0, k->len);
+	} else {
+		client_payload(r, k, d);
 	}
 	closed(r, k, d);
 }
@@ -373,7 +462,9 @@ static int replay_setup(struct replay *r, const struct rg_conf *conf,
 			FILE *out, struct replay_result *res)
 {
 	struct pipeline_ops ops = { .decide = decide,
-				    .stop_sampling = stop_sampling };
+				    .stop_sampling = stop_sampling,
+				    .pause_client = pause_client,
+				    .resume_client = resume_client };
 	struct flow_table_params dp = {
 		.max_flows = RG_MAX_FLOWS,
 		.user_size = sizeof(struct dp_flow),

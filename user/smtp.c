@@ -21,6 +21,7 @@ enum once {
 	ONCE_UNEXPECTED = 1U << 7,
 	ONCE_OVERFLOW = 1U << 8,
 	ONCE_AUTH_LONG = 1U << 9,
+	ONCE_PIPELINING = 1U << 10,
 };
 
 static const struct {
@@ -50,6 +51,8 @@ const char *smtp_verb_name(enum smtp_verb v)
 
 	if (v == SMTP_GREETING)
 		return "greeting";
+	if (v == SMTP_END_DATA)
+		return "end of data";
 	for (i = 0; i < N_VERBS; i++)
 		if (verbs[i].verb == v)
 			return verbs[i].name;
@@ -122,6 +125,37 @@ void smtp_stop(struct smtp *s)
 	s->flags |= SMTP_F_DONE;
 }
 
+/* A message body starts: its bytes are not commands. */
+static void body_starts(struct smtp *s)
+{
+	s->flags = (s->flags | SMTP_F_BODY) & ~SMTP_F_BODY_END;
+	if (s->cb && s->cb->pause)
+		s->cb->pause(s->ctx, s);
+}
+
+/* The server's reply ended a body (or a RSET): a new transaction. A body
+ * whose end the parser did not see hid whatever came behind it. */
+static void transaction_ends(struct smtp *s, bool body)
+{
+	if (body && !(s->flags & SMTP_F_BODY_END))
+		smtp_skip(s);
+	s->flags &= ~(SMTP_F_BODY | SMTP_F_BODY_END);
+	s->chunk_left = 0;
+	if (s->cb && s->cb->resume)
+		s->cb->resume(s->ctx, s);
+}
+
+void smtp_skip(struct smtp *s)
+{
+	struct smtp_half *h = &s->half[SMTP_CLIENT];
+
+	h->len = 0;
+	h->over_len = 0;
+	h->overflow = false;
+	s->chunk_left = 0;
+	s->flags |= SMTP_F_SKIPPED;
+}
+
 /* Copy at most SMTP_ARG_MAX bytes of src[0..len) into a fresh string. */
 static char *dup_arg(const char *src, size_t len)
 {
@@ -181,6 +215,8 @@ int smtp_extract_path(const char *arg, const char *prefix, char *out,
 
 static int queue_push(struct smtp *s, enum smtp_verb verb, char *arg)
 {
+	/* the end of data is no command: its reply comes first */
+	bool after_skip = verb != SMTP_END_DATA && (s->flags & SMTP_F_SKIPPED);
 	struct smtp_pending *nq;
 	uint16_t cap, i;
 
@@ -198,9 +234,15 @@ static int queue_push(struct smtp *s, enum smtp_verb verb, char *arg)
 		s->q_cap = cap;
 		s->q_head = 0;
 	}
-	s->q[(s->q_head + s->q_len) % s->q_cap] =
-		(struct smtp_pending){ .verb = verb, .arg = arg };
+	s->q[(s->q_head + s->q_len) % s->q_cap] = (struct smtp_pending){
+		.verb = verb,
+		.after_skip = after_skip,
+		.end = s->seq[SMTP_CLIENT],
+		.arg = arg,
+	};
 	s->q_len++;
+	if (verb != SMTP_END_DATA)
+		s->flags &= ~SMTP_F_SKIPPED;
 	return 0;
 }
 
@@ -231,6 +273,34 @@ static void graded_unseen(struct smtp *s, enum smtp_verb verb, const char *arg)
 	default:
 		break;
 	}
+}
+
+/* The path of "TO:<path>", malloc'd. On a line cut by the line limit a
+ * path whose '>' was not seen (or a bare one, which may go on) keeps a
+ * leading '<' and whatever followed: policy_classify_rcpt takes a path
+ * starting with '<' for one cut off, never a local recipient. */
+static char *rcpt_path(const char *arg, size_t alen, bool cut)
+{
+	char *path = malloc(alen + 2);
+
+	if (!path)
+		return NULL;
+	if ((cut && !strchr(arg, '>')) ||
+	    smtp_extract_path(arg, "TO:", path, alen + 1)) {
+		if (!strncasecmp(arg, "TO:", 3)) {
+			arg += 3;
+			alen -= 3;
+		}
+		while (alen && *arg == ' ') {
+			arg++;
+			alen--;
+		}
+		if (cut && *arg != '<')
+			snprintf(path, alen + 2, "<%.*s", (int)alen, arg);
+		else
+			snprintf(path, alen + 2, "%.*s", (int)alen, arg);
+	}
+	return path;
 }
 
 static bool is_binary(const char *line, size_t len)
@@ -282,9 +352,29 @@ static enum smtp_verb lookup_verb(const char *line, size_t vlen)
 	return SMTP_OTHER;
 }
 
-/* A command line without its CRLF; total: its length on the wire. */
+/* "BDAT size [LAST]": the chunk's bytes follow at once. */
+static void bdat_chunk(struct smtp *s, const char *arg)
+{
+	unsigned long size;
+	char *end;
+
+	errno = 0;
+	size = strtoul(arg, &end, 10);
+	if (errno || end == arg || (*end && *end != ' ') || size > UINT32_MAX) {
+		/* where the chunk ends is unknown: the client side ends here */
+		s->half[SMTP_CLIENT].dead = true;
+		return;
+	}
+	s->chunk_left = size;
+	body_starts(s);
+	if (!size)
+		s->flags = (s->flags & ~SMTP_F_BODY) | SMTP_F_BODY_END;
+}
+
+/* A command line without its CRLF; total: its length on the wire; cut:
+ * the line was longer than SMTP_LINE_MAX and this is its start. */
 static void client_command(struct smtp *s, const char *line, size_t len,
-			   size_t total)
+			   size_t total, bool cut)
 {
 	enum smtp_verb verb;
 	const char *arg;
@@ -324,18 +414,13 @@ static void client_command(struct smtp *s, const char *line, size_t len,
 		break;
 	case SMTP_RCPT:
 		s->n_rcpt++;
-		if (smtp_extract_path(arg, "TO:", path, sizeof(path)))
-			snprintf(path, sizeof(path), "%.*s", (int)alen, arg);
-		qarg = dup_arg(path, strlen(path));
-		set_str(&s->rcpt_to, path, strlen(path));
+		qarg = rcpt_path(arg, alen, cut);
+		if (qarg)
+			set_str(&s->rcpt_to, qarg, strlen(qarg));
 		break;
 	case SMTP_DATA:
 	case SMTP_STARTTLS:
 		s->flags |= SMTP_F_CLIENT_WAIT;
-		break;
-	case SMTP_BDAT:
-		/* chunk bytes follow at once: the client side ends here */
-		s->half[SMTP_CLIENT].dead = true;
 		break;
 	case SMTP_AUTH:
 		s->flags |= SMTP_F_IN_AUTH;
@@ -360,14 +445,36 @@ static void client_command(struct smtp *s, const char *line, size_t len,
 			     "too many commands awaiting replies");
 		s->flags |= SMTP_F_DESYNC;
 		finish(s);
+		return;
 	}
+	if (verb == SMTP_BDAT)
+		bdat_chunk(s, arg);
+}
+
+/* The verb of the last command queued, or SMTP_OTHER. */
+static enum smtp_verb last_queued(const struct smtp *s)
+{
+	if (!s->q_len)
+		return SMTP_OTHER;
+	return s->q[(s->q_head + s->q_len - 1) % s->q_cap].verb;
 }
 
 static void client_line(struct smtp *s, const char *line, size_t len,
-			size_t total)
+			size_t total, bool cut)
 {
-	if (s->flags & SMTP_F_CLIENT_WAIT)
-		return; /* message body or TLS before the reply: not ours */
+	if (s->flags & SMTP_F_BODY) {
+		if (len == 1 && line[0] == '.')
+			s->flags = (s->flags & ~SMTP_F_BODY) | SMTP_F_BODY_END;
+		return;
+	}
+	if (s->flags & SMTP_F_CLIENT_WAIT) {
+		/* a message body before the 354 (RFC 2920 forbids it), or TLS
+		 * before the 220: not commands */
+		if (last_queued(s) == SMTP_DATA)
+			finding_once(s, ONCE_PIPELINING, "unauth_pipelining",
+				     "message body sent before the 354");
+		return;
+	}
 	if (is_binary(line, len)) {
 		non_smtp(s, "binary bytes");
 		return;
@@ -382,7 +489,7 @@ static void client_line(struct smtp *s, const char *line, size_t len,
 	if (total > SMTP_CMD_LINE_MAX)
 		finding_once(s, ONCE_CMD_LONG, "command_too_long",
 			     "command line over 512 bytes");
-	client_command(s, line, len, total);
+	client_command(s, line, len, total, cut);
 }
 
 static bool reply_code(const char *line, size_t len, unsigned int *code,
@@ -417,6 +524,33 @@ static void enhanced_code(const char *line, size_t len, unsigned int code,
 	out[n] = '\0';
 }
 
+static void blind_reply(struct smtp *s, const struct smtp_reply *r);
+
+/* 354: the body follows; the reply to its end is awaited like a command's
+ * (it comes before the replies to any command pipelined behind it). */
+static void data_accepted(struct smtp *s)
+{
+	if (queue_push(s, SMTP_END_DATA, NULL)) {
+		s->flags |= SMTP_F_DESYNC;
+		finish(s);
+		return;
+	}
+	body_starts(s);
+}
+
+/* Client bytes were skipped and this reply may answer a command in them:
+ * nothing awaits a reply, or the server had not yet received the command
+ * that does (its ack falls short of the command's end). */
+static bool answers_unseen(const struct smtp *s)
+{
+	const struct smtp_pending *head;
+
+	if (!s->q_len)
+		return s->flags & SMTP_F_SKIPPED;
+	head = &s->q[s->q_head];
+	return head->after_skip && (int32_t)(s->reply_ack - head->end) < 0;
+}
+
 static void reply_done(struct smtp *s, const struct smtp_reply *r)
 {
 	struct smtp_pending pend;
@@ -429,6 +563,10 @@ static void reply_done(struct smtp *s, const struct smtp_reply *r)
 	}
 	if ((s->flags & SMTP_F_IN_AUTH) && r->code == 334)
 		return; /* AUTH challenge: the client answers, not commands */
+	if (answers_unseen(s)) {
+		blind_reply(s, r);
+		return;
+	}
 	if (!s->q_len) {
 		finding_once(s, ONCE_UNEXPECTED, "unexpected_reply",
 			     "a reply with no command awaiting it");
@@ -454,9 +592,18 @@ static void reply_done(struct smtp *s, const struct smtp_reply *r)
 	case SMTP_DATA:
 		s->flags &= ~SMTP_F_CLIENT_WAIT;
 		if (r->code == 354)
-			finish(s);
+			data_accepted(s);
+		break;
+	case SMTP_END_DATA:
+		transaction_ends(s, true);
 		break;
 	case SMTP_BDAT:
+		transaction_ends(s, true);
+		break;
+	case SMTP_RSET:
+		if (r->code >= 200 && r->code < 300)
+			transaction_ends(s, false);
+		break;
 	case SMTP_QUIT:
 		finish(s);
 		break;
@@ -465,10 +612,10 @@ static void reply_done(struct smtp *s, const struct smtp_reply *r)
 	}
 }
 
-/* A reply while the client's bytes are lost (SMTP_F_CLIENT_BLIND): one
- * refusing a relay ("554 5.7.1 <v@example.com>: Relay access denied") is
- * that RCPT's reply; 235 means an AUTH succeeded; 354, 221 and a 220
- * (STARTTLS) end the dialogue. */
+/* A reply to a command that was not seen (answers_unseen): one refusing
+ * a relay ("554 5.7.1 <v@example.com>: Relay access denied") is that
+ * RCPT's reply; 235 means an AUTH succeeded; a 354 starts a body; 221 and
+ * a 220 (STARTTLS) end the dialogue. */
 static void blind_reply(struct smtp *s, const struct smtp_reply *r)
 {
 	char path[SMTP_ARG_MAX + 1];
@@ -476,7 +623,11 @@ static void blind_reply(struct smtp *s, const struct smtp_reply *r)
 
 	if (r->code == 235)
 		s->flags |= SMTP_F_AUTHENTICATED;
-	if (r->code == 354 || r->code == 221 || r->code == 220) {
+	if (r->code == 354) {
+		data_accepted(s);
+		return;
+	}
+	if (r->code == 221 || r->code == 220) {
 		finish(s);
 		return;
 	}
@@ -524,21 +675,20 @@ static void server_line(struct smtp *s, char *line, size_t len, size_t total)
 	r.lines = s->multi_lines;
 	r.line = line;
 	enhanced_code(line, len, code, r.enhanced, sizeof(r.enhanced));
-	if (s->flags & SMTP_F_CLIENT_BLIND)
-		blind_reply(s, &r);
 	if (s->flags & SMTP_F_DESYNC)
 		return;
 	reply_done(s, &r);
 }
 
-/* One complete line (LF found) of dir; line is writable, len excludes the
- * LF, total counts the bytes the line had on the wire. */
+/* One complete line (LF found) of dir; line is writable (room for a
+ * NUL), len excludes the LF, total counts the bytes the line had on the
+ * wire; cut: only its first SMTP_LINE_MAX bytes are here. */
 static void line_end(struct smtp *s, enum smtp_dir dir, char *line, size_t len,
-		     size_t total)
+		     size_t total, bool cut)
 {
 	if (len && line[len - 1] == '\r') {
 		len--;
-	} else {
+	} else if (!cut && !(dir == SMTP_CLIENT && (s->flags & SMTP_F_BODY))) {
 		finding_once(s, dir == SMTP_CLIENT ? ONCE_BARE_LF_C :
 						     ONCE_BARE_LF_S,
 			     "bare_lf", dir == SMTP_CLIENT ?
@@ -547,7 +697,7 @@ static void line_end(struct smtp *s, enum smtp_dir dir, char *line, size_t len,
 	}
 	line[len] = '\0';
 	if (dir == SMTP_CLIENT)
-		client_line(s, line, len, total);
+		client_line(s, line, len, total, cut);
 	else
 		server_line(s, line, len, total);
 }
@@ -578,8 +728,8 @@ static int grow(struct smtp_half *h, size_t need)
 		return 0;
 	while (cap < need)
 		cap *= 2;
-	if (cap > SMTP_BUF_MAX)
-		cap = SMTP_BUF_MAX;
+	if (cap > SMTP_BUF_MAX + 1) /* the line and its NUL */
+		cap = SMTP_BUF_MAX + 1;
 	nb = realloc(h->buf, cap);
 	if (!nb)
 		return -ENOMEM;
@@ -588,55 +738,72 @@ static int grow(struct smtp_half *h, size_t need)
 	return 0;
 }
 
+/* After lost client bytes: do these start a command (a verb we know, then
+ * a space or the line's end)? Then the loss ended on a line boundary and
+ * the command is read; else the rest of the line is skipped. */
+static bool starts_command(const uint8_t *data, size_t len)
+{
+	size_t vlen;
+
+	for (vlen = 0; vlen < len && vlen < 9; vlen++)
+		if (!isalpha(data[vlen]))
+			break;
+	if (vlen == len || (data[vlen] != ' ' && data[vlen] != '\r' &&
+			    data[vlen] != '\n'))
+		return false;
+	return lookup_verb((const char *)data, vlen) != SMTP_OTHER;
+}
+
+/* Lines of dir: each is parsed up to SMTP_LINE_MAX bytes (the rest is
+ * skipped, as Postfix does beyond line_length_limit); s->seq[dir] is the
+ * seq just past the line while it is parsed. */
 static void feed_lines(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 		       size_t len)
 {
 	struct smtp_half *h = &s->half[dir];
-	char tmp[SMTP_BUF_MAX + 1];
 	const uint8_t *nl;
-	size_t n;
+	size_t n, keep;
 
 	while (len && !h->dead && !(s->flags & SMTP_F_DONE)) {
+		if (dir == SMTP_CLIENT && s->chunk_left) {
+			n = len < s->chunk_left ? len : s->chunk_left;
+			s->chunk_left -= n;
+			if (!s->chunk_left)
+				s->flags = (s->flags & ~SMTP_F_BODY) |
+					   SMTP_F_BODY_END;
+			s->seq[dir] += n;
+			data += n;
+			len -= n;
+			continue;
+		}
+		if (h->resync && !h->len && !h->over_len && dir == SMTP_CLIENT &&
+		    starts_command(data, len))
+			h->resync = false;
 		nl = memchr(data, '\n', len);
 		n = nl ? (size_t)(nl - data) : len;
-		if (h->overflow) {
-			h->over_len += n;
-		} else if (h->len + n > SMTP_BUF_MAX) {
+		keep = h->resync ? 0 : n;
+		if (h->len + keep > SMTP_LINE_MAX) {
+			keep = SMTP_LINE_MAX - h->len;
 			h->overflow = true;
-			h->over_len = h->len + n;
-			h->len = 0;
-		} else if (!nl) {
-			if (grow(h, h->len + n)) {
-				h->dead = true;
-				return;
-			}
-			memcpy(h->buf + h->len, data, n);
-			h->len += n;
 		}
+		if (!h->resync && grow(h, h->len + keep + 1)) {
+			h->dead = true;
+			return;
+		}
+		if (keep)
+			memcpy(h->buf + h->len, data, keep);
+		h->len += keep;
+		h->over_len += n;
+		s->seq[dir] += n + (nl ? 1 : 0);
 		if (!nl)
 			return;
-		if (h->overflow && h->resync) {
-			h->overflow = false;
-			h->resync = false;
-		} else if (h->overflow) {
-			/* an overlong line is judged, not parsed */
-			if (dir == SMTP_CLIENT && !(s->flags & SMTP_F_IN_AUTH) &&
-			    !(s->flags & SMTP_F_CLIENT_WAIT))
-				finding_once(s, ONCE_CMD_LONG, "command_too_long",
-					     "command line over 512 bytes");
-			else if (dir == SMTP_SERVER)
-				finding_once(s, ONCE_REPLY_LONG, "reply_too_long",
-					     "reply line over 512 bytes");
-			h->overflow = false;
-		} else {
-			if (h->len)
-				memcpy(tmp, h->buf, h->len);
-			memcpy(tmp + h->len, data, n);
-			n += h->len;
-			h->len = 0;
-			line_end(s, dir, tmp, n, n + 1);
-		}
-		n = nl - data;
+		if (!h->resync)
+			line_end(s, dir, h->buf, h->len, h->over_len + 1,
+				 h->overflow);
+		h->len = 0;
+		h->over_len = 0;
+		h->overflow = false;
+		h->resync = false;
 		data += n + 1;
 		len -= n + 1;
 	}
@@ -668,30 +835,26 @@ static void server_blind(struct smtp *s)
 	}
 }
 
-/* Client bytes lost: no command can be paired with its reply any more
- * (a RCPT could be graded by another's reply), but a reply refusing a
- * relay names the recipient itself. */
-static void client_blind(struct smtp *s)
-{
-	s->flags |= SMTP_F_DESYNC | SMTP_F_CLIENT_BLIND;
-	queue_clear(s);
-}
-
 void smtp_gap(struct smtp *s, enum smtp_dir dir)
 {
 	struct smtp_half *h = &s->half[dir];
 
-	h->len = 0;
-	h->overflow = true; /* resume after the next LF */
-	h->resync = true;
-	h->over_len = 0;
-	if (s->flags & (dir == SMTP_SERVER ? SMTP_F_CLIENT_BLIND :
-					     SMTP_F_BLIND)) {
+	if (dir == SMTP_CLIENT && (s->flags & SMTP_F_BLIND)) {
 		finish(s); /* both sides lost: nothing more to learn */
 		return;
 	}
-	if (dir == SMTP_SERVER)
-		server_blind(s);
-	else
-		client_blind(s);
+	if (dir == SMTP_CLIENT) {
+		smtp_skip(s);
+		h->resync = true; /* resume after the next LF */
+		return;
+	}
+	if (s->flags & SMTP_F_SKIPPED) {
+		finish(s); /* both sides lost: nothing more to learn */
+		return;
+	}
+	h->len = 0;
+	h->over_len = 0;
+	h->overflow = false;
+	h->resync = true;
+	server_blind(s);
 }

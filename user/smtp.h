@@ -14,7 +14,10 @@
 #define SMTP_CMD_LINE_MAX 512 /* RFC 5321 4.5.3.1.4, CRLF included */
 #define SMTP_REPLY_LINE_MAX 512 /* 4.5.3.1.5 */
 #define SMTP_TEXT_LINE_MAX 1000 /* 4.5.3.1.6 */
-#define SMTP_BUF_MAX 1024 /* a partial line kept across segments */
+/* Lines are parsed up to Postfix's line_length_limit and the rest of a
+ * longer line skipped, as Postfix does: padding a RCPT line hides nothing. */
+#define SMTP_LINE_MAX 2048
+#define SMTP_BUF_MAX SMTP_LINE_MAX /* a partial line kept across segments */
 #define SMTP_QUEUE_MAX 256 /* pipelined commands awaiting a reply */
 #define SMTP_ARG_MAX 255 /* helo, mail from, rcpt to kept (bytes) */
 
@@ -37,6 +40,7 @@ enum smtp_verb {
 	SMTP_EXPN,
 	SMTP_HELP,
 	SMTP_OTHER,
+	SMTP_END_DATA, /* the end of a DATA body: its reply ends the mail */
 };
 
 struct smtp_reply {
@@ -56,13 +60,22 @@ struct smtp_callbacks {
 	/* Something worth logging: "bare_lf", "non_smtp", ... */
 	void (*finding)(void *ctx, struct smtp *s, const char *code,
 			const char *detail);
-	/* The dialogue has nothing more to tell (DATA 354, BDAT, STARTTLS
-	 * 220, QUIT, non-SMTP): sampling may stop. */
+	/* The dialogue has nothing more to tell (STARTTLS 220, QUIT,
+	 * non-SMTP): sampling may stop. */
 	void (*stop)(void *ctx, struct smtp *s);
+	/* A message body follows (354 to DATA, a BDAT chunk): the client's
+	 * bytes need not be sampled until resume. */
+	void (*pause)(void *ctx, struct smtp *s);
+	/* The server's reply ended a body (or answered RSET): a new
+	 * transaction starts where this reply acknowledges (reply_ack); the
+	 * caller skips the client bytes before it (smtp_skip). */
+	void (*resume)(void *ctx, struct smtp *s);
 };
 
 struct smtp_pending {
 	uint8_t verb;
+	bool after_skip; /* client bytes were skipped before this command */
+	uint32_t end; /* client seq just past the command line */
 	char *arg; /* RCPT path, malloc'd; NULL otherwise */
 };
 
@@ -86,7 +99,10 @@ enum smtp_flags {
 	SMTP_F_DESYNC = 1U << 7, /* replies cannot be paired any more */
 	SMTP_F_CLIENT_TALKED = 1U << 8, /* the client sent a byte */
 	SMTP_F_BLIND = 1U << 9, /* server bytes lost: commands graded alone */
-	SMTP_F_CLIENT_BLIND = 1U << 10, /* client bytes lost: replies alone */
+	SMTP_F_SKIPPED = 1U << 10, /* client bytes skipped (body, lost):
+				    * replies to unseen commands may come */
+	SMTP_F_BODY = 1U << 11, /* a message body: client lines skipped */
+	SMTP_F_BODY_END = 1U << 12, /* the body's end was seen */
 };
 
 struct smtp {
@@ -102,6 +118,10 @@ struct smtp {
 	uint32_t other_bytes; /* command bytes but RCPT and AUTH: padding's
 			       * stuff (envelope_padding) */
 	uint32_t multi_lines;
+	uint32_t seq[2]; /* seq of the next byte fed, per direction (host
+			  * order; 0 when the caller does not tell) */
+	uint32_t reply_ack; /* ack of the server record being fed */
+	uint32_t chunk_left; /* BDAT chunk bytes still to skip */
 	char *helo; /* HELO/EHLO argument, malloc'd */
 	char *mail_from; /* MAIL FROM path */
 	char *rcpt_to; /* last RCPT path */
@@ -112,13 +132,27 @@ void smtp_free(struct smtp *s);
 /* In-order bytes of one direction. */
 void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 	       size_t len);
-/* Bytes of dir were lost (a gap that will not fill): commands and replies
- * can no longer be paired. Server bytes lost: the commands awaiting a
- * reply, and every later one, get reply code 0 (SMTP_F_BLIND) until DATA,
- * BDAT, STARTTLS, QUIT or AUTH ends the dialogue. Client bytes lost: each
- * later reply refusing a relay for a <path> it names is passed on as the
- * RCPT's (SMTP_F_CLIENT_BLIND), until a 354, 221 or 220 ends it. Both
- * lost: the dialogue ends (stop). */
+/* Where the next bytes of dir start (seq, host order), and for server
+ * bytes the ack their record carries: a reply is then paired with a
+ * command only if the server had received it. */
+static inline void smtp_set_pos(struct smtp *s, enum smtp_dir dir,
+				uint32_t seq, uint32_t ack)
+{
+	s->seq[dir] = seq;
+	if (dir == SMTP_SERVER)
+		s->reply_ack = ack;
+}
+/* Client bytes were skipped (a body not sampled, bytes lost): the partial
+ * line is dropped, and replies to commands never seen may come before the
+ * next one's: a reply is taken for an unseen command's while the server
+ * had not received the next seen command (its ack), or nothing awaits. */
+void smtp_skip(struct smtp *s);
+/* Bytes of dir were lost (a gap that will not fill). Server bytes lost:
+ * no reply can be paired any more, the commands awaiting a reply, and
+ * every later one, get reply code 0 (SMTP_F_BLIND) until DATA, BDAT,
+ * STARTTLS, QUIT or AUTH ends the dialogue. Client bytes lost: smtp_skip;
+ * a reply to an unseen command refusing a relay for a <path> it names is
+ * passed on as that RCPT's. Both lost: the dialogue ends (stop). */
 void smtp_gap(struct smtp *s, enum smtp_dir dir);
 /* Parse nothing more (the flow is banned, closed, ...). */
 void smtp_stop(struct smtp *s);

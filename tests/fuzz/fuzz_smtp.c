@@ -42,7 +42,27 @@ static void on_stop(void *ctx, struct smtp *s)
 	sink++;
 }
 
-static const struct smtp_callbacks cbs = { on_reply, on_finding, on_stop };
+static void on_pause(void *ctx, struct smtp *s)
+{
+	(void)ctx;
+	(void)s;
+	sink++;
+}
+
+/* As the pipeline does when a body was not sampled: skip to the reply's
+ * ack (here: every other resume). */
+static void on_resume(void *ctx, struct smtp *s)
+{
+	(void)ctx;
+	if (sink++ & 1)
+		smtp_skip(s);
+}
+
+static const struct smtp_callbacks cbs = { .reply = on_reply,
+					   .finding = on_finding,
+					   .stop = on_stop,
+					   .pause = on_pause,
+					   .resume = on_resume };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -68,6 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len == 1 && data[0] == 0xff) {
 			smtp_gap(&s, dir);
 		} else {
+			/* a server record acks what the client sent, or less */
+			if (dir == SMTP_SERVER)
+				s.reply_ack = s.seq[SMTP_CLIENT] - (len & 7);
 			smtp_feed(&s, dir, data, len);
 			/* the path extractor on raw bytes too */
 			if (len < sizeof(path)) {

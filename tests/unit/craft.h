@@ -29,6 +29,8 @@ struct collector {
 	struct seen_decision d[CRAFT_MAX_DECISIONS];
 	int n;
 	int stops;
+	int pauses, resumes;
+	uint32_t resume_seq; /* the last resume's */
 };
 
 static inline void collect_decide(void *ctx, const struct decision *d)
@@ -57,9 +59,29 @@ static inline void collect_stop(void *ctx, const struct rg_flow_key *key)
 	c->stops++;
 }
 
+static inline void collect_pause(void *ctx, const struct rg_flow_key *key)
+{
+	struct collector *c = ctx;
+
+	(void)key;
+	c->pauses++;
+}
+
+static inline void collect_resume(void *ctx, const struct rg_flow_key *key,
+				  uint32_t seq)
+{
+	struct collector *c = ctx;
+
+	(void)key;
+	c->resumes++;
+	c->resume_seq = seq;
+}
+
 static const struct pipeline_ops collect_ops = {
 	.decide = collect_decide,
 	.stop_sampling = collect_stop,
+	.pause_client = collect_pause,
+	.resume_client = collect_resume,
 };
 
 /* How many decisions have this action and code. */

@@ -276,7 +276,10 @@ static void test_handshake(void **state)
 		{ true, true, 1, 31, true }, /* acks the 30-byte greeting */
 		{ true, true, 1, 32, false }, /* acks bytes never sent */
 		{ true, true, 1, 0, false }, /* acks the ISN itself */
-		{ true, true, 5, 1, false }, /* SYN-ACK answers another SYN */
+		/* the SYN-ACK answers a SYN not sampled: the server decides
+		 * which SYN is the connection's, the client's ACK proves it
+		 * got the SYN-ACK */
+		{ true, true, 5, 1, true },
 		{ false, true, 1, 1, true }, /* client SYN not sampled */
 		{ true, false, 1, 1, false }, /* no SYN-ACK: cannot verify */
 	};
@@ -307,10 +310,12 @@ static void test_handshake(void **state)
 	}
 }
 
-/* A verified client acking server bytes that were never sampled: one gap
- * of exactly those bytes on the server side, once; acks of what was seen,
- * and acks on an unverified flow, are no loss. The same for the server
- * acking client bytes. */
+/* Every server byte is sampled: a verified client acking server bytes
+ * beyond them is forged and changes nothing, but one acking past a hole
+ * in what was seen (a record lost to a full ring) makes it one gap, once.
+ * A server acking client bytes never sampled: one gap of exactly those
+ * bytes, once; acks of what was seen, and acks on an unverified flow, are
+ * no loss. */
 static void test_bytes_acked_unseen(void **state)
 {
 	struct sink sink;
@@ -328,10 +333,14 @@ static void test_bytes_acked_unseen(void **state)
 	flow_track(f, RG_DIR_IN, 0x10, cisn + 1, sisn + 9);
 	flow_acked(t, f, RG_DIR_IN, sisn + 9); /* all seen */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 0);
-	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 300); /* 300 bytes never sampled */
+	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 50000); /* never sent */
+	assert_int_equal(sink.gaps[RG_DIR_OUT], 0);
+	flow_segment(t, f, RG_DIR_OUT, sisn + 9 + 300,
+		     (const uint8_t *)"250 ok\r\n", 8); /* 300 bytes lost */
+	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 100); /* past the hole */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 1);
 	assert_int_equal(sink.lost[RG_DIR_OUT], 300);
-	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 300); /* the same loss: once */
+	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 308); /* the same loss: once */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 1);
 	assert_int_equal(sink.gaps[RG_DIR_IN], 0);
 	/* the same from the server's side: it acks client bytes unseen */

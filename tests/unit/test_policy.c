@@ -152,7 +152,7 @@ static void test_rcpt_counted_once(void **state)
 	assert_int_equal(policy_rcpt(p, &e, v), 1);
 	assert_int_equal(v[0].action, DECISION_FINDING);
 	e.code = 554;
-	e.path = "<Victim@GMAIL.com>";
+	e.path = "Victim@GMAIL.com"; /* the wire strips the brackets */
 	e.n_rcpt = 1;
 	assert_int_equal(policy_rcpt(p, &e, v), 0);
 	/* the same recipient in the next session is a second attempt */
@@ -377,7 +377,9 @@ static void test_pipeline_unverified_never_bans(void **state)
 	c.sseq++;
 	c.ack_skew = 77777; /* every client ACK is off: it never saw the SYN-ACK */
 	relay_session(&c, "250 2.1.5 Ok\r\n");
-	/* 3: SYN-ACK that does not answer the client's SYN */
+	/* 3: SYN-ACK that does not answer the client's SYN: the server
+	 * expects the client's bytes at another position, these are not the
+	 * connection's and nothing is read */
 	craft_init(&c, p, "10.77.0.68", 40004);
 	craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
 	craft_raw(&c, RG_DIR_OUT, 0x12, c.sseq, c.cseq + 99, NULL, 0);
@@ -388,7 +390,7 @@ static void test_pipeline_unverified_never_bans(void **state)
 	assert_int_equal(collected(&col, DECISION_ALERT, NULL), 0);
 	/* one finding per unverified flow: flow 2's alert and ban are one
 	 * line, the second counted as suppressed */
-	assert_int_equal(collected(&col, DECISION_FINDING, "relay_attempt"), 2);
+	assert_int_equal(collected(&col, DECISION_FINDING, "relay_attempt"), 1);
 	assert_int_equal(collected(&col, DECISION_FINDING, "relay_accepted"), 1);
 	assert_int_equal(pipeline_stats(p)->unverified_suppressed, 1);
 	for (int i = 0; i < col.n; i++)

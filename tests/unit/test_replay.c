@@ -399,6 +399,77 @@ static void test_bad_files(void **state)
 	free(out);
 }
 
+/* MAIL, a foreign RCPT refused without naming it, end of the capture at
+ * path: its replay must grade that RCPT as a relay attempt (a ban, or a
+ * finding where one refused attempt does not ban), on a verified flow. */
+static void put_relay_attempt(struct gen *g, const char *path)
+{
+	char *out;
+	int ret;
+
+	put(g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
+	put(g, 0, 0x18, "250 2.1.0 Ok\r\n");
+	put(g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
+	put(g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
+	gen_close(g);
+	out = replay_text(path, lab_conf(), &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(count(out, "\"reason\":\"relay_attempt\""), 1);
+	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
+	assert_null(strstr(out, "\"verified\":false"));
+	free(out);
+	unlink(path);
+}
+
+/* A message body longer than the budget, then a relay attempt in the
+ * connection's second transaction: sampling pauses for the body and
+ * resumes where the server's reply to the end of data acknowledges. */
+static void test_second_transaction(void **state)
+{
+	char path[] = "/tmp/test_replay-XXXXXX", line[1402];
+	struct gen g;
+	int i;
+
+	(void)state;
+	close(mkstemp(path));
+	open_greeted(&g, path);
+	put(&g, 1, 0x18, "EHLO x\r\n");
+	put(&g, 0, 0x18, "250 gw\r\n");
+	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
+	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
+	put(&g, 1, 0x18, "RCPT TO:<user@example.test>\r\n");
+	put(&g, 0, 0x18, "250 2.1.5 Ok\r\n");
+	put(&g, 1, 0x18, "DATA\r\n");
+	put(&g, 0, 0x18, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	memset(line, 'x', sizeof(line) - 3);
+	memcpy(line + sizeof(line) - 3, "\r\n", 3);
+	for (i = 0; i < 4; i++)
+		put(&g, 1, 0x10, line);
+	put(&g, 1, 0x18, ".\r\n");
+	put(&g, 0, 0x18, "250 2.0.0 Ok: queued as 4F00\r\n");
+	put_relay_attempt(&g, path);
+}
+
+/* 700 retransmissions of a NOOP the server holds cost no budget (they
+ * lie below its ack): the RCPT after them is seen, and it is no padding. */
+static void test_retransmissions_free(void **state)
+{
+	char path[] = "/tmp/test_replay-XXXXXX";
+	struct gen g;
+	int i;
+
+	(void)state;
+	close(mkstemp(path));
+	open_greeted(&g, path);
+	put(&g, 1, 0x18, "NOOP\r\n");
+	put(&g, 0, 0x18, "250 2.0.0 Ok\r\n");
+	for (i = 0; i < 700; i++) {
+		g.cseq -= 6;
+		put(&g, 1, 0x18, "NOOP\r\n");
+	}
+	put_relay_attempt(&g, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +480,8 @@ int main(void)
 		cmocka_unit_test(test_padding_after_rcpt),
 		cmocka_unit_test(test_ipv6_cooked),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_second_transaction),
+		cmocka_unit_test(test_retransmissions_free),
 	};
 
 	log_init("test_replay", false, LOG_LVL_ERR);

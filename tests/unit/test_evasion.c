@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Issue 12, the daemon's half: an attacker who adapts does not slip past
+ * the pipeline. A second mail transaction is graded; a forged RST, SYN or
+ * ACK changes nothing; two versions of the same bytes and urgent data are
+ * evasion; a padded RCPT line is parsed; a body before the 354 is its own
+ * signal. Records are crafted as the data plane of dpspec writes them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "craft.h"
+
+static struct pipeline *p;
+static struct collector col;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&col, 0, sizeof(col));
+	p = pipeline_new(lab_conf(), &collect_ops, &col);
+	return p ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pipeline_free(p);
+	return 0;
+}
+
+/* Handshake, greeting, EHLO. */
+static void open_session(struct craft *c, uint16_t port)
+{
+	craft_init(c, p, "10.77.0.66", port);
+	craft_handshake(c);
+	craft_server(c, "220 gw.example.test ESMTP\r\n");
+	craft_client(c, "EHLO x\r\n");
+	craft_server(c, "250-gw.example.test\r\n250 PIPELINING\r\n");
+}
+
+/* A local transaction up to the 354: its body comes next. */
+static void local_until_body(struct craft *c)
+{
+	craft_client(c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(c, "250 2.1.0 Ok\r\n");
+	craft_client(c, "RCPT TO:<user@example.test>\r\n");
+	craft_server(c, "250 2.1.5 Ok\r\n");
+	craft_client(c, "DATA\r\n");
+	craft_server(c, "354 End data with <CR><LF>.<CR><LF>\r\n");
+}
+
+/* A whole local transaction; body: the message after the 354. */
+static void local_transaction(struct craft *c, const char *body)
+{
+	local_until_body(c);
+	craft_client(c, body);
+	craft_server(c, "250 2.0.0 Ok: queued as 4F00\r\n");
+}
+
+static void foreign_rcpt(struct craft *c, const char *reply)
+{
+	craft_client(c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(c, "250 2.1.0 Ok\r\n");
+	craft_client(c, "RCPT TO:<victim@gmail.com>\r\n");
+	craft_server(c, reply);
+}
+
+/* A client write longer than one record, in records of 1000 bytes. */
+static void client_long(struct craft *c, const char *text)
+{
+	size_t len = strlen(text), off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < 1000 ? len - off : 1000;
+		craft_raw(c, RG_DIR_IN, 0x18, c->cseq, c->sseq, text + off, n);
+		c->cseq += n;
+	}
+}
+
+static void assert_relay_banned(const char *code)
+{
+	if (collected(&col, DECISION_BAN, code) != 1)
+		fail_msg("expected one ban %s, got %d decisions", code, col.n);
+}
+
+/* The refused foreign RCPT was graded, on a verified flow: a ban, or a
+ * finding where one refused attempt does not ban (relay_attempts_ban). */
+static void assert_relay_graded(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < col.n; i++) {
+		if (strcmp(col.d[i].code, "relay_attempt"))
+			continue;
+		assert_false(col.d[i].unverified);
+		assert_string_equal(col.d[i].rcpt_to, "victim@gmail.com");
+		n++;
+	}
+	if (n != 1)
+		fail_msg("expected one relay_attempt, got %d decisions", col.n);
+}
+
+/* Item 2: the relay comes in the second transaction of the connection. */
+static void test_second_transaction(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41000);
+	local_transaction(&c, "Subject: hi\r\n\r\nhello\r\n.\r\n");
+	assert_int_equal(col.n, 0);
+	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_relay_graded();
+}
+
+/* The body was not sampled (paused): the client stream skips to where the
+ * server's reply to the end of data acknowledges, and parsing goes on. */
+static void test_second_transaction_body_unseen(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41001);
+	local_until_body(&c);
+	assert_int_equal(col.pauses, 1);
+	assert_int_equal(col.resumes, 0);
+	c.cseq += 100000; /* the body: never sampled */
+	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n");
+	assert_int_equal(col.resumes, 1);
+	assert_int_equal(col.resume_seq, c.cseq);
+	assert_int_equal(col.stops, 0);
+	foreign_rcpt(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_ALERT, "relay_accepted"), 1);
+	assert_relay_banned("relay_accepted");
+}
+
+/* Commands pipelined behind the end-of-data dot, inside what the reply's
+ * ack covers, are not seen: a refusal naming the recipient grades it. */
+static void test_pipelined_behind_dot(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41002);
+	local_until_body(&c);
+	c.cseq += 5000; /* body, dot, MAIL and RCPT: unseen */
+	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n250 2.1.0 Ok\r\n"
+			 "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_relay_graded();
+}
+
+/* One forged client segment without payload (flags, seq offset), then a
+ * refused relay attempt: still a verified flow, still banned. */
+static void forged_then_relay(uint16_t port, uint8_t flags, uint32_t skew)
+{
+	struct craft c;
+
+	open_session(&c, port);
+	craft_raw(&c, RG_DIR_IN, flags, c.cseq + skew, 0, NULL, 0);
+	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_relay_graded();
+}
+
+/* Commands sent while sampling was still paused (before the daemon
+ * re-armed it) are lost: the replies sent before the server had the next
+ * command seen are not paired (a refusal naming its recipient grades it),
+ * and pairing resumes: a later relay is graded by its own reply. */
+static void test_lost_commands_then_resync(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41018);
+	local_until_body(&c);
+	c.cseq += 3000;
+	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n");
+	c.cseq += 60; /* NOOP, MAIL: never sampled */
+	craft_server(&c, "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n");
+	assert_int_equal(col.n, 0);
+	craft_client(&c, "RCPT TO:<victim@gmail.com>\r\n");
+	craft_server(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_ALERT, "relay_accepted"), 1);
+	assert_relay_banned("relay_accepted");
+}
+
+/* A BDAT chunk pauses the client, its reply resumes it where it acks. */
+static void test_bdat_then_relay(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41019);
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(&c, "250 2.1.0 Ok\r\n");
+	craft_client(&c, "RCPT TO:<user@example.test>\r\n");
+	craft_server(&c, "250 2.1.5 Ok\r\n");
+	craft_client(&c, "BDAT 100000 LAST\r\nSubject: x\r\n");
+	assert_int_equal(col.pauses, 1);
+	c.cseq += 100000 - 12; /* the rest of the chunk: not sampled */
+	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n");
+	assert_int_equal(col.resume_seq, c.cseq);
+	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_relay_graded();
+}
+
+/* Item 3: a forged RST the server ignored changes nothing. */
+static void test_forged_rst(void **state)
+{
+	(void)state;
+	forged_then_relay(41003, 0x04, 70000);
+}
+
+/* A forged SYN on the established connection (Linux answers it with a
+ * challenge ACK, never a SYN-ACK) changes nothing. */
+static void test_forged_syn(void **state)
+{
+	(void)state;
+	forged_then_relay(41004, 0x02, 123456);
+}
+
+/* A flow ends on what the server confirms: both FINs, or its RST; a
+ * client RST or FIN alone leaves it. */
+static void test_close_confirmed_by_server(void **state)
+{
+	struct craft c, d;
+
+	(void)state;
+	open_session(&c, 41016);
+	craft_raw(&c, RG_DIR_IN, 0x11, c.cseq, c.sseq, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, 0x04, c.cseq + 1, 0, NULL, 0);
+	assert_int_equal(pipeline_stats(p)->flows_active, 1);
+	craft_raw(&c, RG_DIR_OUT, 0x11, c.sseq, c.cseq + 1, NULL, 0);
+	assert_int_equal(pipeline_stats(p)->flows_active, 0);
+	open_session(&d, 41017);
+	craft_raw(&d, RG_DIR_OUT, 0x04, d.sseq, 0, NULL, 0);
+	assert_int_equal(pipeline_stats(p)->flows_active, 0);
+}
+
+/* A new connection on the 4-tuple is confirmed by the server's SYN-ACK. */
+static void test_port_reuse_confirmed(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41005);
+	craft_client(&c, "QUIT\r\n");
+	craft_server(&c, "221 2.0.0 Bye\r\n");
+	c.cseq += 777777;
+	c.sseq += 555555;
+	craft_handshake(&c);
+	craft_server(&c, "220 gw.example.test ESMTP\r\n");
+	craft_client(&c, "EHLO x\r\n");
+	craft_server(&c, "250 gw.example.test\r\n");
+	foreign_rcpt(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	assert_relay_graded();
+}
+
+/* A forged ACK of 50,000 server bytes never sent does not blind the
+ * parser, and a DATA refused with 503 does not end parsing. */
+static void test_forged_ack(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41006);
+	craft_raw(&c, RG_DIR_IN, 0x10, c.cseq, c.sseq + 50000, NULL, 0);
+	craft_client(&c, "DATA\r\n");
+	craft_server(&c, "503 5.5.1 Error: need RCPT command\r\n");
+	foreign_rcpt(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_ALERT, "relay_accepted"), 1);
+	assert_relay_banned("relay_accepted");
+}
+
+/* The same, the forged ack riding on a command. */
+static void test_forged_ack_on_payload(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41007);
+	c.ack_skew = 50000;
+	craft_client(&c, "NOOP\r\n");
+	c.ack_skew = 0;
+	craft_server(&c, "250 2.0.0 Ok\r\n");
+	foreign_rcpt(&c, "250 2.1.5 Ok\r\n");
+	assert_relay_banned("relay_accepted");
+}
+
+/* Item 4: an overlapping copy carrying other bytes (a decoy with a bad
+ * checksum, or the copy Linux's out-of-order queue keeps) is evasion. */
+static void test_conflicting_retransmission(void **state)
+{
+	const char *decoy = "RCPT TO:<user@example.test>\r\n";
+	const char *real = "RCPT TO:<victim@gmail.com>\r\n";
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41008);
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(&c, "250 2.1.0 Ok\r\n");
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, decoy, strlen(decoy));
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, real, strlen(real));
+	assert_relay_banned("stream_conflict");
+}
+
+static void test_conflicting_out_of_order(void **state)
+{
+	const char *decoy = "<user@example.test>\r\n";
+	const char *real = "<victim@gmail.com>\r\n";
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41009);
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(&c, "250 2.1.0 Ok\r\n");
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 8, c.sseq, decoy, strlen(decoy));
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 8, c.sseq, real, strlen(real));
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, "RCPT TO:", 8);
+	assert_relay_banned("stream_conflict");
+}
+
+/* A true retransmission (same bytes) is no finding. */
+static void test_same_retransmission(void **state)
+{
+	const char *line = "RCPT TO:<user@example.test>\r\n";
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41010);
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, line, strlen(line));
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, line, strlen(line));
+	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 4, c.sseq, line + 4, 10);
+	assert_int_equal(col.n, 0);
+}
+
+/* Urgent data: Linux takes the urgent byte out of the stream Postfix
+ * reads; no SMTP client sends any. */
+static void test_urgent_data(void **state)
+{
+	const char *line = "RCPT TO:<user@example.test>X\r\n";
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41011);
+	craft_raw(&c, RG_DIR_IN, 0x38, c.cseq, c.sseq, line, strlen(line));
+	assert_relay_banned("stream_conflict");
+}
+
+/* Item 5: a RCPT padded past every buffer but Postfix's 2048 bytes. */
+static void test_padded_rcpt(void **state)
+{
+	char line[1200];
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41012);
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(&c, "250 2.1.0 Ok\r\n");
+	snprintf(line, sizeof(line), "RCPT TO:<victim@gmail.com>%1100s\r\n", "");
+	client_long(&c, line);
+	craft_client(&c, "NOOP\r\n");
+	craft_server(&c, "250 2.1.5 Ok\r\n250 2.0.0 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_ALERT, "relay_accepted"), 1);
+	assert_relay_banned("relay_accepted");
+}
+
+/* An address cut off by the line limit is a probe, never local. */
+static void test_cut_address(void **state)
+{
+	char line[2600];
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41013);
+	snprintf(line, sizeof(line), "RCPT TO:<%2300s@example.test>\r\n", "x");
+	client_long(&c, line);
+	craft_server(&c, "501 5.1.3 Bad recipient address syntax\r\n");
+	assert_relay_banned("relay_probe");
+}
+
+/* A whole address on a line cut after it is read as Postfix reads it. */
+static void test_cut_line_whole_address(void **state)
+{
+	char line[3100];
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41020);
+	snprintf(line, sizeof(line), "RCPT TO:<user@example.test>%3000s\r\n", "");
+	client_long(&c, line);
+	craft_server(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_FINDING, "command_too_long"), 1);
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	assert_int_equal(collected(&col, DECISION_ALERT, NULL), 0);
+}
+
+/* Item 7: the body before the 354 (RFC 2920 forbids it). */
+static void test_body_before_354(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41014);
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\nRCPT TO:<user@example.test>\r\n"
+			 "DATA\r\nSubject: x\r\n\r\nspam\r\n.\r\nQUIT\r\n");
+	assert_relay_banned("unauth_pipelining");
+}
+
+/* A client that waits for the 354 is no finding. */
+static void test_body_after_354(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41015);
+	local_transaction(&c, "Subject: x\r\n\r\nhi\r\n.\r\n");
+	craft_client(&c, "QUIT\r\n");
+	craft_server(&c, "221 2.0.0 Bye\r\n");
+	assert_int_equal(col.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_second_transaction),
+		T(test_second_transaction_body_unseen),
+		T(test_pipelined_behind_dot),
+		T(test_lost_commands_then_resync),
+		T(test_bdat_then_relay),
+		T(test_forged_rst),
+		T(test_forged_syn),
+		T(test_port_reuse_confirmed),
+		T(test_close_confirmed_by_server),
+		T(test_forged_ack),
+		T(test_forged_ack_on_payload),
+		T(test_conflicting_retransmission),
+		T(test_conflicting_out_of_order),
+		T(test_same_retransmission),
+		T(test_urgent_data),
+		T(test_padded_rcpt),
+		T(test_cut_address),
+		T(test_cut_line_whole_address),
+		T(test_body_before_354),
+		T(test_body_after_354),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
