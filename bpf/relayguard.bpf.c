@@ -22,6 +22,7 @@ enum rg_cause {
 	RG_CAUSE_BAN,
 	RG_CAUSE_SYN_RATE,
 	RG_CAUSE_SYN_GLOBAL,
+	RG_CAUSE_FRAG_TINY,
 };
 
 static __always_inline struct rg_stats *stats_get(void)
@@ -188,8 +189,11 @@ static __always_inline void count_drop(struct rg_stats *st, int cause)
 	case RG_CAUSE_SYN_RATE:
 		st->drop_syn_rate++;
 		break;
-	default:
+	case RG_CAUSE_SYN_GLOBAL:
 		st->drop_syn_global++;
+		break;
+	default:
+		st->drop_frag_tiny++;
 		break;
 	}
 }
@@ -206,8 +210,11 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
 	case RG_CAUSE_SYN_RATE:
 		st->monitor_syn_rate++;
 		break;
-	default:
+	case RG_CAUSE_SYN_GLOBAL:
 		st->monitor_syn_global++;
+		break;
+	default:
+		st->monitor_frag_tiny++;
 		break;
 	}
 	st->pass_monitor++;
@@ -236,6 +243,47 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	if (deny_hit(p))
 		return RG_CAUSE_DENY;
 	return syn_check(cfg, grp, p, now, st);
+}
+
+/* What the parser could not finish but whose source it knows (kind):
+ * RG_PARSE_FRAGMENT, a non-first TCP fragment; RG_PARSE_OPAQUE, extension
+ * headers past the bound or a header cut short; RG_PARSE_TCP, a TCP header
+ * to an SMTP port without the rest of itself. Its port may be (or is) an
+ * SMTP one, so a ban or deny holds for it; a first fragment to an SMTP
+ * port without the whole TCP header is dropped from everyone not allowed
+ * (no real stack sends one; RFC 1858, 3128). Anything else passes (fail
+ * open) under its counter. Never sampled. */
+static __noinline int suspect_verdict(const struct rg_config *cfg,
+				      const struct rg_pkt *p,
+				      struct rg_stats *st, int kind)
+{
+	__u64 now = 0;
+	__u32 grp[4];
+	int cause;
+
+	if (!cfg || !p || !st)
+		return XDP_PASS;
+	if (allow_hit(p)) {
+		cause = RG_CAUSE_NONE;
+	} else {
+		source_group(cfg, p, grp);
+		cause = ban_check(grp, p, &now, st);
+		if (!cause && deny_hit(p))
+			cause = RG_CAUSE_DENY;
+		if (!cause && p->first_frag && kind == RG_PARSE_TCP)
+			cause = RG_CAUSE_FRAG_TINY;
+	}
+	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
+		count_drop(st, cause);
+		return XDP_DROP;
+	}
+	if (cause)
+		count_monitor(st, cause);
+	else if (kind == RG_PARSE_FRAGMENT)
+		st->pass_fragment++;
+	else
+		st->pass_unparsed++;
+	return XDP_PASS;
 }
 
 static __always_inline int smtp_verdict(struct xdp_md *ctx,
@@ -290,6 +338,10 @@ int rg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->packets++;
 	ret = parse_packet(data, end, &p);
+	if (ret == RG_PARSE_OPAQUE || (ret == RG_PARSE_FRAGMENT && p.frag_tcp)) {
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		return suspect_verdict(cfg, &p, st, ret);
+	}
 	if (ret != RG_PARSE_TCP) {
 		count_parse(st, ret);
 		return XDP_PASS;
@@ -299,10 +351,9 @@ int rg_xdp(struct xdp_md *ctx)
 		st->pass_not_smtp++;
 		return XDP_PASS;
 	}
-	if (parse_tcp_payload(data, end, end - data, &p) != RG_PARSE_TCP) {
-		st->pass_unparsed++;
-		return XDP_PASS;
-	}
+	/* kind RG_PARSE_TCP: the ports are there, the rest of the header is not */
+	if (parse_tcp_payload(data, end, end - data, &p) != RG_PARSE_TCP)
+		return suspect_verdict(cfg, &p, st, RG_PARSE_TCP);
 	return smtp_verdict(ctx, cfg, &p, st);
 }
 
@@ -331,9 +382,9 @@ int rg_tc_egress(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !port_is_smtp(cfg, p.sport))
 		return TC_ACT_OK;
-	sc.st->egress_smtp++;
 	if (parse_tcp_payload(data, end, skb->len, &p) != RG_PARSE_TCP)
 		return TC_ACT_OK;
+	sc.st->egress_smtp++;
 	sc.now = rg_now();
 	sc.ifindex = skb->ifindex;
 	sample_packet(&sc, cfg, &p);
