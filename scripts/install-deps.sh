@@ -12,6 +12,8 @@ PACKAGES=(
 	libcmocka-dev libclang-rt-14-dev libnetfilter-queue-dev
 	iproute2 iptables nftables jq python3 python3-scapy
 	tcpdump tshark prometheus bash-completion groff-base
+	# benchmark baseline: xdp-filter (its BPF objects come with libxdp1)
+	xdp-tools
 	# the lab
 	postfix swaks openssl libnet-ssleay-perl libio-socket-inet6-perl sasl2-bin
 )
