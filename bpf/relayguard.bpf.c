@@ -128,9 +128,23 @@ static __always_inline int deny_hit(const struct rg_pkt *p)
 	return bpf_map_lookup_elem(&deny4, &k4) != NULL;
 }
 
-/* RG_CAUSE_BAN for a ban in force (its hit counter bumped), else NONE. */
+/* Whether the source is allowed, looked up once and only when a drop is
+ * at stake: the allow LPM lookup is the dearest step of a clean packet,
+ * and a source that nothing would drop passes the same either way. */
+enum rg_allow { RG_ALLOW_UNKNOWN = 0, RG_ALLOW_NO, RG_ALLOW_YES };
+
+static __always_inline int allowed(const struct rg_pkt *p, int *state)
+{
+	if (*state == RG_ALLOW_UNKNOWN)
+		*state = allow_hit(p) ? RG_ALLOW_YES : RG_ALLOW_NO;
+	return *state == RG_ALLOW_YES;
+}
+
+/* RG_CAUSE_BAN for a ban in force on a source not allowed (its hit counter
+ * bumped), else NONE. */
 static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
-				     __u64 *now, struct rg_stats *st)
+				     __u64 *now, struct rg_stats *st,
+				     int *allow)
 {
 	struct rg_ban *b;
 
@@ -138,7 +152,7 @@ static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
 		b = ban6_get(grp);
 	else
 		b = bpf_map_lookup_elem(&bans4, grp);
-	if (!b)
+	if (!b || allowed(p, allow))
 		return RG_CAUSE_NONE;
 	*now = rg_now();
 	if (b->expires_ns && b->expires_ns <= *now) {
@@ -151,16 +165,20 @@ static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
 	return RG_CAUSE_BAN;
 }
 
-/* A connection attempt (SYN without ACK) over either bucket. */
+/* A connection attempt (SYN without ACK) over either bucket. An allowed
+ * source takes no token from either. */
 static __always_inline int syn_check(const struct rg_config *cfg,
 				     const __u32 *grp, const struct rg_pkt *p,
-				     __u64 *now, struct rg_stats *st)
+				     __u64 *now, struct rg_stats *st,
+				     int *allow)
 {
 	struct rg_src_key key;
 
 	if ((p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) != RG_TCP_SYN)
 		return RG_CAUSE_NONE;
 	if (!cfg->syn_rate && !cfg->global_syn_rate)
+		return RG_CAUSE_NONE;
+	if (allowed(p, allow))
 		return RG_CAUSE_NONE;
 	if (!*now)
 		*now = rg_now();
@@ -220,29 +238,54 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
 	st->pass_monitor++;
 }
 
-/* Allow, ban, deny, SYN buckets: the first that decides wins; returns the
- * cause of a drop, or NONE with *allowed set. The ban is looked up before
- * deny: both drop, so only the counter of a source in both differs
- * (drop_ban, and the ban's hit counter sees it), and a banned packet is
- * spared one LPM lookup (a third of its cost). */
+/* Ban, deny, SYN buckets: the first that would drop decides, unless the
+ * source is allowed (looked up only then, see allowed()); returns the
+ * cause of a drop or NONE, *allow as far as it was looked up. The ban is
+ * looked up before deny: both drop, so only the counter of a source in
+ * both differs (drop_ban, and the ban's hit counter sees it), and a banned
+ * packet is spared the deny lookup. */
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p, __u64 *now,
-				      struct rg_stats *st, int *allowed)
+				      struct rg_stats *st, int *allow)
 {
 	__u32 grp[4];
 	int cause;
 
-	if (allow_hit(p)) {
-		*allowed = 1;
-		return RG_CAUSE_NONE;
-	}
 	source_group(cfg, p, grp);
-	cause = ban_check(grp, p, now, st);
-	if (cause)
+	cause = ban_check(grp, p, now, st, allow);
+	if (cause || *allow == RG_ALLOW_YES)
 		return cause;
-	if (deny_hit(p))
+	if (deny_hit(p) && !allowed(p, allow))
 		return RG_CAUSE_DENY;
-	return syn_check(cfg, grp, p, now, st);
+	if (*allow == RG_ALLOW_YES)
+		return RG_CAUSE_NONE;
+	return syn_check(cfg, grp, p, now, st, allow);
+}
+
+static __always_inline int smtp_verdict(struct xdp_md *ctx,
+					const struct rg_config *cfg,
+					const struct rg_pkt *p,
+					struct rg_stats *st)
+{
+	struct rg_sample_ctx sc = { .ctx = ctx, .st = st, .dir = RG_DIR_IN };
+	int allow = RG_ALLOW_UNKNOWN, cause;
+	__u64 now = 0;
+
+	cause = smtp_cause(cfg, p, &now, st, &allow);
+	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
+		count_drop(st, cause);
+		return XDP_DROP;
+	}
+	if (cause)
+		count_monitor(st, cause);
+	else if (allow == RG_ALLOW_YES)
+		st->pass_allow++;
+	else
+		st->pass_smtp++;
+	sc.now = now ? now : rg_now();
+	sc.ifindex = ctx->ingress_ifindex;
+	sample_packet(&sc, cfg, p);
+	return XDP_PASS;
 }
 
 /* What the parser could not finish but whose source it knows (kind):
@@ -257,22 +300,20 @@ static __noinline int suspect_verdict(const struct rg_config *cfg,
 				      const struct rg_pkt *p,
 				      struct rg_stats *st, int kind)
 {
+	int allow = RG_ALLOW_UNKNOWN, cause;
 	__u64 now = 0;
 	__u32 grp[4];
-	int cause;
 
 	if (!cfg || !p || !st)
 		return XDP_PASS;
-	if (allow_hit(p)) {
-		cause = RG_CAUSE_NONE;
-	} else {
-		source_group(cfg, p, grp);
-		cause = ban_check(grp, p, &now, st);
-		if (!cause && deny_hit(p))
-			cause = RG_CAUSE_DENY;
-		if (!cause && p->first_frag && kind == RG_PARSE_TCP)
-			cause = RG_CAUSE_FRAG_TINY;
-	}
+	source_group(cfg, p, grp);
+	cause = ban_check(grp, p, &now, st, &allow);
+	if (!cause && allow != RG_ALLOW_YES && deny_hit(p) &&
+	    !allowed(p, &allow))
+		cause = RG_CAUSE_DENY;
+	if (!cause && p->first_frag && kind == RG_PARSE_TCP &&
+	    !allowed(p, &allow))
+		cause = RG_CAUSE_FRAG_TINY;
 	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
 		count_drop(st, cause);
 		return XDP_DROP;
@@ -283,32 +324,6 @@ static __noinline int suspect_verdict(const struct rg_config *cfg,
 		st->pass_fragment++;
 	else
 		st->pass_unparsed++;
-	return XDP_PASS;
-}
-
-static __always_inline int smtp_verdict(struct xdp_md *ctx,
-					const struct rg_config *cfg,
-					const struct rg_pkt *p,
-					struct rg_stats *st)
-{
-	struct rg_sample_ctx sc = { .ctx = ctx, .st = st, .dir = RG_DIR_IN };
-	int allowed = 0, cause;
-	__u64 now = 0;
-
-	cause = smtp_cause(cfg, p, &now, st, &allowed);
-	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
-		count_drop(st, cause);
-		return XDP_DROP;
-	}
-	if (cause)
-		count_monitor(st, cause);
-	else if (allowed)
-		st->pass_allow++;
-	else
-		st->pass_smtp++;
-	sc.now = now ? now : rg_now();
-	sc.ifindex = ctx->ingress_ifindex;
-	sample_packet(&sc, cfg, p);
 	return XDP_PASS;
 }
 

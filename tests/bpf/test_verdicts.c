@@ -451,6 +451,12 @@ static void setup_acl6(void)
 	deny("2001:db8:bbbb::/48");
 }
 
+static void setup_acl6_nested(void)
+{
+	allow("2001:db8:aaaa::/48");
+	deny("2001:db8::/32");
+}
+
 static void setup_allow_clean(void)
 {
 	allow("192.0.2.0/24");
@@ -1203,7 +1209,11 @@ static const struct tcase cases[] = {
 	{ "deny /16 inside allow /8 still allowed; outside deny /24 dropped",
 	  .setup = setup_allow_deny_ban,
 	  .steps = { STEP(XDP_PASS, .src = "10.1.200.1"), STEP(XDP_PASS, .src = "10.9.9.9") },
-	  .exp = { .packets = 2, .pass_allow = 2, .sample_records = 2 } },
+	  .exp = { .packets = 2, .pass_allow = 1, .pass_smtp = 1, .sample_records = 2 } },
+	{ "allowed and banned source: data passes, counted as spared by the allow list",
+	  .setup = setup_allow_deny_ban,
+	  .steps = { STEP(XDP_PASS, .src = "10.1.2.3", .flags = TH_ACK, .payload = "DATA\r\n") },
+	  .exp = { .packets = 1, .pass_allow = 1, .sample_records = 1, .sample_bytes = 6 } },
 	{ "source both banned and denied: counted as a ban drop", .setup = setup_deny_and_ban,
 	  .steps = { STEP(XDP_DROP, .src = BANNED4) },
 	  .exp = { .packets = 1, .drop_ban = 1 }, .check = check_ban_hits1 },
@@ -1217,7 +1227,11 @@ static const struct tcase cases[] = {
 	{ "ipv6 allow /48 passes, deny /48 drops", .setup = setup_acl6,
 	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:aaaa:1::5"),
 		     STEP(XDP_DROP, .family = 6, .src = "2001:db8:bbbb:ffff::1") },
-	  .exp = { .packets = 2, .pass_allow = 1, .drop_deny = 1, .sample_records = 1 } },
+	  .exp = { .packets = 2, .pass_smtp = 1, .drop_deny = 1, .sample_records = 1 } },
+	{ "ipv6 allow /48 inside a deny /32: passes, spared by the allow list",
+	  .setup = setup_acl6_nested,
+	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:aaaa:1::5") },
+	  .exp = { .packets = 1, .pass_allow = 1, .sample_records = 1 } },
 	{ "ban hit drops and counts hits, first_hit set", .setup = setup_ban,
 	  .steps = { STEPN(XDP_DROP, 2, .src = BANNED4) },
 	  .exp = { .packets = 2, .drop_ban = 2 }, .check = check_ban_hits2 },
