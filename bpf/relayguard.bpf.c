@@ -244,11 +244,11 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
  * looked up before deny: both drop, so only the counter of a source in
  * both differs (drop_ban, and the ban's hit counter sees it), and a banned
  * packet is spared the deny lookup. */
-static __always_inline int smtp_cause(const struct rg_config *cfg,
-				      const struct rg_pkt *p, __u64 *now,
-				      struct rg_stats *st, int *allow)
+static __always_inline int source_cause(const struct rg_config *cfg,
+					const struct rg_pkt *p, __u32 *grp,
+					__u64 *now, struct rg_stats *st,
+					int *allow)
 {
-	__u32 grp[4];
 	int cause;
 
 	source_group(cfg, p, grp);
@@ -257,9 +257,32 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 		return cause;
 	if (deny_hit(p) && !allowed(p, allow))
 		return RG_CAUSE_DENY;
-	if (*allow == RG_ALLOW_YES)
-		return RG_CAUSE_NONE;
+	return RG_CAUSE_NONE;
+}
+
+static __always_inline int smtp_cause(const struct rg_config *cfg,
+				      const struct rg_pkt *p, __u64 *now,
+				      struct rg_stats *st, int *allow)
+{
+	__u32 grp[4];
+	int cause;
+
+	cause = source_cause(cfg, p, grp, now, st, allow);
+	if (cause || *allow == RG_ALLOW_YES)
+		return cause;
 	return syn_check(cfg, grp, p, now, st, allow);
+}
+
+/* Enforce mode drops for a cause; monitor mode counts it and passes. */
+static __always_inline int enforce(const struct rg_config *cfg,
+				   struct rg_stats *st, int cause)
+{
+	if (!(cfg->flags & RG_CFG_MONITOR)) {
+		count_drop(st, cause);
+		return XDP_DROP;
+	}
+	count_monitor(st, cause);
+	return XDP_PASS;
 }
 
 static __always_inline int smtp_verdict(struct xdp_md *ctx,
@@ -272,16 +295,14 @@ static __always_inline int smtp_verdict(struct xdp_md *ctx,
 	__u64 now = 0;
 
 	cause = smtp_cause(cfg, p, &now, st, &allow);
-	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
-		count_drop(st, cause);
-		return XDP_DROP;
-	}
-	if (cause)
-		count_monitor(st, cause);
-	else if (allow == RG_ALLOW_YES)
+	if (cause) {
+		if (enforce(cfg, st, cause) == XDP_DROP)
+			return XDP_DROP;
+	} else if (allow == RG_ALLOW_YES) {
 		st->pass_allow++;
-	else
+	} else {
 		st->pass_smtp++;
+	}
 	sc.now = now ? now : rg_now();
 	sc.ifindex = ctx->ingress_ifindex;
 	sample_packet(&sc, cfg, p);
@@ -306,21 +327,13 @@ static __noinline int suspect_verdict(const struct rg_config *cfg,
 
 	if (!cfg || !p || !st)
 		return XDP_PASS;
-	source_group(cfg, p, grp);
-	cause = ban_check(grp, p, &now, st, &allow);
-	if (!cause && allow != RG_ALLOW_YES && deny_hit(p) &&
-	    !allowed(p, &allow))
-		cause = RG_CAUSE_DENY;
+	cause = source_cause(cfg, p, grp, &now, st, &allow);
 	if (!cause && p->first_frag && kind == RG_PARSE_TCP &&
 	    !allowed(p, &allow))
 		cause = RG_CAUSE_FRAG_TINY;
-	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
-		count_drop(st, cause);
-		return XDP_DROP;
-	}
 	if (cause)
-		count_monitor(st, cause);
-	else if (kind == RG_PARSE_FRAGMENT)
+		return enforce(cfg, st, cause);
+	if (kind == RG_PARSE_FRAGMENT)
 		st->pass_fragment++;
 	else
 		st->pass_unparsed++;

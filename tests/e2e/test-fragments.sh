@@ -11,11 +11,11 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
 e2e_require
-"$SYS_PY" -c 'import scapy' 2>/dev/null || fail "python3-scapy is not installed: make deps"
+e2e_require_scapy
 e2e_lab strict
 e2e_daemon enforce
 
-gw_mac=$(ip -n "$LAB_NS_GW" -br link show "$LAB_IF_GW" | awk '{print $3}')
+gw_mac=$(e2e_gw_mac)
 at_if="${LAB_PREFIX}at0"
 
 # syn KIND SRC SERVER: "synack" or "none", from the attacker's namespace.
