@@ -39,6 +39,12 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined $(WARN) -std=gnu11 \
                -D_GNU_SOURCE -Iheaders -Iuser -I$(BUILD) $(NL_CFLAGS)
 FUZZ_TIME   ?= 60
+
+# Benchmark baselines: the shared reference filter (built here) and
+# xdp-filter's object for policy allow, all features (Debian libxdp1,
+# pulled in by xdp-tools).
+SHARED         ?= ../shared
+XDP_FILTER_OBJ ?= /usr/lib/$(shell $(CC) -dumpmachine)/bpf/xdpfilt_alw_all.o
 FUZZ_SMOKE  ?= 10
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -82,8 +88,9 @@ fuzz: deps
 	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_TIME)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/xdp_ref_hash.bpf.o
+	$(Q)BUILD=$(BUILD) RG_XDP_REF=$(BUILD)/bench/xdp_ref_hash.bpf.o \
+		RG_XDP_FILTER=$(XDP_FILTER_OBJ) tests/bench/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -124,6 +131,10 @@ $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/tools
 $(BUILD)/bench/%: tests/bench/%.c $(LIB) $(SKELS) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -lm -o $@
+
+$(BUILD)/bench/xdp_ref_hash.bpf.o: $(SHARED)/bench/xdp_ref.bpf.c | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -O2 -g -target bpf -I$(ARCH_INC) -c $< -o $@
 
 $(BUILD)/fuzz/obj/%.o: user/%.c $(SKELS) | $(BUILD)/fuzz/obj
 	$(call msg,FUZZ-CC,$@)

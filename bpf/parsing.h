@@ -31,10 +31,13 @@
 #define RG_TCP_ACK 0x10
 
 enum rg_parse {
-	RG_PARSE_TCP = 0, /* TCP header present: pkt filled in */
+	RG_PARSE_TCP = 0, /* TCP ports present: pkt filled in */
 	RG_PARSE_NOT_TCP, /* parsed, not TCP (ARP, UDP, ICMP...) */
-	RG_PARSE_FRAGMENT, /* non-first IP fragment */
-	RG_PARSE_BAD, /* truncated or malformed */
+	RG_PARSE_FRAGMENT, /* non-first IP fragment: source filled in,
+			    * frag_tcp when its IP header says TCP */
+	RG_PARSE_BAD, /* truncated or malformed before the source */
+	RG_PARSE_OPAQUE, /* source known, TCP ports not reached (extension
+			  * headers past the bound, truncated headers) */
 };
 
 struct hdr_cursor {
@@ -52,6 +55,8 @@ struct rg_pkt {
 	__u32 ack;
 	__u8 family;
 	__u8 tcp_flags;
+	__u8 first_frag; /* MF set, offset 0: more of the datagram follows */
+	__u8 frag_tcp; /* RG_PARSE_FRAGMENT: the IP header says TCP */
 	__u32 ip_end; /* offset of the end of the IP datagram (0: packet end) */
 	struct tcphdr *tcp;
 	__u32 payload_off; /* from the start of the packet */
@@ -122,23 +127,28 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
 	tot = bpf_ntohs(iph->tot_len);
 	if (tot && tot < hlen)
 		return RG_PARSE_BAD;
-	if (iph->frag_off & bpf_htons(0x1fff))
-		return RG_PARSE_FRAGMENT;
 	if (iph->protocol != IPPROTO_TCP)
-		return RG_PARSE_NOT_TCP;
+		return (iph->frag_off & bpf_htons(0x1fff)) ? RG_PARSE_FRAGMENT :
+							     RG_PARSE_NOT_TCP;
 	p->family = AF_INET;
 	p->saddr[0] = iph->saddr;
 	p->daddr[0] = iph->daddr;
 	p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
 	p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
+	if (iph->frag_off & bpf_htons(0x1fff)) {
+		p->frag_tcp = 1;
+		return RG_PARSE_FRAGMENT;
+	}
+	p->first_frag = !!(iph->frag_off & bpf_htons(0x2000));
 	p->ip_end = tot ? (__u32)((void *)iph - data) + tot : 0;
 	c->pos += hlen;
 	return RG_PARSE_TCP;
 }
 
-/* Skip extension headers until TCP (or give up after RG_MAX_IPV6_EXT). */
+/* Skip extension headers until TCP (or give up after RG_MAX_IPV6_EXT:
+ * RG_PARSE_BAD, which the caller reports as OPAQUE, the source known). */
 static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end,
-					  __u8 *nexthdr)
+					  __u8 *nexthdr, struct rg_pkt *p)
 {
 	struct rg_ipv6_opt *opt;
 	struct rg_ipv6_frag *fh;
@@ -169,8 +179,11 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end,
 			fh = c->pos;
 			if ((void *)(fh + 1) > end)
 				return RG_PARSE_BAD;
-			if (fh->frag_off & bpf_htons(0xfff8))
+			if (fh->frag_off & bpf_htons(0xfff8)) {
+				p->frag_tcp = fh->nexthdr == IPPROTO_TCP;
 				return RG_PARSE_FRAGMENT;
+			}
+			p->first_frag = !!(fh->frag_off & bpf_htons(1));
 			*nexthdr = fh->nexthdr;
 			c->pos = fh + 1;
 			break;
@@ -195,25 +208,28 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *data,
 		return RG_PARSE_BAD;
 	c->pos = ip6h + 1;
 	nexthdr = ip6h->nexthdr;
-	ret = parse_ipv6_ext(c, end, &nexthdr);
-	if (ret != RG_PARSE_TCP)
+	ret = parse_ipv6_ext(c, end, &nexthdr, p);
+	if (ret == RG_PARSE_NOT_TCP)
 		return ret;
 	p->family = AF_INET6;
 	__builtin_memcpy(p->saddr, &ip6h->saddr, 16);
 	__builtin_memcpy(p->daddr, &ip6h->daddr, 16);
+	if (ret != RG_PARSE_TCP)
+		return ret == RG_PARSE_BAD ? RG_PARSE_OPAQUE : ret;
 	plen = bpf_ntohs(ip6h->payload_len);
 	p->ip_end = plen ? (__u32)((void *)(ip6h + 1) - data) + plen : 0;
 	return RG_PARSE_TCP;
 }
 
-/* The fixed TCP header only: enough for ports and flags. */
+/* The TCP ports only (a tiny first fragment may carry no more);
+ * parse_tcp_payload checks the whole header. */
 static __always_inline int parse_tcphdr(struct hdr_cursor *c, void *end,
 					struct rg_pkt *p)
 {
 	struct tcphdr *th = c->pos;
 
-	if ((void *)(th + 1) > end)
-		return RG_PARSE_BAD;
+	if ((void *)th + 4 > end)
+		return RG_PARSE_OPAQUE;
 	p->tcp = th;
 	p->sport = th->source;
 	p->dport = th->dest;
@@ -229,6 +245,8 @@ static __always_inline int parse_packet(void *data, void *end,
 	__be16 proto;
 	int ret;
 
+	p->first_frag = 0;
+	p->frag_tcp = 0;
 	ret = parse_ethhdr(&c, end, &proto);
 	if (ret != RG_PARSE_TCP)
 		return ret;

@@ -22,6 +22,7 @@ enum rg_cause {
 	RG_CAUSE_BAN,
 	RG_CAUSE_SYN_RATE,
 	RG_CAUSE_SYN_GLOBAL,
+	RG_CAUSE_FRAG_TINY,
 };
 
 static __always_inline struct rg_stats *stats_get(void)
@@ -127,9 +128,23 @@ static __always_inline int deny_hit(const struct rg_pkt *p)
 	return bpf_map_lookup_elem(&deny4, &k4) != NULL;
 }
 
-/* RG_CAUSE_BAN for a ban in force (its hit counter bumped), else NONE. */
+/* Whether the source is allowed, looked up once and only when a drop is
+ * at stake: the allow LPM lookup is the dearest step of a clean packet,
+ * and a source that nothing would drop passes the same either way. */
+enum rg_allow { RG_ALLOW_UNKNOWN = 0, RG_ALLOW_NO, RG_ALLOW_YES };
+
+static __always_inline int allowed(const struct rg_pkt *p, int *state)
+{
+	if (*state == RG_ALLOW_UNKNOWN)
+		*state = allow_hit(p) ? RG_ALLOW_YES : RG_ALLOW_NO;
+	return *state == RG_ALLOW_YES;
+}
+
+/* RG_CAUSE_BAN for a ban in force on a source not allowed (its hit counter
+ * bumped), else NONE. */
 static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
-				     __u64 *now, struct rg_stats *st)
+				     __u64 *now, struct rg_stats *st,
+				     int *allow)
 {
 	struct rg_ban *b;
 
@@ -137,7 +152,7 @@ static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
 		b = ban6_get(grp);
 	else
 		b = bpf_map_lookup_elem(&bans4, grp);
-	if (!b)
+	if (!b || allowed(p, allow))
 		return RG_CAUSE_NONE;
 	*now = rg_now();
 	if (b->expires_ns && b->expires_ns <= *now) {
@@ -150,16 +165,20 @@ static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
 	return RG_CAUSE_BAN;
 }
 
-/* A connection attempt (SYN without ACK) over either bucket. */
+/* A connection attempt (SYN without ACK) over either bucket. An allowed
+ * source takes no token from either. */
 static __always_inline int syn_check(const struct rg_config *cfg,
 				     const __u32 *grp, const struct rg_pkt *p,
-				     __u64 *now, struct rg_stats *st)
+				     __u64 *now, struct rg_stats *st,
+				     int *allow)
 {
 	struct rg_src_key key;
 
 	if ((p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) != RG_TCP_SYN)
 		return RG_CAUSE_NONE;
 	if (!cfg->syn_rate && !cfg->global_syn_rate)
+		return RG_CAUSE_NONE;
+	if (allowed(p, allow))
 		return RG_CAUSE_NONE;
 	if (!*now)
 		*now = rg_now();
@@ -188,8 +207,11 @@ static __always_inline void count_drop(struct rg_stats *st, int cause)
 	case RG_CAUSE_SYN_RATE:
 		st->drop_syn_rate++;
 		break;
-	default:
+	case RG_CAUSE_SYN_GLOBAL:
 		st->drop_syn_global++;
+		break;
+	default:
+		st->drop_frag_tiny++;
 		break;
 	}
 }
@@ -206,36 +228,61 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
 	case RG_CAUSE_SYN_RATE:
 		st->monitor_syn_rate++;
 		break;
-	default:
+	case RG_CAUSE_SYN_GLOBAL:
 		st->monitor_syn_global++;
+		break;
+	default:
+		st->monitor_frag_tiny++;
 		break;
 	}
 	st->pass_monitor++;
 }
 
-/* Allow, ban, deny, SYN buckets: the first that decides wins; returns the
- * cause of a drop, or NONE with *allowed set. The ban is looked up before
- * deny: both drop, so only the counter of a source in both differs
- * (drop_ban, and the ban's hit counter sees it), and a banned packet is
- * spared one LPM lookup (a third of its cost). */
+/* Ban, deny, SYN buckets: the first that would drop decides, unless the
+ * source is allowed (looked up only then, see allowed()); returns the
+ * cause of a drop or NONE, *allow as far as it was looked up. The ban is
+ * looked up before deny: both drop, so only the counter of a source in
+ * both differs (drop_ban, and the ban's hit counter sees it), and a banned
+ * packet is spared the deny lookup. */
+static __always_inline int source_cause(const struct rg_config *cfg,
+					const struct rg_pkt *p, __u32 *grp,
+					__u64 *now, struct rg_stats *st,
+					int *allow)
+{
+	int cause;
+
+	source_group(cfg, p, grp);
+	cause = ban_check(grp, p, now, st, allow);
+	if (cause || *allow == RG_ALLOW_YES)
+		return cause;
+	if (deny_hit(p) && !allowed(p, allow))
+		return RG_CAUSE_DENY;
+	return RG_CAUSE_NONE;
+}
+
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p, __u64 *now,
-				      struct rg_stats *st, int *allowed)
+				      struct rg_stats *st, int *allow)
 {
 	__u32 grp[4];
 	int cause;
 
-	if (allow_hit(p)) {
-		*allowed = 1;
-		return RG_CAUSE_NONE;
-	}
-	source_group(cfg, p, grp);
-	cause = ban_check(grp, p, now, st);
-	if (cause)
+	cause = source_cause(cfg, p, grp, now, st, allow);
+	if (cause || *allow == RG_ALLOW_YES)
 		return cause;
-	if (deny_hit(p))
-		return RG_CAUSE_DENY;
-	return syn_check(cfg, grp, p, now, st);
+	return syn_check(cfg, grp, p, now, st, allow);
+}
+
+/* Enforce mode drops for a cause; monitor mode counts it and passes. */
+static __always_inline int enforce(const struct rg_config *cfg,
+				   struct rg_stats *st, int cause)
+{
+	if (!(cfg->flags & RG_CFG_MONITOR)) {
+		count_drop(st, cause);
+		return XDP_DROP;
+	}
+	count_monitor(st, cause);
+	return XDP_PASS;
 }
 
 static __always_inline int smtp_verdict(struct xdp_md *ctx,
@@ -244,23 +291,52 @@ static __always_inline int smtp_verdict(struct xdp_md *ctx,
 					struct rg_stats *st)
 {
 	struct rg_sample_ctx sc = { .ctx = ctx, .st = st, .dir = RG_DIR_IN };
-	int allowed = 0, cause;
+	int allow = RG_ALLOW_UNKNOWN, cause;
 	__u64 now = 0;
 
-	cause = smtp_cause(cfg, p, &now, st, &allowed);
-	if (cause && !(cfg->flags & RG_CFG_MONITOR)) {
-		count_drop(st, cause);
-		return XDP_DROP;
-	}
-	if (cause)
-		count_monitor(st, cause);
-	else if (allowed)
+	cause = smtp_cause(cfg, p, &now, st, &allow);
+	if (cause) {
+		if (enforce(cfg, st, cause) == XDP_DROP)
+			return XDP_DROP;
+	} else if (allow == RG_ALLOW_YES) {
 		st->pass_allow++;
-	else
+	} else {
 		st->pass_smtp++;
+	}
 	sc.now = now ? now : rg_now();
 	sc.ifindex = ctx->ingress_ifindex;
 	sample_packet(&sc, cfg, p);
+	return XDP_PASS;
+}
+
+/* What the parser could not finish but whose source it knows (kind):
+ * RG_PARSE_FRAGMENT, a non-first TCP fragment; RG_PARSE_OPAQUE, extension
+ * headers past the bound or a header cut short; RG_PARSE_TCP, a TCP header
+ * to an SMTP port without the rest of itself. Its port may be (or is) an
+ * SMTP one, so a ban or deny holds for it; a first fragment to an SMTP
+ * port without the whole TCP header is dropped from everyone not allowed
+ * (no real stack sends one; RFC 1858, 3128). Anything else passes (fail
+ * open) under its counter. Never sampled. */
+static __noinline int suspect_verdict(const struct rg_config *cfg,
+				      const struct rg_pkt *p,
+				      struct rg_stats *st, int kind)
+{
+	int allow = RG_ALLOW_UNKNOWN, cause;
+	__u64 now = 0;
+	__u32 grp[4];
+
+	if (!cfg || !p || !st)
+		return XDP_PASS;
+	cause = source_cause(cfg, p, grp, &now, st, &allow);
+	if (!cause && p->first_frag && kind == RG_PARSE_TCP &&
+	    !allowed(p, &allow))
+		cause = RG_CAUSE_FRAG_TINY;
+	if (cause)
+		return enforce(cfg, st, cause);
+	if (kind == RG_PARSE_FRAGMENT)
+		st->pass_fragment++;
+	else
+		st->pass_unparsed++;
 	return XDP_PASS;
 }
 
@@ -290,6 +366,10 @@ int rg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->packets++;
 	ret = parse_packet(data, end, &p);
+	if (ret == RG_PARSE_OPAQUE || (ret == RG_PARSE_FRAGMENT && p.frag_tcp)) {
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		return suspect_verdict(cfg, &p, st, ret);
+	}
 	if (ret != RG_PARSE_TCP) {
 		count_parse(st, ret);
 		return XDP_PASS;
@@ -299,10 +379,9 @@ int rg_xdp(struct xdp_md *ctx)
 		st->pass_not_smtp++;
 		return XDP_PASS;
 	}
-	if (parse_tcp_payload(data, end, end - data, &p) != RG_PARSE_TCP) {
-		st->pass_unparsed++;
-		return XDP_PASS;
-	}
+	/* kind RG_PARSE_TCP: the ports are there, the rest of the header is not */
+	if (parse_tcp_payload(data, end, end - data, &p) != RG_PARSE_TCP)
+		return suspect_verdict(cfg, &p, st, RG_PARSE_TCP);
 	return smtp_verdict(ctx, cfg, &p, st);
 }
 
@@ -331,9 +410,9 @@ int rg_tc_egress(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !port_is_smtp(cfg, p.sport))
 		return TC_ACT_OK;
-	sc.st->egress_smtp++;
 	if (parse_tcp_payload(data, end, skb->len, &p) != RG_PARSE_TCP)
 		return TC_ACT_OK;
+	sc.st->egress_smtp++;
 	sc.now = rg_now();
 	sc.ifindex = skb->ifindex;
 	sample_packet(&sc, cfg, &p);

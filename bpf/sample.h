@@ -198,11 +198,12 @@ static __always_inline int emit_record(struct rg_sample_ctx *sc,
 	return err ? -1 : 0;
 }
 
-/* Payload bytes [0, take) of this packet as records of at most
+/* Payload bytes [from, from + take) of this packet as records of at most
  * RG_SAMPLE_PAYLOAD_MAX bytes, seq advanced. Returns the bytes sampled. */
 static __always_inline __u32 emit_payload(struct rg_sample_ctx *sc,
 					  const struct rg_flow_key *key,
-					  const struct rg_pkt *p, __u32 take)
+					  const struct rg_pkt *p, __u32 from,
+					  __u32 take)
 {
 	__u32 done = 0, len;
 	int i;
@@ -213,7 +214,7 @@ static __always_inline __u32 emit_payload(struct rg_sample_ctx *sc,
 		len = take - done;
 		if (len > RG_SAMPLE_PAYLOAD_MAX)
 			len = RG_SAMPLE_PAYLOAD_MAX;
-		if (emit_record(sc, key, p, done, len))
+		if (emit_record(sc, key, p, from + done, len))
 			break;
 		done += len;
 	}
@@ -299,6 +300,8 @@ static __always_inline struct rg_flow *flow_get(struct rg_sample_ctx *sc,
 	victim->sampled_in = 0;
 	victim->sampled_out = 0;
 	victim->flags = 0;
+	victim->win_in = 0;
+	victim->srv_ack = 0;
 	victim->last_ns = sc->now;
 	return victim;
 }
@@ -312,7 +315,7 @@ static __always_inline int control_worth(const struct rg_pkt *p,
 {
 	if (p->tcp_flags & (RG_TCP_SYN | RG_TCP_FIN | RG_TCP_RST))
 		return 1;
-	return dir == RG_DIR_IN && !f->sampled_in &&
+	return dir == RG_DIR_IN && !(f->flags & RG_FLOW_SEEN_IN) &&
 	       (p->tcp_flags & RG_TCP_ACK);
 }
 
@@ -334,18 +337,90 @@ static __always_inline int client_syn(const struct rg_sample_ctx *sc,
  * the new session unsampled, or a client could reuse its source port to
  * slip a relay attempt past the daemon. Only the server sends it, and only
  * for a connection that is not established, so no client can reset a
- * session in progress this way. */
+ * session in progress this way. Its ack (the client's ISN + 1) opens the
+ * client's window and is the server's first ack. */
 static __always_inline void flow_restart_on_synack(struct rg_flow *f,
-						   const struct rg_sample_ctx *sc,
 						   const struct rg_pkt *p)
 {
-	if (sc->dir != RG_DIR_OUT ||
-	    (p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) !=
-		    (RG_TCP_SYN | RG_TCP_ACK))
-		return;
 	f->sampled_in = 0;
 	f->sampled_out = 0;
-	f->flags = 0;
+	f->win_in = bpf_ntohl(p->ack);
+	f->srv_ack = f->win_in;
+	f->flags = RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK;
+}
+
+/* The server's ack moves forward only (sequence arithmetic). Only egress
+ * writes it: it is what the server holds, never what a client claims. */
+static __always_inline void srv_ack_update(struct rg_flow *f,
+					   const struct rg_pkt *p)
+{
+	__u32 ack = bpf_ntohl(p->ack);
+
+	if ((p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) ==
+	    (RG_TCP_SYN | RG_TCP_ACK)) {
+		flow_restart_on_synack(f, p);
+		return;
+	}
+	if (!(p->tcp_flags & RG_TCP_ACK))
+		return;
+	if (!(f->flags & RG_FLOW_SRV_ACK) || (__s32)(ack - f->srv_ack) > 0) {
+		f->srv_ack = ack;
+		f->flags |= RG_FLOW_SRV_ACK;
+	}
+}
+
+/* Budgets above this would break sequence arithmetic (2^31). */
+#define RG_BUDGET_MAX (1U << 30)
+
+/* Client payload: the part of [seq, seq + len) inside the transaction's
+ * window [win_in, win_in + budget) and not below the server's ack.
+ * Offsets are relative to win_in, so the window is [0, budget). The
+ * budget is charged for new sequence space only (sampled_in is the
+ * highest end sampled): retransmissions and reordered segments are free,
+ * and a hole filler beyond srv_ack is still sampled. */
+static __always_inline void sample_client(struct rg_sample_ctx *sc,
+					  const struct rg_config *cfg,
+					  const struct rg_flow_key *key,
+					  struct rg_flow *f,
+					  const struct rg_pkt *p)
+{
+	__u32 seq = bpf_ntohl(p->seq), budget, done;
+	__s64 start, end, lo, hi, acked = 0;
+
+	f->flags |= RG_FLOW_SEEN_IN;
+	if (f->flags & RG_FLOW_PAUSE_IN) {
+		sc->st->sample_paused++;
+		return;
+	}
+	if (!(f->flags & RG_FLOW_WIN_IN)) {
+		f->win_in = seq;
+		f->flags |= RG_FLOW_WIN_IN;
+	}
+	budget = cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
+	if (budget > RG_BUDGET_MAX)
+		budget = RG_BUDGET_MAX;
+	start = (__s32)(seq - f->win_in);
+	end = start + p->payload_len;
+	lo = start > 0 ? start : 0;
+	if (f->flags & RG_FLOW_SRV_ACK) {
+		acked = (__s32)(f->srv_ack - f->win_in);
+		if (acked > lo)
+			lo = acked;
+	}
+	hi = end < budget ? end : budget;
+	if (lo >= hi) {
+		if ((f->flags & RG_FLOW_SRV_ACK) && end <= acked)
+			sc->st->sample_retrans++;
+		else
+			sc->st->sample_budget_done++;
+		return;
+	}
+	done = emit_payload(sc, key, p, lo - start, hi - lo);
+	/* A plain store, not an atomic (~5 ns): a flow's packets of one
+	 * direction come in on one CPU (RSS, one queue per flow), and a
+	 * store lost to a race only samples a few bytes more. */
+	if (done && lo + done > f->sampled_in)
+		f->sampled_in = lo + done;
 }
 
 static __always_inline void sample_packet(struct rg_sample_ctx *sc,
@@ -354,7 +429,6 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 {
 	struct rg_flow_key key;
 	struct rg_flow *f;
-	__u32 budget, used, take;
 
 	if (cfg->flags & RG_CFG_SAMPLE_OFF)
 		return;
@@ -367,7 +441,8 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 	if (!f)
 		return;
 	f->last_ns = sc->now;
-	flow_restart_on_synack(f, sc, p);
+	if (sc->dir == RG_DIR_OUT)
+		srv_ack_update(f, p);
 	if (f->flags & RG_FLOW_STOP) {
 		if (!p->payload_len)
 			return;
@@ -382,26 +457,12 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 			emit_control(sc, &key, p);
 		return;
 	}
-	budget = cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
-	used = sc->dir == RG_DIR_IN ? f->sampled_in : f->sampled_out;
-	if (used >= budget) {
-		if (sc->dir == RG_DIR_IN)
-			sc->st->sample_budget_done++;
-		else
-			sc->st->egress_budget_done++;
+	if (sc->dir == RG_DIR_IN) {
+		sample_client(sc, cfg, &key, f, p);
 		return;
 	}
-	take = budget - used;
-	if (take > p->payload_len)
-		take = p->payload_len;
-	take = emit_payload(sc, &key, p, take);
-	/* Plain adds, not atomic ones (~5 ns each): a flow's packets of one
-	 * direction come in on one CPU (RSS, one queue per flow), and an add
-	 * lost to a race only samples a few bytes more. */
-	if (sc->dir == RG_DIR_IN)
-		f->sampled_in += take;
-	else
-		f->sampled_out += take;
+	/* Server replies: all of them, no budget (sampled_out only counts). */
+	f->sampled_out += emit_payload(sc, &key, p, 0, p->payload_len);
 }
 
 #endif

@@ -122,6 +122,14 @@ struct rg_stats {
 	__u64 egress_budget_done; /* reply payload not sampled: budget spent */
 	__u64 egress_stopped; /* reply payload not sampled: user space said stop */
 	__u64 egress_flow_full; /* no room for a new flow entry on egress */
+	/* A first IP fragment to an SMTP port without the whole TCP header
+	 * (options included), source neither allowed, banned nor denied:
+	 * dropped (RFC 1858/3128 tiny fragment; no real stack sends one). */
+	__u64 drop_frag_tiny;
+	__u64 monitor_frag_tiny; /* the same in monitor mode: passed */
+	__u64 sample_paused; /* client payload not sampled: paused (body) */
+	__u64 sample_retrans; /* client payload not sampled: all of it below
+			       * the server's ack (a retransmission) */
 };
 
 /* bans4 key: the IPv4 address (network order). bans6 key: the address
@@ -229,6 +237,8 @@ enum rg_flow_flags {
 				     * sampled until user space resumes */
 	RG_FLOW_WIN_IN = 1U << 2, /* win_in holds the client window start */
 	RG_FLOW_SRV_ACK = 1U << 3, /* srv_ack holds the server's ack */
+	RG_FLOW_SEEN_IN = 1U << 4, /* the client has sent payload (set by
+				    * XDP; a later pure ACK is not recorded) */
 };
 
 /* flows (ARRAY of RG_MAX_FLOWS entries) is a set-associative table: a

@@ -17,6 +17,8 @@ PACKAGES=(
 	netsniff-ng
 	# the fleet tests: a private CrowdSec Local API
 	crowdsec
+	# benchmark baseline: xdp-filter (its BPF objects come with libxdp1)
+	xdp-tools
 	# the lab
 	postfix swaks openssl libnet-ssleay-perl libio-socket-inet6-perl sasl2-bin
 )

@@ -46,10 +46,17 @@ const struct stats_field stats_fields[] = {
 	F(egress_sample_records, "Egress sample records written."),
 	F(egress_sample_bytes, "Egress payload bytes sampled."),
 	F(egress_ringbuf_full, "Egress sample records lost: ring buffer full."),
-	F(egress_budget_done, "Egress payloads not sampled: budget spent."),
+	F(egress_budget_done,
+	  "Egress payloads not sampled: budget spent (0: replies have none)."),
 	F(egress_stopped,
 	  "Egress payloads not sampled: stopped by user space."),
 	F(egress_flow_full, "Egress flows without room in the flows map."),
+	F(drop_frag_tiny,
+	  "First fragments to an SMTP port without a whole TCP header: dropped."),
+	F(monitor_frag_tiny, "Would-be drops in monitor mode: tiny first fragment."),
+	F(sample_paused, "Ingress payloads not sampled: paused (message body)."),
+	F(sample_retrans,
+	  "Ingress payloads not sampled: retransmission of acknowledged bytes."),
 };
 
 const size_t stats_n_fields = sizeof(stats_fields) / sizeof(stats_fields[0]);

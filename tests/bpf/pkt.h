@@ -48,7 +48,8 @@ struct pkt_spec {
 	int tcp_opts; /* TCP option bytes (multiple of 4) */
 	int trunc; /* cut the packet to this many bytes */
 	int ihl, doff, version; /* overrides, for malformed headers */
-	int tot_len; /* IPv4 total length override (-1: header only) */
+	int tot_len; /* IPv4 total length (-1: header only) or IPv6 payload
+		      * length override */
 };
 
 static inline void pkt_put16(uint8_t *p, uint16_t v)
@@ -138,7 +139,8 @@ static int pkt_ipv6(const struct pkt_spec *s, uint8_t *p, int proto)
 		q += 8; /* hdrlen 0: 8 bytes for every kind we build */
 	}
 	l4 = pkt_l4(s, q, proto);
-	ip6.payload_len = htons(q + l4 - p - sizeof(ip6));
+	ip6.payload_len = htons(s->tot_len ? (size_t)s->tot_len :
+					    q + l4 - p - sizeof(ip6));
 	memcpy(p, &ip6, sizeof(ip6));
 	return q + l4 - p;
 }

@@ -41,7 +41,8 @@ static const char *const stat_names[] = {
 	"sample_ringbuf_full", "sample_budget_done", "sample_stopped",
 	"egress_packets", "egress_smtp", "egress_sample_records",
 	"egress_sample_bytes", "egress_ringbuf_full", "egress_budget_done",
-	"egress_stopped", "egress_flow_full",
+	"egress_stopped", "egress_flow_full", "drop_frag_tiny",
+	"monitor_frag_tiny", "sample_paused", "sample_retrans",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 		       sizeof(struct rg_stats) / sizeof(__u64),
@@ -450,6 +451,12 @@ static void setup_acl6(void)
 	deny("2001:db8:bbbb::/48");
 }
 
+static void setup_acl6_nested(void)
+{
+	allow("2001:db8:aaaa::/48");
+	deny("2001:db8::/32");
+}
+
 static void setup_allow_clean(void)
 {
 	allow("192.0.2.0/24");
@@ -552,6 +559,45 @@ static void setup_bucket_refill(void)
 	assert_int_equal(bpf_map_update_elem(fd, &slot, &b, BPF_EXIST), 0);
 }
 
+/* The default flow as the SYN-ACK (server ISN 777000, client ISN 1000)
+ * leaves it, plus what a case adds. */
+static void flow_put_open(uint32_t flags, uint32_t win_in, uint32_t srv_ack,
+			  uint32_t sampled_in)
+{
+	struct rg_flow_key k = flow_default();
+	struct rg_flow f = { .key = k, .flags = flags, .win_in = win_in,
+			     .srv_ack = srv_ack, .sampled_in = sampled_in };
+	uint32_t slot = rg_flow_set_first(&k, TEST_SEED);
+
+	f.last_ns = boot_ns();
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.flows), &slot,
+					     &f, BPF_ANY), 0);
+}
+
+/* In a message body: paused by user space after the 354. */
+static void setup_paused(void)
+{
+	struct rg_flow_key k = flow_default();
+
+	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
+		      1040, 39);
+	assert_int_equal(flowmap_pause_client(map_fd(fx.skel->maps.flows),
+					      TEST_SEED, &k), 0);
+}
+
+/* Budget spent in the first transaction, body paused, then user space
+ * resumes at 5000 (the server's ack of the end of data). */
+static void setup_resumed(void)
+{
+	struct rg_flow_key k = flow_default();
+	int fd = map_fd(fx.skel->maps.flows);
+
+	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
+		      5000, 10);
+	assert_int_equal(flowmap_pause_client(fd, TEST_SEED, &k), 0);
+	assert_int_equal(flowmap_resume_client(fd, TEST_SEED, &k, 5000), 0);
+}
+
 /* ---- checks ---- */
 
 /* The default flow took way 2 (the least recently seen), the others kept
@@ -579,10 +625,128 @@ static void check_set_eviction(void)
 			 set_clients[2].port);
 	assert_int_equal(fx.rec[1].hdr.payload_len, 17);
 	assert_int_equal(flow_get(set_flow(2), &f), 0);
-	assert_int_equal(f.flags, 0);
+	assert_int_equal(f.flags, RG_FLOW_WIN_IN | RG_FLOW_SEEN_IN);
 	assert_int_equal(flowmap_used(map_fd(fx.skel->maps.flows),
 				      offsetof(struct rg_flow, key.family)),
 			 RG_FLOW_WAYS);
+}
+
+static struct rg_flow flow_default_get(void)
+{
+	struct rg_flow f;
+
+	assert_int_equal(flow_get(flow_default(), &f), 0);
+	return f;
+}
+
+static void check_synack_window(void)
+{
+	struct rg_flow f = flow_default_get();
+
+	assert_int_equal(f.win_in, 1001);
+	assert_int_equal(f.srv_ack, 1001);
+	assert_int_equal(f.flags, RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK);
+}
+
+static void check_srv_ack_forward(void)
+{
+	struct rg_flow f = flow_default_get();
+
+	assert_int_equal(f.srv_ack, 1500);
+	assert_true(f.flags & RG_FLOW_SRV_ACK);
+}
+
+/* SYN-ACK, NOOP, 250, RCPT: the RCPT after 700 retransmissions. */
+static void check_retrans_free(void)
+{
+	struct rg_flow f = flow_default_get();
+
+	assert_int_equal(fx.n_rec, 4);
+	assert_int_equal(fx.rec[1].hdr.payload_len, 6);
+	assert_int_equal(ntohl(fx.rec[3].hdr.seq), 1007);
+	assert_int_equal(fx.rec[3].hdr.payload_len, 17);
+	assert_memory_equal(fx.rec[3].payload, "RCPT TO:<x@y.z>\r\n", 17);
+	assert_int_equal(f.sampled_in, 23);
+}
+
+static void check_records_seq(const uint32_t *seq, int n)
+{
+	int i;
+
+	assert_int_equal(fx.n_rec, n + 1); /* after the SYN-ACK */
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fx.rec[i + 1].hdr.dir, RG_DIR_IN);
+		assert_int_equal(ntohl(fx.rec[i + 1].hdr.seq), seq[i]);
+		assert_int_equal(fx.rec[i + 1].hdr.payload_len, 8);
+	}
+}
+
+static void check_unacked_retrans(void)
+{
+	static const uint32_t seq[] = { 1009, 1009, 1001 };
+
+	check_records_seq(seq, 3);
+	assert_int_equal(flow_default_get().sampled_in, 16);
+}
+
+static void check_reverse_order(void)
+{
+	static const uint32_t seq[] = { 1017, 1009, 1001 };
+
+	check_records_seq(seq, 3);
+	assert_int_equal(flow_default_get().sampled_in, 24);
+}
+
+static void check_paused(void)
+{
+	struct rg_flow f = flow_default_get();
+
+	assert_int_equal(fx.n_rec, 1);
+	assert_int_equal(fx.rec[0].hdr.dir, RG_DIR_OUT);
+	assert_true(f.flags & RG_FLOW_PAUSE_IN);
+	assert_int_equal(f.sampled_in, 39);
+	assert_int_equal(f.srv_ack, 1100);
+}
+
+static void check_resumed(void)
+{
+	struct rg_flow f = flow_default_get();
+	int i;
+
+	assert_int_equal(fx.n_rec, 1);
+	assert_int_equal(ntohl(fx.rec[0].hdr.seq), 5000);
+	assert_int_equal(fx.rec[0].hdr.payload_len, 10);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(fx.rec[0].payload[i], 'a' + (10 + i) % 26);
+	assert_int_equal(f.win_in, 5000);
+	assert_int_equal(f.sampled_in, 10);
+	assert_false(f.flags & RG_FLOW_PAUSE_IN);
+}
+
+/* The client's forged SYN and RST left the entry as it was. */
+static void check_client_syn_rst(void)
+{
+	struct rg_flow f = flow_default_get();
+
+	assert_int_equal(fx.n_rec, 5);
+	assert_int_equal(fx.rec[2].hdr.tcp_flags, TH_SYN);
+	assert_int_equal(fx.rec[3].hdr.tcp_flags, TH_RST);
+	assert_int_equal(ntohl(fx.rec[4].hdr.seq), 1009);
+	assert_int_equal(f.win_in, 1001);
+	assert_int_equal(f.srv_ack, 1001);
+	assert_int_equal(f.sampled_in, 27);
+	assert_int_equal(f.flags,
+			 RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN);
+}
+
+static void check_client_syn_rst_paused(void)
+{
+	struct rg_flow f = flow_default_get();
+
+	assert_int_equal(fx.n_rec, 2);
+	assert_true(f.flags & RG_FLOW_PAUSE_IN);
+	assert_int_equal(f.sampled_in, 39);
+	assert_int_equal(f.win_in, 1001);
 }
 
 /* CLEAN4 owns its ratelimit slot now, with a fresh count. */
@@ -864,9 +1028,70 @@ static const struct tcase cases[] = {
 		  STEP(XDP_PASS, .flags = TH_ACK, .tcp_opts = 12, .payload = "QUIT") },
 	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 4 },
 	  .check = check_pad_not_sampled },
-	{ "ipv4 non-first fragment passes, even banned", .setup = setup_ban,
-	  .steps = { STEP(XDP_PASS, .src = BANNED4, .frag = 185) },
+	/* Fragments and what the parser gives up on: a ban or deny holds for
+	 * every packet of its source that may reach an SMTP port; everyone
+	 * else's pass (fail open), but for tiny first fragments. */
+	{ "ipv4 non-first tcp fragment from a banned source dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .frag = 185) },
+	  .exp = { .packets = 1, .drop_ban = 1 }, .check = check_ban_hits1 },
+	{ "ipv4 non-first tcp fragment from a clean source passes", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .frag = 185) },
+	  .exp = { .packets = 1, .pass_fragment = 1 }, .check = check_ban_hits0 },
+	{ "ipv4 non-first tcp fragment from a denied source dropped", .setup = setup_deny24,
+	  .steps = { STEP(XDP_DROP, .src = "203.0.113.9", .frag = 0x2000 | 3) },
+	  .exp = { .packets = 1, .drop_deny = 1 } },
+	{ "ipv4 non-first udp fragment from a banned source passes", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .proto = IPPROTO_UDP, .frag = 185) },
 	  .exp = { .packets = 1, .pass_fragment = 1 } },
+	{ "ipv4 non-first fragment from an allowed, banned source passes",
+	  .setup = setup_allow_deny_ban,
+	  .steps = { STEP(XDP_PASS, .src = "10.1.2.3", .frag = 185) },
+	  .exp = { .packets = 1, .pass_fragment = 1 } },
+	{ "monitor: banned non-first fragment counted, passed",
+	  .cfg = { .flags = RG_CFG_MONITOR }, .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .frag = 185) },
+	  .exp = { .packets = 1, .pass_monitor = 1, .monitor_ban = 1 } },
+	{ "ipv4 first fragment with 16 bytes of tcp from a banned source dropped",
+	  .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .frag = 0x2000, .tot_len = 20 + 16) },
+	  .exp = { .packets = 1, .drop_ban = 1 }, .check = check_ban_hits1 },
+	{ "ipv4 first fragment with 16 bytes of tcp from a denied source dropped",
+	  .setup = setup_deny24,
+	  .steps = { STEP(XDP_DROP, .src = "203.0.113.9", .frag = 0x2000, .tot_len = 20 + 16) },
+	  .exp = { .packets = 1, .drop_deny = 1 } },
+	{ "ipv4 tiny first fragment (16 bytes of tcp) from a clean source dropped",
+	  .steps = { STEP(XDP_DROP, .frag = 0x2000, .tot_len = 20 + 16) },
+	  .exp = { .packets = 1, .drop_frag_tiny = 1 }, .check = check_no_records },
+	{ "ipv4 tiny first fragment in an unpadded frame (veth) from a banned source dropped",
+	  .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .frag = 0x2000, .tot_len = 20 + 16,
+			  .trunc = 14 + 20 + 16) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv4 tiny first fragment in an unpadded frame from a clean source dropped",
+	  .steps = { STEP(XDP_DROP, .frag = 0x2000, .tot_len = 20 + 16, .trunc = 14 + 20 + 16) },
+	  .exp = { .packets = 1, .drop_frag_tiny = 1 } },
+	{ "ipv4 tiny first fragment: 8 bytes of tcp, ports only, dropped",
+	  .steps = { STEP(XDP_DROP, .frag = 0x2000, .ip_opts = 40, .tot_len = 60 + 8,
+			  .trunc = 14 + 60 + 8) },
+	  .exp = { .packets = 1, .drop_frag_tiny = 1 } },
+	{ "ipv4 first fragment with tcp options in the next fragment dropped",
+	  .steps = { STEP(XDP_DROP, .frag = 0x2000, .tcp_opts = 20, .tot_len = 20 + 24) },
+	  .exp = { .packets = 1, .drop_frag_tiny = 1 } },
+	{ "ipv4 tiny first fragment from an allowed source passes",
+	  .setup = setup_allow_clean,
+	  .steps = { STEP(XDP_PASS, .frag = 0x2000, .tot_len = 20 + 16) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "monitor: tiny first fragment counted, passed", .cfg = { .flags = RG_CFG_MONITOR },
+	  .steps = { STEP(XDP_PASS, .frag = 0x2000, .tot_len = 20 + 16) },
+	  .exp = { .packets = 1, .pass_monitor = 1, .monitor_frag_tiny = 1 } },
+	{ "ipv4 tiny first fragment to port 443 passes (not protected)", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .dport = 443, .frag = 0x2000,
+			  .tot_len = 20 + 16) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
+	{ "ipv4 first fragment of a data segment: whole header, the part it carries sampled",
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .frag = 0x2000,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n", .tot_len = 20 + 20 + 16) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 16 } },
 	{ "ipv4 non-first udp fragment counted as fragment",
 	  .steps = { STEP(XDP_PASS, .proto = IPPROTO_UDP, .frag = 0x2000 | 100) },
 	  .exp = { .packets = 1, .pass_fragment = 1 } },
@@ -884,16 +1109,39 @@ static const struct tcase cases[] = {
 	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
 			  .v6frag = 1) },
 	  .exp = { .packets = 1, .drop_ban = 1 } },
-	{ "ipv6 non-first fragment passes, even banned", .setup = setup_ban6,
-	  .steps = { STEP(XDP_PASS, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
+	{ "ipv6 non-first tcp fragment from a banned /64 dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
 			  .v6frag = 100 << 3) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 non-first tcp fragment from a clean source passes", .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:9::1", .n_ext = 1,
+			  .ext = { IPPROTO_FRAGMENT }, .v6frag = 100 << 3) },
 	  .exp = { .packets = 1, .pass_fragment = 1 } },
+	{ "ipv6 tiny first fragment (16 bytes of tcp) from a banned /64 dropped",
+	  .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
+			  .v6frag = 1, .tot_len = 8 + 16, .trunc = 14 + 40 + 8 + 16) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 tiny first fragment from a clean source dropped",
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
+			  .v6frag = 1, .tot_len = 8 + 16, .trunc = 14 + 40 + 8 + 16) },
+	  .exp = { .packets = 1, .drop_frag_tiny = 1 } },
 	{ "ipv6 six extension headers: banned syn dropped", .setup = setup_ban6,
 	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 6,
 			  .ext = { 0, 60, 43, 60, 60, 60 }) },
 	  .exp = { .packets = 1, .drop_ban = 1 } },
-	{ "ipv6 seven extension headers: past the bound, passes unparsed", .setup = setup_ban6,
-	  .steps = { STEP(XDP_PASS, .family = 6, .n_ext = 7,
+	{ "ipv6 seven extension headers from a banned /64: past the bound, dropped",
+	  .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 7,
+			  .ext = { 0, 60, 43, 60, 60, 60, 60 }) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 seven extension headers from a denied /48: dropped", .setup = setup_acl6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .src = "2001:db8:bbbb::1", .n_ext = 7,
+			  .ext = { 0, 60, 43, 60, 60, 60, 60 }) },
+	  .exp = { .packets = 1, .drop_deny = 1 } },
+	{ "ipv6 seven extension headers from a clean source: passes unparsed",
+	  .setup = setup_ban6,
+	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:9::1", .n_ext = 7,
 			  .ext = { 0, 60, 43, 60, 60, 60, 60 }) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
 
@@ -914,21 +1162,21 @@ static const struct tcase cases[] = {
 	{ "ipv4 options truncated", .setup = setup_ban,
 	  .steps = { STEP(XDP_PASS, .src = BANNED4, .ip_opts = 20, .trunc = 14 + 36) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
-	{ "tcp header truncated", .setup = setup_ban,
-	  .steps = { STEP(XDP_PASS, .src = BANNED4, .trunc = 14 + 20 + 19) },
-	  .exp = { .packets = 1, .pass_unparsed = 1 } },
-	{ "tcp options truncated (smtp port)", .setup = setup_ban,
-	  .steps = { STEP(XDP_PASS, .src = BANNED4, .tcp_opts = 20, .trunc = 14 + 20 + 30) },
-	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "tcp header truncated: banned source dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .trunc = 14 + 20 + 19) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "tcp options truncated (smtp port): banned source dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .tcp_opts = 20, .trunc = 14 + 20 + 30) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
 	{ "ipv6 header truncated", .setup = setup_ban6,
 	  .steps = { STEP(XDP_PASS, .family = 6, .trunc = 14 + 39) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
-	{ "ipv6 extension header truncated", .setup = setup_ban6,
-	  .steps = { STEP(XDP_PASS, .family = 6, .n_ext = 1, .ext = { 0 }, .trunc = 14 + 41) },
-	  .exp = { .packets = 1, .pass_unparsed = 1 } },
-	{ "ipv6 tcp header truncated", .setup = setup_ban6,
-	  .steps = { STEP(XDP_PASS, .family = 6, .trunc = 14 + 40 + 12) },
-	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv6 extension header truncated: banned source dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { 0 }, .trunc = 14 + 41) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv6 tcp header truncated: banned source dropped", .setup = setup_ban6,
+	  .steps = { STEP(XDP_DROP, .family = 6, .trunc = 14 + 40 + 12) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
 	{ "ipv4 ihl < 5", .setup = setup_ban,
 	  .steps = { STEP(XDP_PASS, .src = BANNED4, .ihl = 4) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
@@ -938,11 +1186,21 @@ static const struct tcase cases[] = {
 	{ "ipv4 total length shorter than its header", .setup = setup_ban,
 	  .steps = { STEP(XDP_PASS, .src = BANNED4, .tot_len = 16) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
-	{ "ipv4 total length ends before tcp payload offset", .setup = setup_ban,
-	  .steps = { STEP(XDP_PASS, .src = BANNED4, .tot_len = -1) },
+	{ "ipv4 total length ends before tcp payload offset: banned source dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .tot_len = -1) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "tcp doff < 5 (smtp port): banned source dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .doff = 4) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+
+	{ "tcp header truncated, clean source: passes unparsed",
+	  .steps = { STEP(XDP_PASS, .trunc = 14 + 20 + 19) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
-	{ "tcp doff < 5 (smtp port)", .setup = setup_ban,
-	  .steps = { STEP(XDP_PASS, .src = BANNED4, .doff = 4) },
+	{ "tcp doff < 5, clean source: passes unparsed",
+	  .steps = { STEP(XDP_PASS, .doff = 4) },
+	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv6 tcp header truncated, clean source: passes unparsed",
+	  .steps = { STEP(XDP_PASS, .family = 6, .trunc = 14 + 40 + 12) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
 
 	/* Allow, deny, bans. */
@@ -952,7 +1210,11 @@ static const struct tcase cases[] = {
 	{ "deny /16 inside allow /8 still allowed; outside deny /24 dropped",
 	  .setup = setup_allow_deny_ban,
 	  .steps = { STEP(XDP_PASS, .src = "10.1.200.1"), STEP(XDP_PASS, .src = "10.9.9.9") },
-	  .exp = { .packets = 2, .pass_allow = 2, .sample_records = 2 } },
+	  .exp = { .packets = 2, .pass_allow = 1, .pass_smtp = 1, .sample_records = 2 } },
+	{ "allowed and banned source: data passes, counted as spared by the allow list",
+	  .setup = setup_allow_deny_ban,
+	  .steps = { STEP(XDP_PASS, .src = "10.1.2.3", .flags = TH_ACK, .payload = "DATA\r\n") },
+	  .exp = { .packets = 1, .pass_allow = 1, .sample_records = 1, .sample_bytes = 6 } },
 	{ "source both banned and denied: counted as a ban drop", .setup = setup_deny_and_ban,
 	  .steps = { STEP(XDP_DROP, .src = BANNED4) },
 	  .exp = { .packets = 1, .drop_ban = 1 }, .check = check_ban_hits1 },
@@ -966,7 +1228,11 @@ static const struct tcase cases[] = {
 	{ "ipv6 allow /48 passes, deny /48 drops", .setup = setup_acl6,
 	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:aaaa:1::5"),
 		     STEP(XDP_DROP, .family = 6, .src = "2001:db8:bbbb:ffff::1") },
-	  .exp = { .packets = 2, .pass_allow = 1, .drop_deny = 1, .sample_records = 1 } },
+	  .exp = { .packets = 2, .pass_smtp = 1, .drop_deny = 1, .sample_records = 1 } },
+	{ "ipv6 allow /48 inside a deny /32: passes, spared by the allow list",
+	  .setup = setup_acl6_nested,
+	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:aaaa:1::5") },
+	  .exp = { .packets = 1, .pass_allow = 1, .sample_records = 1 } },
 	{ "ban hit drops and counts hits, first_hit set", .setup = setup_ban,
 	  .steps = { STEPN(XDP_DROP, 2, .src = BANNED4) },
 	  .exp = { .packets = 2, .drop_ban = 2 }, .check = check_ban_hits2 },
@@ -1101,6 +1367,86 @@ static const struct tcase cases[] = {
 	  .exp = { .packets = 3, .pass_smtp = 3, .sample_records = 2, .sample_bytes = 10,
 		   .sample_budget_done = 1 },
 	  .check = check_budget },
+	{ "syn-ack opens the client window at its ack and sets srv_ack",
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001) },
+	  .exp = { .egress_packets = 1, .egress_smtp = 1, .egress_sample_records = 1 },
+	  .check = check_synack_window },
+	{ "server acks move srv_ack forward only (pure acks included)",
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK, .seq = 777001, .ack = 1500),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK, .seq = 777001, .ack = 1400),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK, .seq = 777001, .ack = 1450,
+			    .payload = "250 ok\r\n") },
+	  .exp = { .egress_packets = 4, .egress_smtp = 4, .egress_sample_records = 2,
+		   .egress_sample_bytes = 8 },
+	  .check = check_srv_ack_forward },
+	{ "700 retransmitted NOOPs (acked bytes) are free: the RCPT after them is sampled",
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),
+		     STEP(XDP_PASS, .flags = TH_ACK | TH_PSH, .seq = 1001, .ack = 777001,
+			  .payload = "NOOP\r\n"),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK | TH_PSH, .seq = 777001, .ack = 1007,
+			    .payload = "250 ok\r\n"),
+		     STEPN(XDP_PASS, 700, .flags = TH_ACK | TH_PSH, .seq = 1001, .ack = 777009,
+			   .payload = "NOOP\r\n"),
+		     STEP(XDP_PASS, .flags = TH_ACK | TH_PSH, .seq = 1007, .ack = 777009,
+			  .payload = "RCPT TO:<x@y.z>\r\n") },
+	  .exp = { .packets = 702, .pass_smtp = 702, .sample_records = 2, .sample_bytes = 23,
+		   .sample_retrans = 700, .egress_packets = 2, .egress_smtp = 2,
+		   .egress_sample_records = 2, .egress_sample_bytes = 8 },
+	  .check = check_retrans_free },
+	{ "unacked retransmission sampled again, budget charged once; hole filler sampled",
+	  .cfg = { .sample_bytes = 16 },
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1009, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1009, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1017, .payload_len = 8) },
+	  .exp = { .packets = 4, .pass_smtp = 4, .sample_records = 3, .sample_bytes = 24,
+		   .sample_budget_done = 1, .egress_packets = 1, .egress_smtp = 1,
+		   .egress_sample_records = 1 },
+	  .check = check_unacked_retrans },
+	{ "segments sent in reverse order are all sampled", .cfg = { .sample_bytes = 24 },
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1017, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1009, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .payload_len = 8),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1025, .payload_len = 8) },
+	  .exp = { .packets = 4, .pass_smtp = 4, .sample_records = 3, .sample_bytes = 24,
+		   .sample_budget_done = 1, .egress_packets = 1, .egress_smtp = 1,
+		   .egress_sample_records = 1 },
+	  .check = check_reverse_order },
+	{ "paused flow: no client payload sampled, server replies still are",
+	  .setup = setup_paused,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1040, .payload = "Subject: hi\r\n"),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1053, .payload = "\r\n.\r\n"),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK | TH_PSH, .seq = 777100, .ack = 1100,
+			    .payload = "250 ok\r\n") },
+	  .exp = { .packets = 2, .pass_smtp = 2, .sample_paused = 2, .egress_packets = 1,
+		   .egress_smtp = 1, .egress_sample_records = 1, .egress_sample_bytes = 8 },
+	  .check = check_paused },
+	{ "resumed flow samples from win_in with a fresh budget", .cfg = { .sample_bytes = 10 },
+	  .setup = setup_resumed,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 4990, .payload_len = 20),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 5010, .payload_len = 8) },
+	  .exp = { .packets = 2, .pass_smtp = 2, .sample_records = 1, .sample_bytes = 10,
+		   .sample_budget_done = 1 },
+	  .check = check_resumed },
+	{ "client syn and rst on an established flow change nothing",
+	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),
+		     STEP(XDP_PASS, .flags = TH_ACK | TH_PSH, .seq = 1001, .payload = "EHLO x\r\n"),
+		     STEP(XDP_PASS, .flags = TH_SYN, .seq = 424242),
+		     STEP(XDP_PASS, .flags = TH_RST, .seq = 99),
+		     STEP(XDP_PASS, .flags = TH_ACK | TH_PSH, .seq = 1009,
+			  .payload = "MAIL FROM:<a@b.c>\r\n") },
+	  .exp = { .packets = 4, .pass_smtp = 4, .sample_records = 4, .sample_bytes = 27,
+		   .egress_packets = 1, .egress_smtp = 1, .egress_sample_records = 1 },
+	  .check = check_client_syn_rst },
+	{ "client syn and rst on a paused flow: still paused", .setup = setup_paused,
+	  .steps = { STEP(XDP_PASS, .flags = TH_SYN, .seq = 424242),
+		     STEP(XDP_PASS, .flags = TH_RST | TH_ACK, .seq = 1040),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1040, .payload = "Subject: hi\r\n") },
+	  .exp = { .packets = 3, .pass_smtp = 3, .sample_records = 2, .sample_paused = 1 },
+	  .check = check_client_syn_rst_paused },
 	{ "payloads of 7, 8, 64, 65 bytes copied exactly",
 	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .payload_len = 7),
 		     STEP(XDP_PASS, .flags = TH_ACK, .payload_len = 8),
@@ -1175,11 +1521,12 @@ static const struct tcase cases[] = {
 	  .steps = { TCSTEP(.sport = 443, .dport = 40000, .flags = TH_ACK, .payload = "x"),
 		     TCSTEP(.ethertype = ETH_P_ARP) },
 	  .exp = { .egress_packets = 2 }, .check = check_no_records },
-	{ "tc: reply budget spent", .cfg = { .sample_bytes = 4 },
+	{ "tc: server replies sampled past sample_bytes (no budget on egress)",
+	  .cfg = { .sample_bytes = 4 },
 	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_ACK, .payload = "250-a"),
 		     TCSTEP(SERVER_PKT, .flags = TH_ACK, .payload = "250 b") },
-	  .exp = { .egress_packets = 2, .egress_smtp = 2, .egress_sample_records = 1,
-		   .egress_sample_bytes = 4, .egress_budget_done = 1 } },
+	  .exp = { .egress_packets = 2, .egress_smtp = 2, .egress_sample_records = 2,
+		   .egress_sample_bytes = 10 } },
 	{ "tc: syn-ack of a new connection on a stopped 4-tuple restarts sampling",
 	  .setup = setup_stop,
 	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),

@@ -15,6 +15,16 @@ e2e_require() {
 	rg_require_cmds swaks postfix bpftool jq iptables-legacy
 }
 
+# For tests that forge packets with Debian's scapy.
+e2e_require_scapy() {
+	"$SYS_PY" -c 'import scapy' 2>/dev/null || fail "python3-scapy is not installed: make deps"
+}
+
+# The MAC address of the gateway's client-facing veth (forged frames go to it).
+e2e_gw_mac() {
+	ip -n "$LAB_NS_GW" -br link show "$LAB_IF_GW" | awk '{print $3}'
+}
+
 # On failure, show what the daemons and Postfix said (the cleanup runs with
 # its output discarded, so write to a copy of the original stderr).
 # shellcheck disable=SC2034 # used by the cleanup string below

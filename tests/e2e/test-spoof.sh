@@ -5,11 +5,11 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
 e2e_require
-"$SYS_PY" -c 'import scapy' 2>/dev/null || fail "python3-scapy is not installed: make deps"
+e2e_require_scapy
 e2e_lab strict
 e2e_daemon enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
 
-gw_mac=$(ip -n "$LAB_NS_GW" -br link show "$LAB_IF_GW" | awk '{print $3}')
+gw_mac=$(e2e_gw_mac)
 for victim_server in "$LAB_CL4 $LAB_GW4" "$LAB_CL6 $LAB_GW6"; do
 	# shellcheck disable=SC2086
 	ip netns exec "$LAB_NS_SP" "$SYS_PY" "$(dirname "$0")/spoof.py" \
