@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "dpconfig.h"
-#include "policysvc.h"
+#include "sockspec.h"
 
 #define CONF_MAX_FILE (1U << 20)
 
@@ -348,13 +348,13 @@ static int set_scheduling(struct rg_conf *c, const struct key *k,
 static int set_policy_service(struct rg_conf *c, const struct key *k,
 			      const char *value, const char **why)
 {
-	struct policysvc_addr a;
+	struct sockspec a;
 
 	(void)k;
 	*why = "inet:ADDRESS:PORT (inet:127.0.0.1:10040, inet:[::1]:10040) "
 	       "or unix:/ABSOLUTE/PATH";
 	if (strlen(value) >= sizeof(c->policy_service) ||
-	    policysvc_parse_addr(value, &a))
+	    sockspec_parse(value, &a))
 		return -EINVAL;
 	snprintf(c->policy_service, sizeof(c->policy_service), "%s", value);
 	return 0;

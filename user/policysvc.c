@@ -147,51 +147,6 @@ int psvc_parse(char *buf, size_t len, struct psvc_request *req,
 	return end;
 }
 
-int policysvc_parse_addr(const char *spec, struct policysvc_addr *out)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port, *h = spec + 5;
-	unsigned long p;
-	size_t n;
-
-	memset(out, 0, sizeof(*out));
-	if (!strncmp(spec, "unix:", 5)) {
-		n = strlen(h);
-		if (h[0] != '/' || n >= sizeof(out->u.un.sun_path))
-			return -EINVAL;
-		out->u.un.sun_family = AF_UNIX;
-		memcpy(out->u.un.sun_path, h, n + 1);
-		out->len = sizeof(out->u.un);
-		return 0;
-	}
-	if (strncmp(spec, "inet:", 5))
-		return -EINVAL;
-	port = strrchr(h, ':');
-	if (!port || parse_ulong(port + 1, 1, 65535, &p))
-		return -EINVAL;
-	n = port - h;
-	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-		h++;
-		n -= 2;
-	}
-	if (n == 0 || n >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (inet_pton(AF_INET, host, &out->u.in.sin_addr) == 1) {
-		out->u.in.sin_family = AF_INET;
-		out->u.in.sin_port = htons(p);
-		out->len = sizeof(out->u.in);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &out->u.in6.sin6_addr) == 1) {
-		out->u.in6.sin6_family = AF_INET6;
-		out->u.in6.sin6_port = htons(p);
-		out->len = sizeof(out->u.in6);
-		return 0;
-	}
-	return -EINVAL;
-}
 
 /* ---- the service ------------------------------------------------------ */
 
@@ -327,10 +282,10 @@ int policysvc_listen(struct policysvc *s, char *err, size_t errlen)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	const char *spec = s->conf->policy_service;
-	struct policysvc_addr a;
+	struct sockspec a;
 	int one = 1, ret;
 
-	if (policysvc_parse_addr(spec, &a)) {
+	if (sockspec_parse(spec, &a)) {
 		snprintf(err, errlen, "bad policy_service '%s'", spec);
 		return -EINVAL;
 	}

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 
 #include "parse.h"
+#include "sockspec.h"
 #include "pipeline.h"
 
 struct rg_conf;
@@ -49,17 +50,6 @@ struct psvc_request {
 int psvc_parse(char *buf, size_t len, struct psvc_request *req,
 	       const char **why);
 
-/* "inet:127.0.0.1:10040", "inet:[::1]:10040", "unix:/run/x/policy". */
-struct policysvc_addr {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in in;
-		struct sockaddr_in6 in6;
-		struct sockaddr_un un;
-	} u;
-	socklen_t len;
-};
-int policysvc_parse_addr(const char *spec, struct policysvc_addr *out);
 
 /* What the service needs from the daemon. */
 struct policysvc_ops {

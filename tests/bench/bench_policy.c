@@ -151,11 +151,11 @@ static void serve_baseline(const char *spec)
 {
 	struct epoll_event evs[64], ev;
 	char buf[PSVC_REQUEST_MAX];
-	struct policysvc_addr a;
+	struct sockspec a;
 	int lfd, ep, n, i, fd, one = 1;
 	ssize_t r;
 
-	policysvc_parse_addr(spec, &a);
+	sockspec_parse(spec, &a);
 	lfd = socket(a.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(lfd, &a.u.sa, a.len) || listen(lfd, 512))
@@ -223,10 +223,10 @@ static int cmp_double(const void *a, const void *b)
 static int connect_all(struct client *c, const char *spec, int ep)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct policysvc_addr a;
+	struct sockspec a;
 	int i, tries;
 
-	policysvc_parse_addr(spec, &a);
+	sockspec_parse(spec, &a);
 	for (i = 0; i < CLIENTS; i++) {
 		c[i] = (struct client){ .next = i * 41 };
 		c[i].fd = socket(a.u.sa.sa_family, SOCK_STREAM, 0);

@@ -181,15 +181,15 @@ static void test_parse_addr(void **state)
 		{ "tcp:127.0.0.1:10040", 0, 0 },
 		{ "", 0, 0 },
 	};
-	struct policysvc_addr a;
+	struct sockspec a;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].ok) {
-			assert_int_equal(policysvc_parse_addr(cases[i].spec, &a), 0);
+			assert_int_equal(sockspec_parse(cases[i].spec, &a), 0);
 			assert_int_equal(a.u.sa.sa_family, cases[i].family);
-		} else if (!policysvc_parse_addr(cases[i].spec, &a)) {
+		} else if (!sockspec_parse(cases[i].spec, &a)) {
 			fail_msg("'%s' accepted", cases[i].spec);
 		}
 	}
