@@ -8,28 +8,12 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "dpmodel.h"
 #include "events.h"
 #include "flow.h"
 #include "log.h"
 #include "policy.h"
 #include "replay.h"
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
-
-/* Records one packet's payload may fill (bpf/sample.h RG_SAMPLE_MAX_CHUNKS):
- * the rest of a larger (GRO) segment is not sampled. */
-#define DP_MAX_CHUNKS 8
-
-/* What the data plane keeps per flow (struct rg_flow), emulated. */
-struct dp_flow {
-	uint32_t sampled[2];
-	uint32_t flags; /* enum rg_flow_flags */
-	uint32_t win_in, srv_ack; /* host order */
-	bool fin[2];
-};
 
 struct offender {
 	unsigned int offences;
@@ -38,24 +22,13 @@ struct offender {
 struct replay {
 	const struct rg_conf *conf;
 	struct pipeline *pipe;
-	struct flow_table *dp; /* the data plane's `flows` */
+	struct dpmodel *dp; /* the data plane, modelled */
 	struct flow_table *offenders; /* offence count per source */
 	FILE *out;
-	uint32_t sample_bytes;
 	uint64_t now_ns, last_tick_ns;
 	struct replay_result *res;
 	int dlt; /* pcap link type */
 	int err; /* writing decisions failed */
-};
-
-/* A parsed TCP packet. */
-struct pkt {
-	struct rg_flow_key key;
-	uint8_t dir;
-	uint8_t flags;
-	uint32_t seq, ack; /* network order */
-	const uint8_t *payload;
-	uint32_t len;
 };
 
 static struct flow *offender_of(struct replay *r, const struct prefix *src)
@@ -96,366 +69,53 @@ static void decide(void *ctx, const struct decision *d)
 		r->err = -EIO;
 }
 
-static struct dp_flow *dp_find(struct replay *r, const struct rg_flow_key *key)
-{
-	struct flow *f = flow_get(r->dp, key, r->now_ns, false, NULL);
-
-	return f ? flow_user(f) : NULL;
-}
-
-/* The daemon's writes to `flows` (user/flowmap.c), emulated. */
 static void stop_sampling(void *ctx, const struct rg_flow_key *key)
 {
-	struct dp_flow *d = dp_find(ctx, key);
+	struct replay *r = ctx;
 
-	if (d)
-		d->flags |= RG_FLOW_STOP;
+	dpmodel_stop(r->dp, key);
 }
 
 static void pause_client(void *ctx, const struct rg_flow_key *key)
 {
-	struct dp_flow *d = dp_find(ctx, key);
+	struct replay *r = ctx;
 
-	if (d && !(d->flags & RG_FLOW_STOP))
-		d->flags |= RG_FLOW_PAUSE_IN;
+	dpmodel_pause_client(r->dp, key);
 }
 
 static void resume_client(void *ctx, const struct rg_flow_key *key,
 			  uint32_t seq)
 {
-	struct dp_flow *d = dp_find(ctx, key);
+	struct replay *r = ctx;
 
-	if (!d || (d->flags & RG_FLOW_STOP))
-		return;
-	d->win_in = seq;
-	d->sampled[RG_DIR_IN] = 0;
-	d->flags = (d->flags & ~RG_FLOW_PAUSE_IN) | RG_FLOW_WIN_IN;
+	dpmodel_resume_client(r->dp, key, seq);
 }
 
-static bool smtp_port(const struct rg_conf *c, uint16_t port_be)
+/* A record the data plane would have written, to the pipeline. */
+static void on_record(void *ctx, const struct rg_sample *s, size_t len)
 {
-	unsigned int i, n = c->dp.n_smtp_ports;
+	struct replay *r = ctx;
 
-	if (!n)
-		return port_be == htons(RG_DEFAULT_SMTP_PORT);
-	for (i = 0; i < n && i < RG_MAX_SMTP_PORTS; i++)
-		if (c->dp.smtp_ports[i] == port_be)
-			return true;
-	return false;
-}
-
-static int parse_tcp(struct replay *r, const uint8_t *p, uint32_t len,
-		     int family, const uint8_t *saddr, const uint8_t *daddr,
-		     struct pkt *k)
-{
-	uint16_t sport, dport;
-	uint32_t doff, alen = family == AF_INET ? 4 : 16;
-
-	if (len < 20)
-		return -EINVAL;
-	doff = (p[12] >> 4) * 4;
-	if (doff < 20 || doff > len)
-		return -EINVAL;
-	memcpy(&sport, p, 2);
-	memcpy(&dport, p + 2, 2);
-	memset(&k->key, 0, sizeof(k->key));
-	k->key.family = family;
-	if (smtp_port(r->conf, dport)) {
-		k->dir = RG_DIR_IN;
-		memcpy(k->key.client, saddr, alen);
-		memcpy(k->key.server, daddr, alen);
-		k->key.client_port = sport;
-		k->key.server_port = dport;
-	} else if (smtp_port(r->conf, sport)) {
-		k->dir = RG_DIR_OUT;
-		memcpy(k->key.client, daddr, alen);
-		memcpy(k->key.server, saddr, alen);
-		k->key.client_port = dport;
-		k->key.server_port = sport;
-	} else {
-		return -ENOENT;
-	}
-	memcpy(&k->seq, p + 4, 4);
-	memcpy(&k->ack, p + 8, 4);
-	k->flags = p[13];
-	k->payload = p + doff;
-	k->len = len - doff;
-	return 0;
-}
-
-static int parse_ip4(struct replay *r, const uint8_t *p, uint32_t len,
-		     struct pkt *k)
-{
-	uint32_t ihl, tot;
-
-	if (len < 20 || (p[0] >> 4) != 4)
-		return -EINVAL;
-	ihl = (p[0] & 0xf) * 4;
-	tot = (uint32_t)p[2] << 8 | p[3];
-	if (ihl < 20 || tot < ihl || tot > len)
-		return -EINVAL;
-	if (p[9] != IPPROTO_TCP || ((p[6] & 0x1f) | p[7]))
-		return -ENOENT; /* not TCP, or a non-first fragment */
-	return parse_tcp(r, p + ihl, tot - ihl, AF_INET, p + 12, p + 16, k);
-}
-
-static int parse_ip6(struct replay *r, const uint8_t *p, uint32_t len,
-		     struct pkt *k)
-{
-	uint32_t plen, off = 40;
-	uint8_t nh;
-
-	if (len < 40 || (p[0] >> 4) != 6)
-		return -EINVAL;
-	plen = (uint32_t)p[4] << 8 | p[5];
-	if (40 + plen > len)
-		return -EINVAL;
-	nh = p[6];
-	/* hop-by-hop, routing, destination options */
-	while ((nh == 0 || nh == 43 || nh == 60) && off + 8 <= 40 + plen) {
-		nh = p[off];
-		off += (p[off + 1] + 1) * 8;
-	}
-	if (nh != IPPROTO_TCP || off > 40 + plen)
-		return -ENOENT;
-	return parse_tcp(r, p + off, 40 + plen - off, AF_INET6, p + 8, p + 24,
-			 k);
-}
-
-static int parse_l3(struct replay *r, uint16_t proto, const uint8_t *p,
-		    uint32_t len, struct pkt *k)
-{
-	if (proto == 0x0800)
-		return parse_ip4(r, p, len, k);
-	if (proto == 0x86dd)
-		return parse_ip6(r, p, len, k);
-	return -ENOENT;
-}
-
-static int parse_frame(struct replay *r, int dlt, const uint8_t *p,
-		       uint32_t len, struct pkt *k)
-{
-	uint16_t proto;
-	uint32_t off;
-
-	switch (dlt) {
-	case DLT_EN10MB:
-		if (len < 14)
-			return -EINVAL;
-		off = 12;
-		proto = (uint16_t)p[off] << 8 | p[off + 1];
-		while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
-			off += 4;
-			proto = (uint16_t)p[off] << 8 | p[off + 1];
-		}
-		off += 2;
-		break;
-	case DLT_LINUX_SLL:
-		if (len < 16)
-			return -EINVAL;
-		proto = (uint16_t)p[14] << 8 | p[15];
-		off = 16;
-		break;
-	case DLT_LINUX_SLL2:
-		if (len < 20)
-			return -EINVAL;
-		proto = (uint16_t)p[0] << 8 | p[1];
-		off = 20;
-		break;
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-		if (len < 1)
-			return -EINVAL;
-		proto = (p[0] >> 4) == 6 ? 0x86dd : 0x0800;
-		off = 0;
-		break;
-	default:
-		return -ENOTSUP;
-	}
-	if (off > len)
-		return -EINVAL;
-	return parse_l3(r, proto, p + off, len - off, k);
-}
-
-static void feed(struct replay *r, const struct pkt *k, uint32_t seq_off,
-		 const uint8_t *payload, uint32_t n)
-{
-	union {
-		struct rg_sample s;
-		uint8_t bytes[sizeof(struct rg_sample) + RG_SAMPLE_PAYLOAD_MAX];
-	} rec;
-	struct rg_sample *s = &rec.s;
-
-	memset(s, 0, sizeof(*s));
-	s->ts_ns = r->now_ns;
-	s->flow = k->key;
-	s->seq = htonl(ntohl(k->seq) + seq_off);
-	s->ack = k->ack;
-	s->payload_len = n;
-	s->dir = k->dir;
-	s->tcp_flags = k->flags;
-	if (n)
-		memcpy(s->payload, payload, n);
 	r->res->records++;
-	pipeline_feed(r->pipe, s, sizeof(*s) + n);
-}
-
-/* The kernel's entry lives on in `flows` until its slot is taken; here
- * it goes once the server ends the connection (its RST, or both FINs: a
- * client RST the server ignored leaves it, as in the kernel). The records
- * are the same: what follows a close is an ACK after client payload (no
- * record either way) or a retransmission (below srv_ack either way). Only
- * a new connection reusing the 4-tuple differs: it starts with a fresh
- * entry here, restarted by the SYN-ACK there. This keeps the replay's
- * memory to the open connections. */
-static void closed(struct replay *r, const struct pkt *k, struct dp_flow *d)
-{
-	struct flow *f;
-
-	if (k->flags & TCP_FIN)
-		d->fin[k->dir] = true;
-	if (!((k->flags & TCP_RST) && k->dir == RG_DIR_OUT) &&
-	    !(d->fin[0] && d->fin[1]))
-		return;
-	f = flow_get(r->dp, &k->key, r->now_ns, false, NULL);
-	if (f)
-		flow_delete(r->dp, f);
-}
-
-static bool seq_after(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) > 0;
-}
-
-/* Records for payload bytes [from, to) of this packet (offsets). */
-static uint32_t emit_payload(struct replay *r, const struct pkt *k,
-			     uint32_t from, uint32_t to)
-{
-	uint32_t off, n;
-
-	if (to - from > DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX)
-		to = from + DP_MAX_CHUNKS * RG_SAMPLE_PAYLOAD_MAX;
-	for (off = from; off < to; off += n) {
-		n = to - off;
-		if (n > RG_SAMPLE_PAYLOAD_MAX)
-			n = RG_SAMPLE_PAYLOAD_MAX;
-		feed(r, k, off, k->payload + off, n);
-	}
-	return to;
-}
-
-/* The server's SYN-ACK restarts the entry; every server ACK moves srv_ack
- * forward. */
-static void server_state(struct dp_flow *d, const struct pkt *k)
-{
-	uint32_t ack = ntohl(k->ack);
-
-	if ((k->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
-		memset(d, 0, sizeof(*d));
-		d->win_in = ack;
-		d->srv_ack = ack;
-		d->flags = RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK;
-		return;
-	}
-	if ((k->flags & TCP_ACK) && (!(d->flags & RG_FLOW_SRV_ACK) ||
-				     seq_after(ack, d->srv_ack))) {
-		d->srv_ack = ack;
-		d->flags |= RG_FLOW_SRV_ACK;
-	}
-}
-
-/* Client payload: the part of the segment inside the transaction's window
- * [win_in, win_in + sample_bytes) and not below srv_ack (bytes the server
- * holds already), unless paused; the budget is charged for new sequence
- * space only. */
-static void client_payload(struct replay *r, const struct pkt *k,
-			   struct dp_flow *d)
-{
-	uint32_t seq = ntohl(k->seq), from = seq, to = seq + k->len, wend;
-
-	if (d->flags & RG_FLOW_PAUSE_IN)
-		return;
-	if (!(d->flags & RG_FLOW_WIN_IN)) {
-		d->win_in = seq;
-		d->flags |= RG_FLOW_WIN_IN;
-	}
-	wend = d->win_in + r->sample_bytes;
-	if (seq_after(d->win_in, from))
-		from = d->win_in;
-	if ((d->flags & RG_FLOW_SRV_ACK) && seq_after(d->srv_ack, from))
-		from = d->srv_ack;
-	if (seq_after(to, wend))
-		to = wend;
-	if (!seq_after(to, from))
-		return;
-	to = seq + emit_payload(r, k, from - seq, to - seq);
-	if (to - d->win_in > d->sampled[RG_DIR_IN])
-		d->sampled[RG_DIR_IN] = to - d->win_in;
-}
-
-/* What the data plane (bpf/sample.h, the rules of ABI 3) samples of this
- * packet: the client's bare SYN always, without a flow entry
- * (client_syn); else nothing without a flow entry (made by the server's
- * SYN-ACK, another SYN or payload, never by a RST) or once told to stop
- * (until the server's next SYN-ACK starts a new connection on the
- * 4-tuple); a SYN, FIN or RST, and the client's ACKs before its first
- * payload of a window (the handshake's proof); every server byte; client
- * payload as client_payload says, in records of at most
- * RG_SAMPLE_PAYLOAD_MAX bytes. */
-static void sample(struct replay *r, const struct pkt *k)
-{
-	bool create = (k->len || (k->flags & TCP_SYN)) && !(k->flags & TCP_RST);
-	struct dp_flow *d;
-	struct flow *f;
-
-	if (k->dir == RG_DIR_IN && !k->len &&
-	    (k->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
-		feed(r, k, 0, NULL, 0);
-		return;
-	}
-	f = flow_get(r->dp, &k->key, r->now_ns, create, NULL);
-	if (!f)
-		return;
-	d = flow_user(f);
-	if (k->dir == RG_DIR_OUT)
-		server_state(d, k);
-	if (d->flags & RG_FLOW_STOP) {
-		closed(r, k, d);
-		return;
-	}
-	if (!k->len) {
-		if ((k->flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
-		    (k->dir == RG_DIR_IN && !d->sampled[RG_DIR_IN] &&
-		     (k->flags & TCP_ACK)))
-			feed(r, k, 0, NULL, 0);
-	} else if (k->dir == RG_DIR_OUT) {
-		d->sampled[RG_DIR_OUT] += emit_payload(r, k, 0, k->len);
-	} else {
-		client_payload(r, k, d);
-	}
-	closed(r, k, d);
+	pipeline_feed(r->pipe, s, len);
 }
 
 static void handle(u_char *user, const struct pcap_pkthdr *h,
 		   const u_char *bytes)
 {
 	struct replay *r = (struct replay *)user;
-	struct pkt k;
 
 	r->res->frames++;
 	r->now_ns = (uint64_t)h->ts.tv_sec * NSEC_PER_SEC +
 		    (uint64_t)h->ts.tv_usec * 1000;
 	if (r->now_ns >= r->last_tick_ns + NSEC_PER_SEC) {
 		pipeline_tick(r->pipe, r->now_ns);
-		flow_expire(r->dp, r->now_ns,
-			    r->conf->flow_idle_timeout * NSEC_PER_SEC);
+		dpmodel_expire(r->dp, r->now_ns,
+			       r->conf->flow_idle_timeout * NSEC_PER_SEC);
 		r->last_tick_ns = r->now_ns;
 	}
-	if (parse_frame(r, r->dlt, bytes, h->caplen, &k))
-		return;
-	r->res->smtp_packets++;
-	sample(r, &k);
+	if (dpmodel_frame(r->dp, r->dlt, bytes, h->caplen, r->now_ns))
+		r->res->smtp_packets++;
 }
 
 static int replay_setup(struct replay *r, const struct rg_conf *conf,
@@ -465,10 +125,6 @@ static int replay_setup(struct replay *r, const struct rg_conf *conf,
 				    .stop_sampling = stop_sampling,
 				    .pause_client = pause_client,
 				    .resume_client = resume_client };
-	struct flow_table_params dp = {
-		.max_flows = RG_MAX_FLOWS,
-		.user_size = sizeof(struct dp_flow),
-	};
 	struct flow_table_params off = {
 		.max_flows = 65536,
 		.user_size = sizeof(struct offender),
@@ -479,10 +135,8 @@ static int replay_setup(struct replay *r, const struct rg_conf *conf,
 	r->conf = conf;
 	r->out = out;
 	r->res = res;
-	r->sample_bytes = conf->dp.sample_bytes ? conf->dp.sample_bytes :
-						  RG_DEFAULT_SAMPLE_BYTES;
 	r->pipe = pipeline_new(conf, &ops, r);
-	r->dp = flow_table_new(&dp);
+	r->dp = dpmodel_new(conf, on_record, r);
 	r->offenders = flow_table_new(&off);
 	if (!r->pipe || !r->dp || !r->offenders)
 		return -ENOMEM;
@@ -492,7 +146,7 @@ static int replay_setup(struct replay *r, const struct rg_conf *conf,
 static void replay_teardown(struct replay *r)
 {
 	pipeline_free(r->pipe);
-	flow_table_free(r->dp);
+	dpmodel_free(r->dp);
 	flow_table_free(r->offenders);
 }
 
