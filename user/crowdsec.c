@@ -166,7 +166,7 @@ void crowdsec_print_state(FILE *f, const struct crowdsec_counters *c)
 			c->dec.errors);
 }
 
-static int fill_state(FILE *f, const void *ctx)
+static int fill_state(FILE *f, void *ctx)
 {
 	const struct crowdsec *cs = ctx;
 

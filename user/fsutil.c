@@ -81,7 +81,7 @@ static int close_tmp(FILE *f, unsigned int flags, int err)
 }
 
 int fs_replace(const char *path, unsigned int flags, fs_fill_fn fill,
-	       const void *ctx)
+	       void *ctx)
 {
 	char tmp[4096];
 	int n, err;

@@ -15,7 +15,7 @@ int fs_mkdirs(const char *dir, mode_t mode);
 int fs_mkdirs_for(const char *file, mode_t mode);
 
 /* Writes the new contents into f; returns 0 or a negative errno. */
-typedef int (*fs_fill_fn)(FILE *f, const void *ctx);
+typedef int (*fs_fill_fn)(FILE *f, void *ctx);
 
 enum fs_replace_flags {
 	FS_PRIVATE = 1 << 0, /* mode 0600 (else 0666 less the umask) */
@@ -29,6 +29,6 @@ enum fs_replace_flags {
  * over path once fill and the close succeeded. On failure the temp file is
  * removed and path left as it was. Returns 0, fill's error or -errno. */
 int fs_replace(const char *path, unsigned int flags, fs_fill_fn fill,
-	       const void *ctx);
+	       void *ctx);
 
 #endif

@@ -60,7 +60,7 @@ int instance_lock(const char *pin_dir, pid_t *holder)
 	return err;
 }
 
-static int fill_pid(FILE *f, const void *ctx)
+static int fill_pid(FILE *f, void *ctx)
 {
 	(void)ctx;
 	return fprintf(f, "%d\n", getpid()) < 0 ? -EIO : 0;

@@ -235,14 +235,14 @@ int metrics_print(FILE *f, const struct metrics_input *in)
 	return err;
 }
 
-static int fill_metrics(FILE *f, const void *ctx)
+static int fill_metrics(FILE *f, void *ctx)
 {
 	return metrics_print(f, ctx);
 }
 
 int metrics_write(const char *path, const struct metrics_input *in)
 {
-	int err = fs_replace(path, 0, fill_metrics, in);
+	int err = fs_replace(path, 0, fill_metrics, (void *)in);
 
 	if (err)
 		log_err("cannot write metrics file %s: %s", path,

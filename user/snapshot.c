@@ -145,7 +145,7 @@ static int write_records(struct gz_out *o, const struct snapshot *s)
 }
 
 /* The gzip stream on its own descriptor: the FILE stays empty. */
-static int fill_snapshot(FILE *f, const void *s)
+static int fill_snapshot(FILE *f, void *s)
 {
 	struct gz_out o = { .crc = crc32(0, NULL, 0) };
 	int err;
@@ -165,7 +165,7 @@ int snapshot_write(const char *path, const struct snapshot *s)
 
 	/* per writer: a periodic snapshot's child may still be writing */
 	err = fs_replace(path, FS_PRIVATE | FS_DURABLE | FS_TMP_PER_PID,
-			 fill_snapshot, s);
+			 fill_snapshot, (void *)s);
 	if (err)
 		log_err("cannot write snapshot %s: %s", path, strerror(-err));
 	return err;
