@@ -23,15 +23,25 @@ static void path_in(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "%s/%s", dir, name);
 }
 
-static void read_all(const char *path, char *buf, size_t size)
+/* The files here hold one line. */
+static void assert_content(const char *path, const char *want)
 {
+	char line[64] = "";
 	FILE *f = fopen(path, "r");
-	size_t n;
 
 	assert_non_null(f);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
+	assert_non_null(fgets(line, sizeof(line), f));
 	fclose(f);
+	assert_string_equal(line, want);
+}
+
+/* No temp file left beside path. */
+static void assert_no_tmp(const char *path)
+{
+	char tmp[300];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(access(tmp, F_OK), -1);
 }
 
 static int fill_text(FILE *f, void *ctx)
@@ -83,34 +93,27 @@ static void test_mkdirs_through_a_file(void **state)
 
 static void test_replace(void **state)
 {
-	char path[256], tmp[300], buf[64];
-	struct stat st;
+	char path[256];
 
 	(void)state;
 	path_in(path, sizeof(path), "state");
 	assert_int_equal(fs_replace(path, 0, fill_text, "one\n"), 0);
-	read_all(path, buf, sizeof(buf));
-	assert_string_equal(buf, "one\n");
+	assert_content(path, "one\n");
 	assert_int_equal(fs_replace(path, FS_DURABLE, fill_text, "two\n"), 0);
-	read_all(path, buf, sizeof(buf));
-	assert_string_equal(buf, "two\n");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	assert_int_equal(stat(tmp, &st), -1);
+	assert_content(path, "two\n");
+	assert_no_tmp(path);
 }
 
 static void test_replace_fails_whole(void **state)
 {
-	char path[256], tmp[300], buf[64];
-	struct stat st;
+	char path[256];
 
 	(void)state;
 	path_in(path, sizeof(path), "kept");
 	assert_int_equal(fs_replace(path, 0, fill_text, "old\n"), 0);
 	assert_int_equal(fs_replace(path, 0, fill_fails, NULL), -EIO);
-	read_all(path, buf, sizeof(buf));
-	assert_string_equal(buf, "old\n");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	assert_int_equal(stat(tmp, &st), -1);
+	assert_content(path, "old\n");
+	assert_no_tmp(path);
 	/* a directory that is not there: an error, nothing written */
 	path_in(path, sizeof(path), "missing/file");
 	assert_int_equal(fs_replace(path, 0, fill_text, "x"), -ENOENT);
@@ -118,7 +121,7 @@ static void test_replace_fails_whole(void **state)
 
 static void test_replace_private_per_pid(void **state)
 {
-	char path[256], buf[64];
+	char path[256];
 	struct stat st;
 
 	(void)state;
@@ -128,8 +131,7 @@ static void test_replace_private_per_pid(void **state)
 			 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	read_all(path, buf, sizeof(buf));
-	assert_string_equal(buf, "secret\n");
+	assert_content(path, "secret\n");
 }
 
 static void test_name_too_long(void **state)
