@@ -41,7 +41,7 @@ void conf_defaults(struct rg_conf *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/relayguard");
 	snprintf(c->event_log, sizeof(c->event_log),
 		 "/var/log/relayguard/events.json");
-	snprintf(c->pid_file, sizeof(c->pid_file), "/run/relayguard/relayguardd.pid");
+	snprintf(c->pid_file, sizeof(c->pid_file), "%s", CONF_PID_FILE_DEFAULT);
 	c->snapshot_interval = 60;
 	c->evidence_dir_max_bytes = 64ULL << 20;
 	c->metrics_interval = 300;

@@ -19,6 +19,7 @@
 #include "xdpmode.h"
 
 #define CONF_PATH_DEFAULT "/etc/relayguard/relayguard.conf"
+#define CONF_PID_FILE_DEFAULT "/run/relayguard/relayguardd.pid"
 
 #define CONF_MAX_INTERFACES 16
 #define CONF_MAX_DOMAINS 64

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "config.h"
 #include "crowdsec.h"
+#include "fsutil.h"
 #include "log.h"
 
 #define PULL_TIMEOUT_MS	   60000 /* a startup stream can be large */
@@ -165,21 +166,19 @@ void crowdsec_print_state(FILE *f, const struct crowdsec_counters *c)
 			c->dec.errors);
 }
 
-static void write_state(struct crowdsec *cs)
+static int fill_state(FILE *f, void *ctx)
 {
-	char tmp[4200];
-	FILE *f;
+	const struct crowdsec *cs = ctx;
 
-	if (!cs->state_path[0])
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", cs->state_path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return;
 	fprintf(f, "lapi_url=%s\n", cs->url);
 	crowdsec_print_state(f, &cs->cnt);
-	if (fclose(f) || rename(tmp, cs->state_path))
-		unlink(tmp);
+	return 0;
+}
+
+static void write_state(struct crowdsec *cs)
+{
+	if (cs->state_path[0])
+		fs_replace(cs->state_path, 0, fill_state, cs);
 }
 
 /* One log line per change of state, not per attempt. */

@@ -10,11 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "json.h"
 #include "parse.h"
 #include "loader.h"
 
-#define CTL_PID_FILE_DEFAULT "/run/relayguard/relayguardd.pid"
+#define CTL_PID_FILE_DEFAULT CONF_PID_FILE_DEFAULT
 
 struct ctl {
 	bool json;

@@ -12,6 +12,7 @@
 #include "banstore.h"
 #include "clock.h"
 #include "ctl.h"
+#include "fsutil.h"
 #include "log.h"
 #include "origin.h"
 
@@ -566,31 +567,41 @@ static void export_line(FILE *out, const struct ban_entry *e, uint64_t now)
 			reason_name(e->ban.reason));
 }
 
+struct export_ctx {
+	const struct ban_vec *vec;
+	uint64_t now;
+	size_t n;
+};
+
+static int fill_export(FILE *out, void *ctx)
+{
+	struct export_ctx *c = ctx;
+	size_t i;
+
+	fprintf(out, "# relayguard bans: ADDR[/LEN] DURATION REASON\n");
+	for (i = 0, c->n = 0; i < c->vec->n; i++) {
+		const struct ban_entry *e = &c->vec->v[i];
+
+		if (e->ban.expires_ns && e->ban.expires_ns <= c->now)
+			continue;
+		export_line(out, e, c->now);
+		c->n++;
+	}
+	return 0;
+}
+
 static int write_export(const char *file, const struct ban_vec *vec,
 			uint64_t now, size_t *n)
 {
-	char tmp[4096];
-	FILE *out;
-	size_t i;
+	struct export_ctx c = { .vec = vec, .now = now };
+	int err = fs_replace(file, 0, fill_export, &c);
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= sizeof(tmp))
-		return ctl_err(-ENAMETOOLONG, "file name too long");
-	out = fopen(tmp, "w");
-	if (!out)
-		return ctl_err(-errno, "cannot write %s: %s", ctl_quote(tmp),
-			       strerror(errno));
-	fprintf(out, "# relayguard bans: ADDR[/LEN] DURATION REASON\n");
-	for (i = 0, *n = 0; i < vec->n; i++) {
-		if (vec->v[i].ban.expires_ns && vec->v[i].ban.expires_ns <= now)
-			continue;
-		export_line(out, &vec->v[i], now);
-		(*n)++;
-	}
-	if (fclose(out) || rename(tmp, file)) {
-		unlink(tmp);
-		return ctl_err(-EIO, "cannot write %s: %s", ctl_quote(file),
-			       strerror(errno));
-	}
+	*n = c.n;
+	if (err == -ENAMETOOLONG)
+		return ctl_err(err, "file name too long");
+	if (err)
+		return ctl_err(err, "cannot write %s: %s", ctl_quote(file),
+			       strerror(-err));
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "evidence.h"
+#include "fsutil.h"
 #include "log.h"
 
 #define EV_SNAPLEN 65535
@@ -56,26 +57,6 @@ static int gz_cookie_close(void *cookie)
 		e->gz_err = -EIO;
 	e->gz = NULL;
 	return e->gz_err ? EOF : 0;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char buf[4096];
-	char *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0750) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 /* <dir>/20261128T190312.123Z-192.0.2.7.pcap.gz; ':' of IPv6 kept. */
@@ -138,7 +119,7 @@ int evidence_open(const char *dir, const struct prefix *source,
 	struct evidence *e;
 	int err;
 
-	err = mkdir_p(dir);
+	err = fs_mkdirs(dir, 0750);
 	if (err) {
 		log_err("cannot create evidence dir %s: %s", dir,
 			strerror(-err));

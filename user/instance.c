@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The single-instance lock on the pin dir (see instance.h). */
+/* The single-instance lock on the pin dir and the pid file (see
+ * instance.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "instance.h"
 #include "loader.h"
 
@@ -56,4 +58,17 @@ int instance_lock(const char *pin_dir, pid_t *holder)
 		*holder = flock_holder(&st);
 	close(fd);
 	return err;
+}
+
+static int fill_pid(FILE *f, void *ctx)
+{
+	(void)ctx;
+	return fprintf(f, "%d\n", getpid()) < 0 ? -EIO : 0;
+}
+
+int instance_write_pid(const char *path)
+{
+	int err = fs_mkdirs_for(path, 0755);
+
+	return err ? err : fs_replace(path, 0, fill_pid, NULL);
 }

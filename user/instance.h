@@ -14,4 +14,9 @@
  * (0 if unknown) when another process holds it, or a negative errno. */
 int instance_lock(const char *pin_dir, pid_t *holder);
 
+/* The pid file that names the holder for relayguardctl and init scripts:
+ * this process's pid, written whole (its directory created if missing).
+ * Returns 0 or a negative errno. */
+int instance_write_pid(const char *path);
+
 #endif

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
@@ -235,29 +235,17 @@ int metrics_print(FILE *f, const struct metrics_input *in)
 	return err;
 }
 
+static int fill_metrics(FILE *f, void *ctx)
+{
+	return metrics_print(f, ctx);
+}
+
 int metrics_write(const char *path, const struct metrics_input *in)
 {
-	char tmp[4096];
-	FILE *f;
-	int err;
+	int err = fs_replace(path, 0, fill_metrics, (void *)in);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f) {
-		err = -errno;
-		log_err("cannot write metrics file %s: %s", tmp, strerror(errno));
-		return err;
-	}
-	err = metrics_print(f, in);
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
+	if (err)
 		log_err("cannot write metrics file %s: %s", path,
 			log_strerror(err));
-		unlink(tmp);
-	}
 	return err;
 }

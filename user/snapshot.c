@@ -7,8 +7,6 @@
  *   trailer  uint32 CRC32 of everything before it
  * Nothing may follow the trailer. */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "snapshot.h"
 
@@ -145,57 +144,31 @@ static int write_records(struct gz_out *o, const struct snapshot *s)
 	return err;
 }
 
-static int fsync_dir_of(const char *path)
+/* The gzip stream on its own descriptor: the FILE stays empty. */
+static int fill_snapshot(FILE *f, void *s)
 {
-	char buf[4096];
-	int fd, err = 0;
+	struct gz_out o = { .crc = crc32(0, NULL, 0) };
+	int err;
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
+	o.gz = gzdopen(dup(fileno(f)), "wb6");
+	if (!o.gz)
+		return -ENOMEM;
+	err = write_records(&o, s);
+	if (gzclose_w(o.gz) != Z_OK && !err)
+		err = -EIO;
 	return err;
 }
 
 int snapshot_write(const char *path, const struct snapshot *s)
 {
-	struct gz_out o = { .crc = crc32(0, NULL, 0) };
-	char tmp[4096];
-	int fd, err;
+	int err;
 
 	/* per writer: a periodic snapshot's child may still be writing */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		log_err("cannot write snapshot %s: %s", tmp, strerror(-err));
-		return err;
-	}
-	o.gz = gzdopen(dup(fd), "wb6");
-	if (!o.gz) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = write_records(&o, s);
-	if (gzclose_w(o.gz) != Z_OK && !err)
-		err = -EIO;
-	if (!err && fsync(fd))
-		err = -errno;
-out:
-	close(fd);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
+	err = fs_replace(path, FS_PRIVATE | FS_DURABLE | FS_TMP_PER_PID,
+			 fill_snapshot, (void *)s);
+	if (err)
 		log_err("cannot write snapshot %s: %s", path, strerror(-err));
-		unlink(tmp);
-		return err;
-	}
-	return fsync_dir_of(path);
+	return err;
 }
 
 /* The whole decompressed file, or an error saying why not. */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The data plane as the config says: the config map, trusted_networks in
+ * the allow maps, the programs attached to each configured interface (and
+ * again when a link comes back), detached from those no longer listed. */
+#include <string.h>
+
+#include "daemon.h"
+#include "dpconfig.h"
+#include "loader.h"
+#include "log.h"
+#include "trusted.h"
+
+int daemon_write_dp_config(struct daemon *d)
+{
+	struct rg_config cfg = d->conf.dp;
+	int err = dpconfig_store(d->maps->config, &cfg);
+
+	if (err) {
+		log_err("cannot write the config map: %s", strerror(-err));
+		return err;
+	}
+	d->hash_seed = cfg.hash_seed;
+	return 0;
+}
+
+void daemon_write_trusted(struct daemon *d)
+{
+	struct trusted_sync_result r;
+	int err = trusted_sync(d->maps, &d->conf, &r);
+
+	if (err)
+		log_err("cannot write trusted_networks into the allow maps: %s",
+			log_strerror(err));
+	if (r.added || r.removed)
+		log_info("trusted_networks: %u added to the allow maps, %u removed",
+			 r.added, r.removed);
+}
+
+static bool configured(const struct rg_conf *c, const char *ifname)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_interfaces; i++)
+		if (!strcmp(c->interfaces[i], ifname))
+			return true;
+	return false;
+}
+
+/* Attach unless relayguard's programs are already there (`relayguardctl
+ * attach` or an earlier run left them). */
+static int ensure_attached(struct daemon *d, const char *ifname, bool quiet)
+{
+	enum xdp_attach_mode used;
+	struct attach_state st;
+	int err;
+
+	if (!loader_query(ifname, &st) && st.xdp && st.tc)
+		return 0;
+	err = loader_attach(d->loader, ifname, d->conf.xdp_mode, &used);
+	if (err) {
+		if (!quiet)
+			log_err("cannot attach to %s: %s (waiting for it to appear)",
+				ifname, log_strerror(err));
+		return err;
+	}
+	log_info("attached to %s (XDP %s)", ifname, xdp_attach_mode_name(used));
+	return 1;
+}
+
+void daemon_attach_all(struct daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->conf.n_interfaces; i++)
+		ensure_attached(d, d->conf.interfaces[i], false);
+}
+
+void daemon_on_link(void *ctx, const char *ifname, int ifindex, bool present,
+		    bool up)
+{
+	struct daemon *d = ctx;
+
+	(void)ifindex;
+	(void)up;
+	if (!ifname) {
+		daemon_attach_all(d);
+		return;
+	}
+	if (!configured(&d->conf, ifname))
+		return;
+	if (!present) {
+		log_warn("interface %s went away; will re-attach when it comes back",
+			 ifname);
+		return;
+	}
+	if (ensure_attached(d, ifname, true) == 1)
+		d->cnt.link_reattach++;
+}
+
+void daemon_apply_interfaces(struct daemon *d, const struct rg_conf *old)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < old->n_interfaces; i++) {
+		if (configured(&d->conf, old->interfaces[i]))
+			continue;
+		err = loader_detach(old->interfaces[i]);
+		if (err)
+			log_warn("cannot detach from %s: %s", old->interfaces[i],
+				 log_strerror(err));
+		else
+			log_info("detached from %s (no longer configured)",
+				 old->interfaces[i]);
+	}
+	daemon_attach_all(d);
+}
