@@ -323,7 +323,7 @@ static __always_inline int control_worth(const struct rg_pkt *p,
  * record needs no budget and no entry, so it is written without touching
  * `flows`: the server's SYN-ACK (rg_tc_egress) or the client's first
  * payload makes the entry. A SYN flood so costs no flow lookup, and
- * cannot push live flows out of the LRU map. */
+ * cannot take the slots of live flows in `flows`. */
 static __always_inline int client_syn(const struct rg_sample_ctx *sc,
 				      const struct rg_pkt *p)
 {

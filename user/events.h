@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* A decision as one JSON line (DESIGN.md "Decisions as JSON lines"): the
+/* A decision as one JSON line (README "Event log": a contract): the
  * event log of relayguardd and the output of --replay. */
 #ifndef RG_EVENTS_H
 #define RG_EVENTS_H
