@@ -460,9 +460,9 @@ static int ban_flush(int argc, char **argv)
 	size_t n = 0;
 	int err;
 
-	if (argc)
-		return ctl_err(-EINVAL, "ban flush: unexpected argument '%s'",
-			       ctl_quote(argv[0]));
+	err = ctl_no_args(argc, argv, "ban flush");
+	if (err)
+		return err;
 	err = ctl_open_maps(&maps);
 	if (err)
 		return err;
