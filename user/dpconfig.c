@@ -28,6 +28,16 @@ void dpconfig_defaults(struct rg_config *cfg)
 	cfg->sample_bytes = RG_DEFAULT_SAMPLE_BYTES;
 }
 
+unsigned int dpconfig_sample_bytes(const struct rg_config *cfg)
+{
+	return cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
+}
+
+unsigned int dpconfig_ipv6_prefix(const struct rg_config *cfg)
+{
+	return cfg->ipv6_prefix ? cfg->ipv6_prefix : RG_DEFAULT_IPV6_PREFIX;
+}
+
 int dpconfig_store(int config_fd, struct rg_config *cfg)
 {
 	struct rg_config cur;

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "dpconfig.h"
 #include "flow.h"
 #include "pipeline.h"
 #include "policy.h"
@@ -159,10 +160,8 @@ static void signal_src(struct pflow *pf, enum policy_signal sig,
 static void check_padding(struct pflow *pf)
 {
 	const struct smtp *s = &pf->smtp;
-	unsigned int budget = pf->p->conf.dp.sample_bytes;
+	unsigned int budget = dpconfig_sample_bytes(&pf->p->conf.dp);
 
-	if (!budget)
-		budget = RG_DEFAULT_SAMPLE_BYTES;
 	if (pf->padding_signalled || pf->bytes_in < budget ||
 	    s->other_bytes < budget / 2 ||
 	    (s->flags & (SMTP_F_AUTHENTICATED | SMTP_F_IN_AUTH | SMTP_F_DONE)))
@@ -327,8 +326,7 @@ static void apply_limits(struct pipeline *p)
 	const struct rg_conf *c = &p->conf;
 
 	flow_table_set_limits(p->flows, c->max_flows, c->flow_max_bytes,
-			      c->dp.sample_bytes ? c->dp.sample_bytes :
-						   RG_DEFAULT_SAMPLE_BYTES,
+			      dpconfig_sample_bytes(&c->dp),
 			      c->evidence_dir_max_bytes > 0);
 }
 
