@@ -19,12 +19,25 @@ static int read_config(const struct rg_maps *maps, struct rg_config *cfg)
 	return 0;
 }
 
+static void print_config(const struct rg_config *cfg)
+{
+	char buf[128];
+	int i;
+
+	print_obj_start(NULL);
+	for (i = 0; dpconfig_keys[i]; i++) {
+		dpconfig_get(cfg, dpconfig_keys[i], buf, sizeof(buf));
+		print_text("%-18s = ", dpconfig_keys[i]);
+		print_str(dpconfig_keys[i], "%s\n", buf);
+	}
+	print_obj_end();
+}
+
 static int config_show(int argc, char **argv)
 {
 	struct rg_config cfg;
 	struct rg_maps maps;
-	char buf[128];
-	int i, err;
+	int err;
 
 	err = ctl_no_args(argc, argv, "config show");
 	if (err)
@@ -34,16 +47,9 @@ static int config_show(int argc, char **argv)
 		return err;
 	err = read_config(&maps, &cfg);
 	maps_close(&maps);
-	if (err)
-		return err;
-	print_obj_start(NULL);
-	for (i = 0; dpconfig_keys[i]; i++) {
-		dpconfig_get(&cfg, dpconfig_keys[i], buf, sizeof(buf));
-		print_text("%-18s = ", dpconfig_keys[i]);
-		print_str(dpconfig_keys[i], "%s\n", buf);
-	}
-	print_obj_end();
-	return 0;
+	if (!err)
+		print_config(&cfg);
+	return err;
 }
 
 static int config_set(int argc, char **argv)

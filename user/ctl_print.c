@@ -12,32 +12,39 @@ static void print_key(const char *key)
 		jw_name(&ctl.jw, key);
 }
 
-void print_obj_start(const char *key)
+/* A JSON object or array; nothing in text. */
+static void print_open(const char *key, void (*start)(struct json_writer *))
 {
 	if (!ctl.json)
 		return;
 	print_key(key);
-	jw_start_object(&ctl.jw);
+	start(&ctl.jw);
+}
+
+static void print_close(void (*end)(struct json_writer *))
+{
+	if (ctl.json)
+		end(&ctl.jw);
+}
+
+void print_obj_start(const char *key)
+{
+	print_open(key, jw_start_object);
 }
 
 void print_obj_end(void)
 {
-	if (ctl.json)
-		jw_end_object(&ctl.jw);
+	print_close(jw_end_object);
 }
 
 void print_arr_start(const char *key)
 {
-	if (!ctl.json)
-		return;
-	print_key(key);
-	jw_start_array(&ctl.jw);
+	print_open(key, jw_start_array);
 }
 
 void print_arr_end(void)
 {
-	if (ctl.json)
-		jw_end_array(&ctl.jw);
+	print_close(jw_end_array);
 }
 
 void print_str(const char *key, const char *fmt, const char *v)

@@ -169,6 +169,11 @@ static int parse_tcp(struct replay *r, const uint8_t *p, uint32_t len,
 	return 0;
 }
 
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)p[0] << 8 | p[1];
+}
+
 static int parse_ip4(struct replay *r, const uint8_t *p, uint32_t len,
 		     struct pkt *k)
 {
@@ -177,7 +182,7 @@ static int parse_ip4(struct replay *r, const uint8_t *p, uint32_t len,
 	if (len < 20 || (p[0] >> 4) != 4)
 		return -EINVAL;
 	ihl = (p[0] & 0xf) * 4;
-	tot = (uint32_t)p[2] << 8 | p[3];
+	tot = be16(p + 2);
 	if (ihl < 20 || tot < ihl || tot > len)
 		return -EINVAL;
 	if (p[9] != IPPROTO_TCP || ((p[6] & 0x1f) | p[7]))
@@ -193,7 +198,7 @@ static int parse_ip6(struct replay *r, const uint8_t *p, uint32_t len,
 
 	if (len < 40 || (p[0] >> 4) != 6)
 		return -EINVAL;
-	plen = (uint32_t)p[4] << 8 | p[5];
+	plen = be16(p + 4);
 	if (40 + plen > len)
 		return -EINVAL;
 	nh = p[6];
@@ -229,24 +234,19 @@ static int parse_frame(struct replay *r, int dlt, const uint8_t *p,
 		if (len < 14)
 			return -EINVAL;
 		off = 12;
-		proto = (uint16_t)p[off] << 8 | p[off + 1];
+		proto = be16(p + off);
 		while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
 			off += 4;
-			proto = (uint16_t)p[off] << 8 | p[off + 1];
+			proto = be16(p + off);
 		}
 		off += 2;
 		break;
-	case DLT_LINUX_SLL:
-		if (len < 16)
+	case DLT_LINUX_SLL: /* EtherType in the last 2 of 16 bytes */
+	case DLT_LINUX_SLL2: /* in the first 2 of 20 */
+		off = dlt == DLT_LINUX_SLL ? 16 : 20;
+		if (len < off)
 			return -EINVAL;
-		proto = (uint16_t)p[14] << 8 | p[15];
-		off = 16;
-		break;
-	case DLT_LINUX_SLL2:
-		if (len < 20)
-			return -EINVAL;
-		proto = (uint16_t)p[0] << 8 | p[1];
-		off = 20;
+		proto = be16(dlt == DLT_LINUX_SLL ? p + 14 : p);
 		break;
 	case DLT_RAW:
 	case DLT_IPV4:

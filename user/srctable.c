@@ -21,21 +21,18 @@ struct src_table *src_table_new(unsigned int max_sources, size_t user_size)
 	};
 	struct src_table *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
-	t->by_group = flow_table_new(&params);
-	if (!t->by_group) {
-		free(t);
-		return NULL;
-	}
-	return t;
+	if (t)
+		t->by_group = flow_table_new(&params);
+	if (t && t->by_group)
+		return t;
+	free(t);
+	return NULL;
 }
 
 void src_table_free(struct src_table *t)
 {
-	if (!t)
-		return;
-	flow_table_free(t->by_group);
+	if (t)
+		flow_table_free(t->by_group);
 	free(t);
 }
 
