@@ -21,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "snapshot.h"
+#include "maptests.h"
 
 #define SEC NSEC_PER_SEC
 
@@ -409,10 +410,6 @@ int main(void)
 		cmocka_unit_test(test_corrupt),
 	};
 
-	if (geteuid()) {
-		printf("SKIP: needs root for BPF maps\n");
-		return 77;
-	}
 	log_init("test_bans", false, LOG_LVL_WARN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return run_map_tests(tests, setup, teardown);
 }

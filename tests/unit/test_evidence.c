@@ -116,37 +116,40 @@ static void check_with_tshark(const char *path)
 	assert_string_equal(out, "10\n");
 }
 
+/* A session from client to server port 25 written and read back by
+ * tshark; the file's name is returned in path. */
+static void check_session(int family, const char *client, const char *server,
+			  uint16_t client_port, char *path, size_t size)
+{
+	struct rg_flow_key key = { .family = family };
+
+	if (access("/usr/bin/tshark", X_OK))
+		skip();
+	inet_pton(family, client, key.client);
+	inet_pton(family, server, key.server);
+	key.client_port = htons(client_port);
+	key.server_port = htons(25);
+	write_session(&key, path, size);
+	check_with_tshark(path);
+}
+
 static void test_ipv4(void **state)
 {
-	struct rg_flow_key key = { .family = AF_INET };
 	char path[4096];
 
 	(void)state;
-	if (access("/usr/bin/tshark", X_OK))
-		skip();
-	inet_pton(AF_INET, "198.51.100.7", key.client);
-	inet_pton(AF_INET, "192.0.2.25", key.server);
-	key.client_port = htons(40001);
-	key.server_port = htons(25);
-	write_session(&key, path, sizeof(path));
+	check_session(AF_INET, "198.51.100.7", "192.0.2.25", 40001, path,
+		      sizeof(path));
 	assert_non_null(strstr(path, "-198.51.100.7.pcap.gz"));
-	check_with_tshark(path);
 }
 
 static void test_ipv6(void **state)
 {
-	struct rg_flow_key key = { .family = AF_INET6 };
 	char path[4096];
 
 	(void)state;
-	if (access("/usr/bin/tshark", X_OK))
-		skip();
-	inet_pton(AF_INET6, "2001:db8:1::7", key.client);
-	inet_pton(AF_INET6, "2001:db8:2::25", key.server);
-	key.client_port = htons(40002);
-	key.server_port = htons(25);
-	write_session(&key, path, sizeof(path));
-	check_with_tshark(path);
+	check_session(AF_INET6, "2001:db8:1::7", "2001:db8:2::25", 40002, path,
+		      sizeof(path));
 }
 
 static void make_file(const char *name, size_t size, time_t mtime)
