@@ -58,6 +58,10 @@ int ctl_read_lines(const char *file, long max,
 		   void *arg);
 /* Open the maps under --pin-dir. */
 int ctl_open_maps(struct rg_maps *maps);
+/* For a command that takes no arguments: ctl_no_args(), then
+ * ctl_open_maps(). */
+int ctl_open_maps_no_args(int argc, char **argv, const char *cmd,
+			  struct rg_maps *maps);
 /* Number of entries and max_entries of a map (walks it). */
 int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max);
 /* The same for a self-hashed array, whose used slots have a nonzero byte

@@ -39,10 +39,7 @@ static int config_show(int argc, char **argv)
 	struct rg_maps maps;
 	int err;
 
-	err = ctl_no_args(argc, argv, "config show");
-	if (err)
-		return err;
-	err = ctl_open_maps(&maps);
+	err = ctl_open_maps_no_args(argc, argv, "config show", &maps);
 	if (err)
 		return err;
 	err = read_config(&maps, &cfg);

@@ -16,11 +16,6 @@
 #include "replay.h"
 #include "srctable.h"
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
-
 /* Records one packet's payload may fill (bpf/sample.h RG_SAMPLE_MAX_CHUNKS):
  * the rest of a larger (GRO) segment is not sampled. */
 #define DP_MAX_CHUNKS 8
@@ -299,9 +294,9 @@ static void closed(struct replay *r, const struct pkt *k, struct dp_flow *d)
 {
 	struct flow *f;
 
-	if (k->flags & TCP_FIN)
+	if (k->flags & RG_TCP_FIN)
 		d->fin[k->dir] = true;
-	if (!((k->flags & TCP_RST) && k->dir == RG_DIR_OUT) &&
+	if (!((k->flags & RG_TCP_RST) && k->dir == RG_DIR_OUT) &&
 	    !(d->fin[0] && d->fin[1]))
 		return;
 	f = flow_get(r->dp, &k->key, r->now_ns, false, NULL);
@@ -337,15 +332,16 @@ static void server_state(struct dp_flow *d, const struct pkt *k)
 {
 	uint32_t ack = ntohl(k->ack);
 
-	if ((k->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+	if ((k->flags & (RG_TCP_SYN | RG_TCP_ACK)) ==
+	    (RG_TCP_SYN | RG_TCP_ACK)) {
 		memset(d, 0, sizeof(*d));
 		d->win_in = ack;
 		d->srv_ack = ack;
 		d->flags = RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK;
 		return;
 	}
-	if ((k->flags & TCP_ACK) && (!(d->flags & RG_FLOW_SRV_ACK) ||
-				     seq_after(ack, d->srv_ack))) {
+	if ((k->flags & RG_TCP_ACK) &&
+	    (!(d->flags & RG_FLOW_SRV_ACK) || seq_after(ack, d->srv_ack))) {
 		d->srv_ack = ack;
 		d->flags |= RG_FLOW_SRV_ACK;
 	}
@@ -391,12 +387,13 @@ static void client_payload(struct replay *r, const struct pkt *k,
  * RG_SAMPLE_PAYLOAD_MAX bytes. */
 static void sample(struct replay *r, const struct pkt *k)
 {
-	bool create = (k->len || (k->flags & TCP_SYN)) && !(k->flags & TCP_RST);
+	bool create =
+		(k->len || (k->flags & RG_TCP_SYN)) && !(k->flags & RG_TCP_RST);
 	struct dp_flow *d;
 	struct flow *f;
 
 	if (k->dir == RG_DIR_IN && !k->len &&
-	    (k->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+	    (k->flags & (RG_TCP_SYN | RG_TCP_ACK | RG_TCP_RST)) == RG_TCP_SYN) {
 		feed(r, k, 0, NULL, 0);
 		return;
 	}
@@ -411,9 +408,9 @@ static void sample(struct replay *r, const struct pkt *k)
 		return;
 	}
 	if (!k->len) {
-		if ((k->flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
+		if ((k->flags & (RG_TCP_SYN | RG_TCP_FIN | RG_TCP_RST)) ||
 		    (k->dir == RG_DIR_IN && !d->sampled[RG_DIR_IN] &&
-		     (k->flags & TCP_ACK)))
+		     (k->flags & RG_TCP_ACK)))
 			feed(r, k, 0, NULL, 0);
 	} else if (k->dir == RG_DIR_OUT) {
 		d->sampled[RG_DIR_OUT] += emit_payload(r, k, 0, k->len);

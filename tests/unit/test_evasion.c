@@ -76,7 +76,8 @@ static void client_long(struct craft *c, const char *text)
 
 	for (off = 0; off < len; off += n) {
 		n = len - off < 1000 ? len - off : 1000;
-		craft_raw(c, RG_DIR_IN, 0x18, c->cseq, c->sseq, text + off, n);
+		craft_raw(c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c->cseq,
+			  c->sseq, text + off, n);
 		c->cseq += n;
 	}
 }
@@ -211,7 +212,7 @@ static void test_bdat_then_relay(void **state)
 static void test_forged_rst(void **state)
 {
 	(void)state;
-	forged_then_relay(41003, 0x04, 70000);
+	forged_then_relay(41003, RG_TCP_RST, 70000);
 }
 
 /* A forged SYN on the established connection (Linux answers it with a
@@ -219,7 +220,7 @@ static void test_forged_rst(void **state)
 static void test_forged_syn(void **state)
 {
 	(void)state;
-	forged_then_relay(41004, 0x02, 123456);
+	forged_then_relay(41004, RG_TCP_SYN, 123456);
 }
 
 /* A flow ends on what the server confirms: both FINs, or its RST; a
@@ -230,13 +231,15 @@ static void test_close_confirmed_by_server(void **state)
 
 	(void)state;
 	open_session(&c, 41016);
-	craft_raw(&c, RG_DIR_IN, 0x11, c.cseq, c.sseq, NULL, 0);
-	craft_raw(&c, RG_DIR_IN, 0x04, c.cseq + 1, 0, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_FIN | RG_TCP_ACK, c.cseq, c.sseq, NULL,
+		  0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_RST, c.cseq + 1, 0, NULL, 0);
 	assert_int_equal(pipeline_stats(p)->flows_active, 1);
-	craft_raw(&c, RG_DIR_OUT, 0x11, c.sseq, c.cseq + 1, NULL, 0);
+	craft_raw(&c, RG_DIR_OUT, RG_TCP_FIN | RG_TCP_ACK, c.sseq, c.cseq + 1,
+		  NULL, 0);
 	assert_int_equal(pipeline_stats(p)->flows_active, 0);
 	open_session(&d, 41017);
-	craft_raw(&d, RG_DIR_OUT, 0x04, d.sseq, 0, NULL, 0);
+	craft_raw(&d, RG_DIR_OUT, RG_TCP_RST, d.sseq, 0, NULL, 0);
 	assert_int_equal(pipeline_stats(p)->flows_active, 0);
 }
 
@@ -267,7 +270,7 @@ static void test_forged_ack(void **state)
 
 	(void)state;
 	open_session(&c, 41006);
-	craft_raw(&c, RG_DIR_IN, 0x10, c.cseq, c.sseq + 50000, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_ACK, c.cseq, c.sseq + 50000, NULL, 0);
 	craft_client(&c, "DATA\r\n");
 	craft_server(&c, "503 5.5.1 Error: need RCPT command\r\n");
 	foreign_rcpt(&c, "250 2.1.5 Ok\r\n");
@@ -302,8 +305,10 @@ static void test_conflicting_retransmission(void **state)
 	open_session(&c, 41008);
 	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
 	craft_server(&c, "250 2.1.0 Ok\r\n");
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, decoy, strlen(decoy));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, real, strlen(real));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, decoy,
+		  strlen(decoy));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, real,
+		  strlen(real));
 	assert_relay_banned("stream_conflict");
 }
 
@@ -317,9 +322,12 @@ static void test_conflicting_out_of_order(void **state)
 	open_session(&c, 41009);
 	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
 	craft_server(&c, "250 2.1.0 Ok\r\n");
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 8, c.sseq, decoy, strlen(decoy));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 8, c.sseq, real, strlen(real));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, "RCPT TO:", 8);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 8, c.sseq,
+		  decoy, strlen(decoy));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 8, c.sseq,
+		  real, strlen(real));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq,
+		  "RCPT TO:", 8);
 	assert_relay_banned("stream_conflict");
 }
 
@@ -331,9 +339,12 @@ static void test_same_retransmission(void **state)
 
 	(void)state;
 	open_session(&c, 41010);
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, line, strlen(line));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, line, strlen(line));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 4, c.sseq, line + 4, 10);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, line,
+		  strlen(line));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, line,
+		  strlen(line));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 4, c.sseq,
+		  line + 4, 10);
 	assert_int_equal(col.n, 0);
 }
 
@@ -346,7 +357,8 @@ static void test_urgent_data(void **state)
 
 	(void)state;
 	open_session(&c, 41011);
-	craft_raw(&c, RG_DIR_IN, 0x38, c.cseq, c.sseq, line, strlen(line));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_URG | RG_TCP_PSH | RG_TCP_ACK, c.cseq,
+		  c.sseq, line, strlen(line));
 	assert_relay_banned("stream_conflict");
 }
 

@@ -41,12 +41,12 @@ static void emit(struct evidence *e, struct session *ss, int dir_,
 	s->ts_ns = ss->ts += 1000000;
 	s->flow = ss->key;
 	s->seq = htonl(*mine);
-	s->ack = flags & 0x10 ? htonl(*theirs) : 0;
+	s->ack = flags & RG_TCP_ACK ? htonl(*theirs) : 0;
 	s->dir = dir_;
 	s->tcp_flags = flags;
 	s->payload_len = len;
 	memcpy(s->payload, text, len);
-	*mine += len + (flags & 0x02 ? 1 : 0);
+	*mine += len + (flags & RG_TCP_SYN ? 1 : 0);
 	assert_int_equal(evidence_add(e, s), 0);
 }
 
@@ -61,16 +61,21 @@ static void write_session(const struct rg_flow_key *key, char *path,
 
 	memcpy(src.addr, key->client, 16);
 	assert_int_equal(evidence_open(dir, &src, &e, path, pathlen), 0);
-	emit(e, &ss, RG_DIR_IN, 0x02, NULL);
-	emit(e, &ss, RG_DIR_OUT, 0x12, NULL);
-	emit(e, &ss, RG_DIR_IN, 0x10, NULL);
-	emit(e, &ss, RG_DIR_OUT, 0x18, "220 mx.example.com ESMTP\r\n");
-	emit(e, &ss, RG_DIR_IN, 0x18, "EHLO spammer.test\r\n");
-	emit(e, &ss, RG_DIR_OUT, 0x18, "250-mx.example.com\r\n250 PIPELINING\r\n");
-	emit(e, &ss, RG_DIR_IN, 0x18, "MAIL FROM:<a@spammer.test>\r\n");
-	emit(e, &ss, RG_DIR_OUT, 0x18, "250 2.1.0 Ok\r\n");
-	emit(e, &ss, RG_DIR_IN, 0x18, "RCPT TO:<victim@elsewhere.test>\r\n");
-	emit(e, &ss, RG_DIR_OUT, 0x18,
+	emit(e, &ss, RG_DIR_IN, RG_TCP_SYN, NULL);
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, NULL);
+	emit(e, &ss, RG_DIR_IN, RG_TCP_ACK, NULL);
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK,
+	     "220 mx.example.com ESMTP\r\n");
+	emit(e, &ss, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK,
+	     "EHLO spammer.test\r\n");
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK,
+	     "250-mx.example.com\r\n250 PIPELINING\r\n");
+	emit(e, &ss, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK,
+	     "MAIL FROM:<a@spammer.test>\r\n");
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
+	emit(e, &ss, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK,
+	     "RCPT TO:<victim@elsewhere.test>\r\n");
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK,
 	     "554 5.7.1 <victim@elsewhere.test>: Relay access denied\r\n");
 	assert_int_equal(evidence_close(e), 0);
 }
