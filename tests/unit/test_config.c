@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "unit.h"
 
 static struct rg_conf conf, before;
 static char err[512];
@@ -345,20 +346,12 @@ static void test_crowdsec_keys(void **state)
 				 -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full_file),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_example_config),
-		cmocka_unit_test(test_man_page),
-		cmocka_unit_test(test_policy_keys),
-		cmocka_unit_test(test_local_domains),
-		cmocka_unit_test(test_trusted),
-		cmocka_unit_test(test_crowdsec_keys),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_defaults),
+	       cmocka_unit_test(test_full_file), cmocka_unit_test(test_errors),
+	       cmocka_unit_test(test_load_file),
+	       cmocka_unit_test(test_example_config),
+	       cmocka_unit_test(test_man_page),
+	       cmocka_unit_test(test_policy_keys),
+	       cmocka_unit_test(test_local_domains),
+	       cmocka_unit_test(test_trusted),
+	       cmocka_unit_test(test_crowdsec_keys))

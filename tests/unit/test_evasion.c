@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "craft.h"
+#include "unit.h"
 
 static struct pipeline *p;
 static struct collector col;
@@ -435,32 +436,16 @@ static void test_body_after_354(void **state)
 	assert_int_equal(col.n, 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_second_transaction),
-		T(test_second_transaction_body_unseen),
-		T(test_pipelined_behind_dot),
-		T(test_lost_commands_then_resync),
-		T(test_bdat_then_relay),
-		T(test_forged_rst),
-		T(test_forged_syn),
-		T(test_port_reuse_confirmed),
-		T(test_close_confirmed_by_server),
-		T(test_forged_ack),
-		T(test_forged_ack_on_payload),
-		T(test_conflicting_retransmission),
-		T(test_conflicting_out_of_order),
-		T(test_same_retransmission),
-		T(test_urgent_data),
-		T(test_padded_rcpt),
-		T(test_cut_address),
-		T(test_cut_line_whole_address),
-		T(test_body_before_354),
-		T(test_body_after_354),
+UNIT_TEST_MAIN(T(test_second_transaction),
+	       T(test_second_transaction_body_unseen),
+	       T(test_pipelined_behind_dot), T(test_lost_commands_then_resync),
+	       T(test_bdat_then_relay), T(test_forged_rst), T(test_forged_syn),
+	       T(test_port_reuse_confirmed), T(test_close_confirmed_by_server),
+	       T(test_forged_ack), T(test_forged_ack_on_payload),
+	       T(test_conflicting_retransmission),
+	       T(test_conflicting_out_of_order), T(test_same_retransmission),
+	       T(test_urgent_data), T(test_padded_rcpt), T(test_cut_address),
+	       T(test_cut_line_whole_address), T(test_body_before_354),
+	       T(test_body_after_354))
 #undef T
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "craft.h"
 #include "flow.h"
+#include "unit.h"
 
 /* The documented cap: 100,000 concurrent SMTP flows (handshake, greeting,
  * EHLO and its reply, evidence samples kept) in at most this much RSS. */
@@ -552,21 +553,14 @@ static void test_all_verified_lru(void **state)
 	flow_table_free(t);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reassembly),
-		cmocka_unit_test(test_gap_skipped),
-		cmocka_unit_test(test_byte_cap),
-		cmocka_unit_test(test_flow_cap_and_idle),
-		cmocka_unit_test(test_handshake),
-		cmocka_unit_test(test_bytes_acked_unseen),
-		cmocka_unit_test(test_samples_kept_bounded),
-		cmocka_unit_test(test_finished_tombstone),
-		cmocka_unit_test(test_memory_100k_flows),
-		cmocka_unit_test(test_flood_keeps_verified),
-		cmocka_unit_test(test_all_verified_lru),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_reassembly),
+	       cmocka_unit_test(test_gap_skipped),
+	       cmocka_unit_test(test_byte_cap),
+	       cmocka_unit_test(test_flow_cap_and_idle),
+	       cmocka_unit_test(test_handshake),
+	       cmocka_unit_test(test_bytes_acked_unseen),
+	       cmocka_unit_test(test_samples_kept_bounded),
+	       cmocka_unit_test(test_finished_tombstone),
+	       cmocka_unit_test(test_memory_100k_flows),
+	       cmocka_unit_test(test_flood_keeps_verified),
+	       cmocka_unit_test(test_all_verified_lru))

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "craft.h"
 #include "policy.h"
+#include "unit.h"
 
 static void test_classify(void **state)
 {
@@ -716,31 +717,23 @@ static void test_pipeline_every_split(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_grading),
-		cmocka_unit_test(test_rcpt_counted_once),
-		cmocka_unit_test(test_too_many_rcpts_once),
-		cmocka_unit_test(test_ban_duration),
-		cmocka_unit_test(test_signals),
-		cmocka_unit_test(test_auth_failures_ban),
-		cmocka_unit_test(test_session_rate),
-		cmocka_unit_test(test_pipeline_relay_denied),
-		cmocka_unit_test(test_pipeline_relay_accepted),
-		cmocka_unit_test(test_pipeline_unverified_never_bans),
-		cmocka_unit_test(test_pipeline_unverified_reports_capped),
-		cmocka_unit_test(test_pipeline_auth_then_foreign),
-		cmocka_unit_test(test_pipeline_pregreet_and_trusted),
-		cmocka_unit_test(test_pipeline_every_split),
-		cmocka_unit_test(test_pipeline_spoofed_signals_do_not_count),
-		cmocka_unit_test(test_pipeline_misdirected),
-		cmocka_unit_test(test_pipeline_second_rcpt_bans),
-		cmocka_unit_test(test_volume_only_never_bans),
-		cmocka_unit_test(test_volume_boundaries),
-		cmocka_unit_test(test_bulk_sender_misdirected),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_classify), cmocka_unit_test(test_grading),
+	       cmocka_unit_test(test_rcpt_counted_once),
+	       cmocka_unit_test(test_too_many_rcpts_once),
+	       cmocka_unit_test(test_ban_duration),
+	       cmocka_unit_test(test_signals),
+	       cmocka_unit_test(test_auth_failures_ban),
+	       cmocka_unit_test(test_session_rate),
+	       cmocka_unit_test(test_pipeline_relay_denied),
+	       cmocka_unit_test(test_pipeline_relay_accepted),
+	       cmocka_unit_test(test_pipeline_unverified_never_bans),
+	       cmocka_unit_test(test_pipeline_unverified_reports_capped),
+	       cmocka_unit_test(test_pipeline_auth_then_foreign),
+	       cmocka_unit_test(test_pipeline_pregreet_and_trusted),
+	       cmocka_unit_test(test_pipeline_every_split),
+	       cmocka_unit_test(test_pipeline_spoofed_signals_do_not_count),
+	       cmocka_unit_test(test_pipeline_misdirected),
+	       cmocka_unit_test(test_pipeline_second_rcpt_bans),
+	       cmocka_unit_test(test_volume_only_never_bans),
+	       cmocka_unit_test(test_volume_boundaries),
+	       cmocka_unit_test(test_bulk_sender_misdirected))
