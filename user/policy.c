@@ -11,8 +11,8 @@
 #include "policy.h"
 #include "srctable.h"
 
-/* Per-source state lives in a flow table keyed by the grouped source (the
- * table's LRU, cap and expiry are exactly what this needs). */
+/* Per-source state, in a source table (srctable.h): keyed by the grouped
+ * source, bounded by LRU, forgotten when idle. */
 struct src_state {
 	uint64_t window_start_ns;
 	uint32_t score;
