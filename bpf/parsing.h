@@ -15,6 +15,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "relayguard.h" /* RG_TCP_* */
+
 #define RG_MAX_VLAN 2
 #define RG_MAX_IPV6_EXT 6
 
@@ -25,10 +27,6 @@
 #define AF_INET6 10
 #endif
 
-#define RG_TCP_FIN 0x01
-#define RG_TCP_SYN 0x02
-#define RG_TCP_RST 0x04
-#define RG_TCP_ACK 0x10
 
 enum rg_parse {
 	RG_PARSE_TCP = 0, /* TCP ports present: pkt filled in */

@@ -45,6 +45,14 @@
 #define RG_DEFAULT_SMTP_PORT 25
 #define RG_DEFAULT_IPV6_PREFIX 64
 #define RG_DEFAULT_SAMPLE_BYTES 4096
+
+/* TCP flags (byte 13 of the header), as rg_sample.tcp_flags carries them. */
+#define RG_TCP_FIN 0x01
+#define RG_TCP_SYN 0x02
+#define RG_TCP_RST 0x04
+#define RG_TCP_PSH 0x08
+#define RG_TCP_ACK 0x10
+#define RG_TCP_URG 0x20
 /* Payload bytes one sample record can carry; longer segments are split
  * into several records by offset. */
 #define RG_SAMPLE_PAYLOAD_MAX 1536
@@ -278,7 +286,7 @@ struct rg_sample {
 	__u32 ack; /* network order */
 	__u16 payload_len; /* bytes in payload[] */
 	__u8 dir; /* enum rg_sample_dir */
-	__u8 tcp_flags; /* TCP flags byte 13: FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10 */
+	__u8 tcp_flags; /* TCP flags byte 13: RG_TCP_* */
 	__u32 ifindex;
 	__u8 payload[]; /* payload_len bytes */
 };

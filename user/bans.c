@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "array.h"
 #include "bans.h"
 #include "clock.h"
 #include "config.h"
@@ -190,20 +191,14 @@ struct sweep_ctx {
 static int sweep_one(const struct ban_entry *e, void *data)
 {
 	struct sweep_ctx *c = data;
-	struct ban_entry *ne;
 
 	if (!e->ban.expires_ns || e->ban.expires_ns > c->now_ns) {
 		if (c->by_reason && e->ban.reason < RG_REASON_MAX)
 			c->by_reason[e->ban.reason]++;
 		return 0;
 	}
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
-		ne = realloc(c->expired, c->cap * sizeof(*ne));
-		if (!ne)
-			return -ENOMEM;
-		c->expired = ne;
-	}
+	if (array_room(c->expired, c->cap, c->n, 256))
+		return -ENOMEM;
 	c->expired[c->n++] = *e;
 	return 0;
 }
@@ -324,15 +319,10 @@ static uint64_t to_wall(const struct snap_ctx *c, uint64_t boot)
 static int snap_ban(const struct ban_entry *e, void *data)
 {
 	struct snap_ctx *c = data;
-	struct snap_ban *sb, *nb;
+	struct snap_ban *sb;
 
-	if (c->s->n_bans == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 1024;
-		nb = realloc(c->s->bans, c->cap * sizeof(*nb));
-		if (!nb)
-			return -ENOMEM;
-		c->s->bans = nb;
-	}
+	if (array_room(c->s->bans, c->cap, c->s->n_bans, 1024))
+		return -ENOMEM;
 	sb = &c->s->bans[c->s->n_bans++];
 	sb->source = e->source;
 	sb->expires_wall_ns = to_wall(c, e->ban.expires_ns);

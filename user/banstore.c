@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "banstore.h"
+#include "dpconfig.h"
 #include "log.h"
 
 #define BATCH_CHUNK 4096
@@ -27,9 +28,9 @@ unsigned int banstore_ipv6_prefix(const struct rg_maps *maps)
 	__u32 key = 0;
 
 	if (maps->config < 0 || bpf_map_lookup_elem(maps->config, &key, &cfg) ||
-	    !cfg.ipv6_prefix || cfg.ipv6_prefix > 128)
+	    cfg.ipv6_prefix > 128)
 		return RG_DEFAULT_IPV6_PREFIX;
-	return cfg.ipv6_prefix;
+	return dpconfig_ipv6_prefix(&cfg);
 }
 
 int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
@@ -479,14 +480,38 @@ static int walk_slow(int fd, int family, unsigned int group, banstore_cb cb,
 /* From c's position in one map, whole batches until at least max entries
  * were passed to cb. Returns 1 when the map is done, 0 when max was
  * reached first, or a negative errno (or cb's non-zero return). */
+/* Room for one BATCH_CHUNK of a ban map's keys and values. */
+struct chunk {
+	size_t key_size;
+	unsigned char *keys;
+	struct rg_ban *vals;
+};
+
+static void chunk_free(struct chunk *ch)
+{
+	free(ch->keys);
+	free(ch->vals);
+	ch->keys = NULL;
+	ch->vals = NULL;
+}
+
+static int chunk_alloc(struct chunk *ch, int family)
+{
+	ch->key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
+	ch->keys = malloc(BATCH_CHUNK * ch->key_size);
+	ch->vals = malloc(BATCH_CHUNK * sizeof(*ch->vals));
+	if (ch->keys && ch->vals)
+		return 0;
+	chunk_free(ch);
+	return -ENOMEM;
+}
+
 static int walk_batches(int fd, int family, unsigned int group,
 			struct banstore_cursor *c, size_t max, banstore_cb cb,
 			void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
-	unsigned char *keys;
-	struct rg_ban *vals;
+	struct chunk ch = { 0 };
 	struct ban_entry e;
 	__u64 out_batch;
 	size_t seen = 0;
@@ -495,16 +520,13 @@ static int walk_batches(int fd, int family, unsigned int group,
 
 	if (!use_batch)
 		return walk_slow(fd, family, group, cb, ctx) ?: 1;
-	keys = malloc(BATCH_CHUNK * key_size);
-	vals = malloc(BATCH_CHUNK * sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
+	err = chunk_alloc(&ch, family);
+	if (err)
 		goto out;
-	}
 	for (;;) {
 		count = BATCH_CHUNK;
 		rc = bpf_map_lookup_batch(fd, c->started ? &c->token : NULL,
-					  &out_batch, keys, vals, &count,
+					  &out_batch, ch.keys, ch.vals, &count,
 					  &opts);
 		rc = rc ? -errno : 0;
 		if (rc && !c->started && batch_unsupported(rc)) {
@@ -516,8 +538,8 @@ static int walk_batches(int fd, int family, unsigned int group,
 			goto out;
 		}
 		for (i = 0; i < count; i++) {
-			entry_from_key(&e, family, keys + i * key_size,
-				       &vals[i], group);
+			entry_from_key(&e, family, ch.keys + i * ch.key_size,
+				       &ch.vals[i], group);
 			err = cb(&e, ctx);
 			if (err)
 				goto out;
@@ -533,8 +555,7 @@ static int walk_batches(int fd, int family, unsigned int group,
 			goto out;
 	}
 out:
-	free(keys);
-	free(vals);
+	chunk_free(&ch);
 	return err;
 }
 
@@ -600,9 +621,7 @@ static int flush_slow(int fd, size_t *n)
 static int flush_map(int fd, int family, const char *name, size_t *n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t key_size = family == AF_INET ? 4 : sizeof(struct rg_ip6);
-	unsigned char *keys;
-	struct rg_ban *vals;
+	struct chunk ch = { 0 };
 	__u64 in_batch = 0, out_batch;
 	bool first = true;
 	__u32 count;
@@ -610,17 +629,14 @@ static int flush_map(int fd, int family, const char *name, size_t *n)
 
 	if (!use_batch)
 		return flush_slow(fd, n);
-	keys = malloc(BATCH_CHUNK * key_size);
-	vals = malloc(BATCH_CHUNK * sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
+	err = chunk_alloc(&ch, family);
+	if (err)
 		goto out;
-	}
 	for (;;) {
 		count = BATCH_CHUNK;
 		err = bpf_map_lookup_and_delete_batch(
-			fd, first ? NULL : &in_batch, &out_batch, keys, vals,
-			&count, &opts);
+			fd, first ? NULL : &in_batch, &out_batch, ch.keys,
+			ch.vals, &count, &opts);
 		err = err ? -errno : 0;
 		if (err && first && batch_rejected(err, count, BATCH_CHUNK)) {
 			err = flush_slow(fd, n);
@@ -639,8 +655,7 @@ static int flush_map(int fd, int family, const char *name, size_t *n)
 out:
 	if (err)
 		log_err("cannot flush ban map %s: %s", name, log_strerror(err));
-	free(keys);
-	free(vals);
+	chunk_free(&ch);
 	return err;
 }
 

@@ -194,21 +194,6 @@ static int add_interface(const char *item, void *ctx)
 	return 0;
 }
 
-static int set_interfaces(struct rg_conf *c, const struct key *k,
-			  const char *value, const char **why)
-{
-	int err;
-
-	(void)k;
-	c->n_interfaces = 0;
-	err = parse_list(value, add_interface, c);
-	if (err == -E2BIG)
-		*why = "at most 16 interfaces";
-	else if (err)
-		*why = "interface names of at most 15 characters";
-	return err ? -EINVAL : 0;
-}
-
 static bool valid_domain(const char *d)
 {
 	const char *p = d;
@@ -250,21 +235,6 @@ static int add_domain(const char *item, void *ctx)
 	return 0;
 }
 
-static int set_domains(struct rg_conf *c, const struct key *k,
-		       const char *value, const char **why)
-{
-	int err;
-
-	(void)k;
-	c->n_local_domains = 0;
-	err = parse_list(value, add_domain, c);
-	if (err == -E2BIG)
-		*why = "at most 64 local domains";
-	else if (err)
-		*why = "domain names (example.com) or *.domain patterns";
-	return err ? -EINVAL : 0;
-}
-
 static int add_trusted(const char *item, void *ctx)
 {
 	struct rg_conf *c = ctx;
@@ -278,19 +248,38 @@ static int add_trusted(const char *item, void *ctx)
 	return 0;
 }
 
-static int set_trusted(struct rg_conf *c, const struct key *k,
-		       const char *value, const char **why)
+/* The keys whose value is a list: items added one by one to a counted
+ * array, at most the array's size. */
+static const struct list_key {
+	size_t count_off; /* the key's off: the count in struct rg_conf */
+	int (*add)(const char *item, void *ctx);
+	const char *too_many, *bad_item; /* what was expected */
+} list_keys[] = {
+	{ offsetof(struct rg_conf, n_interfaces), add_interface,
+	  "at most 16 interfaces", "interface names of at most 15 characters" },
+	{ offsetof(struct rg_conf, n_local_domains), add_domain,
+	  "at most 64 local domains",
+	  "domain names (example.com) or *.domain patterns" },
+	{ offsetof(struct rg_conf, n_trusted), add_trusted,
+	  "at most 64 trusted networks",
+	  "addresses or prefixes (192.0.2.0/24, 2001:db8::/32) with no host "
+	  "bits set" },
+};
+
+static int set_list(struct rg_conf *c, const struct key *k,
+		    const char *value, const char **why)
 {
+	const struct list_key *l = list_keys;
 	int err;
 
-	(void)k;
-	c->n_trusted = 0;
-	err = parse_list(value, add_trusted, c);
+	while (l->count_off != k->off)
+		l++;
+	*FIELD(c, k, unsigned int) = 0;
+	err = parse_list(value, l->add, c);
 	if (err == -E2BIG)
-		*why = "at most 64 trusted networks";
+		*why = l->too_many;
 	else if (err)
-		*why = "addresses or prefixes (192.0.2.0/24, 2001:db8::/32) "
-		       "with no host bits set";
+		*why = l->bad_item;
 	return err ? -EINVAL : 0;
 }
 
@@ -371,7 +360,7 @@ static int set_dp(struct rg_conf *c, const struct key *k, const char *value,
 #define YEAR (366 * DAY)
 
 static const struct key keys[] = {
-	{ "interfaces", set_interfaces, 0, 0, 0 },
+	{ "interfaces", set_list, OFF(n_interfaces), 0, 0 },
 	{ "xdp_mode", set_xdp_mode, 0, 0, 0 },
 	{ "smtp_ports", set_dp, 0, 0, 0 },
 	{ "mode", set_dp, 0, 0, 0 },
@@ -381,8 +370,8 @@ static const struct key keys[] = {
 	{ "global_syn_burst", set_dp, 0, 0, 0 },
 	{ "ipv6_prefix", set_dp, 0, 0, 0 },
 	{ "sample_bytes", set_dp, 0, 0, 0 },
-	{ "local_domains", set_domains, 0, 0, 0 },
-	{ "trusted_networks", set_trusted, 0, 0, 0 },
+	{ "local_domains", set_list, OFF(n_local_domains), 0, 0 },
+	{ "trusted_networks", set_list, OFF(n_trusted), 0, 0 },
 	{ "ban_time", set_duration, OFF(ban_time), 1, YEAR },
 	{ "ban_time_factor", set_uint, OFF(ban_time_factor), 1, 100 },
 	{ "ban_time_max", set_duration, OFF(ban_time_max), 1, 10 * YEAR },

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "clock.h"
 #include "config.h"
 #include "csdecisions.h"
@@ -211,17 +212,11 @@ struct stale_ctx {
 static int collect_stale(const struct ban_entry *e, void *arg)
 {
 	struct stale_ctx *c = arg;
-	struct prefix *nv;
 
 	if (!origin_is_crowdsec(&e->ban) || e->ban.created_ns >= c->since)
 		return 0;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
-		nv = realloc(c->v, c->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-	}
+	if (array_room(c->v, c->cap, c->n, 256))
+		return -ENOMEM;
 	c->v[c->n++] = e->source;
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* relayguardctl's shared state, command dispatch and print layer. Every
+/* relayguardctl's shared state, command dispatch (ctl_dispatch.c), map
+ * access (ctl_maps.c) and print layer (ctl_print.c). Every
  * command prints through print_*(), which write either text or JSON (one
  * writer, user/json.h), like iproute2's print_*(): a command's output code
  * is the same in both modes. */
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "json.h"
@@ -36,6 +38,8 @@ struct ctl_cmd {
  * remaining arguments; what names the level ("OBJECT", "ban COMMAND"). */
 int ctl_dispatch(const char *what, const struct ctl_cmd *cmds, int argc,
 		 char **argv);
+/* -EINVAL with a message naming cmd if any argument is left. */
+int ctl_no_args(int argc, char **argv, const char *cmd);
 /* Log a one-line error and return err (negative errno). */
 int ctl_err(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -55,8 +59,16 @@ int ctl_read_lines(const char *file, long max,
 		   void *arg);
 /* Open the maps under --pin-dir. */
 int ctl_open_maps(struct rg_maps *maps);
+/* For a command that takes no arguments: ctl_no_args(), then
+ * ctl_open_maps(). */
+int ctl_open_maps_no_args(int argc, char **argv, const char *cmd,
+			  struct rg_maps *maps);
 /* Number of entries and max_entries of a map (walks it). */
 int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max);
+/* The same for a self-hashed array, whose used slots have a nonzero byte
+ * at used_off. */
+int ctl_array_fill(int fd, long used_off, unsigned long *entries,
+		   unsigned long *max);
 
 /* Print layer: key is used in JSON, fmt (printf, may be NULL) in text. */
 void print_obj_start(const char *key);
@@ -100,6 +112,13 @@ int do_status(int argc, char **argv);
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_reload(int argc, char **argv);
+/* One interface's XDP and TC attachment, as attach and status print it. */
+void ctl_print_attach_state(const char *ifname,
+			    const struct attach_state *st);
+/* The pid in the daemon's pid file; 0 with *why set when there is none. */
+pid_t ctl_daemon_pid(const char **why);
+/* Alive: the pid exists and its command is relayguardd. */
+bool ctl_daemon_alive(pid_t pid);
 /* status: the LAPI client's state and the bans from CrowdSec (maps may be
  * NULL when none are pinned). */
 void status_crowdsec(const struct rg_maps *maps);

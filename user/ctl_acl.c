@@ -271,70 +271,72 @@ static void acl_claim(const struct acl *a, const struct prefix *p)
 		bpf_map_update_elem(fd, &key, &mine, BPF_EXIST);
 }
 
-/* Add every prefix in want that is not there yet; undo on failure. */
-static int acl_apply_add(const struct acl *a, const struct acl_set *want,
-			 size_t *added)
+/* Write (add) or remove each prefix of want once; when adding, those
+ * already in cur are only claimed. On a failure, undo what this call
+ * changed; *changed is how many it changed. */
+static int acl_apply(const struct acl *a, const struct acl_set *want,
+		     const struct acl_set *cur, bool add, size_t *changed)
 {
-	struct acl_set cur, done = {0};
+	struct acl_set done = {0};
 	size_t i;
-	int err;
+	int err = 0;
 
-	err = acl_current(a, &cur);
-	if (err)
-		return err;
-	for (i = 0; i < want->n; i++) {
-		if (acl_has(&cur, &want->v[i])) {
+	for (i = 0; i < want->n && !err; i++) {
+		if (add && acl_has(cur, &want->v[i])) {
 			acl_claim(a, &want->v[i]);
 			continue;
 		}
 		if (acl_has(&done, &want->v[i]))
 			continue;
-		err = acl_write(a, &want->v[i]);
+		err = add ? acl_write(a, &want->v[i]) :
+			    acl_remove(a, &want->v[i]);
 		if (!err)
 			err = acl_push(&done, &want->v[i]);
-		if (err)
-			break;
 	}
-	if (err)
-		for (i = 0; i < done.n; i++)
-			acl_remove(a, &done.v[i]);
-	*added = err ? 0 : done.n;
-	acl_set_free(&cur);
+	for (i = 0; err && i < done.n; i++)
+		(void)(add ? acl_remove(a, &done.v[i]) :
+			     acl_write(a, &done.v[i]));
+	*changed = err ? 0 : done.n;
 	acl_set_free(&done);
 	return err;
 }
 
-static int acl_apply_del(const struct acl *a, const struct acl_set *want)
+/* Add every prefix in want that is not there yet; undo on failure. */
+static int acl_apply_add(const struct acl *a, const struct acl_set *want,
+			 size_t *added)
 {
-	struct acl_set cur, done = {0};
-	char buf[PREFIX_STRLEN];
-	size_t i;
+	struct acl_set cur;
 	int err;
 
 	err = acl_current(a, &cur);
 	if (err)
 		return err;
-	for (i = 0; i < want->n; i++) {
-		if (!acl_has(&cur, &want->v[i])) {
-			format_prefix(&want->v[i], buf, sizeof(buf));
-			err = ctl_err(-ENOENT, "%s is not in the %s list", buf,
-				      a->list);
-			goto out;
-		}
-	}
-	for (i = 0; i < want->n && !err; i++) {
-		if (acl_has(&done, &want->v[i]))
-			continue;
-		err = acl_remove(a, &want->v[i]);
-		if (!err)
-			err = acl_push(&done, &want->v[i]);
-	}
-	if (err)
-		for (i = 0; i < done.n; i++)
-			acl_write(a, &done.v[i]);
-out:
+	err = acl_apply(a, want, &cur, true, added);
 	acl_set_free(&cur);
-	acl_set_free(&done);
+	return err;
+}
+
+/* Remove every prefix in want, all or none: one not there is an error. */
+static int acl_apply_del(const struct acl *a, const struct acl_set *want)
+{
+	char buf[PREFIX_STRLEN];
+	struct acl_set cur;
+	size_t i, removed;
+	int err;
+
+	err = acl_current(a, &cur);
+	if (err)
+		return err;
+	for (i = 0; i < want->n && !err; i++) {
+		if (acl_has(&cur, &want->v[i]))
+			continue;
+		format_prefix(&want->v[i], buf, sizeof(buf));
+		err = ctl_err(-ENOENT, "%s is not in the %s list", buf,
+			      a->list);
+	}
+	if (!err)
+		err = acl_apply(a, want, &cur, false, &removed);
+	acl_set_free(&cur);
 	return err;
 }
 

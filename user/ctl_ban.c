@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "banstore.h"
 #include "clock.h"
 #include "ctl.h"
@@ -25,17 +26,8 @@ struct ban_vec {
 
 static int vec_push(struct ban_vec *vec, const struct ban_entry *e)
 {
-	struct ban_entry *v;
-	size_t cap;
-
-	if (vec->n == vec->cap) {
-		cap = vec->cap ? vec->cap * 2 : 64;
-		v = realloc(vec->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		vec->v = v;
-		vec->cap = cap;
-	}
+	if (array_room(vec->v, vec->cap, vec->n, 64))
+		return -ENOMEM;
 	vec->v[vec->n++] = *e;
 	return 0;
 }
@@ -461,10 +453,7 @@ static int ban_flush(int argc, char **argv)
 	size_t n = 0;
 	int err;
 
-	if (argc)
-		return ctl_err(-EINVAL, "ban flush: unexpected argument '%s'",
-			       ctl_quote(argv[0]));
-	err = ctl_open_maps(&maps);
+	err = ctl_open_maps_no_args(argc, argv, "ban flush", &maps);
 	if (err)
 		return err;
 	err = banstore_flush(&maps, &n);

@@ -1,199 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* relayguardctl: dispatch, errors and the text/JSON print layer. */
-#include <bpf/bpf.h>
-#include <errno.h>
+/* relayguardctl: the text/JSON print layer. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "ctl.h"
-#include "log.h"
 
-struct ctl ctl = {
-	.pin_dir = RG_PIN_DIR_DEFAULT,
-	.pid_file = CTL_PID_FILE_DEFAULT,
-};
-
-const char *ctl_quote(const char *s)
+/* In JSON, the name of the value that follows (none inside an array). */
+static void print_key(const char *key)
 {
-	static char buf[4][80];
-	static int slot;
-	char *out = buf[slot++ % 4];
-	size_t i;
-
-	for (i = 0; s[i] && i < 64; i++)
-		out[i] =
-			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	out[i] = '\0';
-	if (s[i])
-		snprintf(out + i, 80 - i, "...");
-	return out;
+	if (key)
+		jw_name(&ctl.jw, key);
 }
 
-int ctl_parse_prefix(const char *s, struct prefix *p, const char *what,
-		     const char *where)
+/* A JSON object or array; nothing in text. */
+static void print_open(const char *key, void (*start)(struct json_writer *))
 {
-	if (parse_prefix(s, p))
-		return ctl_err(-EINVAL,
-			       "%sbad %s '%s': expected ADDR or ADDR/LEN "
-			       "(IPv4 /0-32, IPv6 /0-128, host bits clear)",
-			       where, what, ctl_quote(s));
-	return 0;
+	if (!ctl.json)
+		return;
+	print_key(key);
+	start(&ctl.jw);
 }
 
-int ctl_read_lines(const char *file, long max,
-		   int (*fn)(char *line, const char *where, void *arg),
-		   void *arg)
+static void print_close(void (*end)(struct json_writer *))
 {
-	char *line = NULL, *hash, where[300];
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-	FILE *f;
-	int err = 0;
-
-	f = fopen(file, "r");
-	if (!f)
-		return ctl_err(-errno, "cannot read %s: %s", ctl_quote(file),
-			       strerror(errno));
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
-			 lineno);
-		if (n > max || memchr(line, '\0', n)) {
-			err = ctl_err(-EINVAL,
-				      "%sline longer than %ld bytes or not text",
-				      where, max);
-			break;
-		}
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		err = fn(line, where, arg);
-		if (err)
-			break;
-	}
-	if (!err && ferror(f))
-		err = ctl_err(-EIO, "cannot read %s: %s", ctl_quote(file),
-			      strerror(errno));
-	free(line);
-	fclose(f);
-	return err;
-}
-
-int ctl_err(int err, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	return err;
-}
-
-int ctl_dispatch(const char *what, const struct ctl_cmd *cmds, int argc,
-		 char **argv)
-{
-	const struct ctl_cmd *found = NULL, *c;
-	size_t len;
-
-	if (argc < 1)
-		return ctl_err(-EINVAL, "missing %s; try 'relayguardctl help'",
-			       what);
-	len = strlen(argv[0]);
-	for (c = cmds; c->name; c++) {
-		if (!strcmp(c->name, argv[0])) {
-			found = c;
-			break;
-		}
-		if (len && !strncmp(c->name, argv[0], len)) {
-			if (found)
-				return ctl_err(-EINVAL,
-					       "ambiguous %s '%s': %s or %s?",
-					       what, ctl_quote(argv[0]),
-					       found->name, c->name);
-			found = c;
-		}
-	}
-	if (!found)
-		return ctl_err(-EINVAL,
-			       "unknown %s '%s'; try 'relayguardctl help'",
-			       what, ctl_quote(argv[0]));
-	return found->fn(argc - 1, argv + 1);
-}
-
-int ctl_open_maps(struct rg_maps *maps)
-{
-	return maps_open_pinned(ctl.pin_dir, maps);
-}
-
-/* Walk keys with get_next_key; fine for every map type we count. */
-int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max)
-{
-	struct bpf_map_info info = {0};
-	__u32 len = sizeof(info);
-	unsigned char *key, *next;
-	void *prev = NULL;
-	unsigned long n = 0;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	*max = info.max_entries;
-	key = malloc(info.key_size ? info.key_size : 1);
-	next = malloc(info.key_size ? info.key_size : 1);
-	if (!key || !next) {
-		free(key);
-		free(next);
-		return -ENOMEM;
-	}
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(key, next, info.key_size);
-		prev = key;
-		n++;
-	}
-	free(key);
-	free(next);
-	*entries = n;
-	return 0;
+	if (ctl.json)
+		end(&ctl.jw);
 }
 
 void print_obj_start(const char *key)
 {
-	if (!ctl.json)
-		return;
-	if (key)
-		jw_name(&ctl.jw, key);
-	jw_start_object(&ctl.jw);
+	print_open(key, jw_start_object);
 }
 
 void print_obj_end(void)
 {
-	if (ctl.json)
-		jw_end_object(&ctl.jw);
+	print_close(jw_end_object);
 }
 
 void print_arr_start(const char *key)
 {
-	if (!ctl.json)
-		return;
-	if (key)
-		jw_name(&ctl.jw, key);
-	jw_start_array(&ctl.jw);
+	print_open(key, jw_start_array);
 }
 
 void print_arr_end(void)
 {
-	if (ctl.json)
-		jw_end_array(&ctl.jw);
+	print_close(jw_end_array);
 }
 
 void print_str(const char *key, const char *fmt, const char *v)
 {
 	if (ctl.json) {
-		if (key)
-			jw_name(&ctl.jw, key);
+		print_key(key);
 		jw_string(&ctl.jw, v);
 	} else if (fmt) {
 		printf(fmt, v);
@@ -203,8 +60,7 @@ void print_str(const char *key, const char *fmt, const char *v)
 void print_uint(const char *key, const char *fmt, uint64_t v)
 {
 	if (ctl.json) {
-		if (key)
-			jw_name(&ctl.jw, key);
+		print_key(key);
 		jw_uint(&ctl.jw, v);
 	} else if (fmt) {
 		printf(fmt, (unsigned long long)v);
@@ -214,8 +70,7 @@ void print_uint(const char *key, const char *fmt, uint64_t v)
 void print_bool(const char *key, const char *fmt, bool v)
 {
 	if (ctl.json) {
-		if (key)
-			jw_name(&ctl.jw, key);
+		print_key(key);
 		jw_bool(&ctl.jw, v);
 	} else if (fmt) {
 		printf(fmt, v ? "yes" : "no");
@@ -225,8 +80,7 @@ void print_bool(const char *key, const char *fmt, bool v)
 void print_null(const char *key, const char *fmt, const char *text)
 {
 	if (ctl.json) {
-		if (key)
-			jw_name(&ctl.jw, key);
+		print_key(key);
 		jw_null(&ctl.jw);
 	} else if (fmt) {
 		printf(fmt, text);

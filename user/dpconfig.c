@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,6 +27,16 @@ void dpconfig_defaults(struct rg_config *cfg)
 	cfg->syn_rate = 20;
 	cfg->syn_burst = 40;
 	cfg->sample_bytes = RG_DEFAULT_SAMPLE_BYTES;
+}
+
+unsigned int dpconfig_sample_bytes(const struct rg_config *cfg)
+{
+	return cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
+}
+
+unsigned int dpconfig_ipv6_prefix(const struct rg_config *cfg)
+{
+	return cfg->ipv6_prefix ? cfg->ipv6_prefix : RG_DEFAULT_IPV6_PREFIX;
 }
 
 int dpconfig_store(int config_fd, struct rg_config *cfg)
@@ -94,19 +105,6 @@ static int set_mode(struct rg_config *cfg, const char *value, const char **why)
 	return 0;
 }
 
-static int set_u32(__u32 *field, const char *value, unsigned long min,
-		   unsigned long max, const char **why, const char *expected)
-{
-	unsigned long v;
-
-	if (parse_ulong(value, min, max, &v)) {
-		*why = expected;
-		return -EINVAL;
-	}
-	*field = v;
-	return 0;
-}
-
 static int set_ipv6_prefix(struct rg_config *cfg, const char *value,
 			   const char **why)
 {
@@ -122,28 +120,63 @@ static int set_ipv6_prefix(struct rg_config *cfg, const char *value,
 
 #define RATE_EXPECTED "a number from 0 (unlimited) to 1000000"
 
+/* The keys whose value is one __u32 of struct rg_config. */
+static const struct number_key {
+	const char *name;
+	size_t off;
+	unsigned long min, max;
+	const char *expected;
+} number_keys[] = {
+#define RATE(f) { #f, offsetof(struct rg_config, f), 0, 1000000, RATE_EXPECTED }
+	RATE(syn_rate), RATE(syn_burst), RATE(global_syn_rate),
+	RATE(global_syn_burst),
+#undef RATE
+	{ "sample_bytes", offsetof(struct rg_config, sample_bytes), 64, 65536,
+	  "a byte count from 64 to 65536" },
+};
+
+static const struct number_key *number_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(number_keys) / sizeof(number_keys[0]); i++)
+		if (!strcmp(number_keys[i].name, name))
+			return &number_keys[i];
+	return NULL;
+}
+
+static __u32 *number_field(const struct rg_config *cfg,
+			   const struct number_key *n)
+{
+	return (__u32 *)((char *)cfg + n->off);
+}
+
+static int set_number(struct rg_config *cfg, const struct number_key *n,
+		      const char *value, const char **why)
+{
+	unsigned long v;
+
+	if (parse_ulong(value, n->min, n->max, &v)) {
+		*why = n->expected;
+		return -EINVAL;
+	}
+	*number_field(cfg, n) = v;
+	return 0;
+}
+
 int dpconfig_set(struct rg_config *cfg, const char *key, const char *value,
 		 const char **why)
 {
+	const struct number_key *n = number_key(key);
+
+	if (n)
+		return set_number(cfg, n, value, why);
 	if (!strcmp(key, "smtp_ports"))
 		return set_ports(cfg, value, why);
 	if (!strcmp(key, "mode"))
 		return set_mode(cfg, value, why);
-	if (!strcmp(key, "syn_rate"))
-		return set_u32(&cfg->syn_rate, value, 0, 1000000, why, RATE_EXPECTED);
-	if (!strcmp(key, "syn_burst"))
-		return set_u32(&cfg->syn_burst, value, 0, 1000000, why, RATE_EXPECTED);
-	if (!strcmp(key, "global_syn_rate"))
-		return set_u32(&cfg->global_syn_rate, value, 0, 1000000, why,
-			       RATE_EXPECTED);
-	if (!strcmp(key, "global_syn_burst"))
-		return set_u32(&cfg->global_syn_burst, value, 0, 1000000, why,
-			       RATE_EXPECTED);
 	if (!strcmp(key, "ipv6_prefix"))
 		return set_ipv6_prefix(cfg, value, why);
-	if (!strcmp(key, "sample_bytes"))
-		return set_u32(&cfg->sample_bytes, value, 64, 65536, why,
-			       "a byte count from 64 to 65536");
 	return -ENOENT;
 }
 
@@ -162,23 +195,17 @@ static void ports_text(const struct rg_config *cfg, char *buf,
 int dpconfig_get(const struct rg_config *cfg, const char *key, char *buf,
 		 unsigned long size)
 {
-	if (!strcmp(key, "smtp_ports"))
+	const struct number_key *n = number_key(key);
+
+	if (n)
+		snprintf(buf, size, "%u", *number_field(cfg, n));
+	else if (!strcmp(key, "smtp_ports"))
 		ports_text(cfg, buf, size);
 	else if (!strcmp(key, "mode"))
 		snprintf(buf, size, "%s",
 			 cfg->flags & RG_CFG_MONITOR ? "monitor" : "enforce");
-	else if (!strcmp(key, "syn_rate"))
-		snprintf(buf, size, "%u", cfg->syn_rate);
-	else if (!strcmp(key, "syn_burst"))
-		snprintf(buf, size, "%u", cfg->syn_burst);
-	else if (!strcmp(key, "global_syn_rate"))
-		snprintf(buf, size, "%u", cfg->global_syn_rate);
-	else if (!strcmp(key, "global_syn_burst"))
-		snprintf(buf, size, "%u", cfg->global_syn_burst);
 	else if (!strcmp(key, "ipv6_prefix"))
 		snprintf(buf, size, "%u", cfg->ipv6_prefix);
-	else if (!strcmp(key, "sample_bytes"))
-		snprintf(buf, size, "%u", cfg->sample_bytes);
 	else
 		return -ENOENT;
 	return 0;

@@ -11,6 +11,11 @@
 /* The values the data plane uses when a field is zero, made explicit. */
 void dpconfig_defaults(struct rg_config *cfg);
 
+/* What the data plane uses for the sampling budget and the IPv6 source
+ * group: the configured value, or the default for zero (unset). */
+unsigned int dpconfig_sample_bytes(const struct rg_config *cfg);
+unsigned int dpconfig_ipv6_prefix(const struct rg_config *cfg);
+
 /* Set one key from text. Keys: smtp_ports, mode, syn_rate, syn_burst,
  * global_syn_rate, global_syn_burst, ipv6_prefix, sample_bytes.
  * Returns 0; -ENOENT if key is not a data-plane key; -EINVAL with *why

@@ -8,13 +8,9 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "dpconfig.h"
 #include "dpmodel.h"
 #include "flow.h"
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
 
 /* Records one packet's payload may fill (bpf/sample.h RG_SAMPLE_MAX_CHUNKS):
  * the rest of a larger (GRO) segment is not sampled. */
@@ -133,6 +129,11 @@ static int parse_tcp(struct dpmodel *m, const uint8_t *p, uint32_t len,
 	return 0;
 }
 
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)p[0] << 8 | p[1];
+}
+
 static int parse_ip4(struct dpmodel *m, const uint8_t *p, uint32_t len,
 		     struct pkt *k)
 {
@@ -141,7 +142,7 @@ static int parse_ip4(struct dpmodel *m, const uint8_t *p, uint32_t len,
 	if (len < 20 || (p[0] >> 4) != 4)
 		return -EINVAL;
 	ihl = (p[0] & 0xf) * 4;
-	tot = (uint32_t)p[2] << 8 | p[3];
+	tot = be16(p + 2);
 	if (ihl < 20 || tot < ihl || tot > len)
 		return -EINVAL;
 	if (p[9] != IPPROTO_TCP || ((p[6] & 0x1f) | p[7]))
@@ -157,7 +158,7 @@ static int parse_ip6(struct dpmodel *m, const uint8_t *p, uint32_t len,
 
 	if (len < 40 || (p[0] >> 4) != 6)
 		return -EINVAL;
-	plen = (uint32_t)p[4] << 8 | p[5];
+	plen = be16(p + 4);
 	if (40 + plen > len)
 		return -EINVAL;
 	nh = p[6];
@@ -193,24 +194,19 @@ static int parse_frame(struct dpmodel *m, int dlt, const uint8_t *p,
 		if (len < 14)
 			return -EINVAL;
 		off = 12;
-		proto = (uint16_t)p[off] << 8 | p[off + 1];
+		proto = be16(p + off);
 		while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
 			off += 4;
-			proto = (uint16_t)p[off] << 8 | p[off + 1];
+			proto = be16(p + off);
 		}
 		off += 2;
 		break;
-	case DLT_LINUX_SLL:
-		if (len < 16)
+	case DLT_LINUX_SLL: /* EtherType in the last 2 of 16 bytes */
+	case DLT_LINUX_SLL2: /* in the first 2 of 20 */
+		off = dlt == DLT_LINUX_SLL ? 16 : 20;
+		if (len < off)
 			return -EINVAL;
-		proto = (uint16_t)p[14] << 8 | p[15];
-		off = 16;
-		break;
-	case DLT_LINUX_SLL2:
-		if (len < 20)
-			return -EINVAL;
-		proto = (uint16_t)p[0] << 8 | p[1];
-		off = 20;
+		proto = be16(dlt == DLT_LINUX_SLL ? p + 14 : p);
 		break;
 	case DLT_RAW:
 	case DLT_IPV4:
@@ -262,9 +258,9 @@ static void closed(struct dpmodel *m, const struct pkt *k, struct dp_flow *d)
 {
 	struct flow *f;
 
-	if (k->flags & TCP_FIN)
+	if (k->flags & RG_TCP_FIN)
 		d->fin[k->dir] = true;
-	if (!((k->flags & TCP_RST) && k->dir == RG_DIR_OUT) &&
+	if (!((k->flags & RG_TCP_RST) && k->dir == RG_DIR_OUT) &&
 	    !(d->fin[0] && d->fin[1]))
 		return;
 	f = flow_get(m->flows, &k->key, m->now_ns, false, NULL);
@@ -300,14 +296,14 @@ static void server_state(struct dp_flow *d, const struct pkt *k)
 {
 	uint32_t ack = ntohl(k->ack);
 
-	if ((k->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+	if ((k->flags & (RG_TCP_SYN | RG_TCP_ACK)) == (RG_TCP_SYN | RG_TCP_ACK)) {
 		memset(d, 0, sizeof(*d));
 		d->win_in = ack;
 		d->srv_ack = ack;
 		d->flags = RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK;
 		return;
 	}
-	if ((k->flags & TCP_ACK) && (!(d->flags & RG_FLOW_SRV_ACK) ||
+	if ((k->flags & RG_TCP_ACK) && (!(d->flags & RG_FLOW_SRV_ACK) ||
 				     seq_after(ack, d->srv_ack))) {
 		d->srv_ack = ack;
 		d->flags |= RG_FLOW_SRV_ACK;
@@ -355,12 +351,12 @@ static void client_payload(struct dpmodel *m, const struct pkt *k,
  * RG_SAMPLE_PAYLOAD_MAX bytes. */
 static void sample(struct dpmodel *m, const struct pkt *k)
 {
-	bool create = (k->len || (k->flags & TCP_SYN)) && !(k->flags & TCP_RST);
+	bool create = (k->len || (k->flags & RG_TCP_SYN)) && !(k->flags & RG_TCP_RST);
 	struct dp_flow *d;
 	struct flow *f;
 
 	if (k->dir == RG_DIR_IN && !k->len &&
-	    (k->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+	    (k->flags & (RG_TCP_SYN | RG_TCP_ACK | RG_TCP_RST)) == RG_TCP_SYN) {
 		feed(m, k, 0, NULL, 0);
 		return;
 	}
@@ -375,9 +371,9 @@ static void sample(struct dpmodel *m, const struct pkt *k)
 		return;
 	}
 	if (!k->len) {
-		if ((k->flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
+		if ((k->flags & (RG_TCP_SYN | RG_TCP_FIN | RG_TCP_RST)) ||
 		    (k->dir == RG_DIR_IN && !(d->flags & RG_FLOW_SEEN_IN) &&
-		     (k->flags & TCP_ACK)))
+		     (k->flags & RG_TCP_ACK)))
 			feed(m, k, 0, NULL, 0);
 	} else if (k->dir == RG_DIR_OUT) {
 		d->sampled[RG_DIR_OUT] += emit_payload(m, k, 0, k->len);
@@ -402,8 +398,7 @@ struct dpmodel *dpmodel_new(const struct rg_conf *conf, dpmodel_record_fn fn,
 	m->conf = conf;
 	m->record = fn;
 	m->ctx = ctx;
-	m->sample_bytes = conf->dp.sample_bytes ? conf->dp.sample_bytes :
-						  RG_DEFAULT_SAMPLE_BYTES;
+	m->sample_bytes = dpconfig_sample_bytes(&conf->dp);
 	m->flows = flow_table_new(&fp);
 	if (!m->flows) {
 		free(m);

@@ -28,11 +28,6 @@ static inline struct flow *lru_flow(struct flow_lru *l)
 	return (struct flow *)l;
 }
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
-
 static uint32_t key_hash(const struct flow_table *t,
 			 const struct rg_flow_key *k)
 {
@@ -295,7 +290,8 @@ bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
 	struct flow_dir *in = &f->dir[RG_DIR_IN], *out = &f->dir[RG_DIR_OUT];
 	uint32_t acked, sent;
 
-	if (dir == RG_DIR_IN && (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+	if (dir == RG_DIR_IN &&
+	    (tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) == RG_TCP_SYN) {
 		/* a SYN after the server answered one is not acted on (Linux
 		 * sends a challenge ACK): it changes nothing */
 		if (f->state & (FLOW_SEEN_SYN | FLOW_SEEN_SYNACK))
@@ -306,8 +302,8 @@ bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
 		in->started = true;
 		return false;
 	}
-	if (dir == RG_DIR_OUT && (tcp_flags & (TCP_SYN | TCP_ACK)) ==
-					 (TCP_SYN | TCP_ACK)) {
+	if (dir == RG_DIR_OUT && (tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) ==
+					 (RG_TCP_SYN | RG_TCP_ACK)) {
 		if (!(f->state & FLOW_SEEN_SYNACK)) {
 			/* the SYN the server answers is the connection's, the
 			 * first one sampled or not */
@@ -323,7 +319,7 @@ bool flow_track(struct flow *f, int dir, uint8_t tcp_flags, uint32_t seq,
 		}
 		return false;
 	}
-	if (dir != RG_DIR_IN || !(tcp_flags & TCP_ACK) ||
+	if (dir != RG_DIR_IN || !(tcp_flags & RG_TCP_ACK) ||
 	    (f->state & (FLOW_VERIFIED | FLOW_BAD_HANDSHAKE)) ||
 	    !(f->state & FLOW_SEEN_SYNACK))
 		return false;

@@ -79,38 +79,37 @@ void jw_end_array(struct json_writer *jw)
 	jw_close(jw, ']');
 }
 
+/* The two-character escapes JSON has; other control bytes are \uXXXX. */
+static const char *short_escape(unsigned char c)
+{
+	switch (c) {
+	case '"': return "\\\"";
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	default: return NULL;
+	}
+}
+
 static void jw_escaped(struct json_writer *jw, const char *s, size_t len)
 {
+	const char *esc;
 	size_t i;
 
 	fputc('"', jw->out);
 	for (i = 0; i < len; i++) {
 		unsigned char c = s[i];
 
-		switch (c) {
-		case '"':
-			fputs("\\\"", jw->out);
-			break;
-		case '\\':
-			fputs("\\\\", jw->out);
-			break;
-		case '\n':
-			fputs("\\n", jw->out);
-			break;
-		case '\r':
-			fputs("\\r", jw->out);
-			break;
-		case '\t':
-			fputs("\\t", jw->out);
-			break;
-		default:
-			/* Control bytes and non-ASCII (network bytes need not be
-			 * UTF-8) are escaped so that the output always parses. */
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(jw->out, "\\u%04x", c);
-			else
-				fputc(c, jw->out);
-		}
+		esc = short_escape(c);
+		if (esc)
+			fputs(esc, jw->out);
+		/* Control bytes and non-ASCII (network bytes need not be
+		 * UTF-8) are escaped so that the output always parses. */
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(jw->out, "\\u%04x", c);
+		else
+			fputc(c, jw->out);
 	}
 	fputc('"', jw->out);
 }

@@ -8,16 +8,11 @@
 
 #include "clock.h"
 #include "config.h"
+#include "dpconfig.h"
 #include "flow.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "smtp.h"
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
-#define TCP_URG 0x20
 
 struct pipeline {
 	struct rg_conf conf;
@@ -159,10 +154,8 @@ static void signal_src(struct pflow *pf, enum policy_signal sig,
 static void check_padding(struct pflow *pf)
 {
 	const struct smtp *s = &pf->smtp;
-	unsigned int budget = pf->p->conf.dp.sample_bytes;
+	unsigned int budget = dpconfig_sample_bytes(&pf->p->conf.dp);
 
-	if (!budget)
-		budget = RG_DEFAULT_SAMPLE_BYTES;
 	if (pf->padding_signalled || pf->bytes_in < budget ||
 	    s->other_bytes < budget / 2 ||
 	    (s->flags & (SMTP_F_AUTHENTICATED | SMTP_F_IN_AUTH | SMTP_F_DONE)))
@@ -327,8 +320,7 @@ static void apply_limits(struct pipeline *p)
 	const struct rg_conf *c = &p->conf;
 
 	flow_table_set_limits(p->flows, c->max_flows, c->flow_max_bytes,
-			      c->dp.sample_bytes ? c->dp.sample_bytes :
-						   RG_DEFAULT_SAMPLE_BYTES,
+			      dpconfig_sample_bytes(&c->dp),
 			      c->evidence_dir_max_bytes > 0);
 }
 
@@ -404,10 +396,11 @@ static struct flow *lookup(struct pipeline *p, const struct rg_sample *s)
 	bool create, created;
 	struct flow *f;
 
-	create = s->payload_len || (s->tcp_flags & TCP_SYN);
+	create = s->payload_len || (s->tcp_flags & RG_TCP_SYN);
 	f = flow_get(p->flows, &s->flow, p->now_ns, create, &created);
 	if (f && !created && s->dir == RG_DIR_OUT &&
-	    (s->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) &&
+	    (s->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) ==
+		    (RG_TCP_SYN | RG_TCP_ACK) &&
 	    f->dir[RG_DIR_OUT].started &&
 	    (!(f->state & FLOW_SEEN_SYNACK) ||
 	     f->server_isn != ntohl(s->seq))) {
@@ -475,7 +468,7 @@ static void acked(struct pflow *pf, const struct rg_sample *s)
 	struct flow *f = pf->f;
 	uint32_t ack = ntohl(s->ack);
 
-	if (!(s->tcp_flags & TCP_ACK))
+	if (!(s->tcp_flags & RG_TCP_ACK))
 		return;
 	if (s->dir == RG_DIR_OUT)
 		flow_server_acked(f, ack);
@@ -490,13 +483,13 @@ static void acked(struct pflow *pf, const struct rg_sample *s)
 static bool closed(struct pipeline *p, struct flow *f,
 		   const struct rg_sample *s)
 {
-	if (s->tcp_flags & TCP_FIN) {
+	if (s->tcp_flags & RG_TCP_FIN) {
 		f->state |= s->dir == RG_DIR_IN ? FLOW_FIN_IN : FLOW_FIN_OUT;
 		/* the server's stream ends: what it lacks will not come */
 		if (s->dir == RG_DIR_OUT)
 			flow_flush(p->flows, f, RG_DIR_OUT);
 	}
-	if ((s->tcp_flags & TCP_RST) && s->dir == RG_DIR_OUT)
+	if ((s->tcp_flags & RG_TCP_RST) && s->dir == RG_DIR_OUT)
 		return true;
 	return (f->state & (FLOW_FIN_IN | FLOW_FIN_OUT)) ==
 	       (FLOW_FIN_IN | FLOW_FIN_OUT);
@@ -510,7 +503,7 @@ static void client_payload(struct pflow *pf, const struct rg_sample *s)
 	check_pregreet(pf, s);
 	/* Linux takes the urgent byte out of the stream the MTA reads (no
 	 * SO_OOBINLINE), and no SMTP client sends urgent data */
-	if (s->tcp_flags & TCP_URG)
+	if (s->tcp_flags & RG_TCP_URG)
 		stream_conflict(pf, "urgent data");
 	flow_segment(p->flows, pf->f, RG_DIR_IN, seq, s->payload,
 		     s->payload_len);
@@ -535,7 +528,7 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 	pf = flow_user(f);
 	if (f->state & FLOW_FINISHED) {
 		/* in flight when sampling stopped: nothing more to learn */
-		if ((s->tcp_flags & TCP_RST) && s->dir == RG_DIR_OUT)
+		if ((s->tcp_flags & RG_TCP_RST) && s->dir == RG_DIR_OUT)
 			flow_delete(p->flows, f);
 		return 0;
 	}

@@ -6,11 +6,13 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "dpconfig.h"
 #include "flow.h"
 #include "policy.h"
+#include "srctable.h"
 
-/* Per-source state lives in a flow table keyed by the grouped source (the
- * table's LRU, cap and expiry are exactly what this needs). */
+/* Per-source state, in a source table (srctable.h): keyed by the grouped
+ * source, bounded by LRU, forgotten when idle. */
 struct src_state {
 	uint64_t window_start_ns;
 	uint32_t score;
@@ -35,7 +37,7 @@ struct session_state {
 
 struct policy {
 	const struct rg_conf *conf;
-	struct flow_table *sources;
+	struct src_table *sources;
 	struct flow_table *sessions;
 };
 
@@ -54,11 +56,6 @@ static const struct {
 
 struct policy *policy_new(const struct rg_conf *conf)
 {
-	struct flow_table_params fp = {
-		.max_flows = POLICY_MAX_SOURCES,
-		.max_bytes = 0,
-		.user_size = sizeof(struct src_state),
-	};
 	struct flow_table_params sp = {
 		.max_flows = POLICY_MAX_SESSIONS,
 		.user_size = sizeof(struct session_state),
@@ -69,7 +66,8 @@ struct policy *policy_new(const struct rg_conf *conf)
 	if (!p)
 		return NULL;
 	p->conf = conf;
-	p->sources = flow_table_new(&fp);
+	p->sources =
+		src_table_new(POLICY_MAX_SOURCES, sizeof(struct src_state));
 	p->sessions = flow_table_new(&sp);
 	if (!p->sources || !p->sessions) {
 		policy_free(p);
@@ -82,7 +80,7 @@ void policy_free(struct policy *p)
 {
 	if (!p)
 		return;
-	flow_table_free(p->sources);
+	src_table_free(p->sources);
 	flow_table_free(p->sessions);
 	free(p);
 }
@@ -98,7 +96,7 @@ void policy_tick(struct policy *p, uint64_t now_ns)
 
 	if (idle < 60)
 		idle = 60;
-	flow_expire(p->sources, now_ns, idle * NSEC_PER_SEC);
+	src_table_expire(p->sources, now_ns, idle * NSEC_PER_SEC);
 	/* a session lives as long as the MTA lets it idle (smtpd_timeout) */
 	idle = p->conf->flow_idle_timeout;
 	if (idle < 300)
@@ -186,20 +184,8 @@ bool policy_is_relay(const struct rg_conf *c, const struct prefix *src,
 static struct src_state *source(struct policy *p, const struct prefix *src,
 				uint64_t now_ns)
 {
-	struct rg_flow_key key;
-	struct prefix g = *src;
-	struct flow *f;
-	unsigned int plen = p->conf->dp.ipv6_prefix;
-
-	if (g.family == AF_INET6) {
-		g.len = plen ? plen : RG_DEFAULT_IPV6_PREFIX;
-		prefix_mask(&g);
-	}
-	memset(&key, 0, sizeof(key));
-	memcpy(key.client, g.addr, sizeof(key.client));
-	key.family = g.family;
-	f = flow_get(p->sources, &key, now_ns, true, NULL);
-	return f ? flow_user(f) : NULL;
+	return src_table_get(p->sources, src, dpconfig_ipv6_prefix(&p->conf->dp),
+			     now_ns);
 }
 
 /* A new score window once the last one is over. */

@@ -8,12 +8,14 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "dpconfig.h"
 #include "dpmodel.h"
 #include "events.h"
 #include "flow.h"
 #include "log.h"
 #include "policy.h"
 #include "replay.h"
+#include "srctable.h"
 
 struct offender {
 	unsigned int offences;
@@ -23,7 +25,7 @@ struct replay {
 	const struct rg_conf *conf;
 	struct pipeline *pipe;
 	struct dpmodel *dp; /* the data plane, modelled */
-	struct flow_table *offenders; /* offence count per source */
+	struct src_table *offenders; /* offence count per source */
 	FILE *out;
 	uint64_t now_ns, last_tick_ns;
 	struct replay_result *res;
@@ -31,35 +33,19 @@ struct replay {
 	int err; /* writing decisions failed */
 };
 
-static struct flow *offender_of(struct replay *r, const struct prefix *src)
-{
-	struct rg_flow_key key;
-	struct prefix g = *src;
-
-	if (g.family == AF_INET6) {
-		g.len = r->conf->dp.ipv6_prefix ? r->conf->dp.ipv6_prefix : 64;
-		prefix_mask(&g);
-	}
-	memset(&key, 0, sizeof(key));
-	memcpy(key.client, g.addr, 16);
-	key.family = g.family;
-	return flow_get(r->offenders, &key, r->now_ns, true, NULL);
-}
-
 static void decide(void *ctx, const struct decision *d)
 {
 	struct event_extra x = { .reaction_us = -1 };
 	struct replay *r = ctx;
 	struct offender *o;
-	struct flow *f;
 
 	r->res->decisions++;
 	if (!r->out)
 		return;
 	x.time_ns = d->sample_ns;
 	if (d->action == DECISION_BAN) {
-		f = offender_of(r, &d->source);
-		o = f ? flow_user(f) : NULL;
+		o = src_table_get(r->offenders, &d->source,
+				  dpconfig_ipv6_prefix(&r->conf->dp), r->now_ns);
 		x.offences = o ? ++o->offences : 1;
 		x.duration_s = policy_ban_duration(r->conf, x.offences);
 	}
@@ -125,10 +111,6 @@ static int replay_setup(struct replay *r, const struct rg_conf *conf,
 				    .stop_sampling = stop_sampling,
 				    .pause_client = pause_client,
 				    .resume_client = resume_client };
-	struct flow_table_params off = {
-		.max_flows = 65536,
-		.user_size = sizeof(struct offender),
-	};
 
 	memset(r, 0, sizeof(*r));
 	memset(res, 0, sizeof(*res));
@@ -137,7 +119,7 @@ static int replay_setup(struct replay *r, const struct rg_conf *conf,
 	r->res = res;
 	r->pipe = pipeline_new(conf, &ops, r);
 	r->dp = dpmodel_new(conf, on_record, r);
-	r->offenders = flow_table_new(&off);
+	r->offenders = src_table_new(65536, sizeof(struct offender));
 	if (!r->pipe || !r->dp || !r->offenders)
 		return -ENOMEM;
 	return 0;
@@ -147,7 +129,7 @@ static void replay_teardown(struct replay *r)
 {
 	pipeline_free(r->pipe);
 	dpmodel_free(r->dp);
-	flow_table_free(r->offenders);
+	src_table_free(r->offenders);
 }
 
 int replay_pcap_result(const char *path, const struct rg_conf *conf,

@@ -81,7 +81,7 @@ static void frame(struct gen *g, int from_client, uint8_t flags,
 	seq = htonl(seq);
 	ack = htonl(ack);
 	memcpy(tcp + 4, &seq, 4);
-	if (flags & 0x10)
+	if (flags & RG_TCP_ACK)
 		memcpy(tcp + 8, &ack, 4);
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
@@ -95,9 +95,9 @@ static void frame(struct gen *g, int from_client, uint8_t flags,
 	h.caplen = h.len = 14 + iplen;
 	pcap_dump((u_char *)g->d, &h, buf);
 	if (from_client)
-		g->cseq += plen + ((flags & 0x03) ? 1 : 0);
+		g->cseq += plen + ((flags & (RG_TCP_SYN | RG_TCP_FIN)) ? 1 : 0);
 	else
-		g->sseq += plen + ((flags & 0x03) ? 1 : 0);
+		g->sseq += plen + ((flags & (RG_TCP_SYN | RG_TCP_FIN)) ? 1 : 0);
 }
 
 static void session(struct gen *g, unsigned long i)
@@ -115,34 +115,39 @@ static void session(struct gen *g, unsigned long i)
 	snprintf(rcpt, sizeof(rcpt), "RCPT TO:<%s%lu@%s>\r\n",
 		 relay ? "victim" : "user", i,
 		 relay ? "gmail.com" : "example.test");
-	frame(g, 1, 0x02, NULL);
-	frame(g, 0, 0x12, NULL);
-	frame(g, 1, 0x10, NULL);
-	frame(g, 0, 0x18, "220 gw.example.test ESMTP Postfix\r\n");
-	frame(g, 1, 0x18, "EHLO client.example.net\r\n");
-	frame(g, 0, 0x18, "250-gw.example.test\r\n250-PIPELINING\r\n"
-			  "250-SIZE 10240000\r\n250 8BITMIME\r\n");
+	frame(g, 1, RG_TCP_SYN, NULL);
+	frame(g, 0, RG_TCP_SYN | RG_TCP_ACK, NULL);
+	frame(g, 1, RG_TCP_ACK, NULL);
+	frame(g, 0, RG_TCP_PSH | RG_TCP_ACK,
+	      "220 gw.example.test ESMTP Postfix\r\n");
+	frame(g, 1, RG_TCP_PSH | RG_TCP_ACK, "EHLO client.example.net\r\n");
+	frame(g, 0, RG_TCP_PSH | RG_TCP_ACK,
+	      "250-gw.example.test\r\n250-PIPELINING\r\n"
+	      "250-SIZE 10240000\r\n250 8BITMIME\r\n");
 	if (pipelined) {
 		char both[256];
 
 		snprintf(both, sizeof(both),
 			 "MAIL FROM:<sender@example.net>\r\n%s", rcpt);
-		frame(g, 1, 0x18, both);
-		frame(g, 0, 0x18, relay ?
-			  "250 2.1.0 Ok\r\n554 5.7.1 Relay access denied\r\n" :
-			  "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+		frame(g, 1, RG_TCP_PSH | RG_TCP_ACK, both);
+		frame(g, 0, RG_TCP_PSH | RG_TCP_ACK,
+		      relay ? "250 2.1.0 Ok\r\n554 5.7.1 Relay access "
+			      "denied\r\n"
+			    : "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
 	} else {
-		frame(g, 1, 0x18, "MAIL FROM:<sender@example.net>\r\n");
-		frame(g, 0, 0x18, "250 2.1.0 Ok\r\n");
-		frame(g, 1, 0x18, rcpt);
-		frame(g, 0, 0x18, relay ? "554 5.7.1 Relay access denied\r\n" :
-					  "250 2.1.5 Ok\r\n");
+		frame(g, 1, RG_TCP_PSH | RG_TCP_ACK,
+		      "MAIL FROM:<sender@example.net>\r\n");
+		frame(g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
+		frame(g, 1, RG_TCP_PSH | RG_TCP_ACK, rcpt);
+		frame(g, 0, RG_TCP_PSH | RG_TCP_ACK,
+		      relay ? "554 5.7.1 Relay access denied\r\n"
+			    : "250 2.1.5 Ok\r\n");
 	}
-	frame(g, 1, 0x18, "QUIT\r\n");
-	frame(g, 0, 0x18, "221 2.0.0 Bye\r\n");
-	frame(g, 0, 0x11, NULL);
-	frame(g, 1, 0x11, NULL);
-	frame(g, 0, 0x10, NULL);
+	frame(g, 1, RG_TCP_PSH | RG_TCP_ACK, "QUIT\r\n");
+	frame(g, 0, RG_TCP_PSH | RG_TCP_ACK, "221 2.0.0 Bye\r\n");
+	frame(g, 0, RG_TCP_FIN | RG_TCP_ACK, NULL);
+	frame(g, 1, RG_TCP_FIN | RG_TCP_ACK, NULL);
+	frame(g, 0, RG_TCP_ACK, NULL);
 }
 
 static int do_gen(const char *path, unsigned long n)

@@ -41,6 +41,17 @@ e2e_dump_logs() {
 	return 0
 }
 
+# e2e_start VARIANT MODE [KEY=VALUE...]: the usual start of a test:
+# skip without what it needs, bring up its lab (e2e_lab VARIANT) and start
+# relayguardd (e2e_daemon MODE KEY=VALUE...).
+e2e_start() {
+	local variant=$1
+	shift
+	e2e_require
+	e2e_lab "$variant"
+	e2e_daemon "$@"
+}
+
 # e2e_lab VARIANT [policy]: bring up a lab named after this test
 # (strict|open|none; policy: Postfix asks relayguardd's policy service);
 # loads the lab's variables (LAB_NS_GW, LAB_IF_GW, LAB_RUN, ...).
@@ -168,9 +179,15 @@ e2e_assert_cut_in_session() {
 	done
 	assert_eq "$(grep '^RCPT' "$1" | sed -n "$((n + 1))p")" "RCPT timeout" \
 		"the attacker's next command in the same session got no reply (banned in-session)"
+	e2e_assert_attacker_banned 2 "relay_attempt (RG_REASON_RELAY_ATTEMPT)"
+}
+
+# e2e_assert_attacker_banned CODE NAME: the attacker's IPv4 address has a
+# bans4 entry whose reason is CODE (the value of enum rg_reason NAME).
+e2e_assert_attacker_banned() {
+	local ban
 	ban=$(e2e_ban4 "$LAB_AT4") || fail "no bans4 entry for $LAB_AT4: $(e2e_daemon_log)"
-	assert_eq "$(jq .reason <<<"$ban")" 2 \
-		"ban reason is relay_attempt (RG_REASON_RELAY_ATTEMPT)"
+	assert_eq "$(jq .reason <<<"$ban")" "$1" "ban reason is $2"
 }
 
 # e2e_assert_dropped WHAT ROSE: the banned attacker cannot connect (assert

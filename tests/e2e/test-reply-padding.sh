@@ -6,9 +6,7 @@
 # its session on Postfix's refusal.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
-e2e_require
-e2e_lab strict
-e2e_daemon enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
+e2e_start strict enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
 
 e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --ehlo 40 --pause 0.3 \
 	--timeout 2 --rcpt victim@gmail.com --rcpt victim2@gmail.com \

@@ -4,9 +4,7 @@
 # ban (same expiry) and bans new attempts again.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
-e2e_require
-e2e_lab strict
-e2e_daemon enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
+e2e_start strict enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
 
 e2e_relay_attempt
 ban=$(rg_wait_for 2 e2e_ban4 "$LAB_AT4" && e2e_ban4 "$LAB_AT4") ||

@@ -5,9 +5,7 @@
 # control case: the daemon was watching).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
-e2e_require
-e2e_lab strict
-e2e_daemon enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
+e2e_start strict enforce relay_attempts_ban=1 # one attempt bans: this test is not about misdirected mail
 
 assert_ok "trusted host relays to a foreign domain" e2e_swaks "$LAB_NS_TR" \
 	--server 10.77.1.1 --from ops@example.test --to someone@elsewhere.example

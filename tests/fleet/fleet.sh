@@ -5,14 +5,18 @@
 # never the Central API) and one or more gateways, each a lab of its own
 # (scripts/lab.sh) with relayguardd, linked to the LAPI's namespace by a
 # veth. fleet_use N makes gateway N the one the e2e.sh helpers (e2e_stat,
-# e2e_ban4, e2e_session...) talk to. Source after tests/lib.sh and
+# e2e_ban4, e2e_session...) talk to. Sourcing this sources tests/lib.sh and
 # tests/e2e/e2e.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/e2e.sh"
 
 FLEET_CS_PORT=8080
 
+# Skip without what the fleet tests need; on failure, dump the logs.
 fleet_require() {
 	e2e_require
 	rg_require_cmds crowdsec cscli curl
+	rg_on_exit '[ "$rc" = 0 ] || fleet_dump_logs >&$E2E_ERR 2>&1'
 }
 
 fleet_dump_logs() {

@@ -3,11 +3,8 @@
 # gateway within 5 s of the import: all in bans4 with their origin, and one
 # of them (an address of the lab's attacker) dropped at XDP. Before that,
 # relayguardd refuses a bouncer key that group or others may read.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../e2e/e2e.sh"
 . "$(dirname "$0")/fleet.sh"
 fleet_require
-rg_on_exit '[ "$rc" = 0 ] || fleet_dump_logs >&$E2E_ERR 2>&1'
 
 fleet_lapi
 fleet_gw 1 none

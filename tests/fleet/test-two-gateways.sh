@@ -6,11 +6,8 @@
 # delete` lifts them, but never a local ban of the same address; with the
 # LAPI killed both keep enforcing, and a ban made meanwhile on gw1 reaches
 # gw2 once the LAPI is back; a reload with new LAPI keys keeps it working.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../e2e/e2e.sh"
 . "$(dirname "$0")/fleet.sh"
 fleet_require
-rg_on_exit '[ "$rc" = 0 ] || fleet_dump_logs >&$E2E_ERR 2>&1'
 
 fleet_lapi
 fleet_gw 1 strict

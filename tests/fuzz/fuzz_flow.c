@@ -104,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = flow_table_new(&fp);
 	f = flow_get(t, &key, 1, true, NULL);
 	expect_off[0] = expect_off[1] = 0;
-	flow_track(f, RG_DIR_IN, 0x02, isn - 1, 0);
-	flow_track(f, RG_DIR_OUT, 0x12, isn * 3 - 1, isn);
+	flow_track(f, RG_DIR_IN, RG_TCP_SYN, isn - 1, 0);
+	flow_track(f, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, isn * 3 - 1, isn);
 	for (i = 0; i + 5 <= size; i += 5) {
 		dirflags = data[i];
 		off = (data[i + 1] | data[i + 2] << 8) % STREAM;

@@ -28,8 +28,7 @@ assert_eq "$(grep '^RCPT' "$RG_TMP/attack.out" | sed -n 1p)" "RCPT 554" "first r
 assert_eq "$(grep '^RCPT' "$RG_TMP/attack.out" | sed -n 2p)" "RCPT 554" "second relay attempt refused"
 assert_match "$(grep '^RCPT' "$RG_TMP/attack.out" | sed -n 3p)" "RCPT (timeout|closed)" \
 	"the next command got no reply: banned in-session"
-ban=$(e2e_ban4 "$LAB_AT4") || fail "no bans4 entry for $LAB_AT4: $(e2e_daemon_log)"
-assert_eq "$(jq .reason <<<"$ban")" 2 "ban reason is relay_attempt"
+e2e_assert_attacker_banned 2 relay_attempt
 assert_ok "the first attempt is a finding via policy" rg_wait_for 2 e2e_has_event \
 	".action == \"finding\" and .via == \"policy\" and .source == \"$LAB_AT4\" and .rcpt_to == \"victim@gmail.com\""
 assert_ok "the ban event says via policy and names the second recipient" rg_wait_for 2 e2e_has_event \

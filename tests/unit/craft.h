@@ -145,19 +145,20 @@ static inline int craft_raw(struct craft *c, int dir, uint8_t flags,
 
 static inline void craft_handshake(struct craft *c)
 {
-	craft_raw(c, RG_DIR_IN, 0x02, c->cseq, 0, NULL, 0);
-	craft_raw(c, RG_DIR_OUT, 0x12, c->sseq, c->cseq + 1, NULL, 0);
+	craft_raw(c, RG_DIR_IN, RG_TCP_SYN, c->cseq, 0, NULL, 0);
+	craft_raw(c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c->sseq, c->cseq + 1,
+		  NULL, 0);
 	c->cseq++;
 	c->sseq++;
-	craft_raw(c, RG_DIR_IN, 0x10, c->cseq, c->sseq, NULL, 0);
+	craft_raw(c, RG_DIR_IN, RG_TCP_ACK, c->cseq, c->sseq, NULL, 0);
 }
 
 static inline void craft_client(struct craft *c, const char *text)
 {
 	size_t len = strlen(text);
 
-	craft_raw(c, RG_DIR_IN, 0x18, c->cseq, c->sseq + c->ack_skew, text,
-		  len);
+	craft_raw(c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c->cseq,
+		  c->sseq + c->ack_skew, text, len);
 	c->cseq += len;
 }
 
@@ -165,7 +166,8 @@ static inline void craft_server(struct craft *c, const char *text)
 {
 	size_t len = strlen(text);
 
-	craft_raw(c, RG_DIR_OUT, 0x18, c->sseq, c->cseq, text, len);
+	craft_raw(c, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK, c->sseq, c->cseq,
+		  text, len);
 	c->sseq += len;
 }
 

@@ -21,6 +21,8 @@
 #include "config.h"
 #include "log.h"
 #include "snapshot.h"
+#include "maptests.h"
+#include "testmaps.h"
 
 #define SEC NSEC_PER_SEC
 
@@ -29,24 +31,17 @@ static struct rg_conf conf;
 static char dir[] = "/tmp/rg-test-bans-XXXXXX";
 static char snap[256];
 
-static int lpm(size_t key_size)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-
-	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, NULL, key_size, 1, 1024,
-			      &o);
-}
-
 static int setup(void **state)
 {
 	(void)state;
+	log_init("test_bans", false, LOG_LVL_WARN);
 	memset(&maps, -1, sizeof(maps));
 	maps.bans4 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 4,
 				    sizeof(struct rg_ban), 65536, NULL);
 	maps.bans6 = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 16,
 				    sizeof(struct rg_ban), 4096, NULL);
-	maps.allow4 = lpm(sizeof(struct rg_lpm4_key));
-	maps.allow6 = lpm(sizeof(struct rg_lpm6_key));
+	maps.allow4 = testmaps_lpm(sizeof(struct rg_lpm4_key), 1024);
+	maps.allow6 = testmaps_lpm(sizeof(struct rg_lpm6_key), 1024);
 	if (maps.bans4 < 0 || maps.bans6 < 0 || maps.allow4 < 0 ||
 	    maps.allow6 < 0)
 		return -1;
@@ -409,10 +404,5 @@ int main(void)
 		cmocka_unit_test(test_corrupt),
 	};
 
-	if (geteuid()) {
-		printf("SKIP: needs root for BPF maps\n");
-		return 77;
-	}
-	log_init("test_bans", false, LOG_LVL_WARN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return run_map_tests(tests, setup, teardown);
 }

@@ -20,6 +20,7 @@
 #include "banstore.h"
 #include "ctl.h"
 #include "stats.h"
+#include "maptests.h"
 
 static struct rg_maps maps;
 
@@ -273,9 +274,5 @@ int main(void)
 		cmocka_unit_test(test_stats),
 	};
 
-	if (geteuid()) {
-		printf("SKIP: needs root for BPF maps\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return run_map_tests(tests, setup, teardown);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "unit.h"
 
 static struct rg_conf conf, before;
 static char err[512];
@@ -197,21 +198,30 @@ static void test_load_file(void **state)
 	assert_non_null(strstr(err, "cannot open config"));
 }
 
+/* user/dist/NAME from the top of the tree or from build/; the test is
+ * skipped where neither has it. */
+static const char *dist_file(const char *name)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "user/dist/%s", name);
+	if (access(path, R_OK))
+		snprintf(path, sizeof(path), "../user/dist/%s", name);
+	if (access(path, R_OK))
+		skip();
+	return path;
+}
+
 /* The shipped example parses, and sets every key it documents. */
 static void test_example_config(void **state)
 {
-	const char *path = "user/dist/relayguard.conf";
+	const char *path = dist_file("relayguard.conf");
 	char line[512], key[64];
 	unsigned int found = 0;
 	size_t i;
 	FILE *f;
 
 	(void)state;
-	if (access(path, R_OK)) {
-		path = "../user/dist/relayguard.conf";
-		if (access(path, R_OK))
-			skip();
-	}
 	assert_int_equal(conf_load(path, &conf, err, sizeof(err)), 0);
 	/* every key appears (set or as a commented example) */
 	for (i = 0; conf_keys[i]; i++) {
@@ -232,18 +242,13 @@ static void test_example_config(void **state)
  * (the .BR line after a .TP) of an entry. */
 static void test_man_page(void **state)
 {
-	const char *path = "user/dist/relayguard.conf.5";
+	const char *path = dist_file("relayguard.conf.5");
 	char line[512], *p;
 	size_t i, n;
 	bool found;
 	FILE *f;
 
 	(void)state;
-	if (access(path, R_OK)) {
-		path = "../user/dist/relayguard.conf.5";
-		if (access(path, R_OK))
-			skip();
-	}
 	for (i = 0; conf_keys[i]; i++) {
 		n = strlen(conf_keys[i]);
 		found = false;
@@ -341,20 +346,12 @@ static void test_crowdsec_keys(void **state)
 				 -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full_file),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_example_config),
-		cmocka_unit_test(test_man_page),
-		cmocka_unit_test(test_policy_keys),
-		cmocka_unit_test(test_local_domains),
-		cmocka_unit_test(test_trusted),
-		cmocka_unit_test(test_crowdsec_keys),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_defaults),
+	       cmocka_unit_test(test_full_file), cmocka_unit_test(test_errors),
+	       cmocka_unit_test(test_load_file),
+	       cmocka_unit_test(test_example_config),
+	       cmocka_unit_test(test_man_page),
+	       cmocka_unit_test(test_policy_keys),
+	       cmocka_unit_test(test_local_domains),
+	       cmocka_unit_test(test_trusted),
+	       cmocka_unit_test(test_crowdsec_keys))

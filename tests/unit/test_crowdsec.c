@@ -31,6 +31,7 @@
 #include "crowdsec.h"
 #include "origin.h"
 #include "testmaps.h"
+#include "maptests.h"
 
 #define MAX_EXCHANGES 8
 
@@ -405,9 +406,5 @@ int main(void)
 		cmocka_unit_test(test_queue_bounded),
 	};
 
-	if (getuid()) {
-		printf("SKIP: needs root for BPF maps\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return run_map_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "dpconfig.h"
+#include "unit.h"
 
 static void test_defaults(void **state)
 {
@@ -120,14 +121,6 @@ static void test_every_key_round_trips(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_ports),
-		cmocka_unit_test(test_set_table),
-		cmocka_unit_test(test_every_key_round_trips),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_defaults), cmocka_unit_test(test_ports),
+	       cmocka_unit_test(test_set_table),
+	       cmocka_unit_test(test_every_key_round_trips))

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "craft.h"
+#include "unit.h"
 
 static struct pipeline *p;
 static struct collector col;
@@ -76,7 +77,8 @@ static void client_long(struct craft *c, const char *text)
 
 	for (off = 0; off < len; off += n) {
 		n = len - off < 1000 ? len - off : 1000;
-		craft_raw(c, RG_DIR_IN, 0x18, c->cseq, c->sseq, text + off, n);
+		craft_raw(c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c->cseq,
+			  c->sseq, text + off, n);
 		c->cseq += n;
 	}
 }
@@ -211,7 +213,7 @@ static void test_bdat_then_relay(void **state)
 static void test_forged_rst(void **state)
 {
 	(void)state;
-	forged_then_relay(41003, 0x04, 70000);
+	forged_then_relay(41003, RG_TCP_RST, 70000);
 }
 
 /* A forged SYN on the established connection (Linux answers it with a
@@ -219,7 +221,7 @@ static void test_forged_rst(void **state)
 static void test_forged_syn(void **state)
 {
 	(void)state;
-	forged_then_relay(41004, 0x02, 123456);
+	forged_then_relay(41004, RG_TCP_SYN, 123456);
 }
 
 /* A flow ends on what the server confirms: both FINs, or its RST; a
@@ -230,13 +232,15 @@ static void test_close_confirmed_by_server(void **state)
 
 	(void)state;
 	open_session(&c, 41016);
-	craft_raw(&c, RG_DIR_IN, 0x11, c.cseq, c.sseq, NULL, 0);
-	craft_raw(&c, RG_DIR_IN, 0x04, c.cseq + 1, 0, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_FIN | RG_TCP_ACK, c.cseq, c.sseq, NULL,
+		  0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_RST, c.cseq + 1, 0, NULL, 0);
 	assert_int_equal(pipeline_stats(p)->flows_active, 1);
-	craft_raw(&c, RG_DIR_OUT, 0x11, c.sseq, c.cseq + 1, NULL, 0);
+	craft_raw(&c, RG_DIR_OUT, RG_TCP_FIN | RG_TCP_ACK, c.sseq, c.cseq + 1,
+		  NULL, 0);
 	assert_int_equal(pipeline_stats(p)->flows_active, 0);
 	open_session(&d, 41017);
-	craft_raw(&d, RG_DIR_OUT, 0x04, d.sseq, 0, NULL, 0);
+	craft_raw(&d, RG_DIR_OUT, RG_TCP_RST, d.sseq, 0, NULL, 0);
 	assert_int_equal(pipeline_stats(p)->flows_active, 0);
 }
 
@@ -267,7 +271,7 @@ static void test_forged_ack(void **state)
 
 	(void)state;
 	open_session(&c, 41006);
-	craft_raw(&c, RG_DIR_IN, 0x10, c.cseq, c.sseq + 50000, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_ACK, c.cseq, c.sseq + 50000, NULL, 0);
 	craft_client(&c, "DATA\r\n");
 	craft_server(&c, "503 5.5.1 Error: need RCPT command\r\n");
 	foreign_rcpt(&c, "250 2.1.5 Ok\r\n");
@@ -302,8 +306,10 @@ static void test_conflicting_retransmission(void **state)
 	open_session(&c, 41008);
 	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
 	craft_server(&c, "250 2.1.0 Ok\r\n");
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, decoy, strlen(decoy));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, real, strlen(real));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, decoy,
+		  strlen(decoy));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, real,
+		  strlen(real));
 	assert_relay_banned("stream_conflict");
 }
 
@@ -317,9 +323,12 @@ static void test_conflicting_out_of_order(void **state)
 	open_session(&c, 41009);
 	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
 	craft_server(&c, "250 2.1.0 Ok\r\n");
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 8, c.sseq, decoy, strlen(decoy));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 8, c.sseq, real, strlen(real));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, "RCPT TO:", 8);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 8, c.sseq,
+		  decoy, strlen(decoy));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 8, c.sseq,
+		  real, strlen(real));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq,
+		  "RCPT TO:", 8);
 	assert_relay_banned("stream_conflict");
 }
 
@@ -331,9 +340,12 @@ static void test_same_retransmission(void **state)
 
 	(void)state;
 	open_session(&c, 41010);
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, line, strlen(line));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, line, strlen(line));
-	craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + 4, c.sseq, line + 4, 10);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, line,
+		  strlen(line));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, line,
+		  strlen(line));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 4, c.sseq,
+		  line + 4, 10);
 	assert_int_equal(col.n, 0);
 }
 
@@ -346,7 +358,8 @@ static void test_urgent_data(void **state)
 
 	(void)state;
 	open_session(&c, 41011);
-	craft_raw(&c, RG_DIR_IN, 0x38, c.cseq, c.sseq, line, strlen(line));
+	craft_raw(&c, RG_DIR_IN, RG_TCP_URG | RG_TCP_PSH | RG_TCP_ACK, c.cseq,
+		  c.sseq, line, strlen(line));
 	assert_relay_banned("stream_conflict");
 }
 
@@ -423,32 +436,16 @@ static void test_body_after_354(void **state)
 	assert_int_equal(col.n, 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_second_transaction),
-		T(test_second_transaction_body_unseen),
-		T(test_pipelined_behind_dot),
-		T(test_lost_commands_then_resync),
-		T(test_bdat_then_relay),
-		T(test_forged_rst),
-		T(test_forged_syn),
-		T(test_port_reuse_confirmed),
-		T(test_close_confirmed_by_server),
-		T(test_forged_ack),
-		T(test_forged_ack_on_payload),
-		T(test_conflicting_retransmission),
-		T(test_conflicting_out_of_order),
-		T(test_same_retransmission),
-		T(test_urgent_data),
-		T(test_padded_rcpt),
-		T(test_cut_address),
-		T(test_cut_line_whole_address),
-		T(test_body_before_354),
-		T(test_body_after_354),
+UNIT_TEST_MAIN(T(test_second_transaction),
+	       T(test_second_transaction_body_unseen),
+	       T(test_pipelined_behind_dot), T(test_lost_commands_then_resync),
+	       T(test_bdat_then_relay), T(test_forged_rst), T(test_forged_syn),
+	       T(test_port_reuse_confirmed), T(test_close_confirmed_by_server),
+	       T(test_forged_ack), T(test_forged_ack_on_payload),
+	       T(test_conflicting_retransmission),
+	       T(test_conflicting_out_of_order), T(test_same_retransmission),
+	       T(test_urgent_data), T(test_padded_rcpt), T(test_cut_address),
+	       T(test_cut_line_whole_address), T(test_body_before_354),
+	       T(test_body_after_354))
 #undef T
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "events.h"
+#include "unit.h"
 
 /* 2026-11-28T04:41:06.071Z */
 #define T0 (1795840866ULL * NSEC_PER_SEC + 71000000ULL)
@@ -166,15 +167,7 @@ static void test_jq_parses(void **state)
 	unlink(path);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_ban_line),
-		cmocka_unit_test(test_finding_and_alert),
-		cmocka_unit_test(test_permanent_and_v6),
-		cmocka_unit_test(test_jq_parses),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_time), cmocka_unit_test(test_ban_line),
+	       cmocka_unit_test(test_finding_and_alert),
+	       cmocka_unit_test(test_permanent_and_v6),
+	       cmocka_unit_test(test_jq_parses))

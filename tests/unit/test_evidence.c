@@ -41,12 +41,12 @@ static void emit(struct evidence *e, struct session *ss, int dir_,
 	s->ts_ns = ss->ts += 1000000;
 	s->flow = ss->key;
 	s->seq = htonl(*mine);
-	s->ack = flags & 0x10 ? htonl(*theirs) : 0;
+	s->ack = flags & RG_TCP_ACK ? htonl(*theirs) : 0;
 	s->dir = dir_;
 	s->tcp_flags = flags;
 	s->payload_len = len;
 	memcpy(s->payload, text, len);
-	*mine += len + (flags & 0x02 ? 1 : 0);
+	*mine += len + (flags & RG_TCP_SYN ? 1 : 0);
 	assert_int_equal(evidence_add(e, s), 0);
 }
 
@@ -61,16 +61,21 @@ static void write_session(const struct rg_flow_key *key, char *path,
 
 	memcpy(src.addr, key->client, 16);
 	assert_int_equal(evidence_open(dir, &src, &e, path, pathlen), 0);
-	emit(e, &ss, RG_DIR_IN, 0x02, NULL);
-	emit(e, &ss, RG_DIR_OUT, 0x12, NULL);
-	emit(e, &ss, RG_DIR_IN, 0x10, NULL);
-	emit(e, &ss, RG_DIR_OUT, 0x18, "220 mx.example.com ESMTP\r\n");
-	emit(e, &ss, RG_DIR_IN, 0x18, "EHLO spammer.test\r\n");
-	emit(e, &ss, RG_DIR_OUT, 0x18, "250-mx.example.com\r\n250 PIPELINING\r\n");
-	emit(e, &ss, RG_DIR_IN, 0x18, "MAIL FROM:<a@spammer.test>\r\n");
-	emit(e, &ss, RG_DIR_OUT, 0x18, "250 2.1.0 Ok\r\n");
-	emit(e, &ss, RG_DIR_IN, 0x18, "RCPT TO:<victim@elsewhere.test>\r\n");
-	emit(e, &ss, RG_DIR_OUT, 0x18,
+	emit(e, &ss, RG_DIR_IN, RG_TCP_SYN, NULL);
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, NULL);
+	emit(e, &ss, RG_DIR_IN, RG_TCP_ACK, NULL);
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK,
+	     "220 mx.example.com ESMTP\r\n");
+	emit(e, &ss, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK,
+	     "EHLO spammer.test\r\n");
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK,
+	     "250-mx.example.com\r\n250 PIPELINING\r\n");
+	emit(e, &ss, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK,
+	     "MAIL FROM:<a@spammer.test>\r\n");
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
+	emit(e, &ss, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK,
+	     "RCPT TO:<victim@elsewhere.test>\r\n");
+	emit(e, &ss, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK,
 	     "554 5.7.1 <victim@elsewhere.test>: Relay access denied\r\n");
 	assert_int_equal(evidence_close(e), 0);
 }
@@ -116,37 +121,40 @@ static void check_with_tshark(const char *path)
 	assert_string_equal(out, "10\n");
 }
 
+/* A session from client to server port 25 written and read back by
+ * tshark; the file's name is returned in path. */
+static void check_session(int family, const char *client, const char *server,
+			  uint16_t client_port, char *path, size_t size)
+{
+	struct rg_flow_key key = { .family = family };
+
+	if (access("/usr/bin/tshark", X_OK))
+		skip();
+	inet_pton(family, client, key.client);
+	inet_pton(family, server, key.server);
+	key.client_port = htons(client_port);
+	key.server_port = htons(25);
+	write_session(&key, path, size);
+	check_with_tshark(path);
+}
+
 static void test_ipv4(void **state)
 {
-	struct rg_flow_key key = { .family = AF_INET };
 	char path[4096];
 
 	(void)state;
-	if (access("/usr/bin/tshark", X_OK))
-		skip();
-	inet_pton(AF_INET, "198.51.100.7", key.client);
-	inet_pton(AF_INET, "192.0.2.25", key.server);
-	key.client_port = htons(40001);
-	key.server_port = htons(25);
-	write_session(&key, path, sizeof(path));
+	check_session(AF_INET, "198.51.100.7", "192.0.2.25", 40001, path,
+		      sizeof(path));
 	assert_non_null(strstr(path, "-198.51.100.7.pcap.gz"));
-	check_with_tshark(path);
 }
 
 static void test_ipv6(void **state)
 {
-	struct rg_flow_key key = { .family = AF_INET6 };
 	char path[4096];
 
 	(void)state;
-	if (access("/usr/bin/tshark", X_OK))
-		skip();
-	inet_pton(AF_INET6, "2001:db8:1::7", key.client);
-	inet_pton(AF_INET6, "2001:db8:2::25", key.server);
-	key.client_port = htons(40002);
-	key.server_port = htons(25);
-	write_session(&key, path, sizeof(path));
-	check_with_tshark(path);
+	check_session(AF_INET6, "2001:db8:1::7", "2001:db8:2::25", 40002, path,
+		      sizeof(path));
 }
 
 static void make_file(const char *name, size_t size, time_t mtime)

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "craft.h"
 #include "flow.h"
+#include "unit.h"
 
 /* The documented cap: 100,000 concurrent SMTP flows (handshake, greeting,
  * EHLO and its reply, evidence samples kept) in at most this much RSS. */
@@ -87,6 +88,14 @@ static struct rg_flow_key key_n(unsigned int n)
 	k.client_port = n;
 	k.server_port = 25;
 	return k;
+}
+
+/* The flow of key_n(n), new at time 1. */
+static struct flow *new_flow(struct flow_table *t, unsigned int n)
+{
+	struct rg_flow_key k = key_n(n);
+
+	return flow_get(t, &k, 1, true, NULL);
 }
 
 static uint32_t rnd(uint64_t *s)
@@ -163,7 +172,7 @@ static void test_reassembly(void **state)
 			isn = round % 2 ? 0xfffffc00u + round : 1000u * round;
 			t = table(&sink, 64, 65536);
 			f = flow_get(t, &k, 1, true, NULL);
-			flow_track(f, RG_DIR_IN, 0x02, isn - 1, 0);
+			flow_track(f, RG_DIR_IN, RG_TCP_SYN, isn - 1, 0);
 			n = make_segments(segs, 400, sizeof(stream), strategy, &seed);
 			for (i = 0; i < n; i++)
 				flow_segment(t, f, RG_DIR_IN, isn + segs[i].off,
@@ -185,14 +194,13 @@ static void test_gap_skipped(void **state)
 {
 	struct sink sink;
 	struct flow_table *t = table(&sink, 64, 65536);
-	struct rg_flow_key k = key_n(2);
-	struct flow *f = flow_get(t, &k, 1, true, NULL);
+	struct flow *f = new_flow(t, 2);
 	char line[16];
 	uint32_t seq = 5000;
 	int i;
 
 	(void)state;
-	flow_track(f, RG_DIR_OUT, 0x12, seq - 1, 0);
+	flow_track(f, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, seq - 1, 0);
 	flow_segment(t, f, RG_DIR_OUT, seq, (const uint8_t *)"AAAA", 4);
 	/* bytes 4..7 never arrive; later segments pile up until the cap on
 	 * held segments gives up on the hole */
@@ -217,12 +225,11 @@ static void test_byte_cap(void **state)
 	uint8_t big[600];
 	struct sink sink;
 	struct flow_table *t = table(&sink, 64, 1024);
-	struct rg_flow_key k = key_n(3);
-	struct flow *f = flow_get(t, &k, 1, true, NULL);
+	struct flow *f = new_flow(t, 3);
 
 	(void)state;
 	memset(big, 'x', sizeof(big));
-	flow_track(f, RG_DIR_IN, 0x02, 99, 0);
+	flow_track(f, RG_DIR_IN, RG_TCP_SYN, 99, 0);
 	/* hole at 100..109; 600 + 600 bytes after it exceed the 1024 cap */
 	flow_segment(t, f, RG_DIR_IN, 110, big, 600);
 	assert_int_equal(sink.len[0], 0);
@@ -295,14 +302,14 @@ static void test_handshake(void **state)
 		t = table(&sink, 8, 4096);
 		f = flow_get(t, &k, 1, true, NULL);
 		if (cases[i].syn)
-			flow_track(f, RG_DIR_IN, 0x02, cisn, 0);
+			flow_track(f, RG_DIR_IN, RG_TCP_SYN, cisn, 0);
 		if (cases[i].synack)
-			flow_track(f, RG_DIR_OUT, 0x12, sisn,
+			flow_track(f, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, sisn,
 				   cisn + cases[i].synack_ack_delta);
 		flow_segment(t, f, RG_DIR_OUT, sisn + 1,
 			     (const uint8_t *)"220 gw.example.test ESMTP ok\r\n",
 			     30);
-		flow_track(f, RG_DIR_IN, 0x10, cisn + 1,
+		flow_track(f, RG_DIR_IN, RG_TCP_ACK, cisn + 1,
 			   sisn + cases[i].client_ack_delta);
 		if (flow_verified(f) != cases[i].verified)
 			fail_msg("case %zu: verified %d", i, flow_verified(f));
@@ -320,17 +327,16 @@ static void test_bytes_acked_unseen(void **state)
 {
 	struct sink sink;
 	struct flow_table *t = table(&sink, 8, 4096);
-	struct rg_flow_key k = key_n(6);
-	struct flow *f = flow_get(t, &k, 1, true, NULL);
+	struct flow *f = new_flow(t, 6);
 	const uint32_t cisn = 1000, sisn = 5000;
 
 	(void)state;
-	flow_track(f, RG_DIR_IN, 0x02, cisn, 0);
-	flow_track(f, RG_DIR_OUT, 0x12, sisn, cisn + 1);
+	flow_track(f, RG_DIR_IN, RG_TCP_SYN, cisn, 0);
+	flow_track(f, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, sisn, cisn + 1);
 	flow_segment(t, f, RG_DIR_OUT, sisn + 1, (const uint8_t *)"220 gw\r\n", 8);
 	flow_acked(t, f, RG_DIR_IN, sisn + 9); /* unverified yet: ignored */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 0);
-	flow_track(f, RG_DIR_IN, 0x10, cisn + 1, sisn + 9);
+	flow_track(f, RG_DIR_IN, RG_TCP_ACK, cisn + 1, sisn + 9);
 	flow_acked(t, f, RG_DIR_IN, sisn + 9); /* all seen */
 	assert_int_equal(sink.gaps[RG_DIR_OUT], 0);
 	flow_acked(t, f, RG_DIR_IN, sisn + 9 + 50000); /* never sent */
@@ -369,14 +375,13 @@ static void test_samples_kept_bounded(void **state)
 	struct rg_sample *s = (struct rg_sample *)buf;
 	struct sink sink;
 	struct flow_table *t = table(&sink, 8, 4096);
-	struct rg_flow_key k = key_n(5);
-	struct flow *f = flow_get(t, &k, 1, true, NULL);
+	struct flow *f = new_flow(t, 5);
 	int i;
 
 	(void)state;
 	memset(buf, 'z', sizeof(buf));
 	memset(s, 0, sizeof(*s));
-	s->flow = k;
+	s->flow = key_n(5);
 	s->payload_len = 1000;
 	for (i = 0; i < 10; i++) /* 10 KB offered, 4096 per direction kept */
 		flow_keep_sample(t, f, s);
@@ -483,9 +488,9 @@ static void verified_flow(struct flow_table *t, unsigned int n, uint64_t now)
 	struct flow *f = flow_get(t, &k, now, true, NULL);
 
 	assert_non_null(f);
-	flow_track(f, RG_DIR_IN, 0x02, 1000, 0);
-	flow_track(f, RG_DIR_OUT, 0x12, 5000, 1001);
-	assert_true(flow_track(f, RG_DIR_IN, 0x10, 1001, 5001));
+	flow_track(f, RG_DIR_IN, RG_TCP_SYN, 1000, 0);
+	flow_track(f, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, 5000, 1001);
+	assert_true(flow_track(f, RG_DIR_IN, RG_TCP_ACK, 1001, 5001));
 	assert_non_null(flow_get(t, &k, now, false, NULL));
 }
 
@@ -548,21 +553,14 @@ static void test_all_verified_lru(void **state)
 	flow_table_free(t);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reassembly),
-		cmocka_unit_test(test_gap_skipped),
-		cmocka_unit_test(test_byte_cap),
-		cmocka_unit_test(test_flow_cap_and_idle),
-		cmocka_unit_test(test_handshake),
-		cmocka_unit_test(test_bytes_acked_unseen),
-		cmocka_unit_test(test_samples_kept_bounded),
-		cmocka_unit_test(test_finished_tombstone),
-		cmocka_unit_test(test_memory_100k_flows),
-		cmocka_unit_test(test_flood_keeps_verified),
-		cmocka_unit_test(test_all_verified_lru),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_reassembly),
+	       cmocka_unit_test(test_gap_skipped),
+	       cmocka_unit_test(test_byte_cap),
+	       cmocka_unit_test(test_flow_cap_and_idle),
+	       cmocka_unit_test(test_handshake),
+	       cmocka_unit_test(test_bytes_acked_unseen),
+	       cmocka_unit_test(test_samples_kept_bounded),
+	       cmocka_unit_test(test_finished_tombstone),
+	       cmocka_unit_test(test_memory_100k_flows),
+	       cmocka_unit_test(test_flood_keeps_verified),
+	       cmocka_unit_test(test_all_verified_lru))

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "unit.h"
 
 struct capture {
 	char *buf;
@@ -105,14 +106,6 @@ static void test_null_string(void **state)
 	free(c.buf);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nesting),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_pretty),
-		cmocka_unit_test(test_null_string),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_nesting), cmocka_unit_test(test_escaping),
+	       cmocka_unit_test(test_pretty),
+	       cmocka_unit_test(test_null_string))

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lapi.h"
+#include "unit.h"
 
 static char err[256];
 
@@ -51,6 +52,15 @@ static int parse(const char *body, struct lapi_stream *s)
 	return lapi_parse_stream(body, strlen(body), s, err, sizeof(err));
 }
 
+/* body parses into s with n_added new and n_deleted deleted decisions. */
+static void assert_parses(const char *body, struct lapi_stream *s,
+			  size_t n_added, size_t n_deleted)
+{
+	assert_int_equal(parse(body, s), 0);
+	assert_int_equal(s->n_added, n_added);
+	assert_int_equal(s->n_deleted, n_deleted);
+}
+
 static void assert_prefix(const struct prefix *p, const char *want)
 {
 	char buf[PREFIX_STRLEN];
@@ -64,9 +74,7 @@ static void test_startup_answer(void **state)
 	struct lapi_stream s;
 
 	(void)state;
-	assert_int_equal(parse(startup_answer, &s), 0);
-	assert_int_equal(s.n_added, 3);
-	assert_int_equal(s.n_deleted, 0);
+	assert_parses(startup_answer, &s, 3, 0);
 	assert_prefix(&s.added[0].target, "192.0.2.7");
 	assert_false(s.added[0].range);
 	assert_int_equal(s.added[0].duration_ms, 3599025);
@@ -106,9 +114,7 @@ static void test_deleted_expired(void **state)
 	struct lapi_stream s;
 
 	(void)state;
-	assert_int_equal(parse(delete_answer, &s), 0);
-	assert_int_equal(s.n_added, 0);
-	assert_int_equal(s.n_deleted, 1);
+	assert_parses(delete_answer, &s, 0, 1);
 	assert_prefix(&s.deleted[0].target, "192.0.2.7");
 	assert_int_equal(s.deleted[0].duration_ms, -16);
 	lapi_stream_free(&s);
@@ -177,10 +183,9 @@ static void test_scopes_and_values(void **state)
 	struct lapi_stream s;
 
 	(void)state;
-	assert_int_equal(parse(body, &s), 0);
+	assert_parses(body, &s, 3, 0);
 	assert_int_equal(s.unknown_scope, 3);
 	assert_int_equal(s.invalid, 6);
-	assert_int_equal(s.n_added, 3);
 	/* host bits of a range are cleared, scope names any case */
 	assert_prefix(&s.added[0].target, "10.0.0.0/24");
 	assert_true(s.added[0].range);
@@ -202,8 +207,7 @@ static void test_extra_fields(void **state)
 	struct lapi_stream s;
 
 	(void)state;
-	assert_int_equal(parse(body, &s), 0);
-	assert_int_equal(s.n_added, 1);
+	assert_parses(body, &s, 1, 0);
 	assert_string_equal(s.added[0].origin, "lists");
 	assert_string_equal(s.added[0].scenario, "lists:firehol");
 	assert_string_equal(s.added[0].type, "captcha");
@@ -356,21 +360,13 @@ static void test_alerts_json(void **state)
 	free(body);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_startup_answer),
-		cmocka_unit_test(test_null_and_absent),
-		cmocka_unit_test(test_deleted_expired),
-		cmocka_unit_test(test_go_durations),
-		cmocka_unit_test(test_scopes_and_values),
-		cmocka_unit_test(test_extra_fields),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_error_message),
-		cmocka_unit_test(test_login),
-		cmocka_unit_test(test_alerts_json),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_startup_answer),
+	       cmocka_unit_test(test_null_and_absent),
+	       cmocka_unit_test(test_deleted_expired),
+	       cmocka_unit_test(test_go_durations),
+	       cmocka_unit_test(test_scopes_and_values),
+	       cmocka_unit_test(test_extra_fields),
+	       cmocka_unit_test(test_malformed),
+	       cmocka_unit_test(test_deep_nesting),
+	       cmocka_unit_test(test_error_message),
+	       cmocka_unit_test(test_login), cmocka_unit_test(test_alerts_json))

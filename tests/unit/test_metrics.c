@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "metrics.h"
+#include "unit.h"
 
 static char *slurp(const char *path)
 {
@@ -100,12 +101,4 @@ static void test_file(void **state)
 	unlink(path);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_histogram),
-		cmocka_unit_test(test_file),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_histogram), cmocka_unit_test(test_file))

@@ -13,6 +13,7 @@
 
 #include "parse.h"
 #include "relayguard.h"
+#include "unit.h"
 
 static const struct {
 	const char *text;
@@ -199,17 +200,9 @@ static void test_reasons(void **state)
 	assert_int_equal(reason_from_name("nonsense"), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_prefixes),
-		cmocka_unit_test(test_prefix_relations),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_format_duration),
-		cmocka_unit_test(test_ulong),
-		cmocka_unit_test(test_lists),
-		cmocka_unit_test(test_reasons),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_prefixes),
+	       cmocka_unit_test(test_prefix_relations),
+	       cmocka_unit_test(test_durations),
+	       cmocka_unit_test(test_format_duration),
+	       cmocka_unit_test(test_ulong), cmocka_unit_test(test_lists),
+	       cmocka_unit_test(test_reasons))

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "craft.h"
 #include "policy.h"
+#include "unit.h"
 
 static void test_classify(void **state)
 {
@@ -371,8 +372,9 @@ static void test_pipeline_unverified_never_bans(void **state)
 	relay_session(&c, "554 5.7.1 Relay access denied\r\n");
 	/* 2: SYN and SYN-ACK, but the client's ACK guesses the ISN wrong */
 	craft_init(&c, p, "10.77.0.67", 40003);
-	craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
-	craft_raw(&c, RG_DIR_OUT, 0x12, c.sseq, c.cseq + 1, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
+	craft_raw(&c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c.sseq, c.cseq + 1,
+		  NULL, 0);
 	c.cseq++;
 	c.sseq++;
 	c.ack_skew = 77777; /* every client ACK is off: it never saw the SYN-ACK */
@@ -381,8 +383,9 @@ static void test_pipeline_unverified_never_bans(void **state)
 	 * expects the client's bytes at another position, these are not the
 	 * connection's and nothing is read */
 	craft_init(&c, p, "10.77.0.68", 40004);
-	craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
-	craft_raw(&c, RG_DIR_OUT, 0x12, c.sseq, c.cseq + 99, NULL, 0);
+	craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
+	craft_raw(&c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c.sseq, c.cseq + 99,
+		  NULL, 0);
 	c.cseq++;
 	c.sseq++;
 	relay_session(&c, "554 5.7.1 Relay access denied\r\n");
@@ -481,12 +484,13 @@ static void test_pipeline_spoofed_signals_do_not_count(void **state)
 	p = pipeline_new(&conf, &collect_ops, &col);
 	for (i = 0; i < 20; i++) { /* SYN flood, never completed */
 		craft_init(&c, p, "192.0.2.99", 2000 + i);
-		craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
-		craft_raw(&c, RG_DIR_OUT, 0x12, c.sseq, c.cseq + 1, NULL, 0);
+		craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
+		craft_raw(&c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c.sseq,
+			  c.cseq + 1, NULL, 0);
 	}
 	for (i = 0; i < 5; i++) { /* blind talk before any server byte */
 		craft_init(&c, p, "192.0.2.99", 3000 + i);
-		craft_raw(&c, RG_DIR_IN, 0x02, c.cseq, 0, NULL, 0);
+		craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
 		c.cseq++;
 		craft_client(&c, "EHLO x\r\n");
 	}
@@ -693,13 +697,15 @@ static void test_pipeline_every_split(void **state)
 		craft_client(&c, "EHLO vm\r\n");
 		craft_server(&c, "250-gw\r\n250 PIPELINING\r\n");
 		/* second halves first: out of order as well as split */
-		craft_raw(&c, RG_DIR_IN, 0x18, c.cseq + cc, c.sseq, cli + cc,
-			  clen - cc);
-		craft_raw(&c, RG_DIR_IN, 0x18, c.cseq, c.sseq, cli, cc);
+		craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + cc,
+			  c.sseq, cli + cc, clen - cc);
+		craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq,
+			  c.sseq, cli, cc);
 		c.cseq += clen;
-		craft_raw(&c, RG_DIR_OUT, 0x18, c.sseq + sc, c.cseq, srv + sc,
-			  slen - sc);
-		craft_raw(&c, RG_DIR_OUT, 0x18, c.sseq, c.cseq, srv, sc);
+		craft_raw(&c, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK, c.sseq + sc,
+			  c.cseq, srv + sc, slen - sc);
+		craft_raw(&c, RG_DIR_OUT, RG_TCP_PSH | RG_TCP_ACK, c.sseq,
+			  c.cseq, srv, sc);
 		if (col.n != 1 || col.d[0].action != DECISION_BAN ||
 		    strcmp(col.d[0].code, "relay_attempt") ||
 		    strcmp(col.d[0].rcpt_to, "victim@gmail.com") ||
@@ -711,31 +717,23 @@ static void test_pipeline_every_split(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_grading),
-		cmocka_unit_test(test_rcpt_counted_once),
-		cmocka_unit_test(test_too_many_rcpts_once),
-		cmocka_unit_test(test_ban_duration),
-		cmocka_unit_test(test_signals),
-		cmocka_unit_test(test_auth_failures_ban),
-		cmocka_unit_test(test_session_rate),
-		cmocka_unit_test(test_pipeline_relay_denied),
-		cmocka_unit_test(test_pipeline_relay_accepted),
-		cmocka_unit_test(test_pipeline_unverified_never_bans),
-		cmocka_unit_test(test_pipeline_unverified_reports_capped),
-		cmocka_unit_test(test_pipeline_auth_then_foreign),
-		cmocka_unit_test(test_pipeline_pregreet_and_trusted),
-		cmocka_unit_test(test_pipeline_every_split),
-		cmocka_unit_test(test_pipeline_spoofed_signals_do_not_count),
-		cmocka_unit_test(test_pipeline_misdirected),
-		cmocka_unit_test(test_pipeline_second_rcpt_bans),
-		cmocka_unit_test(test_volume_only_never_bans),
-		cmocka_unit_test(test_volume_boundaries),
-		cmocka_unit_test(test_bulk_sender_misdirected),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_classify), cmocka_unit_test(test_grading),
+	       cmocka_unit_test(test_rcpt_counted_once),
+	       cmocka_unit_test(test_too_many_rcpts_once),
+	       cmocka_unit_test(test_ban_duration),
+	       cmocka_unit_test(test_signals),
+	       cmocka_unit_test(test_auth_failures_ban),
+	       cmocka_unit_test(test_session_rate),
+	       cmocka_unit_test(test_pipeline_relay_denied),
+	       cmocka_unit_test(test_pipeline_relay_accepted),
+	       cmocka_unit_test(test_pipeline_unverified_never_bans),
+	       cmocka_unit_test(test_pipeline_unverified_reports_capped),
+	       cmocka_unit_test(test_pipeline_auth_then_foreign),
+	       cmocka_unit_test(test_pipeline_pregreet_and_trusted),
+	       cmocka_unit_test(test_pipeline_every_split),
+	       cmocka_unit_test(test_pipeline_spoofed_signals_do_not_count),
+	       cmocka_unit_test(test_pipeline_misdirected),
+	       cmocka_unit_test(test_pipeline_second_rcpt_bans),
+	       cmocka_unit_test(test_volume_only_never_bans),
+	       cmocka_unit_test(test_volume_boundaries),
+	       cmocka_unit_test(test_bulk_sender_misdirected))

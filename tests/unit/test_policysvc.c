@@ -24,6 +24,7 @@
 #include "craft.h"
 #include "policy.h"
 #include "policysvc.h"
+#include "unit.h"
 
 /* What Postfix 3.7 sends at RCPT (SMTPD_POLICY_README), in order. */
 #define REQ(rcpt, sasl)                                                        \
@@ -400,17 +401,10 @@ static void test_unix_socket(void **state)
 	rmdir(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_whole),
-		cmocka_unit_test(test_parse_pipelined_and_partial),
-		cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_parse_addr),
-		cmocka_unit_test(test_answers),
-		cmocka_unit_test(test_answers_probe_and_monitor),
-		cmocka_unit_test(test_unix_socket),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_parse_whole),
+	       cmocka_unit_test(test_parse_pipelined_and_partial),
+	       cmocka_unit_test(test_parse_bad),
+	       cmocka_unit_test(test_parse_addr),
+	       cmocka_unit_test(test_answers),
+	       cmocka_unit_test(test_answers_probe_and_monitor),
+	       cmocka_unit_test(test_unix_socket))

@@ -230,17 +230,17 @@ static void put(struct gen *g, int from_client, uint8_t flags,
 	h.caplen = h.len = len;
 	pcap_dump((u_char *)g->d, &h, buf);
 	*(from_client ? &g->cseq : &g->sseq) +=
-		plen + ((flags & 0x03) ? 1 : 0);
+		plen + ((flags & (RG_TCP_SYN | RG_TCP_FIN)) ? 1 : 0);
 }
 
 /* An IPv4 capture at path: the handshake and the server's greeting. */
 static void open_greeted(struct gen *g, const char *path)
 {
 	gen_open(g, path, false, 100, 5000);
-	put(g, 1, 0x02, NULL);
-	put(g, 0, 0x12, NULL);
-	put(g, 1, 0x10, NULL);
-	put(g, 0, 0x18, "220 gw ESMTP\r\n");
+	put(g, 1, RG_TCP_SYN, NULL);
+	put(g, 0, RG_TCP_SYN | RG_TCP_ACK, NULL);
+	put(g, 1, RG_TCP_ACK, NULL);
+	put(g, 0, RG_TCP_PSH | RG_TCP_ACK, "220 gw ESMTP\r\n");
 }
 
 /* One session whose RCPT comes after 200 bytes of client chatter. */
@@ -251,14 +251,15 @@ static void write_session(const char *path)
 
 	open_greeted(&g, path);
 	for (i = 0; i < 20; i++)
-		put(&g, 1, 0x18, "NOOP padding\r\n");
+		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP padding\r\n");
 	for (i = 0; i < 20; i++)
-		put(&g, 0, 0x18, "250 2.0.0 Ok\r\n");
-	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
-	put(&g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
-	put(&g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
-	put(&g, 1, 0x18, "QUIT\r\n");
+		put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<v@gmail.com>\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK,
+	    "554 5.7.1 Relay access denied\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "QUIT\r\n");
 	gen_close(&g);
 }
 
@@ -301,19 +302,19 @@ static void write_rcpts_session(const char *path, int pad,
 	int i;
 
 	open_greeted(&g, path);
-	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
 	for (i = 0; i < (pad ? 1 : 8); i++) {
-		put(&g, 1, 0x18,
+		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK,
 		    "RCPT TO:<a.rather.long.local.name@example.test>\r\n");
-		put(&g, 0, 0x18, "250 2.1.5 Ok\r\n");
+		put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.5 Ok\r\n");
 	}
 	for (i = 0; i < pad; i++) {
-		put(&g, 1, 0x18, "NOOP padding\r\n");
-		put(&g, 0, 0x18, "250 2.0.0 Ok\r\n");
+		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP padding\r\n");
+		put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok\r\n");
 	}
-	put(&g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
-	put(&g, 0, 0x18, refusal);
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<v@gmail.com>\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, refusal);
 	gen_close(&g);
 }
 
@@ -361,13 +362,14 @@ static void test_ipv6_cooked(void **state)
 	(void)state;
 	close(mkstemp(path));
 	gen_open(&g, path, true, 0xfffffff0u, 42);
-	put(&g, 1, 0x02, NULL);
-	put(&g, 0, 0x12, NULL);
-	put(&g, 0, 0x18, "220 gw ESMTP\r\n");
-	put(&g, 1, 0x18, "EHLO six\r\nMAIL FROM:<>\r\n");
-	put(&g, 1, 0x18, "RCPT TO:<u@[IPv6:2001:db8::9]>\r\n");
-	put(&g, 0, 0x18, "250-gw\r\n250 SIZE\r\n250 Ok\r\n");
-	put(&g, 0, 0x18, "550 5.7.1 no IP literals\r\n");
+	put(&g, 1, RG_TCP_SYN, NULL);
+	put(&g, 0, RG_TCP_SYN | RG_TCP_ACK, NULL);
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "220 gw ESMTP\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "EHLO six\r\nMAIL FROM:<>\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK,
+	    "RCPT TO:<u@[IPv6:2001:db8::9]>\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250-gw\r\n250 SIZE\r\n250 Ok\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "550 5.7.1 no IP literals\r\n");
 	gen_close(&g);
 	out = replay_text(path, lab_conf(), &ret);
 	assert_int_equal(ret, 0);
@@ -407,10 +409,10 @@ static void put_relay_attempt(struct gen *g, const char *path)
 	char *out;
 	int ret;
 
-	put(g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
-	put(g, 0, 0x18, "250 2.1.0 Ok\r\n");
-	put(g, 1, 0x18, "RCPT TO:<v@gmail.com>\r\n");
-	put(g, 0, 0x18, "554 5.7.1 Relay access denied\r\n");
+	put(g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
+	put(g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
+	put(g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<v@gmail.com>\r\n");
+	put(g, 0, RG_TCP_PSH | RG_TCP_ACK, "554 5.7.1 Relay access denied\r\n");
 	gen_close(g);
 	out = replay_text(path, lab_conf(), &ret);
 	assert_int_equal(ret, 0);
@@ -433,20 +435,21 @@ static void test_second_transaction(void **state)
 	(void)state;
 	close(mkstemp(path));
 	open_greeted(&g, path);
-	put(&g, 1, 0x18, "EHLO x\r\n");
-	put(&g, 0, 0x18, "250 gw\r\n");
-	put(&g, 1, 0x18, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, 0x18, "250 2.1.0 Ok\r\n");
-	put(&g, 1, 0x18, "RCPT TO:<user@example.test>\r\n");
-	put(&g, 0, 0x18, "250 2.1.5 Ok\r\n");
-	put(&g, 1, 0x18, "DATA\r\n");
-	put(&g, 0, 0x18, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "EHLO x\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 gw\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<user@example.test>\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.5 Ok\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "DATA\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK,
+	    "354 End data with <CR><LF>.<CR><LF>\r\n");
 	memset(line, 'x', sizeof(line) - 3);
 	memcpy(line + sizeof(line) - 3, "\r\n", 3);
 	for (i = 0; i < 4; i++)
-		put(&g, 1, 0x10, line);
-	put(&g, 1, 0x18, ".\r\n");
-	put(&g, 0, 0x18, "250 2.0.0 Ok: queued as 4F00\r\n");
+		put(&g, 1, RG_TCP_ACK, line);
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, ".\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok: queued as 4F00\r\n");
 	put_relay_attempt(&g, path);
 }
 
@@ -461,11 +464,11 @@ static void test_retransmissions_free(void **state)
 	(void)state;
 	close(mkstemp(path));
 	open_greeted(&g, path);
-	put(&g, 1, 0x18, "NOOP\r\n");
-	put(&g, 0, 0x18, "250 2.0.0 Ok\r\n");
+	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP\r\n");
+	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok\r\n");
 	for (i = 0; i < 700; i++) {
 		g.cseq -= 6;
-		put(&g, 1, 0x18, "NOOP\r\n");
+		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP\r\n");
 	}
 	put_relay_attempt(&g, path);
 }

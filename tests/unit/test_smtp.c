@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "smtp.h"
+#include "unit.h"
 
 /* Everything the parser reports, as one transcript string. */
 struct rec {
@@ -515,25 +516,18 @@ static void test_pipeline_overflow(void **state)
 	smtp_free(&s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pipelined),
-		cmocka_unit_test(test_every_split),
-		cmocka_unit_test(test_multiline_reply),
-		cmocka_unit_test(test_auth),
-		cmocka_unit_test(test_starttls_stops),
-		cmocka_unit_test(test_starttls_refused_continues),
-		cmocka_unit_test(test_bdat_and_quit),
-		cmocka_unit_test(test_data_refused_resumes),
-		cmocka_unit_test(test_findings),
-		cmocka_unit_test(test_gap_server_grades_alone),
-		cmocka_unit_test(test_gap_server_auth_ends),
-		cmocka_unit_test(test_gap_client_grades_relay_replies),
-		cmocka_unit_test(test_gap_both_stop),
-		cmocka_unit_test(test_extract_path),
-		cmocka_unit_test(test_pipeline_overflow),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TEST_MAIN(cmocka_unit_test(test_pipelined),
+	       cmocka_unit_test(test_every_split),
+	       cmocka_unit_test(test_multiline_reply),
+	       cmocka_unit_test(test_auth),
+	       cmocka_unit_test(test_starttls_stops),
+	       cmocka_unit_test(test_starttls_refused_continues),
+	       cmocka_unit_test(test_bdat_and_quit),
+	       cmocka_unit_test(test_data_refused_resumes),
+	       cmocka_unit_test(test_findings),
+	       cmocka_unit_test(test_gap_server_grades_alone),
+	       cmocka_unit_test(test_gap_server_auth_ends),
+	       cmocka_unit_test(test_gap_client_grades_relay_replies),
+	       cmocka_unit_test(test_gap_both_stop),
+	       cmocka_unit_test(test_extract_path),
+	       cmocka_unit_test(test_pipeline_overflow))
