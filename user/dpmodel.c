@@ -393,25 +393,23 @@ struct dpmodel *dpmodel_new(const struct rg_conf *conf, dpmodel_record_fn fn,
 	};
 	struct dpmodel *m = calloc(1, sizeof(*m));
 
-	if (!m)
+	if (m)
+		m->flows = flow_table_new(&fp);
+	if (!m || !m->flows) {
+		free(m);
 		return NULL;
+	}
 	m->conf = conf;
 	m->record = fn;
 	m->ctx = ctx;
 	m->sample_bytes = dpconfig_sample_bytes(&conf->dp);
-	m->flows = flow_table_new(&fp);
-	if (!m->flows) {
-		free(m);
-		return NULL;
-	}
 	return m;
 }
 
 void dpmodel_free(struct dpmodel *m)
 {
-	if (!m)
-		return;
-	flow_table_free(m->flows);
+	if (m)
+		flow_table_free(m->flows);
 	free(m);
 }
 

@@ -185,32 +185,29 @@ static void segment(int in, uint8_t flags, uint32_t seq, uint32_t ack,
 	compare();
 }
 
-/* What the daemon writes to `flows`, to both. */
-static void pause_client(void)
+/* What the daemon writes to `flows` (pause, resume at seq, stop), done
+ * to both. */
+enum write { PAUSE, RESUME, STOP };
+
+static void daemon_write(enum write w, uint32_t seq)
 {
 	struct rg_flow_key k = session_key();
 	int fd = bpf_map__fd(dx.skel->maps.flows);
 
-	flowmap_pause_client(fd, SEED, &k);
-	dpmodel_pause_client(dx.model, &k);
-}
-
-static void resume_client(uint32_t seq)
-{
-	struct rg_flow_key k = session_key();
-	int fd = bpf_map__fd(dx.skel->maps.flows);
-
-	flowmap_resume_client(fd, SEED, &k, seq);
-	dpmodel_resume_client(dx.model, &k, seq);
-}
-
-static void stop(void)
-{
-	struct rg_flow_key k = session_key();
-	int fd = bpf_map__fd(dx.skel->maps.flows);
-
-	flowmap_stop(fd, SEED, &k);
-	dpmodel_stop(dx.model, &k);
+	switch (w) {
+	case PAUSE:
+		flowmap_pause_client(fd, SEED, &k);
+		dpmodel_pause_client(dx.model, &k);
+		break;
+	case RESUME:
+		flowmap_resume_client(fd, SEED, &k, seq);
+		dpmodel_resume_client(dx.model, &k, seq);
+		break;
+	case STOP:
+		flowmap_stop(fd, SEED, &k);
+		dpmodel_stop(dx.model, &k);
+		break;
+	}
 }
 
 /* ---- scripted sessions: one rule each ---- */
@@ -254,11 +251,11 @@ static void test_pause_and_resume(void **state)
 	handshake();
 	segment(1, TH_ACK, C + 1, S + 1, 60, 'm');
 	segment(0, TH_ACK, S + 1, C + 61, 14, '3');
-	pause_client();
+	daemon_write(PAUSE, 0);
 	segment(1, TH_ACK, C + 61, S + 15, 500, 'x');
 	segment(1, TH_ACK, C + 561, S + 15, 5, '.');
 	segment(0, TH_ACK, S + 15, C + 566, 20, '2');
-	resume_client(C + 566);
+	daemon_write(RESUME, C + 566);
 	segment(1, TH_ACK, C + 566, S + 35, 0, 0);
 	segment(1, TH_ACK, C + 566, S + 35, 30, 'n');
 	segment(1, TH_ACK, C + 596, S + 35, 50, 'o');
@@ -278,7 +275,7 @@ static void test_forged_stop_and_reuse(void **state)
 	segment(1, TH_SYN, C + 7, 0, 0, 0);
 	segment(1, TH_ACK, C + 11, S + 1, 10, 'b');
 	segment(0, TH_ACK, S + 1, C + 21, 10, 'r');
-	stop();
+	daemon_write(STOP, 0);
 	segment(1, TH_ACK, C + 21, S + 11, 10, 'c');
 	segment(0, TH_ACK, S + 11, C + 31, 10, 's');
 	segment(1, TH_FIN | TH_ACK, C + 31, S + 21, 0, 0);
@@ -353,10 +350,10 @@ static void random_session(void)
 	for (i = 0; i < n; i++) {
 		exchange(&x, 1 + rnd(300), 'a' + i % 26);
 		if (!rnd(6)) { /* a message body */
-			pause_client();
+			daemon_write(PAUSE, 0);
 			for (body = 1 + rnd(4); body > 0; body--)
 				exchange(&x, 1 + rnd(1400), 'B');
-			resume_client(x.c);
+			daemon_write(RESUME, x.c);
 		}
 		if (!rnd(10))
 			segment(1, TH_RST, x.c + rnd(100000), 0, 0, 0);
@@ -364,7 +361,7 @@ static void random_session(void)
 			segment(1, TH_SYN, x.c - 1, 0, 0, 0);
 	}
 	if (rnd(2))
-		stop();
+		daemon_write(STOP, 0);
 	exchange(&x, 1 + rnd(50), 'q');
 	segment(1, TH_FIN | TH_ACK, x.c, x.s, 0, 0);
 	segment(0, TH_FIN | TH_ACK, x.s, x.c + 1, 0, 0);
