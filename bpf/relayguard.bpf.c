@@ -23,6 +23,7 @@ enum rg_cause {
 	RG_CAUSE_SYN_RATE,
 	RG_CAUSE_SYN_GLOBAL,
 	RG_CAUSE_FRAG_TINY,
+	RG_CAUSE_FRAG_PAYLOAD,
 };
 
 static __always_inline struct rg_stats *stats_get(void)
@@ -210,6 +211,9 @@ static __always_inline void count_drop(struct rg_stats *st, int cause)
 	case RG_CAUSE_SYN_GLOBAL:
 		st->drop_syn_global++;
 		break;
+	case RG_CAUSE_FRAG_PAYLOAD:
+		st->drop_frag_payload++;
+		break;
 	default:
 		st->drop_frag_tiny++;
 		break;
@@ -230,6 +234,9 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
 		break;
 	case RG_CAUSE_SYN_GLOBAL:
 		st->monitor_syn_global++;
+		break;
+	case RG_CAUSE_FRAG_PAYLOAD:
+		st->monitor_frag_payload++;
 		break;
 	default:
 		st->monitor_frag_tiny++;
@@ -260,6 +267,26 @@ static __always_inline int source_cause(const struct rg_config *cfg,
 	return RG_CAUSE_NONE;
 }
 
+/* A first fragment (more follow, offset 0) with the whole TCP header: the
+ * rest of its datagram is TCP payload that only the kernel's reassembly
+ * sees, never the daemon. Whether its flow's client side is being read:
+ * no entry (unknown), or one neither paused for a message body nor
+ * stopped (STARTTLS, QUIT). Fragmented commands are how a client would
+ * hide one (no honest stack fragments them: MSS and DF); a body segment
+ * on a paused flow, or anything after STARTTLS, is not read either way. */
+static __noinline int frag_hides_command(const struct rg_config *cfg,
+					 const struct rg_pkt *p)
+{
+	struct rg_flow *f, *victim = NULL;
+	struct rg_flow_key key;
+
+	if (!cfg || !p)
+		return 1;
+	flow_key_fill(&key, p, RG_DIR_IN);
+	f = flow_find(&key, cfg->hash_seed, &victim);
+	return !f || !(f->flags & (RG_FLOW_PAUSE_IN | RG_FLOW_STOP));
+}
+
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p, __u64 *now,
 				      struct rg_stats *st, int *allow)
@@ -270,6 +297,8 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	cause = source_cause(cfg, p, grp, now, st, allow);
 	if (cause || *allow == RG_ALLOW_YES)
 		return cause;
+	if (p->first_frag && frag_hides_command(cfg, p) && !allowed(p, allow))
+		return RG_CAUSE_FRAG_PAYLOAD;
 	return syn_check(cfg, grp, p, now, st, allow);
 }
 

@@ -138,6 +138,13 @@ struct rg_stats {
 	__u64 sample_paused; /* client payload not sampled: paused (body) */
 	__u64 sample_retrans; /* client payload not sampled: all of it below
 			       * the server's ack (a retransmission) */
+	/* A first IP fragment to an SMTP port with the whole TCP header (the
+	 * rest of its datagram is payload), on a flow whose client side is
+	 * sampled (not paused for a body, not stopped) or unknown, from a
+	 * source not allowed: dropped (commands are never fragmented by an
+	 * honest stack; the daemon would see only a part). */
+	__u64 drop_frag_payload;
+	__u64 monitor_frag_payload; /* the same in monitor mode: passed */
 };
 
 /* bans4 key: the IPv4 address (network order). bans6 key: the address

@@ -57,6 +57,10 @@ const struct stats_field stats_fields[] = {
 	F(sample_paused, "Ingress payloads not sampled: paused (message body)."),
 	F(sample_retrans,
 	  "Ingress payloads not sampled: retransmission of acknowledged bytes."),
+	F(drop_frag_payload,
+	  "First fragments of client segments on sampled flows: dropped."),
+	F(monitor_frag_payload,
+	  "Would-be drops in monitor mode: first fragment with payload."),
 };
 
 const size_t stats_n_fields = sizeof(stats_fields) / sizeof(stats_fields[0]);

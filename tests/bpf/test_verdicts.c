@@ -43,6 +43,7 @@ static const char *const stat_names[] = {
 	"egress_sample_bytes", "egress_ringbuf_full", "egress_budget_done",
 	"egress_stopped", "egress_flow_full", "drop_frag_tiny",
 	"monitor_frag_tiny", "sample_paused", "sample_retrans",
+	"drop_frag_payload", "monitor_frag_payload",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 		       sizeof(struct rg_stats) / sizeof(__u64),
@@ -574,6 +575,13 @@ static void flow_put_open(uint32_t flags, uint32_t win_in, uint32_t srv_ack,
 					     &f, BPF_ANY), 0);
 }
 
+/* An established session, client side sampled (the envelope). */
+static void setup_open(void)
+{
+	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
+		      1001, 0);
+}
+
 /* In a message body: paused by user space after the 354. */
 static void setup_paused(void)
 {
@@ -1088,10 +1096,56 @@ static const struct tcase cases[] = {
 	  .steps = { STEP(XDP_PASS, .src = BANNED4, .dport = 443, .frag = 0x2000,
 			  .tot_len = 20 + 16) },
 	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
-	{ "ipv4 first fragment of a data segment: whole header, the part it carries sampled",
+	/* A first fragment with the whole TCP header: the rest of its datagram
+	 * is payload the daemon would not see. Dropped while the client side
+	 * is sampled (envelope) or the flow unknown; passed on a paused
+	 * (message body) or stopped flow. */
+	{ "ipv4 first fragment of a command segment, no flow entry: dropped",
+	  .steps = { STEP(XDP_DROP, .flags = TH_ACK, .seq = 1001, .frag = 0x2000,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n", .tot_len = 20 + 20 + 16) },
+	  .exp = { .packets = 1, .drop_frag_payload = 1 }, .check = check_no_records },
+	{ "ipv4 first fragment of a command segment on a sampled flow: dropped",
+	  .setup = setup_open,
+	  .steps = { STEP(XDP_DROP, .flags = TH_ACK, .seq = 1001, .frag = 0x2000,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n", .tot_len = 20 + 20 + 16) },
+	  .exp = { .packets = 1, .drop_frag_payload = 1 }, .check = check_no_records },
+	{ "ipv4 first fragment with the header only (payload all in the next) dropped",
+	  .setup = setup_open,
+	  .steps = { STEP(XDP_DROP, .flags = TH_ACK, .seq = 1001, .frag = 0x2000, .tcp_opts = 4,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n", .tot_len = 20 + 24) },
+	  .exp = { .packets = 1, .drop_frag_payload = 1 }, .check = check_no_records },
+	{ "ipv4 first fragment of a body segment on a paused flow passes",
+	  .setup = setup_paused,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1040, .frag = 0x2000,
+			  .payload_len = 1400, .tot_len = 20 + 20 + 1000) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_paused = 1 },
+	  .check = check_no_records },
+	{ "ipv4 first fragment on a stopped flow passes", .setup = setup_stop,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .frag = 0x2000, .payload_len = 1400,
+			  .tot_len = 20 + 20 + 1000) },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_stopped = 1 },
+	  .check = check_no_records },
+	{ "ipv4 first fragment of a command segment from an allowed source passes, sampled",
+	  .setup = setup_allow_clean,
 	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .frag = 0x2000,
 			  .payload = "RCPT TO:<victim@gmail.com>\r\n", .tot_len = 20 + 20 + 16) },
-	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 16 } },
+	  .exp = { .packets = 1, .pass_allow = 1, .sample_records = 1, .sample_bytes = 16 } },
+	{ "monitor: first fragment of a command segment counted, passed, sampled",
+	  .cfg = { .flags = RG_CFG_MONITOR },
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .frag = 0x2000,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n", .tot_len = 20 + 20 + 16) },
+	  .exp = { .packets = 1, .pass_monitor = 1, .monitor_frag_payload = 1,
+		   .sample_records = 1, .sample_bytes = 16 } },
+	{ "ipv4 first fragment from a banned source on a paused flow: ban drops it",
+	  .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .flags = TH_ACK, .frag = 0x2000,
+			  .payload_len = 100, .tot_len = 20 + 20 + 40) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv4 unfragmented command segment (DF) on a sampled flow passes, sampled",
+	  .setup = setup_open,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .frag = 0x4000,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 28 } },
 	{ "ipv4 non-first udp fragment counted as fragment",
 	  .steps = { STEP(XDP_PASS, .proto = IPPROTO_UDP, .frag = 0x2000 | 100) },
 	  .exp = { .packets = 1, .pass_fragment = 1 } },
@@ -1126,6 +1180,16 @@ static const struct tcase cases[] = {
 	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
 			  .v6frag = 1, .tot_len = 8 + 16, .trunc = 14 + 40 + 8 + 16) },
 	  .exp = { .packets = 1, .drop_frag_tiny = 1 } },
+	{ "ipv6 first fragment (offset 0, M) of a command segment: dropped",
+	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
+			  .v6frag = 1, .flags = TH_ACK, .seq = 1001,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n", .tot_len = 8 + 20 + 16) },
+	  .exp = { .packets = 1, .drop_frag_payload = 1 }, .check = check_no_records },
+	{ "ipv6 fragment header, offset 0 and M clear (atomic fragment): passes, sampled",
+	  .steps = { STEP(XDP_PASS, .family = 6, .n_ext = 1, .ext = { IPPROTO_FRAGMENT },
+			  .v6frag = 0, .flags = TH_ACK, .seq = 1001,
+			  .payload = "RCPT TO:<victim@gmail.com>\r\n") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1, .sample_bytes = 28 } },
 	{ "ipv6 six extension headers: banned syn dropped", .setup = setup_ban6,
 	  .steps = { STEP(XDP_DROP, .family = 6, .n_ext = 6,
 			  .ext = { 0, 60, 43, 60, 60, 60 }) },

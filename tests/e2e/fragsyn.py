@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Send one TCP SYN to SERVER:25 shaped as KIND, and say whether the server
-answered it with a SYN-ACK (scapy, Debian's python3).
+answered it with a SYN-ACK; or, for the session kinds, one segment of a
+real session as IPv4 fragments (scapy, Debian's python3).
 
   fragsyn.py KIND SRC SERVER SERVER_MAC IFACE
 
@@ -13,6 +14,17 @@ KIND:
             option) and 8 bytes of SYN data, the second the other 8
   ext7      IPv6 only: the SYN behind seven destination-options headers,
             more than relayguard's parser walks
+Session kinds (IPv4; a kernel socket for the handshake, EHLO and MAIL, then
+the client's next segment forged with the session's own sequence numbers,
+learnt from a capture):
+  rcpt      `RCPT TO:<victim@gmail.com>` as two fragments, the first with
+            the whole TCP header and 12 bytes of the line; prints "reply
+            CODE" for the server's reply to it, or "none" (after 3 s)
+  rcpt1     the same segment unfragmented (the control: the forging works)
+  body      RCPT to a local user, DATA, then a message body segment as two
+            fragments, sent again each second as TCP would (up to 8 times:
+            the daemon pauses sampling a few ms after the 354); prints
+            "acked" once the server acknowledges it, or "none"
 
 Frames go out at layer 2 to SERVER_MAC (no neighbour resolution on the way).
 Prints "synack" or "none" (after up to 3 s) and exits 0; exit 2 on usage.
@@ -28,6 +40,103 @@ conf.verb = 0
 if len(sys.argv) != 6:
     sys.exit(__doc__ and 2)
 kind, src, server, mac, iface = sys.argv[1:]
+
+
+def session_reply(f):
+    """One (possibly multi-line) SMTP reply's code, "" when it never came."""
+    try:
+        while True:
+            line = f.readline()
+            if not line:
+                return ""
+            if len(line) < 4 or line[3:4] != b"-":
+                return line[:3].decode("ascii", "replace")
+    except OSError:
+        return ""
+
+
+def session_segment(seen, sport):
+    """The client's next seq and the server's, from the capture."""
+    pkts = [p for p in list(seen) if sport in (p[TCP].sport, p[TCP].dport)]
+    cli = [p for p in pkts if p[TCP].dport == 25 and Raw in p]
+    srv = [p for p in pkts if p[TCP].sport == 25 and Raw in p]
+    if not cli or not srv:
+        sys.exit("fragsyn.py: the session was not captured")
+    cseq = cli[-1][TCP].seq + len(cli[-1][Raw].load)
+    sseq = srv[-1][TCP].seq + len(srv[-1][Raw].load)
+    return cseq & 0xffffffff, sseq & 0xffffffff
+
+
+def session_frags(sport, cseq, sseq, payload, split):
+    """The segment [cseq, +len) as IPv4 fragments (split: first's bytes)."""
+    tcp = TCP(sport=sport, dport=25, flags="PA", seq=cseq, ack=sseq) / Raw(
+        payload)
+    seg = bytes(IP(src=src, dst=server) / tcp)[20:]
+    ident = random.getrandbits(16)
+    eth = Ether(dst=mac)
+    if not split:
+        return [eth / IP(src=src, dst=server, proto=6) / Raw(seg)]
+    return [eth / IP(src=src, dst=server, id=ident, proto=6, flags="MF") /
+            Raw(seg[:split]),
+            eth / IP(src=src, dst=server, id=ident, proto=6,
+                     frag=split // 8) / Raw(seg[split:])]
+
+
+def session(kind):
+    import socket
+    import time
+    seen = []
+    sniffer = AsyncSniffer(iface=iface, store=False, prn=seen.append,
+                           lfilter=lambda p: TCP in p and 25 in (
+                               p[TCP].sport, p[TCP].dport))
+    sniffer.start()
+    time.sleep(0.5)  # the sniffer's socket is open
+    sock = socket.create_connection((server, 25), timeout=3,
+                                    source_address=(src, 0))
+    f = sock.makefile("rb")
+    sport = sock.getsockname()[1]
+    lines = [b"EHLO frag.lab.test\r\n", b"MAIL FROM:<bot@attacker.invalid>\r\n"]
+    if kind == "body":
+        lines += [b"RCPT TO:<user@example.test>\r\n", b"DATA\r\n"]
+    codes = [session_reply(f)]
+    for line in lines:
+        sock.sendall(line)
+        codes.append(session_reply(f))
+    want = ["220", "250", "250"] + (["250", "354"] if kind == "body" else [])
+    if codes != want:
+        sys.exit(f"fragsyn.py: session replies {codes}, expected {want}")
+    time.sleep(0.3)  # the capture has the last reply
+    cseq, sseq = session_segment(seen, sport)
+    if kind == "body":
+        payload = (b"Subject: fragmented body\r\n\r\n" + b"x" * 78 +
+                   b"\r\n") * 4
+        pkts = session_frags(sport, cseq, sseq, payload, 32)
+        end = (cseq + len(payload)) & 0xffffffff
+        for _ in range(8):
+            sendp(pkts, iface=iface)
+            time.sleep(1)
+            if any(p[TCP].sport == 25 and p[TCP].dport == sport and
+                   p[TCP].ack == end for p in list(seen)):
+                print("acked")
+                return
+        print("none")
+        return
+    line = b"RCPT TO:<victim@gmail.com>\r\n"
+    sendp(session_frags(sport, cseq, sseq, line, 32 if kind == "rcpt" else 0),
+          iface=iface)
+    for _ in range(30):
+        time.sleep(0.1)
+        got = [p for p in list(seen) if p[TCP].sport == 25 and
+               p[TCP].dport == sport and Raw in p and p[TCP].seq == sseq]
+        if got:
+            print("reply " + got[0][Raw].load[:3].decode("ascii", "replace"))
+            return
+    print("none")
+
+
+if kind in ("rcpt", "rcpt1", "body"):
+    session(kind)
+    sys.exit(0)
 v6 = ":" in server
 sport = random.randint(20000, 60000)
 isn = random.getrandbits(32)

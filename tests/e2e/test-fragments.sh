@@ -2,9 +2,17 @@
 # Fragments and headers the parser gives up on cannot carry a banned
 # source's SYN to the lab's real Postfix (issue 12, item 1), over IPv4 and
 # IPv6, while fail-open holds for everyone else:
-# - unbanned: a plain SYN and a SYN fragmented after its whole TCP header
-#   are answered; a tiny first fragment (16 bytes of TCP header) is dropped
-#   for everyone (no real stack sends one) and counted in drop_frag_tiny;
+# - unbanned: a plain SYN is answered; a tiny first fragment (16 bytes of
+#   TCP header) is dropped for everyone (no real stack sends one) and
+#   counted in drop_frag_tiny; a SYN fragmented after its whole TCP header
+#   (8 bytes of SYN data in each fragment) has no flow entry whose client
+#   side the daemon ignores, so it is dropped too (drop_frag_payload);
+# - in a verified session, a RCPT segment sent as two IPv4 fragments gets
+#   no reply from Postfix (its first fragment dropped: the daemon would see
+#   12 bytes of the line) while the same segment unfragmented is answered,
+#   and a fragmented message body segment (flow paused by the daemon) is
+#   acknowledged by the server: a path that fragments body segments still
+#   delivers;
 # - banned: the tiny-fragment SYN, the whole-header fragmented SYN and
 #   (IPv6) a SYN behind seven extension headers get no SYN-ACK, and
 #   drop_ban rises.
@@ -37,18 +45,32 @@ ip netns exec "$LAB_NS_AT" ping -c1 -W2 "$LAB_GW4" >/dev/null 2>&1
 
 tiny0=$(e2e_stat drop_frag_tiny)
 expect "unbanned IPv4: a plain SYN is answered (the sender works)" synack plain "$LAB_AT4" "$LAB_GW4"
-expect "unbanned IPv4: a SYN fragmented after its whole TCP header is answered (fail open)" \
-	synack whole "$LAB_AT4" "$LAB_GW4"
+payload0=$(e2e_stat drop_frag_payload)
+expect "unbanned IPv4: a SYN fragmented after its whole TCP header (SYN data) is dropped" \
+	none whole "$LAB_AT4" "$LAB_GW4"
+assert_gt "$(e2e_stat drop_frag_payload)" "$payload0" "drop_frag_payload rose"
 expect "unbanned IPv4: a SYN whose first fragment has 16 bytes of TCP is dropped" \
 	none tiny "$LAB_AT4" "$LAB_GW4"
 assert_gt "$(e2e_stat drop_frag_tiny)" "$tiny0" "drop_frag_tiny rose"
 expect "unbanned IPv6: a plain SYN is answered" synack plain "$LAB_AT6" "$LAB_GW6"
-expect "unbanned IPv6: a SYN fragmented after its whole TCP header is answered" \
-	synack whole "$LAB_AT6" "$LAB_GW6"
+expect "unbanned IPv6: a SYN fragmented after its whole TCP header (SYN data) is dropped" \
+	none whole "$LAB_AT6" "$LAB_GW6"
 expect "unbanned IPv6: a SYN whose first fragment has 16 bytes of TCP is dropped" \
 	none tiny "$LAB_AT6" "$LAB_GW6"
 ext7=$(syn ext7 "$LAB_AT6" "$LAB_GW6")
 echo "# unbanned IPv6 SYN behind seven extension headers: $ext7 (relayguard passes it)"
+
+# Session kinds, each from a fresh address (a refused relay attempt may
+# ban its source).
+mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" 3)
+expect "a forged RCPT segment, unfragmented, is answered (the control)" \
+	"reply 554" rcpt1 "${srcs[0]}" "$LAB_GW4"
+payload0=$(e2e_stat drop_frag_payload)
+expect "a RCPT segment as two IPv4 fragments gets no reply from Postfix" \
+	none rcpt "${srcs[1]}" "$LAB_GW4"
+assert_gt "$(e2e_stat drop_frag_payload)" "$payload0" "drop_frag_payload rose (rcpt)"
+expect "a message body segment as two IPv4 fragments (paused flow) is acknowledged" \
+	acked body "${srcs[2]}" "$LAB_GW4"
 
 e2e_ctl ban add "$LAB_AT4" for 1h reason manual >/dev/null || fail "ban add $LAB_AT4"
 e2e_ctl ban add "$LAB_AT6" for 1h reason manual >/dev/null || fail "ban add $LAB_AT6"
