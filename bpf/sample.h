@@ -369,6 +369,24 @@ static __always_inline void srv_ack_update(struct rg_flow *f,
 	}
 }
 
+/* A server reply while the client is paused answers the end of its
+ * message body (or a BDAT chunk, or cuts it short): the next transaction
+ * starts at the reply's ack. Resumed here, before the reply leaves the
+ * gateway, so that no command the client sends on reading it can arrive
+ * while sampling is still paused (the daemon's resume, at the same
+ * position, would race it); the server sends nothing while it reads a
+ * body, so no reply resumes early. */
+static __always_inline void resume_on_reply(struct rg_flow *f,
+					    const struct rg_pkt *p)
+{
+	if (!(f->flags & RG_FLOW_PAUSE_IN) || !p->payload_len ||
+	    !(p->tcp_flags & RG_TCP_ACK))
+		return;
+	f->win_in = bpf_ntohl(p->ack);
+	f->sampled_in = 0;
+	f->flags = (f->flags & ~RG_FLOW_PAUSE_IN) | RG_FLOW_WIN_IN;
+}
+
 /* Budgets above this would break sequence arithmetic (2^31). */
 #define RG_BUDGET_MAX (1U << 30)
 
@@ -441,8 +459,10 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 	if (!f)
 		return;
 	f->last_ns = sc->now;
-	if (sc->dir == RG_DIR_OUT)
+	if (sc->dir == RG_DIR_OUT) {
 		srv_ack_update(f, p);
+		resume_on_reply(f, p);
+	}
 	if (f->flags & RG_FLOW_STOP) {
 		if (!p->payload_len)
 			return;

@@ -43,6 +43,14 @@ struct pkt {
 	uint32_t len;
 };
 
+/* The next transaction's window starts at seq (flowmap_resume_client). */
+static void resume(struct dp_flow *d, uint32_t seq)
+{
+	d->win_in = seq;
+	d->sampled[RG_DIR_IN] = 0;
+	d->flags = (d->flags & ~RG_FLOW_PAUSE_IN) | RG_FLOW_WIN_IN;
+}
+
 static struct dp_flow *dp_find(struct dpmodel *m, const struct rg_flow_key *key)
 {
 	struct flow *f = flow_get(m->flows, key, m->now_ns, false, NULL);
@@ -71,11 +79,8 @@ void dpmodel_resume_client(struct dpmodel *m, const struct rg_flow_key *key,
 {
 	struct dp_flow *d = dp_find(m, key);
 
-	if (!d || (d->flags & RG_FLOW_STOP))
-		return;
-	d->win_in = seq;
-	d->sampled[RG_DIR_IN] = 0;
-	d->flags = (d->flags & ~RG_FLOW_PAUSE_IN) | RG_FLOW_WIN_IN;
+	if (d && !(d->flags & RG_FLOW_STOP))
+		resume(d, seq);
 }
 
 static bool smtp_port(const struct rg_conf *c, uint16_t port_be)
@@ -308,6 +313,9 @@ static void server_state(struct dp_flow *d, const struct pkt *k)
 		d->srv_ack = ack;
 		d->flags |= RG_FLOW_SRV_ACK;
 	}
+	/* a reply to a paused client ends its body (resume_on_reply) */
+	if ((d->flags & RG_FLOW_PAUSE_IN) && k->len && (k->flags & RG_TCP_ACK))
+		resume(d, ack);
 }
 
 /* Client payload: the part of the segment inside the transaction's window

@@ -709,10 +709,14 @@ static void check_paused(void)
 {
 	struct rg_flow f = flow_default_get();
 
-	assert_int_equal(fx.n_rec, 1);
+	assert_int_equal(fx.n_rec, 2);
 	assert_int_equal(fx.rec[0].hdr.dir, RG_DIR_OUT);
-	assert_true(f.flags & RG_FLOW_PAUSE_IN);
-	assert_int_equal(f.sampled_in, 39);
+	assert_int_equal(fx.rec[1].hdr.dir, RG_DIR_IN);
+	assert_int_equal(ntohl(fx.rec[1].hdr.seq), 1100);
+	assert_false(f.flags & RG_FLOW_PAUSE_IN);
+	assert_true(f.flags & RG_FLOW_WIN_IN);
+	assert_int_equal(f.win_in, 1100);
+	assert_int_equal(f.sampled_in, 14);
 	assert_int_equal(f.srv_ack, 1100);
 }
 
@@ -1479,14 +1483,16 @@ static const struct tcase cases[] = {
 		   .sample_budget_done = 1, .egress_packets = 1, .egress_smtp = 1,
 		   .egress_sample_records = 1 },
 	  .check = check_reverse_order },
-	{ "paused flow: no client payload sampled, server replies still are",
+	{ "paused flow: no client payload sampled; the server's reply is, and resumes the client at its ack",
 	  .setup = setup_paused,
 	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1040, .payload = "Subject: hi\r\n"),
 		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1053, .payload = "\r\n.\r\n"),
 		     TCSTEP(SERVER_PKT, .flags = TH_ACK | TH_PSH, .seq = 777100, .ack = 1100,
-			    .payload = "250 ok\r\n") },
-	  .exp = { .packets = 2, .pass_smtp = 2, .sample_paused = 2, .egress_packets = 1,
-		   .egress_smtp = 1, .egress_sample_records = 1, .egress_sample_bytes = 8 },
+			    .payload = "250 ok\r\n"),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1100, .payload = "MAIL FROM:<>\r\n") },
+	  .exp = { .packets = 3, .pass_smtp = 3, .sample_paused = 2, .sample_records = 1,
+		   .sample_bytes = 14, .egress_packets = 1, .egress_smtp = 1,
+		   .egress_sample_records = 1, .egress_sample_bytes = 8 },
 	  .check = check_paused },
 	{ "resumed flow samples from win_in with a fresh budget", .cfg = { .sample_bytes = 10 },
 	  .setup = setup_resumed,
