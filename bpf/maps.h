@@ -149,7 +149,7 @@ struct {
 
 struct rg_percpu {
 	__u64 clock_jiffies; /* jiffy in which clock_ns was read */
-	__u64 clock_ns; /* boot clock at the first packet of that jiffy */
+	__u64 clock_ns;	     /* boot clock at the first packet of that jiffy */
 	__u8 rec[sizeof(struct rg_sample) + RG_SCRATCH_PAYLOAD];
 };
 

@@ -17,7 +17,7 @@
 
 #include "relayguard.h" /* RG_TCP_* */
 
-#define RG_MAX_VLAN 2
+#define RG_MAX_VLAN	2
 #define RG_MAX_IPV6_EXT 6
 
 #ifndef AF_INET
@@ -27,15 +27,14 @@
 #define AF_INET6 10
 #endif
 
-
 enum rg_parse {
-	RG_PARSE_TCP = 0, /* TCP ports present: pkt filled in */
-	RG_PARSE_NOT_TCP, /* parsed, not TCP (ARP, UDP, ICMP...) */
+	RG_PARSE_TCP = 0,  /* TCP ports present: pkt filled in */
+	RG_PARSE_NOT_TCP,  /* parsed, not TCP (ARP, UDP, ICMP...) */
 	RG_PARSE_FRAGMENT, /* non-first IP fragment: source filled in,
 			    * frag_tcp when its IP header says TCP */
-	RG_PARSE_BAD, /* truncated or malformed before the source */
-	RG_PARSE_OPAQUE, /* source known, TCP ports not reached (extension
-			  * headers past the bound, truncated headers) */
+	RG_PARSE_BAD,	   /* truncated or malformed before the source */
+	RG_PARSE_OPAQUE,   /* source known, TCP ports not reached (extension
+			    * headers past the bound, truncated headers) */
 };
 
 struct hdr_cursor {
@@ -54,7 +53,7 @@ struct rg_pkt {
 	__u8 family;
 	__u8 tcp_flags;
 	__u8 first_frag; /* MF set, offset 0: more of the datagram follows */
-	__u8 frag_tcp; /* RG_PARSE_FRAGMENT: the IP header says TCP */
+	__u8 frag_tcp;	 /* RG_PARSE_FRAGMENT: the IP header says TCP */
 	__u32 ip_end; /* offset of the end of the IP datagram (0: packet end) */
 	struct tcphdr *tcp;
 	__u32 payload_off; /* from the start of the packet */
@@ -126,8 +125,8 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
 	if (tot && tot < hlen)
 		return RG_PARSE_BAD;
 	if (iph->protocol != IPPROTO_TCP)
-		return (iph->frag_off & bpf_htons(0x1fff)) ? RG_PARSE_FRAGMENT :
-							     RG_PARSE_NOT_TCP;
+		return (iph->frag_off & bpf_htons(0x1fff)) ? RG_PARSE_FRAGMENT
+							   : RG_PARSE_NOT_TCP;
 	p->family = AF_INET;
 	p->saddr[0] = iph->saddr;
 	p->daddr[0] = iph->daddr;
@@ -236,8 +235,7 @@ static __always_inline int parse_tcphdr(struct hdr_cursor *c, void *end,
 
 /* Ethernet to TCP ports. Everything past the ports is read only for SMTP
  * packets, by parse_tcp_payload. */
-static __always_inline int parse_packet(void *data, void *end,
-					struct rg_pkt *p)
+static __always_inline int parse_packet(void *data, void *end, struct rg_pkt *p)
 {
 	struct hdr_cursor c = { .pos = data };
 	__be16 proto;

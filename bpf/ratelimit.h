@@ -88,8 +88,7 @@ static __always_inline int ratelimit_source(const struct rg_src_key *key,
 	return 1;
 }
 
-static __always_inline int ratelimit_global(__u64 now, __u32 rate,
-					    __u32 burst)
+static __always_inline int ratelimit_global(__u64 now, __u32 rate, __u32 burst)
 {
 	__u32 zero = 0;
 	struct rg_bucket *b = bpf_map_lookup_elem(&rg_gsyn, &zero);

@@ -33,8 +33,7 @@ static __always_inline struct rg_stats *stats_get(void)
 	return bpf_map_lookup_elem(&stats, &zero);
 }
 
-static __always_inline int port_is_smtp(const struct rg_config *cfg,
-					__u16 port)
+static __always_inline int port_is_smtp(const struct rg_config *cfg, __u16 port)
 {
 	__u8 n = cfg->n_smtp_ports;
 	int i;
@@ -185,8 +184,8 @@ static __always_inline int syn_check(const struct rg_config *cfg,
 		*now = rg_now();
 	if (cfg->syn_rate) {
 		src_key_fill(&key, p->family, grp);
-		if (!ratelimit_source(&key, cfg->hash_seed, *now,
-				      cfg->syn_rate, cfg->syn_burst, st))
+		if (!ratelimit_source(&key, cfg->hash_seed, *now, cfg->syn_rate,
+				      cfg->syn_burst, st))
 			return RG_CAUSE_SYN_RATE;
 	}
 	if (cfg->global_syn_rate &&
@@ -395,7 +394,8 @@ int rg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->packets++;
 	ret = parse_packet(data, end, &p);
-	if (ret == RG_PARSE_OPAQUE || (ret == RG_PARSE_FRAGMENT && p.frag_tcp)) {
+	if (ret == RG_PARSE_OPAQUE ||
+	    (ret == RG_PARSE_FRAGMENT && p.frag_tcp)) {
 		cfg = bpf_map_lookup_elem(&config, &zero);
 		return suspect_verdict(cfg, &p, st, ret);
 	}
@@ -408,7 +408,8 @@ int rg_xdp(struct xdp_md *ctx)
 		st->pass_not_smtp++;
 		return XDP_PASS;
 	}
-	/* kind RG_PARSE_TCP: the ports are there, the rest of the header is not */
+	/* kind RG_PARSE_TCP: the ports are there, the rest of the header is not
+	 */
 	if (parse_tcp_payload(data, end, end - data, &p) != RG_PARSE_TCP)
 		return suspect_verdict(cfg, &p, st, RG_PARSE_TCP);
 	return smtp_verdict(ctx, cfg, &p, st);
@@ -430,8 +431,10 @@ int rg_tc_egress(struct __sk_buff *skb)
 	if (!sc.st)
 		return TC_ACT_OK;
 	sc.st->egress_packets++;
-	if (skb->data_end - skb->data < RG_TC_PULL && skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < RG_TC_PULL ? skb->len : RG_TC_PULL);
+	if (skb->data_end - skb->data < RG_TC_PULL &&
+	    skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < RG_TC_PULL ? skb->len
+							     : RG_TC_PULL);
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
 	if (parse_packet(data, end, &p) != RG_PARSE_TCP)

@@ -26,9 +26,8 @@ struct rg_sample_ctx {
  * costs ~28 ns a call, more than the rest of a sampled packet. A global
  * function, so the verifier checks its loops once, not once per caller
  * state. Returns 0 or -1. */
-__attribute__((noinline)) int rg_xdp_copy(struct xdp_md *ctx,
-					  struct rg_percpu *pc, __u32 off,
-					  __u32 len)
+__attribute__((noinline)) int
+rg_xdp_copy(struct xdp_md *ctx, struct rg_percpu *pc, __u32 off, __u32 len)
 {
 	void *end, *src;
 	__u32 i, j;
@@ -250,9 +249,8 @@ static __always_inline int flow_key_eq(const struct rg_flow_key *a,
 
 /* key's entry in its set, or NULL with *victim set to the slot a new entry
  * would take: a free one (last_ns 0), else the least recently seen. */
-static __always_inline struct rg_flow *flow_find(const struct rg_flow_key *key,
-						 __u32 seed,
-						 struct rg_flow **victim)
+static __always_inline struct rg_flow *
+flow_find(const struct rg_flow_key *key, __u32 seed, struct rg_flow **victim)
 {
 	__u32 slot = rg_flow_set_first(key, seed), w;
 	struct rg_flow *f, *old = NULL;
@@ -414,7 +412,8 @@ static __always_inline void sample_client(struct rg_sample_ctx *sc,
 		f->win_in = seq;
 		f->flags |= RG_FLOW_WIN_IN;
 	}
-	budget = cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
+	budget =
+		cfg->sample_bytes ? cfg->sample_bytes : RG_DEFAULT_SAMPLE_BYTES;
 	if (budget > RG_BUDGET_MAX)
 		budget = RG_BUDGET_MAX;
 	start = (__s32)(seq - f->win_in);

@@ -41,9 +41,9 @@
 #define RG_RINGBUF_BYTES (8U << 20)
 #endif
 
-#define RG_MAX_SMTP_PORTS 8
-#define RG_DEFAULT_SMTP_PORT 25
-#define RG_DEFAULT_IPV6_PREFIX 64
+#define RG_MAX_SMTP_PORTS	8
+#define RG_DEFAULT_SMTP_PORT	25
+#define RG_DEFAULT_IPV6_PREFIX	64
 #define RG_DEFAULT_SAMPLE_BYTES 4096
 
 /* TCP flags (byte 13 of the header), as rg_sample.tcp_flags carries them. */
@@ -59,21 +59,21 @@
 
 /* Pinned map names (under the pin dir, default /sys/fs/bpf/relayguard). */
 #define RG_PIN_DIR_DEFAULT "/sys/fs/bpf/relayguard"
-#define RG_MAP_STATS "stats"
-#define RG_MAP_CONFIG "config"
-#define RG_MAP_BANS4 "bans4"
-#define RG_MAP_BANS6 "bans6"
-#define RG_MAP_ALLOW4 "allow4"
-#define RG_MAP_ALLOW6 "allow6"
-#define RG_MAP_DENY4 "deny4"
-#define RG_MAP_DENY6 "deny6"
-#define RG_MAP_RATELIMIT "ratelimit"
-#define RG_MAP_FLOWS "flows"
-#define RG_MAP_SAMPLES "samples"
+#define RG_MAP_STATS	   "stats"
+#define RG_MAP_CONFIG	   "config"
+#define RG_MAP_BANS4	   "bans4"
+#define RG_MAP_BANS6	   "bans6"
+#define RG_MAP_ALLOW4	   "allow4"
+#define RG_MAP_ALLOW6	   "allow6"
+#define RG_MAP_DENY4	   "deny4"
+#define RG_MAP_DENY6	   "deny6"
+#define RG_MAP_RATELIMIT   "ratelimit"
+#define RG_MAP_FLOWS	   "flows"
+#define RG_MAP_SAMPLES	   "samples"
 
 /* config.flags */
 enum rg_config_flags {
-	RG_CFG_MONITOR = 1U << 0, /* count would-be drops, drop nothing */
+	RG_CFG_MONITOR = 1U << 0,    /* count would-be drops, drop nothing */
 	RG_CFG_SAMPLE_OFF = 1U << 1, /* no sampling at all */
 };
 
@@ -81,16 +81,16 @@ enum rg_config_flags {
  * port 25, no rate limit, /64, sample_bytes default, enforce. */
 struct rg_config {
 	__u32 abi_version; /* RG_ABI_VERSION once user space wrote it */
-	__u32 flags; /* enum rg_config_flags */
+	__u32 flags;	   /* enum rg_config_flags */
 	__u16 smtp_ports[RG_MAX_SMTP_PORTS]; /* network order */
-	__u8 n_smtp_ports; /* 0: RG_DEFAULT_SMTP_PORT only */
+	__u8 n_smtp_ports;		     /* 0: RG_DEFAULT_SMTP_PORT only */
 	__u8 ipv6_prefix; /* bans and rate limits group IPv6 by this; 0: 64 */
 	__u16 pad;
-	__u32 syn_rate; /* per source, SYN/s; 0: unlimited */
+	__u32 syn_rate;	 /* per source, SYN/s; 0: unlimited */
 	__u32 syn_burst; /* SYNs a rested source may send at once; 0: = rate */
-	__u32 global_syn_rate; /* all sources together, SYN/s; 0: unlimited */
+	__u32 global_syn_rate;	/* all sources together, SYN/s; 0: unlimited */
 	__u32 global_syn_burst; /* 0: = global_syn_rate */
-	__u32 sample_bytes; /* per flow and direction; 0: default */
+	__u32 sample_bytes;	/* per flow and direction; 0: default */
 	__u32 hash_seed; /* keys rg_hash (flows, ratelimit); set once by the
 			  * loader, kept by every writer of `config` */
 };
@@ -99,45 +99,46 @@ struct rg_config {
  * Every packet XDP sees ends in exactly one of the verdict counters
  * (pass_*, drop_*); monitor_* count drops that monitor mode did not do. */
 struct rg_stats {
-	__u64 packets; /* every packet the XDP program saw */
-	__u64 pass_not_smtp; /* not TCP to an SMTP port: passed after parse */
-	__u64 pass_unparsed; /* truncated or malformed headers: passed */
-	__u64 pass_fragment; /* non-first IPv4/IPv6 fragment: passed */
-	__u64 pass_allow; /* source in allow4/allow6 */
-	__u64 pass_smtp; /* SMTP packet from a clean source */
-	__u64 pass_monitor; /* would have been dropped, monitor mode */
-	__u64 drop_deny; /* source in deny4/deny6 */
-	__u64 drop_ban; /* source banned, ban not expired */
-	__u64 drop_syn_rate; /* SYN over the per-source token bucket */
+	__u64 packets;	       /* every packet the XDP program saw */
+	__u64 pass_not_smtp;   /* not TCP to an SMTP port: passed after parse */
+	__u64 pass_unparsed;   /* truncated or malformed headers: passed */
+	__u64 pass_fragment;   /* non-first IPv4/IPv6 fragment: passed */
+	__u64 pass_allow;      /* source in allow4/allow6 */
+	__u64 pass_smtp;       /* SMTP packet from a clean source */
+	__u64 pass_monitor;    /* would have been dropped, monitor mode */
+	__u64 drop_deny;       /* source in deny4/deny6 */
+	__u64 drop_ban;	       /* source banned, ban not expired */
+	__u64 drop_syn_rate;   /* SYN over the per-source token bucket */
 	__u64 drop_syn_global; /* SYN over the global token bucket */
 	__u64 monitor_deny; /* the would-be drops of monitor mode, by cause */
 	__u64 monitor_ban;
 	__u64 monitor_syn_rate;
 	__u64 monitor_syn_global;
-	__u64 ban_expired; /* banned source whose ban had expired: passed */
+	__u64 ban_expired;    /* banned source whose ban had expired: passed */
 	__u64 ratelimit_full; /* no room for a new source's bucket */
-	__u64 flow_full; /* no room for a new flow entry: not sampled */
+	__u64 flow_full;      /* no room for a new flow entry: not sampled */
 	__u64 sample_records; /* records written to `samples`, ingress */
-	__u64 sample_bytes; /* payload bytes in those records */
+	__u64 sample_bytes;   /* payload bytes in those records */
 	__u64 sample_ringbuf_full; /* record lost: ring buffer full */
-	__u64 sample_budget_done; /* payload not sampled: budget spent */
+	__u64 sample_budget_done;  /* payload not sampled: budget spent */
 	__u64 sample_stopped; /* payload not sampled: user space said stop */
 	__u64 egress_packets; /* packets the TC egress program saw */
-	__u64 egress_smtp; /* of those, from an SMTP port */
+	__u64 egress_smtp;    /* of those, from an SMTP port */
 	__u64 egress_sample_records;
 	__u64 egress_sample_bytes;
 	__u64 egress_ringbuf_full;
 	__u64 egress_budget_done; /* reply payload not sampled: budget spent */
-	__u64 egress_stopped; /* reply payload not sampled: user space said stop */
+	__u64 egress_stopped; /* reply payload not sampled: user space said stop
+			       */
 	__u64 egress_flow_full; /* no room for a new flow entry on egress */
 	/* A first IP fragment to an SMTP port without the whole TCP header
 	 * (options included), source neither allowed, banned nor denied:
 	 * dropped (RFC 1858/3128 tiny fragment; no real stack sends one). */
 	__u64 drop_frag_tiny;
 	__u64 monitor_frag_tiny; /* the same in monitor mode: passed */
-	__u64 sample_paused; /* client payload not sampled: paused (body) */
-	__u64 sample_retrans; /* client payload not sampled: all of it below
-			       * the server's ack (a retransmission) */
+	__u64 sample_paused;	 /* client payload not sampled: paused (body) */
+	__u64 sample_retrans;	 /* client payload not sampled: all of it below
+				  * the server's ack (a retransmission) */
 	/* A first IP fragment to an SMTP port with the whole TCP header (the
 	 * rest of its datagram is payload), on a flow whose client side is
 	 * sampled (not paused for a body, not stopped) or unknown, from a
@@ -166,20 +167,20 @@ struct rg_lpm6_key {
 /* Why a source is banned. Names (user space) are the snake_case of these. */
 enum rg_reason {
 	RG_REASON_NONE = 0,
-	RG_REASON_MANUAL, /* operator, relayguardctl ban add */
-	RG_REASON_RELAY_ATTEMPT, /* foreign recipient asked, server refused */
+	RG_REASON_MANUAL,	  /* operator, relayguardctl ban add */
+	RG_REASON_RELAY_ATTEMPT,  /* foreign recipient asked, server refused */
 	RG_REASON_RELAY_ACCEPTED, /* foreign recipient asked, server accepted */
-	RG_REASON_RELAY_PROBE, /* percent hack, source route, bang path... */
-	RG_REASON_PREGREET, /* talked before the greeting */
-	RG_REASON_NON_SMTP, /* HTTP, proxy probes, binary on port 25 */
-	RG_REASON_AUTH_FAILURE, /* repeated 535 */
+	RG_REASON_RELAY_PROBE,	  /* percent hack, source route, bang path... */
+	RG_REASON_PREGREET,	  /* talked before the greeting */
+	RG_REASON_NON_SMTP,	  /* HTTP, proxy probes, binary on port 25 */
+	RG_REASON_AUTH_FAILURE,	  /* repeated 535 */
 	RG_REASON_TOO_MANY_RCPTS,
-	RG_REASON_SESSION_RATE, /* too many sessions per minute */
-	RG_REASON_ABUSE_SCORE, /* weighted signals over the threshold */
-	RG_REASON_IMPORTED, /* relayguardctl ban import */
-	RG_REASON_ENVELOPE_PADDING, /* sampling budget spent before a RCPT */
-	RG_REASON_STREAM_CONFLICT, /* two versions of the same bytes, urgent
-				    * data: the MTA reads another stream */
+	RG_REASON_SESSION_RATE,	     /* too many sessions per minute */
+	RG_REASON_ABUSE_SCORE,	     /* weighted signals over the threshold */
+	RG_REASON_IMPORTED,	     /* relayguardctl ban import */
+	RG_REASON_ENVELOPE_PADDING,  /* sampling budget spent before a RCPT */
+	RG_REASON_STREAM_CONFLICT,   /* two versions of the same bytes, urgent
+				      * data: the MTA reads another stream */
 	RG_REASON_UNAUTH_PIPELINING, /* message body before the 354 */
 	RG_REASON_MAX,
 };
@@ -187,14 +188,14 @@ enum rg_reason {
 /* Where a ban came from (rg_ban.origin). Names (user space): "local", or
  * "crowdsec:" and the decision's origin as the CrowdSec LAPI sent it. */
 enum rg_origin {
-	RG_ORIGIN_LOCAL = 0, /* this gateway: relayguardd or relayguardctl */
+	RG_ORIGIN_LOCAL = 0,   /* this gateway: relayguardd or relayguardctl */
 	RG_ORIGIN_CS_CROWDSEC, /* LAPI decision of origin "crowdsec" */
-	RG_ORIGIN_CS_CSCLI, /* "cscli" */
+	RG_ORIGIN_CS_CSCLI,    /* "cscli" */
 	RG_ORIGIN_CS_CSCLI_IMPORT, /* "cscli-import" */
-	RG_ORIGIN_CS_CAPI, /* "CAPI" */
-	RG_ORIGIN_CS_LISTS, /* "lists"; origin_tag: the list's name */
-	RG_ORIGIN_CS_CONSOLE, /* "console" */
-	RG_ORIGIN_CS_OTHER, /* origin_tag: the origin string */
+	RG_ORIGIN_CS_CAPI,	   /* "CAPI" */
+	RG_ORIGIN_CS_LISTS,	   /* "lists"; origin_tag: the list's name */
+	RG_ORIGIN_CS_CONSOLE,	   /* "console" */
+	RG_ORIGIN_CS_OTHER,	   /* origin_tag: the origin string */
 	RG_ORIGIN_MAX,
 };
 
@@ -205,11 +206,11 @@ enum rg_origin {
 struct rg_ban {
 	__u64 expires_ns; /* boot clock; 0 = permanent */
 	__u64 hits; /* packets dropped (or would-be, monitor) by this ban */
-	__u64 created_ns; /* boot clock, when user space pushed it */
+	__u64 created_ns;   /* boot clock, when user space pushed it */
 	__u64 first_hit_ns; /* boot clock of the first drop; 0: none yet */
-	__u32 reason; /* enum rg_reason */
-	__u32 offences; /* how many bans this source has had (escalation) */
-	__u8 origin; /* enum rg_origin */
+	__u32 reason;	    /* enum rg_reason */
+	__u32 offences;	    /* how many bans this source has had (escalation) */
+	__u8 origin;	    /* enum rg_origin */
 	char origin_tag[RG_ORIGIN_TAG_LEN]; /* see RG_ORIGIN_TAG_LEN */
 };
 
@@ -221,15 +222,15 @@ struct rg_src_key {
 	__u8 addr[16]; /* v4 in the first 4 bytes */
 } __attribute__((aligned(8)));
 
-/* ratelimit (ARRAY, slot rg_src_slot(src)) value, and the one entry of the global SYN cap: a token bucket
- * kept as GCRA (generic cell rate algorithm). A SYN at time t conforms when
- * tat_ns - t <= (burst - 1) * interval, and moves tat_ns to
- * max(tat_ns, t) + interval (interval = 1e9 / rate). One 64-bit word,
+/* ratelimit (ARRAY, slot rg_src_slot(src)) value, and the one entry of the
+ * global SYN cap: a token bucket kept as GCRA (generic cell rate algorithm). A
+ * SYN at time t conforms when tat_ns - t <= (burst - 1) * interval, and moves
+ * tat_ns to max(tat_ns, t) + interval (interval = 1e9 / rate). One 64-bit word,
  * updated with compare-and-swap, so the bucket stays exact across CPUs
  * without a lock. A tat_ns in the past means a full bucket. */
 struct rg_bucket {
-	__u64 tat_ns; /* theoretical arrival time, boot clock */
-	__u64 drops; /* SYNs over the limit (or would-be, monitor) */
+	__u64 tat_ns;	       /* theoretical arrival time, boot clock */
+	__u64 drops;	       /* SYNs over the limit (or would-be, monitor) */
 	struct rg_src_key src; /* whose bucket this slot holds */
 };
 
@@ -240,34 +241,34 @@ struct rg_flow_key {
 	__u8 server[16];
 	__u16 client_port; /* network order */
 	__u16 server_port; /* network order */
-	__u8 family; /* 0: none (a free slot) */
+	__u8 family;	   /* 0: none (a free slot) */
 	__u8 pad[3];
 } __attribute__((aligned(8)));
 
 /* flows.flags. STOP and PAUSE_IN are written by user space (read, modify,
  * write the entry); WIN_IN and SRV_ACK by the programs. */
 enum rg_flow_flags {
-	RG_FLOW_STOP = 1U << 0, /* stop sampling both directions for good */
+	RG_FLOW_STOP = 1U << 0,	    /* stop sampling both directions for good */
 	RG_FLOW_PAUSE_IN = 1U << 1, /* a message body: no client payload
 				     * sampled until user space resumes */
-	RG_FLOW_WIN_IN = 1U << 2, /* win_in holds the client window start */
-	RG_FLOW_SRV_ACK = 1U << 3, /* srv_ack holds the server's ack */
-	RG_FLOW_SEEN_IN = 1U << 4, /* the client has sent payload (set by
-				    * XDP; a later pure ACK is not recorded) */
+	RG_FLOW_WIN_IN = 1U << 2,   /* win_in holds the client window start */
+	RG_FLOW_SRV_ACK = 1U << 3,  /* srv_ack holds the server's ack */
+	RG_FLOW_SEEN_IN = 1U << 4,  /* the client has sent payload (set by
+				     * XDP; a later pure ACK is not recorded) */
 };
 
 /* flows (ARRAY of RG_MAX_FLOWS entries) is a set-associative table: a
  * flow lives in one of the RG_FLOW_WAYS slots from rg_flow_set_first(key);
  * a new flow takes a free slot of its set, else the least recently seen
  * one (flow_full counts those seen in the last RG_FLOW_IDLE_NS). */
-#define RG_FLOW_WAYS 4
+#define RG_FLOW_WAYS	4
 #define RG_FLOW_IDLE_NS (300ULL * 1000000000ULL)
 
 struct rg_flow {
 	struct rg_flow_key key; /* the flow in this slot */
-	__u32 sampled_in; /* payload bytes sampled client -> server */
-	__u32 sampled_out; /* payload bytes sampled server -> client */
-	__u32 flags; /* enum rg_flow_flags */
+	__u32 sampled_in;	/* payload bytes sampled client -> server */
+	__u32 sampled_out;	/* payload bytes sampled server -> client */
+	__u32 flags;		/* enum rg_flow_flags */
 	/* Client seq (host order) where the current mail transaction's
 	 * sampling window starts: user space moves it when it resumes
 	 * sampling after a message body (RG_FLOW_WIN_IN set). */
@@ -282,18 +283,18 @@ struct rg_flow {
 
 /* Sample record in the `samples` ring buffer. */
 enum rg_sample_dir {
-	RG_DIR_IN = 0, /* client -> server, XDP ingress */
+	RG_DIR_IN = 0,	/* client -> server, XDP ingress */
 	RG_DIR_OUT = 1, /* server -> client, TC egress */
 };
 
 struct rg_sample {
 	__u64 ts_ns; /* boot clock */
 	struct rg_flow_key flow;
-	__u32 seq; /* TCP seq of payload[0], network order */
-	__u32 ack; /* network order */
+	__u32 seq;	   /* TCP seq of payload[0], network order */
+	__u32 ack;	   /* network order */
 	__u16 payload_len; /* bytes in payload[] */
-	__u8 dir; /* enum rg_sample_dir */
-	__u8 tcp_flags; /* TCP flags byte 13: RG_TCP_* */
+	__u8 dir;	   /* enum rg_sample_dir */
+	__u8 tcp_flags;	   /* TCP flags byte 13: RG_TCP_* */
 	__u32 ifindex;
 	__u8 payload[]; /* payload_len bytes */
 };
@@ -322,8 +323,7 @@ _Static_assert((RG_MAX_RATELIMIT & (RG_MAX_RATELIMIT - 1)) == 0,
 	       "RG_MAX_RATELIMIT: a power of two");
 
 /* The first of the RG_FLOW_WAYS slots where key's flow may live. */
-static inline __u32 rg_flow_set_first(const struct rg_flow_key *key,
-				      __u32 seed)
+static inline __u32 rg_flow_set_first(const struct rg_flow_key *key, __u32 seed)
 {
 	__u32 sets = RG_MAX_FLOWS / RG_FLOW_WAYS;
 
@@ -342,7 +342,7 @@ static inline __u32 rg_src_slot(const struct rg_src_key *src, __u32 seed)
  * entries it wrote, never an operator's. */
 enum rg_allow_origin {
 	RG_ALLOW_OPERATOR = 1, /* relayguardctl allow add|import */
-	RG_ALLOW_TRUSTED = 2, /* relayguardd, from trusted_networks */
+	RG_ALLOW_TRUSTED = 2,  /* relayguardd, from trusted_networks */
 };
 
 #endif /* RELAYGUARD_H */

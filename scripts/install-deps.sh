@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
 	# build
-	make gcc clang llvm pkg-config
+	make gcc clang llvm pkg-config clang-format
 	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libnl-3-dev libnl-route-3-dev libpcap-dev
 	libcurl4-openssl-dev libjson-c-dev

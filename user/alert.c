@@ -87,8 +87,9 @@ static void feed(int fd, const char *json, size_t len, const char *name)
 	if (n < 0 && errno == EPIPE)
 		return; /* the program did not want it */
 	if (n < 0)
-		log_warn("alert_command %s: cannot write the event to its stdin: %s",
-			 name, strerror(errno));
+		log_warn(
+			"alert_command %s: cannot write the event to its stdin: %s",
+			name, strerror(errno));
 	else
 		log_warn("alert_command %s: event cut to %zd of %zu bytes",
 			 name, n, len);
@@ -145,8 +146,9 @@ static void reaped(struct alerter *a, struct alert_child *c, int status)
 	} else {
 		a->stats.failed++;
 		if (WIFEXITED(status))
-			log_warn("alert_command %s (pid %d) exited with status %d",
-				 c->name, c->pid, WEXITSTATUS(status));
+			log_warn(
+				"alert_command %s (pid %d) exited with status %d",
+				c->name, c->pid, WEXITSTATUS(status));
 		else
 			log_warn("alert_command %s (pid %d) died of signal %d",
 				 c->name, c->pid, WTERMSIG(status));

@@ -6,8 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static inline void *array_grow_(void *v, size_t *cap, size_t size,
-				size_t first)
+static inline void *array_grow_(void *v, size_t *cap, size_t size, size_t first)
 {
 	size_t want = *cap ? *cap * 2 : first;
 	void *nv = reallocarray(v, want, size);
@@ -20,13 +19,15 @@ static inline void *array_grow_(void *v, size_t *cap, size_t size,
 /* Room for element n of the array v of cap elements (both lvalues, cap a
  * size_t): when n has reached cap, v is reallocated to twice cap (first:
  * its first capacity). 0, or -ENOMEM with v and cap unchanged. */
-#define array_room(v, cap, n, first)                                     \
-	({                                                               \
-		__typeof__(v) nv_ = (n) < (cap) ? (v) :                  \
-			array_grow_((v), &(cap), sizeof(*(v)), (first)); \
-		if (nv_)                                                 \
-			(v) = nv_;                                       \
-		nv_ ? 0 : -ENOMEM;                                       \
+#define array_room(v, cap, n, first)                                           \
+	({                                                                     \
+		__typeof__(v) nv_ =                                            \
+			(n) < (cap) ? (v)                                      \
+				    : array_grow_((v), &(cap), sizeof(*(v)),   \
+						  (first));                    \
+		if (nv_)                                                       \
+			(v) = nv_;                                             \
+		nv_ ? 0 : -ENOMEM;                                             \
 	})
 
 #endif

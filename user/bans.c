@@ -214,7 +214,8 @@ static void collect_old(const void *node, VISIT v, void *data)
 	struct offender *o = *(struct offender *const *)node;
 	struct forget_ctx *c = data;
 
-	if ((v == postorder || v == leaf) && o->last_wall_ns < c->cutoff_wall_ns)
+	if ((v == postorder || v == leaf) &&
+	    o->last_wall_ns < c->cutoff_wall_ns)
 		c->old[c->n++] = o;
 }
 
@@ -263,9 +264,9 @@ static int unban_expired(struct bans *b, const struct sweep_ctx *c,
 	return removed;
 }
 
-int bans_sweep_step(struct bans *b, const struct rg_conf *conf,
-		    uint64_t now_ns, size_t max, uint64_t *by_reason,
-		    bans_unban_cb cb, void *ctx, bool *done)
+int bans_sweep_step(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
+		    size_t max, uint64_t *by_reason, bans_unban_cb cb,
+		    void *ctx, bool *done)
 {
 	struct sweep_ctx c = { .now_ns = now_ns, .by_reason = b->counted };
 	bool start = !b->sweep_at.map && !b->sweep_at.started;
@@ -421,10 +422,10 @@ static size_t live_bans(struct bans *b, const struct snapshot *s,
 			continue; /* the map wins */
 		memset(e, 0, sizeof(*e));
 		e->source = sb->source;
-		e->ban.expires_ns = to_boot(sb->expires_wall_ns, now_wall,
-					    now_boot);
-		e->ban.created_ns = to_boot(sb->created_wall_ns, now_wall,
-					    now_boot);
+		e->ban.expires_ns =
+			to_boot(sb->expires_wall_ns, now_wall, now_boot);
+		e->ban.created_ns =
+			to_boot(sb->created_wall_ns, now_wall, now_boot);
 		e->ban.hits = sb->hits;
 		e->ban.reason = sb->reason;
 		e->ban.offences = sb->offences;

@@ -17,7 +17,7 @@ struct bans;
 
 enum ban_outcome {
 	BAN_ADDED,
-	BAN_EXISTS, /* already banned and not expired: left as it is */
+	BAN_EXISTS,  /* already banned and not expired: left as it is */
 	BAN_TRUSTED, /* in trusted_networks: never banned */
 	BAN_ALLOWED, /* in allow4/allow6: never banned */
 };
@@ -25,9 +25,9 @@ enum ban_outcome {
 struct ban_result {
 	enum ban_outcome outcome;
 	struct prefix source; /* as keyed in the map (v6: grouped) */
-	uint64_t duration_s; /* DURATION_PERMANENT never comes from policy */
-	uint64_t expires_ns; /* boot clock */
-	uint32_t offences; /* this one included */
+	uint64_t duration_s;  /* DURATION_PERMANENT never comes from policy */
+	uint64_t expires_ns;  /* boot clock */
+	uint32_t offences;    /* this one included */
 };
 
 struct bans *bans_new(const struct rg_maps *maps);
@@ -58,9 +58,9 @@ int bans_sweep(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
  * takes ~300 ms) keeps answering between steps. *done when the sweep went
  * round: by_reason is then filled and old offence history forgotten.
  * Returns the number removed in this step or a negative errno (*done). */
-int bans_sweep_step(struct bans *b, const struct rg_conf *conf,
-		    uint64_t now_ns, size_t max, uint64_t *by_reason,
-		    bans_unban_cb cb, void *ctx, bool *done);
+int bans_sweep_step(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
+		    size_t max, uint64_t *by_reason, bans_unban_cb cb,
+		    void *ctx, bool *done);
 
 /* Write every ban and the offence history to path (atomically). */
 int bans_snapshot(struct bans *b, const char *path);

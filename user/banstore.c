@@ -100,7 +100,7 @@ static int map_for(const struct rg_maps *maps, int family, const char **name)
 
 static unsigned int map_max_entries(int fd)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -275,7 +275,7 @@ static const struct rg_ban *snapshot_find(const struct snapshot *s,
 static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 		      const struct ban_entry *e, size_t n, bool undo)
 {
-	struct snapshot snap = {0};
+	struct snapshot snap = { 0 };
 	const struct rg_ban *old;
 	size_t i, count = 0;
 	int err;
@@ -576,8 +576,8 @@ int banstore_walk_step(const struct rg_maps *maps, struct banstore_cursor *c,
 
 	while (c->map < 2) {
 		rc = walk_batches(c->map ? maps->bans6 : maps->bans4,
-				  c->map ? AF_INET6 : AF_INET, group, c, max, cb,
-				  ctx);
+				  c->map ? AF_INET6 : AF_INET, group, c, max,
+				  cb, ctx);
 		if (rc <= 0) {
 			if (rc < 0)
 				*c = (struct banstore_cursor){ 0 };

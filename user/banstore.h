@@ -68,9 +68,9 @@ int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx);
  * stalls on one: where the walk stands between steps (zeroed: the start;
  * zeroed again when the walk ends or fails). */
 struct banstore_cursor {
-	int map; /* 0: bans4, 1: bans6 */
+	int map;      /* 0: bans4, 1: bans6 */
 	bool started; /* token is a position in that map */
-	__u64 token; /* batch position */
+	__u64 token;  /* batch position */
 };
 /* Walk on from c, whole batches until at least max entries were passed to
  * cb. Returns 1 when the walk is complete, 0 when more remains, or a

@@ -58,7 +58,7 @@ typedef int (*setter_fn)(struct rg_conf *c, const struct key *k,
 struct key {
 	const char *name;
 	setter_fn set;
-	size_t off; /* offsetof the field in struct rg_conf */
+	size_t off;		/* offsetof the field in struct rg_conf */
 	unsigned long min, max; /* numbers */
 };
 
@@ -86,11 +86,12 @@ static int set_duration(struct rg_conf *c, const struct key *k,
 	static char expected[128];
 	uint64_t v;
 
-	if (parse_duration(value, &v) || v == DURATION_PERMANENT || v < k->min ||
-	    v > k->max) {
-		snprintf(expected, sizeof(expected),
-			 "a duration like 90s, 15m, 1h, 2d, 1w (from %lus to %lus)",
-			 k->min, k->max);
+	if (parse_duration(value, &v) || v == DURATION_PERMANENT ||
+	    v < k->min || v > k->max) {
+		snprintf(
+			expected, sizeof(expected),
+			"a duration like 90s, 15m, 1h, 2d, 1w (from %lus to %lus)",
+			k->min, k->max);
 		*why = expected;
 		return -EINVAL;
 	}
@@ -112,9 +113,18 @@ static int set_size(struct rg_conf *c, const struct key *k, const char *value,
 		return -EINVAL;
 	memcpy(digits, value, n + 1);
 	switch (digits[n - 1]) {
-	case 'k': case 'K': unit = 1ULL << 10; break;
-	case 'm': case 'M': unit = 1ULL << 20; break;
-	case 'g': case 'G': unit = 1ULL << 30; break;
+	case 'k':
+	case 'K':
+		unit = 1ULL << 10;
+		break;
+	case 'm':
+	case 'M':
+		unit = 1ULL << 20;
+		break;
+	case 'g':
+	case 'G':
+		unit = 1ULL << 30;
+		break;
 	}
 	if (unit != 1)
 		digits[--n] = '\0';
@@ -266,8 +276,8 @@ static const struct list_key {
 	  "bits set" },
 };
 
-static int set_list(struct rg_conf *c, const struct key *k,
-		    const char *value, const char **why)
+static int set_list(struct rg_conf *c, const struct key *k, const char *value,
+		    const char **why)
 {
 	const struct list_key *l = list_keys;
 	int err;
@@ -356,8 +366,8 @@ static int set_dp(struct rg_conf *c, const struct key *k, const char *value,
 }
 
 #define OFF(f) offsetof(struct rg_conf, f)
-#define DAY 86400UL
-#define YEAR (366 * DAY)
+#define DAY    86400UL
+#define YEAR   (366 * DAY)
 
 static const struct key keys[] = {
 	{ "interfaces", set_list, OFF(n_interfaces), 0, 0 },
@@ -379,14 +389,17 @@ static const struct key keys[] = {
 	{ "score_window", set_duration, OFF(score_window), 1, 30 * DAY },
 	{ "weight_pregreet", set_uint, OFF(weight_pregreet), 0, 1000000 },
 	{ "weight_non_smtp", set_uint, OFF(weight_non_smtp), 0, 1000000 },
-	{ "weight_auth_failure", set_uint, OFF(weight_auth_failure), 0, 1000000 },
+	{ "weight_auth_failure", set_uint, OFF(weight_auth_failure), 0,
+	  1000000 },
 	{ "weight_too_many_rcpts", set_uint, OFF(weight_too_many_rcpts), 0,
 	  1000000 },
-	{ "weight_session_rate", set_uint, OFF(weight_session_rate), 0, 1000000 },
+	{ "weight_session_rate", set_uint, OFF(weight_session_rate), 0,
+	  1000000 },
 	{ "weight_envelope_padding", set_uint, OFF(weight_envelope_padding), 0,
 	  1000000 },
 	{ "max_rcpts", set_uint, OFF(max_rcpts), 1, 100000 },
-	{ "sessions_per_minute", set_uint, OFF(sessions_per_minute), 1, 1000000 },
+	{ "sessions_per_minute", set_uint, OFF(sessions_per_minute), 1,
+	  1000000 },
 	{ "auth_failures_ban", set_uint, OFF(auth_failures_ban), 0, 100000 },
 	{ "relay_attempts_ban", set_uint, OFF(relay_attempts_ban), 1, 1000 },
 	{ "policy_service", set_policy_service, 0, 0, 0 },
@@ -401,7 +414,8 @@ static const struct key keys[] = {
 	{ "event_log", set_path, OFF(event_log), 0, 0 },
 	{ "pid_file", set_path, OFF(pid_file), 0, 0 },
 	{ "snapshot_interval", set_duration, OFF(snapshot_interval), 1, DAY },
-	{ "evidence_dir_max_bytes", set_size, OFF(evidence_dir_max_bytes), 0, 0 },
+	{ "evidence_dir_max_bytes", set_size, OFF(evidence_dir_max_bytes), 0,
+	  0 },
 	{ "metrics_interval", set_duration, OFF(metrics_interval), 1, DAY },
 	{ "scheduling", set_scheduling, 0, 0, 0 },
 	{ "crowdsec_lapi_url", set_url, OFF(crowdsec_lapi_url), 0, 0 },
@@ -417,20 +431,53 @@ static const struct key keys[] = {
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *const conf_keys[N_KEYS + 1] = {
-	"interfaces", "xdp_mode", "smtp_ports", "mode", "syn_rate", "syn_burst",
-	"global_syn_rate", "global_syn_burst", "ipv6_prefix", "sample_bytes",
-	"local_domains", "trusted_networks", "ban_time", "ban_time_factor",
-	"ban_time_max", "score_threshold", "score_window", "weight_pregreet",
-	"weight_non_smtp", "weight_auth_failure", "weight_too_many_rcpts",
-	"weight_session_rate", "weight_envelope_padding", "max_rcpts",
-	"sessions_per_minute", "auth_failures_ban", "relay_attempts_ban",
-	"policy_service", "policy_max_connections", "max_flows",
-	"flow_idle_timeout", "flow_max_bytes",
-	"alert_command", "alert_timeout", "state_dir", "event_log", "pid_file",
-	"snapshot_interval", "evidence_dir_max_bytes", "metrics_interval",
+	"interfaces",
+	"xdp_mode",
+	"smtp_ports",
+	"mode",
+	"syn_rate",
+	"syn_burst",
+	"global_syn_rate",
+	"global_syn_burst",
+	"ipv6_prefix",
+	"sample_bytes",
+	"local_domains",
+	"trusted_networks",
+	"ban_time",
+	"ban_time_factor",
+	"ban_time_max",
+	"score_threshold",
+	"score_window",
+	"weight_pregreet",
+	"weight_non_smtp",
+	"weight_auth_failure",
+	"weight_too_many_rcpts",
+	"weight_session_rate",
+	"weight_envelope_padding",
+	"max_rcpts",
+	"sessions_per_minute",
+	"auth_failures_ban",
+	"relay_attempts_ban",
+	"policy_service",
+	"policy_max_connections",
+	"max_flows",
+	"flow_idle_timeout",
+	"flow_max_bytes",
+	"alert_command",
+	"alert_timeout",
+	"state_dir",
+	"event_log",
+	"pid_file",
+	"snapshot_interval",
+	"evidence_dir_max_bytes",
+	"metrics_interval",
 	"scheduling",
-	"crowdsec_lapi_url", "crowdsec_bouncer_key_file", "crowdsec_machine_id",
-	"crowdsec_machine_password_file", "crowdsec_poll_interval", NULL,
+	"crowdsec_lapi_url",
+	"crowdsec_bouncer_key_file",
+	"crowdsec_machine_id",
+	"crowdsec_machine_password_file",
+	"crowdsec_poll_interval",
+	NULL,
 };
 
 static const struct key *find_key(const char *name)
@@ -474,8 +521,10 @@ static int parse_line(struct rg_conf *c, char *line, bool *seen,
 		return 0;
 	eq = strchr(line, '=');
 	if (!eq) {
-		snprintf(err, errlen, "%s:%u: '%.64s' is not a setting, expected "
-			 "'key = value'", name, lineno, line);
+		snprintf(err, errlen,
+			 "%s:%u: '%.64s' is not a setting, expected "
+			 "'key = value'",
+			 name, lineno, line);
 		return -EINVAL;
 	}
 	*eq = '\0';
@@ -483,19 +532,25 @@ static int parse_line(struct rg_conf *c, char *line, bool *seen,
 	value = trim(eq + 1);
 	k = find_key(key);
 	if (!k) {
-		snprintf(err, errlen, "%s:%u: unknown key '%.64s', expected one "
-			 "of the keys in relayguard.conf(5)", name, lineno, key);
+		snprintf(err, errlen,
+			 "%s:%u: unknown key '%.64s', expected one "
+			 "of the keys in relayguard.conf(5)",
+			 name, lineno, key);
 		return -EINVAL;
 	}
 	if (seen[k - keys]) {
-		snprintf(err, errlen, "%s:%u: '%s' is set twice, expected each "
-			 "key once", name, lineno, key);
+		snprintf(err, errlen,
+			 "%s:%u: '%s' is set twice, expected each "
+			 "key once",
+			 name, lineno, key);
 		return -EINVAL;
 	}
 	seen[k - keys] = true;
 	if (!*value || k->set(c, k, value, &why)) {
-		snprintf(err, errlen, "%s:%u: bad value '%.64s' for %s, "
-			 "expected %s", name, lineno, value, key,
+		snprintf(err, errlen,
+			 "%s:%u: bad value '%.64s' for %s, "
+			 "expected %s",
+			 name, lineno, value, key,
 			 *value ? why : "a value after '='");
 		return -EINVAL;
 	}
@@ -506,8 +561,10 @@ static int check_whole(const struct rg_conf *c, const char *name, char *err,
 		       size_t errlen)
 {
 	if (c->ban_time_max < c->ban_time) {
-		snprintf(err, errlen, "%s: ban_time_max is shorter than ban_time, "
-			 "expected ban_time_max >= ban_time", name);
+		snprintf(err, errlen,
+			 "%s: ban_time_max is shorter than ban_time, "
+			 "expected ban_time_max >= ban_time",
+			 name);
 		return -EINVAL;
 	}
 	return 0;
@@ -535,8 +592,10 @@ int conf_parse(const char *name, const char *text, struct rg_conf *out,
 		nl = strchr(p, '\n');
 		n = nl ? (size_t)(nl - p) : strlen(p);
 		if (n >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%u: line too long, expected at "
-				 "most %zu bytes", name, lineno, sizeof(line) - 1);
+			snprintf(err, errlen,
+				 "%s:%u: line too long, expected at "
+				 "most %zu bytes",
+				 name, lineno, sizeof(line) - 1);
 			ret = -EINVAL;
 			goto out;
 		}

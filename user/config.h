@@ -18,16 +18,16 @@
 #include "relayguard.h"
 #include "xdpmode.h"
 
-#define CONF_PATH_DEFAULT "/etc/relayguard/relayguard.conf"
+#define CONF_PATH_DEFAULT     "/etc/relayguard/relayguard.conf"
 #define CONF_PID_FILE_DEFAULT "/run/relayguard/relayguardd.pid"
 
 #define CONF_MAX_INTERFACES 16
-#define CONF_MAX_DOMAINS 64
-#define CONF_DOMAIN_LEN 256 /* a domain or "*.domain" pattern and a NUL */
-#define CONF_MAX_TRUSTED 64
-#define CONF_PATH_LEN 256
+#define CONF_MAX_DOMAINS    64
+#define CONF_DOMAIN_LEN	    256 /* a domain or "*.domain" pattern and a NUL */
+#define CONF_MAX_TRUSTED    64
+#define CONF_PATH_LEN	    256
 #define CONF_MAX_ALERT_ARGS 16 /* program path included */
-#define CONF_ALERT_ARG_LEN 256
+#define CONF_ALERT_ARG_LEN  256
 
 struct rg_conf {
 	/* Where relayguard runs. */
@@ -52,18 +52,18 @@ struct rg_conf {
 	/* Policy: weighted signals summed per source within score_window;
 	 * a sum >= score_threshold bans. */
 	unsigned int score_threshold;
-	uint64_t score_window; /* seconds */
-	unsigned int weight_pregreet; /* client talked before the 220 */
-	unsigned int weight_non_smtp; /* HTTP, proxy probes, TLS, binary */
+	uint64_t score_window;		  /* seconds */
+	unsigned int weight_pregreet;	  /* client talked before the 220 */
+	unsigned int weight_non_smtp;	  /* HTTP, proxy probes, TLS, binary */
 	unsigned int weight_auth_failure; /* each 535 */
 	unsigned int weight_too_many_rcpts; /* a session over max_rcpts */
-	unsigned int weight_session_rate; /* over sessions_per_minute */
+	unsigned int weight_session_rate;   /* over sessions_per_minute */
 	/* the client spent its sampling budget before any RCPT: padding
 	 * that would hide its envelope from relayguardd */
 	unsigned int weight_envelope_padding;
 	unsigned int max_rcpts; /* RCPTs per session before a signal */
 	unsigned int sessions_per_minute; /* per source, before a signal */
-	unsigned int auth_failures_ban; /* 535s within score_window: ban */
+	unsigned int auth_failures_ban;	  /* 535s within score_window: ban */
 	/* Refused plain foreign RCPTs, each within score_window of the last,
 	 * that ban (1: the first; fewer are findings adding to the score). */
 	unsigned int relay_attempts_ban;
@@ -75,21 +75,21 @@ struct rg_conf {
 
 	/* Flow table (control plane memory). */
 	unsigned int max_flows;
-	uint64_t flow_idle_timeout; /* seconds */
+	uint64_t flow_idle_timeout;  /* seconds */
 	unsigned int flow_max_bytes; /* buffered bytes per flow and direction */
 
 	/* Alerts: a program run without a shell, decision JSON on stdin. */
 	char alert_command[CONF_MAX_ALERT_ARGS][CONF_ALERT_ARG_LEN];
 	unsigned int n_alert_args; /* 0: no alert command */
-	uint64_t alert_timeout; /* seconds before the command is killed */
+	uint64_t alert_timeout;	   /* seconds before the command is killed */
 
 	/* Files and housekeeping. */
 	char state_dir[CONF_PATH_LEN];
 	char event_log[CONF_PATH_LEN];
 	char pid_file[CONF_PATH_LEN];
-	uint64_t snapshot_interval; /* seconds between ban snapshots */
+	uint64_t snapshot_interval;	 /* seconds between ban snapshots */
 	uint64_t evidence_dir_max_bytes; /* 0: keep no evidence pcaps */
-	uint64_t metrics_interval; /* seconds between stats log lines */
+	uint64_t metrics_interval;	 /* seconds between stats log lines */
 
 	/* The daemon's CPU priority (priority.h). */
 	struct priority scheduling;

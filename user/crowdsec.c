@@ -205,7 +205,7 @@ static void set_state(struct crowdsec *cs, bool bouncer, enum crowdsec_state s,
 
 static void arm(int fd, uint64_t ns)
 {
-	struct itimerspec its = {0};
+	struct itimerspec its = { 0 };
 
 	if (ns != UINT64_MAX) {
 		ns = ns ? ns : 1; /* 0 would disarm */
@@ -900,15 +900,15 @@ void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
 		const char *what;
 		uint64_t v;
 	} decisions[] = {
-		{"received", d->received},
-		{"applied", d->applied},
-		{"deleted", d->deleted + c->deleted_stale},
-		{"kept_local", d->kept_local},
-		{"exempt", d->exempt},
-		{"expired", d->expired},
-		{"denied", d->denied},
-		{"too_wide", d->too_wide},
-		{"skipped", d->skipped},
+		{ "received", d->received },
+		{ "applied", d->applied },
+		{ "deleted", d->deleted + c->deleted_stale },
+		{ "kept_local", d->kept_local },
+		{ "exempt", d->exempt },
+		{ "expired", d->expired },
+		{ "denied", d->denied },
+		{ "too_wide", d->too_wide },
+		{ "skipped", d->skipped },
 	};
 	unsigned int i;
 

@@ -64,7 +64,7 @@ static uint64_t expiry_of(const struct apply_ctx *c)
 static int add_source(const struct prefix *source, void *arg)
 {
 	struct apply_ctx *c = arg;
-	struct ban_entry e = {.source = *source};
+	struct ban_entry e = { .source = *source };
 	struct rg_ban cur;
 
 	if (exempt(c, source)) {
@@ -224,7 +224,7 @@ static int collect_stale(const struct ban_entry *e, void *arg)
 int csdec_reconcile(const struct rg_maps *maps, uint64_t since_ns,
 		    size_t *removed)
 {
-	struct stale_ctx c = {.since = since_ns};
+	struct stale_ctx c = { .since = since_ns };
 	size_t i, n = 0;
 	int err;
 

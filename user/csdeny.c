@@ -23,8 +23,8 @@ struct csdeny {
 static int key_of(const struct rg_maps *maps, const struct prefix *p,
 		  unsigned char *buf)
 {
-	struct rg_lpm4_key k4 = {.prefixlen = p->len};
-	struct rg_lpm6_key k6 = {.prefixlen = p->len};
+	struct rg_lpm4_key k4 = { .prefixlen = p->len };
+	struct rg_lpm6_key k6 = { .prefixlen = p->len };
 
 	if (p->family == AF_INET) {
 		memcpy(&k4.addr, p->addr, 4);
@@ -136,7 +136,7 @@ static size_t sweep_unknown(struct csdeny *d, const struct rg_maps *maps,
 	unsigned char key[sizeof(struct rg_lpm6_key)], next[sizeof(key)];
 	size_t n = 0, klen = family == AF_INET ? sizeof(struct rg_lpm4_key)
 					       : sizeof(struct rg_lpm6_key);
-	struct prefix p = {.family = family};
+	struct prefix p = { .family = family };
 	void *prev = NULL;
 	__u32 len;
 

@@ -113,8 +113,7 @@ int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_reload(int argc, char **argv);
 /* One interface's XDP and TC attachment, as attach and status print it. */
-void ctl_print_attach_state(const char *ifname,
-			    const struct attach_state *st);
+void ctl_print_attach_state(const char *ifname, const struct attach_state *st);
 /* The pid in the daemon's pid file; 0 with *why set when there is none. */
 pid_t ctl_daemon_pid(const char **why);
 /* Alive: the pid exists and its command is relayguardd. */

@@ -183,7 +183,7 @@ static int acl_fd(const struct acl *a, int family, const char **name)
 
 static int map_value_size(int fd)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -197,7 +197,7 @@ static int acl_write(const struct acl *a, const struct prefix *p)
 	__u64 val = RG_ALLOW_OPERATOR; /* the data plane reads no value */
 	const char *name;
 	int fd = acl_fd(a, p->family, &name);
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	int err;
 
@@ -277,7 +277,7 @@ static void acl_claim(const struct acl *a, const struct prefix *p)
 static int acl_apply(const struct acl *a, const struct acl_set *want,
 		     const struct acl_set *cur, bool add, size_t *changed)
 {
-	struct acl_set done = {0};
+	struct acl_set done = { 0 };
 	size_t i;
 	int err = 0;
 
@@ -288,14 +288,14 @@ static int acl_apply(const struct acl *a, const struct acl_set *want,
 		}
 		if (acl_has(&done, &want->v[i]))
 			continue;
-		err = add ? acl_write(a, &want->v[i]) :
-			    acl_remove(a, &want->v[i]);
+		err = add ? acl_write(a, &want->v[i])
+			  : acl_remove(a, &want->v[i]);
 		if (!err)
 			err = acl_push(&done, &want->v[i]);
 	}
 	for (i = 0; err && i < done.n; i++)
-		(void)(add ? acl_remove(a, &done.v[i]) :
-			     acl_write(a, &done.v[i]));
+		(void)(add ? acl_remove(a, &done.v[i])
+			   : acl_write(a, &done.v[i]));
 	*changed = err ? 0 : done.n;
 	acl_set_free(&done);
 	return err;
@@ -533,8 +533,8 @@ static int acl_import(int argc, char **argv)
 }
 
 static const struct ctl_cmd acl_cmds[] = {
-	{"add", acl_add},	{"del", acl_del}, {"list", acl_list_cmd},
-	{"import", acl_import}, {NULL, NULL},
+	{ "add", acl_add },	  { "del", acl_del }, { "list", acl_list_cmd },
+	{ "import", acl_import }, { NULL, NULL },
 };
 
 int do_allow(int argc, char **argv)

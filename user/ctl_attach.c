@@ -17,8 +17,7 @@ static int check_iface_name(const char *name)
 	return 0;
 }
 
-void ctl_print_attach_state(const char *ifname,
-			    const struct attach_state *st)
+void ctl_print_attach_state(const char *ifname, const struct attach_state *st)
 {
 	print_obj_start(NULL);
 	print_str("interface", "%-16s", ifname);
@@ -81,14 +80,18 @@ static int purge_allowed(const char *ifname)
 		memset(&st, 0, sizeof(st));
 	user = loader_maps_user(ctl.pin_dir, st.xdp_prog_id);
 	if (user < 0)
-		return ctl_err(user, "detach %s --purge: cannot list BPF "
-			       "programs: %s", ifname, log_strerror(user));
+		return ctl_err(user,
+			       "detach %s --purge: cannot list BPF "
+			       "programs: %s",
+			       ifname, log_strerror(user));
 	if (user)
-		return ctl_err(-EBUSY, "detach %s --purge: the maps under %s "
+		return ctl_err(-EBUSY,
+			       "detach %s --purge: the maps under %s "
 			       "are still used by relayguard XDP program %ld "
 			       "(on another interface, or loaded by a running "
 			       "relayguardd); detach or stop it first; nothing "
-			       "changed", ifname, ctl.pin_dir, user);
+			       "changed",
+			       ifname, ctl.pin_dir, user);
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 #include "log.h"
 #include "origin.h"
 
-#define BAN_LINE_MAX	1024
+#define BAN_LINE_MAX 1024
 
 struct ban_vec {
 	struct ban_entry *v;
@@ -190,9 +190,9 @@ static void close_guarded(struct rg_maps *maps, struct allow_guard *g)
 
 static int ban_add(int argc, char **argv)
 {
-	struct ban_req req = {.seconds = DURATION_PERMANENT,
-			      .reason = RG_REASON_MANUAL};
-	struct ban_vec vec = {0};
+	struct ban_req req = { .seconds = DURATION_PERMANENT,
+			       .reason = RG_REASON_MANUAL };
+	struct ban_vec vec = { 0 };
 	char buf[PREFIX_STRLEN];
 	struct allow_guard g;
 	struct rg_maps maps;
@@ -268,7 +268,7 @@ static int collect_within(const struct ban_entry *e, void *arg)
 
 static int ban_del(int argc, char **argv)
 {
-	struct del_ctx c = {0};
+	struct del_ctx c = { 0 };
 	struct rg_maps maps;
 	char buf[PREFIX_STRLEN];
 	size_t i;
@@ -418,7 +418,7 @@ static void print_ban(const struct ban_entry *e, uint64_t now)
 static int ban_list(int argc, char **argv)
 {
 	int (*cmp)(const void *, const void *) = cmp_addr;
-	struct ban_vec vec = {0};
+	struct ban_vec vec = { 0 };
 	uint64_t now;
 	size_t i;
 	int err;
@@ -477,8 +477,8 @@ struct import_ctx {
 static int import_line(char *line, const char *where, void *arg)
 {
 	const struct import_ctx *c = arg;
-	struct ban_req req = {.seconds = DURATION_PERMANENT,
-			      .reason = RG_REASON_IMPORTED};
+	struct ban_req req = { .seconds = DURATION_PERMANENT,
+			       .reason = RG_REASON_IMPORTED };
 	char *tok[4], *save;
 	int n = 0, err;
 
@@ -507,17 +507,17 @@ static int import_line(char *line, const char *where, void *arg)
 static int read_import(const char *file, const struct allow_guard *g,
 		       const struct rg_maps *maps, struct ban_vec *vec)
 {
-	struct import_ctx c = {.g = g,
-			       .group = banstore_ipv6_prefix(maps),
-			       .now = boot_ns(),
-			       .vec = vec};
+	struct import_ctx c = { .g = g,
+				.group = banstore_ipv6_prefix(maps),
+				.now = boot_ns(),
+				.vec = vec };
 
 	return ctl_read_lines(file, BAN_LINE_MAX, import_line, &c);
 }
 
 static int ban_import(int argc, char **argv)
 {
-	struct ban_vec vec = {0};
+	struct ban_vec vec = { 0 };
 	struct allow_guard g;
 	struct rg_maps maps;
 	int err;
@@ -596,7 +596,7 @@ static int write_export(const char *file, const struct ban_vec *vec,
 
 static int ban_export(int argc, char **argv)
 {
-	struct ban_vec vec = {0};
+	struct ban_vec vec = { 0 };
 	uint64_t now;
 	size_t i, n = 0;
 	int err;
@@ -633,9 +633,10 @@ static int ban_export(int argc, char **argv)
 }
 
 static const struct ctl_cmd ban_cmds[] = {
-	{"add", ban_add},     {"del", ban_del},	      {"list", ban_list},
-	{"flush", ban_flush}, {"import", ban_import}, {"export", ban_export},
-	{NULL, NULL},
+	{ "add", ban_add },	  { "del", ban_del },
+	{ "list", ban_list },	  { "flush", ban_flush },
+	{ "import", ban_import }, { "export", ban_export },
+	{ NULL, NULL },
 };
 
 int do_ban(int argc, char **argv)

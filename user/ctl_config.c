@@ -95,9 +95,9 @@ out:
 }
 
 static const struct ctl_cmd config_cmds[] = {
-	{"show", config_show},
-	{"set", config_set},
-	{NULL, NULL},
+	{ "show", config_show },
+	{ "set", config_set },
+	{ NULL, NULL },
 };
 
 int do_config(int argc, char **argv)

@@ -61,9 +61,10 @@ int ctl_read_lines(const char *file, long max,
 		snprintf(where, sizeof(where), "%s:%zu: ", ctl_quote(file),
 			 lineno);
 		if (n > max || memchr(line, '\0', n)) {
-			err = ctl_err(-EINVAL,
-				      "%sline longer than %ld bytes or not text",
-				      where, max);
+			err = ctl_err(
+				-EINVAL,
+				"%sline longer than %ld bytes or not text",
+				where, max);
 			break;
 		}
 		hash = strchr(line, '#');

@@ -22,7 +22,7 @@ int ctl_open_maps_no_args(int argc, char **argv, const char *cmd,
 /* Walk keys with get_next_key; fine for every map type we count. */
 int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	unsigned char *key, *next;
 	void *prev = NULL;
@@ -52,7 +52,7 @@ int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max)
 int ctl_array_fill(int fd, long used_off, unsigned long *entries,
 		   unsigned long *max)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	long used;
 

@@ -46,13 +46,18 @@ static void status_maps(const struct rg_maps *m)
 		size_t off;
 		long used;
 	} counted[] = {
-#define M(f) {#f, offsetof(struct rg_maps, f), -1}
-		M(bans4), M(bans6), M(allow4), M(allow6), M(deny4), M(deny6),
+#define M(f) { #f, offsetof(struct rg_maps, f), -1 }
+		M(bans4),
+		M(bans6),
+		M(allow4),
+		M(allow6),
+		M(deny4),
+		M(deny6),
 #undef M
-		{"ratelimit", offsetof(struct rg_maps, ratelimit),
-		 offsetof(struct rg_bucket, src.family)},
-		{"flows", offsetof(struct rg_maps, flows),
-		 offsetof(struct rg_flow, key.family)},
+		{ "ratelimit", offsetof(struct rg_maps, ratelimit),
+		  offsetof(struct rg_bucket, src.family) },
+		{ "flows", offsetof(struct rg_maps, flows),
+		  offsetof(struct rg_flow, key.family) },
 	};
 	unsigned long entries, max;
 	size_t i;
@@ -62,8 +67,9 @@ static void status_maps(const struct rg_maps *m)
 	print_arr_start("maps");
 	for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
 		fd = *(const int *)((const char *)m + counted[i].off);
-		if (counted[i].used < 0 ? ctl_map_fill(fd, &entries, &max) :
-		    ctl_array_fill(fd, counted[i].used, &entries, &max))
+		if (counted[i].used < 0 ? ctl_map_fill(fd, &entries, &max)
+					: ctl_array_fill(fd, counted[i].used,
+							 &entries, &max))
 			continue;
 		print_obj_start(NULL);
 		print_str("name", "  %-10s", counted[i].name);

@@ -42,7 +42,7 @@ struct daemon {
 	struct bans *bans;
 	struct alerter *alerts;
 	struct link_watch *links;
-	struct crowdsec *cs; /* NULL: no crowdsec_lapi_url */
+	struct crowdsec *cs;	/* NULL: no crowdsec_lapi_url */
 	struct policysvc *psvc; /* the Postfix policy service, or NULL */
 	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
 	struct evidence_dir evidence; /* state_dir/evidence within its bound */
@@ -54,7 +54,7 @@ struct daemon {
 	struct daemon_counters cnt;
 	uint64_t bans_by_reason[RG_REASON_MAX];
 	uint64_t next_sweep, next_snapshot, next_metrics;
-	bool sweeping; /* a stepped sweep is under way */
+	bool sweeping;		      /* a stepped sweep is under way */
 	uint64_t priority_rest_until; /* after SIGXCPU: normal priority until */
 	pid_t snap_pid; /* the periodic snapshot's writer, while it runs */
 	bool restored; /* snapshots may be written (never before the restore) */

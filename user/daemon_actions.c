@@ -166,8 +166,8 @@ static void decide_ban(struct daemon *d, const struct decision *dec,
 			d->cnt.bans_skipped_allowed++;
 		log_info("not banning %s (%s): %s",
 			 src_str(&dec->source, src, sizeof(src)), dec->code,
-			 r.outcome == BAN_TRUSTED ? "trusted network" :
-						    "allow-listed");
+			 r.outcome == BAN_TRUSTED ? "trusted network"
+						  : "allow-listed");
 		return;
 	case BAN_ADDED:
 		break;
@@ -190,7 +190,8 @@ static void decide_ban(struct daemon *d, const struct decision *dec,
 	log_info("ban %s for %s (%s, offence %u, reaction %lld us)%s%s",
 		 src_str(&r.source, src, sizeof(src)), dur, dec->code,
 		 r.offences, (long long)x->reaction_us,
-		 x->evidence ? ", evidence " : "", x->evidence ? x->evidence : "");
+		 x->evidence ? ", evidence " : "",
+		 x->evidence ? x->evidence : "");
 }
 
 static void decide_alert(struct daemon *d, const struct decision *dec,
@@ -207,8 +208,9 @@ static void decide_alert(struct daemon *d, const struct decision *dec,
 	if (!d->conf.n_alert_args)
 		return;
 	if (d->n_pending == MAX_PENDING_ALERTS) {
-		log_warn("alert_command not run for %s: too many alerts at once",
-			 src);
+		log_warn(
+			"alert_command not run for %s: too many alerts at once",
+			src);
 		return;
 	}
 	json[strcspn(json, "\n")] = '\0';
@@ -259,8 +261,8 @@ void daemon_decide(void *ctx, const struct decision *dec)
 		emit_event(d, dec, &x, NULL, 0);
 		log_info("finding %s from %s%s", dec->code,
 			 src_str(&dec->source, src, sizeof(src)),
-			 dec->unverified ? " (handshake not verified: no ban)" :
-					   "");
+			 dec->unverified ? " (handshake not verified: no ban)"
+					 : "");
 		break;
 	}
 }
@@ -317,8 +319,8 @@ void daemon_unbanned(const struct ban_entry *e, void *ctx)
 	char src[PREFIX_STRLEN];
 
 	d->cnt.unbans++;
-	log_info("unban %s (%s): expired", src_str(&e->source, src, sizeof(src)),
-		 dec.code);
+	log_info("unban %s (%s): expired",
+		 src_str(&e->source, src, sizeof(src)), dec.code);
 	emit_event(d, &dec, &x, NULL, 0);
 }
 

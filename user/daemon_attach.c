@@ -32,8 +32,9 @@ void daemon_write_trusted(struct daemon *d)
 		log_err("cannot write trusted_networks into the allow maps: %s",
 			log_strerror(err));
 	if (r.added || r.removed)
-		log_info("trusted_networks: %u added to the allow maps, %u removed",
-			 r.added, r.removed);
+		log_info(
+			"trusted_networks: %u added to the allow maps, %u removed",
+			r.added, r.removed);
 }
 
 static bool configured(const struct rg_conf *c, const char *ifname)
@@ -89,8 +90,9 @@ void daemon_on_link(void *ctx, const char *ifname, int ifindex, bool present,
 	if (!configured(&d->conf, ifname))
 		return;
 	if (!present) {
-		log_warn("interface %s went away; will re-attach when it comes back",
-			 ifname);
+		log_warn(
+			"interface %s went away; will re-attach when it comes back",
+			ifname);
 		return;
 	}
 	if (ensure_attached(d, ifname, true) == 1)
@@ -107,8 +109,8 @@ void daemon_apply_interfaces(struct daemon *d, const struct rg_conf *old)
 			continue;
 		err = loader_detach(old->interfaces[i]);
 		if (err)
-			log_warn("cannot detach from %s: %s", old->interfaces[i],
-				 log_strerror(err));
+			log_warn("cannot detach from %s: %s",
+				 old->interfaces[i], log_strerror(err));
 		else
 			log_info("detached from %s (no longer configured)",
 				 old->interfaces[i]);

@@ -16,7 +16,7 @@
 #include "priority.h"
 #include "stats.h"
 
-#define SWEEP_EVERY_NS (5 * NSEC_PER_SEC)
+#define SWEEP_EVERY_NS	(5 * NSEC_PER_SEC)
 #define SWEEP_STEP_BANS 16384
 
 void daemon_priority_set(struct daemon *d)
@@ -45,9 +45,10 @@ void daemon_on_cpu_limit(struct daemon *d)
 	d->cnt.priority_drops++;
 	err = priority_drop();
 	d->priority_rest_until = boot_ns() + PRIORITY_REST_NS;
-	log_warn("a second on the CPU without sleeping: real-time priority dropped for %llu s%s%s",
-		 PRIORITY_REST_NS / NSEC_PER_SEC, err ? ": " : "",
-		 err ? log_strerror(err) : "");
+	log_warn(
+		"a second on the CPU without sleeping: real-time priority dropped for %llu s%s%s",
+		PRIORITY_REST_NS / NSEC_PER_SEC, err ? ": " : "",
+		err ? log_strerror(err) : "");
 }
 
 static int write_snapshot(struct daemon *d)
@@ -93,8 +94,9 @@ static void snapshot_start(struct daemon *d)
 		return; /* the last one is still being written */
 	pid = fork();
 	if (pid < 0) {
-		log_warn("cannot fork the snapshot writer (%s): writing it here",
-			 strerror(errno));
+		log_warn(
+			"cannot fork the snapshot writer (%s): writing it here",
+			strerror(errno));
 		count_snapshot(d, !write_snapshot(d));
 		return;
 	}
@@ -170,7 +172,8 @@ void daemon_on_timer(struct daemon *d)
 		sweep_step(d, now);
 	if (now >= d->next_snapshot) {
 		snapshot_start(d);
-		d->next_snapshot = now + d->conf.snapshot_interval * NSEC_PER_SEC;
+		d->next_snapshot =
+			now + d->conf.snapshot_interval * NSEC_PER_SEC;
 	}
 	if (d->priority_rest_until && now >= d->priority_rest_until)
 		daemon_priority_set(d);

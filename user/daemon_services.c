@@ -56,8 +56,8 @@ void daemon_psvc_open(struct daemon *d)
 
 	if (!d->conf.policy_service[0])
 		return;
-	d->psvc = policysvc_new(&d->conf, pipeline_policy(d->pipe), &psvc_ops,
-				d);
+	d->psvc =
+		policysvc_new(&d->conf, pipeline_policy(d->pipe), &psvc_ops, d);
 	if (!d->psvc || policysvc_listen(d->psvc, err, sizeof(err))) {
 		log_err("policy service off: %s",
 			d->psvc ? err : "out of memory");
@@ -84,8 +84,7 @@ void daemon_psvc_reload(struct daemon *d, const struct rg_conf *old)
 	}
 }
 
-static void crowdsec_state_path(const struct daemon *d, char *buf,
-				size_t size)
+static void crowdsec_state_path(const struct daemon *d, char *buf, size_t size)
 {
 	char dir[4096];
 

@@ -15,17 +15,17 @@ struct flow;
 
 enum decision_action {
 	DECISION_BAN,
-	DECISION_ALERT, /* critical: e.g. the gateway accepted a relay */
+	DECISION_ALERT,	  /* critical: e.g. the gateway accepted a relay */
 	DECISION_FINDING, /* worth logging, no ban by itself */
-	DECISION_UNBAN, /* never from the pipeline: for the event log */
+	DECISION_UNBAN,	  /* never from the pipeline: for the event log */
 };
 
 /* Strings point into the flow and live until the callback returns. */
 struct decision {
 	enum decision_action action;
 	enum rg_reason reason; /* for bans and alerts */
-	const char *code; /* snake_case: "relay_attempt", "bare_lf", ... */
-	struct prefix source; /* the client (host address) */
+	const char *code;      /* snake_case: "relay_attempt", "bare_lf", ... */
+	struct prefix source;  /* the client (host address) */
 	struct rg_flow_key flow_key;
 	uint64_t sample_ns; /* boot clock of the sample that decided it */
 	const char *helo, *mail_from, *rcpt_to, *reply; /* may be NULL */

@@ -12,8 +12,14 @@
 #include "parse.h"
 
 const char *const dpconfig_keys[] = {
-	"smtp_ports",	   "mode",	  "syn_rate",	 "syn_burst",
-	"global_syn_rate", "global_syn_burst", "ipv6_prefix", "sample_bytes",
+	"smtp_ports",
+	"mode",
+	"syn_rate",
+	"syn_burst",
+	"global_syn_rate",
+	"global_syn_burst",
+	"ipv6_prefix",
+	"sample_bytes",
 	NULL,
 };
 
@@ -127,8 +133,13 @@ static const struct number_key {
 	unsigned long min, max;
 	const char *expected;
 } number_keys[] = {
-#define RATE(f) { #f, offsetof(struct rg_config, f), 0, 1000000, RATE_EXPECTED }
-	RATE(syn_rate), RATE(syn_burst), RATE(global_syn_rate),
+#define RATE(f)                                                                \
+	{                                                                      \
+#f, offsetof(struct rg_config, f), 0, 1000000, RATE_EXPECTED   \
+	}
+	RATE(syn_rate),
+	RATE(syn_burst),
+	RATE(global_syn_rate),
 	RATE(global_syn_burst),
 #undef RATE
 	{ "sample_bytes", offsetof(struct rg_config, sample_bytes), 64, 65536,

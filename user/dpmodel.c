@@ -206,7 +206,7 @@ static int parse_frame(struct dpmodel *m, int dlt, const uint8_t *p,
 		}
 		off += 2;
 		break;
-	case DLT_LINUX_SLL: /* EtherType in the last 2 of 16 bytes */
+	case DLT_LINUX_SLL:  /* EtherType in the last 2 of 16 bytes */
 	case DLT_LINUX_SLL2: /* in the first 2 of 20 */
 		off = dlt == DLT_LINUX_SLL ? 16 : 20;
 		if (len < off)
@@ -301,15 +301,16 @@ static void server_state(struct dp_flow *d, const struct pkt *k)
 {
 	uint32_t ack = ntohl(k->ack);
 
-	if ((k->flags & (RG_TCP_SYN | RG_TCP_ACK)) == (RG_TCP_SYN | RG_TCP_ACK)) {
+	if ((k->flags & (RG_TCP_SYN | RG_TCP_ACK)) ==
+	    (RG_TCP_SYN | RG_TCP_ACK)) {
 		memset(d, 0, sizeof(*d));
 		d->win_in = ack;
 		d->srv_ack = ack;
 		d->flags = RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK;
 		return;
 	}
-	if ((k->flags & RG_TCP_ACK) && (!(d->flags & RG_FLOW_SRV_ACK) ||
-				     seq_after(ack, d->srv_ack))) {
+	if ((k->flags & RG_TCP_ACK) &&
+	    (!(d->flags & RG_FLOW_SRV_ACK) || seq_after(ack, d->srv_ack))) {
 		d->srv_ack = ack;
 		d->flags |= RG_FLOW_SRV_ACK;
 	}
@@ -359,7 +360,8 @@ static void client_payload(struct dpmodel *m, const struct pkt *k,
  * RG_SAMPLE_PAYLOAD_MAX bytes. */
 static void sample(struct dpmodel *m, const struct pkt *k)
 {
-	bool create = (k->len || (k->flags & RG_TCP_SYN)) && !(k->flags & RG_TCP_RST);
+	bool create =
+		(k->len || (k->flags & RG_TCP_SYN)) && !(k->flags & RG_TCP_RST);
 	struct dp_flow *d;
 	struct flow *f;
 
@@ -390,7 +392,6 @@ static void sample(struct dpmodel *m, const struct pkt *k)
 	}
 	closed(m, k, d);
 }
-
 
 struct dpmodel *dpmodel_new(const struct rg_conf *conf, dpmodel_record_fn fn,
 			    void *ctx)

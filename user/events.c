@@ -60,8 +60,7 @@ static void format_flow(const struct rg_flow_key *k, char *buf, size_t size)
 			 s, ntohs(k->server_port));
 }
 
-static void opt_string(struct json_writer *jw, const char *name,
-		       const char *v)
+static void opt_string(struct json_writer *jw, const char *name, const char *v)
 {
 	if (v)
 		jw_string_field(jw, name, v);
@@ -76,8 +75,8 @@ static void ban_fields(struct json_writer *jw, const struct event_extra *x)
 		jw_null(jw);
 		jw_string_field(jw, "duration", "permanent");
 	} else {
-		event_format_time(x->time_ns + x->duration_s * NSEC_PER_SEC, buf,
-				  sizeof(buf));
+		event_format_time(x->time_ns + x->duration_s * NSEC_PER_SEC,
+				  buf, sizeof(buf));
 		jw_string_field(jw, "expires", buf);
 		jw_uint_field(jw, "duration", x->duration_s);
 	}
@@ -98,8 +97,8 @@ int event_write(FILE *out, const struct decision *d,
 	jw_string_field(&jw, "action", decision_action_name(d->action));
 	format_prefix(&d->source, buf, sizeof(buf));
 	jw_string_field(&jw, "source", buf);
-	jw_string_field(&jw, "reason", d->code ? d->code :
-				       reason_name(d->reason));
+	jw_string_field(&jw, "reason",
+			d->code ? d->code : reason_name(d->reason));
 	if (d->action == DECISION_BAN || d->action == DECISION_UNBAN)
 		ban_fields(&jw, x);
 	if (d->action == DECISION_ALERT)

@@ -11,11 +11,11 @@
 
 /* What the writer of the line knows beyond the decision itself. */
 struct event_extra {
-	uint64_t time_ns; /* wall clock (CLOCK_REALTIME ns) of the event */
-	uint64_t duration_s; /* bans: seconds, DURATION_PERMANENT for ever */
+	uint64_t time_ns;      /* wall clock (CLOCK_REALTIME ns) of the event */
+	uint64_t duration_s;   /* bans: seconds, DURATION_PERMANENT for ever */
 	unsigned int offences; /* bans: this source's count, 0: not known */
-	const char *evidence; /* path of an evidence pcap, or NULL */
-	int64_t reaction_us; /* < 0: not measured */
+	const char *evidence;  /* path of an evidence pcap, or NULL */
+	int64_t reaction_us;   /* < 0: not measured */
 	const char *mode; /* "monitor" when bans were not enforced, or NULL */
 };
 

@@ -23,9 +23,9 @@
 #include "log.h"
 
 #define EV_SNAPLEN 65535
-#define IP4_HLEN 20
-#define IP6_HLEN 40
-#define TCP_HLEN 20
+#define IP4_HLEN   20
+#define IP6_HLEN   40
+#define TCP_HLEN   20
 
 struct evidence {
 	pcap_t *pcap;
@@ -171,13 +171,12 @@ static void put16(uint8_t *p, uint16_t v)
 }
 
 /* The IP header at pkt; returns its length. src/dst by direction. */
-static size_t build_ip(uint8_t *pkt, const struct rg_sample *s,
-		       size_t tcp_len)
+static size_t build_ip(uint8_t *pkt, const struct rg_sample *s, size_t tcp_len)
 {
-	const uint8_t *src = s->dir == RG_DIR_IN ? s->flow.client :
-						   s->flow.server;
-	const uint8_t *dst = s->dir == RG_DIR_IN ? s->flow.server :
-						   s->flow.client;
+	const uint8_t *src =
+		s->dir == RG_DIR_IN ? s->flow.client : s->flow.server;
+	const uint8_t *dst =
+		s->dir == RG_DIR_IN ? s->flow.server : s->flow.client;
 
 	if (s->flow.family == AF_INET6) {
 		memset(pkt, 0, IP6_HLEN);

@@ -37,7 +37,7 @@ int evidence_prune(const char *dir, uint64_t max_bytes, uint64_t keep_bytes,
  * files; scanning it took ~110 ms, once per ban.) */
 struct evidence_dir {
 	uint64_t total; /* bytes of evidence in the dir, as last counted */
-	bool known; /* total was counted (false: scan at the next file) */
+	bool known;	/* total was counted (false: scan at the next file) */
 };
 
 /* A file of size bytes was added to dir: keep dir within max_bytes.

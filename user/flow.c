@@ -16,9 +16,10 @@ struct flow_table {
 	struct flow **buckets;
 	uint32_t mask;
 	uint64_t seed;
-	struct flow_lru lru; /* verified flows; sentinel: lru.next is the oldest */
+	struct flow_lru
+		lru; /* verified flows; sentinel: lru.next is the oldest */
 	struct flow_lru fresh; /* handshake not verified yet, oldest first */
-	struct flow_lru done; /* finished flows, oldest first */
+	struct flow_lru done;  /* finished flows, oldest first */
 	struct flow_stats st;
 };
 
@@ -252,7 +253,8 @@ struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 	t->st.created++;
 	t->st.active++;
 	if (t->st.active > t->mask + 1)
-		alloc_buckets(t, (t->mask + 1) * 2); /* on failure: longer chains */
+		alloc_buckets(t, (t->mask + 1) *
+					 2); /* on failure: longer chains */
 	if (created)
 		*created = true;
 	return f;
@@ -402,8 +404,8 @@ static bool same_bytes(uint32_t seq, const uint8_t *data, size_t len,
 	if (!len || !a_len)
 		return true;
 	from = (int32_t)(seq - a_seq) > 0 ? seq : a_seq;
-	to = (int32_t)(seq + len - (a_seq + a_len)) < 0 ? seq + len :
-							   a_seq + a_len;
+	to = (int32_t)(seq + len - (a_seq + a_len)) < 0 ? seq + len
+							: a_seq + a_len;
 	n = to - from;
 	/* seq arithmetic across a wrap can order them wrong: check bounds */
 	if ((int32_t)n <= 0 || from - seq + n > len || from - a_seq + n > a_len)
@@ -423,9 +425,8 @@ static void check_redelivery(struct flow_table *t, struct flow *f, int dir,
 {
 	struct flow_dir *d = &f->dir[dir];
 
-	if (dir == RG_DIR_IN &&
-	    !same_bytes(seq, data, len, d->unacked_seq, d->unacked,
-			d->unacked_len))
+	if (dir == RG_DIR_IN && !same_bytes(seq, data, len, d->unacked_seq,
+					    d->unacked, d->unacked_len))
 		conflict(t, f, dir);
 }
 
@@ -565,8 +566,7 @@ void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 		d->high = end;
 	if ((int32_t)(seq - d->next) <= 0) {
 		skip = d->next - seq;
-		check_redelivery(t, f, dir, seq, data,
-				 skip < len ? skip : len);
+		check_redelivery(t, f, dir, seq, data, skip < len ? skip : len);
 		if ((int32_t)(end - d->next) <= 0) {
 			t->st.retransmits++;
 			return;
@@ -576,11 +576,12 @@ void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 		drain(t, f, dir);
 		return;
 	}
-	if (d->n_ooo >= FLOW_OOO_MAX_SEGS || d->ooo_bytes + len > t->p.max_bytes) {
+	if (d->n_ooo >= FLOW_OOO_MAX_SEGS ||
+	    d->ooo_bytes + len > t->p.max_bytes) {
 		/* the hole is not filling within the caps: give up on it */
 		f->state |= FLOW_CAPPED;
-		t->st.bytes_dropped_cap += d->ooo ? d->ooo->seq - d->next :
-						    seq - d->next;
+		t->st.bytes_dropped_cap +=
+			d->ooo ? d->ooo->seq - d->next : seq - d->next;
 		flow_flush(t, f, dir);
 		if ((int32_t)(seq - d->next) > 0 &&
 		    (d->ooo_bytes + len > t->p.max_bytes || d->ooo)) {
@@ -648,7 +649,7 @@ void flow_for_each_sample(const struct flow *f, flow_sample_cb cb, void *ctx)
 	union {
 		struct rg_sample s;
 		uint8_t bytes[sizeof(struct rg_sample) + 65536];
-	} *rec;
+	} * rec;
 	const struct kept *k;
 	uint32_t off = 0;
 

@@ -15,18 +15,18 @@
 #include "relayguard.h"
 
 #define FLOW_OOO_MAX_SEGS 32 /* out-of-order segments held per direction */
-#define FLOW_SAMPLES_MAX 64 /* sample records kept per flow (evidence) */
+#define FLOW_SAMPLES_MAX  64 /* sample records kept per flow (evidence) */
 
 enum flow_state {
-	FLOW_SEEN_SYN = 1U << 0, /* client SYN: client ISN known */
-	FLOW_SEEN_SYNACK = 1U << 1, /* server SYN-ACK: server ISN known */
-	FLOW_VERIFIED = 1U << 2, /* client acknowledged the server's ISN */
+	FLOW_SEEN_SYN = 1U << 0,      /* client SYN: client ISN known */
+	FLOW_SEEN_SYNACK = 1U << 1,   /* server SYN-ACK: server ISN known */
+	FLOW_VERIFIED = 1U << 2,      /* client acknowledged the server's ISN */
 	FLOW_BAD_HANDSHAKE = 1U << 3, /* SYN-ACK did not answer the SYN */
-	FLOW_GAP = 1U << 4, /* bytes were lost in some direction */
+	FLOW_GAP = 1U << 4,	      /* bytes were lost in some direction */
 	FLOW_FIN_IN = 1U << 5,
 	FLOW_FIN_OUT = 1U << 6,
 	FLOW_RST = 1U << 7,
-	FLOW_CAPPED = 1U << 8, /* the per-flow byte cap was hit */
+	FLOW_CAPPED = 1U << 8,	 /* the per-flow byte cap was hit */
 	FLOW_FINISHED = 1U << 9, /* nothing more to learn: a tombstone */
 };
 
@@ -45,7 +45,7 @@ struct ooo_seg {
 struct flow_dir {
 	uint32_t next; /* next expected seq, host order */
 	uint32_t high; /* highest seq + len seen, host order */
-	bool started; /* next is meaningful */
+	bool started;  /* next is meaningful */
 	uint8_t n_ooo;
 	uint32_t ooo_bytes;
 	struct ooo_seg *ooo; /* sorted by seq */
@@ -62,14 +62,14 @@ struct flow_lru {
 
 struct flow {
 	struct flow_lru lru; /* first: LRU order, head least recently used */
-	struct flow *hnext; /* hash chain */
+	struct flow *hnext;  /* hash chain */
 	struct rg_flow_key key;
 	uint32_t hash;
-	uint32_t state; /* enum flow_state */
+	uint32_t state;			 /* enum flow_state */
 	uint32_t client_isn, server_isn; /* host order */
 	uint64_t first_ns, last_ns;
 	struct flow_dir dir[2]; /* RG_DIR_IN, RG_DIR_OUT */
-	uint8_t *samples; /* kept sample records, 8-byte aligned */
+	uint8_t *samples;	/* kept sample records, 8-byte aligned */
 	uint32_t samples_len, samples_cap;
 	uint16_t n_samples;
 	uint32_t kept_payload[2];

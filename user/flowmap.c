@@ -93,7 +93,7 @@ int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,
 
 long flowmap_used(int fd, unsigned int family_off)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info), keys[USED_BATCH], in = 0, out, n, i;
 	void *from = NULL; /* where the last batch ended; NULL: the start */
 	long used = 0;
@@ -116,7 +116,8 @@ long flowmap_used(int fd, unsigned int family_off)
 			break;
 		}
 		for (i = 0; i < n; i++)
-			used += vals[(size_t)i * info.value_size + family_off] != 0;
+			used += vals[(size_t)i * info.value_size +
+				     family_off] != 0;
 		in = out;
 		from = &in;
 	} while (!err);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* User space's side of the data plane's self-hashed arrays: finding a
  * flow in `flows` (the set rg_flow_set_first names, as the programs do),
- * stopping, pausing and resuming its sampling, and counting the slots in use of `flows` and
- * `ratelimit` (an array always has max_entries keys). */
+ * stopping, pausing and resuming its sampling, and counting the slots in use of
+ * `flows` and `ratelimit` (an array always has max_entries keys). */
 #ifndef RG_FLOWMAP_H
 #define RG_FLOWMAP_H
 

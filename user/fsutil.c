@@ -80,8 +80,7 @@ static int close_tmp(FILE *f, unsigned int flags, int err)
 	return err;
 }
 
-int fs_replace(const char *path, unsigned int flags, fs_fill_fn fill,
-	       void *ctx)
+int fs_replace(const char *path, unsigned int flags, fs_fill_fn fill, void *ctx)
 {
 	char tmp[4096];
 	int n, err;

@@ -60,8 +60,9 @@ static const struct {
 	double ms;
 } go_units[] = {
 	/* longest first where one is a prefix of another ("ms" before "m") */
-	{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"\xce\xbcs", 1e-3},
-	{"ms", 1},    {"s", 1e3},   {"m", 6e4},		 {"h", 3.6e6},
+	{ "ns", 1e-6 },	       { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 },
+	{ "\xce\xbcs", 1e-3 }, { "ms", 1 },    { "s", 1e3 },
+	{ "m", 6e4 },	       { "h", 3.6e6 },
 };
 
 static int go_unit(const char **p, double *ms)
@@ -124,7 +125,7 @@ int lapi_parse_duration(const char *s, int64_t *ms)
 
 int lapi_parse_time(const char *s, int64_t *unix_s)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	unsigned int oh, om;
 	int64_t t, off = 0;
@@ -399,9 +400,9 @@ static const char *scope_of(const struct prefix *p)
 
 static struct json_object *meta(const struct lapi_alert *a, const char *ts)
 {
-	static const char *const keys[] = {"helo", "mail_from", "rcpt_to",
-					   "reply"};
-	const char *vals[] = {a->helo, a->mail_from, a->rcpt_to, a->reply};
+	static const char *const keys[] = { "helo", "mail_from", "rcpt_to",
+					    "reply" };
+	const char *vals[] = { a->helo, a->mail_from, a->rcpt_to, a->reply };
 	struct json_object *ev = json_object_new_object();
 	struct json_object *arr = json_object_new_array(), *kv;
 	int err = !ev || !arr;

@@ -50,28 +50,28 @@ static const struct map_desc {
 	enum bpf_map_type type;
 	unsigned int key_size, value_size;
 } map_descs[] = {
-	{RG_MAP_STATS, offsetof(struct rg_maps, stats),
-	 BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct rg_stats)},
-	{RG_MAP_CONFIG, offsetof(struct rg_maps, config), BPF_MAP_TYPE_ARRAY, 4,
-	 sizeof(struct rg_config)},
-	{RG_MAP_BANS4, offsetof(struct rg_maps, bans4), 0, 4,
-	 sizeof(struct rg_ban)},
-	{RG_MAP_BANS6, offsetof(struct rg_maps, bans6), 0,
-	 sizeof(struct rg_ip6), sizeof(struct rg_ban)},
-	{RG_MAP_ALLOW4, offsetof(struct rg_maps, allow4), BPF_MAP_TYPE_LPM_TRIE,
-	 sizeof(struct rg_lpm4_key), 0},
-	{RG_MAP_ALLOW6, offsetof(struct rg_maps, allow6), BPF_MAP_TYPE_LPM_TRIE,
-	 sizeof(struct rg_lpm6_key), 0},
-	{RG_MAP_DENY4, offsetof(struct rg_maps, deny4), BPF_MAP_TYPE_LPM_TRIE,
-	 sizeof(struct rg_lpm4_key), 0},
-	{RG_MAP_DENY6, offsetof(struct rg_maps, deny6), BPF_MAP_TYPE_LPM_TRIE,
-	 sizeof(struct rg_lpm6_key), 0},
-	{RG_MAP_RATELIMIT, offsetof(struct rg_maps, ratelimit),
-	 BPF_MAP_TYPE_ARRAY, 4, sizeof(struct rg_bucket)},
-	{RG_MAP_FLOWS, offsetof(struct rg_maps, flows), BPF_MAP_TYPE_ARRAY, 4,
-	 sizeof(struct rg_flow)},
-	{RG_MAP_SAMPLES, offsetof(struct rg_maps, samples),
-	 BPF_MAP_TYPE_RINGBUF, 0, 0},
+	{ RG_MAP_STATS, offsetof(struct rg_maps, stats),
+	  BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct rg_stats) },
+	{ RG_MAP_CONFIG, offsetof(struct rg_maps, config), BPF_MAP_TYPE_ARRAY,
+	  4, sizeof(struct rg_config) },
+	{ RG_MAP_BANS4, offsetof(struct rg_maps, bans4), 0, 4,
+	  sizeof(struct rg_ban) },
+	{ RG_MAP_BANS6, offsetof(struct rg_maps, bans6), 0,
+	  sizeof(struct rg_ip6), sizeof(struct rg_ban) },
+	{ RG_MAP_ALLOW4, offsetof(struct rg_maps, allow4),
+	  BPF_MAP_TYPE_LPM_TRIE, sizeof(struct rg_lpm4_key), 0 },
+	{ RG_MAP_ALLOW6, offsetof(struct rg_maps, allow6),
+	  BPF_MAP_TYPE_LPM_TRIE, sizeof(struct rg_lpm6_key), 0 },
+	{ RG_MAP_DENY4, offsetof(struct rg_maps, deny4), BPF_MAP_TYPE_LPM_TRIE,
+	  sizeof(struct rg_lpm4_key), 0 },
+	{ RG_MAP_DENY6, offsetof(struct rg_maps, deny6), BPF_MAP_TYPE_LPM_TRIE,
+	  sizeof(struct rg_lpm6_key), 0 },
+	{ RG_MAP_RATELIMIT, offsetof(struct rg_maps, ratelimit),
+	  BPF_MAP_TYPE_ARRAY, 4, sizeof(struct rg_bucket) },
+	{ RG_MAP_FLOWS, offsetof(struct rg_maps, flows), BPF_MAP_TYPE_ARRAY, 4,
+	  sizeof(struct rg_flow) },
+	{ RG_MAP_SAMPLES, offsetof(struct rg_maps, samples),
+	  BPF_MAP_TYPE_RINGBUF, 0, 0 },
 };
 
 #define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -140,7 +140,7 @@ static int open_pinned_map(const char *path, enum bpf_map_type type,
 			   unsigned int key_size, unsigned int value_size,
 			   unsigned int max_entries, int *out)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	int fd, err;
 
@@ -372,7 +372,7 @@ const struct rg_maps *loader_maps(const struct loader *l)
 /* The name of program id, "" if it cannot be read. */
 static void prog_name(unsigned int id, char *buf, size_t size)
 {
-	struct bpf_prog_info info = {0};
+	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
 	int fd;
 
@@ -411,8 +411,8 @@ static const __u32 mode_flags[] = {
 
 static __u32 other_mode_flags(enum xdp_attach_mode mode)
 {
-	return mode == XDP_ATTACH_NATIVE ? XDP_FLAGS_SKB_MODE :
-					   XDP_FLAGS_DRV_MODE;
+	return mode == XDP_ATTACH_NATIVE ? XDP_FLAGS_SKB_MODE
+					 : XDP_FLAGS_DRV_MODE;
 }
 
 /* Detach our program `id` from the mode other than `mode`, keeping a
@@ -713,7 +713,7 @@ static bool rg_xdp_uses(__u32 prog_id, __u32 map_id)
 
 long loader_maps_user(const char *pin_dir, unsigned int skip)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info), id = 0;
 	char path[PATH_MAX];
 	int fd, err;

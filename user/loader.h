@@ -45,7 +45,7 @@ int loader_purge(const char *pin_dir);
 long loader_maps_user(const char *pin_dir, unsigned int skip);
 
 struct attach_state {
-	bool xdp; /* relayguard's XDP program is attached */
+	bool xdp;		   /* relayguard's XDP program is attached */
 	enum xdp_attach_mode mode; /* NATIVE or GENERIC when xdp */
 	unsigned int xdp_prog_id;
 	bool tc; /* relayguard's TC egress program is attached */

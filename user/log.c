@@ -47,9 +47,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	enum log_level mapped = level == LIBBPF_WARN ? LOG_LVL_WARN :
-				level == LIBBPF_INFO ? LOG_LVL_INFO :
-						       LOG_LVL_DEBUG;
+	enum log_level mapped = level == LIBBPF_WARN   ? LOG_LVL_WARN
+				: level == LIBBPF_INFO ? LOG_LVL_INFO
+						       : LOG_LVL_DEBUG;
 
 	if (!log_state.libbpf_muted)
 		log_vmsg(mapped, fmt, ap);

@@ -11,8 +11,8 @@
 #include "parse.h"
 
 const uint64_t reaction_bucket_us[REACTION_BUCKETS] = {
-	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000,
-	10000000,
+	50,   100,   250,   500,    1000,    2500,
+	5000, 10000, 25000, 100000, 1000000, 10000000,
 };
 
 void reaction_observe(struct reaction_hist *h, uint64_t ns)
@@ -43,10 +43,14 @@ struct metric {
 	size_t off;
 };
 
-#define COUNTER(s, field, name, help) \
-	{ name, "counter", help, offsetof(struct s, field) }
-#define GAUGE(s, field, name, help) \
-	{ name, "gauge", help, offsetof(struct s, field) }
+#define COUNTER(s, field, name, help)                                          \
+	{                                                                      \
+		name, "counter", help, offsetof(struct s, field)               \
+	}
+#define GAUGE(s, field, name, help)                                            \
+	{                                                                      \
+		name, "gauge", help, offsetof(struct s, field)                 \
+	}
 
 static void print_metrics(FILE *f, const struct metric *m, size_t n,
 			  const void *base)
@@ -70,11 +74,14 @@ static void print_reaction(FILE *f, const struct reaction_hist *h)
 	       "Time from the sample that decided a ban to the ban in the map.");
 	for (i = 0; i < REACTION_BUCKETS; i++) {
 		cum += h->bucket[i];
-		fprintf(f, "relayguard_reaction_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+		fprintf(f,
+			"relayguard_reaction_seconds_bucket{le=\"%g\"} %" PRIu64
+			"\n",
 			reaction_bucket_us[i] / 1e6, cum);
 	}
 	cum += h->bucket[REACTION_BUCKETS];
-	fprintf(f, "relayguard_reaction_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+	fprintf(f,
+		"relayguard_reaction_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
 		cum);
 	fprintf(f, "relayguard_reaction_seconds_sum %.9f\n", h->sum_ns / 1e9);
 	fprintf(f, "relayguard_reaction_seconds_count %" PRIu64 "\n", h->count);
@@ -96,7 +103,7 @@ static const struct metric pipeline_metrics[] = {
 	COUNTER(pipeline_stats, flows_created, "flows_created_total",
 		"Flows created."),
 	GAUGE(pipeline_stats, flows_active, "flows_active",
-		"Flows in the flow table now."),
+	      "Flows in the flow table now."),
 	COUNTER(pipeline_stats, flows_evicted_cap, "flows_evicted_cap_total",
 		"Flows evicted because the flow table was full."),
 	COUNTER(pipeline_stats, flows_evicted_unverified,
@@ -106,7 +113,8 @@ static const struct metric pipeline_metrics[] = {
 		"Flows expired by the idle timeout."),
 	COUNTER(pipeline_stats, flows_unverified, "flows_unverified_total",
 		"Flows whose TCP handshake was never verified."),
-	COUNTER(pipeline_stats, bytes_dropped_cap, "flow_bytes_dropped_cap_total",
+	COUNTER(pipeline_stats, bytes_dropped_cap,
+		"flow_bytes_dropped_cap_total",
 		"Payload bytes not buffered: per-flow cap."),
 	COUNTER(pipeline_stats, gaps, "flow_gaps_total",
 		"Sequence gaps in reassembly."),
@@ -127,7 +135,7 @@ static const struct metric policy_service_metrics[] = {
 	COUNTER(policysvc_stats, connections, "policy_connections_total",
 		"Policy service connections accepted."),
 	GAUGE(policysvc_stats, active, "policy_connections",
-		"Policy service connections open now."),
+	      "Policy service connections open now."),
 	COUNTER(policysvc_stats, requests, "policy_requests_total",
 		"Policy requests answered."),
 	COUNTER(policysvc_stats, rejects, "policy_rejects_total",
@@ -147,34 +155,40 @@ static const struct metric policy_service_metrics[] = {
 static void print_pipeline(FILE *f, const struct pipeline_stats *p)
 {
 	print_metrics(f, pipeline_metrics,
-		      sizeof(pipeline_metrics) / sizeof(pipeline_metrics[0]), p);
+		      sizeof(pipeline_metrics) / sizeof(pipeline_metrics[0]),
+		      p);
 }
 
 static void print_alerts(FILE *f, const struct alert_stats *a)
 {
 	family(f, "alert_commands_total", "counter",
 	       "alert_command runs by outcome.");
-	fprintf(f, "relayguard_alert_commands_total{outcome=\"ok\"} %" PRIu64 "\n"
-		   "relayguard_alert_commands_total{outcome=\"failed\"} %" PRIu64 "\n"
-		   "relayguard_alert_commands_total{outcome=\"killed\"} %" PRIu64 "\n"
-		   "relayguard_alert_commands_total{outcome=\"busy\"} %" PRIu64 "\n"
-		   "relayguard_alert_commands_total{outcome=\"spawn_error\"} %" PRIu64 "\n",
+	fprintf(f,
+		"relayguard_alert_commands_total{outcome=\"ok\"} %" PRIu64 "\n"
+		"relayguard_alert_commands_total{outcome=\"failed\"} %" PRIu64
+		"\n"
+		"relayguard_alert_commands_total{outcome=\"killed\"} %" PRIu64
+		"\n"
+		"relayguard_alert_commands_total{outcome=\"busy\"} %" PRIu64
+		"\n"
+		"relayguard_alert_commands_total{outcome=\"spawn_error\"} %" PRIu64
+		"\n",
 		a->ok, a->failed, a->killed, a->dropped_busy, a->spawn_errors);
 }
 
 static const struct metric daemon_metrics[] = {
 	COUNTER(daemon_counters, bans, "bans_added_total",
 		"Bans written by the daemon."),
-	COUNTER(daemon_counters, unbans, "unbans_total",
-		"Expired bans swept."),
+	COUNTER(daemon_counters, unbans, "unbans_total", "Expired bans swept."),
 	COUNTER(daemon_counters, ban_errors, "ban_errors_total",
 		"Bans that could not be written."),
-	COUNTER(daemon_counters, bans_skipped_trusted, "bans_skipped_trusted_total",
+	COUNTER(daemon_counters, bans_skipped_trusted,
+		"bans_skipped_trusted_total",
 		"Ban decisions for trusted networks, not applied."),
-	COUNTER(daemon_counters, bans_skipped_allowed, "bans_skipped_allowed_total",
+	COUNTER(daemon_counters, bans_skipped_allowed,
+		"bans_skipped_allowed_total",
 		"Ban decisions for allow-listed sources, not applied."),
-	COUNTER(daemon_counters, alerts, "alerts_total",
-		"Critical alerts."),
+	COUNTER(daemon_counters, alerts, "alerts_total", "Critical alerts."),
 	COUNTER(daemon_counters, findings, "findings_total",
 		"Findings logged."),
 	COUNTER(daemon_counters, events_written, "events_written_total",

@@ -41,8 +41,8 @@ struct daemon_counters {
 struct metrics_input {
 	const struct reaction_hist *reaction;
 	const uint64_t *bans_by_reason; /* RG_REASON_MAX current map entries */
-	const struct pipeline_stats *pipeline; /* may be NULL */
-	const struct alert_stats *alerts; /* may be NULL */
+	const struct pipeline_stats *pipeline;	      /* may be NULL */
+	const struct alert_stats *alerts;	      /* may be NULL */
 	const struct policysvc_stats *policy_service; /* may be NULL */
 	const struct daemon_counters *daemon;
 	const struct crowdsec_counters *crowdsec; /* NULL: LAPI off */

@@ -27,8 +27,7 @@ static void on_link(struct nl_object *obj, void *arg)
 	if (!name)
 		return;
 	w->cb(w->ctx, name, rtnl_link_get_ifindex(link),
-	      w->msg_type == RTM_NEWLINK,
-	      rtnl_link_get_flags(link) & IFF_UP);
+	      w->msg_type == RTM_NEWLINK, rtnl_link_get_flags(link) & IFF_UP);
 }
 
 static int on_msg(struct nl_msg *msg, void *arg)
@@ -91,7 +90,8 @@ int link_watch_read(struct link_watch *w)
 			return 0;
 		if (err == -NLE_NOMEM) {
 			/* ENOBUFS: the kernel dropped events for us. */
-			log_warn("link events lost (socket overrun): re-checking every interface");
+			log_warn(
+				"link events lost (socket overrun): re-checking every interface");
 			w->cb(w->ctx, NULL, 0, false, false);
 			continue;
 		}

@@ -93,7 +93,8 @@ static const struct {
 	char suffix;
 	uint64_t seconds;
 } duration_units[] = {
-	{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 },
+	{ 'm', 60 },	    { 's', 1 },
 };
 
 int parse_duration(const char *s, uint64_t *seconds)
@@ -111,7 +112,8 @@ int parse_duration(const char *s, uint64_t *seconds)
 	if (n == 0 || n >= sizeof(digits))
 		return -EINVAL;
 	memcpy(digits, s, n + 1);
-	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
+	     i++) {
 		if (digits[n - 1] == duration_units[i].suffix) {
 			unit = duration_units[i].seconds;
 			digits[--n] = '\0';
@@ -152,13 +154,15 @@ void format_duration(uint64_t seconds, char *buf, size_t size)
 		return;
 	}
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
+	     i++) {
 		uint64_t n = seconds / duration_units[i].seconds;
 
 		if (!n || used >= size)
 			continue;
 		used += snprintf(buf + used, size - used, "%llu%c",
-				 (unsigned long long)n, duration_units[i].suffix);
+				 (unsigned long long)n,
+				 duration_units[i].suffix);
 		seconds %= duration_units[i].seconds;
 	}
 }

@@ -17,8 +17,8 @@ struct prefix {
 };
 
 #define DURATION_PERMANENT UINT64_MAX
-#define PREFIX_STRLEN 64 /* "ffff:...:ffff/128" and a NUL fit */
-#define DURATION_STRLEN 32
+#define PREFIX_STRLEN	   64 /* "ffff:...:ffff/128" and a NUL fit */
+#define DURATION_STRLEN	   32
 
 /* "ADDR" or "ADDR/LEN". Host bits set beyond LEN are an error (-EINVAL),
  * as with `ip route`. Returns 0 or -EINVAL. */

@@ -21,9 +21,9 @@ struct pipeline {
 	struct flow_table *flows;
 	struct policy *policy;
 	struct pipeline_stats st;
-	uint64_t now_ns; /* boot clock of the record being handled */
+	uint64_t now_ns;  /* boot clock of the record being handled */
 	uint32_t rec_ack; /* ack of the record being handled, host order */
-	uint8_t rec_dir; /* its direction */
+	uint8_t rec_dir;  /* its direction */
 	uint64_t unverified_sec; /* second of the last unverified report */
 	unsigned int unverified_in_sec; /* reports in that second */
 };
@@ -41,8 +41,8 @@ struct pflow {
 	struct prefix src;
 	bool banned, stopped, pregreet;
 	bool unverified_reported, padding_signalled, conflict_reported;
-	bool paused; /* a message body: the data plane samples no client
-		      * byte until the next transaction */
+	bool paused;   /* a message body: the data plane samples no client
+			* byte until the next transaction */
 	bool drain_in; /* client bytes held past a skipped body */
 	bool win_set;
 	uint32_t win_in; /* client seq where this transaction's window starts */
@@ -178,17 +178,22 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 		p->st.smtp_sessions++;
 		break;
 	case SMTP_RCPT:
-		n = policy_rcpt(p->policy, &(struct rcpt_event){
-			.src = &pf->src,
-			.client_port = ntohs(pf->f->key.client_port),
-			.authenticated = s->flags & SMTP_F_AUTHENTICATED,
-			/* a spoofed source must not even add to a count */
-			.counts = flow_verified(pf->f),
-			.path = arg,
-			.code = r->code,
-			.n_rcpt = s->n_rcpt,
-			.now_ns = p->now_ns,
-		}, v);
+		n = policy_rcpt(
+			p->policy,
+			&(struct rcpt_event){
+				.src = &pf->src,
+				.client_port = ntohs(pf->f->key.client_port),
+				.authenticated =
+					s->flags & SMTP_F_AUTHENTICATED,
+				/* a spoofed source must not even add to a count
+				 */
+				.counts = flow_verified(pf->f),
+				.path = arg,
+				.code = r->code,
+				.n_rcpt = s->n_rcpt,
+				.now_ns = p->now_ns,
+			},
+			v);
 		for (i = 0; i < n; i++)
 			emit(pf, &v[i], r->line);
 		break;
@@ -295,8 +300,8 @@ static void deliver(void *ctx, struct flow *f, int dir, const uint8_t *data,
 	}
 	/* server bytes a client record unblocked: the last server ack holds */
 	smtp_set_pos(&pf->smtp, dir, f->dir[dir].next - len,
-		     pf->p->rec_dir == RG_DIR_OUT ? pf->p->rec_ack :
-						    pf->smtp.reply_ack);
+		     pf->p->rec_dir == RG_DIR_OUT ? pf->p->rec_ack
+						  : pf->smtp.reply_ack);
 	smtp_feed(&pf->smtp, dir, data, len);
 }
 
@@ -420,8 +425,8 @@ static void check_pregreet(struct pflow *pf, const struct rg_sample *s)
 {
 	struct flow *f = pf->f;
 
-	if (pf->pregreet || (pf->smtp.flags & (SMTP_F_GREETED |
-					       SMTP_F_CLIENT_TALKED)))
+	if (pf->pregreet ||
+	    (pf->smtp.flags & (SMTP_F_GREETED | SMTP_F_CLIENT_TALKED)))
 		return;
 	if (f->state & FLOW_SEEN_SYNACK) {
 		if (ntohl(s->ack) != f->server_isn + 1)
@@ -535,7 +540,8 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 	flow_keep_sample(p->flows, f, s);
 	if (flow_track(f, s->dir, s->tcp_flags, ntohl(s->seq), ntohl(s->ack)) &&
 	    policy_session(p->policy, &pf->src, p->now_ns))
-		signal_src(pf, SIG_SESSION_RATE, NULL); /* verified sessions only */
+		signal_src(pf, SIG_SESSION_RATE,
+			   NULL); /* verified sessions only */
 	/* before this record's bytes: what they answer was lost */
 	acked(pf, s);
 	if (s->payload_len && s->dir == RG_DIR_IN)

@@ -61,5 +61,4 @@ struct policy *pipeline_policy(struct pipeline *p);
 const struct flow *pipeline_find_flow(struct pipeline *p,
 				      const struct rg_flow_key *key);
 
-
 #endif

@@ -22,7 +22,7 @@ struct src_state {
 				  * score_window of the one before */
 	uint64_t last_relay_ns;
 	uint64_t minute_start_ns;
-	uint32_t sessions; /* in the current minute */
+	uint32_t sessions;   /* in the current minute */
 	bool rate_signalled; /* in the current minute */
 };
 
@@ -109,8 +109,14 @@ void policy_tick(struct policy *p, uint64_t now_ns)
 const char *relay_kind_name(enum relay_kind k)
 {
 	static const char *const names[] = {
-		"local", "foreign_domain", "percent_hack", "source_route",
-		"bang_path", "ip_literal", "quoted_local_part", "cut_off",
+		"local",
+		"foreign_domain",
+		"percent_hack",
+		"source_route",
+		"bang_path",
+		"ip_literal",
+		"quoted_local_part",
+		"cut_off",
 	};
 
 	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
@@ -133,8 +139,7 @@ static const char *quoted_end(const char *p, bool *hides)
 	return NULL;
 }
 
-enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
-				     const char *path)
+enum relay_kind policy_classify_rcpt(const struct rg_conf *c, const char *path)
 {
 	const char *at, *qend;
 	bool hides = false;
@@ -184,8 +189,8 @@ bool policy_is_relay(const struct rg_conf *c, const struct prefix *src,
 static struct src_state *source(struct policy *p, const struct prefix *src,
 				uint64_t now_ns)
 {
-	return src_table_get(p->sources, src, dpconfig_ipv6_prefix(&p->conf->dp),
-			     now_ns);
+	return src_table_get(p->sources, src,
+			     dpconfig_ipv6_prefix(&p->conf->dp), now_ns);
 }
 
 /* A new score window once the last one is over. */
@@ -222,8 +227,9 @@ static unsigned int add_weight(const struct rg_conf *c, struct src_state *s,
 	unsigned int room;
 
 	if (volume_signal(sig) && weight < c->score_threshold) {
-		room = c->score_threshold - 1 > s->volume_score ?
-			       c->score_threshold - 1 - s->volume_score : 0;
+		room = c->score_threshold - 1 > s->volume_score
+			       ? c->score_threshold - 1 - s->volume_score
+			       : 0;
 		if (weight > room)
 			weight = room;
 		s->volume_score += weight;
@@ -244,10 +250,12 @@ int policy_signal(struct policy *p, const struct prefix *src,
 	static const size_t weight_off[SIG_MAX] = {
 		[SIG_PREGREET] = offsetof(struct rg_conf, weight_pregreet),
 		[SIG_NON_SMTP] = offsetof(struct rg_conf, weight_non_smtp),
-		[SIG_AUTH_FAILURE] = offsetof(struct rg_conf, weight_auth_failure),
+		[SIG_AUTH_FAILURE] =
+			offsetof(struct rg_conf, weight_auth_failure),
 		[SIG_TOO_MANY_RCPTS] =
 			offsetof(struct rg_conf, weight_too_many_rcpts),
-		[SIG_SESSION_RATE] = offsetof(struct rg_conf, weight_session_rate),
+		[SIG_SESSION_RATE] =
+			offsetof(struct rg_conf, weight_session_rate),
 		[SIG_ENVELOPE_PADDING] =
 			offsetof(struct rg_conf, weight_envelope_padding),
 	};
@@ -266,7 +274,8 @@ int policy_signal(struct policy *p, const struct prefix *src,
 		return 1;
 	window(c, s, now_ns);
 	weight = add_weight(c, s, sig, weight);
-	if (sig == SIG_AUTH_FAILURE && ++s->auth_failures >= c->auth_failures_ban &&
+	if (sig == SIG_AUTH_FAILURE &&
+	    ++s->auth_failures >= c->auth_failures_ban &&
 	    c->auth_failures_ban) {
 		out->action = DECISION_BAN;
 	} else if (weight && s->score >= c->score_threshold) {
@@ -281,8 +290,7 @@ int policy_signal(struct policy *p, const struct prefix *src,
 	return 1;
 }
 
-bool policy_session(struct policy *p, const struct prefix *src,
-		    uint64_t now_ns)
+bool policy_session(struct policy *p, const struct prefix *src, uint64_t now_ns)
 {
 	struct src_state *s;
 
@@ -312,7 +320,8 @@ uint64_t policy_ban_duration(const struct rg_conf *c, unsigned int offences)
 	if (c->ban_time == DURATION_PERMANENT)
 		return DURATION_PERMANENT;
 	for (i = 1; i < offences && d < c->ban_time_max; i++) {
-		if (d > c->ban_time_max / (c->ban_time_factor ? c->ban_time_factor : 1))
+		if (d > c->ban_time_max /
+				(c->ban_time_factor ? c->ban_time_factor : 1))
 			return c->ban_time_max;
 		d *= c->ban_time_factor;
 	}
@@ -346,8 +355,8 @@ static uint32_t path_hash(const char *path)
 	for (; *path; path++) {
 		if (*path == '<' || *path == '>')
 			continue;
-		h ^= (unsigned char)(*path >= 'A' && *path <= 'Z' ? *path + 32 :
-								    *path);
+		h ^= (unsigned char)(*path >= 'A' && *path <= 'Z' ? *path + 32
+								  : *path);
 		h *= 16777619u;
 	}
 	return h;
@@ -468,6 +477,7 @@ int policy_rcpt(struct policy *p, const struct rcpt_event *e,
 	out[n] = (struct verdict){ DECISION_FINDING, RG_REASON_NONE,
 				   policy_signal_code(SIG_TOO_MANY_RCPTS) };
 	if (e->counts)
-		policy_signal(p, e->src, SIG_TOO_MANY_RCPTS, e->now_ns, &out[n]);
+		policy_signal(p, e->src, SIG_TOO_MANY_RCPTS, e->now_ns,
+			      &out[n]);
 	return n + 1;
 }

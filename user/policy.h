@@ -12,20 +12,20 @@
 #include "parse.h"
 #include "decision.h"
 
-#define POLICY_MAX_SOURCES 65536 /* per-source score entries kept */
-#define POLICY_MAX_SESSIONS 65536 /* sessions remembered for dedup */
-#define POLICY_SESSION_RCPTS 8 /* foreign RCPTs remembered per session */
+#define POLICY_MAX_SOURCES   65536 /* per-source score entries kept */
+#define POLICY_MAX_SESSIONS  65536 /* sessions remembered for dedup */
+#define POLICY_SESSION_RCPTS 8	   /* foreign RCPTs remembered per session */
 
 /* What a RCPT path asks for, from the gateway's point of view. */
 enum relay_kind {
-	RELAY_NONE = 0, /* a local recipient */
-	RELAY_FOREIGN, /* a domain that is not local */
-	RELAY_PERCENT, /* u%other@local */
+	RELAY_NONE = 0,	    /* a local recipient */
+	RELAY_FOREIGN,	    /* a domain that is not local */
+	RELAY_PERCENT,	    /* u%other@local */
 	RELAY_SOURCE_ROUTE, /* @a:u@b, <@a,@b:u@c> */
-	RELAY_BANG, /* b!u, b!u@local */
-	RELAY_IP_LITERAL, /* u@[192.0.2.1] */
-	RELAY_QUOTED, /* "u@x"@local, "u%x"@local */
-	RELAY_CUT_OFF, /* <u@... its end cut off by the line limit */
+	RELAY_BANG,	    /* b!u, b!u@local */
+	RELAY_IP_LITERAL,   /* u@[192.0.2.1] */
+	RELAY_QUOTED,	    /* "u@x"@local, "u%x"@local */
+	RELAY_CUT_OFF,	    /* <u@... its end cut off by the line limit */
 };
 
 enum policy_signal {
@@ -53,8 +53,7 @@ void policy_set_conf(struct policy *p, const struct rg_conf *conf);
 /* Forget sources idle for longer than the score window. */
 void policy_tick(struct policy *p, uint64_t now_ns);
 
-enum relay_kind policy_classify_rcpt(const struct rg_conf *c,
-				     const char *path);
+enum relay_kind policy_classify_rcpt(const struct rg_conf *c, const char *path);
 const char *relay_kind_name(enum relay_kind k);
 
 /* One RCPT of a session, from the wire (code: the server's reply) or from
@@ -63,12 +62,13 @@ const char *relay_kind_name(enum relay_kind k);
  * socket counts once. */
 struct rcpt_event {
 	const struct prefix *src; /* the client (host address) */
-	uint16_t client_port; /* host order; 0: not known (no dedup) */
+	uint16_t client_port;	  /* host order; 0: not known (no dedup) */
 	bool authenticated;
 	bool counts; /* false: graded but adds to no count (unverified flow) */
-	const char *path; /* as the client wrote it */
+	const char *path;  /* as the client wrote it */
 	unsigned int code; /* the reply; 0: not seen */
-	unsigned int n_rcpt; /* RCPTs of the session so far, this one included */
+	unsigned int
+		n_rcpt; /* RCPTs of the session so far, this one included */
 	uint64_t now_ns;
 };
 

@@ -19,11 +19,11 @@
 #include "policy.h"
 #include "policysvc.h"
 
-#define OUT_MAX 4096 /* answers waiting for the client to read them */
-#define ACCEPTS_PER_RUN 64
-#define EVENTS_PER_RUN 64
+#define OUT_MAX		  4096 /* answers waiting for the client to read them */
+#define ACCEPTS_PER_RUN	  64
+#define EVENTS_PER_RUN	  64
 #define LOG_LINES_PER_SEC 10
-#define SNDBUF_BYTES 65536
+#define SNDBUF_BYTES	  65536
 
 /* ---- the protocol ---------------------------------------------------- */
 
@@ -95,10 +95,10 @@ static void set_attr(struct psvc_request *r, const char *name, size_t n,
 		size_t len, off;
 	} known[] = {
 #define A(f) { #f, sizeof(#f) - 1, offsetof(struct psvc_request, f) }
-		A(request), A(protocol_state), A(client_address),
-		A(client_port), A(server_address), A(server_port),
-		A(helo_name), A(sender), A(recipient), A(sasl_username),
-		A(instance), A(encryption_protocol),
+		A(request),	  A(protocol_state), A(client_address),
+		A(client_port),	  A(server_address), A(server_port),
+		A(helo_name),	  A(sender),	     A(recipient),
+		A(sasl_username), A(instance),	     A(encryption_protocol),
 #undef A
 	};
 	size_t i;
@@ -147,7 +147,6 @@ int psvc_parse(char *buf, size_t len, struct psvc_request *req,
 	return end;
 }
 
-
 /* ---- the service ------------------------------------------------------ */
 
 struct conn {
@@ -156,7 +155,7 @@ struct conn {
 	char peer[PREFIX_STRLEN + 8];
 	size_t in_len, out_len, out_off;
 	uint64_t partial_since_ns; /* 0: no request begun */
-	bool want_out; /* EPOLLOUT armed */
+	bool want_out;		   /* EPOLLOUT armed */
 	char in[PSVC_REQUEST_MAX];
 	char out[OUT_MAX];
 };
@@ -370,8 +369,10 @@ static void accept_one(struct policysvc *s, int fd, const struct sockaddr *sa)
 
 		s->st.refused_peer++;
 		format_prefix(&peer, addr, sizeof(addr));
-		note(s, "refused a connection from %s: outside loopback and "
-			"trusted_networks", addr);
+		note(s,
+		     "refused a connection from %s: outside loopback and "
+		     "trusted_networks",
+		     addr);
 		close(fd);
 		return;
 	}
@@ -380,9 +381,11 @@ static void accept_one(struct policysvc *s, int fd, const struct sockaddr *sa)
 		/* a flood is one line a second, with the count so far */
 		if (boot_ns() / NSEC_PER_SEC != s->cap_log_sec) {
 			s->cap_log_sec = boot_ns() / NSEC_PER_SEC;
-			note(s, "refusing connections: policy_max_connections "
-				"(%u) reached (%" PRIu64 " refused so far)",
-			     s->conf->policy_max_connections, s->st.refused_cap);
+			note(s,
+			     "refusing connections: policy_max_connections "
+			     "(%u) reached (%" PRIu64 " refused so far)",
+			     s->conf->policy_max_connections,
+			     s->st.refused_cap);
 		}
 		close(fd);
 		return;
@@ -453,14 +456,13 @@ static uint16_t port_of(const char *s)
 }
 
 /* The event's "flow": client and server as smtpd saw them. */
-static void flow_key_of(const struct psvc_request *r,
-			const struct prefix *src, struct rg_flow_key *k)
+static void flow_key_of(const struct psvc_request *r, const struct prefix *src,
+			struct rg_flow_key *k)
 {
 	struct prefix srv;
 
 	memset(k, 0, sizeof(*k));
-	if (host_prefix(r->server_address, &srv) ||
-	    srv.family != src->family)
+	if (host_prefix(r->server_address, &srv) || srv.family != src->family)
 		return;
 	k->family = src->family;
 	memcpy(k->client, src->addr, sizeof(k->client));
@@ -526,16 +528,17 @@ size_t policysvc_answer(struct policysvc *s, const struct psvc_request *r,
 		return answer(out, size, "DUNNO");
 	if (s->ops.banned && s->ops.banned(s->ctx, &src) && !monitor) {
 		s->st.rejects++;
-		return answer(out, size, "REJECT 5.7.1 Access denied: "
-					 "client banned for relay abuse");
+		return answer(out, size,
+			      "REJECT 5.7.1 Access denied: "
+			      "client banned for relay abuse");
 	}
 	if (!r->protocol_state || strcasecmp(r->protocol_state, "RCPT") ||
 	    !r->recipient)
 		return answer(out, size, "DUNNO");
 	auth = r->sasl_username && r->sasl_username[0];
 	banned = feed_policy(s, r, &src, auth, now_ns);
-	if (monitor || (!banned && !policy_is_relay(s->conf, &src, auth,
-						    r->recipient)))
+	if (monitor ||
+	    (!banned && !policy_is_relay(s->conf, &src, auth, r->recipient)))
 		return answer(out, size, "DUNNO");
 	s->st.rejects++;
 	return answer(out, size, "REJECT 5.7.1 Relay access denied");
@@ -611,9 +614,9 @@ static bool serve(struct policysvc *s, struct conn *c)
 		if (n == 0)
 			break;
 		off += n;
-		c->out_len += policysvc_answer(s, &r, boot_ns(),
-					       c->out + c->out_len,
-					       OUT_MAX - c->out_len);
+		c->out_len +=
+			policysvc_answer(s, &r, boot_ns(), c->out + c->out_len,
+					 OUT_MAX - c->out_len);
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
@@ -639,8 +642,10 @@ static void conn_read(struct policysvc *s, struct conn *c)
 	if (n <= 0) {
 		if (c->in_len) {
 			s->st.stalled++;
-			note(s, "connection from %s closed in a request (no "
-				"empty line)", c->peer);
+			note(s,
+			     "connection from %s closed in a request (no "
+			     "empty line)",
+			     c->peer);
 		}
 		conn_close(s, c);
 		return;
@@ -680,8 +685,10 @@ void policysvc_tick(struct policysvc *s, uint64_t now_ns)
 		    now_ns - c->partial_since_ns < PSVC_PARTIAL_TIMEOUT_NS)
 			continue;
 		s->st.stalled++;
-		note(s, "closing the connection from %s: a request begun 10 s "
-			"ago has no empty line", c->peer);
+		note(s,
+		     "closing the connection from %s: a request begun 10 s "
+		     "ago has no empty line",
+		     c->peer);
 		conn_close(s, c);
 	}
 }

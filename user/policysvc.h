@@ -25,10 +25,10 @@ struct policy;
 
 /* Postfix's requests are ~600 bytes; a client certificate's subject and
  * issuer make the longest lines. */
-#define PSVC_LINE_MAX 2048 /* one attribute line, its newline excluded */
+#define PSVC_LINE_MAX	 2048 /* one attribute line, its newline excluded */
 #define PSVC_REQUEST_MAX 8192 /* one request, its empty line included */
-#define PSVC_ATTRS_MAX 64
-#define PSVC_ANSWER_MAX 256
+#define PSVC_ATTRS_MAX	 64
+#define PSVC_ANSWER_MAX	 256
 /* A request begun and not ended within this time: the client is stuck or
  * hostile (smtpd writes a request at once). */
 #define PSVC_PARTIAL_TIMEOUT_NS (10ULL * 1000000000ULL)
@@ -36,8 +36,8 @@ struct policy;
 /* The attributes relayguard reads; NULL when absent. */
 struct psvc_request {
 	const char *request, *protocol_state, *client_address, *client_port,
-		*server_address, *server_port, *helo_name, *sender,
-		*recipient, *sasl_username, *instance, *encryption_protocol;
+		*server_address, *server_port, *helo_name, *sender, *recipient,
+		*sasl_username, *instance, *encryption_protocol;
 	unsigned int n_attrs;
 };
 
@@ -49,7 +49,6 @@ struct psvc_request {
  * with *why saying what. */
 int psvc_parse(char *buf, size_t len, struct psvc_request *req,
 	       const char **why);
-
 
 /* What the service needs from the daemon. */
 struct policysvc_ops {
@@ -64,12 +63,12 @@ struct policysvc_ops {
 
 struct policysvc_stats {
 	uint64_t connections, requests, rejects;
-	uint64_t refused_cap; /* connections over policy_max_connections */
+	uint64_t refused_cap;  /* connections over policy_max_connections */
 	uint64_t refused_peer; /* inet peers outside loopback and trusted */
-	uint64_t bad_input; /* connections closed for what they sent */
-	uint64_t stalled; /* closed with a request begun and never ended */
+	uint64_t bad_input;    /* connections closed for what they sent */
+	uint64_t stalled;      /* closed with a request begun and never ended */
 	uint64_t log_suppressed; /* lines over the log rate */
-	uint64_t active; /* connections open now */
+	uint64_t active;	 /* connections open now */
 };
 
 struct policysvc;

@@ -26,10 +26,14 @@ struct priority {
 
 /* Below the kernel's threaded interrupt handlers (FIFO 50). */
 #define PRIORITY_FIFO_MAX 49
-#define PRIORITY_DEFAULT { PRIORITY_FIFO, 10 }
-#define PRIORITY_RTTIME_US 1000000 /* CPU time without sleeping, then SIGXCPU */
-#define PRIORITY_REST_NS (10ULL * 1000000000ULL)
-#define PRIORITY_STRLEN 16
+#define PRIORITY_DEFAULT                                                       \
+	{                                                                      \
+		PRIORITY_FIFO, 10                                              \
+	}
+/* CPU time without sleeping, then SIGXCPU */
+#define PRIORITY_RTTIME_US 1000000
+#define PRIORITY_REST_NS   (10ULL * 1000000000ULL)
+#define PRIORITY_STRLEN	   16
 
 /* "fifo:N", "nice:N" or "none". Returns 0 or -EINVAL with *why set. */
 int priority_parse(const char *s, struct priority *out, const char **why);

@@ -78,10 +78,12 @@ static int do_help(int argc, char **argv)
 }
 
 static const struct ctl_cmd objects[] = {
-	{"status", do_status}, {"attach", do_attach}, {"detach", do_detach},
-	{"reload", do_reload}, {"ban", do_ban},	      {"allow", do_allow},
-	{"deny", do_deny},     {"stats", do_stats},   {"config", do_config},
-	{"help", do_help},     {NULL, NULL},
+	{ "status", do_status }, { "attach", do_attach },
+	{ "detach", do_detach }, { "reload", do_reload },
+	{ "ban", do_ban },	 { "allow", do_allow },
+	{ "deny", do_deny },	 { "stats", do_stats },
+	{ "config", do_config }, { "help", do_help },
+	{ NULL, NULL },
 };
 
 /* Options may come anywhere before a "--"; take them out of argv and leave

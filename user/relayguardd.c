@@ -65,7 +65,8 @@ static void reload(struct daemon *d)
 	daemon_psvc_reload(d, old);
 	daemon_apply_interfaces(d, old);
 	if (memcmp(&old->scheduling, &d->conf.scheduling,
-		   sizeof(old->scheduling)) || d->priority_rest_until)
+		   sizeof(old->scheduling)) ||
+	    d->priority_rest_until)
 		daemon_priority_set(d);
 	daemon_events_reopen(d);
 	d->evidence.known = false; /* state_dir may have moved: count again */
@@ -96,8 +97,9 @@ static void on_signal(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			log_info("signal %d: stopping (programs stay attached, bans stay)",
-				 si.ssi_signo);
+			log_info(
+				"signal %d: stopping (programs stay attached, bans stay)",
+				si.ssi_signo);
 			d->stop = true;
 			break;
 		case SIGHUP:
@@ -146,11 +148,14 @@ static int setup_fds(struct daemon *d)
 	if (!err)
 		err = daemon_epoll_add(d->epfd, d->timerfd, EV_TIMER);
 	if (!err)
-		err = daemon_epoll_add(d->epfd, ring_drain_epoll_fd(d->rb), EV_RING);
+		err = daemon_epoll_add(d->epfd, ring_drain_epoll_fd(d->rb),
+				       EV_RING);
 	if (!err && d->links)
-		err = daemon_epoll_add(d->epfd, link_watch_fd(d->links), EV_LINK);
+		err = daemon_epoll_add(d->epfd, link_watch_fd(d->links),
+				       EV_LINK);
 	if (!err && d->cs)
-		err = daemon_epoll_add(d->epfd, crowdsec_fd(d->cs), EV_CROWDSEC);
+		err = daemon_epoll_add(d->epfd, crowdsec_fd(d->cs),
+				       EV_CROWDSEC);
 	return err;
 }
 
@@ -255,7 +260,8 @@ static int start(struct daemon *d)
 		return err;
 	}
 	if (link_watch_open(daemon_on_link, d, &d->links))
-		log_warn("link events unavailable: interfaces that come back will not be re-attached");
+		log_warn(
+			"link events unavailable: interfaces that come back will not be re-attached");
 	daemon_attach_all(d);
 	daemon_events_reopen(d);
 	err = setup_fds(d);
@@ -376,7 +382,10 @@ int main(int argc, char **argv)
 	static struct daemon d = {
 		.conf_path = CONF_PATH_DEFAULT,
 		.pin_dir = RG_PIN_DIR_DEFAULT,
-		.epfd = -1, .sigfd = -1, .timerfd = -1, .lock_fd = -1,
+		.epfd = -1,
+		.sigfd = -1,
+		.timerfd = -1,
+		.lock_fd = -1,
 	};
 	enum log_level level = LOG_LVL_INFO;
 	const char *replay = NULL;
@@ -386,15 +395,34 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "fc:dh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': d.foreground = true; break;
-		case 'c': d.conf_path = optarg; conf_given = true; break;
-		case 'P': d.pin_dir = optarg; break;
-		case 'p': d.pid_file = optarg; break;
-		case 'm': d.metrics_file = optarg; break;
-		case 'r': replay = optarg; break;
-		case 'd': level = LOG_LVL_DEBUG; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 'c':
+			d.conf_path = optarg;
+			conf_given = true;
+			break;
+		case 'P':
+			d.pin_dir = optarg;
+			break;
+		case 'p':
+			d.pid_file = optarg;
+			break;
+		case 'm':
+			d.metrics_file = optarg;
+			break;
+		case 'r':
+			replay = optarg;
+			break;
+		case 'd':
+			level = LOG_LVL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -411,8 +439,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!d.pid_file)
-		d.pid_file = d.conf.pid_file[0] ? d.conf.pid_file :
-						  CONF_PID_FILE_DEFAULT;
+		d.pid_file = d.conf.pid_file[0] ? d.conf.pid_file
+						: CONF_PID_FILE_DEFAULT;
 	rc = take_lock(&d);
 	if (!rc)
 		rc = start(&d);

@@ -24,7 +24,7 @@ struct offender {
 struct replay {
 	const struct rg_conf *conf;
 	struct pipeline *pipe;
-	struct dpmodel *dp; /* the data plane, modelled */
+	struct dpmodel *dp;	     /* the data plane, modelled */
 	struct src_table *offenders; /* offence count per source */
 	FILE *out;
 	uint64_t now_ns, last_tick_ns;
@@ -45,7 +45,8 @@ static void decide(void *ctx, const struct decision *d)
 	x.time_ns = d->sample_ns;
 	if (d->action == DECISION_BAN) {
 		o = src_table_get(r->offenders, &d->source,
-				  dpconfig_ipv6_prefix(&r->conf->dp), r->now_ns);
+				  dpconfig_ipv6_prefix(&r->conf->dp),
+				  r->now_ns);
 		x.offences = o ? ++o->offences : 1;
 		x.duration_s = policy_ban_duration(r->conf, x.offences);
 	}
@@ -104,8 +105,8 @@ static void handle(u_char *user, const struct pcap_pkthdr *h,
 		r->res->smtp_packets++;
 }
 
-static int replay_setup(struct replay *r, const struct rg_conf *conf,
-			FILE *out, struct replay_result *res)
+static int replay_setup(struct replay *r, const struct rg_conf *conf, FILE *out,
+			struct replay_result *res)
 {
 	struct pipeline_ops ops = { .decide = decide,
 				    .stop_sampling = stop_sampling,
@@ -132,8 +133,8 @@ static void replay_teardown(struct replay *r)
 	src_table_free(r->offenders);
 }
 
-int replay_pcap_result(const char *path, const struct rg_conf *conf,
-		       FILE *out, struct replay_result *res)
+int replay_pcap_result(const char *path, const struct rg_conf *conf, FILE *out,
+		       struct replay_result *res)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct replay r;
@@ -146,11 +147,12 @@ int replay_pcap_result(const char *path, const struct rg_conf *conf,
 		return -EINVAL;
 	}
 	dlt = pcap_datalink(pc);
-	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2 &&
-	    dlt != DLT_RAW && dlt != DLT_IPV4 && dlt != DLT_IPV6) {
+	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL &&
+	    dlt != DLT_LINUX_SLL2 && dlt != DLT_RAW && dlt != DLT_IPV4 &&
+	    dlt != DLT_IPV6) {
 		log_err("cannot replay %s: link type %s not supported "
-			"(Ethernet, Linux cooked or raw IP expected)", path,
-			pcap_datalink_val_to_name(dlt));
+			"(Ethernet, Linux cooked or raw IP expected)",
+			path, pcap_datalink_val_to_name(dlt));
 		pcap_close(pc);
 		return -ENOTSUP;
 	}

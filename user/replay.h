@@ -15,9 +15,9 @@
 #include "pipeline.h"
 
 struct replay_result {
-	uint64_t frames; /* frames read */
+	uint64_t frames;       /* frames read */
 	uint64_t smtp_packets; /* TCP to or from an SMTP port */
-	uint64_t records; /* sample records fed to the pipeline */
+	uint64_t records;      /* sample records fed to the pipeline */
 	uint64_t decisions;
 	struct pipeline_stats stats; /* the pipeline's, at the end */
 };
@@ -25,7 +25,7 @@ struct replay_result {
 /* Decisions to out as JSON lines (out NULL: count them only). Returns 0, or
  * a negative errno with a one-line message logged. */
 int replay_pcap(const char *path, const struct rg_conf *conf, FILE *out);
-int replay_pcap_result(const char *path, const struct rg_conf *conf,
-		       FILE *out, struct replay_result *res);
+int replay_pcap_result(const char *path, const struct rg_conf *conf, FILE *out,
+		       struct replay_result *res);
 
 #endif

@@ -28,12 +28,13 @@ static const struct {
 	const char *name;
 	enum smtp_verb verb;
 } verbs[] = {
-	{ "HELO", SMTP_HELO },	   { "EHLO", SMTP_EHLO }, { "MAIL", SMTP_MAIL },
-	{ "RCPT", SMTP_RCPT },	   { "DATA", SMTP_DATA }, { "BDAT", SMTP_BDAT },
-	{ "RSET", SMTP_RSET },	   { "AUTH", SMTP_AUTH },
+	{ "HELO", SMTP_HELO },	       { "EHLO", SMTP_EHLO },
+	{ "MAIL", SMTP_MAIL },	       { "RCPT", SMTP_RCPT },
+	{ "DATA", SMTP_DATA },	       { "BDAT", SMTP_BDAT },
+	{ "RSET", SMTP_RSET },	       { "AUTH", SMTP_AUTH },
 	{ "STARTTLS", SMTP_STARTTLS }, { "QUIT", SMTP_QUIT },
-	{ "NOOP", SMTP_NOOP },	   { "VRFY", SMTP_VRFY }, { "EXPN", SMTP_EXPN },
-	{ "HELP", SMTP_HELP },
+	{ "NOOP", SMTP_NOOP },	       { "VRFY", SMTP_VRFY },
+	{ "EXPN", SMTP_EXPN },	       { "HELP", SMTP_HELP },
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -41,8 +42,8 @@ static const struct {
 /* Verbs of protocols that are not SMTP, seen on port 25 from scanners and
  * open-proxy probes. */
 static const char *const foreign_verbs[] = {
-	"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE",
-	"PATCH", "USER", "PASS", "SSH-2.0-", "SSH-1.99-",
+	"GET",	 "POST",  "HEAD", "PUT",  "DELETE",   "OPTIONS",   "CONNECT",
+	"TRACE", "PATCH", "USER", "PASS", "SSH-2.0-", "SSH-1.99-",
 };
 
 const char *smtp_verb_name(enum smtp_verb v)
@@ -323,7 +324,8 @@ static bool is_foreign_verb(const char *line, size_t len)
 	for (i = 0; i < sizeof(foreign_verbs) / sizeof(foreign_verbs[0]); i++) {
 		n = strlen(foreign_verbs[i]);
 		if (len >= n && !strncmp(line, foreign_verbs[i], n) &&
-		    (len == n || line[n] == ' ' || foreign_verbs[i][n - 1] == '-'))
+		    (len == n || line[n] == ' ' ||
+		     foreign_verbs[i][n - 1] == '-'))
 			return true;
 	}
 	return false;
@@ -344,7 +346,8 @@ static enum smtp_verb lookup_verb(const char *line, size_t vlen)
 	if (vlen != 4 && vlen != 8) /* every verb we know has 4 or 8 letters */
 		return SMTP_OTHER;
 	for (i = 0; i < vlen; i++)
-		up[i] = line[i] & ~0x20; /* letters only: checked by the caller */
+		up[i] = line[i] &
+			~0x20; /* letters only: checked by the caller */
 	up[vlen] = '\0';
 	for (i = 0; i < N_VERBS; i++)
 		if (!strcmp(up, verbs[i].name))
@@ -689,11 +692,11 @@ static void line_end(struct smtp *s, enum smtp_dir dir, char *line, size_t len,
 	if (len && line[len - 1] == '\r') {
 		len--;
 	} else if (!cut && !(dir == SMTP_CLIENT && (s->flags & SMTP_F_BODY))) {
-		finding_once(s, dir == SMTP_CLIENT ? ONCE_BARE_LF_C :
-						     ONCE_BARE_LF_S,
-			     "bare_lf", dir == SMTP_CLIENT ?
-			     "client line ended by a bare LF" :
-			     "server line ended by a bare LF");
+		finding_once(
+			s, dir == SMTP_CLIENT ? ONCE_BARE_LF_C : ONCE_BARE_LF_S,
+			"bare_lf",
+			dir == SMTP_CLIENT ? "client line ended by a bare LF"
+					   : "server line ended by a bare LF");
 	}
 	line[len] = '\0';
 	if (dir == SMTP_CLIENT)
@@ -748,8 +751,8 @@ static bool starts_command(const uint8_t *data, size_t len)
 	for (vlen = 0; vlen < len && vlen < 9; vlen++)
 		if (!isalpha(data[vlen]))
 			break;
-	if (vlen == len || (data[vlen] != ' ' && data[vlen] != '\r' &&
-			    data[vlen] != '\n'))
+	if (vlen == len ||
+	    (data[vlen] != ' ' && data[vlen] != '\r' && data[vlen] != '\n'))
 		return false;
 	return lookup_verb((const char *)data, vlen) != SMTP_OTHER;
 }
@@ -776,8 +779,8 @@ static void feed_lines(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 			len -= n;
 			continue;
 		}
-		if (h->resync && !h->len && !h->over_len && dir == SMTP_CLIENT &&
-		    starts_command(data, len))
+		if (h->resync && !h->len && !h->over_len &&
+		    dir == SMTP_CLIENT && starts_command(data, len))
 			h->resync = false;
 		nl = memchr(data, '\n', len);
 		n = nl ? (size_t)(nl - data) : len;

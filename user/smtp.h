@@ -11,15 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SMTP_CMD_LINE_MAX 512 /* RFC 5321 4.5.3.1.4, CRLF included */
-#define SMTP_REPLY_LINE_MAX 512 /* 4.5.3.1.5 */
-#define SMTP_TEXT_LINE_MAX 1000 /* 4.5.3.1.6 */
+#define SMTP_CMD_LINE_MAX   512	 /* RFC 5321 4.5.3.1.4, CRLF included */
+#define SMTP_REPLY_LINE_MAX 512	 /* 4.5.3.1.5 */
+#define SMTP_TEXT_LINE_MAX  1000 /* 4.5.3.1.6 */
 /* Lines are parsed up to Postfix's line_length_limit and the rest of a
  * longer line skipped, as Postfix does: padding a RCPT line hides nothing. */
-#define SMTP_LINE_MAX 2048
-#define SMTP_BUF_MAX SMTP_LINE_MAX /* a partial line kept across segments */
-#define SMTP_QUEUE_MAX 256 /* pipelined commands awaiting a reply */
-#define SMTP_ARG_MAX 255 /* helo, mail from, rcpt to kept (bytes) */
+#define SMTP_LINE_MAX  2048
+#define SMTP_BUF_MAX   SMTP_LINE_MAX /* a partial line kept across segments */
+#define SMTP_QUEUE_MAX 256	     /* pipelined commands awaiting a reply */
+#define SMTP_ARG_MAX   255	     /* helo, mail from, rcpt to kept (bytes) */
 
 enum smtp_dir { SMTP_CLIENT = 0, SMTP_SERVER = 1 }; /* == RG_DIR_IN/OUT */
 
@@ -44,9 +44,9 @@ enum smtp_verb {
 };
 
 struct smtp_reply {
-	unsigned int code; /* 200..599; 0: not seen (server bytes lost) */
-	char enhanced[16]; /* "5.7.1" or "" */
-	const char *line; /* the reply's last line, NUL-terminated, no CRLF */
+	unsigned int code;  /* 200..599; 0: not seen (server bytes lost) */
+	char enhanced[16];  /* "5.7.1" or "" */
+	const char *line;   /* the reply's last line, NUL-terminated, no CRLF */
 	unsigned int lines; /* lines in the reply (multi-line continuation) */
 };
 
@@ -75,33 +75,33 @@ struct smtp_callbacks {
 struct smtp_pending {
 	uint8_t verb;
 	bool after_skip; /* client bytes were skipped before this command */
-	uint32_t end; /* client seq just past the command line */
-	char *arg; /* RCPT path, malloc'd; NULL otherwise */
+	uint32_t end;	 /* client seq just past the command line */
+	char *arg;	 /* RCPT path, malloc'd; NULL otherwise */
 };
 
 struct smtp_half {
 	char *buf; /* partial line, grown up to SMTP_BUF_MAX */
 	uint16_t len, cap;
-	bool overflow; /* the current line outgrew buf: skipped to LF */
-	bool resync; /* after a gap: skip to the next LF silently */
-	bool dead; /* parsing of this direction stopped */
+	bool overflow;	   /* the current line outgrew buf: skipped to LF */
+	bool resync;	   /* after a gap: skip to the next LF silently */
+	bool dead;	   /* parsing of this direction stopped */
 	uint32_t over_len; /* bytes of the current overlong line */
 };
 
 enum smtp_flags {
-	SMTP_F_GREETED = 1U << 0, /* the server's greeting was seen */
+	SMTP_F_GREETED = 1U << 0,	/* the server's greeting was seen */
 	SMTP_F_AUTHENTICATED = 1U << 1, /* 235 to AUTH */
-	SMTP_F_TLS = 1U << 2, /* STARTTLS accepted: opaque */
-	SMTP_F_DONE = 1U << 3, /* nothing more to parse */
-	SMTP_F_IN_AUTH = 1U << 4, /* client lines are AUTH responses */
-	SMTP_F_CLIENT_WAIT = 1U << 5, /* DATA/STARTTLS sent, await reply */
-	SMTP_F_IN_MULTI = 1U << 6, /* inside a multi-line reply */
-	SMTP_F_DESYNC = 1U << 7, /* replies cannot be paired any more */
+	SMTP_F_TLS = 1U << 2,		/* STARTTLS accepted: opaque */
+	SMTP_F_DONE = 1U << 3,		/* nothing more to parse */
+	SMTP_F_IN_AUTH = 1U << 4,	/* client lines are AUTH responses */
+	SMTP_F_CLIENT_WAIT = 1U << 5,	/* DATA/STARTTLS sent, await reply */
+	SMTP_F_IN_MULTI = 1U << 6,	/* inside a multi-line reply */
+	SMTP_F_DESYNC = 1U << 7,	/* replies cannot be paired any more */
 	SMTP_F_CLIENT_TALKED = 1U << 8, /* the client sent a byte */
 	SMTP_F_BLIND = 1U << 9, /* server bytes lost: commands graded alone */
-	SMTP_F_SKIPPED = 1U << 10, /* client bytes skipped (body, lost):
-				    * replies to unseen commands may come */
-	SMTP_F_BODY = 1U << 11, /* a message body: client lines skipped */
+	SMTP_F_SKIPPED = 1U << 10,  /* client bytes skipped (body, lost):
+				     * replies to unseen commands may come */
+	SMTP_F_BODY = 1U << 11,	    /* a message body: client lines skipped */
 	SMTP_F_BODY_END = 1U << 12, /* the body's end was seen */
 };
 
@@ -111,20 +111,20 @@ struct smtp {
 	struct smtp_half half[2];
 	struct smtp_pending *q; /* ring of pending commands */
 	uint16_t q_head, q_len, q_cap;
-	uint16_t multi_code; /* code of the multi-line reply under way */
-	uint32_t flags; /* enum smtp_flags */
-	uint32_t reported; /* findings already reported (once each) */
-	uint32_t n_rcpt; /* RCPT commands in this session */
+	uint16_t multi_code;  /* code of the multi-line reply under way */
+	uint32_t flags;	      /* enum smtp_flags */
+	uint32_t reported;    /* findings already reported (once each) */
+	uint32_t n_rcpt;      /* RCPT commands in this session */
 	uint32_t other_bytes; /* command bytes but RCPT and AUTH: padding's
 			       * stuff (envelope_padding) */
 	uint32_t multi_lines;
-	uint32_t seq[2]; /* seq of the next byte fed, per direction (host
-			  * order; 0 when the caller does not tell) */
-	uint32_t reply_ack; /* ack of the server record being fed */
+	uint32_t seq[2];     /* seq of the next byte fed, per direction (host
+			      * order; 0 when the caller does not tell) */
+	uint32_t reply_ack;  /* ack of the server record being fed */
 	uint32_t chunk_left; /* BDAT chunk bytes still to skip */
-	char *helo; /* HELO/EHLO argument, malloc'd */
-	char *mail_from; /* MAIL FROM path */
-	char *rcpt_to; /* last RCPT path */
+	char *helo;	     /* HELO/EHLO argument, malloc'd */
+	char *mail_from;     /* MAIL FROM path */
+	char *rcpt_to;	     /* last RCPT path */
 };
 
 void smtp_init(struct smtp *s, const struct smtp_callbacks *cb, void *ctx);
@@ -135,8 +135,8 @@ void smtp_feed(struct smtp *s, enum smtp_dir dir, const uint8_t *data,
 /* Where the next bytes of dir start (seq, host order), and for server
  * bytes the ack their record carries: a reply is then paired with a
  * command only if the server had received it. */
-static inline void smtp_set_pos(struct smtp *s, enum smtp_dir dir,
-				uint32_t seq, uint32_t ack)
+static inline void smtp_set_pos(struct smtp *s, enum smtp_dir dir, uint32_t seq,
+				uint32_t ack)
 {
 	s->seq[dir] = seq;
 	if (dir == SMTP_SERVER)

@@ -22,7 +22,7 @@
 
 #define SNAP_MAGIC "RGSNAP\0\0"
 /* 2: ban records end with the ban's origin. Version 1 is still read. */
-#define SNAP_VERSION 2
+#define SNAP_VERSION	       2
 #define SNAP_VERSION_NO_ORIGIN 1
 /* More than the ban maps can hold, less than a runaway allocation. */
 #define SNAP_MAX_RECORDS (16U << 20)
@@ -256,10 +256,11 @@ static int check_layout(const unsigned char *buf, size_t len,
 	if (len != sizeof(*h) + h->n_bans * rec +
 			   h->n_offs * sizeof(struct snap_off_rec) +
 			   sizeof(crc)) {
-		snprintf(err, errlen,
-			 "%zu bytes, header announces %llu bans and %llu offence records",
-			 len, (unsigned long long)h->n_bans,
-			 (unsigned long long)h->n_offs);
+		snprintf(
+			err, errlen,
+			"%zu bytes, header announces %llu bans and %llu offence records",
+			len, (unsigned long long)h->n_bans,
+			(unsigned long long)h->n_offs);
 		return -EBADMSG;
 	}
 	memcpy(&crc, buf + len - sizeof(crc), sizeof(crc));
@@ -308,8 +309,8 @@ static int decode(const unsigned char *buf, const struct snap_hdr *h,
 		b->hits = r.hits;
 		b->reason = r.reason;
 		b->offences = r.offences;
-		b->origin = r.origin < RG_ORIGIN_MAX ? r.origin :
-						       RG_ORIGIN_CS_OTHER;
+		b->origin = r.origin < RG_ORIGIN_MAX ? r.origin
+						     : RG_ORIGIN_CS_OTHER;
 		memcpy(b->origin_tag, r.origin_tag, sizeof(b->origin_tag));
 	}
 	for (i = 0; i < s->n_offences; i++, p += sizeof(struct snap_off_rec)) {

@@ -56,8 +56,8 @@ static int add_missing(const struct rg_maps *maps, const struct rg_conf *conf,
 	int fd, err = 0;
 
 	for (i = 0; i < conf->n_trusted; i++) {
-		fd = conf->trusted[i].family == AF_INET ? maps->allow4 :
-							  maps->allow6;
+		fd = conf->trusted[i].family == AF_INET ? maps->allow4
+							: maps->allow6;
 		lpm_key(&conf->trusted[i], &key);
 		if (!bpf_map_update_elem(fd, &key, &origin, BPF_NOEXIST))
 			(*added)++;
