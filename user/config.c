@@ -430,55 +430,10 @@ static const struct key keys[] = {
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-const char *const conf_keys[N_KEYS + 1] = {
-	"interfaces",
-	"xdp_mode",
-	"smtp_ports",
-	"mode",
-	"syn_rate",
-	"syn_burst",
-	"global_syn_rate",
-	"global_syn_burst",
-	"ipv6_prefix",
-	"sample_bytes",
-	"local_domains",
-	"trusted_networks",
-	"ban_time",
-	"ban_time_factor",
-	"ban_time_max",
-	"score_threshold",
-	"score_window",
-	"weight_pregreet",
-	"weight_non_smtp",
-	"weight_auth_failure",
-	"weight_too_many_rcpts",
-	"weight_session_rate",
-	"weight_envelope_padding",
-	"max_rcpts",
-	"sessions_per_minute",
-	"auth_failures_ban",
-	"relay_attempts_ban",
-	"policy_service",
-	"policy_max_connections",
-	"max_flows",
-	"flow_idle_timeout",
-	"flow_max_bytes",
-	"alert_command",
-	"alert_timeout",
-	"state_dir",
-	"event_log",
-	"pid_file",
-	"snapshot_interval",
-	"evidence_dir_max_bytes",
-	"metrics_interval",
-	"scheduling",
-	"crowdsec_lapi_url",
-	"crowdsec_bouncer_key_file",
-	"crowdsec_machine_id",
-	"crowdsec_machine_password_file",
-	"crowdsec_poll_interval",
-	NULL,
-};
+const char *conf_key(unsigned int i)
+{
+	return i < N_KEYS ? keys[i].name : NULL;
+}
 
 static const struct key *find_key(const char *name)
 {

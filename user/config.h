@@ -122,7 +122,7 @@ bool conf_is_local_domain(const struct rg_conf *c, const char *domain);
 /* addr lies within one of trusted_networks. */
 bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr);
 
-/* Every key name the file accepts, NULL-terminated. */
-extern const char *const conf_keys[];
+/* The i-th key name the file accepts; NULL past the last. */
+const char *conf_key(unsigned int i);
 
 #endif

@@ -224,12 +224,12 @@ static void test_example_config(void **state)
 	(void)state;
 	assert_int_equal(conf_load(path, &conf, err, sizeof(err)), 0);
 	/* every key appears (set or as a commented example) */
-	for (i = 0; conf_keys[i]; i++) {
+	for (i = 0; conf_key(i); i++) {
 		f = fopen(path, "r");
 		while (fgets(line, sizeof(line), f))
 			if (sscanf(line, "%*[#]%63[a-z_0-9] =", key) == 1 ||
 			    sscanf(line, "%63[a-z_0-9] =", key) == 1)
-				if (!strcmp(key, conf_keys[i])) {
+				if (!strcmp(key, conf_key(i))) {
 					found++;
 					break;
 				}
@@ -249,8 +249,8 @@ static void test_man_page(void **state)
 	FILE *f;
 
 	(void)state;
-	for (i = 0; conf_keys[i]; i++) {
-		n = strlen(conf_keys[i]);
+	for (i = 0; conf_key(i); i++) {
+		n = strlen(conf_key(i));
 		found = false;
 		f = fopen(path, "r");
 		assert_non_null(f);
@@ -258,7 +258,7 @@ static void test_man_page(void **state)
 			if (strncmp(line, ".TP", 3) || !fgets(line, sizeof(line), f) ||
 			    strncmp(line, ".BR ", 4))
 				continue;
-			for (p = line; !found && (p = strstr(p, conf_keys[i])); p++)
+			for (p = line; !found && (p = strstr(p, conf_key(i))); p++)
 				found = (p == line + 4 || p[-1] == ' ' ||
 					 p[-1] == '"') &&
 					(p[n] == ' ' || p[n] == '\n' ||
@@ -267,7 +267,7 @@ static void test_man_page(void **state)
 		fclose(f);
 		if (!found)
 			fail_msg("relayguard.conf(5) has no entry for %s",
-				 conf_keys[i]);
+				 conf_key(i));
 	}
 }
 

@@ -79,18 +79,22 @@ static void test_file(void **state)
 	close(fd);
 	assert_int_equal(metrics_write(path, &in), 0);
 	text = slurp(path);
-	assert_non_null(strstr(text, "relayguard_dp_packets_total 1234\n"));
-	assert_non_null(strstr(text, "relayguard_bans{reason=\"relay_attempt\"} 9\n"));
-	assert_non_null(strstr(text, "relayguard_flows_active 42\n"));
-	assert_non_null(strstr(text, "relayguard_parser_findings_total 7\n"));
+	assert_contains_all(text, (const char *const[]){
+		"relayguard_dp_packets_total 1234\n",
+		"relayguard_bans{reason=\"relay_attempt\"} 9\n",
+		"relayguard_flows_active 42\n",
+		"relayguard_parser_findings_total 7\n",
+		NULL });
 	assert_non_null(strstr(
 		text, "relayguard_unverified_findings_suppressed_total 11\n"));
-	assert_non_null(strstr(text, "relayguard_reaction_seconds_bucket{le=\"5e-05\"} 1\n"));
-	assert_non_null(strstr(text, "relayguard_reaction_seconds_bucket{le=\"0.0005\"} 1\n"));
-	assert_non_null(strstr(text, "relayguard_reaction_seconds_bucket{le=\"0.001\"} 2\n"));
-	assert_non_null(strstr(text, "relayguard_reaction_seconds_bucket{le=\"+Inf\"} 2\n"));
-	assert_non_null(strstr(text, "relayguard_reaction_seconds_count 2\n"));
-	assert_non_null(strstr(text, "relayguard_reaction_seconds_sum 0.000730000\n"));
+	assert_contains_all(text, (const char *const[]){
+		"relayguard_reaction_seconds_bucket{le=\"5e-05\"} 1\n",
+		"relayguard_reaction_seconds_bucket{le=\"0.0005\"} 1\n",
+		"relayguard_reaction_seconds_bucket{le=\"0.001\"} 2\n",
+		"relayguard_reaction_seconds_bucket{le=\"+Inf\"} 2\n",
+		"relayguard_reaction_seconds_count 2\n",
+		"relayguard_reaction_seconds_sum 0.000730000\n",
+		NULL });
 	free(text);
 	if (!access("/usr/bin/promtool", X_OK)) {
 		snprintf(cmd, sizeof(cmd),
