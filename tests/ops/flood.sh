@@ -24,18 +24,31 @@ flood_start() {
 	} >"$cfg"
 	set -- ip netns exec "$ns" trafgen --dev "$ifname" --conf "$cfg" --cpus 1 -q
 	[ -n "$rate" ] && set -- "$@" -b "$rate"
-	"$@" >"$RG_TMP/trafgen.log" 2>&1 &
+	# trafgen gives up when its TX ring cannot be flushed (EAGAIN, a full
+	# veth queue on a busy machine): the loop starts it again, so that the
+	# flood lasts as long as the test needs it.
+	(
+		trap 'exit 0' TERM
+		while :; do
+			"$@" >>"$RG_TMP/trafgen.log" 2>&1
+			sleep 0.1
+		done
+	) &
 	FLOOD_PID=$!
 	rg_on_exit "flood_kill $FLOOD_PID"
 }
 
-# trafgen sends from a child per CPU, which its parent does not stop on
-# a signal: stop the children (by parent pid), then the parent exits.
+# PID: the loop. Ended first (it exits once its trafgen does); trafgen
+# sends from a child per CPU, which its parent does not stop on a signal:
+# stop the children (by parent pid), then the parent exits.
 flood_kill() { # PID
-	local c
-	for c in $(pgrep -P "$1"); do kill -INT "$c"; done
-	sleep 0.5
+	local t c
 	kill "$1" 2>/dev/null
+	for t in $(pgrep -P "$1"); do
+		for c in $(pgrep -P "$t"); do kill -INT "$c"; done
+	done
+	sleep 0.5
+	for t in $(pgrep -P "$1"); do kill "$t" 2>/dev/null; done
 	return 0
 }
 
