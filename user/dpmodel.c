@@ -16,9 +16,9 @@
  * the rest of a larger (GRO) segment is not sampled. */
 #define DP_MAX_CHUNKS 8
 
-/* What the data plane keeps per flow (struct rg_flow), emulated. */
+/* What the data plane keeps per flow (struct rg_flow) that decides what
+ * it samples, emulated (its sampled_in/out counters decide nothing). */
 struct dp_flow {
-	uint32_t sampled[2];
 	uint32_t flags; /* enum rg_flow_flags (RG_FLOW_SEEN_IN included) */
 	uint32_t win_in, srv_ack; /* host order */
 	bool fin[2];
@@ -47,7 +47,6 @@ struct pkt {
 static void resume(struct dp_flow *d, uint32_t seq)
 {
 	d->win_in = seq;
-	d->sampled[RG_DIR_IN] = 0;
 	d->flags = (d->flags & ~RG_FLOW_PAUSE_IN) | RG_FLOW_WIN_IN;
 }
 
@@ -279,8 +278,8 @@ static bool seq_after(uint32_t a, uint32_t b)
 }
 
 /* Records for payload bytes [from, to) of this packet (offsets). */
-static uint32_t emit_payload(struct dpmodel *m, const struct pkt *k,
-			     uint32_t from, uint32_t to)
+static void emit_payload(struct dpmodel *m, const struct pkt *k, uint32_t from,
+			 uint32_t to)
 {
 	uint32_t off, n;
 
@@ -292,7 +291,6 @@ static uint32_t emit_payload(struct dpmodel *m, const struct pkt *k,
 			n = RG_SAMPLE_PAYLOAD_MAX;
 		feed(m, k, off, k->payload + off, n);
 	}
-	return to;
 }
 
 /* The server's SYN-ACK restarts the entry; every server ACK moves srv_ack
@@ -321,8 +319,8 @@ static void server_state(struct dp_flow *d, const struct pkt *k)
 
 /* Client payload: the part of the segment inside the transaction's window
  * [win_in, win_in + sample_bytes) and not below srv_ack (bytes the server
- * holds already), unless paused; the budget is charged for new sequence
- * space only. */
+ * holds already), unless paused: the window is sequence space, so
+ * retransmissions and reordered segments cost no budget. */
 static void client_payload(struct dpmodel *m, const struct pkt *k,
 			   struct dp_flow *d)
 {
@@ -344,9 +342,7 @@ static void client_payload(struct dpmodel *m, const struct pkt *k,
 		to = wend;
 	if (!seq_after(to, from))
 		return;
-	to = seq + emit_payload(m, k, from - seq, to - seq);
-	if (to - d->win_in > d->sampled[RG_DIR_IN])
-		d->sampled[RG_DIR_IN] = to - d->win_in;
+	emit_payload(m, k, from - seq, to - seq);
 }
 
 /* What the data plane (bpf/sample.h, the rules of ABI 3) samples of this
@@ -386,7 +382,7 @@ static void sample(struct dpmodel *m, const struct pkt *k)
 		     (k->flags & RG_TCP_ACK)))
 			feed(m, k, 0, NULL, 0);
 	} else if (k->dir == RG_DIR_OUT) {
-		d->sampled[RG_DIR_OUT] += emit_payload(m, k, 0, k->len);
+		emit_payload(m, k, 0, k->len);
 	} else {
 		client_payload(m, k, d);
 	}
