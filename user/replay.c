@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* pcap -> sample records -> pipeline -> JSON lines: see replay.h. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 #include "dpconfig.h"
 #include "dpmodel.h"
 #include "events.h"
-#include "flow.h"
 #include "log.h"
 #include "policy.h"
 #include "replay.h"
