@@ -132,6 +132,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } samples SEC(".maps");
 
+/* The ACL generation (struct rg_acl_mark): user space adds 1 through a
+ * shared mapping (an atomic add, so no two writers undo each other)
+ * after each change of bans, allow, deny or config. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} acl_gen SEC(".maps");
+
 /* The global SYN cap: one bucket shared by all CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -4,6 +4,7 @@
 #ifndef RG_BPF_RATELIMIT_H
 #define RG_BPF_RATELIMIT_H
 
+#include "aclmark.h"
 #include "maps.h"
 
 #define RG_NSEC_PER_SEC 1000000000ULL
@@ -63,29 +64,60 @@ static __always_inline int src_key_eq(const struct rg_src_key *a,
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
 }
 
-/* Per-source bucket in the source's slot. A source not in its slot (new,
- * or forgotten) takes the slot with a full bucket and pays for this SYN;
+/* The slot of the source's bucket (it may hold another source). */
+static __always_inline struct rg_bucket *bucket_of(const struct rg_src_key *key,
+						   __u32 seed)
+{
+	__u32 slot = rg_src_slot(key, seed);
+
+	return bpf_map_lookup_elem(&ratelimit, &slot);
+}
+
+/* Per-source bucket b, key's slot. A source not in its slot (new, or
+ * forgotten) takes the slot with a full bucket and pays for this SYN;
  * ratelimit_full counts slots taken from a source whose bucket was not
  * full yet (what it had spent is forgotten: fail open). Only two sources
  * of one slot taking it at the same instant on two CPUs can have one SYN
- * judged by the other's bucket (a SYN wrongly dropped is retransmitted). */
-static __always_inline int ratelimit_source(const struct rg_src_key *key,
-					    __u32 seed, __u64 now, __u32 rate,
-					    __u32 burst, struct rg_stats *st)
+ * judged by the other's bucket (a SYN wrongly dropped is retransmitted).
+ * The caller has found the source neither allowed, banned nor denied:
+ * clean, stamped on the slot, says so. */
+static __always_inline int ratelimit_source(struct rg_bucket *b,
+					    const struct rg_src_key *key,
+					    __u64 now, __u32 rate, __u32 burst,
+					    const struct rg_acl_mark *clean,
+					    struct rg_stats *st)
 {
-	__u32 slot = rg_src_slot(key, seed);
-	struct rg_bucket *b = bpf_map_lookup_elem(&ratelimit, &slot);
-
 	if (!b)
 		return 1;
-	if (src_key_eq(&b->src, key))
+	if (src_key_eq(&b->src, key)) {
+		b->clean = *clean;
 		return bucket_take(b, now, rate, burst);
+	}
 	if (b->src.family && b->tat_ns > now)
 		st->ratelimit_full++;
 	b->src = *key;
 	b->drops = 0;
 	b->tat_ns = now + bucket_interval(rate);
+	/* The mark after the source it speaks for (see bucket_clean). */
+	asm volatile("" ::: "memory");
+	b->clean = *clean;
 	return 1;
+}
+
+/* Whether b holds key's bucket with a current mark. The source is read
+ * again after the mark: a slot taken over by another source meanwhile
+ * (source written first, then its mark) is not taken for this one. */
+static __always_inline int bucket_clean(struct rg_bucket *b,
+					const struct rg_src_key *key,
+					const struct rg_acl_mark *now)
+{
+	int clean;
+
+	if (!b || !src_key_eq(&b->src, key))
+		return 0;
+	clean = acl_mark_current(&b->clean, now);
+	asm volatile("" ::: "memory");
+	return clean && src_key_eq(&b->src, key);
 }
 
 static __always_inline int ratelimit_global(__u64 now, __u32 rate, __u32 burst)

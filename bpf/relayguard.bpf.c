@@ -9,6 +9,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "aclmark.h"
 #include "clock.h"
 #include "maps.h"
 #include "parsing.h"
@@ -133,6 +134,13 @@ static __always_inline int deny_hit(const struct rg_pkt *p)
  * and a source that nothing would drop passes the same either way. */
 enum rg_allow { RG_ALLOW_UNKNOWN = 0, RG_ALLOW_NO, RG_ALLOW_YES };
 
+/* What the verdict on one packet has found out so far. */
+struct rg_judge {
+	__u64 now;		 /* rg_now() */
+	struct rg_acl_mark mark; /* the current generation and epoch */
+	int allow;		 /* enum rg_allow */
+};
+
 static __always_inline int allowed(const struct rg_pkt *p, int *state)
 {
 	if (*state == RG_ALLOW_UNKNOWN)
@@ -141,10 +149,10 @@ static __always_inline int allowed(const struct rg_pkt *p, int *state)
 }
 
 /* RG_CAUSE_BAN for a ban in force on a source not allowed (its hit counter
- * bumped), else NONE. */
+ * bumped), else NONE. The ban's mark spares a banned source's every packet
+ * the allow lookup. */
 static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
-				     __u64 *now, struct rg_stats *st,
-				     int *allow)
+				     struct rg_judge *j, struct rg_stats *st)
 {
 	struct rg_ban *b;
 
@@ -152,47 +160,59 @@ static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
 		b = ban6_get(grp);
 	else
 		b = bpf_map_lookup_elem(&bans4, grp);
-	if (!b || allowed(p, allow))
+	if (!b)
 		return RG_CAUSE_NONE;
-	*now = rg_now();
-	if (b->expires_ns && b->expires_ns <= *now) {
+	if (!acl_mark_current(&b->not_allowed, &j->mark)) {
+		if (allowed(p, &j->allow))
+			return RG_CAUSE_NONE;
+		b->not_allowed = j->mark;
+	}
+	if (b->expires_ns && b->expires_ns <= j->now) {
 		st->ban_expired++;
 		return RG_CAUSE_NONE;
 	}
 	__sync_fetch_and_add(&b->hits, 1);
 	if (!b->first_hit_ns)
-		b->first_hit_ns = *now;
+		b->first_hit_ns = j->now;
 	return RG_CAUSE_BAN;
 }
 
-/* A connection attempt (SYN without ACK) over either bucket. An allowed
- * source takes no token from either. */
-static __always_inline int syn_check(const struct rg_config *cfg,
-				     const __u32 *grp, const struct rg_pkt *p,
-				     __u64 *now, struct rg_stats *st,
-				     int *allow)
+static __always_inline int is_conn_attempt(const struct rg_pkt *p)
 {
-	struct rg_src_key key;
+	return (p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) == RG_TCP_SYN;
+}
 
-	if ((p->tcp_flags & (RG_TCP_SYN | RG_TCP_ACK)) != RG_TCP_SYN)
-		return RG_CAUSE_NONE;
-	if (!cfg->syn_rate && !cfg->global_syn_rate)
-		return RG_CAUSE_NONE;
-	if (allowed(p, allow))
-		return RG_CAUSE_NONE;
-	if (!*now)
-		*now = rg_now();
-	if (cfg->syn_rate) {
-		src_key_fill(&key, p->family, grp);
-		if (!ratelimit_source(&key, cfg->hash_seed, *now, cfg->syn_rate,
-				      cfg->syn_burst, st))
-			return RG_CAUSE_SYN_RATE;
-	}
+/* A source known to be neither allowed, banned nor denied (*j's mark is
+ * stamped on its bucket) trying a connection: over either bucket? */
+static __always_inline int syn_take(const struct rg_config *cfg,
+				    struct rg_bucket *b,
+				    const struct rg_src_key *key,
+				    const struct rg_judge *j,
+				    struct rg_stats *st)
+{
+	if (cfg->syn_rate && !ratelimit_source(b, key, j->now, cfg->syn_rate,
+					       cfg->syn_burst, &j->mark, st))
+		return RG_CAUSE_SYN_RATE;
 	if (cfg->global_syn_rate &&
-	    !ratelimit_global(*now, cfg->global_syn_rate,
+	    !ratelimit_global(j->now, cfg->global_syn_rate,
 			      cfg->global_syn_burst))
 		return RG_CAUSE_SYN_GLOBAL;
 	return RG_CAUSE_NONE;
+}
+
+/* A connection attempt over either bucket. An allowed source takes no
+ * token from either. */
+static __always_inline int syn_check(const struct rg_config *cfg,
+				     struct rg_bucket *b,
+				     const struct rg_src_key *key,
+				     const struct rg_pkt *p, struct rg_judge *j,
+				     struct rg_stats *st)
+{
+	if (!is_conn_attempt(p) || (!cfg->syn_rate && !cfg->global_syn_rate))
+		return RG_CAUSE_NONE;
+	if (allowed(p, &j->allow))
+		return RG_CAUSE_NONE;
+	return syn_take(cfg, b, key, j, st);
 }
 
 static __always_inline void count_drop(struct rg_stats *st, int cause)
@@ -250,20 +270,24 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
  * looked up before deny: both drop, so only the counter of a source in
  * both differs (drop_ban, and the ban's hit counter sees it), and a banned
  * packet is spared the deny lookup. */
-static __always_inline int source_cause(const struct rg_config *cfg,
-					const struct rg_pkt *p, __u32 *grp,
-					__u64 *now, struct rg_stats *st,
-					int *allow)
+static __always_inline int deny_check(const struct rg_pkt *p,
+				      struct rg_judge *j)
+{
+	if (deny_hit(p) && !allowed(p, &j->allow))
+		return RG_CAUSE_DENY;
+	return RG_CAUSE_NONE;
+}
+
+static __always_inline int source_cause(const struct rg_pkt *p,
+					const __u32 *grp, struct rg_judge *j,
+					struct rg_stats *st)
 {
 	int cause;
 
-	source_group(cfg, p, grp);
-	cause = ban_check(grp, p, now, st, allow);
-	if (cause || *allow == RG_ALLOW_YES)
+	cause = ban_check(grp, p, j, st);
+	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;
-	if (deny_hit(p) && !allowed(p, allow))
-		return RG_CAUSE_DENY;
-	return RG_CAUSE_NONE;
+	return deny_check(p, j);
 }
 
 /* A first fragment (more follow, offset 0) with the whole TCP header: the
@@ -276,29 +300,47 @@ static __always_inline int source_cause(const struct rg_config *cfg,
 static __noinline int frag_hides_command(const struct rg_config *cfg,
 					 const struct rg_pkt *p)
 {
-	struct rg_flow *f, *victim = NULL;
 	struct rg_flow_key key;
+	struct rg_flow *f;
 
 	if (!cfg || !p)
 		return 1;
 	flow_key_fill(&key, p, RG_DIR_IN);
-	f = flow_find(&key, cfg->hash_seed, &victim);
+	f = flow_lookup(&key, cfg->hash_seed);
 	return !f || !(f->flags & (RG_FLOW_PAUSE_IN | RG_FLOW_STOP));
 }
 
+/* The cause that would drop an SMTP packet, or NONE. After the ban
+ * lookup, a connection attempt whose source's bucket carries a current
+ * mark goes straight to the buckets. */
 static __always_inline int smtp_cause(const struct rg_config *cfg,
-				      const struct rg_pkt *p, __u64 *now,
-				      struct rg_stats *st, int *allow)
+				      const struct rg_pkt *p,
+				      struct rg_judge *j, struct rg_stats *st)
 {
+	struct rg_bucket *b = NULL;
+	struct rg_src_key key;
 	__u32 grp[4];
 	int cause;
 
-	cause = source_cause(cfg, p, grp, now, st, allow);
-	if (cause || *allow == RG_ALLOW_YES)
+	source_group(cfg, p, grp);
+	cause = ban_check(grp, p, j, st);
+	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;
-	if (p->first_frag && frag_hides_command(cfg, p) && !allowed(p, allow))
+	src_key_fill(&key, p->family, grp);
+	if (is_conn_attempt(p) && cfg->syn_rate) {
+		b = bucket_of(&key, cfg->hash_seed);
+		if (bucket_clean(b, &key, &j->mark)) {
+			st->acl_cached++;
+			return syn_take(cfg, b, &key, j, st);
+		}
+	}
+	cause = deny_check(p, j);
+	if (cause || j->allow == RG_ALLOW_YES)
+		return cause;
+	if (p->first_frag && frag_hides_command(cfg, p) &&
+	    !allowed(p, &j->allow))
 		return RG_CAUSE_FRAG_PAYLOAD;
-	return syn_check(cfg, grp, p, now, st, allow);
+	return syn_check(cfg, b, &key, p, j, st);
 }
 
 /* Enforce mode drops for a cause; monitor mode counts it and passes. */
@@ -313,27 +355,83 @@ static __always_inline int enforce(const struct rg_config *cfg,
 	return XDP_PASS;
 }
 
+/* Whether f, key's entry, carries a current mark. The key is read again
+ * after the mark: an entry another CPU gave to another flow meanwhile
+ * (flow_get) is not taken for this one. */
+static __always_inline int flow_clean(struct rg_flow *f,
+				      const struct rg_flow_key *key,
+				      const struct rg_acl_mark *now)
+{
+	int clean;
+
+	if (!f)
+		return 0;
+	clean = acl_mark_current(&f->clean, now);
+	asm volatile("" ::: "memory");
+	return clean && flow_key_eq(&f->key, key);
+}
+
+static __always_inline void judge_start(struct rg_judge *j)
+{
+	j->now = rg_now();
+	acl_mark_now(&j->mark, j->now);
+	j->allow = RG_ALLOW_UNKNOWN;
+}
+
+/* The cause that would drop an SMTP packet of flow f (NULL: not looked
+ * up, or none), or NONE. A segment of a flow whose mark is current needs
+ * no lookup; a clean verdict is stamped on the flow, unless it rests on
+ * the allow list (the packets of an allowed source are counted as such). A
+ * SYN never goes by the flow's mark (the buckets judge it), nor does a
+ * first fragment (its flow's state decides). */
+static __always_inline int flow_cause(const struct rg_config *cfg,
+				      const struct rg_pkt *p,
+				      const struct rg_flow_key *key,
+				      struct rg_flow *f, struct rg_judge *j,
+				      struct rg_stats *st)
+{
+	int cause;
+
+	if (flow_clean(f, key, &j->mark)) {
+		st->acl_cached++;
+		return RG_CAUSE_NONE;
+	}
+	cause = smtp_cause(cfg, p, j, st);
+	if (f && !cause && j->allow != RG_ALLOW_YES)
+		f->clean = j->mark;
+	return cause;
+}
+
 static __always_inline int smtp_verdict(struct xdp_md *ctx,
 					const struct rg_config *cfg,
 					const struct rg_pkt *p,
 					struct rg_stats *st)
 {
 	struct rg_sample_ctx sc = { .ctx = ctx, .st = st, .dir = RG_DIR_IN };
-	int allow = RG_ALLOW_UNKNOWN, cause;
-	__u64 now = 0;
+	struct rg_flow *f = NULL;
+	struct rg_flow_key key;
+	struct rg_judge j;
+	int cause;
 
-	cause = smtp_cause(cfg, p, &now, st, &allow);
+	judge_start(&j);
+	if (!(p->tcp_flags & RG_TCP_SYN) && !p->first_frag) {
+		flow_key_fill(&key, p, RG_DIR_IN);
+		f = flow_lookup(&key, cfg->hash_seed);
+	}
+	cause = flow_cause(cfg, p, &key, f, &j, st);
 	if (cause) {
 		if (enforce(cfg, st, cause) == XDP_DROP)
 			return XDP_DROP;
-	} else if (allow == RG_ALLOW_YES) {
+	} else if (j.allow == RG_ALLOW_YES) {
 		st->pass_allow++;
 	} else {
 		st->pass_smtp++;
 	}
-	sc.now = now ? now : rg_now();
+	if (!f)
+		flow_key_fill(&key, p, RG_DIR_IN);
+	sc.now = j.now;
 	sc.ifindex = ctx->ingress_ifindex;
-	sample_packet(&sc, cfg, p);
+	sample_packet(&sc, cfg, p, &key, f);
 	return XDP_PASS;
 }
 
@@ -349,15 +447,17 @@ static __noinline int suspect_verdict(const struct rg_config *cfg,
 				      const struct rg_pkt *p,
 				      struct rg_stats *st, int kind)
 {
-	int allow = RG_ALLOW_UNKNOWN, cause;
-	__u64 now = 0;
+	struct rg_judge j;
 	__u32 grp[4];
+	int cause;
 
 	if (!cfg || !p || !st)
 		return XDP_PASS;
-	cause = source_cause(cfg, p, grp, &now, st, &allow);
+	judge_start(&j);
+	source_group(cfg, p, grp);
+	cause = source_cause(p, grp, &j, st);
 	if (!cause && p->first_frag && kind == RG_PARSE_TCP &&
-	    !allowed(p, &allow))
+	    !allowed(p, &j.allow))
 		cause = RG_CAUSE_FRAG_TINY;
 	if (cause)
 		return enforce(cfg, st, cause);
@@ -423,6 +523,7 @@ int rg_tc_egress(struct __sk_buff *skb)
 {
 	struct rg_sample_ctx sc = { .ctx = skb, .dir = RG_DIR_OUT };
 	const struct rg_config *cfg;
+	struct rg_flow_key key;
 	void *data, *end;
 	struct rg_pkt p;
 	__u32 zero = 0;
@@ -447,7 +548,8 @@ int rg_tc_egress(struct __sk_buff *skb)
 	sc.st->egress_smtp++;
 	sc.now = rg_now();
 	sc.ifindex = skb->ifindex;
-	sample_packet(&sc, cfg, &p);
+	flow_key_fill(&key, &p, RG_DIR_OUT);
+	sample_packet(&sc, cfg, &p, &key, NULL);
 	return TC_ACT_OK;
 }
 

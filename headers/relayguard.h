@@ -16,7 +16,7 @@
 
 /* Bumped whenever a struct below changes layout: a pinned map from another
  * ABI is refused rather than misread. */
-#define RG_ABI_VERSION 3
+#define RG_ABI_VERSION 4
 
 /* Map sizes; each can be overridden at build time. */
 #ifndef RG_MAX_BANS4
@@ -70,6 +70,7 @@
 #define RG_MAP_RATELIMIT   "ratelimit"
 #define RG_MAP_FLOWS	   "flows"
 #define RG_MAP_SAMPLES	   "samples"
+#define RG_MAP_ACL_GEN	   "acl_gen"
 
 /* config.flags */
 enum rg_config_flags {
@@ -146,6 +147,24 @@ struct rg_stats {
 	 * honest stack; the daemon would see only a part). */
 	__u64 drop_frag_payload;
 	__u64 monitor_frag_payload; /* the same in monitor mode: passed */
+	/* SMTP packets whose source was judged from a mark (struct
+	 * rg_acl_mark) instead of the ban, deny and allow lookups. */
+	__u64 acl_cached;
+};
+
+/* What a verdict on a source is valid for: the ACL generation (the one
+ * __u64 of the `acl_gen` map, low 32 bits) and the epoch (boot clock >>
+ * RG_ACL_EPOCH_SHIFT, plus 1 so that a zeroed mark never matches). The
+ * data plane stamps a mark on an entry it reads anyway (a flow, a ban, a
+ * SYN bucket) and skips the lookups while the mark is current. Every
+ * writer of bans, allow, deny or config in relayguard bumps `acl_gen`
+ * after its change, so the next packet looks up again; a write that does
+ * not bump it (bpftool) holds within one epoch (~1.07 s). */
+#define RG_ACL_EPOCH_SHIFT 30
+
+struct rg_acl_mark {
+	__u32 gen;
+	__u32 epoch;
 };
 
 /* bans4 key: the IPv4 address (network order). bans6 key: the address
@@ -212,6 +231,8 @@ struct rg_ban {
 	__u32 offences;	    /* how many bans this source has had (escalation) */
 	__u8 origin;	    /* enum rg_origin */
 	char origin_tag[RG_ORIGIN_TAG_LEN]; /* see RG_ORIGIN_TAG_LEN */
+	/* Set by the data plane: the source was found in no allow entry. */
+	struct rg_acl_mark not_allowed;
 };
 
 /* A source grouped like bans (v4 /32, v6 by prefix); family tells which.
@@ -232,6 +253,8 @@ struct rg_bucket {
 	__u64 tat_ns;	       /* theoretical arrival time, boot clock */
 	__u64 drops;	       /* SYNs over the limit (or would-be, monitor) */
 	struct rg_src_key src; /* whose bucket this slot holds */
+	/* Set by the data plane: src is neither denied nor allowed. */
+	struct rg_acl_mark clean;
 };
 
 /* A flow, always oriented client -> server, whatever the direction of
@@ -278,6 +301,9 @@ struct rg_flow {
 	 * (RG_FLOW_SRV_ACK set): client bytes below it are retransmissions
 	 * of what the server already holds. */
 	__u32 srv_ack;
+	/* Set by XDP: the client is neither banned nor denied (nor, for a
+	 * packet, allowed to be counted as pass_allow). */
+	struct rg_acl_mark clean;
 	__u32 pad;
 };
 
@@ -298,6 +324,20 @@ struct rg_sample {
 	__u32 ifindex;
 	__u8 payload[]; /* payload_len bytes */
 };
+
+/* A record is struct rg_sample and its payload_len bytes, except that one
+ * of 1 to RG_SAMPLE_SMALL payload bytes has the fixed size
+ * RG_SAMPLE_SMALL_RECORD (the data plane writes it in place: cheaper than
+ * a copy at its exact size); the bytes past payload_len mean nothing. */
+#define RG_SAMPLE_SMALL	       64
+#define RG_SAMPLE_SMALL_RECORD (sizeof(struct rg_sample) + RG_SAMPLE_SMALL)
+
+static inline __u32 rg_record_size(const struct rg_sample *s)
+{
+	if (s->payload_len && s->payload_len <= RG_SAMPLE_SMALL)
+		return RG_SAMPLE_SMALL_RECORD;
+	return sizeof(*s) + s->payload_len;
+}
 
 /* The slot hash of `flows` and `ratelimit`, shared so that user space
  * finds the slot the data plane uses: the key's 64-bit words folded by

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -72,6 +73,8 @@ static const struct map_desc {
 	  sizeof(struct rg_flow) },
 	{ RG_MAP_SAMPLES, offsetof(struct rg_maps, samples),
 	  BPF_MAP_TYPE_RINGBUF, 0, 0 },
+	{ RG_MAP_ACL_GEN, offsetof(struct rg_maps, acl_gen), BPF_MAP_TYPE_ARRAY,
+	  4, sizeof(__u64) },
 };
 
 #define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -219,6 +222,25 @@ int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
 fail:
 	maps_close(maps);
 	return err;
+}
+
+/* An atomic add through a shared mapping: two writers never undo each
+ * other's bump (a read and an update by syscall could). */
+int maps_acl_changed(const struct rg_maps *maps)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	__u64 *gen;
+
+	gen = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   maps->acl_gen, 0);
+	if (gen == MAP_FAILED) {
+		log_err("cannot map %s: %s", RG_MAP_ACL_GEN,
+			log_strerror(-errno));
+		return -errno;
+	}
+	__atomic_add_fetch(gen, 1, __ATOMIC_SEQ_CST);
+	munmap(gen, page);
+	return 0;
 }
 
 int loader_pin_dir_create(const char *pin_dir)

@@ -13,7 +13,7 @@
 /* File descriptors of the pinned maps; -1 where not open. */
 struct rg_maps {
 	int stats, config, bans4, bans6, allow4, allow6, deny4, deny6,
-		ratelimit, flows, samples;
+		ratelimit, flows, samples, acl_gen;
 };
 
 struct loader;
@@ -57,6 +57,11 @@ int loader_query(const char *ifname, struct attach_state *st);
  * commands, the daemon reusing what `relayguardctl attach` left). Returns
  * -ENOENT, with a message, when nothing is pinned there. */
 int maps_open_pinned(const char *pin_dir, struct rg_maps *maps);
+/* After a change of bans, allow, deny or config: the verdicts the data
+ * plane remembers (struct rg_acl_mark) stop being current, so its next
+ * packet looks the source up again. 0 or -errno (then the change holds
+ * within RG_ACL_EPOCH_SHIFT's epoch, ~1 s). */
+int maps_acl_changed(const struct rg_maps *maps);
 void maps_close(struct rg_maps *maps);
 
 #endif

@@ -63,6 +63,8 @@ const struct stats_field stats_fields[] = {
 	  "First fragments of client segments on sampled flows: dropped."),
 	F(monitor_frag_payload,
 	  "Would-be drops in monitor mode: first fragment with payload."),
+	F(acl_cached,
+	  "SMTP packets judged by a current mark, without ACL lookups."),
 };
 
 const size_t stats_n_fields = sizeof(stats_fields) / sizeof(stats_fields[0]);
