@@ -127,6 +127,7 @@ int banstore_put(const struct rg_maps *maps, const struct ban_entry *e)
 
 	if (bpf_map_update_elem(fd, e->source.addr, &e->ban, BPF_ANY))
 		return update_error(fd, name, -errno);
+	maps_acl_changed(maps);
 	return 0;
 }
 
@@ -421,6 +422,7 @@ int banstore_put_batch(const struct rg_maps *maps, const struct ban_entry *e,
 		batch_undo(&b6);
 		batch_undo(&b4);
 	}
+	maps_acl_changed(maps);
 out:
 	batch_free(&b4);
 	batch_free(&b6);
@@ -439,6 +441,8 @@ int banstore_put_many(const struct rg_maps *maps, const struct ban_entry *e,
 	if (!err)
 		err = batch_write(&b6);
 	*written = b4.written + b6.written;
+	if (*written)
+		maps_acl_changed(maps);
 	batch_free(&b4);
 	batch_free(&b6);
 	return err;

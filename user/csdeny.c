@@ -102,6 +102,7 @@ int csdeny_add(struct csdeny *d, const struct rg_maps *maps,
 			*w = d->v[--d->n]; /* not in: forget it */
 		return -errno;
 	}
+	maps_acl_changed(maps);
 	if (expires_ns > w->expires_ns)
 		w->expires_ns = expires_ns;
 	w->renewed_ns = now_ns;

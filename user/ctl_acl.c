@@ -297,6 +297,8 @@ static int acl_apply(const struct acl *a, const struct acl_set *want,
 		(void)(add ? acl_remove(a, &done.v[i])
 			   : acl_write(a, &done.v[i]));
 	*changed = err ? 0 : done.n;
+	if (done.n)
+		maps_acl_changed(&a->maps);
 	acl_set_free(&done);
 	return err;
 }

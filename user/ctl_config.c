@@ -84,6 +84,7 @@ static int config_set(int argc, char **argv)
 		ctl_err(err, "cannot write map config: %s", log_strerror(err));
 		goto out;
 	}
+	maps_acl_changed(&maps);
 	dpconfig_get(&cfg, argv[0], buf, sizeof(buf));
 	print_obj_start(NULL);
 	print_str("key", "%s = ", argv[0]);

@@ -19,6 +19,7 @@ int daemon_write_dp_config(struct daemon *d)
 		log_err("cannot write the config map: %s", strerror(-err));
 		return err;
 	}
+	maps_acl_changed(d->maps);
 	d->hash_seed = cfg.hash_seed;
 	return 0;
 }
