@@ -19,8 +19,17 @@ static inline int testmaps_lpm(size_t key_size, unsigned int max)
 			      &o);
 }
 
-/* bans4/bans6 (hashes without preallocation, as in bpf/maps.h) and the
- * allow and deny tries; every other fd -1. 0 or -errno. */
+/* The ACL generation every writer bumps (bpf/maps.h). */
+static inline int testmaps_acl_gen(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+
+	return bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, sizeof(__u64), 1,
+			      &o);
+}
+
+/* bans4/bans6 (hashes without preallocation, as in bpf/maps.h), the
+ * allow and deny tries and acl_gen; every other fd -1. 0 or -errno. */
 static inline int testmaps_create(struct rg_maps *m, unsigned int bans4,
 				  unsigned int bans6, unsigned int acl)
 {
@@ -35,8 +44,9 @@ static inline int testmaps_create(struct rg_maps *m, unsigned int bans4,
 	m->allow6 = testmaps_lpm(sizeof(struct rg_lpm6_key), acl);
 	m->deny4 = testmaps_lpm(sizeof(struct rg_lpm4_key), acl);
 	m->deny6 = testmaps_lpm(sizeof(struct rg_lpm6_key), acl);
+	m->acl_gen = testmaps_acl_gen();
 	if (m->bans4 < 0 || m->bans6 < 0 || m->allow4 < 0 || m->allow6 < 0 ||
-	    m->deny4 < 0 || m->deny6 < 0)
+	    m->deny4 < 0 || m->deny6 < 0 || m->acl_gen < 0)
 		return -errno;
 	return 0;
 }

@@ -24,6 +24,7 @@
 
 #include "bpf/pkt.h"
 #include "flowmap.h"
+#include "loader.h"
 #include "relayguard.h"
 #include "relayguard.skel.h"
 
@@ -43,7 +44,7 @@ static const char *const stat_names[] = {
 	"egress_sample_bytes", "egress_ringbuf_full", "egress_budget_done",
 	"egress_stopped", "egress_flow_full", "drop_frag_tiny",
 	"monitor_frag_tiny", "sample_paused", "sample_retrans",
-	"drop_frag_payload", "monitor_frag_payload",
+	"drop_frag_payload", "monitor_frag_payload", "acl_cached",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 		       sizeof(struct rg_stats) / sizeof(__u64),
@@ -63,6 +64,9 @@ struct tcase {
 	struct step steps[MAX_STEPS];
 	struct rg_stats exp;
 	void (*check)(void);
+	/* exp.acl_cached is checked (the cases written before the marks
+	 * leave it out) */
+	int marks;
 };
 
 struct record {
@@ -264,7 +268,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct record *r;
 
 	(void)ctx;
-	if (size < sizeof(*s) || size != sizeof(*s) + s->payload_len ||
+	if (size < sizeof(*s) || size != rg_record_size(s) ||
 	    s->payload_len > RG_SAMPLE_PAYLOAD_MAX) {
 		fx.bad_rec++;
 		return 0;
@@ -376,6 +380,8 @@ static void run_case(void **state)
 	ring_buffer__consume(fx.rb);
 	assert_int_equal(fx.bad_rec, 0);
 	stats_sum(&got);
+	if (!tc->marks)
+		got.acl_cached = tc->exp.acl_cached;
 	for (i = 0; i < (int)(sizeof(got) / sizeof(__u64)); i++) {
 		if (g[i] == e[i])
 			continue;
@@ -1617,6 +1623,185 @@ static const struct tcase cases[] = {
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
+/* ---- marks (struct rg_acl_mark): each test changes the map state between
+ * packets, so they are written out rather than tabled ---- */
+
+static int verdict_of(struct pkt_spec s)
+{
+	struct step st = { .pkt = s };
+
+	return run_packet(&st);
+}
+
+/* A client segment of the default flow (payload: a command). Its first
+ * segment makes the flow's entry, the second marks it, the third goes by
+ * the mark. */
+#define SEGMENT(...) \
+	((struct pkt_spec){ .flags = TH_ACK | TH_PSH, .payload = "NOOP\r\n", \
+			    __VA_ARGS__ })
+#define SYN_FROM(...) ((struct pkt_spec){ .flags = TH_SYN, __VA_ARGS__ })
+
+static struct rg_stats stats_now(void)
+{
+	struct rg_stats s;
+
+	stats_sum(&s);
+	return s;
+}
+
+/* As relayguard's writers do after a change (user/loader.c). */
+static void acl_changed(void)
+{
+	struct rg_maps m = { .acl_gen = map_fd(fx.skel->maps.acl_gen) };
+
+	assert_int_equal(maps_acl_changed(&m), 0);
+}
+
+static void config_put(struct rg_config cfg)
+{
+	uint32_t zero = 0;
+
+	cfg.hash_seed = TEST_SEED;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.config),
+					     &zero, &cfg, BPF_ANY), 0);
+}
+
+/* The default flow's mark, moved one epoch back: as a second later. */
+static void flow_mark_age(void)
+{
+	struct rg_flow_key k = flow_default();
+	struct rg_flow f;
+	long slot = flowmap_find(map_fd(fx.skel->maps.flows), TEST_SEED, &k, &f);
+
+	assert_true(slot >= 0);
+	assert_int_not_equal(f.clean.epoch, 0);
+	f.clean.epoch--;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.flows),
+					     &slot, &f, BPF_ANY), 0);
+}
+
+static void test_mark_flow_ban_after_bump(void **state)
+{
+	(void)state;
+	config_put((struct rg_config){ 0 });
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	assert_int_equal(stats_now().acl_cached, 0);
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1012)), XDP_PASS);
+	assert_int_equal(stats_now().acl_cached, 1);
+	ban4(CLEAN4, 3600);
+	acl_changed();
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1018)), XDP_DROP);
+	assert_int_equal(stats_now().drop_ban, 1);
+	assert_int_equal(stats_now().acl_cached, 1);
+}
+
+/* A write that does not bump the generation (bpftool) holds from the
+ * next epoch on. */
+static void test_mark_flow_epoch_bounds_raw_write(void **state)
+{
+	(void)state;
+	config_put((struct rg_config){ 0 });
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	deny("192.0.2.0/24");
+	flow_mark_age();
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1012)), XDP_DROP);
+	assert_int_equal(stats_now().drop_deny, 1);
+	assert_int_equal(stats_now().acl_cached, 0);
+}
+
+/* The buckets judge a SYN, never the flow's mark: a ban written without a
+ * bump still drops a SYN on a marked flow at once. */
+static void test_mark_flow_not_for_syn(void **state)
+{
+	(void)state;
+	config_put((struct rg_config){ 0 });
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	ban4(CLEAN4, 3600);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 5000)), XDP_DROP);
+	assert_int_equal(stats_now().drop_ban, 1);
+}
+
+/* A flow's slot given to another flow does not keep the old flow's mark:
+ * four flows of other clients fill the default flow's set; the fourth
+ * takes the default flow's slot, and its source, banned without a bump,
+ * is dropped on its next segment. */
+static void test_mark_not_inherited_by_new_flow(void **state)
+{
+	struct client c[RG_FLOW_WAYS];
+	int w;
+
+	(void)state;
+	config_put((struct rg_config){ 0 });
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	for (w = 0; w < RG_FLOW_WAYS; w++) {
+		c[w] = colliding_client(w);
+		assert_int_equal(verdict_of(SEGMENT(.src = c[w].addr,
+						    .sport = c[w].port,
+						    .seq = 1000)),
+				 XDP_PASS);
+	}
+	ban4(c[RG_FLOW_WAYS - 1].addr, 3600);
+	assert_int_equal(verdict_of(SEGMENT(.src = c[RG_FLOW_WAYS - 1].addr,
+					    .sport = c[RG_FLOW_WAYS - 1].port,
+					    .seq = 1006)),
+			 XDP_DROP);
+}
+
+/* A banned source's allow lookup is marked on its ban; an allow entry
+ * written with a bump lets its next SYN pass. */
+static void test_mark_ban_allow_after_bump(void **state)
+{
+	struct rg_ban b;
+
+	(void)state;
+	config_put((struct rg_config){ 0 });
+	ban4(BANNED4, 3600);
+	assert_int_equal(verdict_of(SYN_FROM(.src = BANNED4)), XDP_DROP);
+	b = ban4_get(BANNED4);
+	assert_int_not_equal(b.not_allowed.epoch, 0);
+	assert_int_equal(verdict_of(SYN_FROM(.src = BANNED4)), XDP_DROP);
+	allow(BANNED4 "/32");
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.src = BANNED4)), XDP_PASS);
+	assert_int_equal(stats_now().drop_ban, 2);
+	assert_int_equal(stats_now().pass_allow, 1);
+}
+
+/* A clean source's bucket is marked: its next SYN skips deny and allow
+ * (counted); a deny entry written with a bump drops the one after. */
+static void test_mark_bucket_deny_after_bump(void **state)
+{
+	(void)state;
+	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)), XDP_PASS);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
+	assert_int_equal(stats_now().acl_cached, 1);
+	deny(CLEAN4 "/32");
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_DROP);
+	assert_int_equal(stats_now().drop_deny, 1);
+	assert_int_equal(stats_now().acl_cached, 1);
+}
+
+static const struct CMUnitTest mark_tests[] = {
+	cmocka_unit_test_setup_teardown(test_mark_flow_ban_after_bump,
+					fx_setup, fx_teardown),
+	cmocka_unit_test_setup_teardown(test_mark_flow_epoch_bounds_raw_write,
+					fx_setup, fx_teardown),
+	cmocka_unit_test_setup_teardown(test_mark_flow_not_for_syn, fx_setup,
+					fx_teardown),
+	cmocka_unit_test_setup_teardown(test_mark_not_inherited_by_new_flow,
+					fx_setup, fx_teardown),
+	cmocka_unit_test_setup_teardown(test_mark_ban_allow_after_bump,
+					fx_setup, fx_teardown),
+	cmocka_unit_test_setup_teardown(test_mark_bucket_deny_after_bump,
+					fx_setup, fx_teardown),
+};
+
 int main(void)
 {
 	static struct CMUnitTest tests[N_CASES];
@@ -1635,5 +1820,6 @@ int main(void)
 		tests[i].initial_state = (void *)&cases[i];
 	}
 	return _cmocka_run_group_tests("bpf_verdicts", tests, N_CASES, NULL,
-				       NULL);
+				       NULL) |
+	       cmocka_run_group_tests_name("bpf_marks", mark_tests, NULL, NULL);
 }

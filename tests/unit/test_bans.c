@@ -42,8 +42,9 @@ static int setup(void **state)
 				    sizeof(struct rg_ban), 4096, NULL);
 	maps.allow4 = testmaps_lpm(sizeof(struct rg_lpm4_key), 1024);
 	maps.allow6 = testmaps_lpm(sizeof(struct rg_lpm6_key), 1024);
+	maps.acl_gen = testmaps_acl_gen();
 	if (maps.bans4 < 0 || maps.bans6 < 0 || maps.allow4 < 0 ||
-	    maps.allow6 < 0)
+	    maps.allow6 < 0 || maps.acl_gen < 0)
 		return -1;
 	conf_defaults(&conf);
 	conf.ban_time = 100;

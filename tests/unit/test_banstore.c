@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "stats.h"
 #include "maptests.h"
+#include "testmaps.h"
 
 static struct rg_maps maps;
 
@@ -50,7 +51,18 @@ static int setup(void **state)
 	maps.allow4 = mkmap(BPF_MAP_TYPE_LPM_TRIE, 8, 1, 64, BPF_F_NO_PREALLOC);
 	maps.allow6 =
 		mkmap(BPF_MAP_TYPE_LPM_TRIE, 20, 1, 64, BPF_F_NO_PREALLOC);
+	maps.acl_gen = testmaps_acl_gen();
+	assert_true(maps.acl_gen >= 0);
 	return 0;
+}
+
+static __u64 acl_gen(void)
+{
+	__u64 gen = 0;
+	__u32 key = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(maps.acl_gen, &key, &gen), 0);
+	return gen;
 }
 
 static int teardown(void **state)
@@ -69,6 +81,25 @@ static struct ban_entry entry(const char *addr, unsigned int reason)
 	assert_int_equal(banstore_source(&maps, &p, &e.source), 0);
 	e.ban.reason = reason;
 	return e;
+}
+
+/* A ban written one at a time or in a batch tells the data plane that
+ * its marks are stale (struct rg_acl_mark). */
+static void test_put_bumps_acl_gen(void **state)
+{
+	struct ban_entry e[2];
+	__u64 gen0;
+
+	(void)state;
+	e[0] = entry("192.0.2.1", RG_REASON_MANUAL);
+	e[1] = entry("2001:db8::1", RG_REASON_MANUAL);
+	gen0 = acl_gen();
+	assert_int_equal(banstore_put(&maps, &e[0]), 0);
+	assert_int_equal(acl_gen(), gen0 + 1);
+	assert_int_equal(banstore_put_batch(&maps, e, 2), 0);
+	assert_int_equal(acl_gen(), gen0 + 2);
+	assert_int_equal(banstore_del(&maps, &e[0].source), 0);
+	assert_int_equal(banstore_del(&maps, &e[1].source), 0);
 }
 
 static void test_put_get_del(void **state)
@@ -266,6 +297,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_del),
+		cmocka_unit_test(test_put_bumps_acl_gen),
 		cmocka_unit_test(test_ipv6_group),
 		cmocka_unit_test(test_batch_walk_flush),
 		cmocka_unit_test(test_batch_full_undo),
