@@ -64,6 +64,8 @@ static int add_missing(const struct rg_maps *maps, const struct rg_conf *conf,
 		else if (errno != EEXIST && !err)
 			err = -errno;
 	}
+	if (*added)
+		maps_acl_changed(maps);
 	return err;
 }
 
