@@ -312,7 +312,8 @@ static __noinline int frag_hides_command(const struct rg_config *cfg,
 
 /* The cause that would drop an SMTP packet, or NONE. After the ban
  * lookup, a connection attempt whose source's bucket carries a current
- * mark goes straight to the buckets. */
+ * mark goes straight to the buckets (not a first fragment: its flow's
+ * state decides it first). */
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p,
 				      struct rg_judge *j, struct rg_stats *st)
@@ -327,7 +328,7 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;
 	src_key_fill(&key, p->family, grp);
-	if (is_conn_attempt(p) && cfg->syn_rate) {
+	if (is_conn_attempt(p) && cfg->syn_rate && !p->first_frag) {
 		b = bucket_of(&key, cfg->hash_seed);
 		if (bucket_clean(b, &key, &j->mark)) {
 			st->acl_cached++;

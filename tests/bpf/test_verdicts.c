@@ -1787,6 +1787,20 @@ static void test_mark_bucket_deny_after_bump(void **state)
 	assert_int_equal(stats_now().acl_cached, 1);
 }
 
+/* A marked bucket does not let a SYN carrying data in a first fragment
+ * past the fragment rule (the daemon would read only part of it). */
+static void test_mark_bucket_not_for_first_fragment(void **state)
+{
+	(void)state;
+	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)), XDP_PASS);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3, .frag = 0x2000,
+					     .payload = "RCPT TO:<v@x.example>")),
+			 XDP_DROP);
+	assert_int_equal(stats_now().drop_frag_payload, 1);
+}
+
 static const struct CMUnitTest mark_tests[] = {
 	cmocka_unit_test_setup_teardown(test_mark_flow_ban_after_bump,
 					fx_setup, fx_teardown),
@@ -1799,6 +1813,8 @@ static const struct CMUnitTest mark_tests[] = {
 	cmocka_unit_test_setup_teardown(test_mark_ban_allow_after_bump,
 					fx_setup, fx_teardown),
 	cmocka_unit_test_setup_teardown(test_mark_bucket_deny_after_bump,
+					fx_setup, fx_teardown),
+	cmocka_unit_test_setup_teardown(test_mark_bucket_not_for_first_fragment,
 					fx_setup, fx_teardown),
 };
 
