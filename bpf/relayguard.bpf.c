@@ -327,10 +327,11 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	cause = ban_check(grp, p, j, st);
 	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;
-	src_key_fill(&key, p->family, grp);
-	if (is_conn_attempt(p) && cfg->syn_rate && !p->first_frag) {
-		b = bucket_of(&key, cfg->hash_seed);
-		if (bucket_clean(b, &key, &j->mark)) {
+	if (is_conn_attempt(p)) {
+		src_key_fill(&key, p->family, grp);
+		if (cfg->syn_rate)
+			b = bucket_of(&key, cfg->hash_seed);
+		if (!p->first_frag && bucket_clean(b, &key, &j->mark)) {
 			st->acl_cached++;
 			return syn_take(cfg, b, &key, j, st);
 		}
@@ -412,10 +413,11 @@ static __always_inline int smtp_verdict(struct xdp_md *ctx,
 	struct rg_flow *f = NULL;
 	struct rg_flow_key key;
 	struct rg_judge j;
-	int cause;
+	int cause, keyed;
 
 	judge_start(&j);
-	if (!(p->tcp_flags & RG_TCP_SYN) && !p->first_frag) {
+	keyed = !(p->tcp_flags & RG_TCP_SYN) && !p->first_frag;
+	if (keyed) {
 		flow_key_fill(&key, p, RG_DIR_IN);
 		f = flow_lookup(&key, cfg->hash_seed);
 	}
@@ -428,7 +430,7 @@ static __always_inline int smtp_verdict(struct xdp_md *ctx,
 	} else {
 		st->pass_smtp++;
 	}
-	if (!f)
+	if (!keyed)
 		flow_key_fill(&key, p, RG_DIR_IN);
 	sc.now = j.now;
 	sc.ifindex = ctx->ingress_ifindex;

@@ -1817,6 +1817,21 @@ static void test_mark_bucket_not_for_first_fragment(void **state)
 	assert_int_equal(stats_now().drop_frag_payload, 1);
 }
 
+/* A SYN whose first fragment carries data on a 4-tuple whose flow is
+ * stopped (the fragment rule lets it by) is still held to its source's
+ * bucket. */
+static void test_fragmented_syn_rate_limited(void **state)
+{
+	struct pkt_spec syn = SYN_FROM(.frag = 0x2000, .payload = "x");
+
+	(void)state;
+	config_put((struct rg_config){ .syn_rate = 1, .syn_burst = 1 });
+	setup_stop();
+	assert_int_equal(verdict_of(syn), XDP_PASS);
+	assert_int_equal(verdict_of(syn), XDP_DROP);
+	assert_int_equal(stats_now().drop_syn_rate, 1);
+}
+
 static const struct CMUnitTest mark_tests[] = {
 	cmocka_unit_test_setup_teardown(test_mark_flow_ban_after_bump,
 					fx_setup, fx_teardown),
@@ -1831,6 +1846,8 @@ static const struct CMUnitTest mark_tests[] = {
 	cmocka_unit_test_setup_teardown(test_mark_bucket_deny_after_bump,
 					fx_setup, fx_teardown),
 	cmocka_unit_test_setup_teardown(test_mark_bucket_not_for_first_fragment,
+					fx_setup, fx_teardown),
+	cmocka_unit_test_setup_teardown(test_fragmented_syn_rate_limited,
 					fx_setup, fx_teardown),
 };
 
