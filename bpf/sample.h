@@ -67,11 +67,6 @@ rg_xdp_copy(struct xdp_md *ctx, struct rg_percpu *pc, __u32 off, __u32 len)
 	return 0;
 }
 
-/* Payloads of up to RG_SAMPLE_SMALL bytes (an SMTP command line, a
- * reply) are copied inline into a record reserved in the ring: from 8
- * bytes on, 8 at a time and the last word overlapping the one before, so
- * no call into rg_xdp_copy and no byte loop. Returns 0 or -1. */
-
 /* Fewer than 8 bytes (QUIT, a bare line end) at the end of a packet: the
  * 8 bytes that end where they end (headers precede them), shifted down. */
 static __always_inline int rg_xdp_copy_tiny(struct xdp_md *ctx, __u8 *dst,
@@ -91,6 +86,10 @@ static __always_inline int rg_xdp_copy_tiny(struct xdp_md *ctx, __u8 *dst,
 	return 0;
 }
 
+/* Payloads of up to RG_SAMPLE_SMALL bytes (an SMTP command line, a
+ * reply) are copied inline into a record reserved in the ring: from 8
+ * bytes on, 8 at a time and the last word overlapping the one before, so
+ * no call into rg_xdp_copy and no byte loop. Returns 0 or -1. */
 static __always_inline int rg_xdp_copy_small(struct xdp_md *ctx, __u8 *dst,
 					     __u32 off, __u32 len)
 {
@@ -236,7 +235,6 @@ static __always_inline int emit_record(struct rg_sample_ctx *sc,
 /* A record of 1 to RG_SAMPLE_SMALL payload bytes, written in place in
  * the ring: reserve and submit cost ~20 ns less here than building the
  * record aside and copying it out with bpf_ringbuf_output. */
-
 static __always_inline int emit_small(struct rg_sample_ctx *sc,
 				      const struct rg_flow_key *key,
 				      const struct rg_pkt *p, __u32 off,
