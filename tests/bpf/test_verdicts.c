@@ -349,18 +349,24 @@ static int run_packet(const struct step *st)
 	return opts.retval;
 }
 
+/* cfg as the case's config, with the seed the test finds slots by. */
+static void config_put(struct rg_config cfg)
+{
+	uint32_t zero = 0;
+
+	cfg.hash_seed = TEST_SEED;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.config),
+					     &zero, &cfg, BPF_ANY), 0);
+}
+
 static void run_case(void **state)
 {
 	const struct tcase *tc = *state;
 	struct rg_stats got;
 	const __u64 *g = (const __u64 *)&got, *e = (const __u64 *)&tc->exp;
-	struct rg_config cfg = tc->cfg;
-	uint32_t zero = 0;
 	int i, r, bad = 0;
 
-	cfg.hash_seed = TEST_SEED;
-	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.config),
-					     &zero, &cfg, BPF_ANY), 0);
+	config_put(tc->cfg);
 	if (tc->setup)
 		tc->setup();
 	for (i = 0; i < MAX_STEPS; i++) {
@@ -1655,15 +1661,6 @@ static void acl_changed(void)
 	struct rg_maps m = { .acl_gen = map_fd(fx.skel->maps.acl_gen) };
 
 	assert_int_equal(maps_acl_changed(&m), 0);
-}
-
-static void config_put(struct rg_config cfg)
-{
-	uint32_t zero = 0;
-
-	cfg.hash_seed = TEST_SEED;
-	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.config),
-					     &zero, &cfg, BPF_ANY), 0);
 }
 
 /* The default flow's mark, moved one epoch back: as a second later. */
