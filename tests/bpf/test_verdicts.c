@@ -1682,21 +1682,30 @@ static void flow_mark_age(void)
  * afresh (and mark again), never more in a run this short. */
 #define MARKED_RUNS 4
 
-static void test_mark_flow_ban_after_bump(void **state)
+/* MARKED_RUNS packets like p, seq step apart, each passed; returns
+ * acl_cached, at least MARKED_RUNS - 1. */
+static __u64 pass_marked(struct pkt_spec p, uint32_t step)
 {
 	__u64 cached;
 	int i;
+
+	for (i = 0; i < MARKED_RUNS; i++, p.seq += step)
+		assert_int_equal(verdict_of(p), XDP_PASS);
+	cached = stats_now().acl_cached;
+	assert_true(cached >= MARKED_RUNS - 1);
+	return cached;
+}
+
+static void test_mark_flow_ban_after_bump(void **state)
+{
+	__u64 cached;
 
 	(void)state;
 	config_put((struct rg_config){ 0 });
 	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
 	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
 	assert_int_equal(stats_now().acl_cached, 0);
-	for (i = 0; i < MARKED_RUNS; i++)
-		assert_int_equal(verdict_of(SEGMENT(.seq = 1012 + 6 * i)),
-				 XDP_PASS);
-	cached = stats_now().acl_cached;
-	assert_true(cached >= MARKED_RUNS - 1);
+	cached = pass_marked(SEGMENT(.seq = 1012), 6);
 	ban4(CLEAN4, 3600);
 	acl_changed();
 	assert_int_equal(verdict_of(SEGMENT(.seq = 2000)), XDP_DROP);
@@ -1784,15 +1793,11 @@ static void test_mark_ban_allow_after_bump(void **state)
 static void test_mark_bucket_deny_after_bump(void **state)
 {
 	__u64 cached;
-	int i;
 
 	(void)state;
 	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)), XDP_PASS);
-	for (i = 0; i < MARKED_RUNS; i++)
-		assert_int_equal(verdict_of(SYN_FROM(.seq = 2 + i)), XDP_PASS);
-	cached = stats_now().acl_cached;
-	assert_true(cached >= MARKED_RUNS - 1);
+	cached = pass_marked(SYN_FROM(.seq = 2), 1);
 	deny(CLEAN4 "/32");
 	acl_changed();
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 100)), XDP_DROP);
