@@ -68,8 +68,7 @@ static struct wide *find(struct csdeny *d, const struct prefix *p)
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (d->v[i].p.family == p->family && d->v[i].p.len == p->len &&
-		    !memcmp(d->v[i].p.addr, p->addr, sizeof(p->addr)))
+		if (prefix_equal(&d->v[i].p, p))
 			return &d->v[i];
 	return NULL;
 }

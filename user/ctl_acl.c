@@ -62,8 +62,7 @@ static bool acl_has(const struct acl_set *set, const struct prefix *p)
 	size_t i;
 
 	for (i = 0; i < set->n; i++)
-		if (set->v[i].family == p->family && set->v[i].len == p->len &&
-		    !memcmp(set->v[i].addr, p->addr, 16))
+		if (prefix_equal(&set->v[i], p))
 			return true;
 	return false;
 }

@@ -189,7 +189,7 @@ static int parse_target(const char *value, bool range, struct prefix *p)
 		p->family = AF_INET6;
 	else
 		return -EINVAL;
-	p->len = p->family == AF_INET ? 32 : 128;
+	p->len = prefix_host_len(p->family);
 	if (!slash)
 		return 0;
 	if (slash[1] < '0' || slash[1] > '9')
@@ -395,7 +395,7 @@ static void rfc3339(int64_t unix_ms, char *buf, size_t size)
 
 static const char *scope_of(const struct prefix *p)
 {
-	return p->len == (p->family == AF_INET ? 32U : 128U) ? "Ip" : "Range";
+	return prefix_is_host(p) ? "Ip" : "Range";
 }
 
 static struct json_object *meta(const struct lapi_alert *a, const char *ts)
@@ -479,9 +479,7 @@ static struct json_object *alert_obj(const struct lapi_alert *a)
 	err = !o || !src || !decs || !evs;
 	err = err || add_str(src, "scope", scope_of(&a->source)) ||
 	      add_str(src, "value", value) ||
-	      (a->source.len == 32 || a->source.len == 128
-		       ? add_str(src, "ip", value)
-		       : add_str(src, "range", value));
+	      add_str(src, prefix_is_host(&a->source) ? "ip" : "range", value);
 	err = err || add_item(decs, decision_obj(a, value)) ||
 	      add_item(evs, meta(a, start));
 	err = err || add_str(o, "scenario", a->scenario) ||

@@ -53,7 +53,7 @@ int parse_prefix(const char *s, struct prefix *out)
 		p.family = AF_INET6;
 	else
 		return -EINVAL;
-	p.len = p.family == AF_INET ? 32 : 128;
+	p.len = prefix_host_len(p.family);
 	if (slash) {
 		if (parse_ulong(slash + 1, 0, p.len, &len))
 			return -EINVAL;
@@ -131,10 +131,9 @@ int parse_duration(const char *s, uint64_t *seconds)
 void format_prefix(const struct prefix *p, char *buf, size_t size)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
-	unsigned int host_len = p->family == AF_INET ? 32 : 128;
 
 	inet_ntop(p->family, p->addr, addr, sizeof(addr));
-	if (p->len == host_len)
+	if (prefix_is_host(p))
 		snprintf(buf, size, "%s", addr);
 	else
 		snprintf(buf, size, "%s/%u", addr, p->len);
@@ -176,6 +175,22 @@ void prefix_mask(struct prefix *p)
 	if (bits)
 		p->addr[bytes++] &= (uint8_t)(0xff << (8 - bits));
 	memset(p->addr + bytes, 0, sizeof(p->addr) - bytes);
+}
+
+unsigned int prefix_host_len(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+bool prefix_is_host(const struct prefix *p)
+{
+	return p->len == prefix_host_len(p->family);
+}
+
+bool prefix_equal(const struct prefix *a, const struct prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
 bool prefix_contains(const struct prefix *outer, const struct prefix *inner)

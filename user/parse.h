@@ -41,6 +41,12 @@ void format_prefix(const struct prefix *p, char *buf, size_t size);
 /* "1h30m", "7d", "permanent". */
 void format_duration(uint64_t seconds, char *buf, size_t size);
 
+/* The length of one address of family: 32 or 128. */
+unsigned int prefix_host_len(int family);
+/* True if p names one address (/32, /128). */
+bool prefix_is_host(const struct prefix *p);
+/* True if a and b are the same prefix: family, length and address. */
+bool prefix_equal(const struct prefix *a, const struct prefix *b);
 /* Zero the bits beyond p->len. */
 void prefix_mask(struct prefix *p);
 /* True if inner lies within outer (same family, outer->len <= inner->len). */

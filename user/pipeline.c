@@ -381,7 +381,7 @@ static void prefix_of(const struct rg_flow_key *k, struct prefix *src)
 {
 	memset(src, 0, sizeof(*src));
 	src->family = k->family;
-	src->len = k->family == AF_INET ? 32 : 128;
+	src->len = prefix_host_len(k->family);
 	memcpy(src->addr, k->client, k->family == AF_INET ? 4 : 16);
 }
 

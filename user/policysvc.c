@@ -445,7 +445,7 @@ static int host_prefix(const char *addr, struct prefix *p)
 {
 	if (!addr || parse_prefix(addr, p))
 		return -EINVAL;
-	return p->len == (p->family == AF_INET ? 32U : 128U) ? 0 : -EINVAL;
+	return prefix_is_host(p) ? 0 : -EINVAL;
 }
 
 static uint16_t port_of(const char *s)

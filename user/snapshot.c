@@ -277,7 +277,7 @@ static int fill_prefix(struct prefix *p, uint8_t family, uint8_t len,
 	p->family = family_from_code(family);
 	p->len = len;
 	memcpy(p->addr, addr, sizeof(p->addr));
-	if (p->family < 0 || len > (p->family == AF_INET ? 32 : 128))
+	if (p->family < 0 || len > prefix_host_len(p->family))
 		return -EBADMSG;
 	return 0;
 }

@@ -13,9 +13,7 @@ static bool configured(const struct rg_conf *conf, const struct prefix *p)
 	unsigned int i;
 
 	for (i = 0; i < conf->n_trusted; i++)
-		if (conf->trusted[i].family == p->family &&
-		    conf->trusted[i].len == p->len &&
-		    !memcmp(conf->trusted[i].addr, p->addr, 16))
+		if (prefix_equal(&conf->trusted[i], p))
 			return true;
 	return false;
 }

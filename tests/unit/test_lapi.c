@@ -360,6 +360,32 @@ static void test_alerts_json(void **state)
 	free(body);
 }
 
+/* An IPv6 group as short as /32 (ipv6_prefix allows 16..128) is a Range:
+ * its source names the range, never an "ip". */
+static void test_alert_ipv6_group_32(void **state)
+{
+	struct lapi_alert a = {0};
+	struct json_object *arr, *src, *v;
+	char *body;
+
+	(void)state;
+	assert_int_equal(parse_prefix("2001:db8::/32", &a.source), 0);
+	a.duration_s = 3600;
+	snprintf(a.scenario, sizeof(a.scenario), "relayguard/relay_attempt");
+	body = lapi_alerts_json(&a, 1);
+	assert_non_null(body);
+	arr = json_tokener_parse(body);
+	assert_non_null(arr);
+	src = field(json_object_array_get_idx(arr, 0), "source");
+	assert_string_equal(json_object_get_string(field(src, "scope")),
+			    "Range");
+	assert_string_equal(json_object_get_string(field(src, "range")),
+			    "2001:db8::/32");
+	assert_false(json_object_object_get_ex(src, "ip", &v));
+	json_object_put(arr);
+	free(body);
+}
+
 UNIT_TEST_MAIN(cmocka_unit_test(test_startup_answer),
 	       cmocka_unit_test(test_null_and_absent),
 	       cmocka_unit_test(test_deleted_expired),
@@ -369,4 +395,5 @@ UNIT_TEST_MAIN(cmocka_unit_test(test_startup_answer),
 	       cmocka_unit_test(test_malformed),
 	       cmocka_unit_test(test_deep_nesting),
 	       cmocka_unit_test(test_error_message),
-	       cmocka_unit_test(test_login), cmocka_unit_test(test_alerts_json))
+	       cmocka_unit_test(test_login), cmocka_unit_test(test_alerts_json),
+	       cmocka_unit_test(test_alert_ipv6_group_32))
