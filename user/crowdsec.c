@@ -120,8 +120,19 @@ int crowdsec_read_secret(const char *path, char *buf, size_t size, char *err,
 			 strerror(errno));
 		return -errno;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & (S_IRWXG | S_IRWXO))) {
+	if (fstat(fd, &st)) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: refused, not a regular file", path);
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		snprintf(err, errlen,
 			 "%s: refused, group or others may access it (mode "
 			 "%04o); chmod 600 it",

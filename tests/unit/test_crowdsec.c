@@ -227,6 +227,11 @@ static void test_secret_refused(void **state)
 	assert_int_equal(chmod(path, 0640), 0);
 	assert_null(crowdsec_new(&c, bans, NULL, &rc, err, sizeof(err)));
 	assert_int_equal(rc, -EPERM);
+	snprintf(c.crowdsec_bouncer_key_file,
+		 sizeof(c.crowdsec_bouncer_key_file), "%s", dir);
+	assert_null(crowdsec_new(&c, bans, NULL, &rc, err, sizeof(err)));
+	assert_int_equal(rc, -EPERM);
+	assert_non_null(strstr(err, "not a regular file"));
 	c.crowdsec_lapi_url[0] = '\0'; /* off: nothing read, no error */
 	assert_null(crowdsec_new(&c, bans, NULL, &rc, err, sizeof(err)));
 	assert_int_equal(rc, 0);
