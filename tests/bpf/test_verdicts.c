@@ -23,6 +23,7 @@
 #include <linux/pkt_cls.h>
 
 #include "bpf/pkt.h"
+#include "clock.h"
 #include "flowmap.h"
 #include "loader.h"
 #include "relayguard.h"
@@ -83,14 +84,6 @@ static struct {
 } fx;
 
 /* ---- time, addresses, map state ---- */
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int map_fd(struct bpf_map *m)
 {
@@ -1870,7 +1863,6 @@ int main(void)
 		tests[i].teardown_func = fx_teardown;
 		tests[i].initial_state = (void *)&cases[i];
 	}
-	return _cmocka_run_group_tests("bpf_verdicts", tests, N_CASES, NULL,
-				       NULL) |
+	return cmocka_run_group_tests_name("bpf_verdicts", tests, NULL, NULL) |
 	       cmocka_run_group_tests_name("bpf_marks", mark_tests, NULL, NULL);
 }
