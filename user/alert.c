@@ -119,7 +119,7 @@ int alert_run(struct alerter *a, char *const argv[], unsigned int argc,
 	if (err) {
 		a->stats.spawn_errors++;
 		log_err("cannot run alert_command %s: %s", argv[0],
-			strerror(-err));
+			log_strerror(err));
 		close(p[1]);
 		return err;
 	}

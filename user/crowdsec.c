@@ -842,7 +842,7 @@ struct crowdsec *crowdsec_new(const struct rg_conf *conf, struct bans *bans,
 		if (*rc)
 			snprintf(err, errlen,
 				 "cannot set up the HTTP client: %s",
-				 strerror(-*rc));
+				 log_strerror(*rc));
 	}
 	if (*rc)
 		goto fail;

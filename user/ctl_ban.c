@@ -590,7 +590,7 @@ static int write_export(const char *file, const struct ban_vec *vec,
 		return ctl_err(err, "file name too long");
 	if (err)
 		return ctl_err(err, "cannot write %s: %s", ctl_quote(file),
-			       strerror(-err));
+			       log_strerror(err));
 	return 0;
 }
 

@@ -16,7 +16,7 @@ int daemon_write_dp_config(struct daemon *d)
 	int err = dpconfig_store(d->maps->config, &cfg);
 
 	if (err) {
-		log_err("cannot write the config map: %s", strerror(-err));
+		log_err("cannot write the config map: %s", log_strerror(err));
 		return err;
 	}
 	maps_acl_changed(d->maps);

@@ -122,7 +122,7 @@ int evidence_open(const char *dir, const struct prefix *source,
 	err = fs_mkdirs(dir, 0750);
 	if (err) {
 		log_err("cannot create evidence dir %s: %s", dir,
-			strerror(-err));
+			log_strerror(err));
 		return err;
 	}
 	e = calloc(1, sizeof(*e));
@@ -133,7 +133,7 @@ int evidence_open(const char *dir, const struct prefix *source,
 		err = open_stream(e);
 	if (err) {
 		log_err("cannot create evidence file %s: %s", e->path,
-			strerror(-err));
+			log_strerror(err));
 		if (e->pcap)
 			pcap_close(e->pcap);
 		unlink(e->path);
@@ -256,7 +256,7 @@ int evidence_close(struct evidence *e)
 	err = e->gz_err;
 	if (err) {
 		log_err("cannot write evidence file %s: %s", e->path,
-			strerror(-err));
+			log_strerror(err));
 		unlink(e->path);
 	}
 	free(e);

@@ -245,8 +245,10 @@ static int start(struct daemon *d)
 	d->bans = bans_new(d->maps);
 	d->alerts = alert_new(ALERT_MAX_CHILDREN_DEFAULT);
 	d->pipe = pipeline_new(&d->conf, &daemon_pipeline_ops, d);
-	if (!d->bans || !d->alerts || !d->pipe)
+	if (!d->bans || !d->alerts || !d->pipe) {
+		log_err("out of memory setting up bans, alerts and the pipeline");
 		return -ENOMEM;
+	}
 	daemon_restore(d, fresh);
 	err = daemon_crowdsec_start(d); /* a refused secret: before attaching */
 	if (err)
@@ -266,7 +268,7 @@ static int start(struct daemon *d)
 	daemon_events_reopen(d);
 	err = setup_fds(d);
 	if (err) {
-		log_err("cannot set up the event loop: %s", strerror(-err));
+		log_err("cannot set up the event loop: %s", log_strerror(err));
 		return err;
 	}
 	daemon_psvc_open(d);
@@ -291,8 +293,12 @@ static void finish(struct daemon *d)
 	pipeline_free(d->pipe);
 	bans_free(d->bans);
 	loader_free(d->loader);
-	if (d->epfd > 0)
+	if (d->epfd >= 0)
 		close(d->epfd);
+	if (d->timerfd >= 0)
+		close(d->timerfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
 }
 
 /* ---- main ----------------------------------------------------------- */

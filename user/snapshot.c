@@ -167,7 +167,8 @@ int snapshot_write(const char *path, const struct snapshot *s)
 	err = fs_replace(path, FS_PRIVATE | FS_DURABLE | FS_TMP_PER_PID,
 			 fill_snapshot, (void *)s);
 	if (err)
-		log_err("cannot write snapshot %s: %s", path, strerror(-err));
+		log_err("cannot write snapshot %s: %s", path,
+			log_strerror(err));
 	return err;
 }
 
