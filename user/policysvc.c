@@ -18,6 +18,7 @@
 #include "log.h"
 #include "policy.h"
 #include "policysvc.h"
+#include "strlit.h"
 
 #define OUT_MAX		  4096 /* answers waiting for the client to read them */
 #define ACCEPTS_PER_RUN	  64
@@ -57,6 +58,11 @@ static int check_line(const char *p, size_t n, bool ended, const char **why)
 	return 0;
 }
 
+static const char why_too_long[] =
+	"a request longer than " STR_OF(PSVC_REQUEST_MAX) " bytes";
+static const char why_no_end[] =
+	"no empty line within " STR_OF(PSVC_REQUEST_MAX) " bytes";
+
 /* Where the request ends (just past its empty line), 0 when it has not
  * ended yet, or a negative errno. */
 static long find_end(const char *buf, size_t len, const char **why)
@@ -73,7 +79,7 @@ static long find_end(const char *buf, size_t len, const char **why)
 			break;
 		if (nl == line || (nl == line + 1 && line[0] == '\r')) {
 			if (nl + 1 - buf > PSVC_REQUEST_MAX) {
-				*why = "a request longer than 8192 bytes";
+				*why = why_too_long;
 				return -EMSGSIZE;
 			}
 			return nl + 1 - buf;
@@ -81,7 +87,7 @@ static long find_end(const char *buf, size_t len, const char **why)
 		line = nl + 1;
 	}
 	if (len >= PSVC_REQUEST_MAX) {
-		*why = "no empty line within 8192 bytes";
+		*why = why_no_end;
 		return -EMSGSIZE;
 	}
 	return 0;
@@ -632,7 +638,7 @@ static void conn_read(struct policysvc *s, struct conn *c)
 	ssize_t n;
 
 	if (c->in_len == sizeof(c->in)) {
-		bad_input(s, c, "no empty line within 8192 bytes");
+		bad_input(s, c, why_no_end);
 		return;
 	}
 	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
@@ -686,9 +692,9 @@ void policysvc_tick(struct policysvc *s, uint64_t now_ns)
 			continue;
 		s->st.stalled++;
 		note(s,
-		     "closing the connection from %s: a request begun 10 s "
+		     "closing the connection from %s: a request begun %d s "
 		     "ago has no empty line",
-		     c->peer);
+		     c->peer, PSVC_PARTIAL_TIMEOUT_S);
 		conn_close(s, c);
 	}
 }

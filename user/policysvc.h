@@ -31,7 +31,8 @@ struct policy;
 #define PSVC_ANSWER_MAX	 256
 /* A request begun and not ended within this time: the client is stuck or
  * hostile (smtpd writes a request at once). */
-#define PSVC_PARTIAL_TIMEOUT_NS (10ULL * 1000000000ULL)
+#define PSVC_PARTIAL_TIMEOUT_S	10
+#define PSVC_PARTIAL_TIMEOUT_NS (PSVC_PARTIAL_TIMEOUT_S * 1000000000ULL)
 
 /* The attributes relayguard reads; NULL when absent. */
 struct psvc_request {

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "smtp.h"
+#include "strlit.h"
 
 /* Findings reported at most once per session (bits of s->reported). */
 enum once {
@@ -41,6 +42,9 @@ static const struct {
 
 /* Verbs of protocols that are not SMTP, seen on port 25 from scanners and
  * open-proxy probes. */
+static const char auth_too_long[] =
+	"AUTH response over " STR_OF(SMTP_AUTH_LINE_MAX) " bytes";
+
 static const char *const foreign_verbs[] = {
 	"GET",	 "POST",  "HEAD", "PUT",  "DELETE",   "OPTIONS",   "CONNECT",
 	"TRACE", "PATCH", "USER", "PASS", "SSH-2.0-", "SSH-1.99-",
@@ -483,10 +487,9 @@ static void client_line(struct smtp *s, const char *line, size_t len,
 		return;
 	}
 	if (s->flags & SMTP_F_IN_AUTH) {
-		/* AUTH responses may be long (RFC 4954: 12288) */
-		if (total > 12288)
+		if (total > SMTP_AUTH_LINE_MAX)
 			finding_once(s, ONCE_AUTH_LONG, "auth_line_too_long",
-				     "AUTH response over 12288 bytes");
+				     auth_too_long);
 		return;
 	}
 	if (total > SMTP_CMD_LINE_MAX)

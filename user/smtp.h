@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SMTP_CMD_LINE_MAX   512	 /* RFC 5321 4.5.3.1.4, CRLF included */
-#define SMTP_REPLY_LINE_MAX 512	 /* 4.5.3.1.5 */
-#define SMTP_TEXT_LINE_MAX  1000 /* 4.5.3.1.6 */
+#define SMTP_CMD_LINE_MAX   512	  /* RFC 5321 4.5.3.1.4, CRLF included */
+#define SMTP_REPLY_LINE_MAX 512	  /* 4.5.3.1.5 */
+#define SMTP_AUTH_LINE_MAX  12288 /* RFC 4954 4: an AUTH response line */
+#define SMTP_TEXT_LINE_MAX  1000  /* 4.5.3.1.6 */
 /* Lines are parsed up to Postfix's line_length_limit and the rest of a
  * longer line skipped, as Postfix does: padding a RCPT line hides nothing. */
 #define SMTP_LINE_MAX  2048
