@@ -589,10 +589,10 @@ const struct flow *pipeline_find_flow(struct pipeline *p,
 	return f && !(f->state & FLOW_FINISHED) ? f : NULL;
 }
 
-const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
+const struct pipeline_stats *pipeline_stats(struct pipeline *p)
 {
 	const struct flow_stats *fs = flow_table_stats(p->flows);
-	struct pipeline_stats *st = (struct pipeline_stats *)&p->st;
+	struct pipeline_stats *st = &p->st;
 
 	st->flows_created = fs->created;
 	st->flows_active = fs->active;

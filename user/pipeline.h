@@ -51,7 +51,8 @@ void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf);
 int pipeline_feed(struct pipeline *p, const void *record, size_t len);
 /* Expire idle flows; call from a timer with the boot clock. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
-const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* The counters, the flow table's refreshed into them first. */
+const struct pipeline_stats *pipeline_stats(struct pipeline *p);
 /* The policy (scores, sessions) the pipeline feeds: the policy service
  * feeds the same one. */
 struct policy *pipeline_policy(struct pipeline *p);
