@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* A streaming JSON writer: the one place relayguard writes JSON (ctl
- * output, event log lines, replay decisions). Commas, nesting and string
- * escaping are its business; callers only say what comes next. */
+/* A streaming JSON writer for what relayguard prints (ctl output, event
+ * log lines, replay decisions). Commas, nesting and string escaping are
+ * its business; callers only say what comes next. The CrowdSec client
+ * (lapi.c) builds and parses its HTTP bodies with json-c instead. */
 #ifndef RG_JSON_H
 #define RG_JSON_H
 
