@@ -24,6 +24,7 @@
 #include "crowdsec.h"
 #include "fsutil.h"
 #include "log.h"
+#include "promtext.h"
 
 #define PULL_TIMEOUT_MS	   60000 /* a startup stream can be large */
 #define PUSH_TIMEOUT_MS	   15000
@@ -893,8 +894,7 @@ const struct crowdsec_counters *crowdsec_counters(const struct crowdsec *cs)
 static void family(FILE *f, const char *name, const char *type,
 		   const char *help)
 {
-	fprintf(f, "# HELP relayguard_crowdsec_%s %s\n", name, help);
-	fprintf(f, "# TYPE relayguard_crowdsec_%s %s\n", name, type);
+	prom_family(f, type, help, "crowdsec_%s", name);
 }
 
 static void labelled(FILE *f, const char *name, const char *label,

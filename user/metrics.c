@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
+#include "promtext.h"
 
 const uint64_t reaction_bucket_us[REACTION_BUCKETS] = {
 	50,   100,   250,   500,    1000,    2500,
@@ -25,14 +26,6 @@ void reaction_observe(struct reaction_hist *h, uint64_t ns)
 	h->bucket[i]++;
 	h->count++;
 	h->sum_ns += ns;
-}
-
-/* The # HELP and # TYPE lines of relayguard_<name>. */
-static void family(FILE *f, const char *name, const char *type,
-		   const char *help)
-{
-	fprintf(f, "# HELP relayguard_%s %s\n# TYPE relayguard_%s %s\n", name,
-		help, name, type);
 }
 
 /* An unlabelled metric: a uint64_t at off in its struct. */
@@ -60,7 +53,7 @@ static void print_metrics(FILE *f, const struct metric *m, size_t n,
 
 	for (i = 0; i < n; i++) {
 		memcpy(&v, (const char *)base + m[i].off, sizeof(v));
-		family(f, m[i].name, m[i].type, m[i].help);
+		prom_family(f, m[i].type, m[i].help, "%s", m[i].name);
 		fprintf(f, "relayguard_%s %" PRIu64 "\n", m[i].name, v);
 	}
 }
@@ -70,8 +63,10 @@ static void print_reaction(FILE *f, const struct reaction_hist *h)
 	uint64_t cum = 0;
 	unsigned int i;
 
-	family(f, "reaction_seconds", "histogram",
-	       "Time from the sample that decided a ban to the ban in the map.");
+	prom_family(
+		f, "histogram",
+		"Time from the sample that decided a ban to the ban in the map.",
+		"reaction_seconds");
 	for (i = 0; i < REACTION_BUCKETS; i++) {
 		cum += h->bucket[i];
 		fprintf(f,
@@ -91,7 +86,7 @@ static void print_bans(FILE *f, const uint64_t *by_reason)
 {
 	unsigned int r;
 
-	family(f, "bans", "gauge", "Bans in bans4/bans6 now, by reason.");
+	prom_family(f, "gauge", "Bans in bans4/bans6 now, by reason.", "bans");
 	for (r = 0; r < RG_REASON_MAX; r++)
 		fprintf(f, "relayguard_bans{reason=\"%s\"} %" PRIu64 "\n",
 			reason_name(r), by_reason[r]);
@@ -161,8 +156,8 @@ static void print_pipeline(FILE *f, const struct pipeline_stats *p)
 
 static void print_alerts(FILE *f, const struct alert_stats *a)
 {
-	family(f, "alert_commands_total", "counter",
-	       "alert_command runs by outcome.");
+	prom_family(f, "counter", "alert_command runs by outcome.",
+		    "alert_commands_total");
 	fprintf(f,
 		"relayguard_alert_commands_total{outcome=\"ok\"} %" PRIu64 "\n"
 		"relayguard_alert_commands_total{outcome=\"failed\"} %" PRIu64

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "promtext.h"
 #include "stats.h"
 
 #define F(field, text)                                                         \
@@ -125,9 +126,7 @@ void stats_print_prometheus(const struct rg_stats *s, FILE *out)
 
 	for (i = 0; i < stats_n_fields; i++) {
 		f = &stats_fields[i];
-		fprintf(out, "# HELP relayguard_%s_total %s\n", f->name,
-			f->help);
-		fprintf(out, "# TYPE relayguard_%s_total counter\n", f->name);
+		prom_family(out, "counter", f->help, "%s_total", f->name);
 		fprintf(out, "relayguard_%s_total %" PRIu64 "\n", f->name,
 			stats_value(s, f));
 	}
