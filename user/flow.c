@@ -136,6 +136,15 @@ void flow_delete(struct flow_table *t, struct flow *f)
 	t->st.active--;
 }
 
+void flow_key_client(struct rg_flow_key *key, const struct prefix *client,
+		     uint16_t client_port)
+{
+	memset(key, 0, sizeof(*key));
+	memcpy(key->client, client->addr, sizeof(key->client));
+	key->client_port = client_port;
+	key->family = client->family;
+}
+
 void flow_table_free(struct flow_table *t)
 {
 	if (!t)

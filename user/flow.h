@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parse.h"
 #include "relayguard.h"
 
 #define FLOW_OOO_MAX_SEGS 32 /* out-of-order segments held per direction */
@@ -118,6 +119,10 @@ void flow_table_set_limits(struct flow_table *t, unsigned int max_flows,
 struct flow *flow_get(struct flow_table *t, const struct rg_flow_key *key,
 		      uint64_t now_ns, bool create, bool *created);
 void flow_delete(struct flow_table *t, struct flow *f);
+/* A key that names a client endpoint only (port 0: the address alone),
+ * for the tables kept per source or per session on a flow table. */
+void flow_key_client(struct rg_flow_key *key, const struct prefix *client,
+		     uint16_t client_port);
 /* The flow has told all it will: free its buffers and samples (the
  * release callback runs now), keep a small tombstone for
  * FLOW_FINISHED_GRACE_NS. flow_get() still finds it (state has

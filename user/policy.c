@@ -338,10 +338,7 @@ static struct session_state *session(struct policy *p,
 
 	if (!e->client_port)
 		return NULL;
-	memset(&key, 0, sizeof(key));
-	memcpy(key.client, e->src->addr, sizeof(key.client));
-	key.client_port = e->client_port;
-	key.family = e->src->family;
+	flow_key_client(&key, e->src, e->client_port);
 	f = flow_get(p->sessions, &key, e->now_ns, true, NULL);
 	return f ? flow_user(f) : NULL;
 }

@@ -47,9 +47,7 @@ void *src_table_get(struct src_table *t, const struct prefix *src,
 		group.len = ipv6_prefix;
 		prefix_mask(&group);
 	}
-	memset(&key, 0, sizeof(key));
-	memcpy(key.client, group.addr, sizeof(key.client));
-	key.family = group.family;
+	flow_key_client(&key, &group, 0);
 	f = flow_get(t->by_group, &key, now_ns, true, NULL);
 	return f ? flow_user(f) : NULL;
 }
