@@ -13,10 +13,8 @@
 # parsed by TC egress (egress_smtp), up to two tags.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
-e2e_require
 e2e_require_scapy
-e2e_lab strict
-e2e_daemon enforce
+e2e_start strict enforce
 
 banned=10.77.0.99 # forged: no session of its own adds to the counters
 e2e_ctl ban add "$banned" for 1h reason manual >/dev/null || fail "ban add $banned"
