@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # relayguard lab: a mail gateway and its clients in network namespaces.
 #
-#   scripts/lab.sh up     [PREFIX] [strict|open|none] [policy]
+#   scripts/lab.sh up     [PREFIX] [strict|open|none] [policy] [bond|vlan|router]
 #                                                       build the lab, start Postfix
-#                                                       (policy: it asks relayguardd)
+#                                                       (policy: it asks relayguardd;
+#                                                       bond|vlan|router: see Topologies)
 #   scripts/lab.sh down   [PREFIX]                      remove everything `up` made
 #   scripts/lab.sh status [PREFIX]                      what exists now
 #   scripts/lab.sh conf   [PREFIX] [enforce|monitor]    print a relayguardd config for it
@@ -30,6 +31,22 @@
 # Every host has its own IPv6 /64 (bans group IPv6 by /64), all inside
 # fd77::/48, which is on-link for everyone (addresses carry /48).
 #
+# Topologies (the last word of `up`; without one, the gateway's addresses
+# are on PREFIXgw0 as above). relayguard always goes on PREFIXgw0
+# (LAB_IF_GW), and SMTP clients always connect to LAB_GW4 / LAB_GW6:
+#   bond    PREFIXgw0 is an active-backup bond (miimon 50) of PREFIXgw1
+#           (primary) and PREFIXgw2, each plugged into the switch (ports
+#           PREFIXsgw1, PREFIXsgw2); the gateway's addresses on the bond
+#   vlan    the switch is VLAN-aware: every host on an access port of VLAN
+#           100, the gateway's PREFIXgw0 a trunk carrying VLAN 100 tagged
+#           (switch port PREFIXsgw); the gateway's addresses on PREFIXgw0v,
+#           VLAN 100 on PREFIXgw0
+#   router  PREFIXgw routes between the hosts (PREFIXgw0, addresses as
+#           above) and Postfix in its own namespace PREFIXmx, 10.77.2.25/24
+#           fd78::25/64 on PREFIXmx0, behind PREFIXgw1 (10.77.2.1, fd78::1);
+#           the hosts route 10.77.2.0/24 and fd78::/64 through the gateway,
+#           and LAB_GW4 / LAB_GW6 are the MTA's addresses
+#
 # Postfix runs in PREFIXgw with its own config directory under
 # /run/relayguard-lab-PREFIX/pf: gw.example.test, local domain example.test,
 # trusted network 10.77.1.0/24, STARTTLS with a self-signed certificate,
@@ -46,6 +63,11 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab
 HOSTS=(gw at cl tr sp)
 POLICY_SERVICE=inet:127.0.0.1:10040
 GW_ADDRS="10.77.0.1/24 10.77.1.1/24 10.77.16.1/20 fd77::1/48 fd77:0:0:1::1/48"
+GW_LISTEN="10.77.0.1, 10.77.1.1, [fd77::1], [fd77:0:0:1::1]"
+VLAN_ID=100
+# The router topology's MTA, behind the gateway.
+MX4=10.77.2.25
+MX6=fd78::25
 
 die() {
 	echo "lab: $*" >&2
@@ -64,6 +86,7 @@ set_names() { # PREFIX
 	NS_CL="${P}cl"
 	NS_TR="${P}tr"
 	NS_SP="${P}sp"
+	NS_MX="${P}mx"
 	IF_GW="${P}gw0"
 	PF_CONF="$RUN/pf"
 }
@@ -83,19 +106,28 @@ make_ns() { # NS
 		net.ipv6.conf.default.dad_transmits=0
 }
 
-# plug HOST: veth PREFIX<host>0 in the host's namespace, its peer in the
-# switch's bridge.
+# plug HOST [IFNAME PORT]: veth IFNAME (default PREFIX<host>0) in the
+# host's namespace, its peer PORT (default PREFIXs<host>) in the switch's
+# bridge; on the VLAN switch, an access port of VLAN_ID, except the
+# gateway's (a trunk).
 plug() {
-	local ns="${P}$1" ifn="${P}$1"0 port="${P}s$1"
+	local ns="${P}$1" ifn=${2:-"${P}$1"0} port=${3:-"${P}s$1"}
 	ip link add "$ifn" netns "$ns" type veth peer name "$port" netns "$NS_SW" ||
 		die "cannot create veth $ifn/$port"
 	ip -n "$NS_SW" link set "$port" master br0 up
 	ip -n "$ns" link set "$ifn" up
+	[ "$TOPO" = vlan ] || return 0
+	bridge -n "$NS_SW" vlan del dev "$port" vid 1
+	if [ "$1" = gw ]; then
+		bridge -n "$NS_SW" vlan add dev "$port" vid "$VLAN_ID"
+	else
+		bridge -n "$NS_SW" vlan add dev "$port" vid "$VLAN_ID" pvid untagged
+	fi
 }
 
-addr() { # HOST ADDR/LEN...
-	local ns="${P}$1" ifn="${P}$1"0 a
-	shift
+addr_dev() { # NS IFNAME ADDR/LEN...
+	local ns=$1 ifn=$2 a
+	shift 2
 	for a in "$@"; do
 		case $a in
 		*:*) ip -n "$ns" addr add "$a" dev "$ifn" nodad ;;
@@ -104,9 +136,19 @@ addr() { # HOST ADDR/LEN...
 	done
 }
 
-write_state() {
+addr() { # HOST ADDR/LEN...
+	local h=$1
+	shift
+	addr_dev "${P}$h" "${P}$h"0 "$@"
+}
+
+write_state() { # VARIANT POLICY_SERVICE
+	local ns_mta=$NS_GW gw4=10.77.0.1 gw6=fd77::1
+	[ "$TOPO" = router ] && { ns_mta=$NS_MX gw4=$MX4 gw6=$MX6; }
 	cat >"$STATE" <<-EOF
 	LAB_PREFIX=$P
+	LAB_TOPO=$TOPO
+	LAB_NS_MTA=$ns_mta
 	LAB_RUN=$RUN
 	LAB_NS_SW=$NS_SW
 	LAB_NS_GW=$NS_GW
@@ -120,8 +162,8 @@ write_state() {
 	LAB_POLICY_SERVICE=${2:-}
 	LAB_MAILLOG=$RUN/maillog
 	LAB_MAILDIR=$RUN/mail/Maildir
-	LAB_GW4=10.77.0.1
-	LAB_GW6=fd77::1
+	LAB_GW4=$gw4
+	LAB_GW6=$gw6
 	LAB_AT4=10.77.0.66
 	LAB_AT6=fd77::66
 	LAB_AT6B=fd77:0:0:1::66
@@ -132,28 +174,84 @@ write_state() {
 	EOF
 }
 
-net_up() {
+# The gateway's side of each topology.
+gw_plain() {
+	plug gw
+	addr gw $GW_ADDRS
+}
+
+gw_bond() {
+	local s
+	ip -n "$NS_GW" link add "$IF_GW" type bond mode active-backup miimon 50 ||
+		die "cannot create bond $IF_GW"
+	for s in 1 2; do
+		plug gw "${P}gw$s" "${P}sgw$s"
+		ip -n "$NS_GW" link set "${P}gw$s" down
+		ip -n "$NS_GW" link set "${P}gw$s" master "$IF_GW"
+	done
+	ip -n "$NS_GW" link set "$IF_GW" type bond primary "${P}gw1"
+	ip -n "$NS_GW" link set "$IF_GW" up
+	addr_dev "$NS_GW" "$IF_GW" $GW_ADDRS
+}
+
+gw_vlan() {
+	plug gw
+	ip -n "$NS_GW" link add link "$IF_GW" name "${IF_GW}v" type vlan id "$VLAN_ID" ||
+		die "cannot create VLAN ${IF_GW}v"
+	ip -n "$NS_GW" link set "${IF_GW}v" up
+	addr_dev "$NS_GW" "${IF_GW}v" $GW_ADDRS
+}
+
+# The gateway routes for the MTA in NS_MX; the hosts route to it through
+# the gateway.
+gw_router() {
 	local h
+	gw_plain
+	make_ns "$NS_MX"
+	ip link add "${P}gw1" netns "$NS_GW" type veth peer name "${P}mx0" netns "$NS_MX" ||
+		die "cannot create veth ${P}gw1/${P}mx0"
+	ip -n "$NS_GW" link set "${P}gw1" up
+	ip -n "$NS_MX" link set "${P}mx0" up
+	addr_dev "$NS_GW" "${P}gw1" 10.77.2.1/24 fd78::1/64
+	addr_dev "$NS_MX" "${P}mx0" "$MX4/24" "$MX6/64"
+	ip -n "$NS_MX" route add default via 10.77.2.1
+	ip -n "$NS_MX" -6 route add default via fd78::1
+	nsx "$NS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	for h in at cl sp; do
+		ip -n "${P}$h" route add 10.77.2.0/24 via 10.77.0.1
+	done
+	ip -n "$NS_TR" route add 10.77.2.0/24 via 10.77.1.1
+	for h in at cl sp; do
+		ip -n "${P}$h" -6 route add fd78::/64 via fd77::1
+	done
+}
+
+net_up() {
+	local h vlan=()
+	[ "$TOPO" = vlan ] && vlan=(vlan_filtering 1)
 	make_ns "$NS_SW"
-	ip -n "$NS_SW" link add br0 type bridge forward_delay 0 stp_state 0
+	ip -n "$NS_SW" link add br0 type bridge forward_delay 0 stp_state 0 "${vlan[@]}" ||
+		die "cannot create the switch's bridge${vlan:+ with VLAN filtering}"
 	ip -n "$NS_SW" link set br0 up
 	for h in "${HOSTS[@]}"; do
 		make_ns "${P}$h"
-		plug "$h"
+		[ "$h" = gw ] || plug "$h"
 	done
-	addr gw $GW_ADDRS
 	addr at 10.77.0.66/24 fd77::66/48 fd77:0:0:1::66/48
 	addr cl 10.77.0.10/24 fd77:0:0:10::10/48
 	addr tr 10.77.1.5/24
 	addr sp 10.77.0.77/24 fd77:0:0:77::77/48
+	"gw_${TOPO:-plain}"
 }
 
 # Fill @NAME@ placeholders of a template.
 render() { # TEMPLATE OUT VARIANT [POLICY_SERVICE]
-	local mynet="127.0.0.0/8 10.77.1.0/24 [::1]/128" policy=""
+	local mynet="127.0.0.0/8 10.77.1.0/24 [::1]/128" policy="" listen=$GW_LISTEN
 	[ "$3" = open ] && mynet="0.0.0.0/0 [::]/0"
 	[ -n "${4:-}" ] && policy="check_policy_service $4,"
+	[ "$TOPO" = router ] && listen="$MX4, [$MX6]"
 	sed -e "s|@RUN@|$RUN|g" -e "s|@MYNETWORKS@|$mynet|g" \
+		-e "s|@INET_INTERFACES@|$listen|g" \
 		-e "s|@POLICY@|$policy|g" \
 		-e "s|@VARIANT@|$3|g" \
 		-e "s|@MAIL_UID@|$(id -u nobody)|g" \
@@ -191,15 +289,17 @@ postfix_up() { # strict|open [POLICY_SERVICE]
 		die "cannot make the TLS certificate: $(cat "$RUN/tls/openssl.log")"
 	chmod 600 "$RUN/tls/key.pem"
 	sasl_up
-	nsx "$NS_GW" postfix -c "$PF_CONF" check >"$RUN/postfix-start.log" 2>&1 &&
-		nsx "$NS_GW" postfix -c "$PF_CONF" start >>"$RUN/postfix-start.log" 2>&1 ||
+	local ns addr4 i
+	ns=$(sed -n 's/^LAB_NS_MTA=//p' "$STATE")
+	addr4=$(sed -n 's/^LAB_GW4=//p' "$STATE")
+	nsx "$ns" postfix -c "$PF_CONF" check >"$RUN/postfix-start.log" 2>&1 &&
+		nsx "$ns" postfix -c "$PF_CONF" start >>"$RUN/postfix-start.log" 2>&1 ||
 		die "postfix did not start: $(tail -n 5 "$RUN/postfix-start.log" "$RUN/maillog")"
-	local i
 	for ((i = 0; i < 100; i++)); do
-		nsx "$NS_GW" ss -Hltn 'sport = :25' | grep -q 10.77.0.1 && return 0
+		nsx "$ns" ss -Hltn 'sport = :25' | grep -qF "$addr4:25" && return 0
 		sleep 0.05
 	done
-	die "postfix is not listening on 10.77.0.1:25 after 5 s: $(tail -n 5 "$RUN/maillog")"
+	die "postfix is not listening on $addr4:25 after 5 s: $(tail -n 5 "$RUN/maillog")"
 }
 
 postfix_down() {
@@ -217,7 +317,7 @@ postfix_down() {
 # tests left), by pid.
 kill_ns_pids() {
 	local ns pid
-	for ns in "$NS_SW" "${HOSTS[@]/#/$P}"; do
+	for ns in "$NS_SW" "${HOSTS[@]/#/$P}" "$NS_MX"; do
 		[ -e "/run/netns/$ns" ] || continue
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -9 "$pid" 2>/dev/null || true
@@ -225,14 +325,19 @@ kill_ns_pids() {
 	done
 }
 
-cmd_up() { # VARIANT [policy]
-	local variant=${1:-strict} policy=""
+cmd_up() { # VARIANT [policy] [bond|vlan|router]
+	local variant=${1:-strict} policy="" opt
 	case $variant in strict | open | none) ;; *) die "bad variant '$variant': strict, open or none" ;; esac
-	case ${2:-} in
-	"") ;;
-	policy) policy=$POLICY_SERVICE ;;
-	*) die "bad option '$2': policy or nothing" ;;
-	esac
+	for opt in "${@:2}"; do
+		case $opt in
+		policy) policy=$POLICY_SERVICE ;;
+		bond | vlan | router) TOPO=$opt ;;
+		*) die "bad option '$opt': policy, bond, vlan or router" ;;
+		esac
+	done
+	# relayguardd's policy service listens on the gateway's loopback.
+	[ -n "$policy" ] && [ "$TOPO" = router ] &&
+		die "policy: Postfix and relayguardd are in different namespaces in the router topology"
 	[ "$(id -u)" = 0 ] || die "needs root"
 	[ -e "$STATE" ] && die "a lab with prefix $P exists ($STATE): scripts/lab.sh down $P"
 	ip netns list | grep -q "^${P}" && die "namespaces named ${P}* exist: scripts/lab.sh down $P"
@@ -248,7 +353,7 @@ cmd_down() {
 	postfix_down
 	kill_ns_pids
 	local ns
-	for ns in "${HOSTS[@]/#/$P}" "$NS_SW"; do
+	for ns in "${HOSTS[@]/#/$P}" "$NS_MX" "$NS_SW"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns"
 	done
 	rm -rf "$RUN" "$STATE"
@@ -257,7 +362,7 @@ cmd_down() {
 
 cmd_status() {
 	local ns any=0
-	for ns in "$NS_SW" "${HOSTS[@]/#/$P}"; do
+	for ns in "$NS_SW" "${HOSTS[@]/#/$P}" "$NS_MX"; do
 		[ -e "/run/netns/$ns" ] || continue
 		any=1
 		echo "namespace $ns: $(ip -n "$ns" -br addr show | grep -v '^lo ' | tr -s ' ' | paste -sd ';')"
@@ -290,6 +395,7 @@ cmd_pool() {
 # same name and addresses (a link flap, a NIC driver reload).
 cmd_relink() {
 	[ -e "/run/netns/$NS_GW" ] || die "no lab with prefix $P"
+	grep -q '^LAB_TOPO=$' "$STATE" || die "relink: only without a topology option"
 	local mac
 	mac=$(cat "/sys/class/net/$IF_GW/address" 2>/dev/null) ||
 		mac=$(ip -n "$NS_GW" -br link show "$IF_GW" | awk '{print $3}')
@@ -322,6 +428,7 @@ cmd_conf() { # MODE
 
 main() {
 	local cmd=${1:-}
+	TOPO=
 	shift || true
 	set_names "${1:-${LAB_PREFIX:-rgl-}}"
 	shift || true
@@ -333,7 +440,7 @@ main() {
 	env) [ -f "$STATE" ] && cat "$STATE" || die "no lab with prefix $P" ;;
 	pool) cmd_pool "$@" ;;
 	relink) cmd_relink ;;
-	*) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 }
 

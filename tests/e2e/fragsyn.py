@@ -14,6 +14,8 @@ KIND:
             option) and 8 bytes of SYN data, the second the other 8
   ext7      IPv6 only: the SYN behind seven destination-options headers,
             more than relayguard's parser walks
+  dot1q     a plain SYN in an 802.1Q frame of VLAN 100 (the lab's vlan
+            topology), the tag in the frame as a trunk port carries it
 Session kinds (IPv4; a kernel socket for the handshake, EHLO and MAIL, then
 the client's next segment forged with the session's own sequence numbers,
 learnt from a capture):
@@ -34,7 +36,7 @@ import sys
 import threading
 
 from scapy.all import (IP, IPv6, TCP, Ether, Raw, AsyncSniffer, sendp, conf,
-                       IPv6ExtHdrFragment, IPv6ExtHdrDestOpt)
+                       Dot1Q, IPv6ExtHdrFragment, IPv6ExtHdrDestOpt)
 
 conf.verb = 0
 if len(sys.argv) != 6:
@@ -159,9 +161,11 @@ def fragment(off, chunk, more):
                     flags="MF" if more else 0, frag=off // 8) / Raw(chunk)
 
 
-if kind == "plain":
+if kind in ("plain", "dot1q"):
     l3 = IPv6(src=src, dst=server, nh=6) if v6 else IP(src=src, dst=server,
                                                           proto=6)
+    if kind == "dot1q":
+        eth = eth / Dot1Q(vlan=100)
     pkts = [eth / l3 / Raw(seg)]
 elif kind in ("tiny", "whole"):
     pkts = [fragment(0, seg[:cut], 1), fragment(cut, seg[cut:], 0)]
