@@ -478,6 +478,10 @@ static __always_inline void sample_client(struct rg_sample_ctx *sc,
 	__s64 start, end, lo, hi, acked = 0;
 
 	f->flags |= RG_FLOW_SEEN_IN;
+	if (f->flags & RG_FLOW_STOP_IN) {
+		sc->st->sample_stopped++;
+		return;
+	}
 	if (f->flags & RG_FLOW_PAUSE_IN) {
 		sc->st->sample_paused++;
 		return;

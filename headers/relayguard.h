@@ -268,8 +268,8 @@ struct rg_flow_key {
 	__u8 pad[3];
 } __attribute__((aligned(8)));
 
-/* flows.flags. STOP and PAUSE_IN are written by user space (read, modify,
- * write the entry); WIN_IN and SRV_ACK by the programs. */
+/* flows.flags. STOP, STOP_IN and PAUSE_IN are written by user space (read,
+ * modify, write the entry); WIN_IN and SRV_ACK by the programs. */
 enum rg_flow_flags {
 	RG_FLOW_STOP = 1U << 0,	    /* stop sampling both directions for good */
 	RG_FLOW_PAUSE_IN = 1U << 1, /* a message body: no client payload
@@ -278,6 +278,8 @@ enum rg_flow_flags {
 	RG_FLOW_SRV_ACK = 1U << 3,  /* srv_ack holds the server's ack */
 	RG_FLOW_SEEN_IN = 1U << 4,  /* the client has sent payload (set by
 				     * XDP; a later pure ACK is not recorded) */
+	RG_FLOW_STOP_IN = 1U << 5,  /* the client is banned: no client payload
+				     * sampled for good, the server's still */
 };
 
 /* flows (ARRAY of RG_MAX_FLOWS entries) is a set-associative table: a

@@ -46,6 +46,13 @@ struct daemon {
 	struct policysvc *psvc; /* the Postfix policy service, or NULL */
 	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
 	struct evidence_dir evidence; /* state_dir/evidence within its bound */
+	/* The last pcap written: an accepted relay's alert and its ban
+	 * (same flow, same sample) share one file. */
+	struct {
+		struct rg_flow_key key;
+		uint64_t sample_ns;
+		char path[4096];
+	} last_evidence;
 	int epfd, sigfd, timerfd;
 	int lock_fd; /* instance_lock on the pin dir, held until exit */
 	FILE *events;

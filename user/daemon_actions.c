@@ -76,6 +76,28 @@ static void evidence_sample(const struct rg_sample *s, void *data)
 		c->err = evidence_add(c->ev, s);
 }
 
+/* The pcap already written for this flow at this sample, into buf. */
+static bool same_evidence(struct daemon *d, const struct decision *dec,
+			  char *buf, size_t size)
+{
+	if (!d->last_evidence.path[0] ||
+	    d->last_evidence.sample_ns != dec->sample_ns ||
+	    memcmp(&d->last_evidence.key, &dec->flow_key,
+		   sizeof(dec->flow_key)))
+		return false;
+	snprintf(buf, size, "%s", d->last_evidence.path);
+	return true;
+}
+
+static void remember_evidence(struct daemon *d, const struct decision *dec,
+			      const char *path)
+{
+	d->last_evidence.key = dec->flow_key;
+	d->last_evidence.sample_ns = dec->sample_ns;
+	snprintf(d->last_evidence.path, sizeof(d->last_evidence.path), "%s",
+		 path);
+}
+
 /* The flow's samples as a pcap under state_dir/evidence; path in buf. */
 static int keep_evidence(struct daemon *d, const struct decision *dec,
 			 char *buf, size_t size)
@@ -87,6 +109,8 @@ static int keep_evidence(struct daemon *d, const struct decision *dec,
 
 	buf[0] = '\0';
 	if (!d->conf.evidence_dir_max_bytes || !dec->flow)
+		return 0;
+	if (same_evidence(d, dec, buf, size))
 		return 0;
 	daemon_state_path(d, "evidence", dir, sizeof(dir));
 	err = evidence_open(dir, &dec->source, &c.ev, buf, size);
@@ -106,6 +130,7 @@ out:
 		return err;
 	}
 	d->cnt.evidence_written++;
+	remember_evidence(d, dec, buf);
 	return 0;
 }
 
@@ -197,9 +222,13 @@ static void decide_ban(struct daemon *d, const struct decision *dec,
 static void decide_alert(struct daemon *d, const struct decision *dec,
 			 struct event_extra *x)
 {
-	char src[PREFIX_STRLEN], json[16384];
+	char src[PREFIX_STRLEN], json[16384], ev[4096];
 
 	d->cnt.alerts++;
+	/* its own pcap: the server's replies that prove it, even when the
+	 * client was banned before for something else */
+	if (!keep_evidence(d, dec, ev, sizeof(ev)) && ev[0])
+		x->evidence = ev;
 	emit_event(d, dec, x, json, sizeof(json));
 	log_err("CRITICAL: %s from %s (rcpt %s, reply %s)", dec->code,
 		src_str(&dec->source, src, sizeof(src)),
@@ -276,6 +305,16 @@ static void on_stop_sampling(void *ctx, const struct rg_flow_key *key)
 		flowmap_stop(d->maps->flows, d->hash_seed, key);
 }
 
+/* The client is banned: its payload is no longer sampled, the server's
+ * replies still are (graded until the flow ends). */
+static void on_stop_client(void *ctx, const struct rg_flow_key *key)
+{
+	struct daemon *d = ctx;
+
+	if (d->maps->flows >= 0)
+		flowmap_stop_client(d->maps->flows, d->hash_seed, key);
+}
+
 /* A message body: no client payload sampled until the next transaction. */
 static void on_pause_client(void *ctx, const struct rg_flow_key *key)
 {
@@ -298,6 +337,7 @@ static void on_resume_client(void *ctx, const struct rg_flow_key *key,
 const struct pipeline_ops daemon_pipeline_ops = {
 	.decide = daemon_decide,
 	.stop_sampling = on_stop_sampling,
+	.stop_client = on_stop_client,
 	.pause_client = on_pause_client,
 	.resume_client = on_resume_client,
 };

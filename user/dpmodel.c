@@ -65,6 +65,14 @@ void dpmodel_stop(struct dpmodel *m, const struct rg_flow_key *key)
 		d->flags |= RG_FLOW_STOP;
 }
 
+void dpmodel_stop_client(struct dpmodel *m, const struct rg_flow_key *key)
+{
+	struct dp_flow *d = dp_find(m, key);
+
+	if (d)
+		d->flags |= RG_FLOW_STOP_IN;
+}
+
 void dpmodel_pause_client(struct dpmodel *m, const struct rg_flow_key *key)
 {
 	struct dp_flow *d = dp_find(m, key);
@@ -319,7 +327,7 @@ static void server_state(struct dp_flow *d, const struct pkt *k)
 
 /* Client payload: the part of the segment inside the transaction's window
  * [win_in, win_in + sample_bytes) and not below srv_ack (bytes the server
- * holds already), unless paused: the window is sequence space, so
+ * holds already), unless paused or stopped: the window is sequence space, so
  * retransmissions and reordered segments cost no budget. */
 static void client_payload(struct dpmodel *m, const struct pkt *k,
 			   struct dp_flow *d)
@@ -327,7 +335,7 @@ static void client_payload(struct dpmodel *m, const struct pkt *k,
 	uint32_t seq = ntohl(k->seq), from = seq, to = seq + k->len, wend;
 
 	d->flags |= RG_FLOW_SEEN_IN;
-	if (d->flags & RG_FLOW_PAUSE_IN)
+	if (d->flags & (RG_FLOW_STOP_IN | RG_FLOW_PAUSE_IN))
 		return;
 	if (!(d->flags & RG_FLOW_WIN_IN)) {
 		d->win_in = seq;

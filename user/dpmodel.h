@@ -3,11 +3,11 @@
  * the sample records the XDP and TC programs would write out (direction
  * from the SMTP port, flow key oriented client -> server, SYN/FIN/RST and
  * handshake records, client payload within the transaction's window past
- * the server's ack, every server byte, nothing once stopped or while the
- * client is paused). replay runs it instead of the kernel; the
- * differential test (tests/bpf/test_differential.c) runs the same frames
- * through both and requires identical records, so the two cannot drift.
- * Touches no maps. */
+ * the server's ack, every server byte, nothing once stopped, no client
+ * payload while the client is paused or once it is stopped). replay runs it
+ * instead of the kernel; the differential test (tests/bpf/test_differential.c)
+ * runs the same frames through both and requires identical records, so the two
+ * cannot drift. Touches no maps. */
 #ifndef RG_DPMODEL_H
 #define RG_DPMODEL_H
 
@@ -35,6 +35,7 @@ int dpmodel_frame(struct dpmodel *m, int dlt, const uint8_t *frame,
 
 /* The daemon's writes to `flows` (user/flowmap.c). */
 void dpmodel_stop(struct dpmodel *m, const struct rg_flow_key *key);
+void dpmodel_stop_client(struct dpmodel *m, const struct rg_flow_key *key);
 void dpmodel_pause_client(struct dpmodel *m, const struct rg_flow_key *key);
 void dpmodel_resume_client(struct dpmodel *m, const struct rg_flow_key *key,
 			   uint32_t seq);

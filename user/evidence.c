@@ -60,8 +60,11 @@ static int gz_cookie_close(void *cookie)
 }
 
 /* <dir>/20261128T190312.123Z-192.0.2.7.pcap.gz; ':' of IPv6 kept. */
-static int make_path(const char *dir, const struct prefix *source, char *out,
-		     size_t outlen)
+/* dir/<UTC time>-<source>.pcap.gz; the nth file of one millisecond (n >
+ * 0: an alert and the ban before it, a ban of each of two flows) adds
+ * .<n> to the source. */
+static int make_path(const char *dir, const struct prefix *source,
+		     unsigned int n, char *out, size_t outlen)
 {
 	uint64_t now = clock_ns(CLOCK_REALTIME);
 	time_t secs = now / NSEC_PER_SEC;
@@ -74,12 +77,18 @@ static int make_path(const char *dir, const struct prefix *source, char *out,
 	for (c = src; *c; c++)
 		if (*c == '/')
 			*c = '_';
+	if (n)
+		snprintf(src + strlen(src), sizeof(src) - strlen(src), ".%u",
+			 n);
 	if (snprintf(out, outlen, "%s/%s.%03lluZ-%s.pcap.gz", dir, when,
 		     (unsigned long long)(now % NSEC_PER_SEC / 1000000),
 		     src) >= (int)outlen)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+/* Files of one source tried within a millisecond before giving up. */
+#define EVIDENCE_SAME_MS_MAX 16
 
 static int open_stream(struct evidence *e)
 {
@@ -117,6 +126,7 @@ int evidence_open(const char *dir, const struct prefix *source,
 		  struct evidence **out, char *path, size_t pathlen)
 {
 	struct evidence *e;
+	unsigned int n;
 	int err;
 
 	err = fs_mkdirs(dir, 0750);
@@ -128,15 +138,19 @@ int evidence_open(const char *dir, const struct prefix *source,
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	err = make_path(dir, source, e->path, sizeof(e->path));
-	if (!err)
-		err = open_stream(e);
+	for (n = 0, err = -EEXIST; err == -EEXIST && n < EVIDENCE_SAME_MS_MAX;
+	     n++) {
+		err = make_path(dir, source, n, e->path, sizeof(e->path));
+		if (!err)
+			err = open_stream(e);
+	}
 	if (err) {
 		log_err("cannot create evidence file %s: %s", e->path,
 			log_strerror(err));
 		if (e->pcap)
 			pcap_close(e->pcap);
-		unlink(e->path);
+		if (err != -EEXIST) /* another's file: not ours to remove */
+			unlink(e->path);
 		free(e);
 		return err;
 	}

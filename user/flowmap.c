@@ -54,6 +54,15 @@ static bool set_stop(struct rg_flow *f, __u32 arg)
 	return true;
 }
 
+static bool set_stop_in(struct rg_flow *f, __u32 arg)
+{
+	(void)arg;
+	if (f->flags & (RG_FLOW_STOP | RG_FLOW_STOP_IN))
+		return false;
+	f->flags |= RG_FLOW_STOP_IN;
+	return true;
+}
+
 static bool set_pause(struct rg_flow *f, __u32 arg)
 {
 	(void)arg;
@@ -76,6 +85,11 @@ static bool set_resume(struct rg_flow *f, __u32 seq)
 int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key)
 {
 	return flowmap_edit(fd, seed, key, set_stop, 0);
+}
+
+int flowmap_stop_client(int fd, __u32 seed, const struct rg_flow_key *key)
+{
+	return flowmap_edit(fd, seed, key, set_stop_in, 0);
 }
 
 int flowmap_pause_client(int fd, __u32 seed, const struct rg_flow_key *key)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* User space's side of the data plane's self-hashed arrays: finding a
  * flow in `flows` (the set rg_flow_set_first names, as the programs do),
- * stopping, pausing and resuming its sampling, and counting the slots in use of
- * `flows` and `ratelimit` (an array always has max_entries keys). */
+ * stopping (both sides or the client's), pausing and resuming its sampling,
+ * and counting the slots in use of `flows` and `ratelimit` (an array always
+ * has max_entries keys). */
 #ifndef RG_FLOWMAP_H
 #define RG_FLOWMAP_H
 
@@ -17,6 +18,12 @@ long flowmap_find(int fd, __u32 seed, const struct rg_flow_key *key,
  * gone (nothing left to stop: a new entry starts sampling afresh), or
  * -errno. */
 int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key);
+
+/* The client is banned: set RG_FLOW_STOP_IN, the data plane samples no
+ * more client payload of key's flow, and the server's replies still (an
+ * open relay's acceptance is graded after the ban). Returns as
+ * flowmap_stop. */
+int flowmap_stop_client(int fd, __u32 seed, const struct rg_flow_key *key);
 
 /* A message body follows (after the 354 to DATA, or a BDAT chunk): the
  * data plane samples no client payload of key's flow until resumed.

@@ -39,7 +39,10 @@ struct pflow {
 	struct flow *f;
 	struct smtp smtp;
 	struct prefix src;
-	bool banned, stopped, pregreet;
+	bool banned;  /* the client: its side is no longer sampled, the
+		       * server's replies are still graded until the end */
+	bool alerted; /* the session's critical alert is out */
+	bool stopped, pregreet;
 	bool unverified_reported, padding_signalled, conflict_reported;
 	bool paused;   /* a message body: the data plane samples no client
 			* byte until the next transaction */
@@ -71,7 +74,10 @@ static bool report_unverified(struct pflow *pf)
 	return true;
 }
 
-static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
+/* rcpt: the recipient a reply answers (pipelined RCPTs are answered in
+ * order, after the last was read), or NULL for the last one read. */
+static void emit_rcpt(struct pflow *pf, const struct verdict *v,
+		      const char *reply, const char *rcpt)
 {
 	struct pipeline *p = pf->p;
 	struct decision d = {
@@ -83,13 +89,15 @@ static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 		.sample_ns = p->now_ns,
 		.helo = pf->smtp.helo,
 		.mail_from = pf->smtp.mail_from,
-		.rcpt_to = pf->smtp.rcpt_to,
+		.rcpt_to = rcpt ? rcpt : pf->smtp.rcpt_to,
 		.reply = reply,
 		.flow = pf->f,
 	};
 
-	if (pf->banned)
-		return; /* one ban per session: the rest is noise */
+	/* one ban and one alert per session: the rest is noise */
+	if ((pf->banned && v->action != DECISION_ALERT) ||
+	    (pf->alerted && v->action == DECISION_ALERT))
+		return;
 	d.unverified = !flow_verified(pf->f);
 	if (d.unverified) {
 		if (!report_unverified(pf))
@@ -101,14 +109,17 @@ static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 	p->st.decisions++;
 	if (p->ops.decide)
 		p->ops.decide(p->ctx, &d);
+	pf->alerted |= d.action == DECISION_ALERT;
 	if (d.action == DECISION_BAN) {
 		pf->banned = true;
-		smtp_stop(&pf->smtp);
-		if (!pf->stopped && p->ops.stop_sampling) {
-			pf->stopped = true;
-			p->ops.stop_sampling(p->ctx, &pf->f->key);
-		}
+		if (!pf->stopped && p->ops.stop_client)
+			p->ops.stop_client(p->ctx, &pf->f->key);
 	}
+}
+
+static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
+{
+	emit_rcpt(pf, v, reply, NULL);
 }
 
 /* A ban the wire itself proves (no score): a finding for a trusted
@@ -139,6 +150,8 @@ static void signal_src(struct pflow *pf, enum policy_signal sig,
 	struct verdict v = { DECISION_FINDING, RG_REASON_NONE,
 			     policy_signal_code(sig) };
 
+	if (pf->banned)
+		return; /* what a banned client does next adds to nothing */
 	/* a spoofed source must not even add to a score */
 	if (!flow_verified(pf->f) ||
 	    policy_signal(pf->p->policy, &pf->src, sig, pf->p->now_ns, &v))
@@ -185,9 +198,9 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 				.client_port = ntohs(pf->f->key.client_port),
 				.authenticated =
 					s->flags & SMTP_F_AUTHENTICATED,
-				/* a spoofed source must not even add to a count
-				 */
-				.counts = flow_verified(pf->f),
+				/* a spoofed source must not even add to a
+				 * count, nor a banned one (graded only) */
+				.counts = flow_verified(pf->f) && !pf->banned,
 				.path = arg,
 				.code = r->code,
 				.n_rcpt = s->n_rcpt,
@@ -195,7 +208,7 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 			},
 			v);
 		for (i = 0; i < n; i++)
-			emit(pf, &v[i], r->line);
+			emit_rcpt(pf, &v[i], r->line, arg);
 		break;
 	case SMTP_AUTH:
 		if (r->code == 535)
@@ -242,7 +255,7 @@ static void on_pause(void *ctx, struct smtp *s)
 
 	(void)s;
 	pf->paused = true;
-	if (!pf->stopped && p->ops.pause_client)
+	if (!pf->stopped && !pf->banned && p->ops.pause_client)
 		p->ops.pause_client(p->ctx, &pf->f->key);
 }
 
@@ -264,19 +277,22 @@ static void on_resume(void *ctx, struct smtp *s)
 	pf->win_set = true;
 	pf->bytes_in = 0;
 	s->other_bytes = 0;
-	if (!pf->stopped && p->ops.resume_client)
+	if (!pf->stopped && !pf->banned && p->ops.resume_client)
 		p->ops.resume_client(p->ctx, &pf->f->key, seq);
 }
 
-static void on_stop(void *ctx, struct smtp *s)
+static void stop_sampling(struct pflow *pf)
 {
-	struct pflow *pf = ctx;
-
-	(void)s;
 	if (pf->stopped || !pf->p->ops.stop_sampling)
 		return;
 	pf->stopped = true;
 	pf->p->ops.stop_sampling(pf->p->ctx, &pf->f->key);
+}
+
+static void on_stop(void *ctx, struct smtp *s)
+{
+	(void)s;
+	stop_sampling(ctx);
 }
 
 static const struct smtp_callbacks smtp_cb = {
@@ -558,9 +574,12 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 		if (!flow_verified(f))
 			p->st.flows_unverified++;
 		flow_delete(p->flows, f);
-	} else if (smtp_done(&pf->smtp)) {
-		/* QUIT, STARTTLS, a ban: free the flow's buffers now,
-		 * sampling stops; a tombstone catches what is in flight */
+	} else if (smtp_done(&pf->smtp) ||
+		   (pf->banned && (f->state & FLOW_FIN_OUT))) {
+		/* QUIT, STARTTLS, a banned client's server done talking: free
+		 * the flow's buffers now, sampling stops; a tombstone catches
+		 * what is in flight */
+		stop_sampling(pf);
 		flow_finish(p->flows, f, p->now_ns);
 	}
 	return 0;

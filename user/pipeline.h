@@ -19,9 +19,13 @@ struct flow;
 
 struct pipeline_ops {
 	void (*decide)(void *ctx, const struct decision *d);
-	/* The parser has what it needs (STARTTLS, QUIT, non-SMTP, ban):
-	 * the data plane may stop sampling this flow. */
+	/* The parser has what it needs (STARTTLS, QUIT, non-SMTP, the end
+	 * of a banned flow): the data plane may stop sampling this flow. */
 	void (*stop_sampling)(void *ctx, const struct rg_flow_key *key);
+	/* The client is banned: the data plane may stop sampling its
+	 * payload, never the server's replies (still graded: an open relay
+	 * that accepted is reported). */
+	void (*stop_client)(void *ctx, const struct rg_flow_key *key);
 	/* A message body starts (the 354 to DATA, a BDAT chunk): the data
 	 * plane may sample no client payload until resume_client. */
 	void (*pause_client)(void *ctx, const struct rg_flow_key *key);

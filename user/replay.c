@@ -61,6 +61,13 @@ static void stop_sampling(void *ctx, const struct rg_flow_key *key)
 	dpmodel_stop(r->dp, key);
 }
 
+static void stop_client(void *ctx, const struct rg_flow_key *key)
+{
+	struct replay *r = ctx;
+
+	dpmodel_stop_client(r->dp, key);
+}
+
 static void pause_client(void *ctx, const struct rg_flow_key *key)
 {
 	struct replay *r = ctx;
@@ -108,6 +115,7 @@ static int replay_setup(struct replay *r, const struct rg_conf *conf, FILE *out,
 {
 	struct pipeline_ops ops = { .decide = decide,
 				    .stop_sampling = stop_sampling,
+				    .stop_client = stop_client,
 				    .pause_client = pause_client,
 				    .resume_client = resume_client };
 

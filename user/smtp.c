@@ -125,11 +125,6 @@ static void finish(struct smtp *s)
 		s->cb->stop(s->ctx, s);
 }
 
-void smtp_stop(struct smtp *s)
-{
-	s->flags |= SMTP_F_DONE;
-}
-
 /* A message body starts: its bytes are not commands. */
 static void body_starts(struct smtp *s)
 {

@@ -155,8 +155,6 @@ void smtp_skip(struct smtp *s);
  * a reply to an unseen command refusing a relay for a <path> it names is
  * passed on as that RCPT's. Both lost: the dialogue ends (stop). */
 void smtp_gap(struct smtp *s, enum smtp_dir dir);
-/* Parse nothing more (the flow is banned, closed, ...). */
-void smtp_stop(struct smtp *s);
 
 static inline bool smtp_done(const struct smtp *s)
 {

@@ -5,7 +5,7 @@
  * daemon would write, and the two must write identical sample records
  * (everything but the clock and the interface). Scripted sessions cover
  * each rule; seeded random sessions (segmentation, retransmissions,
- * reordering, bodies, forged RST/SYN, port reuse) cover their mixes.
+ * reordering, bodies, forged RST/SYN, bans, port reuse) cover their mixes.
  * Needs root: exit 77 otherwise. */
 #include <errno.h>
 #include <setjmp.h>
@@ -185,9 +185,9 @@ static void segment(int in, uint8_t flags, uint32_t seq, uint32_t ack,
 	compare();
 }
 
-/* What the daemon writes to `flows` (pause, resume at seq, stop), done
- * to both. */
-enum write { PAUSE, RESUME, STOP };
+/* What the daemon writes to `flows` (pause, resume at seq, stop, stop
+ * the banned client's side), done to both. */
+enum write { PAUSE, RESUME, STOP, STOP_CLIENT };
 
 static void daemon_write(enum write w, uint32_t seq)
 {
@@ -206,6 +206,10 @@ static void daemon_write(enum write w, uint32_t seq)
 	case STOP:
 		flowmap_stop(fd, SEED, &k);
 		dpmodel_stop(dx.model, &k);
+		break;
+	case STOP_CLIENT:
+		flowmap_stop_client(fd, SEED, &k);
+		dpmodel_stop_client(dx.model, &k);
 		break;
 	}
 }
@@ -287,6 +291,27 @@ static void test_forged_stop_and_reuse(void **state)
 	finish();
 }
 
+/* A banned client: its payload no longer sampled, the server's replies
+ * and both FINs still; neither a reply nor a resume lets the client back
+ * in; a later stop ends the server's side too. */
+static void test_client_stopped(void **state)
+{
+	(void)state;
+	start(4096);
+	handshake();
+	segment(1, TH_ACK, C + 1, S + 1, 40, 'm');
+	daemon_write(STOP_CLIENT, 0);
+	segment(1, TH_ACK, C + 41, S + 1, 30, 'b');
+	segment(0, TH_ACK, S + 1, C + 71, 50, 'r');
+	daemon_write(RESUME, C + 71);
+	segment(1, TH_ACK, C + 71, S + 51, 20, 'c');
+	segment(0, TH_ACK, S + 51, C + 91, 14, 's');
+	segment(1, TH_FIN | TH_ACK, C + 91, S + 65, 0, 0);
+	daemon_write(STOP, 0);
+	segment(0, TH_FIN | TH_ACK, S + 65, C + 92, 10, 'q');
+	finish();
+}
+
 /* ---- random sessions ---- */
 
 static uint32_t rnd_state;
@@ -359,6 +384,8 @@ static void random_session(void)
 			segment(1, TH_RST, x.c + rnd(100000), 0, 0, 0);
 		if (!rnd(10))
 			segment(1, TH_SYN, x.c - 1, 0, 0, 0);
+		if (!rnd(12)) /* a ban: the client's side stops */
+			daemon_write(STOP_CLIENT, 0);
 	}
 	if (rnd(2))
 		daemon_write(STOP, 0);
@@ -391,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_window_and_retransmissions),
 		cmocka_unit_test(test_pause_and_resume),
 		cmocka_unit_test(test_forged_stop_and_reuse),
+		cmocka_unit_test(test_client_stopped),
 		cmocka_unit_test(test_random_sessions),
 	};
 

@@ -598,6 +598,17 @@ static void setup_paused(void)
 					      TEST_SEED, &k), 0);
 }
 
+/* The client banned: user space stopped its side only. */
+static void setup_stop_client(void)
+{
+	struct rg_flow_key k = flow_default();
+
+	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
+		      1040, 39);
+	assert_int_equal(flowmap_stop_client(map_fd(fx.skel->maps.flows),
+					     TEST_SEED, &k), 0);
+}
+
 /* Budget spent in the first transaction, body paused, then user space
  * resumes at 5000 (the server's ack of the end of data). */
 static void setup_resumed(void)
@@ -738,6 +749,24 @@ static void check_resumed(void)
 	assert_int_equal(f.win_in, 5000);
 	assert_int_equal(f.sampled_in, 10);
 	assert_false(f.flags & RG_FLOW_PAUSE_IN);
+}
+
+/* Every server record (its reply, its FIN) and the client's FIN, no
+ * client payload; the server's reply did not resume the client. */
+static void check_client_stopped(void)
+{
+	struct rg_flow f = flow_default_get();
+
+	assert_int_equal(fx.n_rec, 3);
+	assert_int_equal(fx.rec[0].hdr.dir, RG_DIR_OUT);
+	assert_int_equal(fx.rec[0].hdr.payload_len, 8);
+	assert_int_equal(fx.rec[1].hdr.dir, RG_DIR_IN);
+	assert_int_equal(fx.rec[1].hdr.tcp_flags, TH_FIN | TH_ACK);
+	assert_int_equal(fx.rec[2].hdr.dir, RG_DIR_OUT);
+	assert_int_equal(fx.rec[2].hdr.tcp_flags, TH_FIN | TH_ACK);
+	assert_true(f.flags & RG_FLOW_STOP_IN);
+	assert_false(f.flags & (RG_FLOW_STOP | RG_FLOW_PAUSE_IN));
+	assert_int_equal(f.sampled_in, 39);
 }
 
 /* The client's forged SYN and RST left the entry as it was. */
@@ -1499,6 +1528,18 @@ static const struct tcase cases[] = {
 		   .sample_bytes = 14, .egress_packets = 1, .egress_smtp = 1,
 		   .egress_sample_records = 1, .egress_sample_bytes = 8 },
 	  .check = check_paused },
+	{ "client stopped (a ban): no client payload, every server byte, a reply does not resume it",
+	  .setup = setup_stop_client,
+	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1040, .payload = "DATA\r\n"),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK | TH_PSH, .seq = 777100, .ack = 1046,
+			    .payload = "250 ok\r\n"),
+		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1046, .payload = "MAIL FROM:<>\r\n"),
+		     STEP(XDP_PASS, .flags = TH_ACK | TH_FIN, .seq = 1060, .ack = 777108),
+		     TCSTEP(SERVER_PKT, .flags = TH_ACK | TH_FIN, .seq = 777108, .ack = 1061) },
+	  .exp = { .packets = 3, .pass_smtp = 3, .sample_stopped = 2, .sample_records = 1,
+		   .egress_packets = 2, .egress_smtp = 2, .egress_sample_records = 2,
+		   .egress_sample_bytes = 8 },
+	  .check = check_client_stopped },
 	{ "resumed flow samples from win_in with a fresh budget", .cfg = { .sample_bytes = 10 },
 	  .setup = setup_resumed,
 	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 4990, .payload_len = 20),

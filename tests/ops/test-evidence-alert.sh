@@ -43,6 +43,8 @@ echo "$ban"
 pcap=$(jq -r .evidence <<<"$ban")
 [ -f "$pcap" ] || fail "evidence file '$pcap' missing"
 ok "ban event names its evidence file ($(stat -c %s "$pcap") bytes)"
+assert_eq "$(jq -r .evidence <<<"$alert")" "$pcap" \
+	"the alert names the same file (decided on the same sample: one pcap)"
 case $pcap in "$OPS_STATE"/evidence/*.pcap.gz) ok "evidence under state_dir/evidence" ;;
 *) fail "evidence at $pcap" ;; esac
 reaction=$(jq -r .reaction_us <<<"$ban")
@@ -58,11 +60,12 @@ bad=$(tshark -r "$pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
 	-Y 'tcp.checksum.status != 1 || ip.checksum.status == 0' 2>/dev/null | wc -l)
 assert_eq "$bad" 0 "every IP and TCP checksum in the evidence is good"
 
-# The pipeline had what it needed: the data plane was told to stop
-# sampling that flow (RG_FLOW_STOP in its `flows` entry).
+# The ban stopped reading the client, not the server: the data plane was
+# told to stop sampling that flow's client side (RG_FLOW_STOP_IN in its
+# `flows` entry); the server's replies are read until the flow ends.
 stopped=$(rg_in "$OPS_NS" bpftool -j map dump pinned "$PIN/flows" |
-	jq '[.[].formatted | select(.value.flags % 2 == 1)] | length')
-assert_gt "$stopped" 0 "a flow entry carries RG_FLOW_STOP"
+	jq '[.[].formatted | select((.value.flags / 32 | floor) % 2 == 1)] | length')
+assert_gt "$stopped" 0 "a flow entry carries RG_FLOW_STOP_IN"
 
 # Metrics: the ban is in the reaction histogram; still valid.
 rg_wait_for 5 sh -c "awk '\$1 == \"relayguard_reaction_seconds_count\" && \$2 >= 1' '$M' | grep -q ." ||

@@ -28,7 +28,8 @@ struct seen_decision {
 struct collector {
 	struct seen_decision d[CRAFT_MAX_DECISIONS];
 	int n;
-	int stops;
+	int stops;	  /* both sides */
+	int client_stops; /* the client's side (a ban) */
 	int pauses, resumes;
 	uint32_t resume_seq; /* the last resume's */
 };
@@ -59,6 +60,14 @@ static inline void collect_stop(void *ctx, const struct rg_flow_key *key)
 	c->stops++;
 }
 
+static inline void collect_stop_client(void *ctx, const struct rg_flow_key *key)
+{
+	struct collector *c = ctx;
+
+	(void)key;
+	c->client_stops++;
+}
+
 static inline void collect_pause(void *ctx, const struct rg_flow_key *key)
 {
 	struct collector *c = ctx;
@@ -80,6 +89,7 @@ static inline void collect_resume(void *ctx, const struct rg_flow_key *key,
 static const struct pipeline_ops collect_ops = {
 	.decide = collect_decide,
 	.stop_sampling = collect_stop,
+	.stop_client = collect_stop_client,
 	.pause_client = collect_pause,
 	.resume_client = collect_resume,
 };

@@ -436,6 +436,124 @@ static void test_body_after_354(void **state)
 	assert_int_equal(col.n, 0);
 }
 
+/* Issue 20 item 1: a ban, for any reason, stops reading the client, not
+ * the server: an open relay's acceptance of a RCPT already read is the
+ * critical alert, and no second ban. */
+static void assert_banned_then_alerted(const char *ban, const char *rcpt)
+{
+	int i, alert = -1, banned = -1;
+
+	for (i = 0; i < col.n; i++) {
+		if (col.d[i].action == DECISION_BAN)
+			banned = i;
+		if (col.d[i].action == DECISION_ALERT)
+			alert = i;
+	}
+	if (collected(&col, DECISION_BAN, NULL) != 1 || banned < 0 ||
+	    strcmp(col.d[banned].code, ban))
+		fail_msg("expected one ban %s, got %d decisions", ban, col.n);
+	if (collected(&col, DECISION_ALERT, "relay_accepted") != 1)
+		fail_msg("expected one relay_accepted alert, got %d decisions",
+			 col.n);
+	assert_true(alert > banned);
+	assert_int_equal(col.d[alert].reason, RG_REASON_RELAY_ACCEPTED);
+	assert_string_equal(col.d[alert].rcpt_to, rcpt);
+	assert_string_equal(col.d[alert].reply, "250 2.1.5 Ok");
+	assert_false(col.d[alert].unverified);
+}
+
+/* EHLO, MAIL, a foreign RCPT, DATA, the body and QUIT in one write, on an
+ * open relay: banned for the body before the 354, and Postfix's 250 to
+ * the RCPT (read before the ban) is the alert. The server's side is read
+ * to its end: the dialogue's 221 stops the flow for good. */
+static void test_burst_on_open_relay(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	craft_init(&c, p, "10.77.0.66", 41021);
+	craft_handshake(&c);
+	craft_server(&c, "220 gw.example.test ESMTP\r\n");
+	craft_client(&c, "EHLO x\r\nMAIL FROM:<a@spam.example>\r\n"
+			 "RCPT TO:<victim@gmail.com>\r\nDATA\r\nSubject: x\r\n"
+			 "\r\nspam\r\n.\r\nQUIT\r\n");
+	assert_relay_banned("unauth_pipelining");
+	assert_int_equal(col.client_stops, 1);
+	assert_int_equal(col.stops, 0);
+	craft_server(&c, "250-gw.example.test\r\n250 PIPELINING\r\n"
+			 "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+			 "354 End data with <CR><LF>.<CR><LF>\r\n");
+	assert_banned_then_alerted("unauth_pipelining", "victim@gmail.com");
+	craft_server(&c, "250 2.0.0 Ok: queued as 4F00\r\n221 2.0.0 Bye\r\n");
+	assert_int_equal(col.n, 2);
+	assert_int_equal(col.stops, 1);
+	assert_int_equal(col.pauses + col.resumes, 0);
+	assert_null(pipeline_find_flow(p, &c.key));
+}
+
+/* The same burst before the greeting: banned for pregreet before a byte
+ * of it is parsed; the bytes already sampled are read all the same. */
+static void test_pregreet_burst_on_open_relay(void **state)
+{
+	struct rg_conf conf = *lab_conf();
+	struct craft c;
+
+	(void)state;
+	conf.weight_pregreet = conf.score_threshold;
+	pipeline_set_conf(p, &conf);
+	craft_init(&c, p, "10.77.0.67", 41022);
+	craft_handshake(&c);
+	craft_client(&c, "EHLO x\r\nMAIL FROM:<a@spam.example>\r\n"
+			 "RCPT TO:<victim@gmail.com>\r\n");
+	assert_relay_banned("pregreet");
+	craft_server(&c, "220 gw.example.test ESMTP\r\n250 gw.example.test\r\n"
+			 "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+	assert_banned_then_alerted("pregreet", "victim@gmail.com");
+}
+
+/* Banned for a probe, a foreign RCPT pipelined behind it accepted: the
+ * alert, no second ban; a refused one after it adds to no score. */
+static void test_probe_ban_then_accepted(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41023);
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n"
+			 "RCPT TO:<v%gmail.com@example.test>\r\n"
+			 "RCPT TO:<victim@gmail.com>\r\n"
+			 "RCPT TO:<other@gmail.com>\r\n");
+	craft_server(&c,
+		     "250 2.1.0 Ok\r\n"
+		     "554 5.7.1 <v%gmail.com@example.test>: Relay access "
+		     "denied\r\n250 2.1.5 Ok\r\n"
+		     "554 5.7.1 <other@gmail.com>: Relay access denied\r\n");
+	assert_banned_then_alerted("relay_probe", "victim@gmail.com");
+	assert_int_equal(col.n, 2);
+}
+
+/* A banned client's flow ends when its server closes (the client's FIN is
+ * dropped at XDP): sampling stops for good, later records are ignored. */
+static void test_banned_flow_ends_on_server_fin(void **state)
+{
+	struct craft c;
+
+	(void)state;
+	open_session(&c, 41024);
+	foreign_rcpt(&c,
+		     "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	craft_client(&c, "RCPT TO:<v2@gmail.com>\r\n");
+	craft_server(&c, "554 5.7.1 <v2@gmail.com>: Relay access denied\r\n");
+	assert_relay_banned("relay_attempt");
+	assert_non_null(pipeline_find_flow(p, &c.key));
+	craft_raw(&c, RG_DIR_OUT, RG_TCP_FIN | RG_TCP_ACK, c.sseq, c.cseq, NULL,
+		  0);
+	assert_int_equal(col.stops, 1);
+	assert_null(pipeline_find_flow(p, &c.key));
+	craft_server(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_ALERT, NULL), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 UNIT_TEST_MAIN(T(test_second_transaction),
 	       T(test_second_transaction_body_unseen),
@@ -447,5 +565,8 @@ UNIT_TEST_MAIN(T(test_second_transaction),
 	       T(test_conflicting_out_of_order), T(test_same_retransmission),
 	       T(test_urgent_data), T(test_padded_rcpt), T(test_cut_address),
 	       T(test_cut_line_whole_address), T(test_body_before_354),
-	       T(test_body_after_354))
+	       T(test_body_after_354), T(test_burst_on_open_relay),
+	       T(test_pregreet_burst_on_open_relay),
+	       T(test_probe_ban_then_accepted),
+	       T(test_banned_flow_ends_on_server_fin))
 #undef T

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Evidence pcaps: a sampled SMTP session written as .pcap.gz reads back with
  * tshark, which sees the dialogue (RCPT TO) and finds every IP and TCP
- * checksum good, for IPv4 and IPv6; the directory is pruned oldest first. */
+ * checksum good, for IPv4 and IPv6; the directory is pruned oldest first;
+ * two files of one source in one millisecond both get written. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -249,6 +250,31 @@ static void test_account(void **state)
 	assert_int_equal(ed.total, 3100);
 }
 
+/* Two files for one source in one millisecond (an accepted relay's alert
+ * right after the ban of its client): the second gets a name of its own,
+ * never an error. Opened until two land in one millisecond. */
+static void test_same_millisecond(void **state)
+{
+	struct prefix src = { .family = AF_INET, .len = 32 };
+	char path[4096], last[4096] = "";
+	size_t stamp = strlen(dir) + 1 + strlen("20261207T200914.209Z");
+	struct evidence *e;
+	bool same = false;
+	int i;
+
+	(void)state;
+	inet_pton(AF_INET, "198.51.100.9", src.addr);
+	for (i = 0; i < 2000 && !same; i++) {
+		assert_int_equal(evidence_open(dir, &src, &e, path, sizeof(path)),
+				 0);
+		assert_int_equal(evidence_close(e), 0);
+		same = !strncmp(path, last, stamp);
+		snprintf(last, sizeof(last), "%s", path);
+	}
+	assert_true(same);
+	assert_non_null(strstr(path, "-198.51.100.9.1.pcap.gz"));
+}
+
 static int cleanup(void **state)
 {
 	char cmd[256];
@@ -265,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_account),
+		cmocka_unit_test(test_same_millisecond),
 	};
 
 	if (!mkdtemp(dir))
