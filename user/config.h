@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "parse.h"
 #include "priority.h"
@@ -28,6 +29,8 @@
 #define CONF_PATH_LEN	    256
 #define CONF_MAX_ALERT_ARGS 16 /* program path included */
 #define CONF_ALERT_ARG_LEN  256
+
+#define CONF_MAX_POLICY_USERS 16
 
 struct rg_conf {
 	/* Where relayguard runs. */
@@ -72,6 +75,10 @@ struct rg_conf {
 	 * (off); at most policy_max_connections smtpd clients at once. */
 	char policy_service[CONF_PATH_LEN + 8];
 	unsigned int policy_max_connections;
+	/* policy_allowed_users, resolved (getpwnam) when the file is read:
+	 * the peers besides root the service answers. */
+	uid_t policy_allowed_uids[CONF_MAX_POLICY_USERS];
+	unsigned int n_policy_allowed_uids;
 
 	/* Flow table (control plane memory). */
 	unsigned int max_flows;
