@@ -19,8 +19,13 @@ struct ban_entry {
 
 /* The IPv6 grouping prefix in force (config map; default 64). */
 unsigned int banstore_ipv6_prefix(const struct rg_maps *maps);
+/* A wide ban: a v6 /48 (RG_BAN6_WIDE_PREFIX) where the group is longer
+ * than /48 and at most /64 (ipv6_escalate). It is a source of its own:
+ * put, got, deleted, walked and listed as the /48. */
+bool banstore_is_wide(unsigned int group, const struct prefix *source);
 /* Turn an address into the source a ban is keyed by (v6: masked to the
- * group prefix). A v6 prefix shorter than the group is -EINVAL. */
+ * group prefix; a wide /48 stays a /48). A v6 prefix shorter than the
+ * group (and not wide) is -EINVAL. */
 int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
 		    struct prefix *source);
 

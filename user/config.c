@@ -36,6 +36,7 @@ void conf_defaults(struct rg_conf *c)
 	c->sessions_per_minute = 60;
 	c->auth_failures_ban = 5;
 	c->relay_attempts_ban = 2;
+	c->ipv6_escalate = 3;
 	c->policy_max_connections = 512;
 	add_policy_user("postfix", c); /* none without Postfix: root only */
 	c->max_flows = 200000;
@@ -423,6 +424,7 @@ static const struct key keys[] = {
 	  1000000 },
 	{ "auth_failures_ban", set_uint, OFF(auth_failures_ban), 0, 100000 },
 	{ "relay_attempts_ban", set_uint, OFF(relay_attempts_ban), 1, 1000 },
+	{ "ipv6_escalate", set_uint, OFF(ipv6_escalate), 0, 16 },
 	{ "policy_service", set_policy_service, 0, 0, 0 },
 	{ "policy_max_connections", set_uint, OFF(policy_max_connections), 1,
 	  100000 },

@@ -70,6 +70,9 @@ struct rg_conf {
 	/* Refused plain foreign RCPTs, each within score_window of the last,
 	 * that ban (1: the first; fewer are findings adding to the score). */
 	unsigned int relay_attempts_ban;
+	/* Banned groups (ipv6_prefix) of one /48 within score_window that
+	 * ban the /48; 0: off. */
+	unsigned int ipv6_escalate;
 
 	/* The Postfix policy service: "inet:ADDR:PORT", "unix:PATH" or ""
 	 * (off); at most policy_max_connections smtpd clients at once. */
