@@ -115,6 +115,11 @@ int banstore_expand(unsigned int group, const struct prefix *target,
 	uint64_t i, count;
 	int err;
 
+	if (banstore_is_wide(group,
+			     target)) { /* one entry, as ipv6_escalate's */
+		prefix_mask(&src);
+		return cb(&src, ctx);
+	}
 	if (src.len > unit)
 		src.len = unit; /* an IPv6 target widens to its group */
 	prefix_mask(&src);

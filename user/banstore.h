@@ -33,7 +33,8 @@ int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
  * 2^BANSTORE_EXPAND_BITS of them; wider ranges belong in the deny list. */
 #define BANSTORE_EXPAND_BITS 16
 /* Call cb for each source (v4 host, v6 group of `group` bits) that target
- * covers; an IPv6 target longer than the group widens to its group.
+ * covers; an IPv6 target longer than the group widens to its group; a
+ * wide /48 (banstore_is_wide) is one source.
  * -E2BIG (nothing called) when there are more than 2^BANSTORE_EXPAND_BITS;
  * a non-zero return of cb stops the walk and is returned. */
 typedef int (*banstore_source_cb)(const struct prefix *source, void *ctx);

@@ -175,6 +175,37 @@ static void test_wide(void **state)
 	assert_int_equal(banstore_del(&maps, &g.source), 0);
 }
 
+static int count_sources(const struct prefix *p, void *arg)
+{
+	unsigned int *n = arg;
+
+	*n += p->len == 48 ? 1000000 : 1;
+	return 0;
+}
+
+/* A /48 is one wide source (ban add, CrowdSec Ranges); a /49 is still
+ * its /64s. */
+static void test_expand_wide(void **state)
+{
+	struct prefix p;
+	unsigned int n = 0;
+
+	(void)state;
+	assert_int_equal(parse_prefix("2001:db8:77::/48", &p), 0);
+	assert_int_equal(banstore_expand(64, &p, count_sources, &n), 0);
+	assert_int_equal(n, 1000000);
+	n = 0;
+	assert_int_equal(parse_prefix("2001:db8:77::/49", &p), 0);
+	assert_int_equal(banstore_expand(64, &p, count_sources, &n), 0);
+	assert_int_equal(n, 32768);
+	n = 0;
+	assert_int_equal(parse_prefix("2001:db8:77::/48", &p), 0);
+	assert_int_equal(banstore_expand(48, &p, count_sources, &n), 0);
+	assert_int_equal(n, 1000000); /* the group itself */
+	n = 0;
+	assert_int_equal(banstore_expand(128, &p, count_sources, &n), -E2BIG);
+}
+
 struct count_ctx {
 	size_t v4, v6;
 	unsigned int reason_sum;
@@ -340,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_put_bumps_acl_gen),
 		cmocka_unit_test(test_ipv6_group),
 		cmocka_unit_test(test_wide),
+		cmocka_unit_test(test_expand_wide),
 		cmocka_unit_test(test_batch_walk_flush),
 		cmocka_unit_test(test_batch_full_undo),
 		cmocka_unit_test(test_no_batch),
