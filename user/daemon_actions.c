@@ -157,8 +157,8 @@ static void escalate_after(struct daemon *d, const struct decision *dec,
 	};
 	unsigned int group = dpconfig_ipv6_prefix(&d->conf.dp);
 	struct decision wide = *dec;
+	enum ban_outcome exempt;
 	char src[PREFIX_STRLEN];
-	const char *why;
 
 	if (!d->esc || source->family != AF_INET6 ||
 	    banstore_is_wide(group, source))
@@ -168,10 +168,16 @@ static void escalate_after(struct daemon *d, const struct decision *dec,
 			   &wide.source) ||
 	    !banstore_is_wide(group, &wide.source))
 		return;
-	why = escalate_exempt(&d->conf, d->maps, &wide.source);
-	if (why) {
-		log_info("not banning %s (ipv6_rotation): overlaps a %s",
-			 src_str(&wide.source, src, sizeof(src)), why);
+	exempt = escalate_exempt(&d->conf, d->maps, &wide.source);
+	if (exempt != BAN_ADDED) {
+		if (exempt == BAN_TRUSTED)
+			d->cnt.bans_skipped_trusted++;
+		else
+			d->cnt.bans_skipped_allowed++;
+		log_info("not banning %s (ipv6_rotation): it overlaps %s",
+			 src_str(&wide.source, src, sizeof(src)),
+			 exempt == BAN_TRUSTED ? "a trusted network"
+					       : "an allow entry");
 		return;
 	}
 	wide.reason = RG_REASON_IPV6_ROTATION;

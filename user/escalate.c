@@ -118,14 +118,14 @@ static bool allow_overlaps(const struct rg_maps *maps,
 	return false;
 }
 
-const char *escalate_exempt(const struct rg_conf *conf,
-			    const struct rg_maps *maps,
-			    const struct prefix *wide)
+enum ban_outcome escalate_exempt(const struct rg_conf *conf,
+				 const struct rg_maps *maps,
+				 const struct prefix *wide)
 {
 	unsigned int i;
 
 	for (i = 0; i < conf->n_trusted; i++)
 		if (prefix_overlaps(&conf->trusted[i], wide))
-			return "trusted network";
-	return allow_overlaps(maps, wide) ? "allow-listed" : NULL;
+			return BAN_TRUSTED;
+	return allow_overlaps(maps, wide) ? BAN_ALLOWED : BAN_ADDED;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bans.h"
 #include "config.h"
 #include "loader.h"
 #include "parse.h"
@@ -31,10 +32,11 @@ bool escalate_note(struct escalate *e, const struct prefix *source,
 		   unsigned int need, uint64_t window_ns, uint64_t now_ns,
 		   struct prefix *wide);
 
-/* Why wide must not be banned: "trusted network" or "allow-listed" when
- * it overlaps one (either way round), else NULL. maps may be NULL. */
-const char *escalate_exempt(const struct rg_conf *conf,
-			    const struct rg_maps *maps,
-			    const struct prefix *wide);
+/* BAN_TRUSTED or BAN_ALLOWED when wide overlaps a trusted network or an
+ * allow entry (either way round): it must not be banned; else BAN_ADDED.
+ * maps may be NULL. */
+enum ban_outcome escalate_exempt(const struct rg_conf *conf,
+				 const struct rg_maps *maps,
+				 const struct prefix *wide);
 
 #endif

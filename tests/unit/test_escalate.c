@@ -120,28 +120,25 @@ static void test_exempt(void **state)
 
 	(void)state;
 	conf_defaults(&conf);
-	assert_null(escalate_exempt(&conf, NULL, &wide));
+	assert_int_equal(escalate_exempt(&conf, NULL, &wide), BAN_ADDED);
 	conf.trusted[conf.n_trusted++] = pfx("192.0.2.0/24");
 	conf.trusted[conf.n_trusted++] = pfx("2001:db8:2::/48");
-	assert_null(escalate_exempt(&conf, NULL, &wide));
+	assert_int_equal(escalate_exempt(&conf, NULL, &wide), BAN_ADDED);
 	conf.trusted[conf.n_trusted++] = pfx("2001:db8:1:5::/64");
-	assert_string_equal(escalate_exempt(&conf, NULL, &wide),
-			    "trusted network");
+	assert_int_equal(escalate_exempt(&conf, NULL, &wide), BAN_TRUSTED);
 	conf.n_trusted = 2;
 	conf.trusted[conf.n_trusted++] = pfx("2001:db8::/32");
-	assert_string_equal(escalate_exempt(&conf, NULL, &wide),
-			    "trusted network");
+	assert_int_equal(escalate_exempt(&conf, NULL, &wide), BAN_TRUSTED);
 	conf.n_trusted = 0;
 	memset(&maps, -1, sizeof(maps));
 	maps.allow6 = testmaps_lpm(sizeof(struct rg_lpm6_key), 16);
 	assert_true(maps.allow6 >= 0);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:3::", k.addr), 1);
 	assert_int_equal(bpf_map_update_elem(maps.allow6, &k, &one, 0), 0);
-	assert_null(escalate_exempt(&conf, &maps, &wide));
+	assert_int_equal(escalate_exempt(&conf, &maps, &wide), BAN_ADDED);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1:9::", k.addr), 1);
 	assert_int_equal(bpf_map_update_elem(maps.allow6, &k, &one, 0), 0);
-	assert_string_equal(escalate_exempt(&conf, &maps, &wide),
-			    "allow-listed");
+	assert_int_equal(escalate_exempt(&conf, &maps, &wide), BAN_ALLOWED);
 	close(maps.allow6);
 }
 
