@@ -78,6 +78,10 @@ void daemon_psvc_open(struct daemon *d)
 		return;
 	}
 	log_info("policy service listening on %s", d->conf.policy_service);
+	if (!d->conf.n_policy_allowed_uids)
+		log_warn(
+			"policy service: no user named by policy_allowed_users "
+			"(default postfix) exists: only root is answered");
 }
 
 /* A new policy_service: a new listener; the same: the new config. */
