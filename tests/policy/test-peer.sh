@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The policy service answers only Postfix: root and policy_allowed_users
 # (default postfix). A process of `nobody` on the gateway asks twice about
-# a client relaying, over inet (peer uid by sock_diag) and over a unix
+# a client relaying, over inet (peer uid by sock_diag: loopback v4 and v6,
+# and the gateway's own address in trusted_networks) and over a unix
 # socket (SO_PEERCRED): its connection is closed without an answer, the
 # address is not banned, the refusal is counted (policy_refused_user_total)
 # and logged. The same requests from `postfix` are answered and ban.
@@ -21,9 +22,10 @@ E2E_DAEMON_ARGS=(--metrics-file "$M")
 policy_daemon enforce policy_service=inet:127.0.0.1:10040 metrics_interval=1s
 
 # ask USER SPEC ADDR: tests/policy/ask_twice.py as USER in the gateway's
-# namespace (the script on stdin: USER need not read the worktree).
+# namespace (ASK_NS: another; the script on stdin: USER need not read the
+# worktree).
 ask() {
-	nsenter --net="/run/netns/$LAB_NS_GW" setpriv --reuid="$1" \
+	nsenter --net="/run/netns/${ASK_NS:-$LAB_NS_GW}" setpriv --reuid="$1" \
 		--regid="$(id -g "$1")" --clear-groups "$SYS_PY" - "$2" "$3" \
 		<"$(dirname "$0")/ask_twice.py" 2>&1
 }
@@ -66,6 +68,19 @@ kill -HUP "$E2E_DAEMON_PID"
 assert_ok "the service listens on [::1]" rg_wait_for 10 \
 	grep -q "policy service listening on inet:\[::1\]:10041" "$E2E_DAEMON_LOG"
 check "inet:[::1]:10041" ::1 10.77.0.96 10.77.0.97
+
+# The gateway's own address in trusted_networks (10.77.1.1): a local peer
+# all the same, judged by its uid, not let in by its address.
+sed -i "s|^policy_service = .*|policy_service = inet:10.77.1.1:10042|" "$E2E_CONF"
+kill -HUP "$E2E_DAEMON_PID"
+assert_ok "the service listens on 10.77.1.1" rg_wait_for 10 \
+	grep -q "policy service listening on inet:10.77.1.1:10042" "$E2E_DAEMON_LOG"
+check inet:10.77.1.1:10042 10.77.1.1 10.77.0.81 10.77.0.82
+# A Postfix on another host of trusted_networks has no uid to check: it
+# is answered by its address, whoever runs it there.
+out=$(ASK_NS=$LAB_NS_TR ask nobody inet:10.77.1.1:10042 10.77.0.83)
+assert_match "$out" "REJECT" "a remote peer in trusted_networks ($LAB_TR4) is answered"
+assert_ok "the remote peer's requests ban" rg_wait_for 5 e2e_ban4 10.77.0.83
 
 # The same over a unix socket (SIGHUP moves the service).
 sed -i "s|^policy_service = .*|policy_service = unix:$SOCK_DIR/policy|" "$E2E_CONF"
