@@ -18,6 +18,7 @@ rg_on_exit "rm -rf '$SOCK_DIR'"
 chmod 0755 "$SOCK_DIR"
 
 e2e_lab none
+# shellcheck disable=SC2034 # read by e2e_daemon
 E2E_DAEMON_ARGS=(--metrics-file "$M")
 policy_daemon enforce policy_service=inet:127.0.0.1:10040 metrics_interval=1s
 
