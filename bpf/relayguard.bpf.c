@@ -106,9 +106,18 @@ static __noinline int deny6_hit(const __u32 *addr)
 	return bpf_map_lookup_elem(&deny6, &k) != NULL;
 }
 
-static __noinline struct rg_ban *ban6_get(const __u32 *grp)
+static __noinline struct rg_ban *ban6_get(const __u32 *grp, __u32 group)
 {
-	return bpf_map_lookup_elem(&bans6, grp);
+	struct rg_ban *b = bpf_map_lookup_elem(&bans6, grp);
+	__u32 wide[4];
+
+	if (b || group <= RG_BAN6_WIDE_PREFIX || group > 64)
+		return b;
+	wide[0] = grp[0];
+	wide[1] = grp[1] & bpf_htonl(0xffff0000);
+	wide[2] = RG_BAN6_WIDE_TAG;
+	wide[3] = RG_BAN6_WIDE_TAG;
+	return bpf_map_lookup_elem(&bans6, wide);
 }
 
 static __always_inline int allow_hit(const struct rg_pkt *p)
@@ -151,13 +160,14 @@ static __always_inline int allowed(const struct rg_pkt *p, int *state)
 /* RG_CAUSE_BAN for a ban in force on a source not allowed (its hit counter
  * bumped), else NONE. The ban's mark spares a banned source's every packet
  * the allow lookup. */
-static __always_inline int ban_check(const __u32 *grp, const struct rg_pkt *p,
+static __always_inline int ban_check(const struct rg_config *cfg,
+				     const __u32 *grp, const struct rg_pkt *p,
 				     struct rg_judge *j, struct rg_stats *st)
 {
 	struct rg_ban *b;
 
 	if (p->family == AF_INET6)
-		b = ban6_get(grp);
+		b = ban6_get(grp, ipv6_prefix(cfg));
 	else
 		b = bpf_map_lookup_elem(&bans4, grp);
 	if (!b)
@@ -278,13 +288,14 @@ static __always_inline int deny_check(const struct rg_pkt *p,
 	return RG_CAUSE_NONE;
 }
 
-static __always_inline int source_cause(const struct rg_pkt *p,
+static __always_inline int source_cause(const struct rg_config *cfg,
+					const struct rg_pkt *p,
 					const __u32 *grp, struct rg_judge *j,
 					struct rg_stats *st)
 {
 	int cause;
 
-	cause = ban_check(grp, p, j, st);
+	cause = ban_check(cfg, grp, p, j, st);
 	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;
 	return deny_check(p, j);
@@ -324,7 +335,7 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	int cause;
 
 	source_group(cfg, p, grp);
-	cause = ban_check(grp, p, j, st);
+	cause = ban_check(cfg, grp, p, j, st);
 	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;
 	if (is_conn_attempt(p)) {
@@ -458,7 +469,7 @@ static __noinline int suspect_verdict(const struct rg_config *cfg,
 		return XDP_PASS;
 	judge_start(&j);
 	source_group(cfg, p, grp);
-	cause = source_cause(p, grp, &j, st);
+	cause = source_cause(cfg, p, grp, &j, st);
 	if (!cause && p->first_frag && kind == RG_PARSE_TCP &&
 	    !allowed(p, &j.allow))
 		cause = RG_CAUSE_FRAG_TINY;

@@ -173,6 +173,13 @@ struct rg_ip6 {
 	__u8 addr[16];
 };
 
+/* A ban of a whole /48 (ipv6_escalate) in bans6, where the group prefix is
+ * longer than /48 and at most /64: its key is the /48 with its last 64
+ * bits all ones, which no group key (bits past the group clear) has. The
+ * data plane looks it up when the source's group is not banned. */
+#define RG_BAN6_WIDE_PREFIX 48
+#define RG_BAN6_WIDE_TAG    0xffffffffU /* key words 2 and 3 */
+
 struct rg_lpm4_key {
 	__u32 prefixlen;
 	__u32 addr; /* network order */
@@ -201,6 +208,7 @@ enum rg_reason {
 	RG_REASON_STREAM_CONFLICT,   /* two versions of the same bytes, urgent
 				      * data: the MTA reads another stream */
 	RG_REASON_UNAUTH_PIPELINING, /* message body before the 354 */
+	RG_REASON_IPV6_ROTATION,     /* ipv6_escalate prefixes of one /48 */
 	RG_REASON_MAX,
 };
 

@@ -47,12 +47,51 @@ int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
 	if (addr->family != AF_INET6)
 		return -EINVAL;
 	group = banstore_ipv6_prefix(maps);
+	*source = *addr;
+	if (banstore_is_wide(group, addr)) {
+		prefix_mask(source);
+		return 0;
+	}
 	if (addr->len < group)
 		return -EINVAL;
-	*source = *addr;
 	source->len = group;
 	prefix_mask(source);
 	return 0;
+}
+
+static bool wide_group(unsigned int group)
+{
+	return group > RG_BAN6_WIDE_PREFIX && group <= 64;
+}
+
+bool banstore_is_wide(unsigned int group, const struct prefix *source)
+{
+	return source->family == AF_INET6 &&
+	       source->len == RG_BAN6_WIDE_PREFIX && wide_group(group);
+}
+
+/* The map key of source: its address, or for a wide ban the /48 tagged
+ * (relayguard.h RG_BAN6_WIDE_TAG). */
+static const void *source_key(unsigned int group, const struct prefix *source,
+			      struct rg_ip6 *buf)
+{
+	__u32 tag = RG_BAN6_WIDE_TAG;
+
+	if (!banstore_is_wide(group, source))
+		return source->addr;
+	memcpy(buf->addr, source->addr, 8);
+	memcpy(buf->addr + 8, &tag, 4);
+	memcpy(buf->addr + 12, &tag, 4);
+	return buf->addr;
+}
+
+/* The group, read only where a key may be a wide one (a v6 /48). */
+static unsigned int group_for(const struct rg_maps *maps,
+			      const struct prefix *source)
+{
+	if (source->family != AF_INET6 || source->len != RG_BAN6_WIDE_PREFIX)
+		return 0;
+	return banstore_ipv6_prefix(maps);
 }
 
 /* Add 1 at bit position (0 = most significant) of a 128-bit address. */
@@ -76,6 +115,11 @@ int banstore_expand(unsigned int group, const struct prefix *target,
 	uint64_t i, count;
 	int err;
 
+	if (banstore_is_wide(group,
+			     target)) { /* one entry, as ipv6_escalate's */
+		prefix_mask(&src);
+		return cb(&src, ctx);
+	}
 	if (src.len > unit)
 		src.len = unit; /* an IPv6 target widens to its group */
 	prefix_mask(&src);
@@ -124,8 +168,11 @@ int banstore_put(const struct rg_maps *maps, const struct ban_entry *e)
 {
 	const char *name;
 	int fd = map_for(maps, e->source.family, &name);
+	struct rg_ip6 buf;
+	const void *key =
+		source_key(group_for(maps, &e->source), &e->source, &buf);
 
-	if (bpf_map_update_elem(fd, e->source.addr, &e->ban, BPF_ANY))
+	if (bpf_map_update_elem(fd, key, &e->ban, BPF_ANY))
 		return update_error(fd, name, -errno);
 	maps_acl_changed(maps);
 	return 0;
@@ -136,8 +183,10 @@ int banstore_get(const struct rg_maps *maps, const struct prefix *source,
 {
 	const char *name;
 	int fd = map_for(maps, source->family, &name);
+	struct rg_ip6 buf;
 
-	if (bpf_map_lookup_elem(fd, source->addr, ban))
+	if (bpf_map_lookup_elem(
+		    fd, source_key(group_for(maps, source), source, &buf), ban))
 		return -errno;
 	return 0;
 }
@@ -146,8 +195,10 @@ int banstore_del(const struct rg_maps *maps, const struct prefix *source)
 {
 	const char *name;
 	int fd = map_for(maps, source->family, &name);
+	struct rg_ip6 buf;
 
-	if (bpf_map_delete_elem(fd, source->addr))
+	if (bpf_map_delete_elem(
+		    fd, source_key(group_for(maps, source), source, &buf)))
 		return -errno;
 	return 0;
 }
@@ -276,9 +327,13 @@ static const struct rg_ban *snapshot_find(const struct snapshot *s,
 static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 		      const struct ban_entry *e, size_t n, bool undo)
 {
+	unsigned int group =
+		family == AF_INET6 ? banstore_ipv6_prefix(maps) : 0;
 	struct snapshot snap = { 0 };
 	const struct rg_ban *old;
 	size_t i, count = 0;
+	struct rg_ip6 buf;
+	const void *key;
 	int err;
 
 	memset(b, 0, sizeof(*b));
@@ -300,10 +355,10 @@ static int batch_fill(struct batch *b, const struct rg_maps *maps, int family,
 	for (i = 0; i < n; i++) {
 		if (e[i].source.family != family)
 			continue;
-		memcpy(b->keys + b->n * b->key_size, e[i].source.addr,
-		       b->key_size);
+		key = source_key(group, &e[i].source, &buf);
+		memcpy(b->keys + b->n * b->key_size, key, b->key_size);
 		b->vals[b->n] = e[i].ban;
-		old = snap.n ? snapshot_find(&snap, e[i].source.addr) : NULL;
+		old = snap.n ? snapshot_find(&snap, key) : NULL;
 		if (old) {
 			b->had_old[b->n] = true;
 			b->old[b->n] = *old;
@@ -451,10 +506,18 @@ int banstore_put_many(const struct rg_maps *maps, const struct ban_entry *e,
 static void entry_from_key(struct ban_entry *e, int family, const void *key,
 			   const struct rg_ban *ban, unsigned int group)
 {
+	__u32 tail[2];
+
 	memset(&e->source, 0, sizeof(e->source));
 	e->source.family = family;
 	e->source.len = family == AF_INET ? 32 : group;
 	memcpy(e->source.addr, key, family == AF_INET ? 4 : 16);
+	memcpy(tail, e->source.addr + 8, 8);
+	if (family == AF_INET6 && wide_group(group) &&
+	    tail[0] == RG_BAN6_WIDE_TAG && tail[1] == RG_BAN6_WIDE_TAG) {
+		e->source.len = RG_BAN6_WIDE_PREFIX;
+		prefix_mask(&e->source);
+	}
 	e->ban = *ban;
 }
 

@@ -19,8 +19,13 @@ struct ban_entry {
 
 /* The IPv6 grouping prefix in force (config map; default 64). */
 unsigned int banstore_ipv6_prefix(const struct rg_maps *maps);
+/* A wide ban: a v6 /48 (RG_BAN6_WIDE_PREFIX) where the group is longer
+ * than /48 and at most /64 (ipv6_escalate). It is a source of its own:
+ * put, got, deleted, walked and listed as the /48. */
+bool banstore_is_wide(unsigned int group, const struct prefix *source);
 /* Turn an address into the source a ban is keyed by (v6: masked to the
- * group prefix). A v6 prefix shorter than the group is -EINVAL. */
+ * group prefix; a wide /48 stays a /48). A v6 prefix shorter than the
+ * group (and not wide) is -EINVAL. */
 int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
 		    struct prefix *source);
 
@@ -28,7 +33,8 @@ int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
  * 2^BANSTORE_EXPAND_BITS of them; wider ranges belong in the deny list. */
 #define BANSTORE_EXPAND_BITS 16
 /* Call cb for each source (v4 host, v6 group of `group` bits) that target
- * covers; an IPv6 target longer than the group widens to its group.
+ * covers; an IPv6 target longer than the group widens to its group; a
+ * wide /48 (banstore_is_wide) is one source.
  * -E2BIG (nothing called) when there are more than 2^BANSTORE_EXPAND_BITS;
  * a non-zero return of cb stops the walk and is returned. */
 typedef int (*banstore_source_cb)(const struct prefix *source, void *ctx);

@@ -2,6 +2,7 @@
 /* The config file: see config.h and user/dist/relayguard.conf. */
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "sockspec.h"
 
 #define CONF_MAX_FILE (1U << 20)
+
+static int add_policy_user(const char *item, void *ctx);
 
 void conf_defaults(struct rg_conf *c)
 {
@@ -33,7 +36,9 @@ void conf_defaults(struct rg_conf *c)
 	c->sessions_per_minute = 60;
 	c->auth_failures_ban = 5;
 	c->relay_attempts_ban = 2;
+	c->ipv6_escalate = 3;
 	c->policy_max_connections = 512;
+	add_policy_user("postfix", c); /* none without Postfix: root only */
 	c->max_flows = 200000;
 	c->flow_idle_timeout = 300;
 	c->flow_max_bytes = 16384;
@@ -258,6 +263,21 @@ static int add_trusted(const char *item, void *ctx)
 	return 0;
 }
 
+/* A user name resolved now: a user that does not exist is an error of the
+ * file, not a silent "nobody may ask" found when Postfix is refused. */
+static int add_policy_user(const char *item, void *ctx)
+{
+	struct rg_conf *c = ctx;
+	struct passwd *pw = getpwnam(item);
+
+	if (!pw)
+		return -EINVAL;
+	if (c->n_policy_allowed_uids == CONF_MAX_POLICY_USERS)
+		return -E2BIG;
+	c->policy_allowed_uids[c->n_policy_allowed_uids++] = pw->pw_uid;
+	return 0;
+}
+
 /* The keys whose value is a list: items added one by one to a counted
  * array, at most the array's size. */
 static const struct list_key {
@@ -274,6 +294,8 @@ static const struct list_key {
 	  "at most 64 trusted networks",
 	  "addresses or prefixes (192.0.2.0/24, 2001:db8::/32) with no host "
 	  "bits set" },
+	{ offsetof(struct rg_conf, n_policy_allowed_uids), add_policy_user,
+	  "at most 16 policy users", "names of users that exist here" },
 };
 
 static int set_list(struct rg_conf *c, const struct key *k, const char *value,
@@ -402,9 +424,11 @@ static const struct key keys[] = {
 	  1000000 },
 	{ "auth_failures_ban", set_uint, OFF(auth_failures_ban), 0, 100000 },
 	{ "relay_attempts_ban", set_uint, OFF(relay_attempts_ban), 1, 1000 },
+	{ "ipv6_escalate", set_uint, OFF(ipv6_escalate), 0, 16 },
 	{ "policy_service", set_policy_service, 0, 0, 0 },
 	{ "policy_max_connections", set_uint, OFF(policy_max_connections), 1,
 	  100000 },
+	{ "policy_allowed_users", set_list, OFF(n_policy_allowed_uids), 0, 0 },
 	{ "max_flows", set_uint, OFF(max_flows), 16, 4000000 },
 	{ "flow_idle_timeout", set_duration, OFF(flow_idle_timeout), 1, DAY },
 	{ "flow_max_bytes", set_uint, OFF(flow_max_bytes), 512, 1048576 },

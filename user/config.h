@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "parse.h"
 #include "priority.h"
@@ -28,6 +29,8 @@
 #define CONF_PATH_LEN	    256
 #define CONF_MAX_ALERT_ARGS 16 /* program path included */
 #define CONF_ALERT_ARG_LEN  256
+
+#define CONF_MAX_POLICY_USERS 16
 
 struct rg_conf {
 	/* Where relayguard runs. */
@@ -67,11 +70,18 @@ struct rg_conf {
 	/* Refused plain foreign RCPTs, each within score_window of the last,
 	 * that ban (1: the first; fewer are findings adding to the score). */
 	unsigned int relay_attempts_ban;
+	/* Banned groups (ipv6_prefix) of one /48 within score_window that
+	 * ban the /48; 0: off. */
+	unsigned int ipv6_escalate;
 
 	/* The Postfix policy service: "inet:ADDR:PORT", "unix:PATH" or ""
 	 * (off); at most policy_max_connections smtpd clients at once. */
 	char policy_service[CONF_PATH_LEN + 8];
 	unsigned int policy_max_connections;
+	/* policy_allowed_users, resolved (getpwnam) when the file is read:
+	 * the peers besides root the service answers. */
+	uid_t policy_allowed_uids[CONF_MAX_POLICY_USERS];
+	unsigned int n_policy_allowed_uids;
 
 	/* Flow table (control plane memory). */
 	unsigned int max_flows;

@@ -40,6 +40,7 @@ struct daemon {
 	struct ring_drain *rb; /* the samples, a budget per wakeup */
 	struct pipeline *pipe;
 	struct bans *bans;
+	struct escalate *esc; /* ipv6_escalate */
 	struct alerter *alerts;
 	struct link_watch *links;
 	struct crowdsec *cs;	/* NULL: no crowdsec_lapi_url */

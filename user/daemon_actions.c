@@ -10,9 +10,12 @@
 #include <sys/stat.h>
 
 #include "alert.h"
+#include "banstore.h"
 #include "clock.h"
 #include "crowdsec.h"
 #include "daemon.h"
+#include "dpconfig.h"
+#include "escalate.h"
 #include "events.h"
 #include "flow.h"
 #include "flowmap.h"
@@ -165,6 +168,50 @@ static void push_to_crowdsec(struct daemon *d, const struct decision *dec,
 }
 
 static void decide_ban(struct daemon *d, const struct decision *dec,
+		       struct event_extra *x);
+
+/* A group of an IPv6 /48 banned: with ipv6_escalate groups of that /48
+ * banned within score_window, the /48 is banned (its own reason, the
+ * evidence of the ban that completed the set, no second pcap). */
+static void escalate_after(struct daemon *d, const struct decision *dec,
+			   const struct prefix *source, uint64_t now)
+{
+	struct event_extra x = {
+		.time_ns = clock_ns(CLOCK_REALTIME),
+		.reaction_us = -1,
+	};
+	unsigned int group = dpconfig_ipv6_prefix(&d->conf.dp);
+	struct decision wide = *dec;
+	enum ban_outcome exempt;
+	char src[PREFIX_STRLEN];
+
+	if (!d->esc || source->family != AF_INET6 ||
+	    banstore_is_wide(group, source))
+		return;
+	if (!escalate_note(d->esc, source, d->conf.ipv6_escalate,
+			   d->conf.score_window * NSEC_PER_SEC, now,
+			   &wide.source) ||
+	    !banstore_is_wide(group, &wide.source))
+		return;
+	exempt = escalate_exempt(&d->conf, d->maps, &wide.source);
+	if (exempt != BAN_ADDED) {
+		if (exempt == BAN_TRUSTED)
+			d->cnt.bans_skipped_trusted++;
+		else
+			d->cnt.bans_skipped_allowed++;
+		log_info("not banning %s (ipv6_rotation): it overlaps %s",
+			 src_str(&wide.source, src, sizeof(src)),
+			 exempt == BAN_TRUSTED ? "a trusted network"
+					       : "an allow entry");
+		return;
+	}
+	wide.reason = RG_REASON_IPV6_ROTATION;
+	wide.code = reason_name(RG_REASON_IPV6_ROTATION);
+	wide.flow = NULL;
+	decide_ban(d, &wide, &x);
+}
+
+static void decide_ban(struct daemon *d, const struct decision *dec,
 		       struct event_extra *x)
 {
 	char src[PREFIX_STRLEN], dur[DURATION_STRLEN], ev[4096];
@@ -217,6 +264,7 @@ static void decide_ban(struct daemon *d, const struct decision *dec,
 		 r.offences, (long long)x->reaction_us,
 		 x->evidence ? ", evidence " : "",
 		 x->evidence ? x->evidence : "");
+	escalate_after(d, dec, &r.source, now);
 }
 
 static void decide_alert(struct daemon *d, const struct decision *dec,

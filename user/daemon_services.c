@@ -22,9 +22,16 @@ static bool psvc_banned(void *ctx, const struct prefix *src)
 	struct prefix key;
 	struct rg_ban ban;
 
-	if (banstore_source(d->maps, src, &key) ||
-	    banstore_get(d->maps, &key, &ban))
+	if (banstore_source(d->maps, src, &key))
 		return false;
+	if (banstore_get(d->maps, &key, &ban)) {
+		/* or its /48 (ipv6_escalate) */
+		key.len = RG_BAN6_WIDE_PREFIX;
+		prefix_mask(&key);
+		if (!banstore_is_wide(banstore_ipv6_prefix(d->maps), &key) ||
+		    banstore_get(d->maps, &key, &ban))
+			return false;
+	}
 	return !ban.expires_ns || ban.expires_ns > boot_ns();
 }
 
@@ -71,6 +78,10 @@ void daemon_psvc_open(struct daemon *d)
 		return;
 	}
 	log_info("policy service listening on %s", d->conf.policy_service);
+	if (!d->conf.n_policy_allowed_uids)
+		log_warn(
+			"policy service: no user named by policy_allowed_users "
+			"(default postfix) exists: only root is answered");
 }
 
 /* A new policy_service: a new listener; the same: the new config. */

@@ -139,6 +139,8 @@ static const struct metric policy_service_metrics[] = {
 		"Connections refused: policy_max_connections reached."),
 	COUNTER(policysvc_stats, refused_peer, "policy_refused_peer_total",
 		"Connections refused: peer outside loopback and trusted_networks."),
+	COUNTER(policysvc_stats, refused_user, "policy_refused_user_total",
+		"Connections refused: local peer neither root nor policy_allowed_users."),
 	COUNTER(policysvc_stats, bad_input, "policy_bad_input_total",
 		"Connections closed for a malformed request."),
 	COUNTER(policysvc_stats, stalled, "policy_stalled_total",

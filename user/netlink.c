@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <linux/inet_diag.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/socket.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "netlink.h"
@@ -106,4 +113,106 @@ void link_watch_close(struct link_watch *w)
 		return;
 	nl_socket_free(w->sk);
 	free(w);
+}
+
+/* ---- sock_diag: who owns a TCP socket of this host ---- */
+
+struct diag_req {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 r;
+};
+
+/* The request for the socket bound to `self` and connected to `remote`. */
+static int diag_req_fill(struct diag_req *q, const struct sockaddr *self,
+			 const struct sockaddr *remote)
+{
+	struct inet_diag_sockid *id = &q->r.id;
+
+	memset(q, 0, sizeof(*q));
+	q->nlh.nlmsg_len = sizeof(*q);
+	q->nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q->nlh.nlmsg_flags = NLM_F_REQUEST;
+	q->nlh.nlmsg_seq = 1;
+	q->r.sdiag_family = self->sa_family;
+	q->r.sdiag_protocol = IPPROTO_TCP;
+	q->r.idiag_states = ~0U;
+	id->idiag_cookie[0] = id->idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (self->sa_family != remote->sa_family)
+		return -EAFNOSUPPORT;
+	if (self->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)self,
+					 *b = (const void *)remote;
+
+		id->idiag_sport = a->sin_port;
+		id->idiag_dport = b->sin_port;
+		id->idiag_src[0] = a->sin_addr.s_addr;
+		id->idiag_dst[0] = b->sin_addr.s_addr;
+	} else if (self->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)self,
+					  *b = (const void *)remote;
+
+		id->idiag_sport = a->sin6_port;
+		id->idiag_dport = b->sin6_port;
+		memcpy(id->idiag_src, &a->sin6_addr, 16);
+		memcpy(id->idiag_dst, &b->sin6_addr, 16);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
+/* The uid of the answer in buf; a socket that is closing (its owner gone:
+ * TIME_WAIT, an orphan without an inode) has none: -ENOENT. */
+static int diag_uid_of(const void *buf, ssize_t len, uid_t *uid)
+{
+	const struct nlmsghdr *h = buf;
+	const struct inet_diag_msg *m;
+
+	if (len < (ssize_t)sizeof(*h) || !NLMSG_OK(h, (size_t)len))
+		return -EBADMSG;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(h);
+
+		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+			return -EBADMSG;
+		return e->error ? e->error : -EBADMSG;
+	}
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EBADMSG;
+	m = NLMSG_DATA(h);
+	if (m->idiag_state == TCP_TIME_WAIT || m->idiag_inode == 0)
+		return -ENOENT;
+	*uid = m->idiag_uid;
+	return 0;
+}
+
+int sock_diag_tcp_uid(const struct sockaddr *self,
+		      const struct sockaddr *remote, uid_t *uid)
+{
+	union {
+		struct nlmsghdr h;
+		char buf[1024];
+	} ans;
+	struct diag_req q;
+	ssize_t n;
+	int fd, err;
+
+	err = diag_req_fill(&q, self, remote);
+	if (err)
+		return err;
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	/* the kernel answers a lookup within send(): the answer is queued
+	 * when it returns, and the loop never waits for it */
+	if (send(fd, &q, sizeof(q), 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	n = recv(fd, &ans, sizeof(ans), MSG_DONTWAIT);
+	err = n < 0 ? -errno : diag_uid_of(&ans, n, uid);
+out:
+	close(fd);
+	return err;
 }

@@ -225,6 +225,7 @@ static const char *const reason_names[RG_REASON_MAX] = {
 	[RG_REASON_ENVELOPE_PADDING] = "envelope_padding",
 	[RG_REASON_STREAM_CONFLICT] = "stream_conflict",
 	[RG_REASON_UNAUTH_PIPELINING] = "unauth_pipelining",
+	[RG_REASON_IPV6_ROTATION] = "ipv6_rotation",
 };
 
 const char *reason_name(unsigned int reason)

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "netlink.h"
 #include "policy.h"
 #include "policysvc.h"
 #include "strlit.h"
@@ -364,6 +365,112 @@ static bool peer_allowed(struct policysvc *s, const struct sockaddr *sa,
 	return conf_is_trusted(s->conf, p);
 }
 
+/* A v4-mapped IPv6 address (a dual-stack listener) as the IPv4 one. */
+static void unmapped(const struct sockaddr *sa, struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+
+	if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+		memset(out, 0, sizeof(*out));
+		a4->sin_family = AF_INET;
+		a4->sin_port = a6->sin6_port;
+		memcpy(&a4->sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+	} else {
+		memcpy(out, sa,
+		       sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+						: sizeof(struct sockaddr_in6));
+	}
+}
+
+/* addr belongs to this host (a socket can be bound to it); when that
+ * cannot be told, it does. */
+static bool addr_is_local(const struct sockaddr *addr)
+{
+	struct sockaddr_storage a;
+	socklen_t len;
+	int fd, ok;
+
+	unmapped(addr, &a);
+	len = a.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+				     : sizeof(struct sockaddr_in6);
+	((struct sockaddr_in *)&a)->sin_port = 0; /* same place in both */
+	fd = socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	ok = !bind(fd, (struct sockaddr *)&a, len) || errno != EADDRNOTAVAIL;
+	close(fd);
+	return ok;
+}
+
+/* Who is at the other end: 0 with *uid for a local peer (SO_PEERCRED on
+ * a unix socket, sock_diag on TCP), 1 for a remote peer (another host: no
+ * uid to check), or a negative errno when it cannot be told (a local
+ * peer already gone included: what it sent must not count). */
+static int peer_uid(int fd, const struct sockaddr *sa, uid_t *uid)
+{
+	struct sockaddr_storage self, self4, peer;
+	socklen_t len = sizeof(self);
+	struct ucred cred;
+	int err;
+
+	if (sa->sa_family == AF_UNIX) {
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+			return -errno;
+		*uid = cred.uid;
+		return 0;
+	}
+	if (getsockname(fd, (struct sockaddr *)&self, &len))
+		return -errno;
+	unmapped((struct sockaddr *)&self, &self4);
+	unmapped(sa, &peer);
+	/* the peer's socket: bound to its address, connected to ours */
+	err = sock_diag_tcp_uid((struct sockaddr *)&peer,
+				(struct sockaddr *)&self4, uid);
+	if (err == -ENOENT && !addr_is_local((struct sockaddr *)&peer))
+		return 1;
+	return err;
+}
+
+static bool uid_allowed(const struct rg_conf *conf, uid_t uid)
+{
+	unsigned int i;
+
+	if (uid == 0)
+		return true;
+	for (i = 0; i < conf->n_policy_allowed_uids; i++)
+		if (conf->policy_allowed_uids[i] == uid)
+			return true;
+	return false;
+}
+
+/* Only root and policy_allowed_users: a local process of any other user
+ * could name any address and get it banned. */
+static bool user_allowed(struct policysvc *s, int fd, const struct sockaddr *sa,
+			 const struct prefix *peer)
+{
+	char addr[PREFIX_STRLEN] = "unix socket";
+	uid_t uid = 0;
+	int ret = peer_uid(fd, sa, &uid);
+
+	if (ret == 1 || (!ret && uid_allowed(s->conf, uid)))
+		return true;
+	s->st.refused_user++;
+	if (sa->sa_family != AF_UNIX)
+		format_prefix(peer, addr, sizeof(addr));
+	if (ret)
+		note(s,
+		     "refused a connection from %s: its user cannot be told: %s",
+		     addr, strerror(-ret));
+	else
+		note(s,
+		     "refused a connection from %s: uid %u is neither root "
+		     "nor in policy_allowed_users",
+		     addr, (unsigned int)uid);
+	return false;
+}
+
 static void accept_one(struct policysvc *s, int fd, const struct sockaddr *sa)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -379,6 +486,10 @@ static void accept_one(struct policysvc *s, int fd, const struct sockaddr *sa)
 		     "refused a connection from %s: outside loopback and "
 		     "trusted_networks",
 		     addr);
+		close(fd);
+		return;
+	}
+	if (!user_allowed(s, fd, sa, &peer)) {
 		close(fd);
 		return;
 	}

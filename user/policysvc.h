@@ -66,6 +66,7 @@ struct policysvc_stats {
 	uint64_t connections, requests, rejects;
 	uint64_t refused_cap;  /* connections over policy_max_connections */
 	uint64_t refused_peer; /* inet peers outside loopback and trusted */
+	uint64_t refused_user; /* local peers neither root nor allowed */
 	uint64_t bad_input;    /* connections closed for what they sent */
 	uint64_t stalled;      /* closed with a request begun and never ended */
 	uint64_t log_suppressed; /* lines over the log rate */

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "crowdsec.h"
 #include "daemon.h"
+#include "escalate.h"
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
@@ -243,10 +244,11 @@ static int start(struct daemon *d)
 		return err;
 	daemon_write_trusted(d);
 	d->bans = bans_new(d->maps);
+	d->esc = escalate_new();
 	d->alerts = alert_new(ALERT_MAX_CHILDREN_DEFAULT);
 	d->pipe = pipeline_new(&d->conf, &daemon_pipeline_ops, d);
-	if (!d->bans || !d->alerts || !d->pipe) {
-		log_err("out of memory setting up bans, alerts and the pipeline");
+	if (!d->bans || !d->esc || !d->alerts || !d->pipe) {
+		log_err("out of memory setting up bans, escalation, alerts and the pipeline");
 		return -ENOMEM;
 	}
 	daemon_restore(d, fresh);
@@ -292,6 +294,7 @@ static void finish(struct daemon *d)
 	ring_drain_free(d->rb);
 	pipeline_free(d->pipe);
 	bans_free(d->bans);
+	escalate_free(d->esc);
 	loader_free(d->loader);
 	if (d->epfd >= 0)
 		close(d->epfd);

@@ -433,6 +433,12 @@ static void setup_ban6_48(void)
 	ban6("2001:db8:1::", 3600);
 }
 
+/* ipv6_escalate's ban of 2001:db8:1::/48 (RG_BAN6_WIDE_TAG in its key). */
+static void setup_ban6_wide(void)
+{
+	ban6("2001:db8:1::ffff:ffff:ffff:ffff", 3600);
+}
+
 static void setup_allow_deny_ban(void)
 {
 	allow("10.0.0.0/8");
@@ -1356,6 +1362,16 @@ static const struct tcase cases[] = {
 		     STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:2:ffff:ffff:ffff:ffff"),
 		     STEP(XDP_PASS, .family = 6, .src = "2001:db8:1:3::1") },
 	  .exp = { .packets = 3, .drop_ban = 2, .pass_smtp = 1, .sample_records = 1 } },
+	{ "ipv6 /48 ban (ipv6_escalate): any /64 of the /48 dropped, the next /48 passes",
+	  .setup = setup_ban6_wide,
+	  .steps = { STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:7::1"),
+		     STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:ffff::99"),
+		     STEP(XDP_PASS, .family = 6, .src = "2001:db8:2::1") },
+	  .exp = { .packets = 3, .drop_ban = 2, .pass_smtp = 1, .sample_records = 1 } },
+	{ "ipv6 /48 ban key with ipv6_prefix 128: an address, not the /48",
+	  .cfg = { .ipv6_prefix = 128 }, .setup = setup_ban6_wide,
+	  .steps = { STEP(XDP_PASS, .family = 6, .src = "2001:db8:1:7::1") },
+	  .exp = { .packets = 1, .pass_smtp = 1, .sample_records = 1 } },
 	{ "ipv6_prefix 48: the /48 is grouped", .cfg = { .ipv6_prefix = 48 },
 	  .setup = setup_ban6_48,
 	  .steps = { STEP(XDP_DROP, .family = 6, .src = "2001:db8:1:ffff::1"),

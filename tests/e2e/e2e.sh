@@ -70,6 +70,7 @@ e2e_lab() {
 # e2e_daemon MODE [KEY=VALUE...]: write the lab's config (extra keys
 # override) and start relayguardd on the gateway; waits until its programs
 # are attached and it has written its pid file. Sets E2E_DAEMON_PID.
+# E2E_DAEMON_ARGS (an array, may be unset): more relayguardd options.
 e2e_daemon() {
 	local mode=$1 kv
 	shift
@@ -84,7 +85,8 @@ e2e_daemon() {
 	# nsenter itself, not the rg_in function: a function would run in a
 	# subshell, and RG_BG_PID would be that subshell, not the daemon.
 	rg_bg "$E2E_DAEMON_LOG" nsenter --net="/run/netns/$LAB_NS_GW" "$RG_DAEMON" -f \
-		-c "$E2E_CONF" --pin-dir "$PIN" --pid-file "$RG_TMP/relayguardd.pid"
+		-c "$E2E_CONF" --pin-dir "$PIN" --pid-file "$RG_TMP/relayguardd.pid" \
+		${E2E_DAEMON_ARGS[@]+"${E2E_DAEMON_ARGS[@]}"}
 	E2E_DAEMON_PID=$RG_BG_PID
 	rg_wait_for 10 e2e_ready ||
 		fail "relayguardd not ready in 10 s"

@@ -328,6 +328,43 @@ static void test_snapshot_restore(void **state)
 	bans_free(b2);
 }
 
+/* A /48 (ipv6_escalate) banned whole: one entry, snapshotted and restored
+ * as the /48, with its own offences; the /64 at its start is apart. */
+static void test_wide_snapshot(void **state)
+{
+	struct prefix wide = addr("2001:db8:9::"), first = wide;
+	struct rg_ip6 key = { 0 };
+	struct bans *b = bans_new(&maps);
+	struct ban_result r;
+	struct rg_ban ban;
+	unsigned long n;
+
+	(void)state;
+	clear_maps();
+	wide.len = 48;
+	first.len = 64;
+	assert_int_equal(bans_ban(b, &conf, &wide, RG_REASON_IPV6_ROTATION,
+				  boot_ns(), &r),
+			 0);
+	assert_int_equal(r.outcome, BAN_ADDED);
+	assert_int_equal(r.source.len, 48);
+	assert_int_equal(r.offences, 1);
+	assert_int_equal(banstore_get(&maps, &first, &ban), -ENOENT);
+	assert_int_equal(bans_snapshot(b, snap), 0);
+	bans_free(b);
+	clear_maps();
+	b = bans_new(&maps);
+	assert_int_equal(bans_restore(b, snap, true, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(banstore_get(&maps, &wide, &ban), 0);
+	assert_int_equal(ban.reason, RG_REASON_IPV6_ROTATION);
+	memcpy(key.addr, wide.addr, 8);
+	memset(key.addr + 8, 0xff, 8);
+	assert_int_equal(bpf_map_lookup_elem(maps.bans6, &key, &ban), 0);
+	assert_int_equal(bans_offences(b, &wide), 1);
+	bans_free(b);
+}
+
 /* Same boot, maps kept: the map is the truth, only history is merged. */
 static void test_restart_keeps_map(void **state)
 {
@@ -403,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_restart_keeps_map),
 		cmocka_unit_test(test_unrestored_kept),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_wide_snapshot),
 	};
 
 	return run_map_tests(tests, setup, teardown);

@@ -129,10 +129,81 @@ static void test_ipv6_group(void **state)
 	assert_memory_equal(a.source.addr, b.source.addr, 16);
 	format_prefix(&a.source, buf, sizeof(buf));
 	assert_string_equal(buf, "2001:db8::/56");
-	assert_int_equal(parse_prefix("2001:db8::/48", &p), 0);
+	assert_int_equal(parse_prefix("2001:db8::/40", &p), 0);
 	assert_int_equal(banstore_source(&maps, &p, &src), -EINVAL);
 	assert_int_equal(parse_prefix("10.0.0.0/24", &p), 0);
 	assert_int_equal(banstore_source(&maps, &p, &src), -EINVAL);
+}
+
+static int find_wide_cb(const struct ban_entry *e, void *arg)
+{
+	char buf[PREFIX_STRLEN];
+
+	format_prefix(&e->source, buf, sizeof(buf));
+	if (!strcmp(buf, "2001:db8:77::/48"))
+		*(unsigned int *)arg = e->ban.reason;
+	return 0;
+}
+
+/* A wide /48 (ipv6_escalate) beside the /56 groups: a source of its own,
+ * keyed as the data plane looks it up, walked back as the /48, apart
+ * from the group key of its first /56. */
+static void test_wide(void **state)
+{
+	struct ban_entry w = entry("2001:db8:77::/48", RG_REASON_IPV6_ROTATION);
+	struct ban_entry g = entry("2001:db8:77::1", RG_REASON_MANUAL);
+	struct rg_ip6 key = { 0 };
+	unsigned int found = 0;
+	struct rg_ban got;
+
+	(void)state;
+	assert_int_equal(w.source.len, 48);
+	assert_int_equal(g.source.len, 56);
+	assert_int_equal(banstore_put(&maps, &w), 0);
+	assert_int_equal(banstore_get(&maps, &g.source, &got), -ENOENT);
+	memcpy(key.addr, w.source.addr, 8);
+	memset(key.addr + 8, 0xff, 8);
+	assert_int_equal(bpf_map_lookup_elem(maps.bans6, &key, &got), 0);
+	assert_int_equal(got.reason, RG_REASON_IPV6_ROTATION);
+	assert_int_equal(banstore_for_each(&maps, find_wide_cb, &found), 0);
+	assert_int_equal(found, RG_REASON_IPV6_ROTATION);
+	assert_int_equal(banstore_put(&maps, &g), 0);
+	assert_int_equal(banstore_get(&maps, &w.source, &got), 0);
+	assert_int_equal(got.reason, RG_REASON_IPV6_ROTATION);
+	assert_int_equal(banstore_del(&maps, &w.source), 0);
+	assert_int_equal(banstore_get(&maps, &g.source, &got), 0);
+	assert_int_equal(banstore_del(&maps, &g.source), 0);
+}
+
+static int count_sources(const struct prefix *p, void *arg)
+{
+	unsigned int *n = arg;
+
+	*n += p->len == 48 ? 1000000 : 1;
+	return 0;
+}
+
+/* A /48 is one wide source (ban add, CrowdSec Ranges); a /49 is still
+ * its /64s. */
+static void test_expand_wide(void **state)
+{
+	struct prefix p;
+	unsigned int n = 0;
+
+	(void)state;
+	assert_int_equal(parse_prefix("2001:db8:77::/48", &p), 0);
+	assert_int_equal(banstore_expand(64, &p, count_sources, &n), 0);
+	assert_int_equal(n, 1000000);
+	n = 0;
+	assert_int_equal(parse_prefix("2001:db8:77::/49", &p), 0);
+	assert_int_equal(banstore_expand(64, &p, count_sources, &n), 0);
+	assert_int_equal(n, 32768);
+	n = 0;
+	assert_int_equal(parse_prefix("2001:db8:77::/48", &p), 0);
+	assert_int_equal(banstore_expand(48, &p, count_sources, &n), 0);
+	assert_int_equal(n, 1000000); /* the group itself */
+	n = 0;
+	assert_int_equal(banstore_expand(128, &p, count_sources, &n), -E2BIG);
 }
 
 struct count_ctx {
@@ -299,6 +370,8 @@ int main(void)
 		cmocka_unit_test(test_put_get_del),
 		cmocka_unit_test(test_put_bumps_acl_gen),
 		cmocka_unit_test(test_ipv6_group),
+		cmocka_unit_test(test_wide),
+		cmocka_unit_test(test_expand_wide),
 		cmocka_unit_test(test_batch_walk_flush),
 		cmocka_unit_test(test_batch_full_undo),
 		cmocka_unit_test(test_no_batch),

@@ -3,6 +3,7 @@
  * leaving the previous config untouched, local domains and trusted nets. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +130,8 @@ static void test_errors(void **state)
 		{ "policy_service = inet:127.0.0.1:0\n", "bad.conf:1:", "inet:" },
 		{ "policy_service = unix:policy\n", "bad.conf:1:", "unix:/ABSOLUTE/PATH" },
 		{ "policy_max_connections = 0\n", "bad.conf:1:", "from 1 to 100000" },
+		{ "\npolicy_allowed_users = postfix, no-such-user-rg\n",
+		  "bad.conf:2:", "users that exist" },
 	};
 	size_t i;
 
@@ -169,6 +172,26 @@ static void test_policy_keys(void **state)
 	assert_int_equal(conf_parse("ok.conf", "policy_service = "
 				    "unix:/var/spool/postfix/private/relayguard\n",
 				    &conf, err, sizeof(err)), 0);
+}
+
+/* policy_allowed_users: names resolved to uids when the file is read;
+ * the default is postfix where that user exists. */
+static void test_policy_users(void **state)
+{
+	struct passwd *pf = getpwnam("postfix");
+
+	(void)state;
+	conf_defaults(&conf);
+	assert_int_equal(conf.n_policy_allowed_uids, pf ? 1 : 0);
+	if (pf)
+		assert_int_equal(conf.policy_allowed_uids[0], pf->pw_uid);
+	assert_int_equal(conf_parse("ok.conf",
+				    "policy_allowed_users = nobody, root\n",
+				    &conf, err, sizeof(err)),
+			 0);
+	assert_int_equal(conf.n_policy_allowed_uids, 2);
+	assert_int_equal(conf.policy_allowed_uids[0], getpwnam("nobody")->pw_uid);
+	assert_int_equal(conf.policy_allowed_uids[1], 0);
 }
 
 static void test_load_file(void **state)
@@ -352,6 +375,7 @@ UNIT_TEST_MAIN(cmocka_unit_test(test_defaults),
 	       cmocka_unit_test(test_example_config),
 	       cmocka_unit_test(test_man_page),
 	       cmocka_unit_test(test_policy_keys),
+	       cmocka_unit_test(test_policy_users),
 	       cmocka_unit_test(test_local_domains),
 	       cmocka_unit_test(test_trusted),
 	       cmocka_unit_test(test_crowdsec_keys))

@@ -7,7 +7,7 @@ _rg_cmds_allow="add del list import"
 _rg_cmds_deny="add del list import"
 _rg_cmds_config="show set"
 _rg_options="-j --json -p --pretty --pin-dir --pid-file --force -d --debug"
-_rg_reasons="manual relay_attempt relay_accepted relay_probe pregreet non_smtp auth_failure too_many_rcpts session_rate abuse_score imported envelope_padding stream_conflict unauth_pipelining"
+_rg_reasons="manual relay_attempt relay_accepted relay_probe pregreet non_smtp auth_failure too_many_rcpts session_rate abuse_score imported envelope_padding stream_conflict unauth_pipelining ipv6_rotation"
 _rg_config_keys="smtp_ports mode syn_rate syn_burst global_syn_rate global_syn_burst ipv6_prefix sample_bytes"
 
 # The full name of a possibly abbreviated word among a list, or nothing.
