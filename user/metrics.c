@@ -221,6 +221,61 @@ static void print_daemon(FILE *f, const struct daemon_counters *d)
 		      sizeof(daemon_metrics) / sizeof(daemon_metrics[0]), d);
 }
 
+/* A label value of the text format: backslash, double quote and newline
+ * escaped (Linux lets an interface name hold the first two). */
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void print_attached(FILE *f, const char *ifname, const char *program,
+			   bool on)
+{
+	fputs("relayguard_interface_attached{interface=\"", f);
+	label_value(f, ifname);
+	fprintf(f, "\",program=\"%s\"} %d\n", program, on);
+}
+
+static void print_health(FILE *f, const struct metrics_health *h)
+{
+	static const char *const maps[] = { RG_MAP_BANS4, RG_MAP_BANS6 };
+	unsigned int i;
+
+	family(f, "metrics_timestamp_seconds", "gauge",
+	       "When this file was written (Unix time): stale means the daemon is down.");
+	fprintf(f, "relayguard_metrics_timestamp_seconds %" PRIu64 "\n",
+		h->written_unix);
+	family(f, "metrics_interval_seconds", "gauge",
+	       "How often this file is rewritten (metrics_interval).");
+	fprintf(f, "relayguard_metrics_interval_seconds %" PRIu64 "\n",
+		h->interval_s);
+	family(f, "interface_attached", "gauge",
+	       "relayguard's program attached to a configured interface (1) or not (0).");
+	for (i = 0; i < h->n_ifaces; i++) {
+		print_attached(f, h->ifaces[i].name, "xdp", h->ifaces[i].xdp);
+		print_attached(f, h->ifaces[i].name, "tc", h->ifaces[i].tc);
+	}
+	family(f, "ban_map_entries", "gauge",
+	       "Bans in force in a ban map at the last complete sweep.");
+	for (i = 0; i < 2; i++)
+		fprintf(f,
+			"relayguard_ban_map_entries{map=\"%s\"} %" PRIu64 "\n",
+			maps[i], h->ban_entries[i]);
+	family(f, "ban_map_capacity", "gauge",
+	       "Entries a ban map holds (max_entries).");
+	for (i = 0; i < 2; i++)
+		fprintf(f,
+			"relayguard_ban_map_capacity{map=\"%s\"} %" PRIu64 "\n",
+			maps[i], h->ban_capacity[i]);
+}
+
 int metrics_print(FILE *f, const struct metrics_input *in)
 {
 	int err = 0;
@@ -244,6 +299,8 @@ int metrics_print(FILE *f, const struct metrics_input *in)
 		print_reaction(f, in->reaction);
 	if (in->crowdsec)
 		crowdsec_print_metrics(f, in->crowdsec);
+	if (in->health)
+		print_health(f, in->health);
 	if (!err && ferror(f))
 		err = -EIO;
 	return err;
