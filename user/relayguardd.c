@@ -314,6 +314,7 @@ static void usage(FILE *f)
 		"  -t, --check-config    check CONF and load the programs through the verifier;\n"
 		"                        attach, pin and signal nothing; exit 0 if a start would take it\n"
 		"  -d, --debug           debug logging\n"
+		"  -h, --help            this text\n"
 		"Signals: TERM/INT stop (programs and bans stay), HUP reload config and\n"
 		"reopen the event log, USR1 reopen the event log.\n",
 		CONF_PATH_DEFAULT, RG_PIN_DIR_DEFAULT, CONF_PID_FILE_DEFAULT);
