@@ -243,37 +243,48 @@ static void print_attached(FILE *f, const char *ifname, const char *program,
 	fprintf(f, "\",program=\"%s\"} %d\n", program, on);
 }
 
-static void print_health(FILE *f, const struct metrics_health *h)
+static void print_gauge(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	family(f, name, "gauge", help);
+	fprintf(f, "relayguard_%s %" PRIu64 "\n", name, v);
+}
+
+/* One gauge per ban map: v[0] for bans4, v[1] for bans6. */
+static void print_ban_maps(FILE *f, const char *name, const char *help,
+			   const uint64_t *v)
 {
 	static const char *const maps[] = { RG_MAP_BANS4, RG_MAP_BANS6 };
 	unsigned int i;
 
-	family(f, "metrics_timestamp_seconds", "gauge",
-	       "When this file was written (Unix time): stale means the daemon is down.");
-	fprintf(f, "relayguard_metrics_timestamp_seconds %" PRIu64 "\n",
+	family(f, name, "gauge", help);
+	for (i = 0; i < 2; i++)
+		fprintf(f, "relayguard_%s{map=\"%s\"} %" PRIu64 "\n", name,
+			maps[i], v[i]);
+}
+
+static void print_health(FILE *f, const struct metrics_health *h)
+{
+	unsigned int i;
+
+	print_gauge(
+		f, "metrics_timestamp_seconds",
+		"When this file was written (Unix time): stale means the daemon is down.",
 		h->written_unix);
-	family(f, "metrics_interval_seconds", "gauge",
-	       "How often this file is rewritten (metrics_interval).");
-	fprintf(f, "relayguard_metrics_interval_seconds %" PRIu64 "\n",
-		h->interval_s);
+	print_gauge(f, "metrics_interval_seconds",
+		    "How often this file is rewritten (metrics_interval).",
+		    h->interval_s);
 	family(f, "interface_attached", "gauge",
 	       "relayguard's program attached to a configured interface (1) or not (0).");
 	for (i = 0; i < h->n_ifaces; i++) {
 		print_attached(f, h->ifaces[i].name, "xdp", h->ifaces[i].xdp);
 		print_attached(f, h->ifaces[i].name, "tc", h->ifaces[i].tc);
 	}
-	family(f, "ban_map_entries", "gauge",
-	       "Bans in force in a ban map at the last complete sweep.");
-	for (i = 0; i < 2; i++)
-		fprintf(f,
-			"relayguard_ban_map_entries{map=\"%s\"} %" PRIu64 "\n",
-			maps[i], h->ban_entries[i]);
-	family(f, "ban_map_capacity", "gauge",
-	       "Entries a ban map holds (max_entries).");
-	for (i = 0; i < 2; i++)
-		fprintf(f,
-			"relayguard_ban_map_capacity{map=\"%s\"} %" PRIu64 "\n",
-			maps[i], h->ban_capacity[i]);
+	print_ban_maps(f, "ban_map_entries",
+		       "Bans in force in a ban map at the last complete sweep.",
+		       h->ban_entries);
+	print_ban_maps(f, "ban_map_capacity",
+		       "Entries a ban map holds (max_entries).",
+		       h->ban_capacity);
 }
 
 int metrics_print(FILE *f, const struct metrics_input *in)
