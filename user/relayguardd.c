@@ -371,6 +371,30 @@ static int serve(struct daemon *d)
 	return err;
 }
 
+/* The daemon proper: the config, the lock, start, the loop, stop. */
+static int run_daemon(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (conf_load(d->conf_path, &d->conf, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (!d->pid_file)
+		d->pid_file = d->conf.pid_file[0] ? d->conf.pid_file
+						  : CONF_PID_FILE_DEFAULT;
+	rc = take_lock(d);
+	if (!rc)
+		rc = start(d);
+	if (!rc && d->conf.scheduling.kind != PRIORITY_NONE)
+		daemon_priority_set(d);
+	if (!rc)
+		rc = serve(d);
+	finish(d);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -396,8 +420,7 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_LVL_INFO;
 	const char *replay = NULL;
 	bool conf_given = false, check = false;
-	char err[512];
-	int c, rc;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "fc:dht", opts, NULL)) != -1) {
 		switch (c) {
@@ -445,20 +468,5 @@ int main(int argc, char **argv)
 		return do_replay(replay, d.conf_path, conf_given);
 	if (check)
 		return checkconf_run(d.conf_path, stdout) ? 1 : 0;
-	if (conf_load(d.conf_path, &d.conf, err, sizeof(err))) {
-		log_err("%s", err);
-		return 1;
-	}
-	if (!d.pid_file)
-		d.pid_file = d.conf.pid_file[0] ? d.conf.pid_file
-						: CONF_PID_FILE_DEFAULT;
-	rc = take_lock(&d);
-	if (!rc)
-		rc = start(&d);
-	if (!rc && d.conf.scheduling.kind != PRIORITY_NONE)
-		daemon_priority_set(&d);
-	if (!rc)
-		rc = serve(&d);
-	finish(&d);
-	return rc ? 1 : 0;
+	return run_daemon(&d);
 }
