@@ -185,7 +185,7 @@ install: all
 DEB_VERSION := $(shell dpkg-parsechangelog -l scripts/debian/changelog -S Version 2>/dev/null)
 DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
 DEB         := $(BUILD)/relayguard_$(DEB_VERSION)_$(DEB_ARCH).deb
-DEB_INPUTS  := Makefile $(wildcard bpf/* headers/* user/*.[ch] user/dist/*) \
+DEB_INPUTS  := Makefile scripts/deb.sh $(wildcard bpf/* headers/* user/*.[ch] user/dist/*) \
                $(shell find scripts/debian -type f 2>/dev/null)
 
 deb: $(DEB)
