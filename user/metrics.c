@@ -243,9 +243,15 @@ static void print_attached(FILE *f, const char *ifname, const char *program,
 	fprintf(f, "\",program=\"%s\"} %d\n", program, on);
 }
 
-static void print_gauge(FILE *f, const char *name, const char *help, uint64_t v)
+/* The header of each gauge that print_health writes. */
+static void gauge_family(FILE *f, const char *name, const char *help)
 {
 	family(f, name, "gauge", help);
+}
+
+static void print_gauge(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	gauge_family(f, name, help);
 	fprintf(f, "relayguard_%s %" PRIu64 "\n", name, v);
 }
 
@@ -256,7 +262,7 @@ static void print_ban_maps(FILE *f, const char *name, const char *help,
 	static const char *const maps[] = { RG_MAP_BANS4, RG_MAP_BANS6 };
 	unsigned int i;
 
-	family(f, name, "gauge", help);
+	gauge_family(f, name, help);
 	for (i = 0; i < 2; i++)
 		fprintf(f, "relayguard_%s{map=\"%s\"} %" PRIu64 "\n", name,
 			maps[i], v[i]);
@@ -273,8 +279,9 @@ static void print_health(FILE *f, const struct metrics_health *h)
 	print_gauge(f, "metrics_interval_seconds",
 		    "How often this file is rewritten (metrics_interval).",
 		    h->interval_s);
-	family(f, "interface_attached", "gauge",
-	       "relayguard's program attached to a configured interface (1) or not (0).");
+	gauge_family(
+		f, "interface_attached",
+		"relayguard's program attached to a configured interface (1) or not (0).");
 	for (i = 0; i < h->n_ifaces; i++) {
 		print_attached(f, h->ifaces[i].name, "xdp", h->ifaces[i].xdp);
 		print_attached(f, h->ifaces[i].name, "tc", h->ifaces[i].tc);
