@@ -20,9 +20,11 @@ done
 rm -rf "$stage/debian" "$deb_dir"/*.deb "$deb_dir"/*.changes "$deb_dir"/*.buildinfo
 cp -r "$top/scripts/debian" "$stage/debian"
 
-# A make that called this one must not pass its variables (BUILD=...) on
-# to the package's own make.
-unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+# The variables of the make that called this one (BUILD=... on its command
+# line is exported) stay out of the package's own build: it builds in the
+# staging tree with Debian's flags.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES BUILD PREFIX DESTDIR CC \
+	CFLAGS CPPFLAGS LDFLAGS
 log="$deb_dir/dpkg-buildpackage.log"
 if ! (cd "$stage" && dpkg-buildpackage -b -us -uc -nc -jauto) >"$log" 2>&1; then
 	tail -n 40 "$log" >&2
