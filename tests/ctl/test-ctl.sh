@@ -170,10 +170,13 @@ fi
 assert_match "$(jctl help | jq -r .usage)" "ban add ADDR" "help -j"
 # A stand-in daemon: relayguardd replaying a FIFO nobody writes, blocked in
 # its open; it touches no map and SIGHUP kills it. reload checks its config
-# file (its -c) with its own binary first.
+# file with its own binary first: here --config=FILE, relative to the
+# daemon's cwd.
 mkfifo "$RG_TMP/fifo"
 echo "syn_rate = 30" >"$RG_TMP/fake.conf"
-rg_bg "$RG_TMP/fake.log" "$RG_DAEMON" --replay "$RG_TMP/fifo" -c "$RG_TMP/fake.conf"
+pushd "$RG_TMP" >/dev/null || fail "no $RG_TMP"
+rg_bg "$RG_TMP/fake.log" "$RG_DAEMON" --replay fifo --config=fake.conf
+popd >/dev/null || fail "cannot return"
 echo "$RG_BG_PID" >"$RG_TMP/pid"
 rg_wait_for 5 grep -q relayguardd "/proc/$RG_BG_PID/comm" || fail "fake daemon did not start"
 assert_eq "$(ctl -j --pid-file "$RG_TMP/pid" status | jq -r .daemon.alive)" true "status: daemon alive"
