@@ -10,7 +10,7 @@ PACKAGES=(
 	libnl-3-dev libnl-route-3-dev libpcap-dev
 	libcurl4-openssl-dev libjson-c-dev
 	# the Debian package (make deb)
-	debhelper dpkg-dev fakeroot lintian
+	debhelper dpkg-dev fakeroot lintian logrotate
 	# tests and fuzzing
 	libcmocka-dev libclang-rt-14-dev libnetfilter-queue-dev
 	iproute2 iptables nftables jq python3 python3-scapy

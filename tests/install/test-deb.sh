@@ -4,11 +4,12 @@
 # man pages, completion, logrotate, the alert rules, /var/lib/relayguard,
 # Depends from the shared libraries), relayguardd --check-config accepts
 # the shipped config and rejects a broken one with FILE:LINE and pins
-# nothing, remove keeps the configuration, and purge leaves the machine as
-# it was. Refuses to run where relayguard is installed or in use.
+# nothing, its logrotate file rotates the event log, remove keeps the
+# configuration, and purge leaves the machine as it was (logs included).
+# Refuses to run where relayguard is installed or in use.
 . "$(dirname "$0")/../lib.sh"
 rg_require_root
-rg_require_cmds dpkg-buildpackage dh lintian systemd-analyze
+rg_require_cmds dpkg-buildpackage dh lintian systemd-analyze logrotate
 
 for p in /etc/relayguard /var/lib/relayguard /var/log/relayguard \
 	/run/relayguard /sys/fs/bpf/relayguard; do
@@ -113,6 +114,14 @@ printf 'interfaces = lo %s\n' "${RG_PREFIX}none" >"$RG_TMP/ifs.conf"
 out=$(/usr/sbin/relayguardd -t -c "$RG_TMP/ifs.conf" 2>&1) || fail "missing interface refused: $out"
 assert_match "$out" $'interface lo: present \\(index [0-9]+\\)\ninterface '"${RG_PREFIX}none: not found" \
 	"check-config says which interfaces exist"
+
+# The packaged logrotate file rotates the event log (its postrotate signal
+# finds no daemon here: relayguardd's reopen on SIGUSR1 is test-reload.sh's).
+mkdir -p /var/log/relayguard
+echo '{"action":"ban"}' >/var/log/relayguard/events.json
+assert_ok "logrotate with the packaged file" logrotate -f -s "$RG_TMP/logrotate.state" /etc/logrotate.d/relayguard
+[ -s /var/log/relayguard/events.json.1 ] || fail "events.json not rotated: $(ls /var/log/relayguard)"
+ok "the event log rotated to events.json.1"
 
 # remove keeps the configuration; purge leaves the machine as it was.
 echo "# edited" >>/etc/relayguard/relayguard.conf
