@@ -69,7 +69,7 @@ FUZZ_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/fuzz/obj/%.o)
 
 vpath test_%.c tests/unit tests/bpf
 
-.PHONY: all tests deps check test fuzz fuzz-smoke bench demo install clean
+.PHONY: all tests deps check test fuzz fuzz-smoke bench demo install deb clean
 
 # The product: the BPF object and the two programs.
 all: $(BPF_OBJS) $(PROGS)
@@ -120,7 +120,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/user/%.o: user/%.c $(SKELS) | $(BUILD)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -128,7 +128,7 @@ $(LIB): $(LIB_OBJS)
 
 $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: %.c $(LIB) $(SKELS) | $(BUILD)/tests
 	$(call msg,TEST,$@)
@@ -159,16 +159,40 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)/etc/relayguard $(DESTDIR)/lib/systemd/system
+		$(DESTDIR)$(PREFIX)/share/relayguard \
+		$(DESTDIR)/etc/relayguard $(DESTDIR)/etc/logrotate.d \
+		$(DESTDIR)/lib/systemd/system $(DESTDIR)/var/lib/relayguard
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(wildcard user/dist/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 $(wildcard user/dist/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 user/dist/relayguardctl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/relayguardctl
+	install -m 0644 user/dist/relayguardd.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/relayguardd
+	install -m 0644 user/dist/relayguard.rules.yml \
+		$(DESTDIR)$(PREFIX)/share/relayguard/
 	test -e $(DESTDIR)/etc/relayguard/relayguard.conf || \
 		install -m 0644 user/dist/relayguard.conf $(DESTDIR)/etc/relayguard/
+	install -m 0644 user/dist/relayguard.logrotate \
+		$(DESTDIR)/etc/logrotate.d/relayguard
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' user/dist/relayguardd.service \
 		> $(DESTDIR)/lib/systemd/system/relayguardd.service
+
+# The Debian package, built by dpkg-buildpackage (debhelper) from the
+# packaging in scripts/debian, with Debian's build flags in a build folder
+# of its own ($(BUILD)/deb/src/build, kept: a rebuild is incremental), and
+# checked by lintian.
+DEB_VERSION := $(shell dpkg-parsechangelog -l scripts/debian/changelog -S Version 2>/dev/null)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB         := $(BUILD)/relayguard_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_INPUTS  := Makefile scripts/deb.sh $(wildcard bpf/* headers/* user/*.[ch] user/dist/*) \
+               $(shell find scripts/debian -type f 2>/dev/null)
+
+deb: $(DEB)
+
+$(DEB): $(DEB_INPUTS)
+	$(call msg,DEB,$@)
+	$(Q)scripts/deb.sh $(BUILD) $@
 
 clean:
 	rm -rf $(BUILD)

@@ -9,6 +9,8 @@ PACKAGES=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libnl-3-dev libnl-route-3-dev libpcap-dev
 	libcurl4-openssl-dev libjson-c-dev
+	# the Debian package (make deb)
+	debhelper dpkg-dev fakeroot lintian logrotate
 	# tests and fuzzing
 	libcmocka-dev libclang-rt-14-dev libnetfilter-queue-dev
 	iproute2 iptables nftables jq python3 python3-scapy

@@ -31,6 +31,8 @@ struct bans {
 	size_t n_offenders;
 	struct banstore_cursor sweep_at; /* where a stepped sweep stands */
 	uint64_t counted[RG_REASON_MAX]; /* bans in force, by reason, so far */
+	uint64_t counted_map[2];	 /* and in bans4, bans6, so far */
+	uint64_t in_map[2]; /* bans4, bans6 at the last complete sweep */
 };
 
 static int offender_cmp(const void *a, const void *b)
@@ -183,6 +185,7 @@ int bans_ban(struct bans *b, const struct rg_conf *conf,
 struct sweep_ctx {
 	uint64_t now_ns;
 	uint64_t *by_reason;
+	uint64_t *by_map; /* bans4, bans6 */
 	struct ban_entry *expired;
 	size_t n, cap;
 	int err;
@@ -195,6 +198,7 @@ static int sweep_one(const struct ban_entry *e, void *data)
 	if (!e->ban.expires_ns || e->ban.expires_ns > c->now_ns) {
 		if (c->by_reason && e->ban.reason < RG_REASON_MAX)
 			c->by_reason[e->ban.reason]++;
+		c->by_map[e->source.family == AF_INET6]++;
 		return 0;
 	}
 	if (array_room(c->expired, c->cap, c->n, 256))
@@ -268,12 +272,16 @@ int bans_sweep_step(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
 		    size_t max, uint64_t *by_reason, bans_unban_cb cb,
 		    void *ctx, bool *done)
 {
-	struct sweep_ctx c = { .now_ns = now_ns, .by_reason = b->counted };
+	struct sweep_ctx c = { .now_ns = now_ns,
+			       .by_reason = b->counted,
+			       .by_map = b->counted_map };
 	bool start = !b->sweep_at.map && !b->sweep_at.started;
 	int rc, removed;
 
-	if (start)
+	if (start) {
 		memset(b->counted, 0, sizeof(b->counted));
+		memset(b->counted_map, 0, sizeof(b->counted_map));
+	}
 	rc = banstore_walk_step(b->maps, &b->sweep_at, max, sweep_one, &c);
 	removed = unban_expired(b, &c, cb, ctx);
 	free(c.expired);
@@ -283,9 +291,16 @@ int bans_sweep_step(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
 	if (rc) {
 		if (by_reason)
 			memcpy(by_reason, b->counted, sizeof(b->counted));
+		memcpy(b->in_map, b->counted_map, sizeof(b->in_map));
 		forget_old(b, conf);
 	}
 	return removed;
+}
+
+void bans_in_maps(const struct bans *b, uint64_t *v4, uint64_t *v6)
+{
+	*v4 = b->in_map[0];
+	*v6 = b->in_map[1];
 }
 
 int bans_sweep(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,

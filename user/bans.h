@@ -62,6 +62,10 @@ int bans_sweep_step(struct bans *b, const struct rg_conf *conf, uint64_t now_ns,
 		    size_t max, uint64_t *by_reason, bans_unban_cb cb,
 		    void *ctx, bool *done);
 
+/* The bans in force in bans4 and in bans6 when the last sweep went round
+ * (0 before the first): how full the maps are. */
+void bans_in_maps(const struct bans *b, uint64_t *v4, uint64_t *v6);
+
 /* Write every ban and the offence history to path (atomically). */
 int bans_snapshot(struct bans *b, const char *path);
 

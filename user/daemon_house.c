@@ -2,6 +2,7 @@
 /* Housekeeping on the daemon's timer: the stepped sweep of expired bans,
  * the ban snapshot (written by a child, restored at start), the metrics
  * file, and the scheduling priority taken again after its rest. */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include "clock.h"
 #include "daemon.h"
 #include "fsutil.h"
+#include "loader.h"
 #include "log.h"
 #include "policysvc.h"
 #include "priority.h"
@@ -127,8 +129,42 @@ static int print_dataplane(FILE *f, void *ctx)
 	return 0;
 }
 
+static uint64_t map_capacity(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+/* What the alert rules watch: the write itself, the programs on each
+ * configured interface, how full the ban maps are. */
+static void fill_health(struct daemon *d, struct metrics_health *h,
+			struct metrics_iface *ifaces)
+{
+	struct attach_state st;
+	unsigned int i;
+
+	h->written_unix = clock_ns(CLOCK_REALTIME) / NSEC_PER_SEC;
+	h->interval_s = d->conf.metrics_interval;
+	for (i = 0; i < d->conf.n_interfaces; i++) {
+		ifaces[i].name = d->conf.interfaces[i];
+		if (loader_query(d->conf.interfaces[i], &st))
+			memset(&st, 0, sizeof(st)); /* gone: nothing attached */
+		ifaces[i].xdp = st.xdp;
+		ifaces[i].tc = st.tc;
+	}
+	h->ifaces = ifaces;
+	h->n_ifaces = d->conf.n_interfaces;
+	bans_in_maps(d->bans, &h->ban_entries[0], &h->ban_entries[1]);
+	h->ban_capacity[0] = map_capacity(d->maps->bans4);
+	h->ban_capacity[1] = map_capacity(d->maps->bans6);
+}
+
 void daemon_write_metrics(struct daemon *d)
 {
+	struct metrics_iface ifaces[CONF_MAX_INTERFACES];
+	struct metrics_health health;
 	struct metrics_input in = {
 		.reaction = &d->reaction,
 		.bans_by_reason = d->bans_by_reason,
@@ -139,10 +175,13 @@ void daemon_write_metrics(struct daemon *d)
 		.crowdsec = d->cs ? crowdsec_counters(d->cs) : NULL,
 		.dataplane = print_dataplane,
 		.dataplane_ctx = d,
+		.health = &health,
 	};
 
-	if (d->metrics_file)
-		metrics_write(d->metrics_file, &in);
+	if (!d->metrics_file)
+		return;
+	fill_health(d, &health, ifaces);
+	metrics_write(d->metrics_file, &in);
 }
 
 /* One step per tick: a million bans are swept in ~55 steps of ~5 ms

@@ -218,6 +218,79 @@ static void print_daemon(FILE *f, const struct daemon_counters *d)
 		      sizeof(daemon_metrics) / sizeof(daemon_metrics[0]), d);
 }
 
+/* A label value of the text format: backslash, double quote and newline
+ * escaped (Linux lets an interface name hold the first two). */
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void print_attached(FILE *f, const char *ifname, const char *program,
+			   bool on)
+{
+	fputs("relayguard_interface_attached{interface=\"", f);
+	label_value(f, ifname);
+	fprintf(f, "\",program=\"%s\"} %d\n", program, on);
+}
+
+/* The header of each gauge that print_health writes. */
+static void gauge_family(FILE *f, const char *name, const char *help)
+{
+	family(f, name, "gauge", help);
+}
+
+static void print_gauge(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	gauge_family(f, name, help);
+	fprintf(f, "relayguard_%s %" PRIu64 "\n", name, v);
+}
+
+/* One gauge per ban map: v[0] for bans4, v[1] for bans6. */
+static void print_ban_maps(FILE *f, const char *name, const char *help,
+			   const uint64_t *v)
+{
+	static const char *const maps[] = { RG_MAP_BANS4, RG_MAP_BANS6 };
+	unsigned int i;
+
+	gauge_family(f, name, help);
+	for (i = 0; i < 2; i++)
+		fprintf(f, "relayguard_%s{map=\"%s\"} %" PRIu64 "\n", name,
+			maps[i], v[i]);
+}
+
+static void print_health(FILE *f, const struct metrics_health *h)
+{
+	unsigned int i;
+
+	print_gauge(
+		f, "metrics_timestamp_seconds",
+		"When this file was written (Unix time): stale means the daemon is down.",
+		h->written_unix);
+	print_gauge(f, "metrics_interval_seconds",
+		    "How often this file is rewritten (metrics_interval).",
+		    h->interval_s);
+	gauge_family(
+		f, "interface_attached",
+		"relayguard's program attached to a configured interface (1) or not (0).");
+	for (i = 0; i < h->n_ifaces; i++) {
+		print_attached(f, h->ifaces[i].name, "xdp", h->ifaces[i].xdp);
+		print_attached(f, h->ifaces[i].name, "tc", h->ifaces[i].tc);
+	}
+	print_ban_maps(f, "ban_map_entries",
+		       "Bans in force in a ban map at the last complete sweep.",
+		       h->ban_entries);
+	print_ban_maps(f, "ban_map_capacity",
+		       "Entries a ban map holds (max_entries).",
+		       h->ban_capacity);
+}
+
 int metrics_print(FILE *f, const struct metrics_input *in)
 {
 	int err = 0;
@@ -241,6 +314,8 @@ int metrics_print(FILE *f, const struct metrics_input *in)
 		print_reaction(f, in->reaction);
 	if (in->crowdsec)
 		crowdsec_print_metrics(f, in->crowdsec);
+	if (in->health)
+		print_health(f, in->health);
 	if (!err && ferror(f))
 		err = -EIO;
 	return err;

@@ -6,6 +6,7 @@
 #ifndef RG_METRICS_H
 #define RG_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,6 +39,22 @@ struct daemon_counters {
 		priority_drops, ring_budget_spent;
 };
 
+/* What the alert rules (user/dist/relayguard.rules.yml) watch besides the
+ * counters: is the daemon writing, is the data plane on, is there room. */
+struct metrics_iface {
+	const char *name;
+	bool xdp, tc; /* relayguard's programs attached there now */
+};
+
+struct metrics_health {
+	uint64_t written_unix; /* this write, wall clock seconds */
+	uint64_t interval_s;   /* metrics_interval: when the next one is due */
+	const struct metrics_iface *ifaces; /* the configured interfaces */
+	unsigned int n_ifaces;
+	uint64_t ban_entries[2];  /* bans4, bans6: bans in force */
+	uint64_t ban_capacity[2]; /* their max_entries */
+};
+
 struct metrics_input {
 	const struct reaction_hist *reaction;
 	const uint64_t *bans_by_reason; /* RG_REASON_MAX current map entries */
@@ -46,6 +63,7 @@ struct metrics_input {
 	const struct policysvc_stats *policy_service; /* may be NULL */
 	const struct daemon_counters *daemon;
 	const struct crowdsec_counters *crowdsec; /* NULL: LAPI off */
+	const struct metrics_health *health;	  /* may be NULL */
 	/* Writes the data-plane counters (stats map), may be NULL. */
 	int (*dataplane)(FILE *f, void *ctx);
 	void *dataplane_ctx;

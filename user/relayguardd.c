@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "checkconf.h"
 #include "clock.h"
 #include "config.h"
 #include "crowdsec.h"
@@ -312,13 +313,17 @@ static void usage(FILE *f)
 		"Usage: relayguardd [-f] [-c CONF] [--pin-dir DIR] [--pid-file PATH]\n"
 		"                   [--metrics-file PATH] [-d]\n"
 		"       relayguardd --replay FILE.pcap [-c CONF]\n"
+		"       relayguardd -t|--check-config [-c CONF]\n"
 		"  -f, --foreground      log to stderr instead of syslog\n"
 		"  -c, --config CONF     config file (default %s)\n"
 		"      --pin-dir DIR     pinned maps (default %s)\n"
 		"      --pid-file PATH   (default %s)\n"
 		"      --metrics-file PATH  Prometheus textfile, rewritten every metrics_interval\n"
 		"      --replay FILE     run the pipeline on a capture, print decisions, touch no maps\n"
+		"  -t, --check-config    check CONF and load the programs through the verifier;\n"
+		"                        attach, pin and signal nothing; exit 0 if a start would take it\n"
 		"  -d, --debug           debug logging\n"
+		"  -h, --help            this text\n"
 		"Signals: TERM/INT stop (programs and bans stay), HUP reload config and\n"
 		"reopen the event log, USR1 reopen the event log.\n",
 		CONF_PATH_DEFAULT, RG_PIN_DIR_DEFAULT, CONF_PID_FILE_DEFAULT);
@@ -375,6 +380,30 @@ static int serve(struct daemon *d)
 	return err;
 }
 
+/* The daemon proper: the config, the lock, start, the loop, stop. */
+static int run_daemon(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (conf_load(d->conf_path, &d->conf, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (!d->pid_file)
+		d->pid_file = d->conf.pid_file[0] ? d->conf.pid_file
+						  : CONF_PID_FILE_DEFAULT;
+	rc = take_lock(d);
+	if (!rc)
+		rc = start(d);
+	if (!rc && d->conf.scheduling.kind != PRIORITY_NONE)
+		daemon_priority_set(d);
+	if (!rc)
+		rc = serve(d);
+	finish(d);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -384,6 +413,7 @@ int main(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "metrics-file", required_argument, NULL, 'm' },
 		{ "replay", required_argument, NULL, 'r' },
+		{ "check-config", no_argument, NULL, 't' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -398,11 +428,10 @@ int main(int argc, char **argv)
 	};
 	enum log_level level = LOG_LVL_INFO;
 	const char *replay = NULL;
-	bool conf_given = false;
-	char err[512];
-	int c, rc;
+	bool conf_given = false, check = false;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "fc:dh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:dht", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			d.foreground = true;
@@ -426,6 +455,9 @@ int main(int argc, char **argv)
 		case 'd':
 			level = LOG_LVL_DEBUG;
 			break;
+		case 't':
+			check = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -440,23 +472,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init("relayguardd", !d.foreground && !replay, level);
+	log_init("relayguardd", !d.foreground && !replay && !check, level);
 	if (replay)
 		return do_replay(replay, d.conf_path, conf_given);
-	if (conf_load(d.conf_path, &d.conf, err, sizeof(err))) {
-		log_err("%s", err);
-		return 1;
-	}
-	if (!d.pid_file)
-		d.pid_file = d.conf.pid_file[0] ? d.conf.pid_file
-						: CONF_PID_FILE_DEFAULT;
-	rc = take_lock(&d);
-	if (!rc)
-		rc = start(&d);
-	if (!rc && d.conf.scheduling.kind != PRIORITY_NONE)
-		daemon_priority_set(&d);
-	if (!rc)
-		rc = serve(&d);
-	finish(&d);
-	return rc ? 1 : 0;
+	if (check)
+		return checkconf_run(d.conf_path, stdout) ? 1 : 0;
+	return run_daemon(&d);
 }

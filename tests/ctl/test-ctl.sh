@@ -168,11 +168,24 @@ fi
 
 # help, reload, daemon alive
 assert_match "$(jctl help | jq -r .usage)" "ban add ADDR" "help -j"
-cp "$(command -v sleep)" "$RG_TMP/relayguardd"
-rg_bg "$RG_TMP/fake.log" "$RG_TMP/relayguardd" 300
+# A stand-in daemon: relayguardd replaying a FIFO nobody writes, blocked in
+# its open; it touches no map and SIGHUP kills it. reload checks its config
+# file with its own binary first: here --config=FILE, relative to the
+# daemon's cwd.
+mkfifo "$RG_TMP/fifo"
+echo "syn_rate = 30" >"$RG_TMP/fake.conf"
+pushd "$RG_TMP" >/dev/null || fail "no $RG_TMP"
+rg_bg "$RG_TMP/fake.log" "$RG_DAEMON" --replay fifo --config=fake.conf
+popd >/dev/null || fail "cannot return"
 echo "$RG_BG_PID" >"$RG_TMP/pid"
 rg_wait_for 5 grep -q relayguardd "/proc/$RG_BG_PID/comm" || fail "fake daemon did not start"
 assert_eq "$(ctl -j --pid-file "$RG_TMP/pid" status | jq -r .daemon.alive)" true "status: daemon alive"
+echo "syn_rate = lots" >"$RG_TMP/fake.conf"
+out=$(ctl --pid-file "$RG_TMP/pid" reload 2>&1) && fail "reload took a bad file: $out"
+assert_match "$out" "reload refused.*fake.conf:1: bad value 'lots' for syn_rate" "reload refuses a file --check-config refuses"
+kill -0 "$RG_BG_PID" || fail "a refused reload signalled the daemon"
+ok "a refused reload leaves the daemon alone"
+echo "syn_rate = 30" >"$RG_TMP/fake.conf"
 out=$(ctl -j --pid-file "$RG_TMP/pid" reload | jq -e .) || fail "reload -j not JSON"
 assert_eq "$(jq -r .reloaded <<<"$out")" "$RG_BG_PID" "reload -j names the pid"
 rg_wait_for 5 sh -c "! kill -0 $RG_BG_PID" || fail "SIGHUP not delivered"

@@ -59,6 +59,22 @@ assert_eq "$want" "$_rg_config_keys" "completion config keys match the help's"
 for k in $want; do [[ $man == *"$k"* ]] || fail "man page lacks config key $k"; done
 ok "man page names every config key"
 
+# relayguardd: its usage text, man page and completion name the same
+# options.
+MAND="$RG_TOP/user/dist/relayguardd.8"
+# shellcheck disable=SC1090
+. "$RG_TOP/user/dist/relayguardd.bash"
+options_in() { grep -oE '(^|[][ |,])--?[a-z][a-z-]*' | sed 's/^[][ |,]//' | sort -u; }
+"$RG_DAEMON" --help | options_in >"$RG_TMP/dhelp"
+tr ' ' '\n' <<<"$_rgd_options" | sort -u >"$RG_TMP/dcomp"
+diff -u "$RG_TMP/dhelp" "$RG_TMP/dcomp" >"$RG_TMP/d3" ||
+	fail "relayguardd usage and completion differ: $(cat "$RG_TMP/d3")"
+ok "relayguardd usage and completion name the same options"
+sed -n '/^\.SH SYNOPSIS/,/^\.SH SIGNALS/p' "$MAND" | sed 's/\\-/-/g; s/\\f[BIR]//g' | options_in >"$RG_TMP/dman"
+missing=$(comm -23 "$RG_TMP/dhelp" "$RG_TMP/dman")
+[ -z "$missing" ] || fail "relayguardd(8) lacks options: $missing"
+ok "relayguardd(8) names every option of its usage"
+
 # The completion works.
 complete_words() {
 	COMP_WORDS=("$@")
@@ -71,4 +87,7 @@ assert_eq "$(complete_words relayguardctl ba)" ban "completes an object prefix"
 assert_eq "$(complete_words relayguardctl ban '')" "$_rg_cmds_ban" "completes ban commands"
 assert_eq "$(complete_words relayguardctl -j b l --sort '')" "hits expiry" "completes sort keys after prefixes"
 assert_eq "$(complete_words relayguardctl config set mode '')" "enforce monitor" "completes mode values"
+COMP_WORDS=(relayguardd --check) COMP_CWORD=1 COMPREPLY=()
+_relayguardd
+assert_eq "${COMPREPLY[*]}" --check-config "relayguardd completes --check-config"
 rg_done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make install puts binaries, man pages, completion, the example config and
-# the systemd unit under DESTDIR/PREFIX, points the unit at the installed
-# daemon, and never overwrites an operator's config.
+# make install puts binaries, man pages, completion, the example config,
+# the logrotate file, the alert rules, the state dir and the systemd unit
+# under DESTDIR/PREFIX, points the unit at the installed daemon, and never
+# overwrites an operator's config.
 . "$(dirname "$0")/../lib.sh"
 rg_require_built
 
@@ -13,13 +14,19 @@ for f in usr/sbin/relayguardd usr/sbin/relayguardctl \
 	usr/share/man/man8/relayguardd.8 usr/share/man/man8/relayguardctl.8 \
 	usr/share/man/man5/relayguard.conf.5 \
 	usr/share/bash-completion/completions/relayguardctl \
+	usr/share/bash-completion/completions/relayguardd \
+	usr/share/relayguard/relayguard.rules.yml etc/logrotate.d/relayguard \
 	etc/relayguard/relayguard.conf lib/systemd/system/relayguardd.service; do
 	[ -s "$root/$f" ] || fail "$f not installed"
 done
+[ -d "$root/var/lib/relayguard" ] || fail "var/lib/relayguard not installed"
 ok "every file installed"
 assert_ok "installed ctl runs" "$root/usr/sbin/relayguardctl" help
 assert_match "$(grep '^ExecStart=' "$root/lib/systemd/system/relayguardd.service")" \
 	'^ExecStart=/usr/sbin/relayguardd ' "the unit starts the installed daemon"
+grep -q /usr/local "$root/lib/systemd/system/relayguardd.service" &&
+	fail "the unit still names /usr/local"
+ok "every command of the unit is the installed one"
 man -l "$root/usr/share/man/man8/relayguardctl.8" >/dev/null 2>&1 ||
 	groff -man -Tutf8 "$root/usr/share/man/man8/relayguardctl.8" >/dev/null ||
 	fail "man page does not render"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Reload (SIGHUP, `relayguardctl reload`): a bad config is refused with its
-# FILE:LINE in the log and leaves everything as it was (config map,
-# interfaces, bans, the daemon itself); a good one is applied (config map,
-# a new interface attached, a removed one detached) without losing a ban.
+# FILE:LINE and leaves everything as it was (config map, interfaces, bans,
+# the daemon itself): `relayguardctl reload` runs `relayguardd
+# --check-config` on the daemon's own file first and never signals it, and
+# a SIGHUP sent directly is refused by the daemon (the refusal in its log);
+# a good one is applied (config map, a new interface attached, a removed
+# one detached) without losing a ban.
 # The event log is reopened on SIGUSR1 (logrotate).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/ops.sh"
@@ -35,10 +38,18 @@ assert_eq "$(dp syn_rate)" 20 "syn_rate 20 in the config map"
 ops_conf syn_rate=50 "interfaces=$OPS_IF $IF2"
 echo "ban_time = forever-ish" >>"$OPS_CONF"
 bad_line=$(grep -n '^ban_time = forever' "$OPS_CONF" | cut -d: -f1)
-reload
+out=$(ops_ctl --pid-file "$OPS_PID" reload 2>&1) && fail "relayguardctl reload took a bad file: $out"
+assert_match "$out" "reload refused.*relayguard.conf:$bad_line: " \
+	"relayguardctl reload refuses with the check's FILE:LINE"
+grep -q "reload\(ed\| refused\)" "$OPS_CUR_LOG" && fail "the daemon was signalled: $(tail -n 3 "$OPS_CUR_LOG")"
+ok "the daemon was not signalled"
+out=$(ops_ctl -j --pid-file "$OPS_PID" reload 2>&1) && fail "reload -j took a bad file"
+assert_match "$(echo "$out" | jq -r .error)" "relayguard.conf:$bad_line:" "JSON error names FILE:LINE"
+# Signalled directly, the daemon refuses it itself.
+kill -HUP "$OPS_DAEMON"
 rg_wait_for 5 grep -q "reload refused" "$OPS_CUR_LOG" || fail "no refusal in the log"
 assert_match "$(grep 'reload refused' "$OPS_CUR_LOG")" "relayguard.conf:$bad_line:" \
-	"the refusal names FILE:LINE"
+	"the daemon's refusal names FILE:LINE"
 assert_eq "$(dp syn_rate)" 20 "config map untouched after a bad reload"
 attached "$IF2" && fail "$IF2 attached by a refused config"
 ok "no new interface from a refused config"

@@ -50,7 +50,8 @@ assert_eq "$(policy)" "SCHED_OTHER|SCHED_RESET_ON_FORK" "none: SCHED_OTHER"
 # A bad value on reload: refused with FILE:LINE, nothing changes.
 ops_conf scheduling=fifo:99
 line=$(grep -n '^scheduling' "$OPS_CONF" | cut -d: -f1)
-reload
+# (relayguardctl reload would refuse it before signalling: test-reload.sh)
+kill -HUP "$OPS_DAEMON"
 rg_wait_for 5 grep -q "reload refused" "$OPS_CUR_LOG" || fail "bad value not refused on reload"
 assert_match "$(grep 'reload refused' "$OPS_CUR_LOG")" "relayguard.conf:$line: .*scheduling" \
 	"reload refusal names FILE:LINE"

@@ -173,7 +173,7 @@ static void test_ipv6_grouped(void **state)
 
 static void test_sweep_counts(void **state)
 {
-	uint64_t by_reason[RG_REASON_MAX], now = boot_ns();
+	uint64_t by_reason[RG_REASON_MAX], now = boot_ns(), v4, v6;
 	struct bans *b = bans_new(&maps);
 	struct ban_entry e = { 0 };
 	struct ban_result r;
@@ -182,6 +182,8 @@ static void test_sweep_counts(void **state)
 
 	(void)state;
 	clear_maps();
+	bans_in_maps(b, &v4, &v6);
+	assert_true(v4 == 0 && v6 == 0); /* before the first sweep */
 	for (i = 0; i < 10; i++) {
 		snprintf(buf, sizeof(buf), "10.0.0.%d", i + 1);
 		e.source = addr(buf);
@@ -189,9 +191,18 @@ static void test_sweep_counts(void **state)
 		e.ban.expires_ns = i < 3 ? now - 1 : i == 3 ? 0 : now + SEC;
 		assert_int_equal(banstore_put(&maps, &e), 0);
 	}
-	assert_int_equal(bans_sweep(b, &conf, now, by_reason, NULL, NULL), 3);
+	for (i = 0; i < 2; i++) { /* and in bans6: one in force, one not */
+		snprintf(buf, sizeof(buf), "2001:db8:%d::/64", i + 1);
+		e.source = addr(buf);
+		e.ban.expires_ns = i ? now - 1 : now + SEC;
+		assert_int_equal(banstore_put(&maps, &e), 0);
+	}
+	assert_int_equal(bans_sweep(b, &conf, now, by_reason, NULL, NULL), 4);
 	assert_int_equal(by_reason[RG_REASON_MANUAL], 1); /* permanent */
-	assert_int_equal(by_reason[RG_REASON_PREGREET], 6);
+	assert_int_equal(by_reason[RG_REASON_PREGREET], 7);
+	bans_in_maps(b, &v4, &v6);
+	assert_int_equal(v4, 7); /* what the metrics' ban-map fill reads */
+	assert_int_equal(v6, 1);
 	(void)r;
 	bans_free(b);
 }

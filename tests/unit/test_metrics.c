@@ -58,7 +58,20 @@ static void test_file(void **state)
 	struct alert_stats as = { .ok = 3 };
 	struct daemon_counters dc = { .bans = 5 };
 	struct reaction_hist h = { 0 };
+	static const struct metrics_iface ifaces[] = {
+		{ "eth0", .xdp = true, .tc = true },
+		{ "odd\"na\\me", .xdp = false, .tc = true },
+	};
+	struct metrics_health health = {
+		.written_unix = 1700000000,
+		.interval_s = 300,
+		.ifaces = ifaces,
+		.n_ifaces = 2,
+		.ban_entries = { 1900000, 12 },
+		.ban_capacity = { 2097152, 262144 },
+	};
 	struct metrics_input in = {
+		.health = &health,
 		.reaction = &h,
 		.bans_by_reason = by_reason,
 		.pipeline = &ps,
@@ -94,6 +107,18 @@ static void test_file(void **state)
 		"relayguard_reaction_seconds_bucket{le=\"+Inf\"} 2\n",
 		"relayguard_reaction_seconds_count 2\n",
 		"relayguard_reaction_seconds_sum 0.000730000\n",
+		NULL });
+	/* what user/dist/relayguard.rules.yml alerts on */
+	assert_contains_all(text, (const char *const[]){
+		"relayguard_metrics_timestamp_seconds 1700000000\n",
+		"relayguard_metrics_interval_seconds 300\n",
+		"relayguard_interface_attached{interface=\"eth0\",program=\"xdp\"} 1\n",
+		"relayguard_interface_attached{interface=\"eth0\",program=\"tc\"} 1\n",
+		"relayguard_interface_attached{interface=\"odd\\\"na\\\\me\",program=\"xdp\"} 0\n",
+		"relayguard_ban_map_entries{map=\"bans4\"} 1900000\n",
+		"relayguard_ban_map_entries{map=\"bans6\"} 12\n",
+		"relayguard_ban_map_capacity{map=\"bans4\"} 2097152\n",
+		"relayguard_ban_map_capacity{map=\"bans6\"} 262144\n",
 		NULL });
 	free(text);
 	if (!access("/usr/bin/promtool", X_OK)) {
