@@ -243,7 +243,7 @@ static void print_attached(FILE *f, const char *ifname, const char *program,
 /* The header of each gauge that print_health writes. */
 static void gauge_family(FILE *f, const char *name, const char *help)
 {
-	family(f, name, "gauge", help);
+	prom_family(f, "gauge", help, "%s", name);
 }
 
 static void print_gauge(FILE *f, const char *name, const char *help, uint64_t v)
