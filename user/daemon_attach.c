@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "clock.h"
 #include "dpconfig.h"
+#include "flowmap.h"
 #include "loader.h"
 #include "log.h"
 #include "trusted.h"
@@ -117,4 +119,39 @@ void daemon_apply_interfaces(struct daemon *d, const struct rg_conf *old)
 				 old->interfaces[i]);
 	}
 	daemon_attach_all(d);
+}
+
+struct adopt {
+	struct daemon *d;
+	uint64_t now_ns;
+	unsigned int adopted, failed;
+};
+
+static void adopt_one(const struct rg_flow *f, void *ctx)
+{
+	struct adopt *a = ctx;
+	int rc;
+
+	if (a->now_ns - f->last_ns > RG_FLOW_IDLE_NS)
+		return;
+	rc = pipeline_adopt(a->d->pipe, f);
+	if (rc > 0)
+		a->adopted++;
+	else if (rc < 0)
+		a->failed++;
+}
+
+void daemon_adopt_flows(struct daemon *d)
+{
+	struct adopt a = { .d = d, .now_ns = boot_ns() };
+	int err = flowmap_for_each(d->maps->flows, adopt_one, &a);
+
+	if (err)
+		log_warn("cannot read the flows map: sessions in progress are "
+			 "taken up as new ones: %s",
+			 log_strerror(err));
+	if (a.adopted || a.failed)
+		log_info("%u session(s) in progress taken up from the flows "
+			 "map (%u could not be)",
+			 a.adopted, a.failed);
 }

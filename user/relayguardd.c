@@ -248,6 +248,7 @@ static int start(struct daemon *d)
 	if (!d->bans || !d->alerts || !d->pipe)
 		return -ENOMEM;
 	daemon_restore(d, fresh);
+	daemon_adopt_flows(d);
 	err = daemon_crowdsec_start(d); /* a refused secret: before attaching */
 	if (err)
 		return err;

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# An upgrade never opens the gate: the last ABI-3 release (f6e39ff, built
+# here from git history) runs the lab gateway with a banned prober sending
+# one SYN every 5 ms, a legitimate SMTP session and an attacker's session
+# open; it is stopped as an upgrade stops it (programs attached, maps
+# pinned) and this build's relayguardd starts on the same pin dir. It
+# migrates the maps and swaps the programs in place: no SYN-ACK ever
+# reaches the prober, its ban keeps its expiry, reason and origin, the
+# legitimate message is delivered and the attacker, whose session began
+# before the upgrade, is banned inside it after the upgrade.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../e2e/e2e.sh"
+OLD_COMMIT=f6e39ff # the last release of RG_ABI_VERSION 3
+
+e2e_require
+git -C "$RG_TOP" cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null ||
+	fail "this clone lacks commit $OLD_COMMIT (the last ABI-3 release): fetch the full history (git fetch --unshallow)"
+
+# The old release, from history: an export, not a worktree, so the
+# repository is left as it was even when the test is killed.
+OLD="$RG_TMP/abi3"
+mkdir -p "$OLD"
+git -C "$RG_TOP" archive "$OLD_COMMIT" | tar -x -C "$OLD" ||
+	fail "cannot export $OLD_COMMIT"
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$OLD" -j2 BUILD=build all >"$RG_TMP/abi3-build.log" 2>&1 ||
+	fail "cannot build $OLD_COMMIT: $(tail -n 20 "$RG_TMP/abi3-build.log")"
+ok "release $OLD_COMMIT (ABI 3) built from history"
+NEW_DAEMON=$RG_DAEMON
+
+e2e_lab strict
+RG_DAEMON="$OLD/build/relayguardd" e2e_daemon enforce relay_attempts_ban=1
+OLD_PID=$E2E_DAEMON_PID
+assert_eq "$(rg_in "$LAB_NS_GW" bpftool -j map dump pinned "$PIN/config" |
+	jq '(.[0].formatted // .[0]).value.abi_version')" 3 "the gateway runs ABI 3"
+
+# The prober from the attacker's own address, in the background until
+# probe_stop.
+probe_start() {
+	rm -f "$RG_TMP/probe.stop" "$RG_TMP/probe.progress"
+	ip netns exec "$LAB_NS_AT" "$SYS_PY" "$RG_TOP/tests/ops/synprobe.py" \
+		--src "$LAB_AT4" --dst "$LAB_GW4" --until "$RG_TMP/probe.stop" \
+		--progress "$RG_TMP/probe.progress" >"$RG_TMP/probe.out" 2>&1 &
+	PROBE_PID=$!
+	rg_on_exit "touch '$RG_TMP/probe.stop'; kill $PROBE_PID"
+}
+probe_sent_ge() {
+	[ "$(cut -d' ' -f1 "$RG_TMP/probe.progress" 2>/dev/null || echo 0)" -ge "$1" ]
+}
+probe_stop() { # sets sent and synacks
+	touch "$RG_TMP/probe.stop"
+	wait "$PROBE_PID" || fail "the prober failed: $(cat "$RG_TMP/probe.out")"
+	read -r sent synacks <"$RG_TMP/probe.out"
+}
+
+# The count can fail: before the ban, the prober gets SYN-ACKs.
+probe_start
+rg_wait_for 30 probe_sent_ge 20 || fail "the prober sends nothing: $(cat "$RG_TMP/probe.out")"
+probe_stop
+assert_gt "$synacks" 0 "before its ban the prober counts SYN-ACKs ($synacks of $sent SYNs)"
+
+e2e_relay_attempt
+rg_wait_for 10 e2e_ban4 "$LAB_AT4" || fail "the ABI-3 daemon did not ban $LAB_AT4: $(e2e_daemon_log)"
+ban0=$(e2e_ban4 "$LAB_AT4")
+ok "the ABI-3 daemon banned the prober: $(jq -c . <<<"$ban0")"
+
+# Sessions open across the upgrade: each has sent its first RCPT and
+# holds until $RG_TMP/go exists.
+atk=$("$LAB" pool "$LAB_PREFIX" 1)
+e2e_session "$LAB_NS_CL" --server "$LAB_GW4" --sender client@lab.test \
+	--timeout 5 --rcpt user@example.test --hold "$RG_TMP/go" \
+	--rcpt user@example.test --data >"$RG_TMP/legit.out" 2>&1 &
+LEGIT_PID=$!
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$atk" --timeout 2 \
+	--rcpt user@example.test --hold "$RG_TMP/go" --rcpt victim@gmail.com \
+	--rcpt victim2@gmail.com >"$RG_TMP/attack.out" 2>&1 &
+ATTACK_PID=$!
+rg_on_exit "touch '$RG_TMP/go'; kill $LEGIT_PID $ATTACK_PID"
+held() { grep -q '^hold' "$RG_TMP/legit.out" && grep -q '^hold' "$RG_TMP/attack.out"; }
+rg_wait_for 20 held || fail "sessions not open: $(cat "$RG_TMP/legit.out" "$RG_TMP/attack.out")"
+ok "a legitimate and an attacker's session are open on ABI 3"
+
+probe_start
+rg_wait_for 30 probe_sent_ge 50 || fail "the prober stalled"
+
+# The upgrade: the old daemon stops (programs and maps stay), the new one
+# starts on the same pin dir.
+kill -TERM "$OLD_PID"
+rg_wait_for 20 sh -c "! kill -0 $OLD_PID" || fail "the ABI-3 daemon did not stop"
+assert_ok "the ABI-3 programs stay attached while no daemon runs" e2e_attached
+RG_DAEMON=$NEW_DAEMON e2e_daemon enforce relay_attempts_ban=1
+sent_at_start=$(cut -d' ' -f1 "$RG_TMP/probe.progress")
+assert_eq "$(rg_in "$LAB_NS_GW" bpftool -j map dump pinned "$PIN/config" |
+	jq '(.[0].formatted // .[0]).value.abi_version')" 4 "the pinned maps are ABI 4 now"
+swap=$(grep -o 'migrated from ABI 3 to 4.*' "$E2E_DAEMON_LOG") ||
+	fail "no migration in the new daemon's log: $(e2e_daemon_log)"
+ok "$swap"
+rg_wait_for 30 probe_sent_ge $((sent_at_start + 100)) || fail "the prober stalled"
+
+touch "$RG_TMP/go"
+wait "$LEGIT_PID" "$ATTACK_PID"
+probe_stop
+assert_gt "$sent" 150 "the prober kept probing across the upgrade ($sent SYNs)"
+assert_eq "$synacks" 0 "no SYN-ACK reached the banned prober"
+
+ban1=$(e2e_ban4 "$LAB_AT4") || fail "the prober's ban is gone"
+for f in expires_ns created_ns reason offences origin origin_tag; do
+	assert_eq "$(jq -c ".$f" <<<"$ban1")" "$(jq -c ".$f" <<<"$ban0")" \
+		"the ban keeps its $f"
+done
+assert_gt "$(jq .hits <<<"$ban1")" "$(jq .hits <<<"$ban0")" \
+	"the carried ban counts the prober's SYNs"
+
+cat "$RG_TMP/legit.out"
+assert_eq "$(grep -c '^RCPT 250' "$RG_TMP/legit.out")" 2 \
+	"the legitimate session's recipients were accepted on both sides of the upgrade"
+assert_match "$(cat "$RG_TMP/legit.out")" 'EOM 250' "the legitimate message was queued"
+assert_ok "and delivered" rg_wait_for 20 e2e_maildir_ge 1
+
+cat "$RG_TMP/attack.out"
+assert_eq "$(grep '^RCPT' "$RG_TMP/attack.out" | tr '\n' ,)" \
+	"RCPT 250,RCPT 554,RCPT timeout," \
+	"the attacker's session from before the upgrade is cut after its relay attempt"
+ban=$(e2e_ban4 "$atk") || fail "no ban for $atk: $(e2e_daemon_log)"
+assert_eq "$(jq .reason <<<"$ban")" 2 "banned for relay_attempt"
+assert_ok "the new daemon logged the ban with its evidence" rg_wait_for 10 \
+	e2e_has_event ".action == \"ban\" and .source == \"$atk\" and .rcpt_to == \"victim@gmail.com\""
+
+assert_fails "no upgrade leftovers in the pin dir" test -e "$PIN/upgrading"
+assert_ok "legitimate client delivers after the upgrade" e2e_legit_delivery after
+rg_done
