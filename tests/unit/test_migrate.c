@@ -193,12 +193,12 @@ static void test_unchanged(void **state)
 static void test_sizes_and_support(void **state)
 {
 	(void)state;
-	assert_int_equal(migrate_old_value_size(3, RG_MAP_BANS4,
-						sizeof(struct rg_ban)),
-			 sizeof(struct rg3_ban));
-	assert_int_equal(migrate_old_value_size(3, RG_MAP_FLOWS,
-						sizeof(struct rg_flow)),
-			 sizeof(struct rg3_flow));
+	assert_int_equal(
+		migrate_old_value_size(3, RG_MAP_BANS4, sizeof(struct rg_ban)),
+		sizeof(struct rg3_ban));
+	assert_int_equal(
+		migrate_old_value_size(3, RG_MAP_FLOWS, sizeof(struct rg_flow)),
+		sizeof(struct rg3_flow));
 	assert_int_equal(migrate_old_value_size(3, RG_MAP_RATELIMIT,
 						sizeof(struct rg_bucket)),
 			 sizeof(struct rg3_bucket));
