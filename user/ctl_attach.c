@@ -50,12 +50,13 @@ static int upgrade_lock(int *fd)
 		return err;
 	*fd = instance_lock(ctl.pin_dir, &holder);
 	if (*fd == -EBUSY)
-		return ctl_err(-EBUSY,
-			       "attach: the maps under %s are of ABI %u and "
-			       "relayguardd (pid %d) runs on them; stop it, "
-			       "then start this build's relayguardd (it "
-			       "migrates them)",
-			       ctl.pin_dir, abi, (int)holder);
+		return ctl_err(
+			-EBUSY,
+			"attach: the maps under %s are of ABI version %u and "
+			"relayguardd (pid %d) runs on them; stop it, "
+			"then start this build's relayguardd (it "
+			"migrates them)",
+			ctl.pin_dir, abi, (int)holder);
 	return *fd < 0 ? ctl_err(*fd, "attach: cannot lock %s: %s", ctl.pin_dir,
 				 log_strerror(*fd))
 		       : 0;

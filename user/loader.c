@@ -172,6 +172,21 @@ fail:
 	return err;
 }
 
+/* Why maps of ABI abi are not used as they are, and what to do. */
+static void log_abi_refusal(const char *pin_dir, unsigned int abi)
+{
+	if (migrate_supported(abi))
+		log_err("the maps under %s are of ABI version %u, this build "
+			"uses %u; start relayguardd of this build (or "
+			"'relayguardctl attach'): it migrates them",
+			pin_dir, abi, RG_ABI_VERSION);
+	else
+		log_err("the maps under %s are of ABI version %u, which this "
+			"build (ABI %u) cannot migrate; purge them first "
+			"('relayguardctl detach IFACE --purge')",
+			pin_dir, abi, RG_ABI_VERSION);
+}
+
 /* Maps of another ABI: named before any layout check refuses them. */
 static int check_pinned_abi(const char *pin_dir)
 {
@@ -180,10 +195,7 @@ static int check_pinned_abi(const char *pin_dir)
 
 	if (err || !abi || abi == RG_ABI_VERSION)
 		return err;
-	log_err("the maps under %s are of ABI %u, this build uses %u; start "
-		"relayguardd of this build (or 'relayguardctl attach'): it "
-		"migrates them",
-		pin_dir, abi, RG_ABI_VERSION);
+	log_abi_refusal(pin_dir, abi);
 	return -EPROTO;
 }
 
@@ -348,10 +360,7 @@ static int load_or_upgrade(struct loader *l)
 	if (abi && abi != RG_ABI_VERSION) {
 		if (migrate_supported(abi))
 			return upgrade_load(l, abi);
-		log_err("maps under %s are of ABI %u: this build (ABI %u) "
-			"cannot migrate them; purge them first "
-			"('relayguardctl detach IFACE --purge')",
-			l->pin_dir, abi, RG_ABI_VERSION);
+		log_abi_refusal(l->pin_dir, abi);
 		return -EPROTO;
 	}
 	err = check_pinned_layouts(l->skel->obj, l->pin_dir);
@@ -1181,7 +1190,7 @@ static int upgrade_load(struct loader *l, unsigned int from)
 		return -ENOMEM;
 	u->from = from;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	log_info("maps under %s are of ABI %u: migrating them to ABI %u",
+	log_info("maps under %s are of ABI version %u: migrating them to %u",
 		 l->pin_dir, from, RG_ABI_VERSION);
 	stage_clean(l->pin_dir);
 	err = open_old_maps(u, l->pin_dir);

@@ -62,6 +62,19 @@ e2e_relay_attempt
 rg_wait_for 10 e2e_ban4 "$LAB_AT4" || fail "the ABI-3 daemon did not ban $LAB_AT4: $(e2e_daemon_log)"
 ban0=$(e2e_ban4 "$LAB_AT4")
 ok "the ABI-3 daemon banned the prober: $(jq -c . <<<"$ban0")"
+# A ban as a CrowdSec list decision leaves it (origin "lists", its name in
+# origin_tag, reason imported), written raw in ABI 3's struct rg_ban.
+CS_SRC=10.77.0.99
+hex=$("$SYS_PY" -c 'import struct, sys
+c = int(sys.argv[1])
+v = struct.pack("<QQQQIIB7s", c + 3600 * 10**9, 5, c, c + 1, 11, 4, 5, b"tor-ex")
+print(" ".join("%02x" % b for b in v))' "$(jq .created_ns <<<"$ban0")")
+# shellcheck disable=SC2086
+rg_in "$LAB_NS_GW" bpftool map update pinned "$PIN/bans4" key ${CS_SRC//./ } \
+	value hex $hex || fail "cannot write the CrowdSec ban"
+cs0=$(e2e_ban4 "$CS_SRC") || fail "the CrowdSec ban is not there"
+assert_eq "$(jq -c '[.origin, .origin_tag]' <<<"$cs0")" '[5,"tor-ex"]' \
+	"a CrowdSec lists ban sits beside it"
 
 # Sessions open across the upgrade: each has sent its first RCPT and
 # holds until $RG_TMP/go exists.
@@ -81,6 +94,13 @@ ok "a legitimate and an attacker's session are open on ABI 3"
 
 probe_start
 rg_wait_for 30 probe_sent_ge 50 || fail "the prober stalled"
+
+# This build's ctl does not touch maps of ABI 3 under a running daemon.
+assert_fails "ban list of this build on ABI-3 maps is refused" e2e_ctl ban list
+assert_fails "attach of this build is refused while the ABI-3 daemon runs" \
+	e2e_ctl attach "$LAB_IF_GW"
+assert_match "$(e2e_ctl attach "$LAB_IF_GW" 2>&1)" "relayguardd \\(pid $OLD_PID\\) runs on them" \
+	"the refusal names the daemon"
 
 # The upgrade: the old daemon stops (programs and maps stay), the new one
 # starts on the same pin dir.
@@ -102,11 +122,21 @@ probe_stop
 assert_gt "$sent" 150 "the prober kept probing across the upgrade ($sent SYNs)"
 assert_eq "$synacks" 0 "no SYN-ACK reached the banned prober"
 
+# same_ban BEFORE AFTER WHAT FIELD...: AFTER has BEFORE's value of each.
+same_ban() {
+	local before=$1 after=$2 what=$3 f
+	shift 3
+	for f in "$@"; do
+		assert_eq "$(jq -c ".$f" <<<"$after")" "$(jq -c ".$f" <<<"$before")" \
+			"$what keeps its $f"
+	done
+}
 ban1=$(e2e_ban4 "$LAB_AT4") || fail "the prober's ban is gone"
-for f in expires_ns created_ns reason offences origin origin_tag; do
-	assert_eq "$(jq -c ".$f" <<<"$ban1")" "$(jq -c ".$f" <<<"$ban0")" \
-		"the ban keeps its $f"
-done
+same_ban "$ban0" "$ban1" "the prober's ban" expires_ns created_ns first_hit_ns \
+	reason offences origin origin_tag
+cs1=$(e2e_ban4 "$CS_SRC") || fail "the CrowdSec ban is gone"
+same_ban "$cs0" "$cs1" "the CrowdSec ban" expires_ns created_ns first_hit_ns \
+	hits reason offences origin origin_tag
 assert_gt "$(jq .hits <<<"$ban1")" "$(jq .hits <<<"$ban0")" \
 	"the carried ban counts the prober's SYNs"
 
