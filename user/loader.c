@@ -45,6 +45,9 @@
 struct loader {
 	struct relayguard_bpf *skel;
 	struct rg_maps maps;
+	/* After an upgrade: the ring the replaced programs wrote, when this
+	 * build reads its records; else -1. */
+	int old_samples;
 	char pin_dir[PATH_MAX];
 };
 
@@ -382,6 +385,7 @@ int loader_load(const char *pin_dir, struct loader **out)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->old_samples = -1;
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
 	err = loader_pin_dir_create(pin_dir);
 	if (err)
@@ -413,6 +417,8 @@ void loader_free(struct loader *l)
 {
 	if (!l)
 		return;
+	if (l->old_samples >= 0)
+		close(l->old_samples);
 	relayguard_bpf__destroy(l->skel);
 	free(l);
 }
@@ -420,6 +426,14 @@ void loader_free(struct loader *l)
 const struct rg_maps *loader_maps(const struct loader *l)
 {
 	return &l->maps;
+}
+
+int loader_take_old_samples(struct loader *l)
+{
+	int fd = l->old_samples;
+
+	l->old_samples = -1;
+	return fd;
 }
 
 /* The name of program id, "" if it cannot be read. */
@@ -1221,6 +1235,10 @@ static int upgrade_load(struct loader *l, unsigned int from)
 			l->pin_dir);
 	else
 		upgrade_report(l, u, ms);
+	if (!err && migrate_samples_readable(from)) {
+		l->old_samples = u->old.samples; /* records not read yet */
+		u->old.samples = -1;
+	}
 out:
 	upgrade_free(u);
 	free(u);

@@ -35,6 +35,11 @@ int loader_pin_dir_create(const char *pin_dir);
 /* Frees user-space state only: programs stay attached, maps pinned. */
 void loader_free(struct loader *l);
 const struct rg_maps *loader_maps(const struct loader *l);
+/* After loader_load() migrated maps of an older ABI: the samples ring the
+ * replaced programs wrote until the swap, when this build reads their
+ * records (they are older than any in the new ring), for the caller to
+ * read and close; else -1. */
+int loader_take_old_samples(struct loader *l);
 
 /* Attach XDP (mode, with fallback under AUTO; *used says which took) and
  * TC egress (clsact) to ifname. Re-attaching replaces relayguard's own

@@ -29,6 +29,8 @@ struct abi_step {
 	unsigned int from; /* reads ABI from, writes from + 1 */
 	const struct map_conv *maps;
 	size_t n_maps;
+	/* The records of ABI from's samples ring read as the next ABI's. */
+	bool samples_as_is;
 };
 
 /* ---- ABI 3 -> 4: ACL marks (struct rg_acl_mark) appended to bans,
@@ -92,8 +94,10 @@ static const struct map_conv conv_3to4[] = {
 _Static_assert(sizeof(struct rg_stats) == sizeof(struct rg3_stats) + 8,
 	       "ABI 4 appended one counter to ABI 3's");
 
+/* struct rg_sample kept its layout; ABI 3 wrote each record at its exact
+ * size, which ABI 4's reader takes as well. */
 static const struct abi_step steps[] = {
-	{ 3, conv_3to4, sizeof(conv_3to4) / sizeof(conv_3to4[0]) },
+	{ 3, conv_3to4, sizeof(conv_3to4) / sizeof(conv_3to4[0]), true },
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))
@@ -127,6 +131,18 @@ bool migrate_supported(unsigned int from)
 		return false;
 	for (v = from; v < RG_ABI_VERSION; v++)
 		if (!step_from(v))
+			return false;
+	return true;
+}
+
+bool migrate_samples_readable(unsigned int from)
+{
+	unsigned int v;
+
+	if (!migrate_supported(from))
+		return false;
+	for (v = from; v < RG_ABI_VERSION; v++)
+		if (!step_from(v)->samples_as_is)
 			return false;
 	return true;
 }

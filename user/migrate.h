@@ -13,6 +13,9 @@
 
 /* Whether maps of ABI `from` can be carried into this build's. */
 bool migrate_supported(unsigned int from);
+/* Whether the records an ABI-`from` data plane left in its samples ring
+ * can be fed to this build's pipeline as they are. */
+bool migrate_samples_readable(unsigned int from);
 /* The value size map `name` had at ABI `from`, given its size in this
  * build. */
 unsigned int migrate_old_value_size(unsigned int from, const char *name,

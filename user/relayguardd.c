@@ -248,7 +248,6 @@ static int start(struct daemon *d)
 	if (!d->bans || !d->alerts || !d->pipe)
 		return -ENOMEM;
 	daemon_restore(d, fresh);
-	daemon_adopt_flows(d);
 	err = daemon_crowdsec_start(d); /* a refused secret: before attaching */
 	if (err)
 		return err;
@@ -265,6 +264,7 @@ static int start(struct daemon *d)
 			"link events unavailable: interfaces that come back will not be re-attached");
 	daemon_attach_all(d);
 	daemon_events_reopen(d);
+	daemon_adopt_flows(d);
 	err = setup_fds(d);
 	if (err) {
 		log_err("cannot set up the event loop: %s", strerror(-err));

@@ -14,8 +14,9 @@ deliveries; this one pauses between recipients, as spam bots do, which makes
 --starttls: STARTTLS after EHLO (the rest is hidden from the wire);
 --pipeline: MAIL, every RCPT, DATA and the body in one write (a burst that
 beats any wire-level cut-off), then the replies read in order.
---hold FILE: after the first RCPT, print "hold" and wait (up to 300 s)
-until FILE exists: a session kept open across what the test does meanwhile.
+--hold FILE (repeatable): after RCPT N (N = 1 for the first --hold, 2
+for the second ...), print "hold" and wait (up to 300 s) until FILE
+exists: a session kept open across what the test does meanwhile.
 """
 import argparse
 import os
@@ -127,8 +128,8 @@ def session(a):
     for i, r in enumerate(a.rcpt):
         if i and a.pause:
             time.sleep(a.pause)
-        if i == 1 and a.hold:
-            hold(a.hold)
+        if a.hold and 0 < i <= len(a.hold):
+            hold(a.hold[i - 1])
         code = step(sock, f, "RCPT", f"RCPT TO:<{r}>\r\n".encode())
         if code is None:
             return
@@ -173,7 +174,7 @@ def main():
     p.add_argument("--data", action="store_true")
     p.add_argument("--starttls", action="store_true")
     p.add_argument("--pipeline", action="store_true")
-    p.add_argument("--hold")
+    p.add_argument("--hold", action="append")
     session(p.parse_args())
 
 

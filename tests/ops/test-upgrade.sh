@@ -78,19 +78,29 @@ assert_eq "$(jq -c '[.origin, .origin_tag]' <<<"$cs0")" '[5,"tor-ex"]' \
 
 # Sessions open across the upgrade: each has sent its first RCPT and
 # holds until $RG_TMP/go exists.
-atk=$("$LAB" pool "$LAB_PREFIX" 1)
+read -r atk atk2 < <("$LAB" pool "$LAB_PREFIX" 2 | tr '\n' ' ')
 e2e_session "$LAB_NS_CL" --server "$LAB_GW4" --sender client@lab.test \
 	--timeout 5 --rcpt user@example.test --hold "$RG_TMP/go" \
 	--rcpt user@example.test --data >"$RG_TMP/legit.out" 2>&1 &
 LEGIT_PID=$!
-e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$atk" --timeout 2 \
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$atk" --timeout 2 --pause 0.3 \
 	--rcpt user@example.test --hold "$RG_TMP/go" --rcpt victim@gmail.com \
 	--rcpt victim2@gmail.com >"$RG_TMP/attack.out" 2>&1 &
 ATTACK_PID=$!
-rg_on_exit "touch '$RG_TMP/go'; kill $LEGIT_PID $ATTACK_PID"
-held() { grep -q '^hold' "$RG_TMP/legit.out" && grep -q '^hold' "$RG_TMP/attack.out"; }
-rg_wait_for 20 held || fail "sessions not open: $(cat "$RG_TMP/legit.out" "$RG_TMP/attack.out")"
-ok "a legitimate and an attacker's session are open on ABI 3"
+# A third one makes its relay attempt while no daemon runs (the ABI-3
+# programs sample it into their ring), then holds again.
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$atk2" --timeout 2 --pause 0.3 \
+	--rcpt user@example.test --hold "$RG_TMP/gap" --rcpt victim@gmail.com \
+	--hold "$RG_TMP/go" --rcpt victim2@gmail.com >"$RG_TMP/gap.out" 2>&1 &
+GAP_PID=$!
+rg_on_exit "touch '$RG_TMP/gap' '$RG_TMP/go'; kill $LEGIT_PID $ATTACK_PID $GAP_PID"
+held() { # FILE N: the session of FILE holds for the Nth time
+	[ "$(grep -c '^hold' "$1")" -ge "$2" ]
+}
+for f in legit attack gap; do
+	rg_wait_for 20 held "$RG_TMP/$f.out" 1 || fail "session not open: $(cat "$RG_TMP/$f.out")"
+done
+ok "a legitimate and two attackers' sessions are open on ABI 3"
 
 probe_start
 rg_wait_for 30 probe_sent_ge 50 || fail "the prober stalled"
@@ -107,6 +117,10 @@ assert_match "$(e2e_ctl attach "$LAB_IF_GW" 2>&1)" "relayguardd \\(pid $OLD_PID\
 kill -TERM "$OLD_PID"
 rg_wait_for 20 sh -c "! kill -0 $OLD_PID" || fail "the ABI-3 daemon did not stop"
 assert_ok "the ABI-3 programs stay attached while no daemon runs" e2e_attached
+touch "$RG_TMP/gap"
+rg_wait_for 20 held "$RG_TMP/gap.out" 2 || fail "no relay attempt in the gap: $(cat "$RG_TMP/gap.out")"
+assert_eq "$(grep '^RCPT' "$RG_TMP/gap.out" | tail -n 1)" "RCPT 554" \
+	"a relay attempt while no daemon runs is refused by Postfix"
 RG_DAEMON=$NEW_DAEMON e2e_daemon enforce relay_attempts_ban=1
 sent_at_start=$(cut -d' ' -f1 "$RG_TMP/probe.progress")
 assert_eq "$(rg_in "$LAB_NS_GW" bpftool -j map dump pinned "$PIN/config" |
@@ -117,7 +131,7 @@ ok "$swap"
 rg_wait_for 30 probe_sent_ge $((sent_at_start + 100)) || fail "the prober stalled"
 
 touch "$RG_TMP/go"
-wait "$LEGIT_PID" "$ATTACK_PID"
+wait "$LEGIT_PID" "$ATTACK_PID" "$GAP_PID"
 probe_stop
 assert_gt "$sent" 150 "the prober kept probing across the upgrade ($sent SYNs)"
 assert_eq "$synacks" 0 "no SYN-ACK reached the banned prober"
@@ -154,6 +168,15 @@ ban=$(e2e_ban4 "$atk") || fail "no ban for $atk: $(e2e_daemon_log)"
 assert_eq "$(jq .reason <<<"$ban")" 2 "banned for relay_attempt"
 assert_ok "the new daemon logged the ban with its evidence" rg_wait_for 10 \
 	e2e_has_event ".action == \"ban\" and .source == \"$atk\" and .rcpt_to == \"victim@gmail.com\""
+
+cat "$RG_TMP/gap.out"
+assert_eq "$(grep '^RCPT' "$RG_TMP/gap.out" | tr '\n' ,)" \
+	"RCPT 250,RCPT 554,RCPT timeout," \
+	"the attempt made during the upgrade (read from the old ring) cuts its session"
+ban=$(e2e_ban4 "$atk2") || fail "no ban for $atk2: $(e2e_daemon_log)"
+assert_eq "$(jq .reason <<<"$ban")" 2 "banned for relay_attempt"
+assert_ok "the event log has that ban" rg_wait_for 10 \
+	e2e_has_event ".action == \"ban\" and .source == \"$atk2\" and .rcpt_to == \"victim@gmail.com\""
 
 assert_fails "no upgrade leftovers in the pin dir" test -e "$PIN/upgrading"
 assert_ok "legitimate client delivers after the upgrade" e2e_legit_delivery after
