@@ -1033,13 +1033,38 @@ static int tc_replace(int ifindex, int fd)
 	return bpf_tc_attach(&hook, &opts);
 }
 
+/* Put program fd where s says (XDP only if `expected` is still there). */
+static int replace(const struct swap *s, int fd, int expected)
+{
+	return s->tc ? tc_replace(s->ifindex, fd)
+		     : xdp_replace(s->ifindex, fd, expected, s->xdp_flags);
+}
+
+/* Program id (the old one, s->ifindex, s->tc) replaced by s->new_fd. */
+static int swap_one(struct upgrade *u, struct swap *s, __u32 id)
+{
+	struct timespec t;
+	int err;
+
+	s->old_fd = bpf_prog_get_fd_by_id(id);
+	if (s->old_fd < 0)
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	err = replace(s, s->new_fd, s->old_fd);
+	u->replace_ms += ms_lap(&t);
+	if (!err)
+		err = swap_record(u, s);
+	if (err)
+		close(s->old_fd);
+	return err;
+}
+
 /* Our old XDP program on ifindex, in whichever mode, replaced by the new
  * one only if it is still the program the kernel has there. */
 static int swap_xdp(struct upgrade *u, int ifindex, int new_fd)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct swap s = { .ifindex = ifindex, .new_fd = new_fd };
-	struct timespec t;
 	__u32 id;
 	int err;
 
@@ -1050,17 +1075,7 @@ static int swap_xdp(struct upgrade *u, int ifindex, int new_fd)
 	s.xdp_flags = q.drv_prog_id ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 	if (!id || !prog_uses(id, RG_PROG_XDP, u->old_ids, u->n_old_ids))
 		return 0;
-	s.old_fd = bpf_prog_get_fd_by_id(id);
-	if (s.old_fd < 0)
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	err = xdp_replace(ifindex, new_fd, s.old_fd, s.xdp_flags);
-	u->replace_ms += ms_lap(&t);
-	if (!err)
-		err = swap_record(u, &s);
-	if (err)
-		close(s.old_fd);
-	return err;
+	return swap_one(u, &s, id);
 }
 
 static int swap_tc(struct upgrade *u, int ifindex, int new_fd)
@@ -1070,23 +1085,11 @@ static int swap_tc(struct upgrade *u, int ifindex, int new_fd)
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = RG_TC_HANDLE,
 		    .priority = RG_TC_PRIORITY);
 	struct swap s = { .ifindex = ifindex, .tc = true, .new_fd = new_fd };
-	struct timespec t;
-	int err;
 
 	if (tc_query(&hook, &q) ||
 	    !prog_uses(q.prog_id, RG_PROG_TC, u->old_ids, u->n_old_ids))
 		return 0;
-	s.old_fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (s.old_fd < 0)
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	err = tc_replace(ifindex, new_fd);
-	u->replace_ms += ms_lap(&t);
-	if (!err)
-		err = swap_record(u, &s);
-	if (err)
-		close(s.old_fd);
-	return err;
+	return swap_one(u, &s, q.prog_id);
 }
 
 /* Put the old programs back where the new ones went (a swap failed). */
@@ -1096,9 +1099,7 @@ static void swap_back(struct upgrade *u)
 
 	while (u->n_swaps) {
 		s = &u->swaps[--u->n_swaps];
-		if (s->tc ? tc_replace(s->ifindex, s->old_fd)
-			  : xdp_replace(s->ifindex, s->old_fd, s->new_fd,
-					s->xdp_flags))
+		if (replace(s, s->old_fd, s->new_fd))
 			log_err("interface %d: the old %s program could not be "
 				"put back",
 				s->ifindex, s->tc ? "TC" : "XDP");

@@ -160,23 +160,21 @@ assert_eq "$(grep -c '^RCPT 250' "$RG_TMP/legit.out")" 2 \
 assert_match "$(cat "$RG_TMP/legit.out")" 'EOM 250' "the legitimate message was queued"
 assert_ok "and delivered" rg_wait_for 20 e2e_maildir_ge 1
 
-cat "$RG_TMP/attack.out"
-assert_eq "$(grep '^RCPT' "$RG_TMP/attack.out" | tr '\n' ,)" \
-	"RCPT 250,RCPT 554,RCPT timeout," \
+# assert_cut OUT SRC WHAT: the session transcript OUT (a local RCPT, then
+# foreign ones) was cut after its first relay attempt, SRC banned for it
+# by the new daemon, with its event.
+assert_cut() {
+	cat "$1"
+	assert_eq "$(grep '^RCPT' "$1" | tr '\n' ,)" "RCPT 250,RCPT 554,RCPT timeout," "$3"
+	ban=$(e2e_ban4 "$2") || fail "no ban for $2: $(e2e_daemon_log)"
+	assert_eq "$(jq .reason <<<"$ban")" 2 "$2 banned for relay_attempt"
+	assert_ok "the new daemon logged the ban of $2 with its evidence" rg_wait_for 10 \
+		e2e_has_event ".action == \"ban\" and .source == \"$2\" and .rcpt_to == \"victim@gmail.com\""
+}
+assert_cut "$RG_TMP/attack.out" "$atk" \
 	"the attacker's session from before the upgrade is cut after its relay attempt"
-ban=$(e2e_ban4 "$atk") || fail "no ban for $atk: $(e2e_daemon_log)"
-assert_eq "$(jq .reason <<<"$ban")" 2 "banned for relay_attempt"
-assert_ok "the new daemon logged the ban with its evidence" rg_wait_for 10 \
-	e2e_has_event ".action == \"ban\" and .source == \"$atk\" and .rcpt_to == \"victim@gmail.com\""
-
-cat "$RG_TMP/gap.out"
-assert_eq "$(grep '^RCPT' "$RG_TMP/gap.out" | tr '\n' ,)" \
-	"RCPT 250,RCPT 554,RCPT timeout," \
+assert_cut "$RG_TMP/gap.out" "$atk2" \
 	"the attempt made during the upgrade (read from the old ring) cuts its session"
-ban=$(e2e_ban4 "$atk2") || fail "no ban for $atk2: $(e2e_daemon_log)"
-assert_eq "$(jq .reason <<<"$ban")" 2 "banned for relay_attempt"
-assert_ok "the event log has that ban" rg_wait_for 10 \
-	e2e_has_event ".action == \"ban\" and .source == \"$atk2\" and .rcpt_to == \"victim@gmail.com\""
 
 assert_fails "no upgrade leftovers in the pin dir" test -e "$PIN/upgrading"
 assert_ok "legitimate client delivers after the upgrade" e2e_legit_delivery after

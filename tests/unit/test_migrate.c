@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "abi3.h"
+#include "maptests.h"
 #include "migrate.h"
 #include "unit.h"
 
@@ -213,16 +214,6 @@ static void test_sizes_and_support(void **state)
 }
 
 /* ---- real maps (root) ------------------------------------------------ */
-
-static int mkmap(enum bpf_map_type type, unsigned int key, unsigned int val,
-		 unsigned int max, unsigned int flags)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
-	int fd = bpf_map_create(type, NULL, key, val, max, &o);
-
-	assert_true(fd >= 0);
-	return fd;
-}
 
 /* More bans than one batch of the copy, so chunks are crossed. */
 #define N_BANS 5000
