@@ -178,4 +178,17 @@ assert_cut "$RG_TMP/gap.out" "$atk2" \
 
 assert_fails "no upgrade leftovers in the pin dir" test -e "$PIN/upgrading"
 assert_ok "legitimate client delivers after the upgrade" e2e_legit_delivery after
+
+# relayguardctl attach migrates too (no daemon: it loads the programs).
+kill -TERM "$E2E_DAEMON_PID"
+rg_wait_for 20 sh -c "! kill -0 $E2E_DAEMON_PID" || fail "relayguardd did not stop"
+e2e_ctl detach "$LAB_IF_GW" --purge >/dev/null || fail "cannot purge"
+old_ctl() { rg_in "$LAB_NS_GW" "$OLD/build/relayguardctl" --pin-dir "$PIN" "$@"; }
+old_ctl attach "$LAB_IF_GW" >/dev/null || fail "the ABI-3 ctl cannot attach"
+old_ctl ban add "$CS_SRC" for 1h >/dev/null || fail "the ABI-3 ctl cannot ban"
+ban0=$(e2e_ban4 "$CS_SRC")
+assert_ok "relayguardctl attach of this build on ABI-3 maps" e2e_ctl attach "$LAB_IF_GW"
+same_ban "$ban0" "$(e2e_ban4 "$CS_SRC")" "a ban carried by relayguardctl attach" \
+	expires_ns reason offences origin
+assert_match "$(e2e_ctl status)" 'xdp yes.*tc egress yes' "both programs attached"
 rg_done
