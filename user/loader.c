@@ -726,11 +726,15 @@ int loader_detach(const char *ifname)
 	return err ? err : err2;
 }
 
+static void stage_clean(const char *pin_dir);
+
 int loader_purge(const char *pin_dir)
 {
 	char path[PATH_MAX];
 	size_t i;
 	int err = 0;
+
+	stage_clean(pin_dir); /* an upgrade cut short */
 
 	for (i = 0; i < N_MAPS; i++) {
 		if (pin_path(path, sizeof(path), pin_dir, map_descs[i].name))
