@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # An upgrade never opens the gate: the last ABI-3 release (f6e39ff, built
 # here from git history) runs the lab gateway with a banned prober sending
-# one SYN every 5 ms, a legitimate SMTP session and an attacker's session
+# one SYN every 5 ms, a legitimate SMTP session and two attackers' sessions
 # open; it is stopped as an upgrade stops it (programs attached, maps
 # pinned) and this build's relayguardd starts on the same pin dir. It
 # migrates the maps and swaps the programs in place: no SYN-ACK ever
-# reaches the prober, its ban keeps its expiry, reason and origin, the
-# legitimate message is delivered and the attacker, whose session began
-# before the upgrade, is banned inside it after the upgrade.
+# reaches the prober, its ban and a CrowdSec one keep expiry, reason and
+# origin, the legitimate message is delivered, and the attackers, whose
+# sessions began before the upgrade, are banned inside them: one for a
+# relay attempt after the upgrade, one for an attempt made while no daemon
+# ran. Last, relayguardctl attach migrates ABI-3 maps too.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../e2e/e2e.sh"
 OLD_COMMIT=f6e39ff # the last release of RG_ABI_VERSION 3
