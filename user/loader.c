@@ -1009,6 +1009,35 @@ static int fill(struct loader *l, struct upgrade *u)
 	return 0;
 }
 
+/* Once the old programs are off: what was written to the old maps while
+ * they were copied (relayguardctl ban, allow, deny), added to the new. */
+static void catch_up(struct loader *l, struct upgrade *u)
+{
+	const struct map_desc *d;
+	struct bpf_map *map;
+	int n, old_fd, added = 0;
+
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		d = map_desc_of(bpf_map__name(map));
+		old_fd = d ? *map_fd_slot(&u->old, d) : -1;
+		if (old_fd < 0)
+			continue;
+		n = migrate_map_missing(u->from, d->name, old_fd,
+					bpf_map__fd(map));
+		if (n < 0)
+			log_warn("entries added to the old map %s during the "
+				 "migration may be lost",
+				 d->name);
+		else
+			added += n;
+	}
+	if (added)
+		log_info("%d entries written to the old maps during the "
+			 "migration carried over",
+			 added);
+}
+
 static int swap_record(struct upgrade *u, const struct swap *s)
 {
 	if (u->n_swaps == RG_UPGRADE_MAX_SWAPS) {
@@ -1239,6 +1268,7 @@ static int upgrade_load(struct loader *l, unsigned int from)
 			l->pin_dir, log_strerror(err));
 		goto out;
 	}
+	catch_up(l, u);
 	err = repin(l);
 	ms[3] = ms[0] + ms[1] + ms[2] + ms_lap(&t);
 	if (err)

@@ -188,6 +188,8 @@ struct copy {
 	unsigned int from, key_size, old_size, new_size, ncpus;
 	size_t old_stride, new_stride; /* bytes per key in a values buffer */
 	bool array, batch;
+	bool missing_only; /* write only keys the new map lacks */
+	unsigned int added;
 	void *keys, *old_vals, *new_vals;
 };
 
@@ -227,16 +229,22 @@ static unsigned int convert_chunk(struct copy *c, unsigned int n)
 
 static int write_chunk(struct copy *c, int new_fd, unsigned int n)
 {
+	__u64 flags = c->missing_only ? BPF_NOEXIST : BPF_ANY;
 	unsigned int i, count = n;
 
-	if (c->batch &&
-	    !bpf_map_update_batch(new_fd, c->keys, c->new_vals, &count, NULL))
+	if (c->batch && !c->missing_only &&
+	    !bpf_map_update_batch(new_fd, c->keys, c->new_vals, &count, NULL)) {
+		c->added += n;
 		return 0;
-	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(
+	}
+	for (i = 0; i < n; i++) {
+		if (!bpf_map_update_elem(
 			    new_fd, (char *)c->keys + i * c->key_size,
-			    (char *)c->new_vals + i * c->new_stride, BPF_ANY))
+			    (char *)c->new_vals + i * c->new_stride, flags))
+			c->added++;
+		else if (errno != EEXIST || !c->missing_only)
 			return -errno;
+	}
 	return 0;
 }
 
@@ -354,9 +362,12 @@ static int check_old(const struct copy *c, const struct bpf_map_info *oi,
 	return -EINVAL;
 }
 
-int migrate_map(unsigned int from, const char *name, int old_fd, int new_fd)
+static int migrate(unsigned int from, const char *name, int old_fd, int new_fd,
+		   bool missing_only)
 {
-	struct copy c = { .name = name, .from = from };
+	struct copy c = { .name = name,
+			  .from = from,
+			  .missing_only = missing_only };
 	struct bpf_map_info oi, ni;
 	int err;
 
@@ -370,6 +381,9 @@ int migrate_map(unsigned int from, const char *name, int old_fd, int new_fd)
 	}
 	if (ni.type == BPF_MAP_TYPE_RINGBUF)
 		return 0; /* records in flight are not state */
+	if (missing_only && (ni.type == BPF_MAP_TYPE_ARRAY ||
+			     ni.type == BPF_MAP_TYPE_PERCPU_ARRAY))
+		return 0; /* every key exists */
 	if (oi.value_size == ni.value_size &&
 	    migrate_old_value_size(from, name, ni.value_size) != ni.value_size)
 		c.from = RG_ABI_VERSION; /* pinned by an upgrade cut short */
@@ -384,5 +398,18 @@ int migrate_map(unsigned int from, const char *name, int old_fd, int new_fd)
 	free(c.keys);
 	free(c.old_vals);
 	free(c.new_vals);
-	return err;
+	return err ? err : (int)c.added;
+}
+
+int migrate_map(unsigned int from, const char *name, int old_fd, int new_fd)
+{
+	int n = migrate(from, name, old_fd, new_fd, false);
+
+	return n < 0 ? n : 0;
+}
+
+int migrate_map_missing(unsigned int from, const char *name, int old_fd,
+			int new_fd)
+{
+	return migrate(from, name, old_fd, new_fd, true);
 }

@@ -29,5 +29,11 @@ void migrate_convert(unsigned int from, const char *name, const void *old,
  * becomes this build's. Free slots of arrays (all-zero values) are not
  * written. 0 or -errno (with a message naming the map). */
 int migrate_map(unsigned int from, const char *name, int old_fd, int new_fd);
+/* After the programs were swapped: the entries of old_fd that new_fd lacks
+ * (written to the old map after migrate_map() read it: a ban or an ACL
+ * entry added meanwhile), converted; arrays are left alone (their slots
+ * all exist). How many were added, or -errno. */
+int migrate_map_missing(unsigned int from, const char *name, int old_fd,
+			int new_fd);
 
 #endif

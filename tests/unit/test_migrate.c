@@ -3,7 +3,8 @@
  * flow, counter set and config carried into this build's layout, the
  * fields ABI 4 added zeroed; which ABIs can be migrated; and migrate_map()
  * on real maps of ABI 3's layouts (hash, array with free slots, per-CPU
- * array, LPM trie, ring buffer), which needs root. */
+ * array, LPM trie, ring buffer) and the catch-up after the swap, which
+ * needs root. */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -248,6 +249,44 @@ static void test_map_bans(void **state)
 	close(new);
 }
 
+/* After the swap: only what the new map lacks, the rest left as the new
+ * programs made it. */
+static void test_map_missing(void **state)
+{
+	struct rg3_ban o;
+	struct rg_ban n, mine = { .hits = 999 };
+	int old, new, arr_old, arr_new;
+	__u32 k;
+
+	(void)state;
+	if (geteuid())
+		skip();
+	old = mkmap(BPF_MAP_TYPE_HASH, 4, sizeof(o), 16, BPF_F_NO_PREALLOC);
+	new = mkmap(BPF_MAP_TYPE_HASH, 4, sizeof(n), 16, BPF_F_NO_PREALLOC);
+	for (k = 1; k <= 3; k++) {
+		o = old_ban(k);
+		assert_int_equal(bpf_map_update_elem(old, &k, &o, 0), 0);
+	}
+	k = 1;
+	assert_int_equal(bpf_map_update_elem(new, &k, &mine, 0), 0);
+	assert_int_equal(migrate_map_missing(3, RG_MAP_BANS4, old, new), 2);
+	assert_int_equal(bpf_map_lookup_elem(new, &k, &n), 0);
+	assert_int_equal(n.hits, 999);
+	for (k = 2; k <= 3; k++) {
+		o = old_ban(k);
+		assert_int_equal(bpf_map_lookup_elem(new, &k, &n), 0);
+		assert_ban(&n, &o);
+	}
+	arr_old = mkmap(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct rg3_flow), 4, 0);
+	arr_new = mkmap(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct rg_flow), 4, 0);
+	assert_int_equal(migrate_map_missing(3, RG_MAP_FLOWS, arr_old, arr_new),
+			 0);
+	close(old);
+	close(new);
+	close(arr_old);
+	close(arr_new);
+}
+
 /* Flows stay in their slot (the data plane finds them by hash); free
  * slots stay free. */
 static void test_map_flows(void **state)
@@ -375,6 +414,7 @@ UNIT_TEST_MAIN(cmocka_unit_test(test_ban), cmocka_unit_test(test_bucket),
 	       cmocka_unit_test(test_config), cmocka_unit_test(test_unchanged),
 	       cmocka_unit_test(test_sizes_and_support),
 	       cmocka_unit_test(test_map_bans),
+	       cmocka_unit_test(test_map_missing),
 	       cmocka_unit_test(test_map_flows),
 	       cmocka_unit_test(test_map_stats),
 	       cmocka_unit_test(test_map_allow),
