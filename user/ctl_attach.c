@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <net/if.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
+#include "instance.h"
 #include "log.h"
 
 static int check_iface_name(const char *name)
@@ -33,12 +35,39 @@ void ctl_print_attach_state(const char *ifname, const struct attach_state *st)
 	print_obj_end();
 }
 
+/* Migrating maps of an older ABI needs them to oneself: a relayguardd
+ * running on them would go on reading the old ring buffer and writing
+ * bans into the old maps. The lock (fd, or -1) is held until exit. */
+static int upgrade_lock(int *fd)
+{
+	unsigned int abi;
+	pid_t holder;
+	int err;
+
+	*fd = -1;
+	err = loader_pinned_abi(ctl.pin_dir, &abi);
+	if (err || !abi || abi == RG_ABI_VERSION)
+		return err;
+	*fd = instance_lock(ctl.pin_dir, &holder);
+	if (*fd == -EBUSY)
+		return ctl_err(
+			-EBUSY,
+			"attach: the maps under %s are of ABI version %u and "
+			"relayguardd (pid %d) runs on them; stop it, "
+			"then start this build's relayguardd (it "
+			"migrates them)",
+			ctl.pin_dir, abi, (int)holder);
+	return *fd < 0 ? ctl_err(*fd, "attach: cannot lock %s: %s", ctl.pin_dir,
+				 log_strerror(*fd))
+		       : 0;
+}
+
 int do_attach(int argc, char **argv)
 {
 	enum xdp_attach_mode mode = XDP_ATTACH_AUTO, used;
 	struct attach_state st;
 	struct loader *l = NULL;
-	int err;
+	int err, lock;
 
 	if (argc < 1)
 		return ctl_err(-EINVAL, "attach: missing IFACE");
@@ -52,11 +81,15 @@ int do_attach(int argc, char **argv)
 	err = ctl_no_args(argc - 2 > 0 ? argc - 2 : 0, argv + 2, "attach");
 	if (err)
 		return err;
-	err = loader_load(ctl.pin_dir, &l);
+	err = upgrade_lock(&lock);
 	if (err)
 		return err;
-	err = loader_attach(l, argv[0], mode, &used);
+	err = loader_load(ctl.pin_dir, &l);
+	if (!err)
+		err = loader_attach(l, argv[0], mode, &used);
 	loader_free(l);
+	if (lock >= 0)
+		close(lock);
 	if (err)
 		return err;
 	err = loader_query(argv[0], &st);

@@ -99,6 +99,10 @@ void daemon_unbanned(const struct ban_entry *e, void *ctx);
 int daemon_write_dp_config(struct daemon *d);
 void daemon_write_trusted(struct daemon *d);
 void daemon_attach_all(struct daemon *d);
+/* The sessions the data plane was sampling before this daemon started (a
+ * restart, an upgrade) into the pipeline (pipeline_adopt), then what the
+ * programs an upgrade replaced sampled meanwhile. */
+void daemon_adopt_flows(struct daemon *d);
 /* After a reload: detach what is no longer configured, attach the rest. */
 void daemon_apply_interfaces(struct daemon *d, const struct rg_conf *old);
 /* link_watch's callback: re-attach an interface that came back. */

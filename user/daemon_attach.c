@@ -2,12 +2,17 @@
 /* The data plane as the config says: the config map, trusted_networks in
  * the allow maps, the programs attached to each configured interface (and
  * again when a link comes back), detached from those no longer listed. */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
+#include "clock.h"
 #include "dpconfig.h"
+#include "flowmap.h"
 #include "loader.h"
 #include "log.h"
+#include "ringdrain.h"
 #include "trusted.h"
 
 int daemon_write_dp_config(struct daemon *d)
@@ -117,4 +122,72 @@ void daemon_apply_interfaces(struct daemon *d, const struct rg_conf *old)
 				 old->interfaces[i]);
 	}
 	daemon_attach_all(d);
+}
+
+struct adopt {
+	struct daemon *d;
+	uint64_t now_ns;
+	unsigned int adopted, failed;
+};
+
+static void adopt_one(const struct rg_flow *f, void *ctx)
+{
+	struct adopt *a = ctx;
+	int rc;
+
+	if (a->now_ns - f->last_ns > RG_FLOW_IDLE_NS)
+		return;
+	rc = pipeline_adopt(a->d->pipe, f);
+	if (rc > 0)
+		a->adopted++;
+	else if (rc < 0)
+		a->failed++;
+}
+
+static int feed_old(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+
+	pipeline_feed(d->pipe, data, size);
+	return 0;
+}
+
+/* What the replaced programs sampled while no daemon read it (the old
+ * daemon stopped, the migration under way). */
+static void drain_old_samples(struct daemon *d)
+{
+	int fd = loader_take_old_samples(d->loader), n, total = 0;
+	struct ring_drain *rb;
+	bool more = true;
+
+	if (fd < 0)
+		return;
+	rb = ring_drain_new(fd, feed_old, d, RING_DRAIN_BUDGET);
+	if (!rb) {
+		log_warn("cannot read the old samples ring: %s",
+			 log_strerror(-errno));
+		close(fd);
+		return;
+	}
+	while (more && (n = ring_drain_run(rb, &more)) >= 0)
+		total += n;
+	ring_drain_free(rb);
+	close(fd);
+	log_info("%d sample(s) the replaced programs left read", total);
+}
+
+void daemon_adopt_flows(struct daemon *d)
+{
+	struct adopt a = { .d = d, .now_ns = boot_ns() };
+	int err = flowmap_for_each(d->maps->flows, adopt_one, &a);
+
+	if (err)
+		log_warn("cannot read the flows map: sessions in progress are "
+			 "taken up as new ones: %s",
+			 log_strerror(err));
+	if (a.adopted || a.failed)
+		log_info("%u session(s) in progress taken up from the flows "
+			 "map (%u could not be)",
+			 a.adopted, a.failed);
+	drain_old_samples(d);
 }

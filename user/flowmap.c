@@ -103,38 +103,81 @@ int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,
 	return flowmap_edit(fd, seed, key, set_resume, seq);
 }
 
-#define USED_BATCH 4096
+#define SCAN_BATCH 4096
 
-long flowmap_used(int fd, unsigned int family_off)
+/* Every value of the array map fd (at least min_size bytes each) to
+ * visit(), in batches. 0 or -errno. */
+static int scan(int fd, unsigned int min_size,
+		void (*visit)(const void *val, void *ctx), void *ctx)
 {
 	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info), keys[USED_BATCH], in = 0, out, n, i;
+	__u32 len = sizeof(info), keys[SCAN_BATCH], in = 0, out, n, i;
 	void *from = NULL; /* where the last batch ended; NULL: the start */
-	long used = 0;
 	char *vals;
-	int err;
+	int err, ret = 0;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
-	if (family_off >= info.value_size)
+	if (info.value_size < min_size)
 		return -EINVAL;
-	vals = malloc((size_t)USED_BATCH * info.value_size);
+	vals = malloc((size_t)SCAN_BATCH * info.value_size);
 	if (!vals)
 		return -ENOMEM;
 	do {
-		n = USED_BATCH;
+		n = SCAN_BATCH;
 		err = bpf_map_lookup_batch(fd, from, &out, keys, vals, &n,
 					   NULL);
 		if (err && errno != ENOENT) {
-			used = -errno;
+			ret = -errno;
 			break;
 		}
 		for (i = 0; i < n; i++)
-			used += vals[(size_t)i * info.value_size +
-				     family_off] != 0;
+			visit(vals + (size_t)i * info.value_size, ctx);
 		in = out;
 		from = &in;
 	} while (!err);
 	free(vals);
-	return used;
+	return ret;
+}
+
+struct used {
+	unsigned int family_off;
+	long n;
+};
+
+static void count_used(const void *val, void *ctx)
+{
+	struct used *u = ctx;
+
+	u->n += ((const char *)val)[u->family_off] != 0;
+}
+
+long flowmap_used(int fd, unsigned int family_off)
+{
+	struct used u = { .family_off = family_off };
+	int err = scan(fd, family_off + 1, count_used, &u);
+
+	return err ? err : u.n;
+}
+
+struct each_flow {
+	void (*cb)(const struct rg_flow *f, void *ctx);
+	void *ctx;
+};
+
+static void visit_flow(const void *val, void *ctx)
+{
+	const struct rg_flow *f = val;
+	struct each_flow *e = ctx;
+
+	if (f->key.family)
+		e->cb(f, e->ctx);
+}
+
+int flowmap_for_each(int fd, void (*cb)(const struct rg_flow *f, void *ctx),
+		     void *ctx)
+{
+	struct each_flow e = { cb, ctx };
+
+	return scan(fd, sizeof(struct rg_flow), visit_flow, &e);
 }

@@ -40,4 +40,9 @@ int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,
  * byte at family_off (the family of the key the slot holds). */
 long flowmap_used(int fd, unsigned int family_off);
 
+/* cb() for every flow entry in the flows map fd (free slots skipped), as
+ * the map holds it at the time of the read. 0 or -errno. */
+int flowmap_for_each(int fd, void (*cb)(const struct rg_flow *f, void *ctx),
+		     void *ctx);
+
 #endif

@@ -18,11 +18,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dpconfig.h"
 #include "loader.h"
 #include "log.h"
+#include "migrate.h"
 #include "relayguard.skel.h"
 
 #define RG_PROG_XDP "rg_xdp"
@@ -32,6 +34,9 @@
 /* Our TC filter's place on clsact egress: fixed, so re-attach replaces. */
 #define RG_TC_HANDLE   0x7267 /* "rg" */
 #define RG_TC_PRIORITY 0x7267
+/* Under the pin dir: the new maps of an upgrade until they replace the
+ * old pins (bpffs allows no dot in a name). */
+#define RG_UPGRADE_DIR "upgrading"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -40,6 +45,9 @@
 struct loader {
 	struct relayguard_bpf *skel;
 	struct rg_maps maps;
+	/* After an upgrade: the ring the replaced programs wrote, when this
+	 * build reads its records; else -1. */
+	int old_samples;
 	char pin_dir[PATH_MAX];
 };
 
@@ -167,23 +175,31 @@ fail:
 	return err;
 }
 
-static int check_abi(int config_fd, const char *pin_dir)
+/* Why maps of ABI abi are not used as they are, and what to do. */
+static void log_abi_refusal(const char *pin_dir, unsigned int abi)
 {
-	struct rg_config cfg;
-	__u32 key = 0;
+	if (migrate_supported(abi))
+		log_err("the maps under %s are of ABI version %u, this build "
+			"uses %u; start relayguardd of this build (or "
+			"'relayguardctl attach'): it migrates them",
+			pin_dir, abi, RG_ABI_VERSION);
+	else
+		log_err("the maps under %s are of ABI version %u, which this "
+			"build (ABI %u) cannot migrate; purge them first "
+			"('relayguardctl detach IFACE --purge')",
+			pin_dir, abi, RG_ABI_VERSION);
+}
 
-	if (bpf_map_lookup_elem(config_fd, &key, &cfg)) {
-		log_err("cannot read config map under %s: %s", pin_dir,
-			log_strerror(-errno));
-		return -errno;
-	}
-	if (cfg.abi_version && cfg.abi_version != RG_ABI_VERSION) {
-		log_err("config map under %s has ABI version %u, this build "
-			"uses %u; purge the pinned maps first",
-			pin_dir, cfg.abi_version, RG_ABI_VERSION);
-		return -EPROTO;
-	}
-	return 0;
+/* Maps of another ABI: named before any layout check refuses them. */
+static int check_pinned_abi(const char *pin_dir)
+{
+	unsigned int abi;
+	int err = loader_pinned_abi(pin_dir, &abi);
+
+	if (err || !abi || abi == RG_ABI_VERSION)
+		return err;
+	log_abi_refusal(pin_dir, abi);
+	return -EPROTO;
 }
 
 int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
@@ -194,6 +210,9 @@ int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
 	int err;
 
 	maps_init(maps);
+	err = check_pinned_abi(pin_dir);
+	if (err)
+		return err;
 	for (i = 0; i < N_MAPS; i++) {
 		d = &map_descs[i];
 		err = pin_path(path, sizeof(path), pin_dir, d->name);
@@ -215,9 +234,6 @@ int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
 			goto fail;
 		}
 	}
-	err = check_abi(maps->config, pin_dir);
-	if (err)
-		goto fail;
 	return 0;
 fail:
 	maps_close(maps);
@@ -333,6 +349,33 @@ static void fill_maps(struct loader *l)
 	}
 }
 
+static int upgrade_load(struct loader *l, unsigned int from);
+
+/* Reuse the pinned maps of this ABI, or migrate those of an older one. */
+static int load_or_upgrade(struct loader *l)
+{
+	unsigned int abi;
+	int err;
+
+	err = loader_pinned_abi(l->pin_dir, &abi);
+	if (err)
+		return err;
+	if (abi && abi != RG_ABI_VERSION) {
+		if (migrate_supported(abi))
+			return upgrade_load(l, abi);
+		log_abi_refusal(l->pin_dir, abi);
+		return -EPROTO;
+	}
+	err = check_pinned_layouts(l->skel->obj, l->pin_dir);
+	if (err)
+		return err;
+	err = relayguard_bpf__load(l->skel);
+	if (err)
+		log_err("cannot load BPF programs (maps under %s): %s",
+			l->pin_dir, log_strerror(err));
+	return err;
+}
+
 int loader_load(const char *pin_dir, struct loader **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -342,6 +385,7 @@ int loader_load(const char *pin_dir, struct loader **out)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->old_samples = -1;
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
 	err = loader_pin_dir_create(pin_dir);
 	if (err)
@@ -352,19 +396,10 @@ int loader_load(const char *pin_dir, struct loader **out)
 		log_err("cannot open BPF object: %s", log_strerror(err));
 		goto fail;
 	}
-	err = check_pinned_layouts(l->skel->obj, pin_dir);
+	err = load_or_upgrade(l);
 	if (err)
 		goto fail;
-	err = relayguard_bpf__load(l->skel);
-	if (err) {
-		log_err("cannot load BPF programs (maps under %s): %s", pin_dir,
-			log_strerror(err));
-		goto fail;
-	}
 	fill_maps(l);
-	err = check_abi(l->maps.config, pin_dir);
-	if (err)
-		goto fail;
 	err = init_config(l->maps.config);
 	if (err) {
 		log_err("cannot write default config under %s: %s", pin_dir,
@@ -382,6 +417,8 @@ void loader_free(struct loader *l)
 {
 	if (!l)
 		return;
+	if (l->old_samples >= 0)
+		close(l->old_samples);
 	relayguard_bpf__destroy(l->skel);
 	free(l);
 }
@@ -389,6 +426,14 @@ void loader_free(struct loader *l)
 const struct rg_maps *loader_maps(const struct loader *l)
 {
 	return &l->maps;
+}
+
+int loader_take_old_samples(struct loader *l)
+{
+	int fd = l->old_samples;
+
+	l->old_samples = -1;
+	return fd;
 }
 
 /* The name of program id, "" if it cannot be read. */
@@ -681,11 +726,15 @@ int loader_detach(const char *ifname)
 	return err ? err : err2;
 }
 
+static void stage_clean(const char *pin_dir);
+
 int loader_purge(const char *pin_dir)
 {
 	char path[PATH_MAX];
 	size_t i;
 	int err = 0;
+
+	stage_clean(pin_dir); /* an upgrade cut short */
 
 	for (i = 0; i < N_MAPS; i++) {
 		if (pin_path(path, sizeof(path), pin_dir, map_descs[i].name))
@@ -706,14 +755,12 @@ int loader_purge(const char *pin_dir)
 	return err;
 }
 
-/* Whether program prog_id is relayguard's XDP program and uses map
- * map_id. Only XDP: the enforcing half, attached wherever relayguard runs
- * and held by a running daemon, and released as soon as it is detached,
- * while a detached TC program lives on until the kernel's deferred filter
- * teardown has run. */
-static bool rg_xdp_uses(__u32 prog_id, __u32 map_id)
+/* Whether program prog_id is named `name` and uses one of the n maps
+ * map_ids. */
+static bool prog_uses(__u32 prog_id, const char *name, const __u32 *map_ids,
+		      unsigned int n)
 {
-	__u32 ids[RG_PROG_MAX_MAPS], len, i;
+	__u32 ids[RG_PROG_MAX_MAPS], len, i, j;
 	struct bpf_prog_info info;
 	bool uses = false;
 	int fd;
@@ -726,11 +773,22 @@ static bool rg_xdp_uses(__u32 prog_id, __u32 map_id)
 	info.map_ids = (__u64)(unsigned long)ids;
 	len = sizeof(info);
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    !strcmp(info.name, RG_PROG_XDP))
+	    !strcmp(info.name, name))
 		for (i = 0; i < info.nr_map_ids && i < RG_PROG_MAX_MAPS; i++)
-			uses |= ids[i] == map_id;
+			for (j = 0; j < n; j++)
+				uses |= ids[i] == map_ids[j];
 	close(fd);
 	return uses;
+}
+
+/* Whether program prog_id is relayguard's XDP program and uses map
+ * map_id. Only XDP: the enforcing half, attached wherever relayguard runs
+ * and held by a running daemon, and released as soon as it is detached,
+ * while a detached TC program lives on until the kernel's deferred filter
+ * teardown has run. */
+static bool rg_xdp_uses(__u32 prog_id, __u32 map_id)
+{
+	return prog_uses(prog_id, RG_PROG_XDP, &map_id, 1);
 }
 
 long loader_maps_user(const char *pin_dir, unsigned int skip)
@@ -785,4 +843,447 @@ int loader_query(const char *ifname, struct attach_state *st)
 		st->tc_prog_id = tq.prog_id;
 	}
 	return 0;
+}
+
+/* ---- upgrade: maps pinned by an older ABI --------------------------- */
+
+/* Programs an upgrade can swap: XDP and TC on every interface. */
+#define RG_UPGRADE_MAX_SWAPS 256
+
+struct swap {
+	int ifindex;
+	bool tc;
+	__u32 xdp_flags; /* the mode the replaced XDP program ran in */
+	int old_fd;	 /* the replaced program, to put back on failure */
+	int new_fd;
+};
+
+/* Milliseconds from *t to now; *t becomes now. */
+static double ms_lap(struct timespec *t)
+{
+	struct timespec now;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - t->tv_sec) * 1e3 + (now.tv_nsec - t->tv_nsec) / 1e6;
+	*t = now;
+	return ms;
+}
+
+struct upgrade {
+	unsigned int from;
+	double replace_ms;  /* in the kernel's replace calls themselves */
+	struct rg_maps old; /* the old pinned maps, -1 where none */
+	__u32 old_ids[N_MAPS];
+	unsigned int n_old_ids;
+	struct swap swaps[RG_UPGRADE_MAX_SWAPS];
+	unsigned int n_swaps;
+};
+
+static const struct map_desc *map_desc_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_MAPS; i++)
+		if (!strcmp(map_descs[i].name, name))
+			return &map_descs[i];
+	return NULL;
+}
+
+int loader_pinned_abi(const char *pin_dir, unsigned int *abi)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), key = 0;
+	char path[PATH_MAX];
+	__u64 val[64] = { 0 }; /* config of any ABI: abi_version first */
+	int fd, err;
+
+	*abi = 0;
+	err = pin_path(path, sizeof(path), pin_dir, RG_MAP_CONFIG);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err &&
+	    (info.value_size < sizeof(__u32) || info.value_size > sizeof(val)))
+		err = -EINVAL;
+	if (!err && bpf_map_lookup_elem(fd, &key, val))
+		err = -errno;
+	close(fd);
+	if (err)
+		log_err("cannot read the ABI version of %s: %s", path,
+			log_strerror(err));
+	else
+		memcpy(abi, val, sizeof(*abi));
+	return err;
+}
+
+static int open_old_maps(struct upgrade *u, const char *pin_dir)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	__u32 len;
+	size_t i;
+	int *fd, err;
+
+	maps_init(&u->old);
+	for (i = 0; i < N_MAPS; i++) {
+		err = pin_path(path, sizeof(path), pin_dir, map_descs[i].name);
+		if (err)
+			return err;
+		fd = map_fd_slot(&u->old, &map_descs[i]);
+		*fd = bpf_obj_get(path);
+		if (*fd < 0 && errno == ENOENT)
+			continue; /* new in this ABI: starts empty */
+		if (*fd < 0) {
+			err = -errno;
+			log_err("cannot open pinned map %s: %s", path,
+				log_strerror(err));
+			return err;
+		}
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(*fd, &info, &len))
+			u->old_ids[u->n_old_ids++] = info.id;
+	}
+	return 0;
+}
+
+/* Where the new maps are pinned until they replace the old pins. */
+static int stage_path(char *buf, size_t size, const char *pin_dir,
+		      const char *name)
+{
+	char dir[PATH_MAX];
+	int err = pin_path(dir, sizeof(dir), pin_dir, RG_UPGRADE_DIR);
+
+	return err ? err : pin_path(buf, size, dir, name);
+}
+
+/* What an upgrade that died before its end left there. */
+static void stage_clean(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < N_MAPS; i++)
+		if (!stage_path(path, sizeof(path), pin_dir, map_descs[i].name))
+			unlink(path);
+	if (!pin_path(path, sizeof(path), pin_dir, RG_UPGRADE_DIR))
+		rmdir(path);
+}
+
+/* The object's maps are created afresh (no pinned map reused). */
+static int load_fresh(struct loader *l)
+{
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, l->skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	err = relayguard_bpf__load(l->skel);
+	if (err)
+		log_err("cannot load BPF programs: %s", log_strerror(err));
+	return err;
+}
+
+/* The new maps filled from the old ones, before any program of the new
+ * build runs. */
+static int fill(struct loader *l, struct upgrade *u)
+{
+	const struct map_desc *d;
+	struct bpf_map *map;
+	int err, old_fd;
+
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		d = map_desc_of(bpf_map__name(map));
+		old_fd = d ? *map_fd_slot(&u->old, d) : -1;
+		if (old_fd < 0)
+			continue;
+		err = migrate_map(u->from, d->name, old_fd, bpf_map__fd(map));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Once the old programs are off: what was written to the old maps while
+ * they were copied (relayguardctl ban, allow, deny), added to the new. */
+static void catch_up(struct loader *l, struct upgrade *u)
+{
+	const struct map_desc *d;
+	struct bpf_map *map;
+	int n, old_fd, added = 0;
+
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		d = map_desc_of(bpf_map__name(map));
+		old_fd = d ? *map_fd_slot(&u->old, d) : -1;
+		if (old_fd < 0)
+			continue;
+		n = migrate_map_missing(u->from, d->name, old_fd,
+					bpf_map__fd(map));
+		if (n < 0)
+			log_warn("entries added to the old map %s during the "
+				 "migration may be lost",
+				 d->name);
+		else
+			added += n;
+	}
+	if (added)
+		log_info("%d entries written to the old maps during the "
+			 "migration carried over",
+			 added);
+}
+
+static int swap_record(struct upgrade *u, const struct swap *s)
+{
+	if (u->n_swaps == RG_UPGRADE_MAX_SWAPS) {
+		log_err("more than %u programs to swap", RG_UPGRADE_MAX_SWAPS);
+		return -E2BIG;
+	}
+	u->swaps[u->n_swaps++] = *s;
+	return 0;
+}
+
+static int xdp_replace(int ifindex, int fd, int expected_fd, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a, .old_prog_fd = expected_fd);
+
+	return bpf_xdp_attach(ifindex, fd, flags | XDP_FLAGS_REPLACE, &a);
+}
+
+static int tc_replace(int ifindex, int fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = RG_TC_HANDLE,
+		    .priority = RG_TC_PRIORITY, .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = fd);
+
+	return bpf_tc_attach(&hook, &opts);
+}
+
+/* Put program fd where s says (XDP only if `expected` is still there). */
+static int replace(const struct swap *s, int fd, int expected)
+{
+	return s->tc ? tc_replace(s->ifindex, fd)
+		     : xdp_replace(s->ifindex, fd, expected, s->xdp_flags);
+}
+
+/* Program id (the old one, s->ifindex, s->tc) replaced by s->new_fd. */
+static int swap_one(struct upgrade *u, struct swap *s, __u32 id)
+{
+	struct timespec t;
+	int err;
+
+	s->old_fd = bpf_prog_get_fd_by_id(id);
+	if (s->old_fd < 0)
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	err = replace(s, s->new_fd, s->old_fd);
+	u->replace_ms += ms_lap(&t);
+	if (!err)
+		err = swap_record(u, s);
+	if (err)
+		close(s->old_fd);
+	return err;
+}
+
+/* Our old XDP program on ifindex, in whichever mode, replaced by the new
+ * one only if it is still the program the kernel has there. */
+static int swap_xdp(struct upgrade *u, int ifindex, int new_fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct swap s = { .ifindex = ifindex, .new_fd = new_fd };
+	__u32 id;
+	int err;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err == -ENODEV ? 0 : err;
+	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	s.xdp_flags = q.drv_prog_id ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	if (!id || !prog_uses(id, RG_PROG_XDP, u->old_ids, u->n_old_ids))
+		return 0;
+	return swap_one(u, &s, id);
+}
+
+static int swap_tc(struct upgrade *u, int ifindex, int new_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = RG_TC_HANDLE,
+		    .priority = RG_TC_PRIORITY);
+	struct swap s = { .ifindex = ifindex, .tc = true, .new_fd = new_fd };
+
+	if (tc_query(&hook, &q) ||
+	    !prog_uses(q.prog_id, RG_PROG_TC, u->old_ids, u->n_old_ids))
+		return 0;
+	return swap_one(u, &s, q.prog_id);
+}
+
+/* Put the old programs back where the new ones went (a swap failed). */
+static void swap_back(struct upgrade *u)
+{
+	struct swap *s;
+
+	while (u->n_swaps) {
+		s = &u->swaps[--u->n_swaps];
+		if (replace(s, s->old_fd, s->new_fd))
+			log_err("interface %d: the old %s program could not be "
+				"put back",
+				s->ifindex, s->tc ? "TC" : "XDP");
+		close(s->old_fd);
+	}
+}
+
+/* Every interface of this namespace where programs of the old maps run:
+ * XDP, then TC, each replaced in place (the interface is never without
+ * a program, the new one's maps already hold the old state). */
+static int swap_all(struct loader *l, struct upgrade *u)
+{
+	int xdp_fd = bpf_program__fd(l->skel->progs.rg_xdp);
+	int tc_fd = bpf_program__fd(l->skel->progs.rg_tc_egress);
+	struct if_nameindex *ifs, *i;
+	int err = 0;
+
+	ifs = if_nameindex();
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index && !err; i++) {
+		err = swap_xdp(u, i->if_index, xdp_fd);
+		if (!err)
+			err = swap_tc(u, i->if_index, tc_fd);
+		if (err)
+			log_err("cannot swap relayguard's programs on %s: %s",
+				i->if_name, log_strerror(err));
+	}
+	if_freenameindex(ifs);
+	return err;
+}
+
+/* Each new map replaces the old pin of its name (rename over it: the
+ * name never points at nothing); config last, so that until every map
+ * is in place the pin dir still says the old ABI. */
+static int repin_one(const char *pin_dir, struct bpf_map *map)
+{
+	char stage[PATH_MAX], path[PATH_MAX];
+	int err;
+
+	err = stage_path(stage, sizeof(stage), pin_dir, bpf_map__name(map));
+	if (!err)
+		err = pin_path(path, sizeof(path), pin_dir, bpf_map__name(map));
+	if (err)
+		return err;
+	if (bpf_obj_pin(bpf_map__fd(map), stage) || rename(stage, path)) {
+		err = -errno;
+		log_err("cannot pin the new map %s: %s", path,
+			log_strerror(err));
+	}
+	return err;
+}
+
+static int repin(struct loader *l)
+{
+	struct bpf_map *map, *config = NULL;
+	char dir[PATH_MAX];
+	int err;
+
+	err = pin_path(dir, sizeof(dir), l->pin_dir, RG_UPGRADE_DIR);
+	if (err)
+		return err;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		log_err("cannot create %s: %s", dir, log_strerror(-errno));
+		return -errno;
+	}
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		if (!map_desc_of(bpf_map__name(map)))
+			continue;
+		if (!strcmp(bpf_map__name(map), RG_MAP_CONFIG))
+			config = map;
+		else if ((err = repin_one(l->pin_dir, map)))
+			return err;
+	}
+	err = config ? repin_one(l->pin_dir, config) : -ENOENT;
+	rmdir(dir);
+	return err;
+}
+
+static void upgrade_free(struct upgrade *u)
+{
+	unsigned int i;
+
+	for (i = 0; i < u->n_swaps; i++)
+		close(u->swaps[i].old_fd);
+	maps_close(&u->old);
+}
+
+static void upgrade_report(const struct loader *l, const struct upgrade *u,
+			   const double ms[4])
+{
+	log_info("maps under %s migrated from ABI %u to %u: programs loaded "
+		 "in %.1f ms, maps filled in %.1f ms, %u program(s) swapped "
+		 "in %.3f ms (%.3f ms of it in the replace calls), old pins "
+		 "replaced %.1f ms after the start",
+		 l->pin_dir, u->from, RG_ABI_VERSION, ms[0], ms[1], u->n_swaps,
+		 ms[2], u->replace_ms, ms[3]);
+}
+
+/* Maps of ABI u.from under the pin dir: new maps filled from them, the
+ * programs swapped, then the new maps pinned in place of the old. */
+static int upgrade_load(struct loader *l, unsigned int from)
+{
+	struct upgrade *u = calloc(1, sizeof(*u));
+	struct timespec t;
+	double ms[4]; /* load, fill, swap, all */
+	int err;
+
+	if (!u)
+		return -ENOMEM;
+	u->from = from;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	log_info("maps under %s are of ABI version %u: migrating them to %u",
+		 l->pin_dir, from, RG_ABI_VERSION);
+	stage_clean(l->pin_dir);
+	err = open_old_maps(u, l->pin_dir);
+	if (!err)
+		err = load_fresh(l);
+	ms[0] = ms_lap(&t);
+	if (!err)
+		err = fill(l, u);
+	ms[1] = ms_lap(&t);
+	if (!err) {
+		err = swap_all(l, u);
+		ms[2] = ms_lap(&t);
+		if (err)
+			swap_back(u);
+	}
+	if (err) {
+		log_err("migration of the maps under %s failed: %s; the old "
+			"programs and maps stay in place",
+			l->pin_dir, log_strerror(err));
+		goto out;
+	}
+	catch_up(l, u);
+	err = repin(l);
+	ms[3] = ms[0] + ms[1] + ms[2] + ms_lap(&t);
+	if (err)
+		log_err("the new programs run, but their maps could not all be "
+			"pinned under %s: start relayguardd again to finish "
+			"the upgrade",
+			l->pin_dir);
+	else
+		upgrade_report(l, u, ms);
+	if (!err && migrate_samples_readable(from)) {
+		l->old_samples = u->old.samples; /* records not read yet */
+		u->old.samples = -1;
+	}
+out:
+	upgrade_free(u);
+	free(u);
+	return err;
 }

@@ -20,14 +20,26 @@ struct loader;
 
 /* Open the BPF object, reuse the maps pinned under pin_dir or create and
  * pin them, load the programs. A pinned map whose type, key, value or size
- * differ from this build (or a config of another RG_ABI_VERSION) is refused
- * with a message naming the map. Returns 0 or a negative errno. */
+ * differ from this build is refused with a message naming the map. Maps
+ * of an older RG_ABI_VERSION are migrated in place (migrate.h): new maps
+ * filled from them, the programs using them on every interface replaced
+ * atomically, then the new maps pinned over the old. Needs the pin dir to
+ * oneself (no relayguardd of the old ABI running on it). Returns 0 or a
+ * negative errno. */
 int loader_load(const char *pin_dir, struct loader **out);
+/* config.abi_version of the maps pinned under pin_dir; 0 when nothing is
+ * pinned or no ABI was written. 0 or -errno. */
+int loader_pinned_abi(const char *pin_dir, unsigned int *abi);
 /* Mount bpffs if needed and create pin_dir (and its parent). */
 int loader_pin_dir_create(const char *pin_dir);
 /* Frees user-space state only: programs stay attached, maps pinned. */
 void loader_free(struct loader *l);
 const struct rg_maps *loader_maps(const struct loader *l);
+/* After loader_load() migrated maps of an older ABI: the samples ring the
+ * replaced programs wrote until the swap, when this build reads their
+ * records (they are older than any in the new ring), for the caller to
+ * read and close; else -1. */
+int loader_take_old_samples(struct loader *l);
 
 /* Attach XDP (mode, with fallback under AUTO; *used says which took) and
  * TC egress (clsact) to ifname. Re-attaching replaces relayguard's own

@@ -44,6 +44,7 @@ struct pflow {
 	bool alerted; /* the session's critical alert is out */
 	bool stopped, pregreet;
 	bool unverified_reported, padding_signalled, conflict_reported;
+	bool adopted;  /* begun before this daemon (pipeline_adopt) */
 	bool paused;   /* a message body: the data plane samples no client
 			* byte until the next transaction */
 	bool drain_in; /* client bytes held past a skipped body */
@@ -196,8 +197,12 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 			&(struct rcpt_event){
 				.src = &pf->src,
 				.client_port = ntohs(pf->f->key.client_port),
+				/* a session begun before this daemon may
+				 * have authenticated unseen: what the server
+				 * accepted there is not held against it */
 				.authenticated =
-					s->flags & SMTP_F_AUTHENTICATED,
+					(s->flags & SMTP_F_AUTHENTICATED) ||
+					(pf->adopted && r->code < 400),
 				/* a spoofed source must not even add to a
 				 * count, nor a banned one (graded only) */
 				.counts = flow_verified(pf->f) && !pf->banned,
@@ -412,6 +417,30 @@ static struct flow *new_flow(struct pipeline *p, struct flow *f)
 	return f;
 }
 
+int pipeline_adopt(struct pipeline *p, const struct rg_flow *dp)
+{
+	struct flow *f;
+	struct pflow *pf;
+	bool created;
+
+	if (dp->flags & RG_FLOW_STOP)
+		return 0; /* nothing more will be sampled */
+	f = flow_get(p->flows, &dp->key, dp->last_ns, true, &created);
+	if (!f)
+		return -ENOMEM;
+	if (!created)
+		return 0;
+	pf = flow_user(new_flow(p, f));
+	pf->adopted = true;
+	/* banned before this daemon: its replies are still graded */
+	pf->banned = dp->flags & RG_FLOW_STOP_IN;
+	if (dp->sampled_out)
+		pf->smtp.flags |= SMTP_F_GREETED;
+	if (dp->flags & RG_FLOW_SEEN_IN)
+		pf->smtp.flags |= SMTP_F_SKIPPED;
+	return 1;
+}
+
 static struct flow *lookup(struct pipeline *p, const struct rg_sample *s)
 {
 	bool create, created;
@@ -558,6 +587,11 @@ int pipeline_feed(struct pipeline *p, const void *record, size_t len)
 	    policy_session(p->policy, &pf->src, p->now_ns))
 		signal_src(pf, SIG_SESSION_RATE,
 			   NULL); /* verified sessions only */
+	/* An adopted flow's handshake was not seen: the server sends bytes
+	 * only on a connection whose handshake its client completed. */
+	if (pf->adopted && s->payload_len && s->dir == RG_DIR_OUT &&
+	    !(f->state & FLOW_SEEN_SYNACK))
+		f->state |= FLOW_VERIFIED;
 	/* before this record's bytes: what they answer was lost */
 	acked(pf, s);
 	if (s->payload_len && s->dir == RG_DIR_IN)

@@ -53,6 +53,11 @@ void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf);
 /* One ring-buffer record (struct rg_sample + payload) of len bytes; a
  * malformed record is counted and ignored. */
 int pipeline_feed(struct pipeline *p, const void *record, size_t len);
+/* A flow the data plane was sampling before this daemon started (a
+ * restart, an upgrade), from its entry in `flows`: taken up where its
+ * next bytes are, its handshake taken as done once the server sends a
+ * byte. 1 if adopted, 0 if known already or stopped, or -errno. */
+int pipeline_adopt(struct pipeline *p, const struct rg_flow *dp);
 /* Expire idle flows; call from a timer with the boot clock. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 /* The counters, the flow table's refreshed into them first. */

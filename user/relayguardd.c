@@ -269,6 +269,7 @@ static int start(struct daemon *d)
 			"link events unavailable: interfaces that come back will not be re-attached");
 	daemon_attach_all(d);
 	daemon_events_reopen(d);
+	daemon_adopt_flows(d);
 	err = setup_fds(d);
 	if (err) {
 		log_err("cannot set up the event loop: %s", log_strerror(err));

@@ -4,7 +4,7 @@ printed as one line, so a test can tell exactly where a session was cut off.
 
   smtp_session.py --server ADDR [--src ADDR] [--rcpt R]... [--pause S]
                   [--ehlo N] [--noop N] [--data] [--timeout S]
-                  [--starttls] [--pipeline]
+                  [--starttls] [--pipeline] [--hold FILE]
 
 Prints "connect ok|timeout|refused", then "<CMD> <code>" per command, or
 "<CMD> timeout" where the server's reply never came (the session was cut
@@ -14,8 +14,12 @@ deliveries; this one pauses between recipients, as spam bots do, which makes
 --starttls: STARTTLS after EHLO (the rest is hidden from the wire);
 --pipeline: MAIL, every RCPT, DATA and the body in one write (a burst that
 beats any wire-level cut-off), then the replies read in order.
+--hold FILE (repeatable): after RCPT N (N = 1 for the first --hold, 2
+for the second ...), print "hold" and wait (up to 300 s) until FILE
+exists: a session kept open across what the test does meanwhile.
 """
 import argparse
+import os
 import socket
 import ssl
 import sys
@@ -124,6 +128,8 @@ def session(a):
     for i, r in enumerate(a.rcpt):
         if i and a.pause:
             time.sleep(a.pause)
+        if a.hold and 0 < i <= len(a.hold):
+            hold(a.hold[i - 1])
         code = step(sock, f, "RCPT", f"RCPT TO:<{r}>\r\n".encode())
         if code is None:
             return
@@ -134,6 +140,13 @@ def session(a):
         if step(sock, f, "EOM", message(a)) is None:
             return
     quit_session(sock, f)
+
+
+def hold(path):
+    print("hold", flush=True)
+    deadline = time.monotonic() + 300
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def quit_session(sock, f):
@@ -161,6 +174,7 @@ def main():
     p.add_argument("--data", action="store_true")
     p.add_argument("--starttls", action="store_true")
     p.add_argument("--pipeline", action="store_true")
+    p.add_argument("--hold", action="append")
     session(p.parse_args())
 
 

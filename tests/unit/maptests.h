@@ -12,4 +12,16 @@
 	(geteuid() ? (puts("SKIP: needs root for BPF maps"), 77)               \
 		   : cmocka_run_group_tests(tests, setup, teardown))
 
+/* A map of the kernel's, not pinned; fails the test when it cannot be
+ * made. Include after <cmocka.h> and <bpf/bpf.h>. */
+static inline int mkmap(enum bpf_map_type type, unsigned int key,
+			unsigned int val, unsigned int max, unsigned int flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	int fd = bpf_map_create(type, NULL, key, val, max, &o);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
 #endif

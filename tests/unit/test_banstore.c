@@ -25,16 +25,6 @@
 
 static struct rg_maps maps;
 
-static int mkmap(enum bpf_map_type type, unsigned int key, unsigned int val,
-		 unsigned int max, unsigned int flags)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
-	int fd = bpf_map_create(type, NULL, key, val, max, &o);
-
-	assert_true(fd >= 0);
-	return fd;
-}
-
 static int setup(void **state)
 {
 	struct rg_config cfg = {.ipv6_prefix = 56};

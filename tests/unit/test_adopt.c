@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Sessions begun before the daemon started (a restart, an upgrade),
+ * taken up from their entry in the data plane's flows map
+ * (pipeline_adopt): graded from their next command once the server
+ * answers, where a flow first seen in mid-stream stays unverified; what
+ * the server accepts there is not held against a session that may have
+ * authenticated unseen; a stopped flow is left alone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "craft.h"
+#include "unit.h"
+
+static struct pipeline *p;
+static struct collector col;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&col, 0, sizeof(col));
+	p = pipeline_new(lab_conf(), &collect_ops, &col);
+	return p ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pipeline_free(p);
+	return 0;
+}
+
+/* The attacker's session, greeted and past MAIL before the daemon
+ * started: its flows entry as the data plane left it. */
+static void begun_before(struct craft *c, uint16_t port, struct rg_flow *dp)
+{
+	craft_init(c, p, "10.77.0.66", port);
+	c->cseq += 120; /* EHLO and MAIL went by unseen */
+	c->sseq += 300;
+	memset(dp, 0, sizeof(*dp));
+	dp->key = c->key;
+	dp->sampled_in = 120;
+	dp->sampled_out = 300;
+	dp->flags = RG_FLOW_SEEN_IN | RG_FLOW_SRV_ACK;
+	dp->last_ns = c->ts;
+}
+
+static void two_foreign_rcpts(struct craft *c, const char *reply)
+{
+	craft_client(c, "RCPT TO:<victim@gmail.com>\r\n");
+	craft_server(c, reply);
+	craft_client(c, "RCPT TO:<victim2@gmail.com>\r\n");
+	craft_server(c, reply);
+}
+
+#define DENIED "554 5.7.1 Relay access denied\r\n"
+
+static void test_adopted_relay_banned(void **state)
+{
+	struct rg_flow dp;
+	struct craft c;
+
+	(void)state;
+	begun_before(&c, 40001, &dp);
+	assert_int_equal(pipeline_adopt(p, &dp), 1);
+	assert_int_equal(pipeline_adopt(p, &dp), 0); /* known already */
+	two_foreign_rcpts(&c, DENIED);
+	assert_int_equal(collected(&col, DECISION_BAN, "relay_attempt"), 1);
+	assert_int_equal(collected(&col, DECISION_FINDING, "pregreet"), 0);
+}
+
+/* The same bytes on a flow first met in mid-stream: unverified, so
+ * nothing bans (a spoofer can forge them). */
+static void test_not_adopted_unverified(void **state)
+{
+	struct rg_flow dp;
+	struct craft c;
+	int i;
+
+	(void)state;
+	begun_before(&c, 40002, &dp);
+	two_foreign_rcpts(&c, DENIED);
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	for (i = 0; i < col.n; i++)
+		assert_true(col.d[i].unverified);
+}
+
+/* No server byte: an adopted flow's client alone proves nothing. */
+static void test_adopted_client_alone(void **state)
+{
+	struct rg_flow dp;
+	struct craft c;
+
+	(void)state;
+	begun_before(&c, 40003, &dp);
+	assert_int_equal(pipeline_adopt(p, &dp), 1);
+	craft_client(&c, "GET / HTTP/1.1\r\nHost: gw\r\n\r\n");
+	craft_client(&c, "RCPT TO:<a%b@example.test>\r\n"); /* a probe form */
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+}
+
+/* Accepted foreign recipients: the session may have authenticated
+ * before the daemon saw it. */
+static void test_adopted_accepted_not_held(void **state)
+{
+	struct rg_flow dp;
+	struct craft c;
+
+	(void)state;
+	begun_before(&c, 40004, &dp);
+	assert_int_equal(pipeline_adopt(p, &dp), 1);
+	two_foreign_rcpts(&c, "250 2.1.5 Ok\r\n");
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+}
+
+/* A session not greeted yet when the daemon started: its greeting is
+ * the greeting, and the client talking after it is no pregreet. */
+static void test_adopted_before_greeting(void **state)
+{
+	struct rg_flow dp;
+	struct craft c;
+
+	(void)state;
+	begun_before(&c, 40005, &dp);
+	dp.sampled_in = dp.sampled_out = 0;
+	dp.flags = 0;
+	assert_int_equal(pipeline_adopt(p, &dp), 1);
+	craft_server(&c, "220 gw.example.test ESMTP\r\n");
+	craft_client(&c, "EHLO x\r\n");
+	craft_server(&c, "250 gw.example.test\r\n");
+	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
+	craft_server(&c, "250 2.1.0 Ok\r\n");
+	two_foreign_rcpts(&c, DENIED);
+	assert_int_equal(pipeline_stats(p)->smtp_sessions, 1);
+	assert_int_equal(collected(&col, DECISION_BAN, "relay_attempt"), 1);
+	assert_int_equal(collected(&col, DECISION_FINDING, "pregreet"), 0);
+}
+
+static void test_stopped_not_adopted(void **state)
+{
+	struct rg_flow dp;
+	struct craft c;
+
+	(void)state;
+	begun_before(&c, 40006, &dp);
+	dp.flags |= RG_FLOW_STOP;
+	assert_int_equal(pipeline_adopt(p, &dp), 0);
+	assert_int_equal(pipeline_stats(p)->flows_created, 0);
+}
+
+/* Banned before this daemon (RG_FLOW_STOP_IN): still taken up, so the
+ * server's replies are graded, but nothing it does bans it again. */
+static void test_banned_adopted_as_banned(void **state)
+{
+	struct rg_flow dp;
+	struct craft c;
+
+	(void)state;
+	begun_before(&c, 40007, &dp);
+	dp.flags |= RG_FLOW_STOP_IN;
+	assert_int_equal(pipeline_adopt(p, &dp), 1);
+	two_foreign_rcpts(&c, DENIED);
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+}
+
+UNIT_TEST_MAIN(cmocka_unit_test_setup_teardown(test_adopted_relay_banned, setup,
+					       teardown),
+	       cmocka_unit_test_setup_teardown(test_not_adopted_unverified,
+					       setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_adopted_client_alone, setup,
+					       teardown),
+	       cmocka_unit_test_setup_teardown(test_adopted_accepted_not_held,
+					       setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_adopted_before_greeting,
+					       setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_banned_adopted_as_banned,
+					       setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_stopped_not_adopted, setup,
+					       teardown))
