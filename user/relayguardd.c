@@ -308,26 +308,137 @@ static void finish(struct daemon *d)
 
 /* ---- main ----------------------------------------------------------- */
 
+/* What the command line says, before anything acts on it. */
+struct args {
+	const char *config, *pin_dir, *pid_file, *metrics_file, *replay;
+	bool foreground, check, debug, help;
+};
+
+/* One table drives getopt_long, the parse and the help text. */
+static const struct opt_desc {
+	const char *name;
+	char short_name; /* 0: long only */
+	const char *arg; /* the argument's name; NULL: a flag */
+	const char *help;
+	size_t off; /* of a const char * (with arg) or a bool in struct args */
+} opt_descs[] = {
+	{ "foreground", 'f', NULL, "log to stderr instead of syslog",
+	  offsetof(struct args, foreground) },
+	{ "config", 'c', "CONF", "config file (default " CONF_PATH_DEFAULT ")",
+	  offsetof(struct args, config) },
+	{ "pin-dir", 0, "DIR", "pinned maps (default " RG_PIN_DIR_DEFAULT ")",
+	  offsetof(struct args, pin_dir) },
+	{ "pid-file", 0, "PATH", "(default " CONF_PID_FILE_DEFAULT ")",
+	  offsetof(struct args, pid_file) },
+	{ "metrics-file", 0, "PATH",
+	  "Prometheus textfile, rewritten every metrics_interval",
+	  offsetof(struct args, metrics_file) },
+	{ "replay", 0, "FILE",
+	  "run the pipeline on a capture, print decisions, touch no maps",
+	  offsetof(struct args, replay) },
+	{ "check-config", 't', NULL,
+	  "check CONF and load the programs through the verifier;\n"
+	  "attach, pin and signal nothing; exit 0 if a start would take it",
+	  offsetof(struct args, check) },
+	{ "debug", 'd', NULL, "debug logging", offsetof(struct args, debug) },
+	{ "help", 'h', NULL, "this text", offsetof(struct args, help) },
+};
+#define N_OPTS (sizeof(opt_descs) / sizeof(opt_descs[0]))
+
+static void usage_option(FILE *f, const struct opt_desc *o)
+{
+	char left[48];
+	const char *help = o->help, *nl;
+
+	snprintf(left, sizeof(left), "%c%c%s --%s%s%s",
+		 o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+		 o->short_name ? "," : " ", o->name, o->arg ? " " : "",
+		 o->arg ? o->arg : "");
+	while ((nl = strchr(help, '\n'))) {
+		fprintf(f, "  %-21s %.*s\n", left, (int)(nl - help), help);
+		left[0] = '\0';
+		help = nl + 1;
+	}
+	fprintf(f, "  %-21s %s\n", left, help);
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: relayguardd [-f] [-c CONF] [--pin-dir DIR] [--pid-file PATH]\n"
-		"                   [--metrics-file PATH] [-d]\n"
-		"       relayguardd --replay FILE.pcap [-c CONF]\n"
-		"       relayguardd -t|--check-config [-c CONF]\n"
-		"  -f, --foreground      log to stderr instead of syslog\n"
-		"  -c, --config CONF     config file (default %s)\n"
-		"      --pin-dir DIR     pinned maps (default %s)\n"
-		"      --pid-file PATH   (default %s)\n"
-		"      --metrics-file PATH  Prometheus textfile, rewritten every metrics_interval\n"
-		"      --replay FILE     run the pipeline on a capture, print decisions, touch no maps\n"
-		"  -t, --check-config    check CONF and load the programs through the verifier;\n"
-		"                        attach, pin and signal nothing; exit 0 if a start would take it\n"
-		"  -d, --debug           debug logging\n"
-		"  -h, --help            this text\n"
-		"Signals: TERM/INT stop (programs and bans stay), HUP reload config and\n"
-		"reopen the event log, USR1 reopen the event log.\n",
-		CONF_PATH_DEFAULT, RG_PIN_DIR_DEFAULT, CONF_PID_FILE_DEFAULT);
+	size_t i;
+
+	fputs("Usage: relayguardd [-f] [-c CONF] [--pin-dir DIR] [--pid-file PATH]\n"
+	      "                   [--metrics-file PATH] [-d]\n"
+	      "       relayguardd --replay FILE.pcap [-c CONF]\n"
+	      "       relayguardd -t|--check-config [-c CONF]\n",
+	      f);
+	for (i = 0; i < N_OPTS; i++)
+		usage_option(f, &opt_descs[i]);
+	fputs("Signals: TERM/INT stop (programs and bans stay), HUP reload config and\n"
+	      "reopen the event log, USR1 reopen the event log.\n",
+	      f);
+}
+
+/* getopt_long's view of the table: val is the index + 256, or the short
+ * name where there is one. */
+static void build_getopt(struct option *longs, char *shorts)
+{
+	const struct opt_desc *o;
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++) {
+		o = &opt_descs[i];
+		longs[i] = (struct option){
+			o->name, o->arg ? required_argument : no_argument, NULL,
+			o->short_name ? o->short_name : (int)i + 256
+		};
+		if (o->short_name) {
+			*shorts++ = o->short_name;
+			if (o->arg)
+				*shorts++ = ':';
+		}
+	}
+	longs[N_OPTS] = (struct option){ 0 };
+	*shorts = '\0';
+}
+
+static const struct opt_desc *opt_of(int val)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++)
+		if (opt_descs[i].short_name ? opt_descs[i].short_name == val
+					    : (int)i + 256 == val)
+			return &opt_descs[i];
+	return NULL;
+}
+
+/* 0, or 2 (bad usage, said on stderr). */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	struct option longs[N_OPTS + 1];
+	char shorts[2 * N_OPTS + 1];
+	const struct opt_desc *o;
+	int c;
+
+	build_getopt(longs, shorts);
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		o = opt_of(c);
+		if (!o) {
+			usage(stderr);
+			return 2;
+		}
+		if (o->arg)
+			*(const char **)((char *)a + o->off) = optarg;
+		else
+			*(bool *)((char *)a + o->off) = true;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "relayguardd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return 0;
 }
 
 static int do_replay(const char *pcap, const char *conf_path, bool conf_given)
@@ -407,76 +518,31 @@ static int run_daemon(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "metrics-file", required_argument, NULL, 'm' },
-		{ "replay", required_argument, NULL, 'r' },
-		{ "check-config", no_argument, NULL, 't' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	static struct daemon d = {
-		.conf_path = CONF_PATH_DEFAULT,
-		.pin_dir = RG_PIN_DIR_DEFAULT,
 		.epfd = -1,
 		.sigfd = -1,
 		.timerfd = -1,
 		.lock_fd = -1,
 	};
-	enum log_level level = LOG_LVL_INFO;
-	const char *replay = NULL;
-	bool conf_given = false, check = false;
-	int c;
+	struct args a = { .pin_dir = RG_PIN_DIR_DEFAULT };
+	int rc = parse_args(argc, argv, &a);
 
-	while ((c = getopt_long(argc, argv, "fc:dht", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			d.foreground = true;
-			break;
-		case 'c':
-			d.conf_path = optarg;
-			conf_given = true;
-			break;
-		case 'P':
-			d.pin_dir = optarg;
-			break;
-		case 'p':
-			d.pid_file = optarg;
-			break;
-		case 'm':
-			d.metrics_file = optarg;
-			break;
-		case 'r':
-			replay = optarg;
-			break;
-		case 'd':
-			level = LOG_LVL_DEBUG;
-			break;
-		case 't':
-			check = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if (rc)
+		return rc;
+	if (a.help) {
+		usage(stdout);
+		return 0;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "relayguardd: unexpected argument '%s'\n",
-			argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	log_init("relayguardd", !d.foreground && !replay && !check, level);
-	if (replay)
-		return do_replay(replay, d.conf_path, conf_given);
-	if (check)
+	log_init("relayguardd", !a.foreground && !a.replay && !a.check,
+		 a.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	d.conf_path = a.config ? a.config : CONF_PATH_DEFAULT;
+	if (a.replay)
+		return do_replay(a.replay, d.conf_path, a.config != NULL);
+	if (a.check)
 		return checkconf_run(d.conf_path, stdout) ? 1 : 0;
+	d.pin_dir = a.pin_dir;
+	d.pid_file = a.pid_file;
+	d.metrics_file = a.metrics_file;
+	d.foreground = a.foreground;
 	return run_daemon(&d);
 }
