@@ -58,8 +58,8 @@ void daemon_psvc_close(struct daemon *d)
  * smtpd_policy_service_default_action. */
 void daemon_psvc_open(struct daemon *d)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_POLICY };
 	char err[256];
+	int err_no;
 
 	if (!d->conf.policy_service[0])
 		return;
@@ -71,9 +71,11 @@ void daemon_psvc_open(struct daemon *d)
 		daemon_psvc_close(d);
 		return;
 	}
-	if (d->epfd >= 0 &&
-	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, policysvc_fd(d->psvc), &ev)) {
-		log_err("policy service off: epoll: %s", strerror(errno));
+	err_no = d->epfd >= 0 ? daemon_epoll_add(d->epfd, policysvc_fd(d->psvc),
+						 EV_POLICY)
+			      : 0;
+	if (err_no) {
+		log_err("policy service off: epoll: %s", log_strerror(err_no));
 		daemon_psvc_close(d);
 		return;
 	}
