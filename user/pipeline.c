@@ -235,18 +235,19 @@ static bool body_unanswered(const struct pflow *pf)
 	       (int32_t)(p->rec_ack - pf->f->dir[RG_DIR_OUT].next) <= 0;
 }
 
-static void on_finding(void *ctx, struct smtp *s, const char *code,
+static void on_finding(void *ctx, struct smtp *s, enum smtp_finding what,
 		       const char *detail)
 {
 	struct pflow *pf = ctx;
+	const char *code = smtp_finding_name(what);
 	struct verdict v = { DECISION_FINDING, RG_REASON_NONE, code };
 
 	(void)s;
-	if (!strcmp(code, "non_smtp")) {
+	if (what == SMTP_FIND_NON_SMTP) {
 		signal_src(pf, SIG_NON_SMTP, detail);
 		return;
 	}
-	if (!strcmp(code, "unauth_pipelining") && body_unanswered(pf)) {
+	if (what == SMTP_FIND_UNAUTH_PIPELINING && body_unanswered(pf)) {
 		ban_now(pf, RG_REASON_UNAUTH_PIPELINING, code, detail);
 		return;
 	}

@@ -101,19 +101,33 @@ void smtp_free(struct smtp *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void finding(struct smtp *s, const char *code, const char *detail)
+static const char *const finding_names[SMTP_FIND_MAX] = {
+	[SMTP_FIND_BARE_LF] = "bare_lf",
+	[SMTP_FIND_COMMAND_TOO_LONG] = "command_too_long",
+	[SMTP_FIND_REPLY_TOO_LONG] = "reply_too_long",
+	[SMTP_FIND_NON_SMTP] = "non_smtp",
+	[SMTP_FIND_UNKNOWN_COMMAND] = "unknown_command",
+	[SMTP_FIND_BAD_REPLY] = "bad_reply",
+	[SMTP_FIND_UNEXPECTED_REPLY] = "unexpected_reply",
+	[SMTP_FIND_PIPELINE_OVERFLOW] = "pipeline_overflow",
+	[SMTP_FIND_AUTH_LINE_TOO_LONG] = "auth_line_too_long",
+	[SMTP_FIND_UNAUTH_PIPELINING] = "unauth_pipelining",
+};
+
+const char *smtp_finding_name(enum smtp_finding what)
 {
-	if (s->cb && s->cb->finding)
-		s->cb->finding(s->ctx, s, code, detail);
+	return (unsigned int)what < SMTP_FIND_MAX ? finding_names[what]
+						  : "unknown";
 }
 
-static void finding_once(struct smtp *s, unsigned int bit, const char *code,
-			 const char *detail)
+static void finding_once(struct smtp *s, unsigned int bit,
+			 enum smtp_finding what, const char *detail)
 {
 	if (s->reported & bit)
 		return;
 	s->reported |= bit;
-	finding(s, code, detail);
+	if (s->cb && s->cb->finding)
+		s->cb->finding(s->ctx, s, what, detail);
 }
 
 static void finish(struct smtp *s)
@@ -332,7 +346,7 @@ static bool is_foreign_verb(const char *line, size_t len)
 
 static void non_smtp(struct smtp *s, const char *detail)
 {
-	finding_once(s, ONCE_NON_SMTP, "non_smtp", detail);
+	finding_once(s, ONCE_NON_SMTP, SMTP_FIND_NON_SMTP, detail);
 	s->half[SMTP_CLIENT].dead = true;
 	finish(s);
 }
@@ -431,7 +445,7 @@ static void client_command(struct smtp *s, const char *line, size_t len,
 		s->half[SMTP_CLIENT].dead = true;
 		break;
 	case SMTP_OTHER:
-		finding_once(s, ONCE_UNKNOWN, "unknown_command", line);
+		finding_once(s, ONCE_UNKNOWN, SMTP_FIND_UNKNOWN_COMMAND, line);
 		break;
 	default:
 		break;
@@ -443,7 +457,7 @@ static void client_command(struct smtp *s, const char *line, size_t len,
 	}
 	if (queue_push(s, verb, qarg)) {
 		free(qarg);
-		finding_once(s, ONCE_OVERFLOW, "pipeline_overflow",
+		finding_once(s, ONCE_OVERFLOW, SMTP_FIND_PIPELINE_OVERFLOW,
 			     "too many commands awaiting replies");
 		s->flags |= SMTP_F_DESYNC;
 		finish(s);
@@ -473,7 +487,8 @@ static void client_line(struct smtp *s, const char *line, size_t len,
 		/* a message body before the 354 (RFC 2920 forbids it), or TLS
 		 * before the 220: not commands */
 		if (last_queued(s) == SMTP_DATA)
-			finding_once(s, ONCE_PIPELINING, "unauth_pipelining",
+			finding_once(s, ONCE_PIPELINING,
+				     SMTP_FIND_UNAUTH_PIPELINING,
 				     "message body sent before the 354");
 		return;
 	}
@@ -483,12 +498,13 @@ static void client_line(struct smtp *s, const char *line, size_t len,
 	}
 	if (s->flags & SMTP_F_IN_AUTH) {
 		if (total > SMTP_AUTH_LINE_MAX)
-			finding_once(s, ONCE_AUTH_LONG, "auth_line_too_long",
+			finding_once(s, ONCE_AUTH_LONG,
+				     SMTP_FIND_AUTH_LINE_TOO_LONG,
 				     auth_too_long);
 		return;
 	}
 	if (total > SMTP_CMD_LINE_MAX)
-		finding_once(s, ONCE_CMD_LONG, "command_too_long",
+		finding_once(s, ONCE_CMD_LONG, SMTP_FIND_COMMAND_TOO_LONG,
 			     "command line over 512 bytes");
 	client_command(s, line, len, total, cut);
 }
@@ -569,7 +585,7 @@ static void reply_done(struct smtp *s, const struct smtp_reply *r)
 		return;
 	}
 	if (!s->q_len) {
-		finding_once(s, ONCE_UNEXPECTED, "unexpected_reply",
+		finding_once(s, ONCE_UNEXPECTED, SMTP_FIND_UNEXPECTED_REPLY,
 			     "a reply with no command awaiting it");
 		return;
 	}
@@ -651,16 +667,16 @@ static void server_line(struct smtp *s, char *line, size_t len, size_t total)
 	char sep;
 
 	if (total > SMTP_REPLY_LINE_MAX)
-		finding_once(s, ONCE_REPLY_LONG, "reply_too_long",
+		finding_once(s, ONCE_REPLY_LONG, SMTP_FIND_REPLY_TOO_LONG,
 			     "reply line over 512 bytes");
 	if (!reply_code(line, len, &code, &sep)) {
-		finding_once(s, ONCE_BAD_REPLY, "bad_reply",
+		finding_once(s, ONCE_BAD_REPLY, SMTP_FIND_BAD_REPLY,
 			     "server line without a reply code");
 		return;
 	}
 	if (s->flags & SMTP_F_IN_MULTI) {
 		if (code != s->multi_code)
-			finding_once(s, ONCE_BAD_REPLY, "bad_reply",
+			finding_once(s, ONCE_BAD_REPLY, SMTP_FIND_BAD_REPLY,
 				     "multi-line reply changed its code");
 	} else {
 		s->multi_code = code;
@@ -692,7 +708,7 @@ static void line_end(struct smtp *s, enum smtp_dir dir, char *line, size_t len,
 	} else if (!cut && !(dir == SMTP_CLIENT && (s->flags & SMTP_F_BODY))) {
 		finding_once(
 			s, dir == SMTP_CLIENT ? ONCE_BARE_LF_C : ONCE_BARE_LF_S,
-			"bare_lf",
+			SMTP_FIND_BARE_LF,
 			dir == SMTP_CLIENT ? "client line ended by a bare LF"
 					   : "server line ended by a bare LF");
 	}

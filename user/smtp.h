@@ -53,13 +53,32 @@ struct smtp_reply {
 
 struct smtp;
 
+/* What the parser reports as odd, at most once a session (and direction,
+ * for bare_lf); smtp_finding_name() gives its event code. */
+enum smtp_finding {
+	SMTP_FIND_BARE_LF,
+	SMTP_FIND_COMMAND_TOO_LONG,
+	SMTP_FIND_REPLY_TOO_LONG,
+	SMTP_FIND_NON_SMTP,
+	SMTP_FIND_UNKNOWN_COMMAND,
+	SMTP_FIND_BAD_REPLY,
+	SMTP_FIND_UNEXPECTED_REPLY,
+	SMTP_FIND_PIPELINE_OVERFLOW,
+	SMTP_FIND_AUTH_LINE_TOO_LONG,
+	SMTP_FIND_UNAUTH_PIPELINING,
+	SMTP_FIND_MAX
+};
+
+/* "bare_lf", "non_smtp", ...; "unknown" out of range. */
+const char *smtp_finding_name(enum smtp_finding what);
+
 struct smtp_callbacks {
 	/* A complete reply and the command it answers (arg: the RCPT's path
 	 * for SMTP_RCPT, else NULL). */
 	void (*reply)(void *ctx, struct smtp *s, enum smtp_verb verb,
 		      const char *arg, const struct smtp_reply *r);
-	/* Something worth logging: "bare_lf", "non_smtp", ... */
-	void (*finding)(void *ctx, struct smtp *s, const char *code,
+	/* Something worth logging, detail in words. */
+	void (*finding)(void *ctx, struct smtp *s, enum smtp_finding what,
 			const char *detail);
 	/* The dialogue has nothing more to tell (STARTTLS 220, QUIT,
 	 * non-SMTP): sampling may stop. */

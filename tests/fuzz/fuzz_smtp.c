@@ -27,12 +27,12 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 		sink += strlen(s->mail_from);
 }
 
-static void on_finding(void *ctx, struct smtp *s, const char *code,
+static void on_finding(void *ctx, struct smtp *s, enum smtp_finding what,
 		       const char *detail)
 {
 	(void)ctx;
 	(void)s;
-	sink += strlen(code) + (detail ? strlen(detail) : 0);
+	sink += strlen(smtp_finding_name(what)) + (detail ? strlen(detail) : 0);
 }
 
 static void on_stop(void *ctx, struct smtp *s)

@@ -41,12 +41,12 @@ static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 		   r->lines);
 }
 
-static void on_finding(void *ctx, struct smtp *s, const char *code,
+static void on_finding(void *ctx, struct smtp *s, enum smtp_finding what,
 		       const char *detail)
 {
 	(void)s;
 	(void)detail;
-	rec_printf(ctx, "!%s;", code);
+	rec_printf(ctx, "!%s;", smtp_finding_name(what));
 }
 
 static void on_stop(void *ctx, struct smtp *s)
