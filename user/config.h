@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mtadomains.h"
 #include "parse.h"
 #include "priority.h"
 #include "relayguard.h"
@@ -41,6 +42,11 @@ struct rg_conf {
 	/* Who is local and who may relay. */
 	char local_domains[CONF_MAX_DOMAINS][CONF_DOMAIN_LEN]; /* lower case */
 	unsigned int n_local_domains;
+	/* local_domains = postfix:DIR: Postfix's config directory, or "" */
+	char local_domains_postfix[CONF_PATH_LEN];
+	/* What that Postfix receives for, kept current by relayguardd
+	 * (mtawatch.h); NULL: nothing learnt, the literal list alone. */
+	struct mta_domains *mta;
 	struct prefix trusted[CONF_MAX_TRUSTED]; /* trusted_networks */
 	unsigned int n_trusted;
 
@@ -115,9 +121,20 @@ int conf_load(const char *path, struct rg_conf *out, char *err, size_t errlen);
 int conf_parse(const char *name, const char *text, struct rg_conf *out,
 	       char *err, size_t errlen);
 
-/* domain matches a local_domains entry: exact, or "*.d" for any subdomain
- * of d (not d itself), case-insensitive. */
+/* The one place that says whether a domain is local: a literal
+ * local_domains entry (exact, or "*.d" for any subdomain of d, not d
+ * itself, case-insensitive), or what Postfix receives for (c->mta).
+ * MTA_UNKNOWN: Postfix is being asked (a table it cannot list). */
+enum mta_answer conf_domain_locality(const struct rg_conf *c,
+				     const char *domain);
+/* conf_domain_locality() == MTA_LOCAL. */
 bool conf_is_local_domain(const struct rg_conf *c, const char *domain);
+/* The literal entries alone (what --check-config compares with Postfix's
+ * list: mta_domains_match() for each). */
+bool conf_is_literal_domain(const struct rg_conf *c, const char *domain);
+/* Where local domains come from, for alerts and status:
+ * "postfix:/etc/postfix, example.com, *.example.com". */
+void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size);
 
 /* addr lies within one of trusted_networks. */
 bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr);

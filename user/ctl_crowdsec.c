@@ -33,8 +33,7 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* One key=value line: a number or a string, in text as "key value". */
-static void print_pair(char *line, int64_t now)
+void ctl_print_state_pair(char *line, int64_t now)
 {
 	char *eq = strchr(line, '='), txt[600];
 	unsigned long long v;
@@ -51,8 +50,9 @@ static void print_pair(char *line, int64_t now)
 		return;
 	}
 	v = strtoull(eq, NULL, 10);
-	if (!strcmp(line, "last_pull")) {
-		print_uint(line, "  last_pull            ", v);
+	if (!strncmp(line, "last_", 5)) { /* a unix time */
+		snprintf(txt, sizeof(txt), "  %-20s ", line);
+		print_uint(line, txt, v);
 		if (v)
 			print_text("%llu (%llds ago)\n", v,
 				   (long long)(now - (int64_t)v));
@@ -82,7 +82,7 @@ void status_crowdsec(const struct rg_maps *maps)
 	print_obj_start("crowdsec");
 	print_text("crowdsec:\n");
 	while (fgets(line, sizeof(line), f))
-		print_pair(line, time(NULL));
+		ctl_print_state_pair(line, time(NULL));
 	fclose(f);
 	if (maps && !banstore_for_each(maps, count_crowdsec, &n))
 		print_uint("bans_from_crowdsec",

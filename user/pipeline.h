@@ -39,7 +39,14 @@ struct pipeline_stats {
 		out_of_order, smtp_sessions, findings, decisions,
 		unverified_suppressed; /* unverified findings not reported */
 	uint64_t flows_evicted_unverified; /* of flows_evicted_cap */
+	/* RCPTs graded later (their domain's locality was being asked), and
+	 * those that could not wait (no room, their session gone) */
+	uint64_t deferred, deferred_dropped;
 };
+
+/* RCPTs waiting for their domain's locality, and how long at most. */
+#define PIPELINE_MAX_DEFERRED 256
+#define PIPELINE_DEFER_MAX_NS (30ULL * 1000000000ULL)
 
 struct pipeline *pipeline_new(const struct rg_conf *conf,
 			      const struct pipeline_ops *ops, void *ctx);
@@ -49,6 +56,9 @@ void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf);
 /* One ring-buffer record (struct rg_sample + payload) of len bytes; a
  * malformed record is counted and ignored. */
 int pipeline_feed(struct pipeline *p, const void *record, size_t len);
+/* Grade the RCPTs that waited for a domain's locality once it is known
+ * (or waited PIPELINE_DEFER_MAX_NS): call when Postfix answered. */
+void pipeline_retry_deferred(struct pipeline *p, uint64_t now_ns);
 /* Expire idle flows; call from a timer with the boot clock. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# local_domains = postfix:DIR on the wire alone (issue 23): relayguardd
+# follows what the lab's Postfix receives for. relay_domains gains
+# partner.test while it runs: within 10 s a legitimate MTA's mail to it is
+# taken with no alert and no ban, a relay to gmail.com is still cut in its
+# session, and relay_domains emptied makes partner.test foreign again. Then
+# a virtual_mailbox_domains hash table (listed with postmap -s) and a pcre
+# table in relay_domains (asked per domain with postmap -q, the RCPT graded
+# once the answer is in) each add a domain relayguardd treats as local.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/e2e.sh"
+. "$(dirname "$0")/localdomains.sh"
+e2e_require
+e2e_lab strict
+e2e_daemon enforce "local_domains=postfix:$LAB_PF_CONF"
+ld_partner_scenario
+
+# Tables: a hash virtual_mailbox_domains, a pcre relay_domains.
+printf 'mbox.test OK\n' >"$LAB_PF_CONF/vmd"
+ip netns exec "$LAB_NS_GW" postmap -c "$LAB_PF_CONF" "hash:$LAB_PF_CONF/vmd" ||
+	fail "postmap hash:$LAB_PF_CONF/vmd failed"
+printf '/^pcre[0-9]+\\.test$/ OK\n' >"$LAB_PF_CONF/relay.pcre"
+base=$(ld_status domains)
+ld_postconf "virtual_mailbox_domains=hash:$LAB_PF_CONF/vmd" \
+	"relay_domains=pcre:$LAB_PF_CONF/relay.pcre"
+assert_ok "the hash table's domain is listed within 10 s" \
+	rg_wait_for 10 ld_domains_is $((base + 1))
+assert_eq "$(ld_status tables_asked_per_domain)" 1 "the pcre table is asked per domain"
+n0=$(e2e_maildir_count)
+assert_ok "mail to the hash table's domain is taken" \
+	ld_send "$LAB_NS_CL" "" user@mbox.test "$RG_TMP/mbox.out"
+assert_ok "mail to a domain the pcre table matches is taken" \
+	ld_send "$LAB_NS_CL" "" user@pcre7.test "$RG_TMP/pcre.out"
+assert_ok "the hash table's mail is in the maildir" rg_wait_for 10 e2e_maildir_ge $((n0 + 1))
+assert_ok "relayguardd asked Postfix about pcre7.test" \
+	rg_wait_for 10 ld_status_ge queries 1
+ld_no_verdict "$LAB_CL4"
+# ... and a domain it does not match stays foreign
+src=${LD_POOL[1]}
+e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$src" --timeout 5 \
+	--rcpt bob@other.test >"$RG_TMP/other.out"
+assert_match "$(cat "$RG_TMP/other.out")" 'RCPT 554' "Postfix refuses other.test"
+assert_ok "other.test is foreign: a relay_attempt once Postfix answered" \
+	rg_wait_for 10 e2e_has_event ".source == \"$src\" and .reason == \"relay_attempt\" and .rcpt_domain == \"other.test\""
+rg_done
