@@ -46,6 +46,7 @@ struct mta_domains {
 	unsigned int n_tables, n_query;
 	struct cached *cache; /* MTA_CACHE_MAX, allocated on first use */
 	uint64_t clock;
+	bool complete; /* a list was read (or given up on): lookups answer */
 	struct mta_stats st;
 };
 
@@ -415,6 +416,12 @@ void mta_domains_finish(struct mta_domains *m)
 	m->n = n;
 	m->st.domains = n;
 	m->st.query_tables = m->n_query;
+	m->complete = true;
+}
+
+void mta_domains_give_up(struct mta_domains *m)
+{
+	m->complete = true;
 }
 
 void mta_domains_replace(struct mta_domains *m, struct mta_domains *next)
@@ -430,6 +437,7 @@ void mta_domains_replace(struct mta_domains *m, struct mta_domains *next)
 	memcpy(m->tables, next->tables, sizeof(m->tables));
 	m->n_tables = next->n_tables;
 	m->n_query = next->n_query;
+	m->complete = next->complete;
 	if (m->cache)
 		memset(m->cache, 0, MTA_CACHE_MAX * sizeof(*m->cache));
 	m->st = next->st;
@@ -515,6 +523,8 @@ enum mta_answer mta_domains_match(struct mta_domains *m, const char *domain)
 	const char *p;
 	bool sub;
 
+	if (!m->complete)
+		return MTA_UNKNOWN; /* before the first reading is done */
 	if (!normalize(domain, strlen(domain), buf, sizeof(buf), &sub) || sub)
 		return MTA_FOREIGN;
 	if (listed(m, buf, false))

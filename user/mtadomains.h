@@ -22,8 +22,9 @@
 
 /* The parameters relayguard asks postconf about, in its argv order. */
 extern const char *const mta_params[];
-#define MTA_N_PARAMS 5 /* the four lists and parent_domain_matches_subdomains  \
-			*/
+#define MTA_N_PARAMS                                                           \
+	5 /* the four lists and parent_domain_matches_subdomains               \
+	   */
 
 enum mta_table_kind {
 	MTA_TABLE_LIST,	 /* postmap -s lists its keys (hash, texthash ...) */
@@ -66,14 +67,17 @@ int mta_parse_keys(struct mta_domains *m, const char *text, size_t len,
 /* The i-th table the postconf output named, NULL past the last. */
 const struct mta_table *mta_table(const struct mta_domains *m, unsigned int i);
 
-/* Sort the listed domains: after the parsing, before any lookup. */
+/* Sort the listed domains: after the parsing, before any lookup (until
+ * then every domain is MTA_UNKNOWN: relayguardd just started). */
 void mta_domains_finish(struct mta_domains *m);
+/* The first reading failed: answer from what is known (nothing). */
+void mta_domains_give_up(struct mta_domains *m);
 /* Move what next learnt into m (emptying next); m's cached answers go. */
 void mta_domains_replace(struct mta_domains *m, struct mta_domains *next);
 
 /* Is domain (case-insensitive, a trailing dot allowed) one Postfix
- * receives for? MTA_UNKNOWN: a table must be asked first; the domain is
- * then queued for mta_domains_next_query. */
+ * receives for? MTA_UNKNOWN: a table must be asked first (the domain is
+ * then queued for mta_domains_next_query), or no list was read yet. */
 enum mta_answer mta_domains_match(struct mta_domains *m, const char *domain);
 /* A domain waiting for postmap -q (copied into buf, lower case): true. */
 bool mta_domains_next_query(struct mta_domains *m, char *buf, size_t size);

@@ -294,6 +294,9 @@ static void reading_failed(struct mta_watch *w, const char *what,
 	mta_domains_free(w->next);
 	w->next = NULL;
 	write_state(w);
+	mta_domains_give_up(w->live);
+	if (w->changed)
+		w->changed(w->ctx); /* RCPTs that waited for a first list */
 }
 
 static void reading_done(struct mta_watch *w)
@@ -313,13 +316,9 @@ static void reading_done(struct mta_watch *w)
 			watch_dir_of(w,
 				     strchr(mta_table(w->live, i)->spec, '/'));
 	st = mta_domains_stats(w->live);
-	if (w->error_logged || w->readings == 1)
-		log_info("local domains from postfix:%s: %" PRIu64
-			 " domains, %" PRIu64 " tables asked per domain",
-			 w->dir, st->domains, st->query_tables);
-	else
-		log_debug("local domains from postfix:%s: %" PRIu64 " domains",
-			  w->dir, st->domains);
+	log_info("local domains from postfix:%s: %" PRIu64 " domains, %" PRIu64
+		 " tables asked per domain",
+		 w->dir, st->domains, st->query_tables);
 	w->error_logged = false;
 	write_state(w);
 	if (w->changed)

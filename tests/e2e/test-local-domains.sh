@@ -42,4 +42,29 @@ e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$src" --timeout 5 \
 assert_match "$(cat "$RG_TMP/other.out")" 'RCPT 554' "Postfix refuses other.test"
 assert_ok "other.test is foreign: a relay_attempt once Postfix answered" \
 	rg_wait_for 10 e2e_has_event ".source == \"$src\" and .reason == \"relay_attempt\" and .rcpt_domain == \"other.test\""
+
+# A main.cf postconf cannot read: the last good list stays, the log says
+# so once, status counts it; fixed, relayguardd follows again.
+domains=$(ld_status domains)
+cp "$LAB_PF_CONF/main.cf" "$RG_TMP/main.cf.good"
+echo "broken line without equals" >>"$LAB_PF_CONF/main.cf"
+assert_ok "the unreadable config is counted within 10 s" \
+	rg_wait_for 10 ld_status_ge reading_errors 1
+assert_match "$(ld_status last_error)" "missing '='" "status says why"
+echo "# a second broken change" >>"$LAB_PF_CONF/main.cf"
+assert_ok "and counted again" rg_wait_for 10 ld_status_ge reading_errors 2
+assert_eq "$(ld_status domains)" "$domains" "the last good list is kept"
+assert_eq "$(grep -c 'cannot read what Postfix' "$E2E_DAEMON_LOG")" 1 "the log says so once"
+assert_ok "mail to a listed domain is still taken" \
+	ld_send "$LAB_NS_CL" "" user2@mbox.test "$RG_TMP/mbox2.out"
+ld_no_verdict "$LAB_CL4"
+cp "$RG_TMP/main.cf.good" "$LAB_PF_CONF/main.cf"
+readings=$(ld_status readings)
+assert_ok "the config fixed: read again" rg_wait_for 10 ld_status_ge readings $((readings + 1))
+assert_eq "$(ld_status last_error)" null "no error any more"
+
+# relayguardctl reload reads Postfix again (no file changed)
+readings=$(ld_status readings)
+assert_ok "relayguardctl reload" e2e_ctl --pid-file "$RG_TMP/relayguardd.pid" reload
+assert_ok "a reload reads Postfix again" rg_wait_for 10 ld_status_ge readings $((readings + 1))
 rg_done

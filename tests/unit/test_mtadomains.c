@@ -51,6 +51,8 @@ static void test_postconf(void **state)
 	const struct mta_table *t;
 
 	(void)state;
+	/* nothing is known until the list is complete */
+	assert_int_equal(mta_domains_match(m, "gw.example.test"), MTA_UNKNOWN);
 	mta_domains_finish(m);
 	assert_int_equal(mta_domains_match(m, "gw.example.test"), MTA_LOCAL);
 	assert_int_equal(mta_domains_match(m, "EXAMPLE.test."), MTA_LOCAL);
@@ -329,6 +331,13 @@ static void test_replace(void **state)
 	assert_int_equal(mta_domains_match(m, "example.test"), MTA_FOREIGN);
 	assert_int_equal(mta_domains_match(m, "asked.test"), MTA_FOREIGN);
 	assert_int_equal(mta_domains_stats(m)->queries, 1);
+	mta_domains_free(m);
+
+	/* a first reading that failed: nothing is local, nothing waits */
+	m = mta_domains_new();
+	assert_int_equal(mta_domains_match(m, "x.test"), MTA_UNKNOWN);
+	mta_domains_give_up(m);
+	assert_int_equal(mta_domains_match(m, "x.test"), MTA_FOREIGN);
 	mta_domains_free(m);
 }
 
