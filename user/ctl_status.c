@@ -100,14 +100,28 @@ static void status_daemon(void)
 	print_obj_end();
 }
 
-void status_local_domains(void)
+FILE *ctl_state_open(const char *name)
 {
-	char dir[4096], path[4200], line[1200];
-	FILE *f;
+	char dir[4096], path[4200];
 
 	snprintf(dir, sizeof(dir), "%s", ctl.pid_file);
-	snprintf(path, sizeof(path), "%s/%s", dirname(dir), MTA_STATE_FILE);
-	f = fopen(path, "re");
+	snprintf(path, sizeof(path), "%s/%s", dirname(dir), name);
+	return fopen(path, "re");
+}
+
+void ctl_print_state(FILE *f)
+{
+	char line[1200];
+
+	while (fgets(line, sizeof(line), f))
+		ctl_print_state_pair(line, time(NULL));
+	fclose(f);
+}
+
+void status_local_domains(void)
+{
+	FILE *f = ctl_state_open(MTA_STATE_FILE);
+
 	if (!f) {
 		print_null("local_domains", "local domains: %s\n",
 			   "unknown (relayguardd is not running)");
@@ -115,9 +129,7 @@ void status_local_domains(void)
 	}
 	print_obj_start("local_domains");
 	print_text("local domains:\n");
-	while (fgets(line, sizeof(line), f))
-		ctl_print_state_pair(line, time(NULL));
-	fclose(f);
+	ctl_print_state(f);
 	print_obj_end();
 }
 

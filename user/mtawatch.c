@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -19,8 +18,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "mtawatch.h"
-
-extern char **environ;
+#include "proc.h"
 
 enum tag { TAG_INOTIFY = 1, TAG_OUT, TAG_ERR };
 
@@ -67,33 +65,6 @@ static int epoll_watch(int epfd, int fd, uint32_t tag, struct child *c)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-/* The child gets the default signal dispositions and an empty mask (the
- * daemon blocks its signals for signalfd), stdin from /dev/null. */
-static int spawn(char *const argv[], int out, int err, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int ret;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-					 O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF);
-	ret = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return -ret;
-}
-
 static void close_fds(struct child *c)
 {
 	int i;
@@ -118,7 +89,7 @@ static int child_start(struct mta_watch *w, struct child *c, char *const argv[],
 		ret = -errno;
 		goto fail;
 	}
-	ret = spawn(argv, out[1], err[1], &c->pid);
+	ret = proc_spawn(argv, PROC_NULL, out[1], err[1], &c->pid);
 	if (ret)
 		goto fail;
 	close(out[1]);

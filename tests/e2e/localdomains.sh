@@ -50,7 +50,7 @@ ld_no_verdict() {
 # is taken, a relay to gmail.com is still cut; relay_domains emptied again
 # makes partner.test foreign.
 ld_partner_scenario() {
-	local base src
+	local base
 	# fresh attacker addresses (pool adds them all at once)
 	mapfile -t LD_POOL < <("$LAB" pool "$LAB_PREFIX" 4)
 	rg_wait_for 10 ld_status_ge readings 1 ||
@@ -80,10 +80,15 @@ ld_partner_scenario() {
 	ld_postconf relay_domains=
 	assert_ok "relay_domains emptied: relayguardd follows within 10 s" \
 		rg_wait_for 10 ld_domains_is "$base"
-	src=${LD_POOL[0]}
-	e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$src" --timeout 5 \
-		--rcpt bob@partner.test >"$RG_TMP/foreign.out"
-	assert_match "$(cat "$RG_TMP/foreign.out")" 'RCPT 554' "Postfix refuses partner.test again"
-	assert_ok "partner.test is foreign again: a relay_attempt naming it" \
-		rg_wait_for 5 e2e_has_event ".source == \"$src\" and .reason == \"relay_attempt\" and .rcpt_domain == \"partner.test\""
+	ld_assert_foreign "${LD_POOL[0]}" partner.test
+}
+
+# ld_assert_foreign SRC DOMAIN: from the attacker's address SRC, a RCPT to
+# DOMAIN is refused by Postfix and graded a relay_attempt naming DOMAIN.
+ld_assert_foreign() {
+	e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --src "$1" --timeout 5 \
+		--rcpt "bob@$2" >"$RG_TMP/foreign.out"
+	assert_match "$(cat "$RG_TMP/foreign.out")" 'RCPT 554' "Postfix refuses $2"
+	assert_ok "$2 is foreign: a relay_attempt naming it once Postfix answered" \
+		rg_wait_for 10 e2e_has_event ".source == \"$1\" and .reason == \"relay_attempt\" and .rcpt_domain == \"$2\""
 }
