@@ -614,6 +614,55 @@ bool conf_is_local_domain(const struct rg_conf *c, const char *domain)
 	return conf_domain_locality(c, domain) == MTA_LOCAL;
 }
 
+struct drift {
+	const struct rg_conf *c;
+	void (*fn)(const char *domain, bool in_postfix, void *ctx);
+	void *ctx;
+	unsigned int n;
+};
+
+static int postfix_entry(const char *domain, bool sub, void *ctx)
+{
+	struct drift *d = ctx;
+	char pat[CONF_DOMAIN_LEN + 2];
+	unsigned int i;
+
+	snprintf(pat, sizeof(pat), "%s%s", sub ? "*." : "", domain);
+	for (i = 0; i < d->c->n_local_domains; i++)
+		if (!strcmp(d->c->local_domains[i], pat))
+			return 0;
+	if (!sub && conf_is_literal_domain(d->c, domain))
+		return 0;
+	d->fn(pat, true, d->ctx);
+	d->n++;
+	return 0;
+}
+
+unsigned int conf_local_domains_drift(
+	const struct rg_conf *c, struct mta_domains *m,
+	void (*fn)(const char *domain, bool in_postfix, void *ctx), void *ctx)
+{
+	struct drift d = { c, fn, ctx, 0 };
+	char probe[CONF_DOMAIN_LEN + 16];
+	const char *dom;
+	unsigned int i;
+
+	for (i = 0; i < c->n_local_domains; i++) {
+		dom = c->local_domains[i];
+		/* "*.d": does Postfix receive for d's subdomains? */
+		snprintf(probe, sizeof(probe), "%s%s",
+			 dom[0] == '*' ? "relayguard-check" : "",
+			 dom[0] == '*' ? dom + 1 : dom);
+		/* MTA_UNKNOWN: only a table asked per domain could tell */
+		if (mta_domains_match(m, probe) != MTA_FOREIGN)
+			continue;
+		fn(dom, false, ctx);
+		d.n++;
+	}
+	mta_domains_for_each(m, postfix_entry, &d);
+	return d.n;
+}
+
 void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size)
 {
 	size_t len = 0;

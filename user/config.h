@@ -132,6 +132,14 @@ bool conf_is_local_domain(const struct rg_conf *c, const char *domain);
 /* The literal entries alone (what --check-config compares with Postfix's
  * list: mta_domains_match() for each). */
 bool conf_is_literal_domain(const struct rg_conf *c, const char *domain);
+/* --check-config: how a literal local_domains differs from what Postfix
+ * receives for (m, e.g. from mta_read_now()). fn gets each literal entry
+ * Postfix does not receive for (in_postfix false) and each Postfix domain
+ * no literal entry covers (in_postfix true; sub: "*.domain"). Returns how
+ * many differences it reported. */
+unsigned int conf_local_domains_drift(
+	const struct rg_conf *c, struct mta_domains *m,
+	void (*fn)(const char *domain, bool in_postfix, void *ctx), void *ctx);
 /* Where local domains come from, for alerts and status:
  * "postfix:/etc/postfix, example.com, *.example.com". */
 void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size);

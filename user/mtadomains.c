@@ -574,3 +574,18 @@ const struct mta_stats *mta_domains_stats(const struct mta_domains *m)
 {
 	return &m->st;
 }
+
+int mta_domains_for_each(const struct mta_domains *m,
+			 int (*fn)(const char *domain, bool sub, void *ctx),
+			 void *ctx)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < m->n; i++) {
+		ret = fn(m->e[i].name, m->e[i].sub, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

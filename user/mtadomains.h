@@ -87,5 +87,10 @@ void mta_domains_answer(struct mta_domains *m, const char *domain, int result);
 /* Domains still waiting for an answer. */
 unsigned int mta_domains_pending(const struct mta_domains *m);
 const struct mta_stats *mta_domains_stats(const struct mta_domains *m);
+/* Each listed domain (sub: its subdomains, not itself), in order; stops
+ * at and returns the first non-zero return of fn. */
+int mta_domains_for_each(const struct mta_domains *m,
+			 int (*fn)(const char *domain, bool sub, void *ctx),
+			 void *ctx);
 
 #endif

@@ -612,3 +612,35 @@ uint64_t mta_watch_readings(const struct mta_watch *w)
 {
 	return w->readings;
 }
+
+int mta_read_now(const char *dir, uint64_t timeout_ns, struct mta_domains **out,
+		 char *err, size_t errlen)
+{
+	struct mta_watch *w = mta_watch_new(dir, "", NULL, NULL);
+	uint64_t end = boot_ns() + timeout_ns;
+	struct epoll_event ev;
+	int ret = -ETIMEDOUT;
+
+	if (!w) {
+		snprintf(err, errlen, "out of resources");
+		return -ENOMEM;
+	}
+	w->error_logged = true; /* the caller says it */
+	snprintf(err, errlen, "no answer within the timeout");
+	while (boot_ns() < end) {
+		mta_watch_run(w, boot_ns());
+		if (w->readings || w->reading_errors)
+			break;
+		epoll_wait(w->epfd, &ev, 1, 50); /* a child may exit unheard */
+	}
+	if (w->readings) {
+		*out = w->live;
+		w->live = NULL;
+		ret = 0;
+	} else if (w->reading_errors) {
+		snprintf(err, errlen, "%s", w->last_error);
+		ret = -EIO;
+	}
+	mta_watch_free(w);
+	return ret;
+}

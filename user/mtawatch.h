@@ -11,6 +11,7 @@
 #define RG_MTAWATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,6 +44,13 @@ struct mta_domains *mta_watch_domains(struct mta_watch *w);
 const char *mta_watch_dir(const struct mta_watch *w);
 /* Readings done so far (a first one: the list is known). */
 uint64_t mta_watch_readings(const struct mta_watch *w);
+
+/* For relayguardd --check-config (no loop yet): what Postfix at dir
+ * receives for, read at once, blocking up to timeout_ns, into *out (the
+ * caller frees it; compare with conf_local_domains_drift()). 0, or a
+ * negative errno with err saying why. */
+int mta_read_now(const char *dir, uint64_t timeout_ns, struct mta_domains **out,
+		 char *err, size_t errlen);
 
 /* The state file's lines (key=value) for a literal list alone. */
 void mta_print_literal_state(FILE *f, const char *source, unsigned int domains);

@@ -377,6 +377,37 @@ static void test_conf_locality(void **state)
 	mta_domains_free(c.mta);
 }
 
+static void on_drift(const char *domain, bool in_postfix, void *ctx)
+{
+	char *out = ctx;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 512 - len, "%s%s ", in_postfix ? "+" : "-", domain);
+}
+
+/* --check-config's comparison: what the literal list lacks, what it has
+ * that Postfix does not receive for. */
+static void test_conf_drift(void **state)
+{
+	static const char text[] = "local_domains = example.test, lit.test, "
+				   "*.partner.test, *.gone.test\n";
+	struct rg_conf c;
+	struct mta_domains *m;
+	char out[512] = "";
+
+	(void)state;
+	assert_int_equal(conf_parse("t", text, &c, err, sizeof(err)), 0);
+	m = parsed(
+		"mydestination = example.test, new.test\n"
+		"relay_domains = partner.test\n"
+		"virtual_alias_domains =\nvirtual_mailbox_domains =\n" PARENT_ALL);
+	mta_domains_finish(m);
+	assert_int_equal(conf_local_domains_drift(&c, m, on_drift, out), 4);
+	assert_string_equal(out, "-lit.test -*.gone.test +new.test "
+				 "+partner.test ");
+	mta_domains_free(m);
+}
+
 static void test_conf_postfix_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -406,4 +437,5 @@ UNIT_TEST_MAIN(cmocka_unit_test(test_postconf),
 	       cmocka_unit_test(test_query_cache_bound),
 	       cmocka_unit_test(test_replace),
 	       cmocka_unit_test(test_conf_locality),
+	       cmocka_unit_test(test_conf_drift),
 	       cmocka_unit_test(test_conf_postfix_bad))
