@@ -236,9 +236,12 @@ static bool retry_one(struct pipeline *p, struct deferred_rcpt *d,
 
 	d->e.src = &d->src;
 	d->e.path = d->path;
-	if (policy_classify_rcpt(&p->conf, d->path) == RELAY_UNKNOWN &&
-	    now_ns - d->e.now_ns < PIPELINE_DEFER_MAX_NS)
-		return false;
+	if (policy_classify_rcpt(&p->conf, d->path) == RELAY_UNKNOWN) {
+		if (now_ns - d->e.now_ns < PIPELINE_DEFER_MAX_NS)
+			return false;
+		p->st.deferred_dropped++; /* no answer: not graded */
+		return true;
+	}
 	f = flow_get(p->flows, &d->key, now_ns, false, NULL);
 	if (f)
 		grade_rcpt(flow_user(f), &d->e, d->reply);

@@ -40,7 +40,7 @@ struct pipeline_stats {
 		unverified_suppressed; /* unverified findings not reported */
 	uint64_t flows_evicted_unverified; /* of flows_evicted_cap */
 	/* RCPTs graded later (their domain's locality was being asked), and
-	 * those that could not wait (no room, their session gone) */
+	 * those that could not be (no room, session gone, no answer) */
 	uint64_t deferred, deferred_dropped;
 };
 
