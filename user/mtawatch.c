@@ -49,6 +49,10 @@ struct mta_watch {
 	bool error_logged, query_error_logged;
 	int64_t last_reading_unix;
 	char last_error[1024];
+	/* the names of the files of every table a reading met (their
+	 * directories watched); full: every event counts */
+	char names[MTA_MAX_TABLES][64];
+	unsigned int n_names;
 	char qdomain[MTA_DOMAIN_LEN];
 	unsigned int q_table; /* the table the query child asks */
 	void (*changed)(void *ctx);
@@ -131,11 +135,14 @@ static void read_out(struct child *c)
 
 	for (;;) {
 		if (c->len == c->cap) {
-			if (c->cap > MTA_OUTPUT_MAX) {
+			if (c->cap >
+			    MTA_OUTPUT_MAX) { /* one byte over: enough */
 				child_fail(c, -E2BIG);
 				return;
 			}
 			cap = c->cap ? c->cap * 2 : 65536;
+			if (cap > MTA_OUTPUT_MAX)
+				cap = MTA_OUTPUT_MAX + 1;
 			p = realloc(c->out, cap + 1);
 			if (!p) {
 				child_fail(c, -ENOMEM);
@@ -273,7 +280,6 @@ static void reading_failed(struct mta_watch *w, const char *what,
 static void reading_done(struct mta_watch *w)
 {
 	const struct mta_stats *st;
-	unsigned int i;
 
 	mta_domains_finish(w->next);
 	mta_domains_replace(w->live, w->next);
@@ -282,10 +288,6 @@ static void reading_done(struct mta_watch *w)
 	w->readings++;
 	w->last_reading_unix = time(NULL);
 	w->last_error[0] = '\0';
-	for (i = 0; mta_table(w->live, i); i++)
-		if (strchr(mta_table(w->live, i)->spec, '/'))
-			watch_dir_of(w,
-				     strchr(mta_table(w->live, i)->spec, '/'));
 	st = mta_domains_stats(w->live);
 	log_info("local domains from postfix:%s: %" PRIu64 " domains, %" PRIu64
 		 " tables asked per domain",
@@ -375,6 +377,30 @@ static void table_listed(struct mta_watch *w, struct child *c)
 	next_table(w, boot_ns());
 }
 
+/* The tables a reading names are watched from then on, even when the
+ * reading fails (a table not made yet: its postmap is the change). */
+static void note_tables(struct mta_watch *w, const struct mta_domains *m)
+{
+	const struct mta_table *t;
+	const char *path, *base;
+	unsigned int i, k;
+
+	for (i = 0; (t = mta_table(m, i)); i++) {
+		path = strchr(t->spec, '/');
+		if (!path)
+			continue;
+		base = strrchr(path, '/') + 1;
+		for (k = 0; k < w->n_names; k++)
+			if (!strcmp(w->names[k], base))
+				break;
+		if (k < w->n_names || w->n_names == MTA_MAX_TABLES)
+			continue;
+		snprintf(w->names[w->n_names++], sizeof(w->names[0]), "%s",
+			 base);
+		watch_dir_of(w, path);
+	}
+}
+
 static void postconf_read(struct mta_watch *w, struct child *c)
 {
 	char err[256];
@@ -387,6 +413,7 @@ static void postconf_read(struct mta_watch *w, struct child *c)
 		reading_failed(w, "postconf", err);
 		return;
 	}
+	note_tables(w, w->next);
 	w->table_i = 0;
 	next_table(w, boot_ns());
 }
@@ -484,14 +511,36 @@ static void start_query(struct mta_watch *w, uint64_t now_ns)
 
 /* ---- the watch ---------------------------------------------------------- */
 
+/* A file of Postfix's config: main.cf, or a table's (its name, or its
+ * name with a suffix: postmap's "relay.db", an editor's "relay.pcre~"). */
+static bool concerns(const struct mta_watch *w, const struct inotify_event *ev)
+{
+	unsigned int i;
+
+	if (!ev->len || !strcmp(ev->name, "main.cf") ||
+	    w->n_names == MTA_MAX_TABLES)
+		return true; /* !len: a watched directory itself changed */
+	for (i = 0; i < w->n_names; i++)
+		if (!strncmp(ev->name, w->names[i], strlen(w->names[i])))
+			return true;
+	return false;
+}
+
 static void read_inotify(struct mta_watch *w, uint64_t now_ns)
 {
 	char buf[4096]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	bool due = false;
+	ssize_t n, off;
 
-	while (read(w->ino, buf, sizeof(buf)) > 0)
-		;
-	if (!w->refresh_at)
+	while ((n = read(w->ino, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			due = due || concerns(w, ev);
+		}
+	}
+	if (due && !w->refresh_at)
 		w->refresh_at = now_ns + MTA_SETTLE_NS;
 }
 

@@ -38,18 +38,36 @@ ld_no_verdict "$LAB_CL4"
 # ... and a domain it does not match stays foreign
 ld_assert_foreign "${LD_POOL[1]}" other.test
 
+# A table named before it is made: the reading fails (last good list kept);
+# its postmap is the change that brings its domain in.
+errors=$(ld_status reading_errors)
+base=$(ld_status domains)
+ld_postconf "relay_domains=pcre:$LAB_PF_CONF/relay.pcre, hash:$LAB_PF_CONF/later"
+assert_ok "the missing table is counted within 10 s" \
+	rg_wait_for 10 ld_status_ge reading_errors $((errors + 1))
+assert_match "$(ld_status last_error)" "later" "status names the table"
+printf 'later.test OK\n' >"$LAB_PF_CONF/later"
+ip netns exec "$LAB_NS_GW" postmap -c "$LAB_PF_CONF" "hash:$LAB_PF_CONF/later" ||
+	fail "postmap hash:$LAB_PF_CONF/later failed"
+assert_ok "postmap of it is picked up within 10 s" \
+	rg_wait_for 10 ld_domains_is $((base + 2)) # later.test and its subdomains
+assert_ok "mail to its domain is taken" \
+	ld_send "$LAB_NS_CL" "" user@later.test "$RG_TMP/later.out"
+ld_no_verdict "$LAB_CL4"
+
 # A main.cf postconf cannot read: the last good list stays, the log says
 # so once, status counts it; fixed, relayguardd follows again.
 domains=$(ld_status domains)
+errors=$(ld_status reading_errors)
 cp "$LAB_PF_CONF/main.cf" "$RG_TMP/main.cf.good"
 echo "broken line without equals" >>"$LAB_PF_CONF/main.cf"
 assert_ok "the unreadable config is counted within 10 s" \
-	rg_wait_for 10 ld_status_ge reading_errors 1
+	rg_wait_for 10 ld_status_ge reading_errors $((errors + 1))
 assert_match "$(ld_status last_error)" "missing '='" "status says why"
 echo "# a second broken change" >>"$LAB_PF_CONF/main.cf"
-assert_ok "and counted again" rg_wait_for 10 ld_status_ge reading_errors 2
+assert_ok "and counted again" rg_wait_for 10 ld_status_ge reading_errors $((errors + 2))
 assert_eq "$(ld_status domains)" "$domains" "the last good list is kept"
-assert_eq "$(grep -c 'cannot read what Postfix' "$E2E_DAEMON_LOG")" 1 "the log says so once"
+assert_eq "$(grep -c "cannot read what Postfix.*missing '='" "$E2E_DAEMON_LOG")" 1 "the log says so once"
 assert_ok "mail to a listed domain is still taken" \
 	ld_send "$LAB_NS_CL" "" user2@mbox.test "$RG_TMP/mbox2.out"
 ld_no_verdict "$LAB_CL4"
