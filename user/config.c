@@ -675,6 +675,8 @@ void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size)
 	for (i = 0; i < c->n_local_domains && len < size; i++)
 		len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
 				c->local_domains[i]);
+	if (!len)
+		snprintf(buf, size, "none");
 }
 
 bool conf_is_literal_domain(const struct rg_conf *c, const char *domain)

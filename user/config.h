@@ -141,7 +141,7 @@ unsigned int conf_local_domains_drift(
 	const struct rg_conf *c, struct mta_domains *m,
 	void (*fn)(const char *domain, bool in_postfix, void *ctx), void *ctx);
 /* Where local domains come from, for alerts and status:
- * "postfix:/etc/postfix, example.com, *.example.com". */
+ * "postfix:/etc/postfix, example.com, *.example.com", or "none". */
 void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size);
 
 /* addr lies within one of trusted_networks. */

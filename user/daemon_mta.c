@@ -27,8 +27,7 @@ static int fill_literal(FILE *f, void *ctx)
 	char src[512];
 
 	conf_local_domains_source(&d->conf, src, sizeof(src));
-	mta_print_literal_state(f, src[0] ? src : "none",
-				d->conf.n_local_domains);
+	mta_print_literal_state(f, src, d->conf.n_local_domains);
 	return 0;
 }
 

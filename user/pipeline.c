@@ -86,10 +86,10 @@ static bool report_unverified(struct pflow *pf)
 	return true;
 }
 
-/* rcpt: the recipient a RCPT verdict is about (and the local domains
- * list it was checked against goes with it), else NULL. */
-static void emit_as(struct pflow *pf, const struct verdict *v,
-		    const char *reply, const char *rcpt)
+/* rcpt: the recipient a reply answers (pipelined RCPTs are answered in
+ * order, after the last was read), or NULL for the last one read. */
+static void emit_rcpt(struct pflow *pf, const struct verdict *v,
+		      const char *reply, const char *rcpt)
 {
 	struct pipeline *p = pf->p;
 	struct decision d = {
@@ -104,6 +104,7 @@ static void emit_as(struct pflow *pf, const struct verdict *v,
 		.rcpt_to = rcpt ? rcpt : pf->smtp.rcpt_to,
 		.reply = reply,
 		.flow = pf->f,
+		/* a RCPT verdict names the list it was checked against */
 		.local_domains = rcpt ? p->local_src : NULL,
 	};
 
@@ -132,7 +133,7 @@ static void emit_as(struct pflow *pf, const struct verdict *v,
 
 static void emit(struct pflow *pf, const struct verdict *v, const char *reply)
 {
-	emit_as(pf, v, reply, NULL);
+	emit_rcpt(pf, v, reply, NULL);
 }
 
 /* A ban the wire itself proves (no score): a finding for a trusted
@@ -197,7 +198,7 @@ static void grade_rcpt(struct pflow *pf, const struct rcpt_event *e,
 
 	n = policy_rcpt(pf->p->policy, e, v);
 	for (i = 0; i < n; i++)
-		emit_as(pf, &v[i], reply, e->path);
+		emit_rcpt(pf, &v[i], reply, e->path);
 }
 
 /* The RCPT's domain is being asked about: graded when the answer is in

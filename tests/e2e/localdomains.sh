@@ -56,6 +56,8 @@ ld_partner_scenario() {
 	rg_wait_for 10 ld_status_ge readings 1 ||
 		fail "relayguardd did not read Postfix's config: $(e2e_daemon_log)"
 	assert_eq "$(ld_status source)" "postfix:$LAB_PF_CONF" "status says where the local domains come from"
+	assert_match "$("$RG_CTL" --pin-dir "$PIN" --pid-file "$RG_TMP/relayguardd.pid" status)" \
+		"local domains:.*source +postfix:$LAB_PF_CONF.*domains +[0-9]+" "and in text"
 	base=$(ld_status domains)
 	echo "# postfix:$LAB_PF_CONF: $base domains"
 

@@ -360,6 +360,10 @@ static void test_conf_locality(void **state)
 	assert_string_equal(src_desc,
 			    "postfix:/etc/postfix, lit.test, *.wild.test");
 	assert_int_equal(conf_domain_locality(&c, "example.test"), MTA_FOREIGN);
+	conf_defaults(&c);
+	conf_local_domains_source(&c, src_desc, sizeof(src_desc));
+	assert_string_equal(src_desc, "none");
+	assert_int_equal(conf_parse("t", text, &c, err, sizeof(err)), 0);
 	c.mta = with_query_table();
 	assert_int_equal(conf_domain_locality(&c, "lit.test"), MTA_LOCAL);
 	assert_int_equal(conf_domain_locality(&c, "a.wild.test"), MTA_LOCAL);
