@@ -34,9 +34,21 @@ enum cache_state { C_EMPTY, C_WAITING, C_ASKED, C_LOCAL, C_FOREIGN };
 
 struct cached {
 	uint32_t hash;
+	int32_t next; /* in its bucket's chain; -1: the last */
 	uint8_t state;
-	uint64_t used; /* m->clock when last looked up */
+	bool ref; /* looked up since the clock hand last passed */
 	char name[MTA_DOMAIN_LEN];
+};
+
+#define CACHE_BUCKETS 8192 /* a power of two, twice MTA_CACHE_MAX */
+
+/* The per-domain answers: chained hash buckets over a fixed array, the
+ * clock algorithm (second chance) for an approximate LRU eviction. */
+struct cache {
+	struct cached e[MTA_CACHE_MAX];
+	int32_t head[CACHE_BUCKETS];
+	unsigned int hand, used;
+	unsigned int waiting; /* entries without their answer */
 };
 
 struct mta_domains {
@@ -44,8 +56,7 @@ struct mta_domains {
 	size_t n, cap;
 	struct mta_table tables[MTA_MAX_TABLES];
 	unsigned int n_tables, n_query;
-	struct cached *cache; /* MTA_CACHE_MAX, allocated on first use */
-	uint64_t clock;
+	struct cache *cache; /* allocated on first use */
 	bool complete; /* a list was read (or given up on): lookups answer */
 	struct mta_stats st;
 };
@@ -438,8 +449,8 @@ void mta_domains_replace(struct mta_domains *m, struct mta_domains *next)
 	m->n_tables = next->n_tables;
 	m->n_query = next->n_query;
 	m->complete = next->complete;
-	if (m->cache)
-		memset(m->cache, 0, MTA_CACHE_MAX * sizeof(*m->cache));
+	free(m->cache);
+	m->cache = NULL;
 	m->st = next->st;
 	m->st.queries = st.queries;
 	m->st.query_errors = st.query_errors;
@@ -465,43 +476,70 @@ static uint32_t name_hash(const char *s)
 static struct cached *cache_find(struct mta_domains *m, const char *name)
 {
 	uint32_t h = name_hash(name);
-	unsigned int i;
+	int32_t i = m->cache->head[h & (CACHE_BUCKETS - 1)];
 
-	for (i = 0; i < MTA_CACHE_MAX; i++)
-		if (m->cache[i].state != C_EMPTY && m->cache[i].hash == h &&
-		    !strcmp(m->cache[i].name, name))
-			return &m->cache[i];
+	for (; i >= 0; i = m->cache->e[i].next)
+		if (m->cache->e[i].hash == h &&
+		    !strcmp(m->cache->e[i].name, name))
+			return &m->cache->e[i];
 	return NULL;
 }
 
-/* A free slot, or the least recently used answer's; NULL when every
- * slot waits for an answer. */
+static void cache_unlink(struct cache *c, struct cached *x)
+{
+	int32_t *link = &c->head[x->hash & (CACHE_BUCKETS - 1)];
+
+	while (*link >= 0 && &c->e[*link] != x)
+		link = &c->e[*link].next;
+	if (*link >= 0)
+		*link = x->next;
+}
+
+/* A free slot, or an answer not looked up since the hand last passed
+ * (second chance); NULL when every slot waits for an answer. */
 static struct cached *cache_slot(struct mta_domains *m)
 {
-	struct cached *best = NULL;
+	struct cache *c = m->cache;
+	struct cached *x;
+	unsigned int n;
+
+	if (c->used < MTA_CACHE_MAX)
+		return &c->e[c->used++];
+	if (c->waiting == MTA_CACHE_MAX)
+		return NULL;
+	for (n = 0; n < 2 * MTA_CACHE_MAX; n++) {
+		x = &c->e[c->hand];
+		c->hand = (c->hand + 1) % MTA_CACHE_MAX;
+		if (x->state < C_LOCAL)
+			continue; /* waits for its answer */
+		if (x->ref) {
+			x->ref = false;
+			continue;
+		}
+		cache_unlink(c, x);
+		m->st.cache_evicted++;
+		return x;
+	}
+	return NULL;
+}
+
+static struct cache *cache_new(void)
+{
+	struct cache *c = calloc(1, sizeof(*c));
 	unsigned int i;
 
-	for (i = 0; i < MTA_CACHE_MAX; i++) {
-		if (m->cache[i].state == C_EMPTY)
-			return &m->cache[i];
-		if (m->cache[i].state >= C_LOCAL &&
-		    (!best || m->cache[i].used < best->used))
-			best = &m->cache[i];
-	}
-	if (best)
-		m->st.cache_evicted++;
-	return best;
+	for (i = 0; c && i < CACHE_BUCKETS; i++)
+		c->head[i] = -1;
+	return c;
 }
 
 static enum mta_answer ask(struct mta_domains *m, const char *name)
 {
 	struct cached *c;
+	uint32_t b;
 
-	if (!m->cache) {
-		m->cache = calloc(MTA_CACHE_MAX, sizeof(*m->cache));
-		if (!m->cache)
-			return MTA_UNKNOWN;
-	}
+	if (!m->cache && !(m->cache = cache_new()))
+		return MTA_UNKNOWN;
 	c = cache_find(m, name);
 	if (!c) {
 		c = cache_slot(m);
@@ -510,8 +548,14 @@ static enum mta_answer ask(struct mta_domains *m, const char *name)
 		snprintf(c->name, sizeof(c->name), "%s", name);
 		c->hash = name_hash(name);
 		c->state = C_WAITING;
+		c->ref = false;
+		m->cache->waiting++;
+		b = c->hash & (CACHE_BUCKETS - 1);
+		c->next = m->cache->head[b];
+		m->cache->head[b] = c - m->cache->e;
+		return MTA_UNKNOWN;
 	}
-	c->used = ++m->clock;
+	c->ref = true;
 	if (c->state == C_LOCAL)
 		return MTA_LOCAL;
 	return c->state == C_FOREIGN ? MTA_FOREIGN : MTA_UNKNOWN;
@@ -539,11 +583,11 @@ bool mta_domains_next_query(struct mta_domains *m, char *buf, size_t size)
 {
 	unsigned int i;
 
-	for (i = 0; m->cache && i < MTA_CACHE_MAX; i++) {
-		if (m->cache[i].state != C_WAITING)
+	for (i = 0; m->cache && i < m->cache->used; i++) {
+		if (m->cache->e[i].state != C_WAITING)
 			continue;
-		m->cache[i].state = C_ASKED;
-		snprintf(buf, size, "%s", m->cache[i].name);
+		m->cache->e[i].state = C_ASKED;
+		snprintf(buf, size, "%s", m->cache->e[i].name);
 		return true;
 	}
 	return false;
@@ -556,18 +600,15 @@ void mta_domains_answer(struct mta_domains *m, const char *domain, int result)
 	m->st.queries++;
 	if (result < 0)
 		m->st.query_errors++;
-	if (c)
-		c->state = result > 0 ? C_LOCAL : C_FOREIGN;
+	if (!c || c->state >= C_LOCAL)
+		return;
+	c->state = result > 0 ? C_LOCAL : C_FOREIGN;
+	m->cache->waiting--;
 }
 
 unsigned int mta_domains_pending(const struct mta_domains *m)
 {
-	unsigned int i, n = 0;
-
-	for (i = 0; m->cache && i < MTA_CACHE_MAX; i++)
-		n += m->cache[i].state == C_WAITING ||
-		     m->cache[i].state == C_ASKED;
-	return n;
+	return m->cache ? m->cache->waiting : 0;
 }
 
 const struct mta_stats *mta_domains_stats(const struct mta_domains *m)

@@ -88,8 +88,11 @@ static int child_start(struct mta_watch *w, struct child *c, char *const argv[],
 	c->len = c->msg_len = 0;
 	c->msg[0] = '\0';
 	c->fail = c->status = 0;
-	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) ||
-	    pipe2(err, O_CLOEXEC | O_NONBLOCK)) {
+	/* only our ends are non-blocking: a child writing to a full
+	 * non-blocking pipe would lose its output */
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) ||
+	    fcntl(err[0], F_SETFL, O_NONBLOCK)) {
 		ret = -errno;
 		goto fail;
 	}
