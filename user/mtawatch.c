@@ -53,7 +53,11 @@ struct mta_watch {
 	 * directories watched); full: every event counts */
 	char names[MTA_MAX_TABLES][64];
 	unsigned int n_names;
-	char qdomain[MTA_DOMAIN_LEN];
+	/* the domains the query child asks about (postmap -q -, one table
+	 * after the other), and those a table had */
+	char qnames[MTA_QUERY_BATCH][MTA_DOMAIN_LEN];
+	bool qfound[MTA_QUERY_BATCH];
+	unsigned int n_q;
 	unsigned int q_table; /* the table the query child asks */
 	void (*changed)(void *ctx);
 	void *ctx;
@@ -80,8 +84,9 @@ static void close_fds(struct child *c)
 	}
 }
 
+/* in: the child's stdin (an fd the caller closes after, or PROC_NULL). */
 static int child_start(struct mta_watch *w, struct child *c, char *const argv[],
-		       uint64_t now_ns)
+		       int in, uint64_t now_ns)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ret;
 
@@ -96,7 +101,7 @@ static int child_start(struct mta_watch *w, struct child *c, char *const argv[],
 		ret = -errno;
 		goto fail;
 	}
-	ret = proc_spawn(argv, PROC_NULL, out[1], err[1], &c->pid);
+	ret = proc_spawn(argv, in, out[1], err[1], &c->pid);
 	if (ret)
 		goto fail;
 	close(out[1]);
@@ -341,7 +346,8 @@ static void next_table(struct mta_watch *w, uint64_t now_ns)
 					 (char *)t->spec, NULL };
 
 			w->reading.done = table_listed;
-			ret = child_start(w, &w->reading, argv, now_ns);
+			ret = child_start(w, &w->reading, argv, PROC_NULL,
+					  now_ns);
 			if (ret)
 				reading_failed(w, "postmap -s", strerror(-ret));
 			return;
@@ -436,7 +442,7 @@ static void start_reading(struct mta_watch *w, uint64_t now_ns)
 		return;
 	}
 	w->reading.done = postconf_read;
-	ret = child_start(w, &w->reading, argv, now_ns);
+	ret = child_start(w, &w->reading, argv, PROC_NULL, now_ns);
 	if (ret)
 		reading_failed(w, "postconf", strerror(-ret));
 }
@@ -455,58 +461,117 @@ static const struct mta_table *query_table(struct mta_watch *w, unsigned int *i)
 
 static void ask_table(struct mta_watch *w, uint64_t now_ns);
 
-static void answer(struct mta_watch *w, int result)
+/* The batch answered: local where a table had it; result < 0: it could
+ * not be asked. */
+static void answer_all(struct mta_watch *w, int result)
 {
-	mta_domains_answer(w->live, w->qdomain, result);
-	w->qdomain[0] = '\0';
+	unsigned int i;
+
+	for (i = 0; i < w->n_q; i++)
+		mta_domains_answer(w->live, w->qnames[i],
+				   result < 0 ? result : w->qfound[i]);
+	w->n_q = 0;
 	write_state(w);
 	if (w->changed)
 		w->changed(w->ctx);
+}
+
+/* "key\tvalue" lines: the keys the table had. */
+static void mark_found(struct mta_watch *w, const struct child *c)
+{
+	const char *p = c->out, *end = c->out + c->len, *nl;
+	size_t klen;
+	unsigned int i;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (!nl)
+			nl = end;
+		klen = strcspn(p, "\t \n");
+		if (klen > (size_t)(nl - p))
+			klen = nl - p;
+		for (i = 0; i < w->n_q; i++)
+			if (strlen(w->qnames[i]) == klen &&
+			    !strncmp(w->qnames[i], p, klen))
+				w->qfound[i] = true;
+	}
 }
 
 static void queried(struct mta_watch *w, struct child *c)
 {
 	const struct mta_table *t = mta_table(w->live, w->q_table);
 
-	if (!c->fail && c->len) {
-		answer(w, 1);
-		return;
-	}
-	if (c->fail && (c->fail != -1 || c->msg[0])) { /* 1: not found */
+	/* exit 1 and nothing said: none of them found */
+	if (c->fail && (c->fail != -1 || c->msg[0])) {
 		if (!w->query_error_logged)
-			log_err("postmap -q %s %s: %s; the domain is taken "
-				"as not local",
-				w->qdomain, t ? t->spec : "?", child_why(c));
+			log_err("postmap -q - %s: %s; %u domain(s) taken as "
+				"not local",
+				t ? t->spec : "?", child_why(c), w->n_q);
 		w->query_error_logged = true;
-		answer(w, c->fail);
+		answer_all(w, c->fail);
 		return;
 	}
+	mark_found(w, c);
 	w->q_table++;
 	ask_table(w, boot_ns());
+}
+
+/* The batch's names not found yet, a line each, into a pipe for the
+ * child's stdin (at most 128 x 256 bytes: within the pipe's buffer). */
+static int names_pipe(struct mta_watch *w, int *rd)
+{
+	char buf[MTA_QUERY_BATCH * (MTA_DOMAIN_LEN + 1)];
+	size_t len = 0;
+	unsigned int i;
+	int p[2], ret = 0;
+
+	for (i = 0; i < w->n_q; i++)
+		if (!w->qfound[i])
+			len += snprintf(buf + len, sizeof(buf) - len, "%s\n",
+					w->qnames[i]);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	if (write(p[1], buf, len) != (ssize_t)len)
+		ret = -EIO;
+	close(p[1]);
+	if (ret)
+		close(p[0]);
+	*rd = p[0];
+	return ret;
 }
 
 static void ask_table(struct mta_watch *w, uint64_t now_ns)
 {
 	const struct mta_table *t = query_table(w, &w->q_table);
-	int ret;
+	int ret, in;
 
 	if (!t) {
-		answer(w, 0);
+		answer_all(w, 0);
 		return;
 	}
-	char *argv[] = { "postmap",	  "-c", w->dir, "-q", w->qdomain,
+	char *argv[] = { "postmap",	  "-c", w->dir, "-q", "-",
 			 (char *)t->spec, NULL };
 
-	w->query.done = queried;
-	ret = child_start(w, &w->query, argv, now_ns);
+	ret = names_pipe(w, &in);
+	if (!ret) {
+		w->query.done = queried;
+		ret = child_start(w, &w->query, argv, in, now_ns);
+		close(in);
+	}
 	if (ret)
-		answer(w, ret);
+		answer_all(w, ret);
 }
 
 static void start_query(struct mta_watch *w, uint64_t now_ns)
 {
-	if (w->query.pid ||
-	    !mta_domains_next_query(w->live, w->qdomain, sizeof(w->qdomain)))
+	if (w->query.pid || w->n_q)
+		return;
+	while (w->n_q < MTA_QUERY_BATCH &&
+	       mta_domains_next_query(w->live, w->qnames[w->n_q],
+				      sizeof(w->qnames[0])))
+		w->qfound[w->n_q++] = false;
+	if (!w->n_q)
 		return;
 	w->q_table = 0;
 	ask_table(w, now_ns);

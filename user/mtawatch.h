@@ -20,6 +20,7 @@
 /* The state file beside the pid file (its directory + this name). */
 #define MTA_STATE_FILE	     "local_domains.state"
 #define MTA_CHILD_TIMEOUT_NS (5ULL * 1000000000ULL)
+#define MTA_QUERY_BATCH	     128 /* domains asked in one postmap -q - */
 /* Changes come in bursts (postconf -e writes a temp file, renames it). */
 #define MTA_SETTLE_NS (1000000000ULL)
 

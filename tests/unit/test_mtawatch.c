@@ -107,6 +107,39 @@ static void test_read(void **state)
 	mta_watch_free(w);
 }
 
+/* A table postmap cannot open: the domains asked are not local, the
+ * error counted (and said once in the log). */
+static void test_query_error(void **state)
+{
+	struct mta_domains *m;
+	struct mta_watch *w;
+	char cf[256];
+	uint64_t end;
+
+	(void)state;
+	skip_without_postfix();
+	snprintf(cf, sizeof(cf),
+		 "mydestination = a.test\n"
+		 "relay_domains = regexp:%s/missing.re\n",
+		 dir);
+	write_file("main.cf", cf);
+	w = mta_watch_new(dir, "", NULL, NULL);
+	assert_non_null(w);
+	m = mta_watch_domains(w);
+	end = boot_ns() + TIMEOUT;
+	while (boot_ns() < end &&
+	       (mta_domains_match(m, "x.test") == MTA_UNKNOWN ||
+		mta_domains_match(m, "y.test") == MTA_UNKNOWN)) {
+		mta_watch_run(w, boot_ns());
+		usleep(10000);
+	}
+	assert_int_equal(mta_domains_match(m, "a.test"), MTA_LOCAL);
+	assert_int_equal(mta_domains_match(m, "x.test"), MTA_FOREIGN);
+	assert_int_equal(mta_domains_match(m, "y.test"), MTA_FOREIGN);
+	assert_int_equal(mta_domains_stats(m)->query_errors, 2);
+	mta_watch_free(w);
+}
+
 /* A table whose listing outgrows the pipe (4 MiB of postmap -s output):
  * every key read, none lost to a full pipe. */
 static void test_big_table(void **state)
@@ -159,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_query_error),
 		cmocka_unit_test(test_big_table),
 		cmocka_unit_test(test_unreadable),
 	};
