@@ -69,11 +69,28 @@ static void skip_without_postfix(void)
 		skip();
 }
 
+/* A watch on dir, run as the daemon's loop would until Postfix said
+ * whether a and b are local (or the timeout). */
+static struct mta_watch *watch_until_known(const char *a, const char *b)
+{
+	struct mta_watch *w = mta_watch_new(dir, "", NULL, NULL);
+	uint64_t end = boot_ns() + TIMEOUT;
+	struct mta_domains *m;
+
+	assert_non_null(w);
+	m = mta_watch_domains(w);
+	while (boot_ns() < end && (mta_domains_match(m, a) == MTA_UNKNOWN ||
+				   mta_domains_match(m, b) == MTA_UNKNOWN)) {
+		mta_watch_run(w, boot_ns());
+		usleep(10000);
+	}
+	return w;
+}
+
 static void test_read(void **state)
 {
 	struct mta_domains *m = NULL;
 	struct mta_watch *w;
-	uint64_t end;
 
 	(void)state;
 	skip_without_postfix();
@@ -90,16 +107,8 @@ static void test_read(void **state)
 	mta_domains_free(m);
 
 	/* the regexp table asked per domain through the watch's loop */
-	w = mta_watch_new(dir, "", NULL, NULL);
-	assert_non_null(w);
+	w = watch_until_known("re7.test", "other.test");
 	m = mta_watch_domains(w);
-	end = boot_ns() + TIMEOUT;
-	while (boot_ns() < end &&
-	       (mta_domains_match(m, "re7.test") == MTA_UNKNOWN ||
-		mta_domains_match(m, "other.test") == MTA_UNKNOWN)) {
-		mta_watch_run(w, boot_ns());
-		usleep(10000);
-	}
 	assert_int_equal(mta_domains_match(m, "re7.test"), MTA_LOCAL);
 	assert_int_equal(mta_domains_match(m, "other.test"), MTA_FOREIGN);
 	assert_int_equal(mta_domains_stats(m)->queries, 2);
@@ -114,7 +123,6 @@ static void test_query_error(void **state)
 	struct mta_domains *m;
 	struct mta_watch *w;
 	char cf[256];
-	uint64_t end;
 
 	(void)state;
 	skip_without_postfix();
@@ -123,16 +131,8 @@ static void test_query_error(void **state)
 		 "relay_domains = regexp:%s/missing.re\n",
 		 dir);
 	write_file("main.cf", cf);
-	w = mta_watch_new(dir, "", NULL, NULL);
-	assert_non_null(w);
+	w = watch_until_known("x.test", "y.test");
 	m = mta_watch_domains(w);
-	end = boot_ns() + TIMEOUT;
-	while (boot_ns() < end &&
-	       (mta_domains_match(m, "x.test") == MTA_UNKNOWN ||
-		mta_domains_match(m, "y.test") == MTA_UNKNOWN)) {
-		mta_watch_run(w, boot_ns());
-		usleep(10000);
-	}
 	assert_int_equal(mta_domains_match(m, "a.test"), MTA_LOCAL);
 	assert_int_equal(mta_domains_match(m, "x.test"), MTA_FOREIGN);
 	assert_int_equal(mta_domains_match(m, "y.test"), MTA_FOREIGN);
