@@ -56,15 +56,15 @@ void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf);
 /* One ring-buffer record (struct rg_sample + payload) of len bytes; a
  * malformed record is counted and ignored. */
 int pipeline_feed(struct pipeline *p, const void *record, size_t len);
-/* Grade the RCPTs that waited for a domain's locality once it is known
- * (or waited PIPELINE_DEFER_MAX_NS): call when Postfix answered. */
-void pipeline_retry_deferred(struct pipeline *p, uint64_t now_ns);
 /* Expire idle flows; call from a timer with the boot clock. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 /* The policy (scores, sessions) the pipeline feeds: the policy service
  * feeds the same one. */
 struct policy *pipeline_policy(struct pipeline *p);
+/* Grade the RCPTs that waited for a domain's locality once it is known
+ * (or waited PIPELINE_DEFER_MAX_NS): call when Postfix answered. */
+void pipeline_retry_deferred(struct pipeline *p, uint64_t now_ns);
 /* The flow of key while it still holds its samples (evidence for a
  * decision the policy service made about a session the wire saw too), or
  * NULL. */

@@ -27,11 +27,9 @@ static char *slurp(const char *path)
 
 static int fake_dataplane(FILE *f, void *ctx)
 {
-	fprintf(f,
-		"# HELP relayguard_dp_packets_total Packets.\n"
-		"# TYPE relayguard_dp_packets_total counter\n"
-		"relayguard_dp_packets_total %d\n",
-		*(int *)ctx);
+	fprintf(f, "# HELP relayguard_dp_packets_total Packets.\n"
+		   "# TYPE relayguard_dp_packets_total counter\n"
+		   "relayguard_dp_packets_total %d\n", *(int *)ctx);
 	return 0;
 }
 
@@ -55,8 +53,7 @@ static void test_file(void **state)
 {
 	char path[] = "/tmp/rg-test-metrics-XXXXXX";
 	uint64_t by_reason[RG_REASON_MAX] = { 0 };
-	struct pipeline_stats ps = { .flows_active = 42,
-				     .findings = 7,
+	struct pipeline_stats ps = { .flows_active = 42, .findings = 7,
 				     .unverified_suppressed = 11,
 				     .deferred = 4 };
 	struct alert_stats as = { .ok = 3 };
@@ -83,30 +80,28 @@ static void test_file(void **state)
 	close(fd);
 	assert_int_equal(metrics_write(path, &in), 0);
 	text = slurp(path);
-	assert_contains_all(
-		text,
-		(const char *const[]){
-			"relayguard_dp_packets_total 1234\n",
-			"relayguard_bans{reason=\"relay_attempt\"} 9\n",
-			"relayguard_flows_active 42\n",
-			"relayguard_parser_findings_total 7\n",
-			"relayguard_rcpt_deferred_total 4\n",
-			"relayguard_rcpt_deferred_dropped_total 0\n", NULL });
+	assert_contains_all(text, (const char *const[]){
+		"relayguard_dp_packets_total 1234\n",
+		"relayguard_bans{reason=\"relay_attempt\"} 9\n",
+		"relayguard_flows_active 42\n",
+		"relayguard_parser_findings_total 7\n",
+		"relayguard_rcpt_deferred_total 4\n",
+		"relayguard_rcpt_deferred_dropped_total 0\n",
+		NULL });
 	assert_non_null(strstr(
 		text, "relayguard_unverified_findings_suppressed_total 11\n"));
-	assert_contains_all(
-		text,
-		(const char *const[]){
-			"relayguard_reaction_seconds_bucket{le=\"5e-05\"} 1\n",
-			"relayguard_reaction_seconds_bucket{le=\"0.0005\"} 1\n",
-			"relayguard_reaction_seconds_bucket{le=\"0.001\"} 2\n",
-			"relayguard_reaction_seconds_bucket{le=\"+Inf\"} 2\n",
-			"relayguard_reaction_seconds_count 2\n",
-			"relayguard_reaction_seconds_sum 0.000730000\n",
-			NULL });
+	assert_contains_all(text, (const char *const[]){
+		"relayguard_reaction_seconds_bucket{le=\"5e-05\"} 1\n",
+		"relayguard_reaction_seconds_bucket{le=\"0.0005\"} 1\n",
+		"relayguard_reaction_seconds_bucket{le=\"0.001\"} 2\n",
+		"relayguard_reaction_seconds_bucket{le=\"+Inf\"} 2\n",
+		"relayguard_reaction_seconds_count 2\n",
+		"relayguard_reaction_seconds_sum 0.000730000\n",
+		NULL });
 	free(text);
 	if (!access("/usr/bin/promtool", X_OK)) {
-		snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+		snprintf(cmd, sizeof(cmd),
+			 "promtool check metrics < %s", path);
 		rc = system(cmd);
 		assert_int_equal(rc, 0);
 	}
