@@ -59,7 +59,8 @@ say "Setting up the lab: a mail gateway, a legitimate client, an attacker"
 . "/run/relayguard-lab-$PREFIX.env"
 cat <<EOF
    gateway   $LAB_GW4  Postfix as gw.example.test (local domain example.test,
-                       relays only for the trusted network 10.77.1.0/24)
+                       relays only for the trusted network 10.77.1.0/24);
+                       relayguard follows what it receives for (postfix:DIR)
    client    $LAB_CL4 a legitimate sender
    attacker  $LAB_AT4 a spam bot looking for an open relay
    relayguard protects the gateway's interface $LAB_IF_GW, and Postfix asks
@@ -68,6 +69,8 @@ EOF
 
 say "Starting relayguardd on the gateway"
 "$LAB" conf "$PREFIX" enforce >"$WORK/relayguard.conf"
+# what is local is Postfix's to say: relayguardd follows its config
+sed -i "s|^local_domains .*|local_domains    = postfix:$LAB_PF_CONF|" "$WORK/relayguard.conf"
 show <"$WORK/relayguard.conf"
 mkdir -p "$PIN"
 in_gw "$BUILD/relayguardd" -f -c "$WORK/relayguard.conf" --pin-dir "$PIN" \
@@ -80,6 +83,10 @@ for ((i = 0; i < 200; i++)); do
 	sleep 0.05
 done
 kill -0 "$DAEMON_PID" 2>/dev/null || die "relayguardd exited: $(tail "$WORK/relayguardd.log")"
+for ((i = 0; i < 200; i++)); do # Postfix's local domains read
+	grep -q '^readings=[1-9]' "$WORK/local_domains.state" 2>/dev/null && break
+	sleep 0.05
+done
 ctl status | show
 
 say "1. The legitimate client sends a message to user@example.test"

@@ -23,6 +23,8 @@ PACKAGES=(
 	xdp-tools
 	# the lab
 	postfix swaks openssl libnet-ssleay-perl libio-socket-inet6-perl sasl2-bin
+	# the lab: a pcre table relayguard asks Postfix about (local_domains)
+	postfix-pcre
 )
 
 missing=()

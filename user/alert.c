@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "alert.h"
 #include "log.h"
+#include "proc.h"
 
 struct alert_child {
 	pid_t pid; /* 0: free slot */
@@ -26,8 +26,6 @@ struct alerter {
 	struct alert_stats stats;
 	struct alert_child child[];
 };
-
-extern char **environ;
 
 struct alerter *alert_new(unsigned int max_children)
 {
@@ -49,31 +47,6 @@ static struct alert_child *free_slot(struct alerter *a)
 		if (!a->child[i].pid)
 			return &a->child[i];
 	return NULL;
-}
-
-/* The child gets the default signal dispositions and an empty mask: the
- * daemon blocks its signals for signalfd, and a blocked SIGTERM would make
- * the child unkillable by a polite kill. */
-static int spawn(char *const argv[], int stdin_fd, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int err;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF);
-	err = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return -err;
 }
 
 /* The JSON fits in the pipe buffer (64 KiB by default); a longer one is
@@ -114,7 +87,7 @@ int alert_run(struct alerter *a, char *const argv[], unsigned int argc,
 	}
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	err = spawn(argv, p[0], &pid);
+	err = proc_spawn(argv, p[0], PROC_INHERIT, PROC_INHERIT, &pid);
 	close(p[0]);
 	if (err) {
 		a->stats.spawn_errors++;

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "dpconfig.h"
+#include "mtadomains.h"
 #include "sockspec.h"
 
 #define CONF_MAX_FILE (1U << 20)
@@ -209,28 +210,15 @@ static int add_interface(const char *item, void *ctx)
 	return 0;
 }
 
-static bool valid_domain(const char *d)
+/* local_domains = postfix:DIR: what that Postfix receives for. */
+static int add_postfix_dir(struct rg_conf *c, const char *dir)
 {
-	const char *p = d;
-	size_t label = 0;
-
-	if (!strncmp(p, "*.", 2))
-		p += 2;
-	if (!*p)
-		return false;
-	for (; *p; p++) {
-		if (*p == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0;
+	if (dir[0] != '/' || strlen(dir) >= sizeof(c->local_domains_postfix) ||
+	    c->local_domains_postfix[0])
+		return -EINVAL;
+	snprintf(c->local_domains_postfix, sizeof(c->local_domains_postfix),
+		 "%s", dir);
+	return 0;
 }
 
 static int add_domain(const char *item, void *ctx)
@@ -239,7 +227,9 @@ static int add_domain(const char *item, void *ctx)
 	char *dst;
 	size_t i;
 
-	if (!valid_domain(item) || strlen(item) >= CONF_DOMAIN_LEN)
+	if (!strncmp(item, "postfix:", 8))
+		return add_postfix_dir(c, item + 8);
+	if (!parse_domain(item) || strlen(item) >= CONF_DOMAIN_LEN)
 		return -EINVAL;
 	if (c->n_local_domains == CONF_MAX_DOMAINS)
 		return -E2BIG;
@@ -289,7 +279,8 @@ static const struct list_key {
 	  "at most 16 interfaces", "interface names of at most 15 characters" },
 	{ offsetof(struct rg_conf, n_local_domains), add_domain,
 	  "at most 64 local domains",
-	  "domain names (example.com) or *.domain patterns" },
+	  "domain names (example.com), *.domain patterns or one "
+	  "postfix:/absolute/config/dir" },
 	{ offsetof(struct rg_conf, n_trusted), add_trusted,
 	  "at most 64 trusted networks",
 	  "addresses or prefixes (192.0.2.0/24, 2001:db8::/32) with no host "
@@ -634,7 +625,85 @@ out:
 	return ret;
 }
 
+enum mta_answer conf_domain_locality(const struct rg_conf *c,
+				     const char *domain)
+{
+	if (conf_is_literal_domain(c, domain))
+		return MTA_LOCAL;
+	return c->mta ? mta_domains_match(c->mta, domain) : MTA_FOREIGN;
+}
+
 bool conf_is_local_domain(const struct rg_conf *c, const char *domain)
+{
+	return conf_domain_locality(c, domain) == MTA_LOCAL;
+}
+
+struct drift {
+	const struct rg_conf *c;
+	void (*fn)(const char *domain, bool in_postfix, void *ctx);
+	void *ctx;
+	unsigned int n;
+};
+
+static int postfix_entry(const char *domain, bool sub, void *ctx)
+{
+	struct drift *d = ctx;
+	char pat[CONF_DOMAIN_LEN + 2];
+	unsigned int i;
+
+	snprintf(pat, sizeof(pat), "%s%s", sub ? "*." : "", domain);
+	for (i = 0; i < d->c->n_local_domains; i++)
+		if (!strcmp(d->c->local_domains[i], pat))
+			return 0;
+	if (!sub && conf_is_literal_domain(d->c, domain))
+		return 0;
+	d->fn(pat, true, d->ctx);
+	d->n++;
+	return 0;
+}
+
+unsigned int conf_local_domains_drift(
+	const struct rg_conf *c, struct mta_domains *m,
+	void (*fn)(const char *domain, bool in_postfix, void *ctx), void *ctx)
+{
+	struct drift d = { c, fn, ctx, 0 };
+	char probe[CONF_DOMAIN_LEN + 16];
+	const char *dom;
+	unsigned int i;
+
+	for (i = 0; i < c->n_local_domains; i++) {
+		dom = c->local_domains[i];
+		/* "*.d": does Postfix receive for d's subdomains? */
+		snprintf(probe, sizeof(probe), "%s%s",
+			 dom[0] == '*' ? "relayguard-check" : "",
+			 dom[0] == '*' ? dom + 1 : dom);
+		/* MTA_UNKNOWN: only a table asked per domain could tell */
+		if (mta_domains_match(m, probe) != MTA_FOREIGN)
+			continue;
+		fn(dom, false, ctx);
+		d.n++;
+	}
+	mta_domains_for_each(m, postfix_entry, &d);
+	return d.n;
+}
+
+void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size)
+{
+	size_t len = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	if (c->local_domains_postfix[0])
+		len = snprintf(buf, size, "postfix:%s",
+			       c->local_domains_postfix);
+	for (i = 0; i < c->n_local_domains && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+				c->local_domains[i]);
+	if (!len)
+		snprintf(buf, size, "none");
+}
+
+bool conf_is_literal_domain(const struct rg_conf *c, const char *domain)
 {
 	size_t dlen = strlen(domain), plen;
 	const char *pat;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "mtadomains.h"
 #include "parse.h"
 #include "priority.h"
 #include "relayguard.h"
@@ -44,6 +45,11 @@ struct rg_conf {
 	/* Who is local and who may relay. */
 	char local_domains[CONF_MAX_DOMAINS][CONF_DOMAIN_LEN]; /* lower case */
 	unsigned int n_local_domains;
+	/* local_domains = postfix:DIR: Postfix's config directory, or "" */
+	char local_domains_postfix[CONF_PATH_LEN];
+	/* What that Postfix receives for, kept current by relayguardd
+	 * (mtawatch.h); NULL: nothing learnt, the literal list alone. */
+	struct mta_domains *mta;
 	struct prefix trusted[CONF_MAX_TRUSTED]; /* trusted_networks */
 	unsigned int n_trusted;
 
@@ -125,9 +131,28 @@ int conf_load(const char *path, struct rg_conf *out, char *err, size_t errlen);
 int conf_parse(const char *name, const char *text, struct rg_conf *out,
 	       char *err, size_t errlen);
 
-/* domain matches a local_domains entry: exact, or "*.d" for any subdomain
- * of d (not d itself), case-insensitive. */
+/* The one place that says whether a domain is local: a literal
+ * local_domains entry (exact, or "*.d" for any subdomain of d, not d
+ * itself, case-insensitive), or what Postfix receives for (c->mta).
+ * MTA_UNKNOWN: Postfix is being asked (a table it cannot list). */
+enum mta_answer conf_domain_locality(const struct rg_conf *c,
+				     const char *domain);
+/* conf_domain_locality() == MTA_LOCAL. */
 bool conf_is_local_domain(const struct rg_conf *c, const char *domain);
+/* The literal entries alone (what --check-config compares with Postfix's
+ * list: mta_domains_match() for each). */
+bool conf_is_literal_domain(const struct rg_conf *c, const char *domain);
+/* --check-config: how a literal local_domains differs from what Postfix
+ * receives for (m, e.g. from mta_read_now()). fn gets each literal entry
+ * Postfix does not receive for (in_postfix false) and each Postfix domain
+ * no literal entry covers (in_postfix true; sub: "*.domain"). Returns how
+ * many differences it reported. */
+unsigned int conf_local_domains_drift(
+	const struct rg_conf *c, struct mta_domains *m,
+	void (*fn)(const char *domain, bool in_postfix, void *ctx), void *ctx);
+/* Where local domains come from, for alerts and status:
+ * "postfix:/etc/postfix, example.com, *.example.com", or "none". */
+void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size);
 
 /* addr lies within one of trusted_networks. */
 bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr);

@@ -121,5 +121,15 @@ bool ctl_daemon_alive(pid_t pid);
 /* status: the LAPI client's state and the bans from CrowdSec (maps may be
  * NULL when none are pinned). */
 void status_crowdsec(const struct rg_maps *maps);
+/* One key=value line of a daemon state file: a number or a string, in
+ * text as "key value"; a last_* number is a unix time ("N (Xs ago)"). */
+void ctl_print_state_pair(char *line, int64_t now);
+/* The state file NAME relayguardd keeps beside its pid file, or NULL. */
+FILE *ctl_state_open(const char *name);
+/* Its key=value lines (ctl_print_state_pair), then closed. */
+void ctl_print_state(FILE *f);
+/* ctl_status.c: where the local domains come from, how many (the state
+ * file relayguardd keeps beside its pid file, mtawatch.h). */
+void status_local_domains(void);
 
 #endif

@@ -3,11 +3,9 @@
  * keeps beside its pid file (crowdsec.h), and the bans from CrowdSec
  * counted in the maps. The ctl never talks to the daemon. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "banstore.h"
 #include "crowdsec.h"
@@ -33,8 +31,7 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* One key=value line: a number or a string, in text as "key value". */
-static void print_pair(char *line, int64_t now)
+void ctl_print_state_pair(char *line, int64_t now)
 {
 	char *eq = strchr(line, '='), txt[600];
 	unsigned long long v;
@@ -51,8 +48,9 @@ static void print_pair(char *line, int64_t now)
 		return;
 	}
 	v = strtoull(eq, NULL, 10);
-	if (!strcmp(line, "last_pull")) {
-		print_uint(line, "  last_pull            ", v);
+	if (!strncmp(line, "last_", 5)) { /* a unix time */
+		snprintf(txt, sizeof(txt), "  %-20s ", line);
+		print_uint(line, txt, v);
 		if (v)
 			print_text("%llu (%llds ago)\n", v,
 				   (long long)(now - (int64_t)v));
@@ -66,14 +64,9 @@ static void print_pair(char *line, int64_t now)
 
 void status_crowdsec(const struct rg_maps *maps)
 {
-	char dir[4096], path[4200], line[512];
+	FILE *f = ctl_state_open(CROWDSEC_STATE_FILE);
 	uint64_t n = 0;
-	FILE *f;
 
-	snprintf(dir, sizeof(dir), "%s", ctl.pid_file);
-	snprintf(path, sizeof(path), "%s/%s", dirname(dir),
-		 CROWDSEC_STATE_FILE);
-	f = fopen(path, "re");
 	if (!f) {
 		print_null("crowdsec", "crowdsec: %s\n",
 			   "off (relayguardd runs no LAPI client)");
@@ -81,9 +74,7 @@ void status_crowdsec(const struct rg_maps *maps)
 	}
 	print_obj_start("crowdsec");
 	print_text("crowdsec:\n");
-	while (fgets(line, sizeof(line), f))
-		print_pair(line, time(NULL));
-	fclose(f);
+	ctl_print_state(f);
 	if (maps && !banstore_for_each(maps, count_crowdsec, &n))
 		print_uint("bans_from_crowdsec",
 			   "  bans_from_crowdsec   %llu\n", n);

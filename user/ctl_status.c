@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* relayguardctl status. */
 #include <errno.h>
+#include <libgen.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -12,6 +14,7 @@
 #include "ctl.h"
 #include "dpconfig.h"
 #include "log.h"
+#include "mtawatch.h"
 #include "parse.h"
 
 static void status_interfaces(void)
@@ -97,6 +100,39 @@ static void status_daemon(void)
 	print_obj_end();
 }
 
+FILE *ctl_state_open(const char *name)
+{
+	char dir[4096], path[4200];
+
+	snprintf(dir, sizeof(dir), "%s", ctl.pid_file);
+	snprintf(path, sizeof(path), "%s/%s", dirname(dir), name);
+	return fopen(path, "re");
+}
+
+void ctl_print_state(FILE *f)
+{
+	char line[1200];
+
+	while (fgets(line, sizeof(line), f))
+		ctl_print_state_pair(line, time(NULL));
+	fclose(f);
+}
+
+void status_local_domains(void)
+{
+	FILE *f = ctl_state_open(MTA_STATE_FILE);
+
+	if (!f) {
+		print_null("local_domains", "local domains: %s\n",
+			   "unknown (relayguardd is not running)");
+		return;
+	}
+	print_obj_start("local_domains");
+	print_text("local domains:\n");
+	ctl_print_state(f);
+	print_obj_end();
+}
+
 int do_status(int argc, char **argv)
 {
 	struct rg_config cfg;
@@ -130,6 +166,7 @@ int do_status(int argc, char **argv)
 		status_maps(&maps);
 	status_daemon();
 	status_crowdsec(pinned ? &maps : NULL);
+	status_local_domains();
 	if (pinned)
 		maps_close(&maps);
 	print_obj_end();

@@ -26,8 +26,10 @@
  * that spawning alert_command never delays the ban that follows them. */
 #define MAX_PENDING_ALERTS 8
 
+struct mta_watch;
+
 /* epoll tags of the daemon's loop */
-enum { EV_RING, EV_SIGNAL, EV_TIMER, EV_LINK, EV_POLICY, EV_CROWDSEC };
+enum { EV_RING, EV_SIGNAL, EV_TIMER, EV_LINK, EV_POLICY, EV_CROWDSEC, EV_MTA };
 
 struct daemon {
 	/* From the command line. */
@@ -45,6 +47,7 @@ struct daemon {
 	struct link_watch *links;
 	struct crowdsec *cs;	/* NULL: no crowdsec_lapi_url */
 	struct policysvc *psvc; /* the Postfix policy service, or NULL */
+	struct mta_watch *mta;	/* local_domains = postfix:DIR, or NULL */
 	__u32 hash_seed; /* config.hash_seed: where flows live in `flows` */
 	struct evidence_dir evidence; /* state_dir/evidence within its bound */
 	/* The last pcap written: an accepted relay's alert and its ban
@@ -130,5 +133,15 @@ void daemon_psvc_reload(struct daemon *d, const struct rg_conf *old);
 int daemon_crowdsec_start(struct daemon *d);
 /* New LAPI settings: a new client. */
 void daemon_crowdsec_reload(struct daemon *d, const struct rg_conf *old);
+
+/* daemon_mta.c: local_domains = postfix:DIR followed (mtawatch.h). */
+/* After d->conf changed (start, reload): sets d->conf.mta, reads Postfix
+ * again, writes the local domains state file. */
+void daemon_mta_apply(struct daemon *d);
+/* Into the loop once it exists (start). */
+void daemon_mta_epoll(struct daemon *d);
+/* The fd was readable, SIGCHLD came or the timer ticked. */
+void daemon_mta_run(struct daemon *d);
+void daemon_mta_close(struct daemon *d);
 
 #endif

@@ -278,10 +278,11 @@ static void decide_alert(struct daemon *d, const struct decision *dec,
 	if (!keep_evidence(d, dec, ev, sizeof(ev)) && ev[0])
 		x->evidence = ev;
 	emit_event(d, dec, x, json, sizeof(json));
-	log_err("CRITICAL: %s from %s (rcpt %s, reply %s)", dec->code,
-		src_str(&dec->source, src, sizeof(src)),
+	log_err("CRITICAL: %s from %s (rcpt %s, reply %s, local domains: %s)",
+		dec->code, src_str(&dec->source, src, sizeof(src)),
 		dec->rcpt_to ? dec->rcpt_to : "-",
-		dec->reply ? dec->reply : "-");
+		dec->reply ? dec->reply : "-",
+		dec->local_domains ? dec->local_domains : "-");
 	if (!d->conf.n_alert_args)
 		return;
 	if (d->n_pending == MAX_PENDING_ALERTS) {

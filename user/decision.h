@@ -37,6 +37,9 @@ struct decision {
 	/* Who saw it: NULL for the wire, "policy" for the MTA's policy
 	 * service (no flow, no samples). */
 	const char *via;
+	/* A RCPT verdict's: the local domains it was checked against
+	 * ("postfix:/etc/postfix", "example.com, *.example.com"), or NULL. */
+	const char *local_domains;
 };
 
 #endif

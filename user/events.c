@@ -84,6 +84,26 @@ static void ban_fields(struct json_writer *jw, const struct event_extra *x)
 		jw_uint_field(jw, "offences", x->offences);
 }
 
+/* A relay verdict names the recipient's domain and the local domains it
+ * was checked against: drift of a literal list from the MTA's shows. */
+static void rcpt_domain_fields(struct json_writer *jw, const struct decision *d)
+{
+	const char *at;
+	char dom[256];
+
+	if (!d->local_domains || !d->rcpt_to ||
+	    (d->reason != RG_REASON_RELAY_ATTEMPT &&
+	     d->reason != RG_REASON_RELAY_ACCEPTED))
+		return;
+	at = strrchr(d->rcpt_to, '@');
+	if (at) {
+		snprintf(dom, sizeof(dom), "%s", at + 1);
+		dom[strcspn(dom, ">")] = '\0';
+		jw_string_field(jw, "rcpt_domain", dom);
+	}
+	jw_string_field(jw, "local_domains", d->local_domains);
+}
+
 int event_write(FILE *out, const struct decision *d,
 		const struct event_extra *x)
 {
@@ -108,6 +128,7 @@ int event_write(FILE *out, const struct decision *d,
 	opt_string(&jw, "helo", d->helo);
 	opt_string(&jw, "mail_from", d->mail_from);
 	opt_string(&jw, "rcpt_to", d->rcpt_to);
+	rcpt_domain_fields(&jw, d);
 	opt_string(&jw, "reply", d->reply);
 	if (d->flow_key.family) {
 		format_flow(&d->flow_key, buf, sizeof(buf));

@@ -124,6 +124,10 @@ static const struct metric pipeline_metrics[] = {
 	COUNTER(pipeline_stats, unverified_suppressed,
 		"unverified_findings_suppressed_total",
 		"Findings from unverified (possibly spoofed) flows not logged."),
+	COUNTER(pipeline_stats, deferred, "rcpt_deferred_total",
+		"RCPTs graded once Postfix said whether their domain is local."),
+	COUNTER(pipeline_stats, deferred_dropped, "rcpt_deferred_dropped_total",
+		"RCPTs that could not (no room, session gone, no answer in 30 s)."),
 };
 
 static const struct metric policy_service_metrics[] = {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -241,4 +242,28 @@ int reason_from_name(const char *name)
 		if (!strcmp(reason_names[i], name))
 			return i;
 	return -EINVAL;
+}
+
+bool parse_domain(const char *d)
+{
+	const char *p = d;
+	size_t label = 0;
+
+	if (!strncmp(p, "*.", 2))
+		p += 2;
+	if (!*p)
+		return false;
+	for (; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
 }

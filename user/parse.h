@@ -37,6 +37,10 @@ int parse_list(const char *s, int (*each)(const char *item, void *ctx),
 	       void *ctx);
 
 /* "192.0.2.1" for a host, "192.0.2.0/24" otherwise. */
+/* d is a domain name (labels of letters, digits, - and _, at most 63
+ * each), or a "*.domain" pattern. */
+bool parse_domain(const char *d);
+
 void format_prefix(const struct prefix *p, char *buf, size_t size);
 /* "1h30m", "7d", "permanent". */
 void format_duration(uint64_t seconds, char *buf, size_t size);

@@ -2,6 +2,7 @@
 /* Sample records -> flows -> SMTP dialogue -> policy -> decisions. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,20 @@ struct pipeline {
 	uint8_t rec_dir;  /* its direction */
 	uint64_t unverified_sec; /* second of the last unverified report */
 	unsigned int unverified_in_sec; /* reports in that second */
+	/* RCPTs whose domain Postfix is being asked about (RELAY_UNKNOWN):
+	 * graded with their reply once the answer is in */
+	struct deferred_rcpt *deferred;
+	unsigned int n_deferred;
+	char local_src[512]; /* where local domains come from, for alerts */
+};
+
+/* A RCPT graded later: its domain's locality was not known yet. */
+struct deferred_rcpt {
+	struct rg_flow_key key;
+	struct rcpt_event e; /* e.src and e.path point into this entry */
+	struct prefix src;
+	char path[SMTP_ARG_MAX + 1];
+	char reply[SMTP_REPLY_LINE_MAX + 1];
 };
 
 /* Forged segments cost a spoofer nothing, and a reset forged flow comes
@@ -93,6 +108,8 @@ static void emit_rcpt(struct pflow *pf, const struct verdict *v,
 		.rcpt_to = rcpt ? rcpt : pf->smtp.rcpt_to,
 		.reply = reply,
 		.flow = pf->f,
+		/* a RCPT verdict names the list it was checked against */
+		.local_domains = rcpt ? p->local_src : NULL,
 	};
 
 	/* one ban and one alert per session: the rest is noise */
@@ -179,41 +196,109 @@ static void check_padding(struct pflow *pf)
 		   "sampling budget spent, mostly on other commands than RCPT");
 }
 
+static void grade_rcpt(struct pflow *pf, const struct rcpt_event *e,
+		       const char *reply)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
+	int i, n;
+
+	n = policy_rcpt(pf->p->policy, e, v);
+	for (i = 0; i < n; i++)
+		emit_rcpt(pf, &v[i], reply, e->path);
+}
+
+/* The RCPT's domain is being asked about: graded when the answer is in
+ * (pipeline_retry_deferred), neither banning an honest sender nor letting
+ * a relay pass meanwhile. True when it was kept for later; with no room
+ * left it is graded now (as not a relay) and counted. */
+static bool defer_rcpt(struct pflow *pf, const struct rcpt_event *e,
+		       const char *reply)
+{
+	struct pipeline *p = pf->p;
+	struct deferred_rcpt *d;
+
+	if (e->authenticated || conf_is_trusted(&p->conf, e->src) ||
+	    policy_classify_rcpt(&p->conf, e->path) != RELAY_UNKNOWN)
+		return false;
+	if (!p->deferred)
+		p->deferred = calloc(PIPELINE_MAX_DEFERRED, sizeof(*d));
+	if (!p->deferred || p->n_deferred == PIPELINE_MAX_DEFERRED) {
+		p->st.deferred_dropped++;
+		return false;
+	}
+	d = &p->deferred[p->n_deferred++];
+	d->key = pf->f->key;
+	d->e = *e;
+	d->src = *e->src;
+	snprintf(d->path, sizeof(d->path), "%s", e->path);
+	snprintf(d->reply, sizeof(d->reply), "%s", reply ? reply : "");
+	p->st.deferred++;
+	return true;
+}
+
+static bool retry_one(struct pipeline *p, struct deferred_rcpt *d,
+		      uint64_t now_ns)
+{
+	struct flow *f;
+
+	d->e.src = &d->src;
+	d->e.path = d->path;
+	if (policy_classify_rcpt(&p->conf, d->path) == RELAY_UNKNOWN) {
+		if (now_ns - d->e.now_ns < PIPELINE_DEFER_MAX_NS)
+			return false;
+		p->st.deferred_dropped++; /* no answer: not graded */
+		return true;
+	}
+	f = flow_get(p->flows, &d->key, now_ns, false, NULL);
+	if (f)
+		grade_rcpt(flow_user(f), &d->e, d->reply);
+	else
+		p->st.deferred_dropped++; /* the session ended meanwhile */
+	return true;
+}
+
+void pipeline_retry_deferred(struct pipeline *p, uint64_t now_ns)
+{
+	unsigned int i = 0;
+
+	while (i < p->n_deferred) {
+		if (!retry_one(p, &p->deferred[i], now_ns)) {
+			i++;
+			continue;
+		}
+		p->deferred[i] = p->deferred[--p->n_deferred];
+	}
+}
+
 static void on_reply(void *ctx, struct smtp *s, enum smtp_verb verb,
 		     const char *arg, const struct smtp_reply *r)
 {
 	struct pflow *pf = ctx;
 	struct pipeline *p = pf->p;
-	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
-	int i, n;
+	struct rcpt_event e = {
+		.src = &pf->src,
+		.client_port = ntohs(pf->f->key.client_port),
+		/* a session begun before this daemon may have authenticated
+		 * unseen: what the server accepted there is not held against
+		 * it */
+		.authenticated = (s->flags & SMTP_F_AUTHENTICATED) ||
+				 (pf->adopted && r->code < 400),
+		/* a spoofed source must not even add to a count, nor a
+		 * banned one (graded only) */
+		.counts = flow_verified(pf->f) && !pf->banned,
+		.path = arg,
+		.code = r->code,
+		.n_rcpt = s->n_rcpt,
+		.now_ns = p->now_ns,
+	};
 
 	switch (verb) {
 	case SMTP_GREETING:
 		p->st.smtp_sessions++;
 		break;
 	case SMTP_RCPT:
-		n = policy_rcpt(
-			p->policy,
-			&(struct rcpt_event){
-				.src = &pf->src,
-				.client_port = ntohs(pf->f->key.client_port),
-				/* a session begun before this daemon may
-				 * have authenticated unseen: what the server
-				 * accepted there is not held against it */
-				.authenticated =
-					(s->flags & SMTP_F_AUTHENTICATED) ||
-					(pf->adopted && r->code < 400),
-				/* a spoofed source must not even add to a
-				 * count, nor a banned one (graded only) */
-				.counts = flow_verified(pf->f) && !pf->banned,
-				.path = arg,
-				.code = r->code,
-				.n_rcpt = s->n_rcpt,
-				.now_ns = p->now_ns,
-			},
-			v);
-		for (i = 0; i < n; i++)
-			emit_rcpt(pf, &v[i], r->line, arg);
+		if (!defer_rcpt(pf, &e, r->line))
+			grade_rcpt(pf, &e, r->line);
 		break;
 	case SMTP_AUTH:
 		if (r->code == 535)
@@ -370,6 +455,7 @@ struct pipeline *pipeline_new(const struct rg_conf *conf,
 	if (!p)
 		return NULL;
 	p->conf = *conf;
+	conf_local_domains_source(conf, p->local_src, sizeof(p->local_src));
 	if (ops)
 		p->ops = *ops;
 	p->ctx = ctx;
@@ -390,12 +476,14 @@ void pipeline_free(struct pipeline *p)
 		return;
 	flow_table_free(p->flows);
 	policy_free(p->policy);
+	free(p->deferred);
 	free(p);
 }
 
 void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf)
 {
 	p->conf = *conf;
+	conf_local_domains_source(conf, p->local_src, sizeof(p->local_src));
 	apply_limits(p);
 }
 
@@ -628,6 +716,7 @@ void pipeline_tick(struct pipeline *p, uint64_t now_ns)
 	flow_expire(p->flows, now_ns, p->conf.flow_idle_timeout * NSEC_PER_SEC);
 	p->st.flows_unverified += fs->unverified - before;
 	policy_tick(p->policy, now_ns);
+	pipeline_retry_deferred(p, now_ns);
 }
 
 struct policy *pipeline_policy(struct pipeline *p)

@@ -43,7 +43,14 @@ struct pipeline_stats {
 		out_of_order, smtp_sessions, findings, decisions,
 		unverified_suppressed; /* unverified findings not reported */
 	uint64_t flows_evicted_unverified; /* of flows_evicted_cap */
+	/* RCPTs graded later (their domain's locality was being asked), and
+	 * those that could not be (no room, session gone, no answer) */
+	uint64_t deferred, deferred_dropped;
 };
+
+/* RCPTs waiting for their domain's locality, and how long at most. */
+#define PIPELINE_MAX_DEFERRED 256
+#define PIPELINE_DEFER_MAX_NS (30ULL * 1000000000ULL)
 
 struct pipeline *pipeline_new(const struct rg_conf *conf,
 			      const struct pipeline_ops *ops, void *ctx);
@@ -65,6 +72,9 @@ const struct pipeline_stats *pipeline_stats(struct pipeline *p);
 /* The policy (scores, sessions) the pipeline feeds: the policy service
  * feeds the same one. */
 struct policy *pipeline_policy(struct pipeline *p);
+/* Grade the RCPTs that waited for a domain's locality once it is known
+ * (or waited PIPELINE_DEFER_MAX_NS): call when Postfix answered. */
+void pipeline_retry_deferred(struct pipeline *p, uint64_t now_ns);
 /* The flow of key while it still holds its samples (evidence for a
  * decision the policy service made about a session the wire saw too), or
  * NULL. */

@@ -117,6 +117,7 @@ const char *relay_kind_name(enum relay_kind k)
 		"ip_literal",
 		"quoted_local_part",
 		"cut_off",
+		"locality_unknown",
 	};
 
 	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
@@ -173,15 +174,25 @@ enum relay_kind policy_classify_rcpt(const struct rg_conf *c, const char *path)
 		return RELAY_IP_LITERAL;
 	if (!at[1])
 		return RELAY_FOREIGN; /* "u@": no domain, not ours either */
-	return conf_is_local_domain(c, at + 1) ? RELAY_NONE : RELAY_FOREIGN;
+	switch (conf_domain_locality(c, at + 1)) {
+	case MTA_LOCAL:
+		return RELAY_NONE;
+	case MTA_UNKNOWN:
+		return RELAY_UNKNOWN;
+	default:
+		return RELAY_FOREIGN;
+	}
 }
 
 bool policy_is_relay(const struct rg_conf *c, const struct prefix *src,
 		     bool authenticated, const char *path)
 {
+	enum relay_kind k;
+
 	if (authenticated || !path || conf_is_trusted(c, src))
 		return false;
-	return policy_classify_rcpt(c, path) != RELAY_NONE;
+	k = policy_classify_rcpt(c, path);
+	return k != RELAY_NONE && k != RELAY_UNKNOWN;
 }
 
 /* ---- per-source scores ---- */

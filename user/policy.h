@@ -26,6 +26,9 @@ enum relay_kind {
 	RELAY_IP_LITERAL,   /* u@[192.0.2.1] */
 	RELAY_QUOTED,	    /* "u@x"@local, "u%x"@local */
 	RELAY_CUT_OFF,	    /* <u@... its end cut off by the line limit */
+	/* a plain address whose domain Postfix is being asked about
+	 * (local_domains = postfix:DIR): graded once the answer is in */
+	RELAY_UNKNOWN,
 };
 
 enum policy_signal {
@@ -84,7 +87,9 @@ int policy_rcpt(struct policy *p, const struct rcpt_event *e,
 		struct verdict out[POLICY_RCPT_MAX_VERDICTS]);
 
 /* The RCPT asks this gateway to relay (unauthenticated, untrusted client,
- * foreign or probe-form path): what an MTA should refuse. */
+ * foreign or probe-form path): what an MTA should refuse. Not while the
+ * domain's locality is RELAY_UNKNOWN: the policy service then answers
+ * DUNNO (Postfix's own restrictions decide) and grades nothing. */
 bool policy_is_relay(const struct rg_conf *c, const struct prefix *src,
 		     bool authenticated, const char *path);
 

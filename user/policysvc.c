@@ -609,9 +609,12 @@ static bool feed_policy(struct policysvc *s, const struct psvc_request *r,
 		.rcpt_to = r->recipient,
 		.via = "policy",
 	};
+	char local_src[512];
 	bool banned = false;
 	int i, n;
 
+	conf_local_domains_source(s->conf, local_src, sizeof(local_src));
+	d.local_domains = local_src;
 	flow_key_of(r, src, &d.flow_key);
 	n = policy_rcpt(s->policy, &e, v);
 	if (n && d.flow_key.family && s->ops.find_flow)

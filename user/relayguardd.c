@@ -60,6 +60,7 @@ static void reload(struct daemon *d)
 	}
 	*old = d->conf;
 	d->conf = *next;
+	daemon_mta_apply(d);
 	daemon_crowdsec_reload(d, old);
 	daemon_write_dp_config(d);
 	daemon_write_trusted(d);
@@ -114,6 +115,7 @@ static void on_signal(struct daemon *d)
 		case SIGCHLD:
 			alert_reap(d->alerts, boot_ns());
 			daemon_snapshot_reap(d, false);
+			daemon_mta_run(d);
 			break;
 		case SIGXCPU:
 			daemon_on_cpu_limit(d);
@@ -200,6 +202,11 @@ static int run_loop(struct daemon *d)
 				break;
 			case EV_TIMER:
 				daemon_on_timer(d);
+				daemon_mta_run(d);
+				break;
+			case EV_MTA:
+				daemon_mta_run(d);
+				daemon_run_pending_alerts(d);
 				break;
 			case EV_LINK:
 				link_watch_read(d->links);
@@ -244,6 +251,7 @@ static int start(struct daemon *d)
 	if (err)
 		return err;
 	daemon_write_trusted(d);
+	daemon_mta_apply(d); /* before the pipeline copies d->conf */
 	d->bans = bans_new(d->maps);
 	d->esc = escalate_new();
 	d->alerts = alert_new(ALERT_MAX_CHILDREN_DEFAULT);
@@ -276,6 +284,7 @@ static int start(struct daemon *d)
 		return err;
 	}
 	daemon_psvc_open(d);
+	daemon_mta_epoll(d);
 	d->next_snapshot = boot_ns() + d->conf.snapshot_interval * NSEC_PER_SEC;
 	return 0;
 }
@@ -293,6 +302,7 @@ static void finish(struct daemon *d)
 	crowdsec_free(d->cs);
 	link_watch_close(d->links);
 	daemon_psvc_close(d);
+	daemon_mta_close(d);
 	ring_drain_free(d->rb);
 	pipeline_free(d->pipe);
 	bans_free(d->bans);

@@ -54,7 +54,8 @@ static void test_file(void **state)
 	char path[] = "/tmp/rg-test-metrics-XXXXXX";
 	uint64_t by_reason[RG_REASON_MAX] = { 0 };
 	struct pipeline_stats ps = { .flows_active = 42, .findings = 7,
-				     .unverified_suppressed = 11 };
+				     .unverified_suppressed = 11,
+				     .deferred = 4 };
 	struct alert_stats as = { .ok = 3 };
 	struct daemon_counters dc = { .bans = 5 };
 	struct reaction_hist h = { 0 };
@@ -97,6 +98,8 @@ static void test_file(void **state)
 		"relayguard_bans{reason=\"relay_attempt\"} 9\n",
 		"relayguard_flows_active 42\n",
 		"relayguard_parser_findings_total 7\n",
+		"relayguard_rcpt_deferred_total 4\n",
+		"relayguard_rcpt_deferred_dropped_total 0\n",
 		NULL });
 	assert_non_null(strstr(
 		text, "relayguard_unverified_findings_suppressed_total 11\n"));
