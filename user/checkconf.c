@@ -2,13 +2,16 @@
 /* relayguardd --check-config: see checkconf.h. */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "checkconf.h"
 #include "config.h"
 #include "crowdsec.h"
 #include "log.h"
+#include "mtawatch.h"
 #include "relayguard.skel.h"
 
 int checkconf_verify_bpf(void)
@@ -58,6 +61,14 @@ static int check_secret(const char *path)
 	return rc;
 }
 
+static bool postfix_config_exists(const char *dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/main.cf", dir);
+	return !access(path, R_OK);
+}
+
 /* A missing interface is no error: relayguardd attaches it when it comes. */
 static void report_interfaces(const struct rg_conf *c, FILE *out)
 {
@@ -77,6 +88,54 @@ static void report_interfaces(const struct rg_conf *c, FILE *out)
 				"appears)\n",
 				c->interfaces[i]);
 	}
+}
+
+#define POSTFIX_ASK_NS (10ULL * 1000000000ULL)
+
+static void print_drift(const char *domain, bool in_postfix, void *ctx)
+{
+	fprintf(ctx,
+		in_postfix
+			? "warning: local_domains: Postfix receives for %s, "
+			  "the list lacks it (its senders would be banned)\n"
+			: "warning: local_domains: %s is listed, Postfix "
+			  "does not receive for it (relay attempts to it go unseen)\n",
+		domain);
+}
+
+/* Where local domains come from. A literal list must follow the MTA's:
+ * where a Postfix config can be read ($MAIL_CONFIG, as Postfix's own
+ * commands take it, else /etc/postfix), each difference is a warning. */
+static void report_local_domains(const struct rg_conf *c, FILE *out)
+{
+	const char *dir = c->local_domains_postfix;
+	struct mta_domains *m;
+	char err[512];
+
+	if (!dir[0]) {
+		dir = getenv("MAIL_CONFIG");
+		dir = dir && dir[0] ? dir : "/etc/postfix";
+		if (!c->n_local_domains || !postfix_config_exists(dir))
+			return;
+	}
+	if (mta_read_now(dir, POSTFIX_ASK_NS, &m, err, sizeof(err))) {
+		fprintf(out,
+			"warning: local_domains: cannot ask Postfix at %s: %s\n",
+			dir, err);
+		return;
+	}
+	if (c->local_domains_postfix[0])
+		fprintf(out,
+			"local_domains: Postfix at %s receives for %" PRIu64
+			" domains, %" PRIu64 " tables asked per domain\n",
+			dir, mta_domains_stats(m)->domains,
+			mta_domains_stats(m)->query_tables);
+	else if (conf_local_domains_drift(c, m, print_drift, out))
+		fprintf(out,
+			"warning: local_domains must follow what Postfix at "
+			"%s receives for, or say postfix:%s\n",
+			dir, dir);
+	mta_domains_free(m);
 }
 
 int checkconf_run(const char *conf_path, FILE *out)
@@ -102,6 +161,7 @@ int checkconf_run(const char *conf_path, FILE *out)
 	fprintf(out, "%s: syntax ok\nBPF programs: accepted by the verifier\n",
 		conf_path);
 	report_interfaces(c, out);
+	report_local_domains(c, out);
 	fprintf(out, "configuration ok\n");
 out:
 	free(c);

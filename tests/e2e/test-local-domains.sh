@@ -15,6 +15,18 @@ e2e_lab strict
 e2e_daemon enforce "local_domains=postfix:$LAB_PF_CONF"
 ld_partner_scenario
 
+# A literal list must follow the MTA's: --check-config says where it
+# differs from what the Postfix of $MAIL_CONFIG receives for (warnings,
+# the config is still ok).
+printf 'local_domains = gone.test\n' >"$RG_TMP/literal.conf"
+out=$(MAIL_CONFIG=$LAB_PF_CONF rg_in "$LAB_NS_GW" "$RG_DAEMON" --check-config -c "$RG_TMP/literal.conf" 2>&1)
+assert_eq "$?" 0 "check-config: a drifted literal list is a warning, not an error"
+assert_match "$out" "gone.test is listed, Postfix does not receive for it" \
+	"check-config names a listed domain Postfix does not receive for"
+assert_match "$out" "Postfix receives for example.test, the list lacks it" \
+	"check-config names a Postfix domain the list lacks"
+assert_match "$out" $'\nconfiguration ok$' "check-config still accepts the file"
+
 # Tables: a hash virtual_mailbox_domains, a pcre relay_domains.
 printf 'mbox.test OK\n' >"$LAB_PF_CONF/vmd"
 ip netns exec "$LAB_NS_GW" postmap -c "$LAB_PF_CONF" "hash:$LAB_PF_CONF/vmd" ||
@@ -80,4 +92,10 @@ assert_eq "$(ld_status last_error)" null "no error any more"
 readings=$(ld_status readings)
 assert_ok "relayguardctl reload" e2e_ctl --pid-file "$RG_TMP/relayguardd.pid" reload
 assert_ok "a reload reads Postfix again" rg_wait_for 10 ld_status_ge readings $((readings + 1))
+
+# With postfix:DIR, --check-config says what Postfix gave.
+printf 'local_domains = postfix:%s\n' "$LAB_PF_CONF" >"$RG_TMP/postfix.conf"
+out=$(rg_in "$LAB_NS_GW" "$RG_DAEMON" --check-config -c "$RG_TMP/postfix.conf" 2>&1)
+assert_match "$out" "local_domains: Postfix at $LAB_PF_CONF receives for [1-9][0-9]* domains, 1 tables asked per domain" \
+	"check-config says what Postfix receives for"
 rg_done
