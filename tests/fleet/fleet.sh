@@ -285,11 +285,13 @@ fleet_force_whole_set() {
 
 # fleet_attempts_start NAME FIRST N: from the current gateway's attacker,
 # a relay attempt every 100 ms (tests/fleet/relay_attempts.py), each from a
-# fresh address of its pool (the N from number FIRST on, at most), until
+# fresh address of its pool (the N from number FIRST on, at most 4000), until
 # fleet_attempts_stop NAME; their transcripts then in $RG_TMP/NAME.attempts.
 fleet_attempts_start() {
-	"$LAB" pool "$LAB_PREFIX" $(($2 + $3)) | tail -n "$3" >"$RG_TMP/$1.sources" ||
-		fail "cannot give the attacker $(($2 + $3)) addresses"
+	# the whole pool at once: `lab.sh pool` adds nothing to a pool it made
+	[ -s "$RG_TMP/pool" ] || "$LAB" pool "$LAB_PREFIX" 4000 >"$RG_TMP/pool" ||
+		fail "cannot give the attacker its address pool"
+	sed -n "$(($2 + 1)),$(($2 + $3))p" "$RG_TMP/pool" >"$RG_TMP/$1.sources"
 	rm -f "$RG_TMP/$1.stop"
 	rg_bg "$RG_TMP/$1.attempts" ip netns exec "$LAB_NS_AT" "$SYS_PY" \
 		"$RG_TOP/tests/fleet/relay_attempts.py" --server "$LAB_GW4" \
