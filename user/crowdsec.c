@@ -1009,6 +1009,24 @@ void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
 	       "race).");
 	fprintf(f, "relayguard_crowdsec_resyncs_total %" PRIu64 "\n",
 		c->resyncs);
+	family(f, "whole_sets_total", "counter", "Whole sets applied.");
+	fprintf(f, "relayguard_crowdsec_whole_sets_total %" PRIu64 "\n",
+		c->apply.whole_sets);
+	family(f, "answers_pending", "gauge",
+	       "LAPI answers waiting to be applied, the one under way "
+	       "included.");
+	fprintf(f, "relayguard_crowdsec_answers_pending %" PRIu64 "\n",
+		c->apply_pending);
+	family(f, "apply_slices_total", "counter",
+	       "Slices of decisions applied between the event loop's other "
+	       "work.");
+	fprintf(f, "relayguard_crowdsec_apply_slices_total %" PRIu64 "\n",
+		c->apply.slices);
+	family(f, "apply_slice_max_seconds", "gauge",
+	       "The longest slice so far: what a sample waited at most for "
+	       "the fleet.");
+	fprintf(f, "relayguard_crowdsec_apply_slice_max_seconds %.6f\n",
+		c->apply.slice_max_ns / 1e9);
 	family(f, "state", "gauge",
 	       "LAPI state as the bouncer and the machine see it (1: now).");
 	for (i = CS_OFF; i <= CS_ERROR; i++) {

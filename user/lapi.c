@@ -263,6 +263,9 @@ struct lapi_parser *lapi_parser_new(const char *body, size_t len)
 		free(p);
 		return NULL;
 	}
+	/* strict (no comments): what follows the value is then judged the
+	 * same however the body is cut into chunks */
+	json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
 	return p;
 }
 
@@ -293,7 +296,7 @@ static int feed_tokens(struct lapi_parser *p, size_t bytes, char *err,
 	if (p->root && jerr == json_tokener_success) {
 		end = p->off + json_tokener_get_parse_end(p->tok);
 		while (end < p->len && p->body[end] &&
-		       strchr(" \t\r\n", p->body[end]))
+		       strchr(" \t\n\v\f\r", p->body[end]))
 			end++;
 		if (end == p->len)
 			return 0;

@@ -25,7 +25,7 @@
 . "$(dirname "$0")/../fleet/fleet.sh"
 N=${N:-100000}
 PHASE_S=${PHASE_S:-20}
-CYCLES=${CYCLES:-3}
+CYCLES=${CYCLES:-5}
 fleet_require
 
 fleet_lapi
