@@ -112,10 +112,7 @@ wait "$E2E_DAEMON_PID" 2>/dev/null
 fleet_daemon 1 crowdsec_machine_id= crowdsec_machine_password_file=
 wait_count 120 "$N" || fail "relayguardd did not apply $N decisions again"
 rg_wait_for 120 fleet_whole_sets_gt 0 || fail "no whole set applied"
-e2e_slow_attacker 20
-postconf -c "$LAB_PF_CONF" -e smtpd_timeout=3s &&
-	ip netns exec "$LAB_NS_GW" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
-	fail "cannot set the lab Postfix's smtpd_timeout"
+fleet_open_relay_attacker
 
 fleet_attempts_start calm 0 $((PHASE_S * 10 + 50))
 sleep "$PHASE_S"

@@ -306,3 +306,21 @@ fleet_attempts_stop() {
 	rg_wait_for 30 sh -c "! kill -0 $pid 2>/dev/null" ||
 		fail "the relay attempts did not stop"
 }
+
+# fleet_bans_from_cs N: at least N bans from CrowdSec on the current
+# gateway (relayguardctl status).
+fleet_bans_from_cs() {
+	fleet_ctl -j status | jq -e ".crowdsec.bans_from_crowdsec >= $1" >/dev/null
+}
+
+# fleet_open_relay_attacker: the attacker 20 ms from the current gateway
+# (e2e_slow_attacker), whose open relay keeps up with a relay attempt
+# every 100 ms: a banned client's session holds an smtpd until
+# smtpd_timeout (its packets are dropped), and 3 s keeps that many within
+# Postfix's process limit.
+fleet_open_relay_attacker() {
+	e2e_slow_attacker 20
+	postconf -c "$LAB_PF_CONF" -e smtpd_timeout=3s &&
+		ip netns exec "$LAB_NS_GW" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
+		fail "cannot set the lab Postfix's smtpd_timeout"
+}

@@ -20,17 +20,8 @@ fleet_use 1
 fleet_import "$N"
 # a bouncer only: the machine would push every ban back as news
 fleet_daemon 1 crowdsec_machine_id= crowdsec_machine_password_file=
-bans_from_cs() {
-	fleet_ctl -j status | jq -e ".crowdsec.bans_from_crowdsec >= $1" >/dev/null
-}
-assert_ok "the startup whole set of $N is applied" rg_wait_for 120 bans_from_cs "$N"
-e2e_slow_attacker 20
-# A banned client's session holds an smtpd until smtpd_timeout (its
-# packets are dropped): 3 s keeps 10 attempts a second within Postfix's
-# process limit.
-postconf -c "$LAB_PF_CONF" -e smtpd_timeout=3s &&
-	ip netns exec "$LAB_NS_GW" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
-	fail "cannot set the lab Postfix's smtpd_timeout"
+assert_ok "the startup whole set of $N is applied" rg_wait_for 120 fleet_bans_from_cs "$N"
+fleet_open_relay_attacker
 
 sets0=$(fleet_whole_sets)
 fleet_attempts_start pulls 0 3000
