@@ -715,6 +715,7 @@ static void run_slice(struct crowdsec *cs)
 void crowdsec_dispatch(struct crowdsec *cs)
 {
 	struct epoll_event evs[16];
+	bool slice = false; /* one a wakeup, whichever fd asked */
 	uint64_t ticks;
 	int n, i, running, flags;
 
@@ -748,14 +749,15 @@ void crowdsec_dispatch(struct crowdsec *cs)
 						 0, &running);
 			break;
 		case TAG_WORK:
-			if (read(cs->work, &ticks, sizeof(ticks)) > 0)
-				run_slice(cs);
+			slice |= read(cs->work, &ticks, sizeof(ticks)) > 0;
 			break;
 		case TAG_PARSED:
-			run_slice(cs);
+			slice = true;
 			break;
 		}
 	}
+	if (slice)
+		run_slice(cs);
 	reap_done(cs);
 }
 
