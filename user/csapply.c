@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* A ring of answers; the head one goes through two stages. Its JSON is
  * parsed by a thread of its own (lapi_parser, in steps so that it can be
- * called off), which frees the body and tells the loop through an
- * eventfd: json-c's tree of a whole set is ~150 MB of small blocks that
- * glibc only gives back through malloc_trim, ~0.1 s in one piece, which
- * that thread takes on itself. The thread is detached: the loop never
- * waits for a batch-priority thread to be scheduled. Then the decisions
- * are applied in the caller's slices (csdec_job): map writes stay on the
- * loop's thread, in order with its own bans. */
+ * called off; a small answer is parsed on the loop at once), which frees
+ * the body and tells the loop through an eventfd: json-c's tree of a whole set
+ * is ~150 MB of small blocks that glibc only gives back through malloc_trim,
+ * ~0.1 s in one piece, which that thread takes on itself. The thread is
+ * detached: the loop never waits for a batch-priority thread to be scheduled.
+ * Then the decisions are applied in the caller's slices (csdec_job): map writes
+ * stay on the loop's thread, in order with its own bans. */
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
@@ -25,6 +25,9 @@
 
 /* Parser steps between two looks at the cancel flag (~2 ms). */
 #define PARSE_UNITS 512
+/* Answers up to this size (~100 decisions, ~0.5 ms; deltas, mostly
+ * empty) are parsed on the loop at once: no thread a second. */
+#define INLINE_BYTES (16 * 1024)
 
 /* The parsing thread's own: nothing here is touched by the loop's thread
  * between pthread_create and the eventfd saying it is through. */
@@ -115,6 +118,7 @@ static void *parse_main(void *arg)
 		malloc_trim(0); /* the tree's memory, from this thread */
 	p->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	/* the results are the loop's from here: p is not touched again */
+	atomic_thread_fence(memory_order_release);
 	if (write(p->efd, &one, sizeof(one)) < 0)
 		abort(); /* an eventfd's counter cannot overflow here */
 	return NULL;
@@ -219,36 +223,6 @@ const struct csapply_stats *csapply_stats(const struct csapply *a)
 	return &a->stats;
 }
 
-/* The head answer to its parsing thread. */
-static void begin(struct csapply *a)
-{
-	const struct csapply_answer *ans = &a->q[a->head];
-	struct parse *p = &a->parse;
-	int err;
-
-	memset(&a->res, 0, sizeof(a->res));
-	a->res.whole = ans->whole;
-	a->res.len = ans->len;
-	a->res.received_ns = ans->received_ns;
-	a->res.fetch_ns = ans->fetch_ns;
-	memset(p, 0, sizeof(*p));
-	p->body = ans->body;
-	p->len = ans->len;
-	p->efd = a->efd;
-	a->begun = true;
-	err = parse_start(p);
-	if (!err)
-		a->q[a->head].body = NULL; /* the thread's now */
-	if (err) {
-		a->res.rc = err;
-		snprintf(a->res.err, sizeof(a->res.err),
-			 "cannot start a thread to parse the answer: %s",
-			 strerror(-err));
-		return;
-	}
-	a->parsing = true;
-}
-
 /* Parsed: the decisions go to a job of their own. */
 static void parsed(struct csapply *a)
 {
@@ -272,6 +246,52 @@ static void parsed(struct csapply *a)
 		return;
 	a->res.rc = -ENOMEM;
 	snprintf(a->res.err, sizeof(a->res.err), "out of memory");
+}
+
+/* A small answer parsed here and now. */
+static void parse_inline(struct csapply *a)
+{
+	struct parse *p = &a->parse;
+	uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
+	p->rc = lapi_parse_stream(p->body ? p->body : "", p->len, &p->s, p->err,
+				  sizeof(p->err));
+	p->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	parsed(a);
+}
+
+/* The head answer to its parsing thread (or parsed at once if small). */
+static void begin(struct csapply *a)
+{
+	const struct csapply_answer *ans = &a->q[a->head];
+	struct parse *p = &a->parse;
+	int err;
+
+	memset(&a->res, 0, sizeof(a->res));
+	a->res.whole = ans->whole;
+	a->res.len = ans->len;
+	a->res.received_ns = ans->received_ns;
+	a->res.fetch_ns = ans->fetch_ns;
+	memset(p, 0, sizeof(*p));
+	p->body = ans->body;
+	p->len = ans->len;
+	p->efd = a->efd;
+	a->begun = true;
+	if (ans->len <= INLINE_BYTES) {
+		parse_inline(a);
+		return;
+	}
+	err = parse_start(p);
+	if (!err)
+		a->q[a->head].body = NULL; /* the thread's now */
+	if (err) {
+		a->res.rc = err;
+		snprintf(a->res.err, sizeof(a->res.err),
+			 "cannot start a thread to parse the answer: %s",
+			 strerror(-err));
+		return;
+	}
+	a->parsing = true;
 }
 
 static void finish(struct csapply *a)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The bouncer's answers from the LAPI, parsed (lapi.h) off the event loop
- * by a thread of their own and applied (csdecisions.h) on it in slices of
+ * by a thread of their own (but for small ones, such as most deltas) and
+ * applied (csdecisions.h) on it in slices of
  * bounded time, so that the loop drains the samples ring between them: a
  * whole set of 100,000 decisions is about a second of CPU, which in one
  * piece would leave an attacker's replies waiting in the ring while its
