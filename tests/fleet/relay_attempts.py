@@ -31,12 +31,20 @@ def _print(*args, **kwargs):
 smtp_session.print = _print
 
 
+class _Args(argparse.Namespace):
+    """smtp_session's arguments: an option it knows and we do not set is
+    None, as argparse leaves an option that is not given."""
+
+    def __getattr__(self, name):
+        return None
+
+
 def attempt(a, i, src, lines, lock):
     _local.steps = []
-    s = argparse.Namespace(server=a.server, src=src, sport=0,
-                           rcpt=[f"victim{i}@gmail.com"], pause=0.0, ehlo=1,
-                           noop=0, data=True, starttls=False, pipeline=False,
-                           sender="bot@attacker.invalid", timeout=a.timeout)
+    s = _Args(server=a.server, src=src, sport=0,
+              rcpt=[f"victim{i}@gmail.com"], pause=0.0, ehlo=1, noop=0,
+              data=True, starttls=False, pipeline=False,
+              sender="bot@attacker.invalid", timeout=a.timeout)
     start = time.time()
     try:
         smtp_session.session(s)
