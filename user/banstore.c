@@ -94,11 +94,11 @@ static unsigned int group_for(const struct rg_maps *maps,
 	return banstore_ipv6_prefix(maps);
 }
 
-/* Add 1 at bit position (0 = most significant) of a 128-bit address. */
-static void addr_inc(uint8_t *addr, unsigned int bit)
+/* Add n at bit position (0 = most significant) of a 128-bit address. */
+static void addr_add(uint8_t *addr, unsigned int bit, uint64_t n)
 {
 	int byte = bit / 8;
-	unsigned int add = 1U << (7 - bit % 8);
+	unsigned __int128 add = (unsigned __int128)n << (7 - bit % 8);
 
 	for (; byte >= 0 && add; byte--) {
 		add += addr[byte];
@@ -107,33 +107,68 @@ static void addr_inc(uint8_t *addr, unsigned int bit)
 	}
 }
 
-int banstore_expand(unsigned int group, const struct prefix *target,
-		    banstore_source_cb cb, void *ctx)
+/* The unit of target's sources (v4 host, v6 group) and target widened to
+ * it where longer. */
+static unsigned int expand_unit(unsigned int group, const struct prefix *target,
+				struct prefix *base)
 {
 	unsigned int unit = target->family == AF_INET ? 32 : group;
-	struct prefix src = *target;
-	uint64_t i, count;
+
+	*base = *target;
+	if (base->len > unit)
+		base->len = unit; /* an IPv6 target widens to its group */
+	prefix_mask(base);
+	return unit;
+}
+
+int64_t banstore_expand_count(unsigned int group, const struct prefix *target)
+{
+	struct prefix base;
+	unsigned int unit = expand_unit(group, target, &base);
+
+	if (banstore_is_wide(group, target))
+		return 1;
+	if (unit - base.len > BANSTORE_EXPAND_BITS)
+		return -E2BIG;
+	return 1LL << (unit - base.len);
+}
+
+int banstore_expand_part(unsigned int group, const struct prefix *target,
+			 uint64_t first, uint64_t n, banstore_source_cb cb,
+			 void *ctx)
+{
+	int64_t count = banstore_expand_count(group, target);
+	struct prefix src;
+	unsigned int unit = expand_unit(group, target, &src);
+	uint64_t i;
 	int err;
 
-	if (banstore_is_wide(group,
-			     target)) { /* one entry, as ipv6_escalate's */
+	if (banstore_is_wide(group, target)) { /* one entry: ipv6_escalate's */
+		src = *target;
 		prefix_mask(&src);
-		return cb(&src, ctx);
+		return first ? 0 : cb(&src, ctx);
 	}
-	if (src.len > unit)
-		src.len = unit; /* an IPv6 target widens to its group */
-	prefix_mask(&src);
-	if (unit - src.len > BANSTORE_EXPAND_BITS)
-		return -E2BIG;
-	count = 1ULL << (unit - src.len);
+	if (count < 0)
+		return (int)count;
+	if (first >= (uint64_t)count)
+		return 0;
+	if (n > (uint64_t)count - first)
+		n = (uint64_t)count - first;
 	src.len = unit;
-	for (i = 0; i < count; i++) {
+	addr_add(src.addr, unit - 1, first);
+	for (i = 0; i < n; i++) {
 		err = cb(&src, ctx);
 		if (err)
 			return err;
-		addr_inc(src.addr, unit - 1);
+		addr_add(src.addr, unit - 1, 1);
 	}
 	return 0;
+}
+
+int banstore_expand(unsigned int group, const struct prefix *target,
+		    banstore_source_cb cb, void *ctx)
+{
+	return banstore_expand_part(group, target, 0, UINT64_MAX, cb, ctx);
 }
 
 static int map_for(const struct rg_maps *maps, int family, const char **name)

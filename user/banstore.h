@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loader.h"
 #include "parse.h"
@@ -40,6 +41,13 @@ int banstore_source(const struct rg_maps *maps, const struct prefix *addr,
 typedef int (*banstore_source_cb)(const struct prefix *source, void *ctx);
 int banstore_expand(unsigned int group, const struct prefix *target,
 		    banstore_source_cb cb, void *ctx);
+/* The same in parts, for a caller that must not stall on a wide range:
+ * how many sources target covers (or -E2BIG), and cb for those of index
+ * first .. first + n - 1 (in address order; past the end: none). */
+int64_t banstore_expand_count(unsigned int group, const struct prefix *target);
+int banstore_expand_part(unsigned int group, const struct prefix *target,
+			 uint64_t first, uint64_t n, banstore_source_cb cb,
+			 void *ctx);
 
 /* Insert or replace. -ENOSPC, with a message naming the map and its size,
  * when the map is full. */

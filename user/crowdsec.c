@@ -3,13 +3,13 @@
  * bouncer's pulls and the machine's login/push. Each has at most one
  * request in flight and its own schedule (next_pull, next_push) with
  * exponential backoff after failures. The multi handle's sockets and its
- * timeout (a timerfd), plus a schedule timerfd, sit in a private epoll set
+ * timeout (a timerfd), a schedule timerfd and the timerfd that paces the
+ * slices of answers being applied (csapply.h) sit in a private epoll set
  * whose descriptor the daemon's loop watches. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "config.h"
 #include "crowdsec.h"
+#include "events.h"
 #include "fsutil.h"
 #include "log.h"
 #include "promtext.h"
@@ -48,8 +49,7 @@
 #define RESYNC_MIN_NS  (2 * NSEC_PER_SEC)
 #define RESYNC_SHARE   20
 #define RESYNC_BUSY_NS (60 * NSEC_PER_SEC)
-
-enum tag { TAG_SOCKET, TAG_CURL_TIMER, TAG_SCHEDULE };
+enum tag { TAG_SOCKET, TAG_CURL_TIMER, TAG_SCHEDULE, TAG_WORK, TAG_PARSED };
 
 enum req_kind { REQ_PULL, REQ_LOGIN, REQ_PUSH };
 
@@ -78,13 +78,15 @@ struct crowdsec {
 	uint64_t poll_ns;
 
 	CURLM *multi;
-	int epfd, curl_timer, schedule;
+	int epfd, curl_timer, schedule, work;
 	struct request *pull, *machine_req; /* in flight */
+	struct csapply *apply;		    /* answers being applied */
 
 	bool startup; /* the next pull asks for the whole set */
 	uint64_t next_pull, pull_backoff;
 	bool news; /* deltas brought decisions since the last whole set */
-	uint64_t news_since, last_whole, whole_cost; /* boot clock, ns */
+	uint64_t news_since, last_whole; /* boot clock */
+	uint64_t whole_cost;		 /* the last whole set's work, ns */
 	char token[TOKEN_MAX];
 	int64_t token_renew_unix; /* 0: no token */
 	uint64_t next_push, push_backoff;
@@ -240,12 +242,22 @@ static bool machine_on(const struct crowdsec *cs)
 	return cs->machine_id[0];
 }
 
+/* A pull may start: none in flight, room for its answer, and no second
+ * whole set while one waits to be applied (memory; the newer one would
+ * only replace it). */
+static bool pull_allowed(const struct crowdsec *cs)
+{
+	return cs->bouncer_key[0] && !cs->pull &&
+	       csapply_pending(cs->apply) < CSAPPLY_QUEUE &&
+	       !(cs->startup && csapply_has_whole(cs->apply));
+}
+
 /* The schedule timer at the earliest thing due. */
 static void rearm_schedule(struct crowdsec *cs)
 {
 	uint64_t now = boot_ns(), next = UINT64_MAX;
 
-	if (cs->bouncer_key[0] && !cs->pull)
+	if (pull_allowed(cs))
 		next = cs->next_pull;
 	if (machine_on(cs) && !cs->machine_req && cs->next_push < next &&
 	    (cs->q_len || !cs->token_renew_unix))
@@ -419,7 +431,9 @@ static enum crowdsec_state failure(const struct request *r, CURLcode res,
 	return status == 401 || status == 403 ? CS_REFUSED : CS_ERROR;
 }
 
-/* Whether the next pull asks for the whole set (see RESYNC_MIN_NS). */
+/* Whether the next pull asks for the whole set (see RESYNC_MIN_NS), once
+ * an answer is applied. Never cleared here: a whole set asked for after a
+ * failure stays asked for until one is received. */
 static void resync_after_news(struct crowdsec *cs, bool whole, size_t n,
 			      uint64_t now)
 {
@@ -428,7 +442,6 @@ static void resync_after_news(struct crowdsec *cs, bool whole, size_t n,
 	if (whole) {
 		cs->news = false;
 		cs->last_whole = now;
-		cs->startup = false;
 		return;
 	}
 	if (n && !cs->news) {
@@ -437,58 +450,94 @@ static void resync_after_news(struct crowdsec *cs, bool whole, size_t n,
 	}
 	if (gap < RESYNC_MIN_NS)
 		gap = RESYNC_MIN_NS;
-	cs->startup = cs->news && now >= cs->last_whole + gap &&
-		      (!n || now >= cs->news_since + RESYNC_BUSY_NS);
-	if (cs->startup)
+	if (!cs->startup && cs->news && now >= cs->last_whole + gap &&
+	    (!n || now >= cs->news_since + RESYNC_BUSY_NS)) {
+		cs->startup = true;
 		cs->cnt.resyncs++;
+	}
 }
 
-static void apply_answer(struct crowdsec *cs, struct request *r)
+static void log_whole_set(const struct crowdsec *cs,
+			  const struct csapply_result *r)
 {
-	char err[256], src[PREFIX_STRLEN];
-	struct lapi_stream s;
-	uint64_t now = boot_ns();
-	size_t stale = 0;
+	char at[40];
 
-	if (lapi_parse_stream(r->body ? r->body : "", r->len, &s, err,
-			      sizeof(err))) {
+	event_format_time(boot_to_wall_ns(r->received_ns), at, sizeof(at));
+	/* logged when the LAPI comes (back); resyncs are routine */
+	log_msg(cs->cnt.bouncer == CS_UP ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+		"crowdsec bouncer: whole set: %zu decisions, %zu deleted, %zu "
+		"stale bans from CrowdSec removed (%zu bytes from the LAPI in "
+		"%.3f s, received at %s, applied in %.3f s: %.3f s of work in "
+		"%u slices)",
+		r->n_added, r->n_deleted, r->stale, r->len, r->fetch_ns / 1e9,
+		at, (r->done_ns - r->received_ns) / 1e9, r->work_ns / 1e9,
+		r->slices);
+}
+
+static void update_apply_counters(struct crowdsec *cs)
+{
+	cs->cnt.apply = *csapply_stats(cs->apply);
+	cs->cnt.apply_pending = csapply_pending(cs->apply);
+}
+
+/* csapply's word on an answer, in the order they came. */
+static void answer_done(void *ctx, const struct csapply_result *r)
+{
+	struct crowdsec *cs = ctx;
+	char src[PREFIX_STRLEN];
+
+	update_apply_counters(cs);
+	if (r->rc) {
 		cs->cnt.pull_errors++;
 		cs->startup = true; /* the LAPI moved on: take the whole set */
-		set_state(cs, true, CS_ERROR, err);
-		cs->next_pull =
-			now + backoff_next(&cs->pull_backoff, cs->poll_ns);
+		set_state(cs, true, CS_ERROR, r->err);
+		cs->next_pull = r->done_ns +
+				backoff_next(&cs->pull_backoff, cs->poll_ns);
 		return;
 	}
-	csdec_apply(cs->bans, cs->conf, cs->deny, &s, now, &cs->cnt.dec);
-	resync_after_news(cs, r->startup, s.n_added + s.n_deleted, now);
-	if (r->startup) {
-		csdec_reconcile(bans_maps(cs->bans), now, &stale);
-		stale += csdeny_sweep(cs->deny, bans_maps(cs->bans), now, now);
-		cs->whole_cost = boot_ns() - now;
-		/* logged when the LAPI comes (back); resyncs are routine */
-		log_msg(cs->cnt.bouncer == CS_UP ? LOG_LVL_DEBUG : LOG_LVL_INFO,
-			"crowdsec bouncer: whole set: %zu decisions, %zu "
-			"deleted, %zu stale bans from CrowdSec removed (%zu "
-			"bytes from the LAPI in %.3f s, applied in %.3f s)",
-			s.n_added, s.n_deleted, stale, r->len,
-			(now - r->started) / 1e9, cs->whole_cost / 1e9);
-	} else if (s.n_added + s.n_deleted) {
-		if (s.n_added)
-			format_prefix(&s.added[0].target, src, sizeof(src));
+	if (r->whole)
+		cs->whole_cost = r->work_ns;
+	resync_after_news(cs, r->whole, r->n_added + r->n_deleted, r->done_ns);
+	if (r->whole) {
+		log_whole_set(cs, r);
+	} else if (r->n_added + r->n_deleted) {
+		format_prefix(&r->first_added, src, sizeof(src));
 		log_debug("crowdsec bouncer: %zu new (first %s), %zu deleted "
 			  "decisions",
-			  s.n_added, s.n_added ? src : "-", s.n_deleted);
+			  r->n_added, r->n_added ? src : "-", r->n_deleted);
 	}
-	cs->cnt.deleted_stale += stale;
+	cs->cnt.deleted_stale += r->stale;
 	cs->pull_backoff = 0;
 	cs->cnt.last_pull_unix = time(NULL);
-	lapi_stream_free(&s);
-	if (r->startup)
-		malloc_trim(
-			0); /* a large set's JSON tree: back to the system */
 	set_state(cs, true, CS_UP, "");
-	cs->next_pull = now + cs->poll_ns;
 	write_state(cs);
+}
+
+/* A good answer goes to be applied in slices; pulls go on meanwhile. */
+static void take_answer(struct crowdsec *cs, struct request *r)
+{
+	uint64_t now = boot_ns();
+	struct csapply_answer a = {
+		.body = r->body,
+		.len = r->len,
+		.whole = r->startup,
+		.received_ns = now,
+		.fetch_ns = now - r->started,
+	};
+
+	if (csapply_submit(cs->apply, &a)) { /* pull_allowed makes room */
+		cs->cnt.pull_errors++;
+		cs->startup = true;
+		cs->next_pull = now + cs->poll_ns;
+		return;
+	}
+	r->body = NULL;
+	if (r->startup)
+		cs->startup = false;
+	cs->next_pull = now + cs->poll_ns;
+	update_apply_counters(cs);
+	if (csapply_pending(cs->apply) == 1)
+		arm(cs->work, 0); /* idle until now: a slice at once */
 }
 
 static void pull_done(struct crowdsec *cs, struct request *r, CURLcode res,
@@ -502,7 +551,7 @@ static void pull_done(struct crowdsec *cs, struct request *r, CURLcode res,
 	cs->cnt.dec.deleted +=
 		csdeny_sweep(cs->deny, bans_maps(cs->bans), boot_ns(), 0);
 	if (res == CURLE_OK && status == 200) {
-		apply_answer(cs, r);
+		take_answer(cs, r);
 		return;
 	}
 	st = failure(r, res, status, why, sizeof(why));
@@ -627,7 +676,7 @@ static void run_schedule(struct crowdsec *cs)
 {
 	uint64_t now = boot_ns();
 
-	if (cs->bouncer_key[0] && !cs->pull && now >= cs->next_pull)
+	if (pull_allowed(cs) && now >= cs->next_pull)
 		start_pull(cs);
 	if (machine_on(cs) && !cs->machine_req && now >= cs->next_push) {
 		if (!cs->token_renew_unix || time(NULL) >= cs->token_renew_unix)
@@ -667,9 +716,18 @@ static void reap_done(struct crowdsec *cs)
 	run_schedule(cs);
 }
 
+/* One slice of the answers being applied, then a pause. */
+static void run_slice(struct crowdsec *cs)
+{
+	if (csapply_slice(cs->apply, CSAPPLY_UNITS, CSAPPLY_SLICE_NS))
+		arm(cs->work, CSAPPLY_PAUSE_NS);
+	update_apply_counters(cs);
+}
+
 void crowdsec_dispatch(struct crowdsec *cs)
 {
 	struct epoll_event evs[16];
+	bool slice = false; /* one a wakeup, whichever fd asked */
 	uint64_t ticks;
 	int n, i, running, flags;
 
@@ -702,8 +760,16 @@ void crowdsec_dispatch(struct crowdsec *cs)
 			curl_multi_socket_action(cs->multi, CURL_SOCKET_TIMEOUT,
 						 0, &running);
 			break;
+		case TAG_WORK:
+			slice |= read(cs->work, &ticks, sizeof(ticks)) > 0;
+			break;
+		case TAG_PARSED:
+			slice = true;
+			break;
 		}
 	}
+	if (slice)
+		run_slice(cs);
 	reap_done(cs);
 }
 
@@ -794,10 +860,14 @@ static int setup_io(struct crowdsec *cs)
 		timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	cs->schedule =
 		timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (cs->epfd < 0 || cs->curl_timer < 0 || cs->schedule < 0)
+	cs->work = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (cs->epfd < 0 || cs->curl_timer < 0 || cs->schedule < 0 ||
+	    cs->work < 0)
 		return -errno;
 	if (epoll_add_tag(cs->epfd, cs->curl_timer, TAG_CURL_TIMER) ||
-	    epoll_add_tag(cs->epfd, cs->schedule, TAG_SCHEDULE))
+	    epoll_add_tag(cs->epfd, cs->schedule, TAG_SCHEDULE) ||
+	    epoll_add_tag(cs->epfd, cs->work, TAG_WORK) ||
+	    epoll_add_tag(cs->epfd, csapply_fd(cs->apply), TAG_PARSED))
 		return -errno;
 	cs->multi = curl_multi_init();
 	if (!cs->multi)
@@ -820,13 +890,16 @@ struct crowdsec *crowdsec_new(const struct rg_conf *conf, struct bans *bans,
 	if (!conf->crowdsec_lapi_url[0])
 		return NULL;
 	cs = calloc(1, sizeof(*cs));
+	if (cs)
+		cs->epfd = cs->curl_timer = cs->schedule = cs->work = -1;
 	if (!cs || !(cs->queue = calloc(QUEUE_MAX, sizeof(*cs->queue))) ||
-	    !(cs->deny = csdeny_new())) {
+	    !(cs->deny = csdeny_new()) ||
+	    !(cs->apply = csapply_new(bans, conf, cs->deny, &cs->cnt.dec,
+				      answer_done, cs))) {
 		snprintf(err, errlen, "out of memory");
 		*rc = -ENOMEM;
 		goto fail;
 	}
-	cs->epfd = cs->curl_timer = cs->schedule = -1;
 	cs->bans = bans;
 	cs->conf = conf;
 	cs->poll_ns = conf->crowdsec_poll_interval * NSEC_PER_SEC;
@@ -871,12 +944,15 @@ void crowdsec_free(struct crowdsec *cs)
 		close(cs->curl_timer);
 	if (cs->schedule >= 0)
 		close(cs->schedule);
+	if (cs->work >= 0)
+		close(cs->work);
 	if (cs->state_path[0])
 		unlink(cs->state_path);
 	memset(cs->bouncer_key, 0, sizeof(cs->bouncer_key));
 	memset(cs->password, 0, sizeof(cs->password));
 	memset(cs->token, 0, sizeof(cs->token));
 	free(cs->queue);
+	csapply_free(cs->apply);
 	csdeny_free(cs->deny);
 	free(cs);
 }
@@ -946,6 +1022,24 @@ void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
 	       "race).");
 	fprintf(f, "relayguard_crowdsec_resyncs_total %" PRIu64 "\n",
 		c->resyncs);
+	family(f, "whole_sets_total", "counter", "Whole sets applied.");
+	fprintf(f, "relayguard_crowdsec_whole_sets_total %" PRIu64 "\n",
+		c->apply.whole_sets);
+	family(f, "answers_pending", "gauge",
+	       "LAPI answers waiting to be applied, the one under way "
+	       "included.");
+	fprintf(f, "relayguard_crowdsec_answers_pending %" PRIu64 "\n",
+		c->apply_pending);
+	family(f, "apply_slices_total", "counter",
+	       "Slices of decisions applied between the event loop's other "
+	       "work.");
+	fprintf(f, "relayguard_crowdsec_apply_slices_total %" PRIu64 "\n",
+		c->apply.slices);
+	family(f, "apply_slice_max_seconds", "gauge",
+	       "The longest slice so far: what a sample waited at most for "
+	       "the fleet.");
+	fprintf(f, "relayguard_crowdsec_apply_slice_max_seconds %.6f\n",
+		c->apply.slice_max_ns / 1e9);
 	family(f, "state", "gauge",
 	       "LAPI state as the bouncer and the machine see it (1: now).");
 	for (i = CS_OFF; i <= CS_ERROR; i++) {

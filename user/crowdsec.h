@@ -2,7 +2,8 @@
 /* relayguardd as a CrowdSec bouncer and machine against a Local API
  * (crowdsec_lapi_url). As a bouncer it pulls /v1/decisions/stream every
  * crowdsec_poll_interval (startup=true first and after any failure) and
- * applies the decisions (csdecisions.h); as a machine it logs in for a JWT
+ * applies the decisions in slices between the loop's other work
+ * (csapply.h); as a machine it logs in for a JWT
  * and pushes each local ban as an alert with its decision, from a bounded
  * queue that waits out an outage. HTTP is libcurl's multi interface driven
  * by the daemon's event loop through one file descriptor (an epoll set of
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "csapply.h"
 #include "csdecisions.h"
 #include "lapi.h"
 
@@ -43,6 +45,8 @@ struct crowdsec_counters {
 	uint64_t resyncs;	/* whole sets pulled after news (crowdsec.c) */
 	uint64_t deleted_stale; /* gone from a startup stream: removed */
 	uint64_t queued;	/* alerts waiting now */
+	struct csapply_stats apply;
+	uint64_t apply_pending; /* answers waiting to be applied now */
 	enum crowdsec_state bouncer, machine;
 	int64_t last_pull_unix; /* of the last good pull; 0: none */
 };

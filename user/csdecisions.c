@@ -24,6 +24,7 @@ struct apply_ctx {
 	struct csdec_stats *st;
 	bool allow_any;	     /* the allow tries hold something: look them up */
 	struct csdeny *deny; /* NULL: wide ranges are skipped */
+	unsigned int group;  /* the IPv6 grouping prefix */
 	struct ban_entry *pending;
 	size_t n_pending;
 };
@@ -145,95 +146,213 @@ static int deny_wide(struct apply_ctx *c)
 	return rc < 0 ? rc : 0;
 }
 
-static void each_decision(struct apply_ctx *c, const struct lapi_decision *v,
-			  size_t n, banstore_source_cb cb)
+/* The first touch of decision d: counted; an added one already expired
+ * is skipped, a range too wide to expand goes to the deny tries. Returns
+ * how many sources d covers, 0 when it is done with. */
+static uint64_t begin_decision(struct apply_ctx *c, bool add)
 {
-	unsigned int group = banstore_ipv6_prefix(c->maps);
 	char buf[PREFIX_STRLEN];
-	size_t i;
-	int err;
+	int64_t n;
 
-	for (i = 0; i < n; i++) {
-		c->d = &v[i];
-		c->st->received++;
-		if (cb == add_source && v[i].duration_ms <= 0) {
-			c->st->expired++;
-			continue;
-		}
-		err = banstore_expand(group, &v[i].target, cb, c);
-		if (err != -E2BIG)
-			continue;
-		if (cb == del_source) {
-			if (c->deny &&
-			    csdeny_del(c->deny, c->maps, &v[i].target))
-				c->st->deleted++;
-			continue;
-		}
-		if (deny_wide(c) < 0) {
-			c->st->too_wide++;
-			format_prefix(&v[i].target, buf, sizeof(buf));
-			log_debug("crowdsec: range %s is too wide to ban and "
-				  "cannot be denied: skipped",
-				  buf);
-		}
+	c->st->received++;
+	if (add && c->d->duration_ms <= 0) {
+		c->st->expired++;
+		return 0;
 	}
-}
-
-int csdec_apply(struct bans *b, const struct rg_conf *conf, struct csdeny *deny,
-		const struct lapi_stream *s, uint64_t now_ns,
-		struct csdec_stats *st)
-{
-	struct apply_ctx c = {
-		.b = b,
-		.conf = conf,
-		.deny = deny,
-		.maps = bans_maps(b),
-		.now = now_ns,
-		.st = st,
-	};
-
-	st->skipped += s->unknown_scope + s->invalid;
-	c.allow_any = !map_empty(c.maps->allow4) || !map_empty(c.maps->allow6);
-	if (s->n_added > 1)
-		c.pending = malloc(PENDING_MAX * sizeof(*c.pending));
-	each_decision(&c, s->deleted, s->n_deleted, del_source);
-	each_decision(&c, s->added, s->n_added, add_source);
-	flush(&c);
-	free(c.pending);
+	n = banstore_expand_count(c->group, &c->d->target);
+	if (n != -E2BIG)
+		return n > 0 ? (uint64_t)n : 0;
+	if (!add) {
+		if (c->deny && csdeny_del(c->deny, c->maps, &c->d->target))
+			c->st->deleted++;
+	} else if (deny_wide(c) < 0) {
+		c->st->too_wide++;
+		format_prefix(&c->d->target, buf, sizeof(buf));
+		log_debug("crowdsec: range %s is too wide to ban and cannot be "
+			  "denied: skipped",
+			  buf);
+	}
 	return 0;
 }
 
-struct stale_ctx {
-	uint64_t since;
-	struct prefix *v;
-	size_t n, cap;
+enum job_stage {
+	J_DELETED, /* the answer's deleted decisions */
+	J_ADDED,   /* its new ones */
+	J_COLLECT, /* whole set: the bans from CrowdSec it did not renew */
+	J_PURGE,   /* ... removed */
+	J_DENY,	   /* ... and the wide ranges likewise */
+	J_DONE,
 };
+
+struct csdec_job {
+	struct apply_ctx c;
+	const struct lapi_stream *s;
+	bool whole, counted;
+	enum job_stage stage;
+	size_t i;	     /* next decision of the stage's list */
+	uint64_t sub, count; /* of its sources: next, all (0: not begun) */
+	struct banstore_cursor cursor;
+	struct prefix *stale; /* collected, removed in J_PURGE */
+	size_t n_stale, cap_stale, purged, removed;
+};
+
+struct csdec_job *csdec_job_new(struct bans *b, const struct rg_conf *conf,
+				struct csdeny *deny,
+				const struct lapi_stream *s, uint64_t now_ns,
+				bool whole)
+{
+	struct csdec_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->c.b = b;
+	j->c.conf = conf;
+	j->c.deny = deny;
+	j->c.maps = bans_maps(b);
+	j->c.group = banstore_ipv6_prefix(j->c.maps);
+	j->c.now = now_ns;
+	j->c.allow_any =
+		!map_empty(j->c.maps->allow4) || !map_empty(j->c.maps->allow6);
+	j->s = s;
+	j->whole = whole;
+	if (s->n_added > 1)
+		j->c.pending = malloc(PENDING_MAX * sizeof(*j->c.pending));
+	return j;
+}
+
+void csdec_job_free(struct csdec_job *j)
+{
+	if (!j)
+		return;
+	free(j->c.pending);
+	free(j->stale);
+	free(j);
+}
+
+size_t csdec_job_stale(const struct csdec_job *j)
+{
+	return j->removed;
+}
+
+/* Up to *budget sources of the stage's list, resuming inside a range. */
+static void apply_list(struct csdec_job *j, size_t *budget)
+{
+	bool add = j->stage == J_ADDED;
+	const struct lapi_decision *v = add ? j->s->added : j->s->deleted;
+	size_t n = add ? j->s->n_added : j->s->n_deleted;
+	uint64_t take;
+
+	while (*budget && j->i < n) {
+		j->c.d = &v[j->i];
+		if (!j->count) {
+			j->count = begin_decision(&j->c, add);
+			j->sub = 0;
+		}
+		take = j->count - j->sub < *budget ? j->count - j->sub
+						   : *budget;
+		banstore_expand_part(j->c.group, &j->c.d->target, j->sub, take,
+				     add ? add_source : del_source, &j->c);
+		j->sub += take;
+		*budget -= take ? take : 1;
+		if (j->sub == j->count) {
+			j->count = 0;
+			j->i++;
+		}
+	}
+	flush(&j->c); /* a step's bans are in the maps when it returns */
+}
 
 static int collect_stale(const struct ban_entry *e, void *arg)
 {
-	struct stale_ctx *c = arg;
+	struct csdec_job *j = arg;
 
-	if (!origin_is_crowdsec(&e->ban) || e->ban.created_ns >= c->since)
+	if (!origin_is_crowdsec(&e->ban) || e->ban.created_ns >= j->c.now)
 		return 0;
-	if (array_room(c->v, c->cap, c->n, 256))
+	if (array_room(j->stale, j->cap_stale, j->n_stale, 256))
 		return -ENOMEM;
-	c->v[c->n++] = e->source;
+	j->stale[j->n_stale++] = e->source;
 	return 0;
 }
 
-int csdec_reconcile(const struct rg_maps *maps, uint64_t since_ns,
-		    size_t *removed)
+/* Removed only if still CrowdSec's and not renewed: the source may have
+ * been banned locally since it was collected. */
+static void purge(struct csdec_job *j, size_t *budget)
 {
-	struct stale_ctx c = { .since = since_ns };
-	size_t i, n = 0;
-	int err;
+	struct rg_ban cur;
+	struct prefix *p;
 
-	err = banstore_for_each(maps, collect_stale, &c);
-	for (i = 0; !err && i < c.n; i++)
-		if (!banstore_del(maps, &c.v[i]))
-			n++;
-	free(c.v);
-	if (removed)
-		*removed = n;
-	return err;
+	for (; *budget && j->purged < j->n_stale; (*budget)--, j->purged++) {
+		p = &j->stale[j->purged];
+		if (!banstore_get(j->c.maps, p, &cur) &&
+		    origin_is_crowdsec(&cur) && cur.created_ns < j->c.now &&
+		    !banstore_del(j->c.maps, p))
+			j->removed++;
+	}
+}
+
+static void next_stage(struct csdec_job *j, int walk_rc)
+{
+	switch (j->stage) {
+	case J_DELETED:
+	case J_ADDED:
+		if (j->i <
+		    (j->stage == J_ADDED ? j->s->n_added : j->s->n_deleted))
+			return;
+		j->i = 0;
+		j->stage = j->stage == J_DELETED ? J_ADDED
+			   : j->whole		 ? J_COLLECT
+						 : J_DONE;
+		return;
+	case J_COLLECT:
+		if (walk_rc < 0) {
+			log_warn("crowdsec: cannot walk the ban maps for the "
+				 "bans a whole set did not renew: %s",
+				 log_strerror(walk_rc));
+			j->stage = J_DONE;
+		} else if (walk_rc == 1) {
+			j->stage = J_PURGE;
+		}
+		return;
+	case J_PURGE:
+		if (j->purged == j->n_stale)
+			j->stage = J_DENY;
+		return;
+	case J_DENY:
+	case J_DONE:
+		j->stage = J_DONE;
+		return;
+	}
+}
+
+int csdec_job_step(struct csdec_job *j, size_t max, struct csdec_stats *st)
+{
+	size_t budget = max ? max : 1;
+	int walk_rc = 0;
+
+	j->c.st = st;
+	if (!j->counted)
+		st->skipped += j->s->unknown_scope + j->s->invalid;
+	j->counted = true;
+	switch (j->stage) {
+	case J_DELETED:
+	case J_ADDED:
+		apply_list(j, &budget);
+		break;
+	case J_COLLECT:
+		walk_rc = banstore_walk_step(j->c.maps, &j->cursor, budget,
+					     collect_stale, j);
+		break;
+	case J_PURGE:
+		purge(j, &budget);
+		break;
+	case J_DENY:
+		if (j->c.deny)
+			j->removed += csdeny_sweep(j->c.deny, j->c.maps,
+						   j->c.now, j->c.now);
+		break;
+	case J_DONE:
+		return 1;
+	}
+	next_stage(j, walk_rc);
+	return j->stage == J_DONE;
 }

@@ -35,16 +35,25 @@ struct csdec_stats {
 	uint64_t errors;     /* map writes that failed */
 };
 
-/* Apply one good answer at now_ns (boot clock): deleted first, then new.
- * deny: where wide ranges go (NULL: they are skipped). */
-int csdec_apply(struct bans *b, const struct rg_conf *conf, struct csdeny *deny,
-		const struct lapi_stream *s, uint64_t now_ns,
-		struct csdec_stats *st);
-
-/* After a startup answer applied at since_ns: remove the bans from
- * CrowdSec that it did not renew (created before since_ns), the ones
- * deleted while either side was down. *removed (may be NULL). */
-int csdec_reconcile(const struct rg_maps *maps, uint64_t since_ns,
-		    size_t *removed);
+/* Applying one good answer at now_ns (boot clock), in steps so that a
+ * whole set of 100,000 decisions never stalls the caller: deleted first,
+ * then new; for a whole set (whole), once all of it is in, the bans from
+ * CrowdSec it did not renew (created before now_ns: deleted while either
+ * side was down) are removed, and its wide ranges likewise. A ban that is
+ * in the set is overwritten in place, never removed on the way. s stays
+ * the caller's until the job is freed; deny: where wide ranges go (NULL:
+ * they are skipped). */
+struct csdec_job;
+struct csdec_job *csdec_job_new(struct bans *b, const struct rg_conf *conf,
+				struct csdeny *deny,
+				const struct lapi_stream *s, uint64_t now_ns,
+				bool whole);
+/* Up to max sources written, looked up or removed (a range is resumed
+ * where the last step left it; the walk for stale bans reads whole
+ * batches). 1 when the job is through, 0 when more remains. */
+int csdec_job_step(struct csdec_job *j, size_t max, struct csdec_stats *st);
+/* Stale bans and ranges the whole set removed. */
+size_t csdec_job_stale(const struct csdec_job *j);
+void csdec_job_free(struct csdec_job *j);
 
 #endif

@@ -233,75 +233,225 @@ static enum entry_verdict parse_decision(struct json_object *o,
 	return ENTRY_OK;
 }
 
-/* "new" or "deleted": an array of objects, null, or absent. */
-static int parse_decisions(struct json_object *root, const char *key,
-			   struct lapi_decision **out, size_t *n,
-			   struct lapi_stream *s, char *err, size_t errlen)
-{
-	struct json_object *arr, *el;
-	size_t i, len;
+/* The stream answer parsed in steps: its JSON fed to the tokener a chunk
+ * at a time, then each element of "new" and "deleted" turned into a
+ * decision and freed from the tree at once, so that neither the parse nor
+ * the tree's release ever takes more than a step. */
+enum parser_stage { P_TOKENS, P_NEW, P_DELETED, P_DONE };
 
-	*out = NULL;
-	*n = 0;
-	if (!json_object_object_get_ex(root, key, &arr) ||
-	    json_object_is_type(arr, json_type_null))
+struct lapi_parser {
+	const char *body;
+	size_t len, off;
+	struct json_tokener *tok;
+	struct json_object *root, *arr; /* arr: the array being converted */
+	enum parser_stage stage;
+	size_t idx, n; /* in arr */
+	struct lapi_stream s;
+	bool failed;
+};
+
+struct lapi_parser *lapi_parser_new(const char *body, size_t len)
+{
+	struct lapi_parser *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->body = body;
+	p->len = len;
+	p->tok = json_tokener_new_ex(LAPI_MAX_DEPTH);
+	if (!p->tok) {
+		free(p);
+		return NULL;
+	}
+	/* strict (no comments): what follows the value is then judged the
+	 * same however the body is cut into chunks */
+	json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
+	return p;
+}
+
+void lapi_parser_free(struct lapi_parser *p)
+{
+	if (!p)
+		return;
+	json_tokener_free(p->tok);
+	json_object_put(p->root);
+	lapi_stream_free(&p->s);
+	free(p);
+}
+
+/* The root object once the body's last byte is fed; -EBADMSG when the
+ * JSON is bad, or something other than blanks follows the value. */
+static int feed_tokens(struct lapi_parser *p, size_t bytes, char *err,
+		       size_t errlen)
+{
+	size_t chunk = p->len - p->off < bytes ? p->len - p->off : bytes;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (chunk > INT_MAX)
+		chunk = INT_MAX;
+
+	p->root = json_tokener_parse_ex(p->tok, p->body + p->off, (int)chunk);
+	jerr = json_tokener_get_error(p->tok);
+	if (p->root && jerr == json_tokener_success) {
+		end = p->off + json_tokener_get_parse_end(p->tok);
+		while (end < p->len && p->body[end] &&
+		       strchr(" \t\n\v\f\r", p->body[end]))
+			end++;
+		if (end == p->len)
+			return 0;
+		snprintf(err, errlen, "bad JSON: data after the value at %zu",
+			 end);
+		return -EBADMSG;
+	}
+	p->off += chunk;
+	if (jerr == json_tokener_continue && p->off < p->len)
 		return 0;
-	if (!json_object_is_type(arr, json_type_array)) {
+	snprintf(err, errlen, "bad JSON: %s",
+		 jerr == json_tokener_continue ? "truncated"
+					       : json_tokener_error_desc(jerr));
+	return -EBADMSG;
+}
+
+/* "new" or "deleted" (stage): an array of objects, null, or absent. */
+static int start_array(struct lapi_parser *p, char *err, size_t errlen)
+{
+	const char *key = p->stage == P_NEW ? "new" : "deleted";
+	struct lapi_decision **out =
+		p->stage == P_NEW ? &p->s.added : &p->s.deleted;
+
+	p->idx = p->n = 0;
+	p->arr = NULL;
+	if (!json_object_object_get_ex(p->root, key, &p->arr) ||
+	    json_object_is_type(p->arr, json_type_null))
+		return 0;
+	if (!json_object_is_type(p->arr, json_type_array)) {
 		snprintf(err, errlen, "\"%s\" is neither an array nor null",
 			 key);
 		return -EBADMSG;
 	}
-	len = json_object_array_length(arr);
-	*out = calloc(len ? len : 1, sizeof(**out));
+	p->n = json_object_array_length(p->arr);
+	*out = calloc(p->n ? p->n : 1, sizeof(**out));
 	if (!*out) {
-		snprintf(err, errlen, "out of memory for %zu decisions", len);
+		snprintf(err, errlen, "out of memory for %zu decisions", p->n);
 		return -ENOMEM;
 	}
-	for (i = 0; i < len; i++) {
-		el = json_object_array_get_idx(arr, i);
+	return 0;
+}
+
+/* Up to max elements of the array into decisions, each freed from the
+ * tree once read. */
+static int convert(struct lapi_parser *p, size_t max, char *err, size_t errlen)
+{
+	bool added = p->stage == P_NEW;
+	struct lapi_decision *v = added ? p->s.added : p->s.deleted;
+	size_t *count = added ? &p->s.n_added : &p->s.n_deleted;
+	struct json_object *el;
+
+	for (; max && p->idx < p->n; max--, p->idx++) {
+		el = json_object_array_get_idx(p->arr, p->idx);
 		if (!json_object_is_type(el, json_type_object)) {
 			snprintf(err, errlen, "\"%s\"[%zu] is not an object",
-				 key, i);
+				 added ? "new" : "deleted", p->idx);
 			return -EBADMSG;
 		}
-		switch (parse_decision(el, &(*out)[*n])) {
+		switch (parse_decision(el, &v[*count])) {
 		case ENTRY_OK:
-			(*n)++;
+			(*count)++;
 			break;
 		case ENTRY_UNKNOWN_SCOPE:
-			s->unknown_scope++;
+			p->s.unknown_scope++;
 			break;
 		case ENTRY_INVALID:
-			s->invalid++;
+			p->s.invalid++;
 			break;
 		}
+		json_object_array_put_idx(p->arr, p->idx, NULL);
 	}
 	return 0;
+}
+
+/* On to the next stage once this one is through. */
+static int next_stage(struct lapi_parser *p, char *err, size_t errlen)
+{
+	switch (p->stage) {
+	case P_TOKENS:
+		if (!p->root)
+			return 0;
+		if (!json_object_is_type(p->root, json_type_object)) {
+			snprintf(err, errlen, "answer is not a JSON object");
+			return -EBADMSG;
+		}
+		p->stage = P_NEW;
+		return start_array(p, err, errlen);
+	case P_NEW:
+	case P_DELETED:
+		if (p->idx < p->n)
+			return 0;
+		if (p->stage == P_DELETED) {
+			p->stage = P_DONE;
+			return 0;
+		}
+		p->stage = P_DELETED;
+		return start_array(p, err, errlen);
+	case P_DONE:
+		break;
+	}
+	return 0;
+}
+
+static int parser_work(struct lapi_parser *p, size_t units, char *err,
+		       size_t errlen)
+{
+	size_t bytes = units > SIZE_MAX / LAPI_STEP_BYTES
+			       ? SIZE_MAX
+			       : units * LAPI_STEP_BYTES;
+
+	if (p->stage == P_TOKENS)
+		return feed_tokens(p, bytes ? bytes : 1, err, errlen);
+	return convert(p, units ? units : 1, err, errlen);
+}
+
+int lapi_parser_step(struct lapi_parser *p, size_t units,
+		     struct lapi_stream *out, char *err, size_t errlen)
+{
+	int rc = p->failed ? -EBADMSG : 0;
+
+	if (!rc && p->stage != P_DONE)
+		rc = parser_work(p, units, err, errlen);
+	if (!rc)
+		rc = next_stage(p, err, errlen);
+	if (rc) {
+		p->failed = true;
+		lapi_stream_free(&p->s);
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	if (p->stage != P_DONE)
+		return 0;
+	*out = p->s;
+	memset(&p->s, 0, sizeof(p->s));
+	json_object_put(p->root);
+	p->root = NULL;
+	return 1;
 }
 
 int lapi_parse_stream(const char *body, size_t len, struct lapi_stream *out,
 		      char *err, size_t errlen)
 {
-	struct json_object *root = parse_json(body, len, err, errlen);
-	int rc = -EBADMSG;
+	struct lapi_parser *p;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!root)
-		return -EBADMSG;
-	if (!json_object_is_type(root, json_type_object)) {
-		snprintf(err, errlen, "answer is not a JSON object");
-		goto out;
+	p = lapi_parser_new(body, len);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	rc = parse_decisions(root, "new", &out->added, &out->n_added, out, err,
-			     errlen);
-	if (!rc)
-		rc = parse_decisions(root, "deleted", &out->deleted,
-				     &out->n_deleted, out, err, errlen);
-out:
-	json_object_put(root);
-	if (rc)
-		lapi_stream_free(out);
-	return rc;
+	while (!(rc = lapi_parser_step(p, SIZE_MAX, out, err, errlen)))
+		;
+	lapi_parser_free(p);
+	return rc < 0 ? rc : 0;
 }
 
 void lapi_stream_free(struct lapi_stream *s)

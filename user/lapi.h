@@ -49,6 +49,22 @@ int lapi_parse_stream(const char *body, size_t len, struct lapi_stream *out,
 		      char *err, size_t errlen);
 void lapi_stream_free(struct lapi_stream *s);
 
+/* The same parse in steps, for a caller that must not stall on a large
+ * answer (a whole set of 100,000 decisions is ~14 MB of JSON and most of a
+ * second of CPU in one piece). A step of `units` feeds at most units *
+ * LAPI_STEP_BYTES bytes to the JSON tokener, or turns at most `units`
+ * elements into decisions (about the same time); the tree is freed as it
+ * is read. body stays the caller's and must outlive the parser. */
+#define LAPI_STEP_BYTES 128
+struct lapi_parser;
+struct lapi_parser *lapi_parser_new(const char *body, size_t len);
+/* 1 when the answer is through and *out filled (free it with
+ * lapi_stream_free), 0 when more remains, or a negative errno with why in
+ * err and *out empty (as lapi_parse_stream; every later step fails too). */
+int lapi_parser_step(struct lapi_parser *p, size_t units,
+		     struct lapi_stream *out, char *err, size_t errlen);
+void lapi_parser_free(struct lapi_parser *p);
+
 /* A Go duration ("3h59m58.82s", "-20.5ms", "1.5h", "0s") in
  * milliseconds, saturating. 0 or -EINVAL. */
 int lapi_parse_duration(const char *s, int64_t *ms);

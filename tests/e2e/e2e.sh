@@ -245,3 +245,20 @@ e2e_maildir_ge() {
 e2e_queue_count() {
 	ip netns exec "$LAB_NS_GW" postqueue -c "$LAB_PF_CONF" -j | jq -s length
 }
+
+# e2e_slow_attacker MS: MS of delay on the attacker's link, both families,
+# only inside its namespace (iptables-legacy NFQUEUE, tests/tools/nfq_delay;
+# --queue-bypass: packets pass undelayed once the helper is gone).
+e2e_slow_attacker() {
+	local ipt queue=$((RANDOM % 1000 + 100))
+	[ -x "$BUILD/tools/nfq_delay" ] || fail "$BUILD/tools/nfq_delay is missing: build first"
+	for ipt in iptables-legacy ip6tables-legacy; do
+		ip netns exec "$LAB_NS_AT" $ipt -A OUTPUT -p tcp --dport 25 \
+			-j NFQUEUE --queue-num $queue --queue-bypass ||
+			fail "cannot add the NFQUEUE rule ($ipt)"
+	done
+	rg_bg "$RG_TMP/nfq_delay.log" ip netns exec "$LAB_NS_AT" \
+		"$BUILD/tools/nfq_delay" -q $queue -d "$1" -t 600
+	rg_wait_for 10 grep -q "delay $1 ms" "$RG_TMP/nfq_delay.log" ||
+		fail "nfq_delay did not start: $(cat "$RG_TMP/nfq_delay.log")"
+}

@@ -8,23 +8,13 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
 e2e_require
-[ -x "$BUILD/tools/nfq_delay" ] || fail "$BUILD/tools/nfq_delay is missing: build first"
 ATTEMPTS=${ATTEMPTS:-50}
 PARALLEL=10
 e2e_lab open
 e2e_daemon enforce
 
-# 20 ms on the attacker's link, both families, only inside its namespace.
-QUEUE=$((RANDOM % 1000 + 100))
-for ipt in iptables-legacy ip6tables-legacy; do
-	ip netns exec "$LAB_NS_AT" $ipt -A OUTPUT -p tcp --dport 25 \
-		-j NFQUEUE --queue-num $QUEUE --queue-bypass ||
-		fail "cannot add the NFQUEUE rule ($ipt)"
-done
-rg_bg "$RG_TMP/nfq_delay.log" ip netns exec "$LAB_NS_AT" \
-	"$BUILD/tools/nfq_delay" -q $QUEUE -d 20 -t 300
-rg_wait_for 10 grep -q 'delay 20 ms' "$RG_TMP/nfq_delay.log" ||
-	fail "nfq_delay did not start: $(cat "$RG_TMP/nfq_delay.log")"
+# 20 ms on the attacker's link, only inside its namespace.
+e2e_slow_attacker 20
 t0=$(date +%s%N)
 e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --rcpt user@example.test >/dev/null
 rtt_ms=$((($(date +%s%N) - t0) / 1000000))

@@ -230,3 +230,97 @@ fleet_count4() {
 	fleet_use "$1"
 	e2e_ban4_count
 }
+
+# fleet_import N: N decisions (4h, scope Ip, 11.0.0.0 on) imported into the
+# LAPI with `cscli decisions import`. crowdsec 1.4.6 on SQLite may answer
+# "database is locked" when the import meets a bouncer's pull: retried (the
+# same decisions twice are the same bans).
+fleet_import() {
+	local try
+	awk -v n="$1" 'BEGIN {
+		print "duration,scope,value"
+		for (i = 0; i < n; i++)
+			printf "4h,ip,11.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256
+	}' >"$RG_TMP/decisions.csv"
+	for try in 1 2 3; do
+		fleet_cscli decisions import -i "$RG_TMP/decisions.csv" \
+			>"$RG_TMP/import.out" 2>&1 && return 0
+		echo "# import try $try: $(grep -o 'msg=.*' "$RG_TMP/import.out" | tail -1)"
+		sleep 1
+	done
+	fail "cscli decisions import: $(tail -3 "$RG_TMP/import.out")"
+}
+
+# fleet_whole_sets: whole sets the current gateway has applied (the log
+# line of each: info after a start or an outage, debug otherwise).
+fleet_whole_sets() {
+	grep -c 'crowdsec bouncer: whole set' "$E2E_DAEMON_LOG"
+}
+
+fleet_whole_sets_gt() { [ "$(fleet_whole_sets)" -gt "$1" ]; }
+
+# fleet_lapi_refuse on|off: the LAPI resets the current gateway's
+# connections (iptables-legacy in the LAPI's namespace only).
+fleet_lapi_refuse() {
+	local op=-D
+	[ "$1" = on ] && op=-I
+	ip netns exec "$FLEET_NS_CS" iptables-legacy $op INPUT -p tcp \
+		--dport $FLEET_CS_PORT -s "10.99.$FLEET_N.2" \
+		-j REJECT --reject-with tcp-reset
+}
+
+# fleet_force_whole_set: a short outage of the LAPI for the current
+# gateway: once a pull has failed, the next takes the whole set. Waits
+# until that whole set is applied.
+fleet_force_whole_set() {
+	local n
+	n=$(fleet_whole_sets)
+	fleet_lapi_refuse on || fail "cannot make the LAPI refuse gw$FLEET_N"
+	rg_wait_for 30 grep -qx bouncer=unreachable "$FLEET_GW_DIR/crowdsec.state" ||
+		fail "gw$FLEET_N's pulls did not fail"
+	fleet_lapi_refuse off
+	rg_wait_for 120 fleet_whole_sets_gt "$n" ||
+		fail "no whole set applied after the outage: $(e2e_daemon_log)"
+}
+
+# fleet_attempts_start NAME FIRST N: from the current gateway's attacker,
+# a relay attempt every 100 ms (tests/fleet/relay_attempts.py), each from a
+# fresh address of its pool (the N from number FIRST on, at most 4000), until
+# fleet_attempts_stop NAME; their transcripts then in $RG_TMP/NAME.attempts.
+fleet_attempts_start() {
+	# the whole pool at once: `lab.sh pool` adds nothing to a pool it made
+	[ -s "$RG_TMP/pool" ] || "$LAB" pool "$LAB_PREFIX" 4000 >"$RG_TMP/pool" ||
+		fail "cannot give the attacker its address pool"
+	sed -n "$(($2 + 1)),$(($2 + $3))p" "$RG_TMP/pool" >"$RG_TMP/$1.sources"
+	rm -f "$RG_TMP/$1.stop"
+	rg_bg "$RG_TMP/$1.attempts" ip netns exec "$LAB_NS_AT" "$SYS_PY" \
+		"$RG_TOP/tests/fleet/relay_attempts.py" --server "$LAB_GW4" \
+		--sources "$RG_TMP/$1.sources" --stop "$RG_TMP/$1.stop"
+	eval "FLEET_ATTEMPTS_$1=$RG_BG_PID"
+}
+
+fleet_attempts_stop() {
+	local pid
+	eval "pid=\$FLEET_ATTEMPTS_$1"
+	touch "$RG_TMP/$1.stop"
+	rg_wait_for 30 sh -c "! kill -0 $pid 2>/dev/null" ||
+		fail "the relay attempts did not stop"
+}
+
+# fleet_bans_from_cs N: at least N bans from CrowdSec on the current
+# gateway (relayguardctl status).
+fleet_bans_from_cs() {
+	fleet_ctl -j status | jq -e ".crowdsec.bans_from_crowdsec >= $1" >/dev/null
+}
+
+# fleet_open_relay_attacker: the attacker 20 ms from the current gateway
+# (e2e_slow_attacker), whose open relay keeps up with a relay attempt
+# every 100 ms: a banned client's session holds an smtpd until
+# smtpd_timeout (its packets are dropped), and 3 s keeps that many within
+# Postfix's process limit.
+fleet_open_relay_attacker() {
+	e2e_slow_attacker 20
+	postconf -c "$LAB_PF_CONF" -e smtpd_timeout=3s &&
+		ip netns exec "$LAB_NS_GW" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
+		fail "cannot set the lab Postfix's smtpd_timeout"
+}

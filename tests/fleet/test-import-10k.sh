@@ -35,9 +35,6 @@ assert_ok "gw1: bouncer up" rg_wait_for 20 grep -qx bouncer=up "$FLEET_GW_DIR/cr
 } >"$RG_TMP/decisions.csv"
 assert_eq "$(fleet_syn "$LAB_GW4" 25 10.77.16.2)" refused "before: 10.77.16.2 passes"
 
-bans_from_cs() {
-	fleet_ctl -j status | jq -e ".crowdsec.bans_from_crowdsec >= $1"
-}
 # crowdsec 1.4.6 on SQLite may answer "database is locked" when the import
 # meets a bouncer's pull (which writes its last pull time): the import is
 # retried, and the same decisions twice are the same bans.
@@ -53,7 +50,7 @@ for try in 1 2 3; do
 done
 [ -n "$import_ok" ] || fail "cscli decisions import: $(tail -3 "$RG_TMP/import.out")"
 t0=$(date +%s.%N)
-assert_ok "10,000 bans from CrowdSec within 5 s of the import" rg_wait_for 5 bans_from_cs 10000
+assert_ok "10,000 bans from CrowdSec within 5 s of the import" rg_wait_for 5 fleet_bans_from_cs 10000
 echo "# enforced $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after the import returned"
 assert_eq "$(e2e_ban4_count)" 10000 "bans4 holds the 10,000"
 assert_ok "10.200.39.15 is banned" e2e_ban4 10.200.39.15

@@ -2,7 +2,8 @@
 /* libFuzzer: bytes -> every LAPI answer parser (decisions stream, login,
  * error message) and the Go duration and time parsers; whatever the
  * stream parser returns is printed back as prefixes and origins, the way
- * the bouncer uses it. */
+ * the bouncer uses it. The stream parsed in the smallest steps (a byte of
+ * JSON or a decision at a time) must give what one piece gives. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,14 +29,45 @@ static void use(const struct lapi_decision *d, size_t n)
 	}
 }
 
+/* lapi_parser_step with units of 1: the same as lapi_parse_stream. */
+static void stepped(const uint8_t *data, size_t size, int rc_whole,
+		    const struct lapi_stream *whole)
+{
+	struct lapi_parser *p = lapi_parser_new((const char *)data, size);
+	struct lapi_stream st;
+	char err[256];
+	int rc;
+
+	if (!p)
+		return;
+	while (!(rc = lapi_parser_step(p, 1, &st, err, sizeof(err))))
+		;
+	lapi_parser_free(p);
+	if ((rc < 0) != (rc_whole < 0))
+		abort();
+	if (rc < 0)
+		return;
+	if (st.n_added != whole->n_added || st.n_deleted != whole->n_deleted ||
+	    st.unknown_scope != whole->unknown_scope ||
+	    st.invalid != whole->invalid ||
+	    (st.n_added && memcmp(st.added, whole->added,
+				  st.n_added * sizeof(*st.added))) ||
+	    (st.n_deleted && memcmp(st.deleted, whole->deleted,
+				    st.n_deleted * sizeof(*st.deleted))))
+		abort();
+	lapi_stream_free(&st);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256], token[512], msg[128], *s;
 	struct lapi_stream st;
 	int64_t v;
+	int rc;
 
-	if (!lapi_parse_stream((const char *)data, size, &st, err,
-			       sizeof(err))) {
+	rc = lapi_parse_stream((const char *)data, size, &st, err, sizeof(err));
+	stepped(data, size, rc, &st);
+	if (!rc) {
 		use(st.added, st.n_added);
 		use(st.deleted, st.n_deleted);
 		lapi_stream_free(&st);

@@ -354,10 +354,76 @@ static void test_stats(void **state)
 	free(per);
 }
 
+/* Sources of banstore_expand_part, as text, one a line. */
+struct expanded {
+	char text[4096];
+	size_t len;
+};
+
+static int add_text(const struct prefix *source, void *ctx)
+{
+	struct expanded *x = ctx;
+	char buf[PREFIX_STRLEN];
+
+	format_prefix(source, buf, sizeof(buf));
+	x->len += snprintf(x->text + x->len, sizeof(x->text) - x->len, "%s ",
+			   buf);
+	return 0;
+}
+
+static const char *part(const char *target, unsigned int group,
+			uint64_t first, uint64_t n, struct expanded *x)
+{
+	struct prefix t;
+
+	assert_int_equal(parse_prefix(target, &t), 0);
+	x->len = 0;
+	x->text[0] = '\0';
+	assert_int_equal(banstore_expand_part(group, &t, first, n, add_text, x),
+			 0);
+	return x->text;
+}
+
+/* A range's sources in parts: in address order from any index (carries
+ * across bytes), clamped at the end, IPv6 by group; the parts of a range
+ * make the whole of it. */
+static void test_expand_parts(void **state)
+{
+	struct expanded x, whole;
+	char joined[sizeof(whole.text)];
+	struct prefix t;
+	uint64_t i;
+
+	(void)state;
+	assert_string_equal(part("10.0.0.0/30", 64, 1, 2, &x),
+			    "10.0.0.1 10.0.0.2 ");
+	assert_string_equal(part("10.0.0.0/30", 64, 3, 5, &x), "10.0.0.3 ");
+	assert_string_equal(part("10.0.0.0/30", 64, 4, 1, &x), "");
+	assert_string_equal(part("10.0.0.0/23", 64, 255, 2, &x),
+			    "10.0.0.255 10.0.1.0 ");
+	assert_string_equal(part("2001:db8::/62", 64, 2, 9, &x),
+			    "2001:db8:0:2::/64 2001:db8:0:3::/64 ");
+	assert_string_equal(part("2001:db8::1:2:3:4/128", 56, 0, 9, &x),
+			    "2001:db8::/56 ");
+	assert_int_equal(parse_prefix("10.0.0.0/8", &t), 0);
+	assert_int_equal(banstore_expand_count(64, &t), -E2BIG);
+	assert_int_equal(banstore_expand_part(64, &t, 0, 1, add_text, &x),
+			 -E2BIG);
+	assert_int_equal(parse_prefix("10.0.0.0/27", &t), 0);
+	assert_int_equal(banstore_expand_count(64, &t), 32);
+	whole.len = 0;
+	assert_int_equal(banstore_expand(64, &t, add_text, &whole), 0);
+	joined[0] = '\0';
+	for (i = 0; i < 32; i += 5)
+		strcat(joined, part("10.0.0.0/27", 64, i, 5, &x));
+	assert_string_equal(joined, whole.text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_del),
+		cmocka_unit_test(test_expand_parts),
 		cmocka_unit_test(test_put_bumps_acl_gen),
 		cmocka_unit_test(test_ipv6_group),
 		cmocka_unit_test(test_wide),

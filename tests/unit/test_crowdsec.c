@@ -189,13 +189,15 @@ static int served(void)
 }
 
 /* Drive the client through its descriptor until the server has answered
- * n exchanges and the client has taken in the last one (pulls counted). */
+ * n exchanges and the client has taken in the last one (pulls counted)
+ * and applied it. */
 static void run_until(struct crowdsec *cs, int n, uint64_t pulls)
 {
 	uint64_t deadline = boot_ns() + 20 * NSEC_PER_SEC;
 	struct pollfd p = {.fd = crowdsec_fd(cs), .events = POLLIN};
 
-	while (served() < n || crowdsec_counters(cs)->pulls < pulls) {
+	while (served() < n || crowdsec_counters(cs)->pulls < pulls ||
+	       crowdsec_counters(cs)->apply_pending) {
 		assert_true(boot_ns() < deadline);
 		if (poll(&p, 1, 100) > 0)
 			crowdsec_dispatch(cs);
