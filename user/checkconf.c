@@ -9,7 +9,7 @@
 
 #include "checkconf.h"
 #include "config.h"
-#include "crowdsec.h"
+#include "cs_secret.h"
 #include "log.h"
 #include "mtawatch.h"
 #include "relayguard.skel.h"

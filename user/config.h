@@ -109,7 +109,7 @@ struct rg_conf {
 
 	/* The daemon's CPU priority (priority.h). */
 	struct priority scheduling;
-	/* CrowdSec Local API (crowdsec.h); an empty URL: off. Secrets are
+	/* CrowdSec Local API (cs_client.h); an empty URL: off. Secrets are
 	 * only in the files, which only their owner may read. */
 	char crowdsec_lapi_url[CONF_PATH_LEN];
 	char crowdsec_bouncer_key_file[CONF_PATH_LEN];

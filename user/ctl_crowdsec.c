@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The CrowdSec part of `relayguardctl status`: the state file relayguardd
- * keeps beside its pid file (crowdsec.h), and the bans from CrowdSec
+ * keeps beside its pid file (cs_client.h), and the bans from CrowdSec
  * counted in the maps. The ctl never talks to the daemon. */
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "banstore.h"
-#include "crowdsec.h"
+#include "cs_client.h"
 #include "ctl.h"
 #include "origin.h"
 

@@ -12,7 +12,7 @@
 #include "alert.h"
 #include "banstore.h"
 #include "clock.h"
-#include "crowdsec.h"
+#include "cs_client.h"
 #include "daemon.h"
 #include "dpconfig.h"
 #include "escalate.h"

@@ -11,7 +11,7 @@
 
 #include "banstore.h"
 #include "clock.h"
-#include "crowdsec.h"
+#include "cs_client.h"
 #include "daemon.h"
 #include "log.h"
 #include "policysvc.h"

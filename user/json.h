@@ -2,7 +2,7 @@
 /* A streaming JSON writer for what relayguard prints (ctl output, event
  * log lines, replay decisions). Commas, nesting and string escaping are
  * its business; callers only say what comes next. The CrowdSec client
- * (lapi.c) builds and parses its HTTP bodies with json-c instead. */
+ * (cs_lapi.c) builds and parses its HTTP bodies with json-c instead. */
 #ifndef RG_JSON_H
 #define RG_JSON_H
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
+#include "cs_report.h"
 #include "promtext.h"
 
 const uint64_t reaction_bucket_us[REACTION_BUCKETS] = {

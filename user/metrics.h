@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "alert.h"
-#include "crowdsec.h"
+#include "cs_client.h"
 #include "pipeline.h"
 #include "policysvc.h"
 #include "relayguard.h"

@@ -20,7 +20,7 @@
 #include "checkconf.h"
 #include "clock.h"
 #include "config.h"
-#include "crowdsec.h"
+#include "cs_client.h"
 #include "daemon.h"
 #include "escalate.h"
 #include "instance.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* A CrowdSec startup stream of 100,000 decisions into the ban maps: the
- * answer (as crowdsec 1.4.6 writes it, ~14 MB) parsed by lapi.c, applied
- * by csdecisions.c and reconciled, in the daemon's slices (csapply.h), as
+ * answer (as crowdsec 1.4.6 writes it, ~14 MB) parsed by cs_lapi.c, applied
+ * by cs_decisions.c and reconciled, in the daemon's slices (cs_apply.h), as
  * relayguardd does with a startup pull; against the baseline of the same
  * 100,000 bans written by banstore_put_batch, the map writes of
  * `relayguardctl ban import`. Each runs in a child of its own on fresh
@@ -27,8 +27,8 @@
 #include "bans.h"
 #include "clock.h"
 #include "config.h"
-#include "csapply.h"
-#include "lapi.h"
+#include "cs_apply.h"
+#include "cs_lapi.h"
 #include "priority.h"
 #include "testmaps.h"
 

@@ -3,7 +3,7 @@
 # test (relayguard.rules.test.yml) sees each alert fire on series that
 # should fire it and stay silent on look-alikes that should not. Every
 # metric an alert reads is one the daemon writes (user/metrics.c,
-# user/stats.c, user/crowdsec.c).
+# user/stats.c, user/cs_*.c).
 . "$(dirname "$0")/../lib.sh"
 rg_require_cmds promtool
 RULES="$RG_TOP/user/dist/relayguard.rules.yml"
@@ -12,7 +12,7 @@ assert_ok "promtool check rules" promtool check rules "$RULES"
 assert_ok "promtool test rules" promtool test rules "$RG_TOP/tests/dist/relayguard.rules.test.yml"
 
 # The names the rules read, against what the writers print.
-written=$(cat "$RG_TOP"/user/metrics.c "$RG_TOP"/user/crowdsec.c)
+written=$(cat "$RG_TOP"/user/metrics.c "$RG_TOP"/user/cs_*.c)
 stats=$(sed -n 's/^\tF(\([a-z_0-9]*\),.*/relayguard_\1_total/p' "$RG_TOP/user/stats.c")
 for m in $(grep -o 'relayguard_[a-z_0-9]*' "$RULES" | sort -u); do
 	grep -qx "$m" <<<"$stats" && continue

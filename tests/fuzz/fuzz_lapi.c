@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lapi.h"
+#include "cs_lapi.h"
 #include "origin.h"
 
 static volatile size_t sink;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* crowdsec.c's bouncer against a scripted HTTP server on loopback, with
+/* cs_client.c's bouncer against a scripted HTTP server on loopback, with
  * real (unpinned) ban maps: an HTTP error and a malformed answer apply
  * nothing and make the next pull a startup one; a good answer bans Ip and
  * Range decisions with their origin, never over a local ban; a deleted
@@ -28,7 +28,7 @@
 #include "bans.h"
 #include "clock.h"
 #include "config.h"
-#include "crowdsec.h"
+#include "cs_client.h"
 #include "origin.h"
 #include "testmaps.h"
 #include "maptests.h"

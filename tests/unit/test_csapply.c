@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* csapply.c: LAPI answers applied in slices, on real (unpinned) ban maps,
+/* cs_apply.c: LAPI answers applied in slices, on real (unpinned) ban maps,
  * one step a slice: a whole set replacing another is never half a set (a
  * ban in both is in the maps after every slice, and the old set's own go
  * only once the new one is all in, ranges resumed across slices
@@ -20,7 +20,7 @@
 #include "bans.h"
 #include "clock.h"
 #include "config.h"
-#include "csapply.h"
+#include "cs_apply.h"
 #include "origin.h"
 #include "testmaps.h"
 #include "maptests.h"

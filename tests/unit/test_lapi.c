@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* lapi.c on answers recorded from crowdsec 1.4.6's Local API (Debian
+/* cs_lapi.c on answers recorded from crowdsec 1.4.6's Local API (Debian
  * bookworm) and on what it may also send: null arrays, Go durations
  * (negative for expired decisions), Range scope, unknown scopes, extra
  * fields; malformed answers are refused whole. */
@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "lapi.h"
+#include "cs_lapi.h"
 #include "unit.h"
 
 static char err[256];

@@ -6,8 +6,8 @@
  * them; while relayguardd is down they stay (fail closed), and its first
  * whole set lifts those no longer in it. An operator's deny entry that
  * covers a range is left alone and never lifted. */
-#ifndef RG_CSDENY_H
-#define RG_CSDENY_H
+#ifndef RG_CS_DENY_H
+#define RG_CS_DENY_H
 
 #include <stddef.h>
 #include <stdint.h>

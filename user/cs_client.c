@@ -4,7 +4,7 @@
  * request in flight and its own schedule (next_pull, next_push) with
  * exponential backoff after failures. The multi handle's sockets and its
  * timeout (a timerfd), a schedule timerfd and the timerfd that paces the
- * slices of answers being applied (csapply.h) sit in a private epoll set
+ * slices of answers being applied (cs_apply.h) sit in a private epoll set
  * whose descriptor the daemon's loop watches. */
 #include <curl/curl.h>
 #include <errno.h>
@@ -21,11 +21,12 @@
 #include "bans.h"
 #include "clock.h"
 #include "config.h"
-#include "crowdsec.h"
+#include "cs_client.h"
 #include "events.h"
 #include "fsutil.h"
 #include "log.h"
-#include "promtext.h"
+#include "cs_report.h"
+#include "cs_secret.h"
 
 #define PULL_TIMEOUT_MS	   60000 /* a startup stream can be large */
 #define PUSH_TIMEOUT_MS	   15000
@@ -98,87 +99,7 @@ struct crowdsec {
 	struct crowdsec_counters cnt;
 };
 
-const char *crowdsec_state_name(enum crowdsec_state s)
-{
-	static const char *const names[] = {
-		[CS_OFF] = "off",	  [CS_STARTING] = "starting",
-		[CS_UP] = "up",		  [CS_UNREACHABLE] = "unreachable",
-		[CS_REFUSED] = "refused", [CS_ERROR] = "error",
-	};
-
-	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
-}
-
-/* ---- secrets -------------------------------------------------------- */
-
-int crowdsec_read_secret(const char *path, char *buf, size_t size, char *err,
-			 size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	ssize_t n;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
-			 strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st)) {
-		int e = errno;
-
-		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(e));
-		close(fd);
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: refused, not a regular file", path);
-		close(fd);
-		return -EPERM;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen,
-			 "%s: refused, group or others may access it (mode "
-			 "%04o); chmod 600 it",
-			 path, (unsigned int)(st.st_mode & 07777));
-		close(fd);
-		return -EPERM;
-	}
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
-			 strerror(errno));
-		return -EIO;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	while (n > 0 &&
-	       (buf[strlen(buf) - 1] == ' ' || buf[strlen(buf) - 1] == '\t'))
-		buf[strlen(buf) - 1] = '\0', n--;
-	if (!buf[0] || (size_t)n >= size - 1) {
-		snprintf(err, errlen, "%s: %s", path,
-			 buf[0] ? "longer than expected" : "empty");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* ---- state ---------------------------------------------------------- */
-
-void crowdsec_print_state(FILE *f, const struct crowdsec_counters *c)
-{
-	fprintf(f,
-		"bouncer=%s\nmachine=%s\nlast_pull=%" PRId64 "\n"
-		"decisions_received=%" PRIu64 "\ndecisions_applied=%" PRIu64
-		"\ndecisions_deleted=%" PRIu64 "\nalerts_pushed=%" PRIu64
-		"\nalerts_queued=%" PRIu64 "\nerrors=%" PRIu64 "\n",
-		crowdsec_state_name(c->bouncer),
-		crowdsec_state_name(c->machine), c->last_pull_unix,
-		c->dec.received, c->dec.applied, c->dec.deleted,
-		c->alerts_pushed, c->queued,
-		c->pull_errors + c->push_errors + c->login_errors +
-			c->dec.errors);
-}
 
 static int fill_state(FILE *f, void *ctx)
 {
@@ -965,95 +886,4 @@ int crowdsec_fd(const struct crowdsec *cs)
 const struct crowdsec_counters *crowdsec_counters(const struct crowdsec *cs)
 {
 	return &cs->cnt;
-}
-
-static void family(FILE *f, const char *name, const char *type,
-		   const char *help)
-{
-	prom_family(f, type, help, "crowdsec_%s", name);
-}
-
-static void labelled(FILE *f, const char *name, const char *label,
-		     const char *value, uint64_t v)
-{
-	fprintf(f, "relayguard_crowdsec_%s{%s=\"%s\"} %" PRIu64 "\n", name,
-		label, value, v);
-}
-
-void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
-{
-	const struct csdec_stats *d = &c->dec;
-	const struct {
-		const char *what;
-		uint64_t v;
-	} decisions[] = {
-		{ "received", d->received },
-		{ "applied", d->applied },
-		{ "deleted", d->deleted + c->deleted_stale },
-		{ "kept_local", d->kept_local },
-		{ "exempt", d->exempt },
-		{ "expired", d->expired },
-		{ "denied", d->denied },
-		{ "too_wide", d->too_wide },
-		{ "skipped", d->skipped },
-	};
-	unsigned int i;
-
-	family(f, "decisions_total", "counter",
-	       "Decisions from the CrowdSec LAPI, by what became of them.");
-	for (i = 0; i < sizeof(decisions) / sizeof(decisions[0]); i++)
-		labelled(f, "decisions_total", "what", decisions[i].what,
-			 decisions[i].v);
-	family(f, "alerts_total", "counter",
-	       "Local bans sent to the LAPI as alerts, or dropped unsent.");
-	labelled(f, "alerts_total", "what", "pushed", c->alerts_pushed);
-	labelled(f, "alerts_total", "what", "dropped", c->alerts_dropped);
-	family(f, "alerts_queued", "gauge", "Alerts waiting for the LAPI.");
-	fprintf(f, "relayguard_crowdsec_alerts_queued %" PRIu64 "\n",
-		c->queued);
-	family(f, "errors_total", "counter",
-	       "Failed LAPI exchanges and map writes.");
-	labelled(f, "errors_total", "what", "pull", c->pull_errors);
-	labelled(f, "errors_total", "what", "push", c->push_errors);
-	labelled(f, "errors_total", "what", "login", c->login_errors);
-	labelled(f, "errors_total", "what", "map", d->errors);
-	family(f, "resyncs_total", "counter",
-	       "Whole sets pulled again after deltas (crowdsec 1.4 stream "
-	       "race).");
-	fprintf(f, "relayguard_crowdsec_resyncs_total %" PRIu64 "\n",
-		c->resyncs);
-	family(f, "whole_sets_total", "counter", "Whole sets applied.");
-	fprintf(f, "relayguard_crowdsec_whole_sets_total %" PRIu64 "\n",
-		c->apply.whole_sets);
-	family(f, "answers_pending", "gauge",
-	       "LAPI answers waiting to be applied, the one under way "
-	       "included.");
-	fprintf(f, "relayguard_crowdsec_answers_pending %" PRIu64 "\n",
-		c->apply_pending);
-	family(f, "apply_slices_total", "counter",
-	       "Slices of decisions applied between the event loop's other "
-	       "work.");
-	fprintf(f, "relayguard_crowdsec_apply_slices_total %" PRIu64 "\n",
-		c->apply.slices);
-	family(f, "apply_slice_max_seconds", "gauge",
-	       "The longest slice so far: what a sample waited at most for "
-	       "the fleet.");
-	fprintf(f, "relayguard_crowdsec_apply_slice_max_seconds %.6f\n",
-		c->apply.slice_max_ns / 1e9);
-	family(f, "state", "gauge",
-	       "LAPI state as the bouncer and the machine see it (1: now).");
-	for (i = CS_OFF; i <= CS_ERROR; i++) {
-		fprintf(f,
-			"relayguard_crowdsec_state{role=\"bouncer\",state=\"%"
-			"s\"} %d\n",
-			crowdsec_state_name(i), c->bouncer == i);
-		fprintf(f,
-			"relayguard_crowdsec_state{role=\"machine\",state=\"%"
-			"s\"} %d\n",
-			crowdsec_state_name(i), c->machine == i);
-	}
-	family(f, "last_pull_seconds", "gauge",
-	       "Unix time of the last good pull.");
-	fprintf(f, "relayguard_crowdsec_last_pull_seconds %" PRId64 "\n",
-		c->last_pull_unix);
 }

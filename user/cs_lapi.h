@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The CrowdSec Local API's JSON (json-c): what it answers to a bouncer's
  * GET /v1/decisions/stream and a machine's POST /v1/watchers/login, and the
- * body of a machine's POST /v1/alerts. No I/O here (crowdsec.c does the
+ * body of a machine's POST /v1/alerts. No I/O here (cs_client.c does the
  * HTTP), so that recorded answers can be tested and fuzzed.
  *
  * A response is taken whole or not at all: JSON that does not parse, or
@@ -9,8 +9,8 @@
  * element not an object), is refused with nothing returned. Inside a good
  * response a decision of another scope than Ip or Range is skipped and
  * counted, and so is one whose value or duration does not parse. */
-#ifndef RG_LAPI_H
-#define RG_LAPI_H
+#ifndef RG_CS_LAPI_H
+#define RG_CS_LAPI_H
 
 #include <stdbool.h>
 #include <stddef.h>

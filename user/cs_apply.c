@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "csapply.h"
+#include "cs_apply.h"
 
 /* Parser steps between two looks at the cancel flag (~2 ms). */
 #define PARSE_UNITS 512

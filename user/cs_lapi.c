@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "lapi.h"
+#include "cs_lapi.h"
 
 #define LAPI_MAX_DEPTH 16
 

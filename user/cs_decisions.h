@@ -3,22 +3,22 @@
  * of scope Ip is one ban; a Range is expanded like `relayguardctl ban add`
  * of a prefix (one ban per IPv4 host or IPv6 group, at most
  * 2^BANSTORE_EXPAND_BITS); a wider one goes into the deny tries with its
- * expiry kept by csdeny.h. Trusted and allow-listed sources are never
+ * expiry kept by cs_deny.h. Trusted and allow-listed sources are never
  * banned (a wide range overlapping a trusted network is not denied). A
  * local ban in force is left as it is and never removed by a deleted
  * decision, which removes only bans from CrowdSec. The ban store keeps one
  * ban per source: of two decisions for a source the longer one is kept,
  * and deleting either lifts the ban (the next whole set brings back what
  * the other still holds). */
-#ifndef RG_CSDECISIONS_H
-#define RG_CSDECISIONS_H
+#ifndef RG_CS_DECISIONS_H
+#define RG_CS_DECISIONS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bans.h"
-#include "csdeny.h"
-#include "lapi.h"
+#include "cs_deny.h"
+#include "cs_lapi.h"
 
 struct rg_conf;
 

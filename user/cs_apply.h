@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The bouncer's answers from the LAPI, parsed (lapi.h) off the event loop
+/* The bouncer's answers from the LAPI, parsed (cs_lapi.h) off the event loop
  * by a thread of their own (but for small ones, such as most deltas) and
- * applied (csdecisions.h) on it in slices of
+ * applied (cs_decisions.h) on it in slices of
  * bounded time, so that the loop drains the samples ring between them: a
  * whole set of 100,000 decisions is about a second of CPU, which in one
  * piece would leave an attacker's replies waiting in the ring while its
@@ -11,14 +11,14 @@
  * removes the stale ones only once all of it is in, so a ban in both the
  * old and the new set is never absent. Memory is bounded: CSAPPLY_QUEUE
  * answers wait at most, one is parsed at a time. */
-#ifndef RG_CSAPPLY_H
-#define RG_CSAPPLY_H
+#ifndef RG_CS_APPLY_H
+#define RG_CS_APPLY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csdecisions.h"
+#include "cs_decisions.h"
 
 #define CSAPPLY_QUEUE 8 /* answers waiting, the one being applied included */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "csdeny.h"
+#include "cs_deny.h"
 #include "relayguard.h"
 
 struct wide {

@@ -7,7 +7,7 @@
 #include "array.h"
 #include "clock.h"
 #include "config.h"
-#include "csdecisions.h"
+#include "cs_decisions.h"
 #include "log.h"
 #include "origin.h"
 
@@ -127,7 +127,7 @@ static bool overlaps_trusted(const struct rg_conf *conf, const struct prefix *p)
 	return false;
 }
 
-/* A range too wide to expand, into the deny tries (csdeny.h). */
+/* A range too wide to expand, into the deny tries (cs_deny.h). */
 static int deny_wide(struct apply_ctx *c)
 {
 	int rc;
