@@ -86,14 +86,13 @@ void daemon_psvc_open(struct daemon *d)
 			"(default postfix) exists: only root is answered");
 }
 
-/* A new policy_service: a new listener; the same: the new config. */
+/* A new policy_service: a new listener; the same: the service reads the
+ * reloaded conf in place. */
 void daemon_psvc_reload(struct daemon *d, const struct rg_conf *old)
 {
 	if (strcmp(old->policy_service, d->conf.policy_service)) {
 		daemon_psvc_close(d);
 		daemon_psvc_open(d);
-	} else if (d->psvc) {
-		policysvc_set_conf(d->psvc, &d->conf);
 	}
 }
 

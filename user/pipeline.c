@@ -16,7 +16,7 @@
 #include "smtp.h"
 
 struct pipeline {
-	struct rg_conf conf;
+	const struct rg_conf *conf; /* the caller's (see pipeline_new) */
 	struct pipeline_ops ops;
 	void *ctx;
 	struct flow_table *flows;
@@ -147,7 +147,7 @@ static void ban_now(struct pflow *pf, enum rg_reason reason, const char *code,
 {
 	struct verdict v = { DECISION_BAN, reason, code };
 
-	if (conf_is_trusted(&pf->p->conf, &pf->src))
+	if (conf_is_trusted(pf->p->conf, &pf->src))
 		v.action = DECISION_FINDING;
 	emit(pf, &v, detail);
 }
@@ -185,7 +185,7 @@ static void signal_src(struct pflow *pf, enum policy_signal sig,
 static void check_padding(struct pflow *pf)
 {
 	const struct smtp *s = &pf->smtp;
-	unsigned int budget = dpconfig_sample_bytes(&pf->p->conf.dp);
+	unsigned int budget = dpconfig_sample_bytes(&pf->p->conf->dp);
 
 	if (pf->padding_signalled || pf->bytes_in < budget ||
 	    s->other_bytes < budget / 2 ||
@@ -217,8 +217,8 @@ static bool defer_rcpt(struct pflow *pf, const struct rcpt_event *e,
 	struct pipeline *p = pf->p;
 	struct deferred_rcpt *d;
 
-	if (e->authenticated || conf_is_trusted(&p->conf, e->src) ||
-	    policy_classify_rcpt(&p->conf, e->path) != RELAY_UNKNOWN)
+	if (e->authenticated || conf_is_trusted(p->conf, e->src) ||
+	    policy_classify_rcpt(p->conf, e->path) != RELAY_UNKNOWN)
 		return false;
 	if (!p->deferred)
 		p->deferred = calloc(PIPELINE_MAX_DEFERRED, sizeof(*d));
@@ -243,7 +243,7 @@ static bool retry_one(struct pipeline *p, struct deferred_rcpt *d,
 
 	d->e.src = &d->src;
 	d->e.path = d->path;
-	if (policy_classify_rcpt(&p->conf, d->path) == RELAY_UNKNOWN) {
+	if (policy_classify_rcpt(p->conf, d->path) == RELAY_UNKNOWN) {
 		if (now_ns - d->e.now_ns < PIPELINE_DEFER_MAX_NS)
 			return false;
 		p->st.deferred_dropped++; /* no answer: not graded */
@@ -429,7 +429,7 @@ static void release(void *ctx, struct flow *f)
 
 static void apply_limits(struct pipeline *p)
 {
-	const struct rg_conf *c = &p->conf;
+	const struct rg_conf *c = p->conf;
 
 	flow_table_set_limits(p->flows, c->max_flows, c->flow_max_bytes,
 			      dpconfig_sample_bytes(&c->dp),
@@ -454,14 +454,14 @@ struct pipeline *pipeline_new(const struct rg_conf *conf,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->conf = *conf;
+	p->conf = conf;
 	conf_local_domains_source(conf, p->local_src, sizeof(p->local_src));
 	if (ops)
 		p->ops = *ops;
 	p->ctx = ctx;
 	fp.ctx = p;
 	p->flows = flow_table_new(&fp);
-	p->policy = policy_new(&p->conf);
+	p->policy = policy_new(conf);
 	if (!p->flows || !p->policy) {
 		pipeline_free(p);
 		return NULL;
@@ -480,10 +480,9 @@ void pipeline_free(struct pipeline *p)
 	free(p);
 }
 
-void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf)
+void pipeline_conf_changed(struct pipeline *p)
 {
-	p->conf = *conf;
-	conf_local_domains_source(conf, p->local_src, sizeof(p->local_src));
+	conf_local_domains_source(p->conf, p->local_src, sizeof(p->local_src));
 	apply_limits(p);
 }
 
@@ -713,7 +712,8 @@ void pipeline_tick(struct pipeline *p, uint64_t now_ns)
 	const struct flow_stats *fs = flow_table_stats(p->flows);
 	uint64_t before = fs->unverified;
 
-	flow_expire(p->flows, now_ns, p->conf.flow_idle_timeout * NSEC_PER_SEC);
+	flow_expire(p->flows, now_ns,
+		    p->conf->flow_idle_timeout * NSEC_PER_SEC);
 	p->st.flows_unverified += fs->unverified - before;
 	policy_tick(p->policy, now_ns);
 	pipeline_retry_deferred(p, now_ns);

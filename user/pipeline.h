@@ -52,11 +52,14 @@ struct pipeline_stats {
 #define PIPELINE_MAX_DEFERRED 256
 #define PIPELINE_DEFER_MAX_NS (30ULL * 1000000000ULL)
 
+/* conf is borrowed, as by every module: it outlives the pipeline, and a
+ * reload rewrites it in place (then pipeline_conf_changed). */
 struct pipeline *pipeline_new(const struct rg_conf *conf,
 			      const struct pipeline_ops *ops, void *ctx);
 void pipeline_free(struct pipeline *p);
-/* New policy (SIGHUP); flows and their state are kept. */
-void pipeline_set_conf(struct pipeline *p, const struct rg_conf *conf);
+/* The conf was reloaded: its caps applied to the flow table; flows and
+ * their state are kept. */
+void pipeline_conf_changed(struct pipeline *p);
 /* One ring-buffer record (struct rg_sample + payload) of len bytes; a
  * malformed record is counted and ignored. */
 int pipeline_feed(struct pipeline *p, const void *record, size_t len);

@@ -85,11 +85,6 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-void policy_set_conf(struct policy *p, const struct rg_conf *conf)
-{
-	p->conf = conf;
-}
-
 void policy_tick(struct policy *p, uint64_t now_ns)
 {
 	uint64_t idle = p->conf->score_window;

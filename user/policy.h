@@ -49,10 +49,9 @@ struct verdict {
 
 struct policy;
 
+/* conf is borrowed: it outlives the policy; a reload rewrites it. */
 struct policy *policy_new(const struct rg_conf *conf);
 void policy_free(struct policy *p);
-/* conf must outlive p (the pipeline keeps its own copy). */
-void policy_set_conf(struct policy *p, const struct rg_conf *conf);
 /* Forget sources idle for longer than the score window. */
 void policy_tick(struct policy *p, uint64_t now_ns);
 

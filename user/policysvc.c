@@ -257,11 +257,6 @@ void policysvc_free(struct policysvc *s)
 	free(s);
 }
 
-void policysvc_set_conf(struct policysvc *s, const struct rg_conf *conf)
-{
-	s->conf = conf;
-}
-
 int policysvc_fd(const struct policysvc *s)
 {
 	return s->epfd;

@@ -75,12 +75,12 @@ struct policysvc_stats {
 
 struct policysvc;
 
-/* conf and policy must outlive the service (policysvc_set_conf). */
+/* conf and policy are borrowed: they outlive the service, and a reload
+ * rewrites conf in place. */
 struct policysvc *policysvc_new(const struct rg_conf *conf,
 				struct policy *policy,
 				const struct policysvc_ops *ops, void *ctx);
 void policysvc_free(struct policysvc *s);
-void policysvc_set_conf(struct policysvc *s, const struct rg_conf *conf);
 
 /* Listen on conf->policy_service. 0, or a negative errno with err saying
  * what failed. */

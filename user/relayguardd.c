@@ -64,7 +64,7 @@ static void reload(struct daemon *d)
 	daemon_crowdsec_reload(d, old);
 	daemon_write_dp_config(d);
 	daemon_write_trusted(d);
-	pipeline_set_conf(d->pipe, &d->conf);
+	pipeline_conf_changed(d->pipe);
 	daemon_psvc_reload(d, old);
 	daemon_apply_interfaces(d, old);
 	if (memcmp(&old->scheduling, &d->conf.scheduling,

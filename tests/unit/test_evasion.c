@@ -495,12 +495,15 @@ static void test_burst_on_open_relay(void **state)
  * of it is parsed; the bytes already sampled are read all the same. */
 static void test_pregreet_burst_on_open_relay(void **state)
 {
-	struct rg_conf conf = *lab_conf();
+	static struct rg_conf conf; /* the pipeline's until teardown */
 	struct craft c;
 
 	(void)state;
+	conf = *lab_conf();
 	conf.weight_pregreet = conf.score_threshold;
-	pipeline_set_conf(p, &conf);
+	pipeline_free(p);
+	p = pipeline_new(&conf, &collect_ops, &col);
+	assert_non_null(p);
 	craft_init(&c, p, "10.77.0.67", 41022);
 	craft_handshake(&c);
 	craft_client(&c, "EHLO x\r\nMAIL FROM:<a@spam.example>\r\n"
