@@ -135,7 +135,7 @@ static int deny4_value(const char *p)
 	struct prefix x;
 	__u8 v = 0;
 
-	parse_prefix(p, &x);
+	assert_int_equal(parse_prefix(p, &x), 0);
 	k.prefixlen = x.len;
 	memcpy(&k.addr, x.addr, 4);
 	if (bpf_map_lookup_elem(maps.deny4, &k, &v))
@@ -208,7 +208,7 @@ static bool banned(const char *addr, struct rg_ban *b)
 {
 	struct prefix p;
 
-	parse_prefix(addr, &p);
+	assert_int_equal(parse_prefix(addr, &p), 0);
 	return !banstore_get(&maps, &p, b);
 }
 
@@ -272,32 +272,42 @@ static const char whole[] =
 	"{\"new\":[{\"duration\":\"1h\",\"origin\":\"cscli\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.7\"}],\"deleted\":null}";
 
-static void test_bouncer(void **state)
+/* A fresh bouncer's world: empty maps, the server's script from the
+ * start. */
+static int bouncer_setup(void **state)
 {
-	const struct crowdsec_counters *cnt;
+	(void)state;
+	bans_free(bans);
+	maps_close(&maps);
+	pthread_mutex_lock(&srv.lock);
+	memset(srv.ex, 0, sizeof(srv.ex));
+	srv.n = srv.served = 0;
+	pthread_mutex_unlock(&srv.lock);
+	if (testmaps_create(&maps, 4096, 4096, 1024))
+		return -1;
+	bans = bans_new(&maps);
+	return bans ? 0 : -1;
+}
+
+/* A local ban that CrowdSec also names, an operator's deny entry (value
+ * 1, `relayguardctl deny add`), then the LAPI's answers in turn: an
+ * error, a truncated body, the whole set, deltas, an empty delta (calm:
+ * the whole set again), and that whole set. */
+static struct crowdsec *bouncer_start(void)
+{
+	struct rg_lpm4_key k = {.prefixlen = 15, .addr = htonl(0xc0a80000)};
 	struct ban_entry local = {0};
-	char err[256], origin[ORIGIN_STRLEN];
 	struct crowdsec *cs;
-	struct rg_ban b;
+	char err[256];
+	__u8 one = 1;
 	int rc;
 
-	(void)state;
-	/* a local ban that CrowdSec also names */
-	parse_prefix("10.9.9.2", &local.source);
+	assert_int_equal(parse_prefix("10.9.9.2", &local.source), 0);
 	local.ban.created_ns = boot_ns();
 	local.ban.expires_ns = boot_ns() + 3600 * NSEC_PER_SEC;
 	local.ban.reason = RG_REASON_RELAY_ATTEMPT;
 	assert_int_equal(banstore_put(&maps, &local), 0);
-	/* and an operator's deny entry (value 1, `relayguardctl deny add`) */
-	{
-		struct rg_lpm4_key k = {.prefixlen = 15,
-					.addr = htonl(0xc0a80000)};
-		__u8 one = 1;
-
-		assert_int_equal(bpf_map_update_elem(maps.deny4, &k, &one, 0),
-				 0);
-	}
-
+	assert_int_equal(bpf_map_update_elem(maps.deny4, &k, &one, 0), 0);
 	script(500, "{\"message\":\"boom\"}");
 	script(200, truncated);
 	script(200, good);
@@ -306,32 +316,58 @@ static void test_bouncer(void **state)
 	script(200, whole);
 	cs = crowdsec_new(&conf, bans, NULL, &rc, err, sizeof(err));
 	assert_non_null(cs);
-	cnt = crowdsec_counters(cs);
+	return cs;
+}
 
+static void assert_origin(const struct rg_ban *b, const char *want)
+{
+	char origin[ORIGIN_STRLEN];
+
+	origin_format(b, origin, sizeof(origin));
+	assert_string_equal(origin, want);
+}
+
+/* An error and a truncated answer apply nothing. */
+static void test_bouncer_bad_answers(void **state)
+{
+	struct crowdsec *cs = bouncer_start();
+	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
+	struct rg_ban b;
+
+	(void)state;
 	run_until(cs, 1, 1);
 	assert_int_equal(cnt->bouncer, CS_ERROR);
 	run_until(cs, 2, 2);
 	assert_int_equal(cnt->bouncer, CS_ERROR);
-	assert_false(banned("10.9.9.9", &b)); /* nothing of a bad answer */
+	assert_false(banned("10.9.9.9", &b));
 	assert_int_equal(cnt->dec.received, 0);
+	crowdsec_free(cs);
+}
 
+/* The whole set: bans with their origins and expiry, a range expanded,
+ * the expired and the unknown scope skipped, the local ban kept; ranges
+ * too wide to expand go into the deny tries marked CrowdSec's, the
+ * operator's entry is not taken over. */
+static void test_bouncer_whole_set(void **state)
+{
+	struct crowdsec *cs = bouncer_start();
+	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
+	struct rg_ban b;
+
+	(void)state;
 	run_until(cs, 3, 3);
 	assert_int_equal(cnt->bouncer, CS_UP);
 	assert_true(banned("10.9.9.1", &b));
-	origin_format(&b, origin, sizeof(origin));
-	assert_string_equal(origin, "crowdsec:cscli");
+	assert_origin(&b, "crowdsec:cscli");
 	assert_true(b.expires_ns > boot_ns() + 3 * 3600 * NSEC_PER_SEC);
 	assert_true(banned("10.9.8.0", &b) && banned("10.9.8.3", &b));
-	origin_format(&b, origin, sizeof(origin));
-	assert_string_equal(origin, "crowdsec:lists:firehol");
+	assert_origin(&b, "crowdsec:lists:firehol");
 	assert_false(banned("10.9.8.4", &b));
 	assert_false(banned("10.9.9.3", &b)); /* expired */
 	assert_true(banned("10.9.9.2", &b));
-	assert_int_equal(b.origin, RG_ORIGIN_LOCAL); /* the local ban kept */
+	assert_int_equal(b.origin, RG_ORIGIN_LOCAL);
 	assert_int_equal(b.reason, RG_REASON_RELAY_ATTEMPT);
 	assert_int_equal(cnt->dec.applied, 5);
-	/* ranges too wide to expand: into the deny tries, marked CrowdSec's;
-	 * the operator's entry is not taken over */
 	assert_int_equal(deny4_value("10.0.0.0/8"), CSDENY_VALUE);
 	assert_int_equal(deny4_value("11.0.0.0/8"), CSDENY_VALUE);
 	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
@@ -339,28 +375,47 @@ static void test_bouncer(void **state)
 	assert_int_equal(cnt->dec.kept_local, 2);
 	assert_int_equal(cnt->dec.expired, 1);
 	assert_int_equal(cnt->dec.skipped, 1);
+	crowdsec_free(cs);
+}
 
+/* Deltas delete CrowdSec's bans and lift its deny entries, never a local
+ * ban nor the operator's entry. */
+static void test_bouncer_deltas(void **state)
+{
+	struct crowdsec *cs = bouncer_start();
+	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
+	struct rg_ban b;
+
+	(void)state;
 	run_until(cs, 4, 4);
-	assert_false(banned("10.9.9.1", &b)); /* deleted */
-	assert_true(banned("10.9.9.2", &b));  /* local: stays */
+	assert_false(banned("10.9.9.1", &b));
+	assert_true(banned("10.9.9.2", &b));
 	assert_true(banned("10.9.8.1", &b));
-	assert_int_equal(deny4_value("10.0.0.0/8"), 0);	    /* lifted */
-	assert_int_equal(deny4_value("192.168.0.0/15"), 1); /* never */
+	assert_int_equal(deny4_value("10.0.0.0/8"), 0);
+	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
 	assert_int_equal(cnt->dec.deleted, 2);
+	crowdsec_free(cs);
+}
 
-	/* news, then calm: the whole set again (crowdsec 1.4 can lose rows
-	 * from deltas); what it no longer holds from CrowdSec goes */
+/* News, then calm: the whole set again (crowdsec 1.4 can lose rows from
+ * deltas); what it no longer holds from CrowdSec goes. After a failure,
+ * and at start, the whole set is asked for. */
+static void test_bouncer_resync(void **state)
+{
+	struct crowdsec *cs = bouncer_start();
+	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
+	struct rg_ban b;
+
+	(void)state;
 	run_until(cs, 6, 6);
 	assert_int_equal(cnt->resyncs, 1);
 	assert_true(banned("10.9.9.7", &b));
 	assert_false(banned("10.9.8.1", &b));
-	assert_true(banned("10.9.9.2", &b));		/* local: stays */
-	assert_int_equal(deny4_value("11.0.0.0/8"), 0); /* not in the set */
+	assert_true(banned("10.9.9.2", &b));
+	assert_int_equal(deny4_value("11.0.0.0/8"), 0);
 	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
 	assert_int_equal(cnt->deleted_stale, 5);
 	crowdsec_free(cs);
-
-	/* after a failure, and at start, the whole set is asked for */
 	assert_string_equal(srv.ex[0].request,
 			    "GET /v1/decisions/stream?startup=true HTTP/1.1|"
 			    "X-Api-Key: s3cr3t-key");
@@ -409,7 +464,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secret_refused),
-		cmocka_unit_test(test_bouncer),
+		cmocka_unit_test_setup(test_bouncer_bad_answers, bouncer_setup),
+		cmocka_unit_test_setup(test_bouncer_whole_set, bouncer_setup),
+		cmocka_unit_test_setup(test_bouncer_deltas, bouncer_setup),
+		cmocka_unit_test_setup(test_bouncer_resync, bouncer_setup),
 		cmocka_unit_test(test_queue_bounded),
 	};
 
