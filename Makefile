@@ -139,6 +139,9 @@ $(BUILD)/tests/%: %.c $(LIB) $(SKELS) | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(TEST_LIBS) $(LDLIBS) -o $@
 
+# ringload runs relayguard's program on a daemon's pinned maps.
+$(BUILD)/tools/ringload: TOOL_LIBS := -lbpf -lelf -lz
+
 $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(TOOL_LIBS) -o $@
