@@ -45,6 +45,9 @@ FUZZ_TIME   ?= 60
 # pulled in by xdp-tools).
 SHARED         ?= ../shared
 XDP_FILTER_OBJ ?= /usr/lib/$(shell $(CC) -dumpmachine)/bpf/xdpfilt_alw_all.o
+# The sampling reference gets relayguard's bench budget (bench_xdp's
+# sample_bytes), so that it samples every repeat of the in-budget packet.
+REF_SAMPLE_BUDGET := 1073741824
 FUZZ_SMOKE  ?= 10
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -94,8 +97,10 @@ fuzz: deps
 	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_TIME)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/bench/xdp_ref_hash.bpf.o
+	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/bench/xdp_ref_hash.bpf.o \
+		$(BUILD)/bench/xdp_ref_sample.bpf.o
 	$(Q)BUILD=$(BUILD) RG_XDP_REF=$(BUILD)/bench/xdp_ref_hash.bpf.o \
+		RG_XDP_REF_SAMPLE=$(BUILD)/bench/xdp_ref_sample.bpf.o \
 		RG_XDP_FILTER=$(XDP_FILTER_OBJ) tests/bench/run.sh
 
 demo: deps
@@ -134,6 +139,9 @@ $(BUILD)/tests/%: %.c $(LIB) $(SKELS) | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(TEST_LIBS) $(LDLIBS) -o $@
 
+# ringload runs relayguard's program on a daemon's pinned maps.
+$(BUILD)/tools/ringload: TOOL_LIBS := -lbpf -lelf -lz
+
 $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(TOOL_LIBS) -o $@
@@ -145,6 +153,11 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB) $(SKELS) $(BENCH_SKEL) | $(BUILD)/bench
 $(BUILD)/bench/xdp_ref_hash.bpf.o: $(SHARED)/bench/xdp_ref.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -O2 -g -target bpf -I$(ARCH_INC) -c $< -o $@
+
+$(BUILD)/bench/xdp_ref_sample.bpf.o: $(SHARED)/bench/xdp_ref.bpf.c | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -O2 -g -target bpf -I$(ARCH_INC) -DWITH_SAMPLE \
+		-DSAMPLE_BUDGET=$(REF_SAMPLE_BUDGET) -c $< -o $@
 
 $(BUILD)/fuzz/obj/%.o: user/%.c $(SKELS) | $(BUILD)/fuzz/obj
 	$(call msg,FUZZ-CC,$@)

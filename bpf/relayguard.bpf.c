@@ -441,6 +441,8 @@ static __always_inline int smtp_verdict(struct xdp_md *ctx,
 	} else {
 		st->pass_smtp++;
 	}
+	if (client_syn(&sc, p))
+		return XDP_PASS;
 	if (!keyed)
 		flow_key_fill(&key, p, RG_DIR_IN);
 	sc.now = j.now;

@@ -353,10 +353,10 @@ static void client_payload(struct dpmodel *m, const struct pkt *k,
 	emit_payload(m, k, from - seq, to - seq);
 }
 
-/* What the data plane (bpf/sample.h, the rules of ABI 3) samples of this
- * packet: the client's bare SYN always, without a flow entry
- * (client_syn); else nothing without a flow entry (made by the server's
- * SYN-ACK, another SYN or payload, never by a RST) or once told to stop
+/* What the data plane (bpf/sample.h) samples of this packet: never the
+ * client's bare SYN, which makes no flow entry either (client_syn); else
+ * nothing without a flow entry (made by the server's SYN-ACK, another SYN
+ * or payload, never by a RST) or once told to stop
  * (until the server's next SYN-ACK starts a new connection on the
  * 4-tuple); a SYN, FIN or RST, and the client's ACKs before its first
  * payload of a window (the handshake's proof); every server byte; client
@@ -370,10 +370,8 @@ static void sample(struct dpmodel *m, const struct pkt *k)
 	struct flow *f;
 
 	if (k->dir == RG_DIR_IN && !k->len &&
-	    (k->flags & (RG_TCP_SYN | RG_TCP_ACK | RG_TCP_RST)) == RG_TCP_SYN) {
-		feed(m, k, 0, NULL, 0);
+	    (k->flags & (RG_TCP_SYN | RG_TCP_ACK | RG_TCP_RST)) == RG_TCP_SYN)
 		return;
-	}
 	f = flow_get(m->flows, &k->key, m->now_ns, create, NULL);
 	if (!f)
 		return;

@@ -1,32 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* ns/packet of relayguard's rg_xdp against three baselines, through
+/* ns/packet of relayguard's rg_xdp against four baselines, through
  * BPF_PROG_TEST_RUN, on the same packets, alternated in one run; medians
  * over rounds and their ratios:
  * - bare: `return XDP_PASS` (bpf/bare.bpf.c);
  * - ref: ../shared/bench/xdp_ref.bpf.c, the smallest useful filter (parse,
  *   one hash lookup, drop), its src_v4 holding the same 1,000,000 bans
  *   ($RG_XDP_REF, built by `make bench`);
+ * - ref+sample: the same source built with -DWITH_SAMPLE, the smallest
+ *   useful sampling filter (one flow lookup and one 112-byte ring record
+ *   per TCP segment with payload to port 25), same bans
+ *   ($RG_XDP_REF_SAMPLE); built with relayguard's sampling budget here
+ *   (REF_SAMPLE_BUDGET in the Makefile), so that, like relayguard, it
+ *   samples every repeat of the "in budget" packet, and its "past budget"
+ *   flow starts spent, as relayguard's does;
  * - xdp-filter 1.3.1 (Debian xdp-tools, its BPF object from libxdp1,
  *   $RG_XDP_FILTER: xdpfilt_alw_all, policy allow, all features) with the
  *   1,000,000 banned sources as "src" rules in
  *   filter_ipv4: it cannot AND a source with a port, so it drops them on
  *   every port and has no port rule (a port-25 rule would drop all SMTP).
  * relayguard's state: 1,000,000 bans (batched updates) and 1,000 allow
- * prefixes. Targets (issue 12), against ref: banned drop <= 1.3x, clean
- * SMTP data within the budget <= 2.0x, non-SMTP <= 0.8x; and every path no
- * dearer than xdp-filter. A second relayguard instance whose ban tables are
- * preallocated is measured on the banned-source drop, with its memory and
- * load time, to back the choice of BPF_F_NO_PREALLOC.
+ * prefixes. Targets (issue 21): banned drop <= 1.3x ref, non-SMTP <= 0.8x
+ * ref, clean SMTP data within the budget <= 1.3x ref+sample; and every
+ * row no dearer than xdp-filter. A second relayguard instance whose ban
+ * tables are preallocated is measured on the banned-source drop, with its
+ * memory and load time, to back the choice of BPF_F_NO_PREALLOC.
+ * $RG_XDP_ALT="NAME=OBJ[,NAME=OBJ...]" adds other builds of relayguard's
+ * object as columns (same state, same drain), for ablation.
  *
- * Records written to the ring buffer are drained between runs, so every
- * "within budget" run really writes its records; the ring-full counter is
- * checked and printed. Exit non-zero only on errors, never on ratios.
- * Needs root (exit 77 otherwise). */
+ * Time is the thread's CPU time around each BPF_PROG_TEST_RUN divided by
+ * its repeat count: the kernel's own figure is whole nanoseconds, too
+ * coarse for packets of 10-20 ns; the CPU time of one call includes its
+ * setup (a few microseconds, under 0.1 ns a packet) and excludes the time
+ * the thread waits for the CPU on a busy machine.
+ *
+ * The ring buffers (relayguard's and ref+sample's) are drained after
+ * every packet kind, so every "within budget" run really writes its
+ * records; the ring-full counter is checked and printed, and ref+sample
+ * must have written one record per repeat of the packets it samples.
+ * Exit non-zero only on errors, never on ratios. Needs root (exit 77
+ * otherwise). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,57 +64,74 @@
 #define ROUNDS 15
 #endif
 #define BATCH 10000
+#define MAX_ALT 6
 
 #define BANNED "100.1.2.3" /* inside the loaded bans (100.0.0.0 + i) */
 #define CLEAN "192.0.2.10"
 #define PAST "192.0.2.20" /* its flow has spent its budget */
+#define SERVER "198.51.100.1" /* pkt.h's default destination */
 
-/* The programs measured, in the order of the table's columns. */
-enum prog { P_BARE, P_REF, P_XF, P_RG, N_PROGS };
-static const char *const prog_names[N_PROGS] = { "bare", "ref", "xdp-filter",
-						 "relayguard" };
+/* The programs measured, in the order of the table's columns; builds
+ * named in $RG_XDP_ALT follow. */
+enum prog { P_BARE, P_REF, P_REFS, P_XF, P_RG, N_BASE };
+#define N_PROGS_MAX (N_BASE + MAX_ALT)
+static const char *prog_names[N_PROGS_MAX] = { "bare", "ref", "ref+sample",
+					       "xdp-filter", "relayguard" };
+static int n_progs = N_BASE;
 
 struct kind {
 	const char *name;
 	const char *group; /* which target it is held to */
-	double target; /* rg / ref at most; 0: none */
+	int base;	   /* the baseline of its target: P_REF or P_REFS */
+	double target;	   /* rg / base at most; 0: none */
 	struct pkt_spec pkt;
 	int repeat;
-	int expect; /* rg_xdp's verdict */
-	int banned; /* the baselines drop it too */
-	double ns[N_PROGS][ROUNDS], rg_pre[ROUNDS];
+	int expect;  /* rg_xdp's verdict */
+	int banned;  /* the baselines drop it too */
+	int sampled; /* ref+sample writes a record per repeat */
+	double ns[N_PROGS_MAX][ROUNDS], rg_pre[ROUNDS];
 };
 
-#define KIND(n, g, t, rep, v, ...) { .name = (n), .group = (g), .target = (t), \
-	.repeat = (rep), .expect = (v), .banned = (v) == XDP_DROP, \
-	.pkt = { __VA_ARGS__ } }
+#define KIND(n, g, b, t, rep, v, smp, ...) { .name = (n), .group = (g), \
+	.base = (b), .target = (t), .repeat = (rep), .expect = (v), \
+	.banned = (v) == XDP_DROP, .sampled = (smp), .pkt = { __VA_ARGS__ } }
 
 static struct kind kinds[] = {
-	KIND("TCP 443", "non-SMTP", 0.8, 1000000, XDP_PASS,
+	KIND("TCP 443", "non-SMTP", P_REF, 0.8, 1000000, XDP_PASS, 0,
 	     .dport = 443, .flags = TH_ACK, .payload_len = 100),
-	KIND("UDP 53", "non-SMTP", 0.8, 1000000, XDP_PASS,
+	KIND("UDP 53", "non-SMTP", P_REF, 0.8, 1000000, XDP_PASS, 0,
 	     .proto = IPPROTO_UDP, .dport = 53, .payload_len = 40),
-	KIND("ARP", "non-SMTP", 0, 1000000, XDP_PASS, .ethertype = ETH_P_ARP),
-	KIND("SYN :25 banned (drop)", "banned drop", 1.3, 1000000, XDP_DROP,
-	     .src = BANNED, .flags = TH_SYN),
-	KIND("SYN :25 clean", "clean SMTP", 0, 100000, XDP_PASS,
+	KIND("ARP", "non-SMTP", P_REF, 0, 1000000, XDP_PASS, 0,
+	     .ethertype = ETH_P_ARP),
+	KIND("SYN :25 banned (drop)", "banned drop", P_REF, 1.3, 1000000,
+	     XDP_DROP, 0, .src = BANNED, .flags = TH_SYN),
+	/* ref+sample takes the SYN's Ethernet padding for payload */
+	KIND("SYN :25 clean", "clean SMTP", P_REF, 0, 100000, XDP_PASS, 1,
 	     .src = CLEAN, .flags = TH_SYN, .sport = 40001),
-	KIND("data :25 in budget", "clean SMTP", 2.0, 50000, XDP_PASS,
-	     .src = CLEAN, .flags = TH_ACK | TH_PSH,
+	KIND("data :25 in budget", "clean SMTP", P_REFS, 1.3, 50000, XDP_PASS,
+	     1, .src = CLEAN, .flags = TH_ACK | TH_PSH,
 	     .payload = "RCPT TO:<a@b.c>\r\n"),
-	KIND("data :25 past budget", "clean SMTP", 0, 1000000, XDP_PASS,
-	     .src = PAST, .flags = TH_ACK | TH_PSH,
+	KIND("data :25 past budget", "clean SMTP", P_REFS, 0, 1000000,
+	     XDP_PASS, 0, .src = PAST, .flags = TH_ACK | TH_PSH,
 	     .payload = "RCPT TO:<a@b.c>\r\n"),
 };
 #define BANNED_KIND 3
 
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
+/* A loaded relayguard object with the bench's state. */
 struct rg_inst {
-	struct relayguard_bpf *skel;
-	struct ring_buffer *rb;
-	unsigned long long records;
-	double load_s; /* time to load the bans */
+	struct relayguard_bpf *skel; /* the built-in object, or NULL */
+	struct bpf_object *obj;	     /* skel's, or one from $RG_XDP_ALT */
+	unsigned long long records;  /* drained from its ring */
+	double load_s;		     /* time to load the bans */
+};
+
+/* ref+sample's `flows` key (../shared/bench/xdp_ref.bpf.c). */
+struct ref_flow_key {
+	uint8_t addr[32]; /* source then destination, v4 in the first 4 */
+	uint16_t sport, dport;
+	uint32_t family;
 };
 
 static int count_record(void *ctx, void *data, size_t size)
@@ -115,12 +150,27 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
 static uint64_t boot_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
 /* The N_BANS banned IPv4 sources (100.0.0.0 + i) into the map fd, with
@@ -211,6 +261,26 @@ static int baseline_open(const char *path, const char *prog,
 	return err ? err : bpf_program__fd(p);
 }
 
+/* ref+sample's flow of kind PAST starts spent, as relayguard's does: the
+ * most any budget it was built with allows. */
+static int ref_spend_budget(struct bpf_object *obj)
+{
+	struct ref_flow_key k = { .family = 4 };
+	uint32_t spent = UINT32_MAX;
+	int fd = map_fd(obj, "flows");
+
+	if (fd < 0) {
+		fprintf(stderr, "ref+sample: no map flows (built without "
+				"-DWITH_SAMPLE?)\n");
+		return fd;
+	}
+	inet_pton(AF_INET, PAST, k.addr);
+	inet_pton(AF_INET, SERVER, k.addr + 16);
+	k.sport = htons(40000);
+	k.dport = htons(25);
+	return bpf_map_update_elem(fd, &k, &spent, BPF_ANY);
+}
+
 static int load_allow(int fd)
 {
 	struct rg_lpm4_key k = { .prefixlen = 24 };
@@ -239,14 +309,46 @@ static int spend_budget(int fd, uint32_t seed, uint32_t budget)
 	uint32_t slot;
 
 	inet_pton(AF_INET, PAST, f.key.client);
-	inet_pton(AF_INET, "198.51.100.1", f.key.server);
+	inet_pton(AF_INET, SERVER, f.key.server);
 	f.key.client_port = htons(40000);
 	f.key.server_port = htons(25);
 	slot = rg_flow_set_first(&f.key, seed);
 	return bpf_map_update_elem(fd, &slot, &f, BPF_ANY);
 }
 
-static int inst_open(struct rg_inst *in, int prealloc)
+/* Opens relayguard's object: the built-in one (path NULL), or another
+ * build of it; maps unpinned, the bans preallocated if asked. */
+static int inst_obj(struct rg_inst *in, const char *path, int prealloc)
+{
+	struct bpf_map *m;
+	int err;
+
+	if (path) {
+		in->obj = bpf_object__open_file(path, NULL);
+	} else {
+		in->skel = relayguard_bpf__open();
+		in->obj = in->skel ? in->skel->obj : NULL;
+	}
+	if (!in->obj) {
+		err = -errno;
+		fprintf(stderr, "cannot open %s: %s\n",
+			path ? path : "relayguard", strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_map(m, in->obj) {
+		bpf_map__set_pin_path(m, NULL);
+		if (prealloc && (!strcmp(bpf_map__name(m), "bans4") ||
+				 !strcmp(bpf_map__name(m), "bans6")))
+			bpf_map__set_map_flags(m, 0);
+	}
+	err = bpf_object__load(in->obj);
+	if (err)
+		fprintf(stderr, "cannot load %s: %s\n",
+			path ? path : "relayguard", strerror(-err));
+	return err;
+}
+
+static int inst_open(struct rg_inst *in, const char *path, int prealloc)
 {
 	struct rg_config cfg = {
 		.abi_version = RG_ABI_VERSION,
@@ -256,50 +358,56 @@ static int inst_open(struct rg_inst *in, int prealloc)
 		.sample_bytes = 1U << 30,
 		.hash_seed = 0x2545f491,
 	};
-	struct bpf_map *m;
 	uint32_t zero = 0;
 	double t;
 	int err;
 
-	in->skel = relayguard_bpf__open();
-	if (!in->skel)
-		return -errno;
-	bpf_object__for_each_map(m, in->skel->obj)
-		bpf_map__set_pin_path(m, NULL);
-	if (prealloc) {
-		bpf_map__set_map_flags(in->skel->maps.bans4, 0);
-		bpf_map__set_map_flags(in->skel->maps.bans6, 0);
-	}
-	err = relayguard_bpf__load(in->skel);
-	if (err) {
-		fprintf(stderr, "cannot load relayguard: %s\n", strerror(-err));
+	err = inst_obj(in, path, prealloc);
+	if (err)
 		return err;
-	}
-	err = bpf_map_update_elem(bpf_map__fd(in->skel->maps.config), &zero,
-				  &cfg, BPF_ANY);
+	err = bpf_map_update_elem(map_fd(in->obj, "config"), &zero, &cfg,
+				  BPF_ANY);
 	if (err)
 		return err;
 	t = now_s();
-	err = load_bans(bpf_map__fd(in->skel->maps.bans4));
+	err = load_bans(map_fd(in->obj, "bans4"));
 	in->load_s = now_s() - t;
 	if (err)
 		return err;
-	err = load_allow(bpf_map__fd(in->skel->maps.allow4));
+	err = load_allow(map_fd(in->obj, "allow4"));
 	if (err)
 		return err;
-	err = spend_budget(bpf_map__fd(in->skel->maps.flows), cfg.hash_seed,
-			   cfg.sample_bytes);
-	if (err)
-		return err;
-	in->rb = ring_buffer__new(bpf_map__fd(in->skel->maps.samples),
-				  count_record, &in->records, NULL);
-	return in->rb ? 0 : -errno;
+	return spend_budget(map_fd(in->obj, "flows"), cfg.hash_seed,
+			    cfg.sample_bytes);
 }
 
 static void inst_close(struct rg_inst *in)
 {
-	ring_buffer__free(in->rb);
-	relayguard_bpf__destroy(in->skel);
+	if (in->skel)
+		relayguard_bpf__destroy(in->skel);
+	else
+		bpf_object__close(in->obj);
+}
+
+static int inst_prog_fd(const struct rg_inst *in)
+{
+	struct bpf_program *p;
+
+	p = bpf_object__find_program_by_name(in->obj, "rg_xdp");
+	return p ? bpf_program__fd(p) : -ENOENT;
+}
+
+/* One ring buffer manager drains every ring of the run at once, each
+ * record counted in *records. */
+static int ring_add(struct ring_buffer **rb, int fd,
+		    unsigned long long *records)
+{
+	if (fd < 0)
+		return fd;
+	if (*rb)
+		return ring_buffer__add(*rb, fd, count_record, records);
+	*rb = ring_buffer__new(fd, count_record, records, NULL);
+	return *rb ? 0 : -errno;
 }
 
 /* ns/packet of prog on k's packet; checks the verdict. */
@@ -308,10 +416,13 @@ static int run(int prog, struct kind *k, int expect, double *ns)
 	static uint8_t buf[PKT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
 		    .repeat = k->repeat);
+	double t;
 	int err;
 
 	opts.data_size_in = pkt_build(&k->pkt, buf);
+	t = cpu_ns();
 	err = bpf_prog_test_run_opts(prog, &opts);
+	t = cpu_ns() - t;
 	if (err) {
 		fprintf(stderr, "test run of %s failed: %s\n", k->name,
 			strerror(-err));
@@ -322,7 +433,7 @@ static int run(int prog, struct kind *k, int expect, double *ns)
 			opts.retval, expect);
 		return -EINVAL;
 	}
-	*ns = opts.duration;
+	*ns = t / k->repeat;
 	return 0;
 }
 
@@ -342,7 +453,7 @@ static double median(const double *v, int n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-static int stats_get(struct relayguard_bpf *skel, struct rg_stats *sum)
+static int stats_get(struct bpf_object *obj, struct rg_stats *sum)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, j, err;
 	struct rg_stats *per = calloc(ncpu, sizeof(*per));
@@ -350,7 +461,7 @@ static int stats_get(struct relayguard_bpf *skel, struct rg_stats *sum)
 
 	if (!per)
 		return -ENOMEM;
-	err = bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &zero, per);
+	err = bpf_map_lookup_elem(map_fd(obj, "stats"), &zero, per);
 	memset(sum, 0, sizeof(*sum));
 	for (i = 0; !err && i < ncpu; i++)
 		for (j = 0; j < (int)(sizeof(*sum) / 8); j++)
@@ -378,16 +489,15 @@ static long memlock_kb(int fd)
 
 static int expect_of(const struct kind *k, int prog)
 {
-	if (prog == P_RG)
+	if (prog >= P_RG)
 		return k->expect;
 	if (prog == P_BARE)
 		return XDP_PASS;
 	return k->banned ? XDP_DROP : XDP_PASS;
 }
 
-static int measure(const int *fds, struct rg_inst *rg, struct rg_inst *pre)
+static int measure(const int *fds, struct ring_buffer *rings, int pre_fd)
 {
-	int pre_fd = bpf_program__fd(pre->skel->progs.rg_xdp);
 	size_t i;
 	int r, j, p, err = 0;
 
@@ -396,15 +506,15 @@ static int measure(const int *fds, struct rg_inst *rg, struct rg_inst *pre)
 			struct kind *k = &kinds[i];
 
 			/* rotate which program goes first */
-			for (j = 0; j < N_PROGS && !err; j++) {
-				p = (r + j) % N_PROGS;
+			for (j = 0; j < n_progs && !err; j++) {
+				p = (r + j) % n_progs;
 				err = run(fds[p], k, expect_of(k, p),
 					  &k->ns[p][r]);
 				if (err)
 					fprintf(stderr, "(program %s)\n",
 						prog_names[p]);
 			}
-			ring_buffer__consume(rg->rb);
+			ring_buffer__consume(rings);
 			if (!err && k->expect == XDP_DROP)
 				err = run(pre_fd, k, k->expect, &k->rg_pre[r]);
 		}
@@ -412,38 +522,112 @@ static int measure(const int *fds, struct rg_inst *rg, struct rg_inst *pre)
 	return err;
 }
 
+/* The spread of v: (max - min) / median, in percent. */
+static double spread(const double *v, int n)
+{
+	double lo = v[0], hi = v[0];
+	int i;
+
+	for (i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	return 100 * (hi - lo) / median(v, n);
+}
+
+static int print_row(const struct kind *k)
+{
+	double m[N_PROGS_MAX], base;
+	int p, bad;
+
+	for (p = 0; p < n_progs; p++)
+		m[p] = median(k->ns[p], ROUNDS);
+	base = m[k->base];
+	bad = (k->target && m[P_RG] / base > k->target) || m[P_RG] > m[P_XF];
+	printf("%-22s", k->name);
+	for (p = 0; p < n_progs; p++)
+		printf(" %10.1f", m[p]);
+	printf(" %6.2fx %6.2fx %6.2fx", m[P_RG] / m[P_REF], m[P_RG] / m[P_REFS],
+	       m[P_RG] / m[P_XF]);
+	if (k->target)
+		printf(" %5.1fx %-6s", k->target, k->base == P_REF ? "ref" :
+								    "ref+s");
+	else
+		printf(" %6s %-6s", "-", "");
+	printf(" %4.0f%% %s\n", spread(k->ns[P_RG], ROUNDS), bad ? "OVER" :
+								  "ok");
+	return bad;
+}
+
 static void print_table(void)
 {
-	double m[N_PROGS];
 	size_t i;
 	int p, over = 0;
 
-	printf("%-22s %-11s", "packet", "group");
-	for (p = 0; p < N_PROGS; p++)
+	printf("%-22s", "packet");
+	for (p = 0; p < n_progs; p++)
 		printf(" %10s", prog_names[p]);
-	printf(" %7s %7s %7s %7s\n", "rg/bare", "rg/ref", "target", "rg/xf");
-	for (i = 0; i < N_KINDS; i++) {
-		struct kind *k = &kinds[i];
-		int bad;
-
-		for (p = 0; p < N_PROGS; p++)
-			m[p] = median(k->ns[p], ROUNDS);
-		bad = (k->target && m[P_RG] / m[P_REF] > k->target) ||
-		      m[P_RG] > m[P_XF];
-		over += bad;
-		printf("%-22s %-11s", k->name, k->group);
-		for (p = 0; p < N_PROGS; p++)
-			printf(" %10.1f", m[p]);
-		printf(" %6.2fx %6.2fx", m[P_RG] / m[P_BARE], m[P_RG] / m[P_REF]);
-		if (k->target)
-			printf(" %6.1fx", k->target);
-		else
-			printf(" %7s", "-");
-		printf(" %6.2fx %s\n", m[P_RG] / m[P_XF], bad ? "OVER" : "ok");
-	}
-	printf("\nns/packet, medians of %d rounds; targets: rg/ref at most the"
-	       " target, rg/xf at most 1: %s\n", ROUNDS,
+	printf(" %7s %7s %7s %13s %5s\n", "rg/ref", "rg/ref+s", "rg/xf",
+	       "target", "sprd");
+	for (i = 0; i < N_KINDS; i++)
+		over += print_row(&kinds[i]);
+	printf("\nns/packet, medians of %d rounds (sprd: relayguard's max-min"
+	       " over its median); targets: rg at most the target times its"
+	       " baseline, and rg/xf at most 1: %s\n", ROUNDS,
 	       over ? "some OVER" : "all met");
+}
+
+/* The first line of /proc/cpuinfo starting with key, its value in buf. */
+static void cpuinfo(const char *key, char *buf, size_t len)
+{
+	char line[256], *v;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, len, "?");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, strlen(key)) || !(v = strchr(line, ':')))
+			continue;
+		v += strspn(v + 1, " \t") + 1;
+		v[strcspn(v, "\n")] = 0;
+		snprintf(buf, len, "%s", v);
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* What makes a kernel call dear or cheap: SRSO and retbleed mitigations. */
+static void vuln(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/vulnerabilities/%s",
+		 name);
+	snprintf(buf, len, "?");
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, len, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+static void print_machine(void)
+{
+	char model[128], family[16], num[16], srso[128], retbleed[128];
+	struct utsname u;
+
+	cpuinfo("model name", model, sizeof(model));
+	cpuinfo("cpu family", family, sizeof(family));
+	cpuinfo("model\t", num, sizeof(num));
+	vuln("spec_rstack_overflow", srso, sizeof(srso));
+	vuln("retbleed", retbleed, sizeof(retbleed));
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "?");
+	printf("CPU: %s (family %s model %s), %d CPUs, kernel %s\n"
+	       "SRSO: %s; retbleed: %s\n", model, family, num,
+	       libbpf_num_possible_cpus(), u.release, srso, retbleed);
 }
 
 /* MAP_FLAG_SRC of xdp-filter's maps (xdp-filter/common_kern_user.h). */
@@ -456,13 +640,102 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
+/* The builds named in $RG_XDP_ALT ("NAME=OBJ,..."), opened into alt[],
+ * their names and program fds after the base columns. */
+static int alt_open(struct rg_inst *alt, int *fds, struct ring_buffer **rings)
+{
+	static char list[1024];
+	char *save = NULL, *item, *eq;
+	int err;
+
+	snprintf(list, sizeof(list), "%s", env_or("RG_XDP_ALT", ""));
+	for (item = strtok_r(list, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		eq = strchr(item, '=');
+		if (!eq || n_progs == N_PROGS_MAX) {
+			fprintf(stderr, "RG_XDP_ALT: '%s' is not NAME=OBJ, or "
+					"more than %d builds\n", item, MAX_ALT);
+			return -EINVAL;
+		}
+		*eq = 0;
+		err = inst_open(&alt[n_progs - N_BASE], eq + 1, 0);
+		if (err)
+			return err;
+		prog_names[n_progs] = item;
+		fds[n_progs] = inst_prog_fd(&alt[n_progs - N_BASE]);
+		err = ring_add(rings, map_fd(alt[n_progs - N_BASE].obj,
+					     "samples"),
+			       &alt[n_progs - N_BASE].records);
+		n_progs++;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Records ref+sample must have written: one per repeat of each run of a
+ * packet it samples (fewer: a full ring, or a budget it ran out of). */
+static int check_ref_records(unsigned long long records)
+{
+	unsigned long long want = 0;
+	size_t i;
+
+	for (i = 0; i < N_KINDS; i++)
+		if (kinds[i].sampled)
+			want += (unsigned long long)kinds[i].repeat * ROUNDS;
+	printf("ref+sample: %llu records drained, %llu expected\n", records,
+	       want);
+	if (records == want)
+		return 0;
+	fprintf(stderr, "ref+sample did not sample every packet of its runs:"
+			" build it with the Makefile's REF_SAMPLE_BUDGET\n");
+	return -EINVAL;
+}
+
+static void print_ban_table(struct rg_inst *rg, struct rg_inst *pre)
+{
+	printf("\nban table (bans4, max %u entries, %d loaded):\n", RG_MAX_BANS4,
+	       N_BANS);
+	printf("%-14s %12s %14s %16s\n", "flags", "memlock MiB", "load 1M (s)",
+	       "banned drop ns");
+	printf("%-14s %12.1f %14.2f %16.1f\n", "no-prealloc",
+	       memlock_kb(map_fd(rg->obj, "bans4")) / 1024.0, rg->load_s,
+	       median(kinds[BANNED_KIND].ns[P_RG], ROUNDS));
+	printf("%-14s %12.1f %14.2f %16.1f\n", "prealloc",
+	       memlock_kb(map_fd(pre->obj, "bans4")) / 1024.0, pre->load_s,
+	       median(kinds[BANNED_KIND].rg_pre, ROUNDS));
+}
+
+static int open_baselines(int *fds, struct bpf_object **objs)
+{
+	fds[P_REF] = baseline_open(env_or("RG_XDP_REF",
+					  "build/bench/xdp_ref_hash.bpf.o"),
+				   "xdp_ref", "src_v4", 1, &objs[0]);
+	if (fds[P_REF] < 0)
+		return fds[P_REF];
+	fds[P_REFS] = baseline_open(env_or("RG_XDP_REF_SAMPLE",
+					   "build/bench/xdp_ref_sample.bpf.o"),
+				    "xdp_ref", "src_v4", 1, &objs[1]);
+	if (fds[P_REFS] < 0)
+		return fds[P_REFS];
+	fds[P_XF] = baseline_open(env_or("RG_XDP_FILTER",
+					 "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o"),
+				  "xdpfilt_alw_all", "filter_ipv4", XF_FLAG_SRC,
+				  &objs[2]);
+	if (fds[P_XF] < 0)
+		return fds[P_XF];
+	return ref_spend_budget(objs[1]);
+}
+
 int main(void)
 {
-	struct rg_inst rg = { 0 }, pre = { 0 };
-	struct bpf_object *ref = NULL, *xf = NULL;
-	struct rg_stats st;
+	struct rg_inst rg = { 0 }, pre = { 0 }, alt[MAX_ALT] = { 0 };
+	struct bpf_object *base[3] = { NULL };
+	unsigned long long ref_records = 0;
+	struct ring_buffer *rings = NULL;
+	int fds[N_PROGS_MAX], err, i;
 	struct bare_bpf *bare = NULL;
-	int fds[N_PROGS], err;
+	struct rg_stats st;
 
 	if (geteuid() != 0) {
 		printf("SKIP: BPF_PROG_TEST_RUN needs root\n");
@@ -474,30 +747,28 @@ int main(void)
 			strerror(errno));
 		return 1;
 	}
-	err = inst_open(&rg, 0) ?: inst_open(&pre, 1);
-	if (err)
-		goto out;
 	fds[P_BARE] = bpf_program__fd(bare->progs.bare_xdp);
-	fds[P_RG] = bpf_program__fd(rg.skel->progs.rg_xdp);
-	fds[P_REF] = baseline_open(env_or("RG_XDP_REF",
-					  "build/bench/xdp_ref_hash.bpf.o"),
-				   "xdp_ref", "src_v4", 1, &ref);
-	fds[P_XF] = baseline_open(env_or("RG_XDP_FILTER",
-					 "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o"),
-				  "xdpfilt_alw_all", "filter_ipv4", XF_FLAG_SRC,
-				  &xf);
-	err = fds[P_REF] < 0 ? fds[P_REF] : fds[P_XF] < 0 ? fds[P_XF] : 0;
+	err = inst_open(&rg, NULL, 0) ?: inst_open(&pre, NULL, 1) ?:
+	      open_baselines(fds, base);
 	if (err)
 		goto out;
-	printf("relayguard rg_xdp vs bare XDP_PASS, the reference filter and"
-	       " xdp-filter, BPF_PROG_TEST_RUN, %d rounds (medians), %d bans"
-	       " (in every filter), %d allow prefixes\n\n", ROUNDS, N_BANS,
-	       N_ALLOW);
-	err = measure(fds, &rg, &pre);
+	fds[P_RG] = inst_prog_fd(&rg);
+	err = ring_add(&rings, map_fd(rg.obj, "samples"), &rg.records) ?:
+	      ring_add(&rings, map_fd(base[1], "samples"), &ref_records) ?:
+	      alt_open(alt, fds, &rings);
+	if (err)
+		goto out;
+	printf("relayguard rg_xdp vs bare XDP_PASS, the reference filter (with"
+	       " and without sampling) and xdp-filter, BPF_PROG_TEST_RUN, %d"
+	       " rounds (medians), %d bans (in every filter), %d allow"
+	       " prefixes\n", ROUNDS, N_BANS, N_ALLOW);
+	print_machine();
+	printf("\n");
+	err = measure(fds, rings, inst_prog_fd(&pre));
 	if (err)
 		goto out;
 	print_table();
-	err = stats_get(rg.skel, &st);
+	err = stats_get(rg.obj, &st);
 	if (err)
 		goto out;
 	printf("\nring buffer: %llu records drained, sample_records %llu,"
@@ -505,19 +776,15 @@ int main(void)
 	       rg.records, (unsigned long long)st.sample_records,
 	       (unsigned long long)st.sample_ringbuf_full,
 	       (unsigned long long)st.sample_budget_done);
-	printf("\nban table (bans4, max %u entries, %d loaded):\n", RG_MAX_BANS4,
-	       N_BANS);
-	printf("%-14s %12s %14s %16s\n", "flags", "memlock MiB", "load 1M (s)",
-	       "banned drop ns");
-	printf("%-14s %12.1f %14.2f %16.1f\n", "no-prealloc",
-	       memlock_kb(bpf_map__fd(rg.skel->maps.bans4)) / 1024.0, rg.load_s,
-	       median(kinds[BANNED_KIND].ns[P_RG], ROUNDS));
-	printf("%-14s %12.1f %14.2f %16.1f\n", "prealloc",
-	       memlock_kb(bpf_map__fd(pre.skel->maps.bans4)) / 1024.0,
-	       pre.load_s, median(kinds[BANNED_KIND].rg_pre, ROUNDS));
+	err = check_ref_records(ref_records);
+	print_ban_table(&rg, &pre);
 out:
-	bpf_object__close(xf);
-	bpf_object__close(ref);
+	ring_buffer__free(rings);
+	for (i = 0; i < 3; i++)
+		bpf_object__close(base[i]);
+	for (i = 0; i < MAX_ALT; i++)
+		if (alt[i].obj)
+			inst_close(&alt[i]);
 	inst_close(&pre);
 	inst_close(&rg);
 	bare_bpf__destroy(bare);
