@@ -11,12 +11,14 @@
 
 #include "aclmark.h"
 #include "clock.h"
+#include "flowtable.h"
 #include "maps.h"
 #include "parsing.h"
 #include "ratelimit.h"
 #include "sample.h"
 
-/* What would drop an SMTP packet; indexes the drop_* / monitor_* pairs. */
+/* What would drop an SMTP packet: count_drop() and count_monitor() pick
+ * its drop_* or monitor_* counter. */
 enum rg_cause {
 	RG_CAUSE_NONE = 0,
 	RG_CAUSE_DENY,
@@ -274,12 +276,8 @@ static __always_inline void count_monitor(struct rg_stats *st, int cause)
 	st->pass_monitor++;
 }
 
-/* Ban, deny, SYN buckets: the first that would drop decides, unless the
- * source is allowed (looked up only then, see allowed()); returns the
- * cause of a drop or NONE, *allow as far as it was looked up. The ban is
- * looked up before deny: both drop, so only the counter of a source in
- * both differs (drop_ban, and the ban's hit counter sees it), and a banned
- * packet is spared the deny lookup. */
+/* A deny entry drops unless the source is allowed (looked up only then,
+ * see allowed(); j->allow keeps the answer). */
 static __always_inline int deny_check(const struct rg_pkt *p,
 				      struct rg_judge *j)
 {
@@ -288,6 +286,11 @@ static __always_inline int deny_check(const struct rg_pkt *p,
 	return RG_CAUSE_NONE;
 }
 
+/* Ban, then deny: the first that would drop decides, unless the source is
+ * allowed; the cause of a drop or NONE. The ban is looked up before deny:
+ * both drop, so only the counter of a source in both differs (drop_ban,
+ * and the ban's hit counter sees it), and a banned packet is spared the
+ * deny lookup. */
 static __always_inline int source_cause(const struct rg_config *cfg,
 					const struct rg_pkt *p,
 					const __u32 *grp, struct rg_judge *j,
@@ -370,7 +373,7 @@ static __always_inline int enforce(const struct rg_config *cfg,
 
 /* Whether f, key's entry, carries a current mark. The key is read again
  * after the mark: an entry another CPU gave to another flow meanwhile
- * (flow_get) is not taken for this one. */
+ * (flow_find_or_claim) is not taken for this one. */
 static __always_inline int flow_clean(struct rg_flow *f,
 				      const struct rg_flow_key *key,
 				      const struct rg_acl_mark *now)

@@ -8,6 +8,7 @@
 #ifndef RG_BPF_SAMPLE_H
 #define RG_BPF_SAMPLE_H
 
+#include "flowtable.h"
 #include "maps.h"
 #include "parsing.h"
 
@@ -284,100 +285,6 @@ static __always_inline __u32 emit_payload(struct rg_sample_ctx *sc,
 	return done;
 }
 
-static __always_inline void flow_key_fill(struct rg_flow_key *k,
-					  const struct rg_pkt *p, __u8 dir)
-{
-	__builtin_memset(k, 0, sizeof(*k));
-	k->family = p->family;
-	if (dir == RG_DIR_IN) {
-		__builtin_memcpy(k->client, p->saddr, 16);
-		__builtin_memcpy(k->server, p->daddr, 16);
-		k->client_port = p->sport;
-		k->server_port = p->dport;
-	} else {
-		__builtin_memcpy(k->client, p->daddr, 16);
-		__builtin_memcpy(k->server, p->saddr, 16);
-		k->client_port = p->dport;
-		k->server_port = p->sport;
-	}
-}
-
-static __always_inline int flow_key_eq(const struct rg_flow_key *a,
-				       const struct rg_flow_key *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
-	       x[4] == y[4];
-}
-
-/* key's entry in its set, or NULL with *victim set to the slot a new entry
- * would take: a free one (last_ns 0), else the least recently seen. */
-static __always_inline struct rg_flow *
-flow_find(const struct rg_flow_key *key, __u32 seed, struct rg_flow **victim)
-{
-	__u32 slot = rg_flow_set_first(key, seed), w;
-	struct rg_flow *f, *old = NULL;
-
-	for (w = 0; w < RG_FLOW_WAYS; w++, slot++) {
-		f = bpf_map_lookup_elem(&flows, &slot);
-		if (!f)
-			return NULL;
-		if (flow_key_eq(&f->key, key))
-			return f;
-		/* Wrap-safe, like the idle test below: a time before
-		 * boot (a test's) still compares as older. */
-		if (!old || (__s64)(f->last_ns - old->last_ns) < 0)
-			old = f;
-	}
-	*victim = old;
-	return NULL;
-}
-
-static __always_inline struct rg_flow *
-flow_lookup(const struct rg_flow_key *key, __u32 seed)
-{
-	struct rg_flow *victim = NULL;
-
-	return flow_find(key, seed, &victim);
-}
-
-/* The flow entry, created by the server's SYN-ACK (egress), a SYN with
- * payload, or the first payload; never by the client's bare SYN (see
- * client_syn). Taking the slot of a flow seen in the last RG_FLOW_IDLE_NS
- * is counted (flow_full): that flow is sampled afresh if it comes back. */
-static __always_inline struct rg_flow *flow_get(struct rg_sample_ctx *sc,
-						const struct rg_flow_key *key,
-						const struct rg_pkt *p,
-						__u32 seed)
-{
-	struct rg_flow *f, *victim = NULL;
-
-	f = flow_find(key, seed, &victim);
-	if (f)
-		return f;
-	if (!(p->tcp_flags & RG_TCP_SYN) && !p->payload_len)
-		return NULL;
-	if ((p->tcp_flags & RG_TCP_RST) || !victim)
-		return NULL;
-	if (victim->last_ns && sc->now - victim->last_ns < RG_FLOW_IDLE_NS) {
-		if (sc->dir == RG_DIR_IN)
-			sc->st->flow_full++;
-		else
-			sc->st->egress_flow_full++;
-	}
-	victim->key = *key;
-	victim->sampled_in = 0;
-	victim->sampled_out = 0;
-	victim->flags = 0;
-	victim->win_in = 0;
-	victim->srv_ack = 0;
-	victim->clean.gen = 0;
-	victim->clean.epoch = 0;
-	victim->last_ns = sc->now;
-	return victim;
-}
-
 /* A packet without payload is worth a record when it opens or closes the
  * flow (SYN, SYN-ACK, FIN, RST) or, from the client, when it is an ACK
  * before any client payload (the handshake's last step, which proves the
@@ -533,7 +440,10 @@ static __always_inline void sample_packet(struct rg_sample_ctx *sc,
 	if (cfg->flags & RG_CFG_SAMPLE_OFF || client_syn(sc, p))
 		return;
 	if (!f)
-		f = flow_get(sc, key, p, cfg->hash_seed);
+		f = flow_find_or_claim(key, p, cfg->hash_seed, sc->now,
+				       sc->dir == RG_DIR_IN
+					       ? &sc->st->flow_full
+					       : &sc->st->egress_flow_full);
 	if (!f)
 		return;
 	f->last_ns = sc->now;

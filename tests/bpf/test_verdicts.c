@@ -199,7 +199,7 @@ static void flow_put(struct rg_flow_key k, uint32_t flags, int way, int age_s)
 					     &f, BPF_ANY), 0);
 }
 
-static int flow_get(struct rg_flow_key k, struct rg_flow *f)
+static int flow_read(struct rg_flow_key k, struct rg_flow *f)
 {
 	long slot = flowmap_find(map_fd(fx.skel->maps.flows), TEST_SEED, &k, f);
 
@@ -643,10 +643,10 @@ static void check_set_eviction(void)
 	int w;
 
 	assert_int_equal(fx.n_rec, 1);
-	assert_int_equal(flow_get(flow_default(), &f), 0);
+	assert_int_equal(flow_read(flow_default(), &f), 0);
 	assert_int_equal(f.sampled_in, 6);
 	for (w = 0; w < RG_FLOW_WAYS; w++)
-		assert_int_equal(flow_get(set_flow(w), &f),
+		assert_int_equal(flow_read(set_flow(w), &f),
 				 w == 2 ? -ENOENT : 0);
 	assert_int_equal(run_packet(&st), XDP_PASS);
 	ring_buffer__consume(fx.rb);
@@ -654,7 +654,7 @@ static void check_set_eviction(void)
 	assert_int_equal(ntohs(fx.rec[1].hdr.flow.client_port),
 			 set_clients[2].port);
 	assert_int_equal(fx.rec[1].hdr.payload_len, 17);
-	assert_int_equal(flow_get(set_flow(2), &f), 0);
+	assert_int_equal(flow_read(set_flow(2), &f), 0);
 	assert_int_equal(f.flags, RG_FLOW_WIN_IN | RG_FLOW_SEEN_IN);
 	assert_int_equal(flowmap_used(map_fd(fx.skel->maps.flows),
 				      offsetof(struct rg_flow, key.family)),
@@ -665,7 +665,7 @@ static struct rg_flow flow_default_get(void)
 {
 	struct rg_flow f;
 
-	assert_int_equal(flow_get(flow_default(), &f), 0);
+	assert_int_equal(flow_read(flow_default(), &f), 0);
 	return f;
 }
 
@@ -872,7 +872,7 @@ static void check_data_record(void)
 	assert_int_equal(s->tcp_flags, TH_ACK | TH_PSH);
 	assert_int_equal(s->payload_len, 22);
 	assert_memory_equal(fx.rec[0].payload, "EHLO relay.example\r\n\r\n", 22);
-	assert_int_equal(flow_get(k, &f), 0);
+	assert_int_equal(flow_read(k, &f), 0);
 	assert_int_equal(f.sampled_in, 22);
 	assert_int_equal(f.sampled_out, 0);
 }
@@ -887,7 +887,7 @@ static void check_budget(void)
 	assert_int_equal(fx.rec[1].hdr.payload_len, 2);
 	assert_int_equal(ntohl(fx.rec[1].hdr.seq), 109);
 	assert_memory_equal(fx.rec[1].payload, "ab", 2);
-	assert_int_equal(flow_get(flow_default(), &f), 0);
+	assert_int_equal(flow_read(flow_default(), &f), 0);
 	assert_int_equal(f.sampled_in, 10);
 }
 
@@ -942,7 +942,7 @@ static void check_syn_no_flow(void)
 	struct rg_flow f;
 
 	assert_int_equal(fx.n_rec, 0);
-	assert_int_equal(flow_get(flow_default(), &f), -ENOENT);
+	assert_int_equal(flow_read(flow_default(), &f), -ENOENT);
 }
 
 static void check_synack_record(void)
@@ -973,7 +973,7 @@ static void check_reply_record(void)
 	assert_int_equal(ntohl(s->seq), 777001);
 	assert_int_equal(s->payload_len, 20);
 	assert_memory_equal(fx.rec[0].payload, "220 mx.example ESMTP", 20);
-	assert_int_equal(flow_get(k, &f), 0);
+	assert_int_equal(flow_read(k, &f), 0);
 	assert_int_equal(f.sampled_out, 20);
 	assert_int_equal(f.sampled_in, 0);
 }
@@ -983,7 +983,7 @@ static void check_no_flow(void)
 	struct rg_flow f;
 
 	assert_int_equal(fx.n_rec, 0);
-	assert_int_equal(flow_get(flow_default(), &f), -ENOENT);
+	assert_int_equal(flow_read(flow_default(), &f), -ENOENT);
 }
 
 static void check_pad_not_sampled(void)
