@@ -135,6 +135,15 @@ fleet_gw() {
 	rg_on_exit "rm -rf '${RG_PIN_DIR}$n'"
 }
 
+# fleet_open_relay: the LAPI and one gateway (1) in front of an open relay,
+# used by the e2e.sh helpers: the set-up of the tests that pull a big
+# decision set while a relay is open.
+fleet_open_relay() {
+	fleet_lapi
+	fleet_gw 1 open
+	fleet_use 1
+}
+
 # fleet_use N: gateway N for the e2e.sh helpers.
 fleet_use() {
 	# shellcheck disable=SC1090

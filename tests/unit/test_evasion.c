@@ -15,23 +15,7 @@
 #include "craft.h"
 #include "unit.h"
 
-static struct pipeline *p;
-static struct collector col;
-
-static int setup(void **state)
-{
-	(void)state;
-	memset(&col, 0, sizeof(col));
-	p = pipeline_new(lab_conf(), &collect_ops, &col);
-	return p ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pipeline_free(p);
-	return 0;
-}
+CRAFT_LAB_PIPELINE_FIXTURE(p, col)
 
 /* Handshake, greeting, EHLO. */
 static void open_session(struct craft *c, uint16_t port)
