@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "craft.h"
 #include "flow.h"
+#include "procfs.h"
 #include "unit.h"
 
 /* The documented cap: 100,000 concurrent SMTP flows (handshake, greeting,
@@ -427,17 +428,7 @@ static void test_finished_tombstone(void **state)
 
 static long rss_kib(void)
 {
-	char line[256];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
+	return proc_number("/proc/self/status", "VmRSS: %ld kB");
 }
 
 /* 100,000 concurrent flows through pipeline_feed, each mid-dialogue. */
