@@ -55,8 +55,7 @@ static void two_foreign_rcpts(struct craft *c, const char *reply)
 #define DENIED "554 5.7.1 Relay access denied\r\n"
 
 /* Adopted with flags added, two foreign RCPTs answered reply: no ban. */
-static void adopted_not_banned(uint16_t port, uint32_t flags,
-			       const char *reply)
+static void adopted_not_banned(uint16_t port, uint32_t flags, const char *reply)
 {
 	struct craft c;
 
