@@ -135,9 +135,8 @@ fleet_gw() {
 	rg_on_exit "rm -rf '${RG_PIN_DIR}$n'"
 }
 
-# fleet_open_relay: the LAPI and one gateway (1) in front of an open relay,
-# used by the e2e.sh helpers: the set-up of the tests that pull a big
-# decision set while a relay is open.
+# fleet_open_relay: the LAPI and gateway 1 (lab variant open), the one the
+# e2e.sh helpers use.
 fleet_open_relay() {
 	fleet_lapi
 	fleet_gw 1 open
