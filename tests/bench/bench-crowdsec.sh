@@ -28,9 +28,7 @@ PHASE_S=${PHASE_S:-20}
 CYCLES=${CYCLES:-5}
 fleet_require
 
-fleet_lapi
-fleet_gw 1 open
-fleet_use 1
+fleet_open_relay
 
 # count_ge N: at least N entries in bans4 (a cheap look every 0.5 s: a
 # walk of the maps competes with the daemon for the CPU)

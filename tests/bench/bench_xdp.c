@@ -53,6 +53,7 @@
 
 #include "bare.skel.h"
 #include "bpf/pkt.h"
+#include "procfs.h"
 #include "relayguard.h"
 #include "relayguard.skel.h"
 
@@ -472,18 +473,11 @@ static int stats_get(struct bpf_object *obj, struct rg_stats *sum)
 
 static long memlock_kb(int fd)
 {
-	char path[64], line[128];
-	long v = -1;
-	FILE *f;
+	char path[64];
+	long v;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %ld", &v) == 1)
-			break;
-	fclose(f);
+	v = proc_number(path, "memlock: %ld");
 	return v < 0 ? -1 : v / 1024;
 }
 

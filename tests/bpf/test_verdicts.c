@@ -571,14 +571,18 @@ static void setup_bucket_refill(void)
 	assert_int_equal(bpf_map_update_elem(fd, &slot, &b, BPF_EXIST), 0);
 }
 
-/* The default flow as the SYN-ACK (server ISN 777000, client ISN 1000)
- * leaves it, plus what a case adds. */
-static void flow_put_open(uint32_t flags, uint32_t win_in, uint32_t srv_ack,
-			  uint32_t sampled_in)
+/* The default flow established as the SYN-ACK (server ISN 777000, client
+ * ISN 1000) leaves it, the client seen: the server has acked up to srv_ack
+ * and sampled_in client bytes were sampled. */
+static void flow_put_open(uint32_t srv_ack, uint32_t sampled_in)
 {
 	struct rg_flow_key k = flow_default();
-	struct rg_flow f = { .key = k, .flags = flags, .win_in = win_in,
-			     .srv_ack = srv_ack, .sampled_in = sampled_in };
+	struct rg_flow f = { .key = k,
+			     .flags = RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK |
+				      RG_FLOW_SEEN_IN,
+			     .win_in = 1001,
+			     .srv_ack = srv_ack,
+			     .sampled_in = sampled_in };
 	uint32_t slot = rg_flow_set_first(&k, TEST_SEED);
 
 	f.last_ns = boot_ns();
@@ -589,30 +593,31 @@ static void flow_put_open(uint32_t flags, uint32_t win_in, uint32_t srv_ack,
 /* An established session, client side sampled (the envelope). */
 static void setup_open(void)
 {
-	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
-		      1001, 0);
+	flow_put_open(1001, 0);
+}
+
+/* In a message body (39 bytes after the 354), then what user space did to
+ * the client's side. */
+static void in_body_then(int (*user_space)(int fd, __u32 seed,
+					   const struct rg_flow_key *key))
+{
+	struct rg_flow_key k = flow_default();
+
+	flow_put_open(1040, 39);
+	assert_int_equal(user_space(map_fd(fx.skel->maps.flows), TEST_SEED, &k),
+			 0);
 }
 
 /* In a message body: paused by user space after the 354. */
 static void setup_paused(void)
 {
-	struct rg_flow_key k = flow_default();
-
-	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
-		      1040, 39);
-	assert_int_equal(flowmap_pause_client(map_fd(fx.skel->maps.flows),
-					      TEST_SEED, &k), 0);
+	in_body_then(flowmap_pause_client);
 }
 
 /* The client banned: user space stopped its side only. */
 static void setup_stop_client(void)
 {
-	struct rg_flow_key k = flow_default();
-
-	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
-		      1040, 39);
-	assert_int_equal(flowmap_stop_client(map_fd(fx.skel->maps.flows),
-					     TEST_SEED, &k), 0);
+	in_body_then(flowmap_stop_client);
 }
 
 /* Budget spent in the first transaction, body paused, then user space
@@ -622,8 +627,7 @@ static void setup_resumed(void)
 	struct rg_flow_key k = flow_default();
 	int fd = map_fd(fx.skel->maps.flows);
 
-	flow_put_open(RG_FLOW_WIN_IN | RG_FLOW_SRV_ACK | RG_FLOW_SEEN_IN, 1001,
-		      5000, 10);
+	flow_put_open(5000, 10);
 	assert_int_equal(flowmap_pause_client(fd, TEST_SEED, &k), 0);
 	assert_int_equal(flowmap_resume_client(fd, TEST_SEED, &k, 5000), 0);
 }
@@ -858,23 +862,39 @@ static void check_data6_record(void)
 	assert_int_equal(s->payload_len, 8);
 }
 
-static void check_data_record(void)
+/* The one record: the default flow's, going dir, at seq, with len payload
+ * bytes; returned for what a case checks besides. */
+static const struct rg_sample *only_record(int dir, uint32_t seq, int len)
 {
-	struct rg_sample *s = &fx.rec[0].hdr;
+	const struct rg_sample *s = &fx.rec[0].hdr;
 	struct rg_flow_key k = flow_default();
-	struct rg_flow f;
 
 	assert_int_equal(fx.n_rec, 1);
 	assert_flow_eq(&s->flow, &k);
-	assert_int_equal(s->dir, RG_DIR_IN);
-	assert_int_equal(ntohl(s->seq), 5001);
+	assert_int_equal(s->dir, dir);
+	assert_int_equal(ntohl(s->seq), seq);
+	assert_int_equal(s->payload_len, len);
+	return s;
+}
+
+/* The default flow's entry has counted in and out sampled bytes. */
+static void assert_sampled(uint32_t in, uint32_t out)
+{
+	struct rg_flow f;
+
+	assert_int_equal(flow_read(flow_default(), &f), 0);
+	assert_int_equal(f.sampled_in, in);
+	assert_int_equal(f.sampled_out, out);
+}
+
+static void check_data_record(void)
+{
+	const struct rg_sample *s = only_record(RG_DIR_IN, 5001, 22);
+
 	assert_int_equal(ntohl(s->ack), 7001);
 	assert_int_equal(s->tcp_flags, TH_ACK | TH_PSH);
-	assert_int_equal(s->payload_len, 22);
 	assert_memory_equal(fx.rec[0].payload, "EHLO relay.example\r\n\r\n", 22);
-	assert_int_equal(flow_read(k, &f), 0);
-	assert_int_equal(f.sampled_in, 22);
-	assert_int_equal(f.sampled_out, 0);
+	assert_sampled(22, 0);
 }
 
 static void check_budget(void)
@@ -936,48 +956,24 @@ static void check_ack_then_data(void)
 	assert_int_equal(fx.rec[3].hdr.tcp_flags, TH_FIN | TH_ACK);
 }
 
-/* The client's SYN makes neither a record nor a flow entry. */
-static void check_syn_no_flow(void)
-{
-	struct rg_flow f;
-
-	assert_int_equal(fx.n_rec, 0);
-	assert_int_equal(flow_read(flow_default(), &f), -ENOENT);
-}
-
+/* SYN in (no record), then SYN-ACK out: the client's flow key, dir OUT,
+ * seq = the server's ISN, ack = the client's ISN + 1. */
 static void check_synack_record(void)
 {
-	struct rg_sample *s = &fx.rec[0].hdr;
-	struct rg_flow_key k = flow_default();
+	const struct rg_sample *s = only_record(RG_DIR_OUT, 777000, 0);
 
-	/* SYN in (no record), then SYN-ACK out: the client's flow key, dir
-	 * OUT, seq = the server's ISN, ack = the client's ISN + 1. */
-	assert_int_equal(fx.n_rec, 1);
-	assert_flow_eq(&s->flow, &k);
-	assert_int_equal(s->dir, RG_DIR_OUT);
 	assert_int_equal(s->tcp_flags, TH_SYN | TH_ACK);
-	assert_int_equal(ntohl(s->seq), 777000);
 	assert_int_equal(ntohl(s->ack), 1001);
-	assert_int_equal(s->payload_len, 0);
 }
 
 static void check_reply_record(void)
 {
-	struct rg_sample *s = &fx.rec[0].hdr;
-	struct rg_flow_key k = flow_default();
-	struct rg_flow f;
-
-	assert_int_equal(fx.n_rec, 1);
-	assert_flow_eq(&s->flow, &k);
-	assert_int_equal(s->dir, RG_DIR_OUT);
-	assert_int_equal(ntohl(s->seq), 777001);
-	assert_int_equal(s->payload_len, 20);
+	only_record(RG_DIR_OUT, 777001, 20);
 	assert_memory_equal(fx.rec[0].payload, "220 mx.example ESMTP", 20);
-	assert_int_equal(flow_read(k, &f), 0);
-	assert_int_equal(f.sampled_out, 20);
-	assert_int_equal(f.sampled_in, 0);
+	assert_sampled(0, 20);
 }
 
+/* Neither a record nor a flow entry (a client's SYN makes neither). */
 static void check_no_flow(void)
 {
 	struct rg_flow f;
@@ -1033,7 +1029,7 @@ static const struct tcase cases[] = {
 	{ "ipv4 syn to 25 from clean source passes, no record, no flow (the syn-ack's record tells its isn)",
 	  .steps = { STEP(XDP_PASS, .seq = 1000) },
 	  .exp = { .packets = 1, .pass_smtp = 1 },
-	  .check = check_syn_no_flow },
+	  .check = check_no_flow },
 	{ "ipv6 syn to 25 from clean source passes, no record",
 	  .steps = { STEP(XDP_PASS, .family = 6) },
 	  .exp = { .packets = 1, .pass_smtp = 1 },
@@ -1596,11 +1592,11 @@ static const struct tcase cases[] = {
 	{ "client syn: no record, no flow entry",
 	  .steps = { STEP(XDP_PASS, .flags = TH_SYN) },
 	  .exp = { .packets = 1, .pass_smtp = 1 },
-	  .check = check_syn_no_flow },
+	  .check = check_no_flow },
 	{ "handshake ack without a syn-ack seen on egress: no flow, no record",
 	  .steps = { STEP(XDP_PASS, .flags = TH_SYN), STEP(XDP_PASS, .flags = TH_ACK) },
 	  .exp = { .packets = 2, .pass_smtp = 2 },
-	  .check = check_syn_no_flow },
+	  .check = check_no_flow },
 	{ "client syn on a stopped flow: no record, payload still stopped",
 	  .setup = setup_stop,
 	  .steps = { STEP(XDP_PASS, .flags = TH_SYN),

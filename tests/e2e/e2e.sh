@@ -184,6 +184,18 @@ e2e_assert_cut_in_session() {
 	e2e_assert_attacker_banned 2 "relay_attempt (RG_REASON_RELAY_ATTEMPT)"
 }
 
+# e2e_relay_banned_in_session OUT: the bot asks for a foreign recipient,
+# gets 554, waits 300 ms and tries the next one, gets 554 again (the second
+# attempt bans): the third RCPT must never be answered. OUT keeps the
+# transcript.
+e2e_relay_banned_in_session() {
+	e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 0.3 --timeout 2 \
+		--rcpt victim@gmail.com --rcpt victim2@gmail.com \
+		--rcpt victim3@gmail.com >"$1"
+	cat "$1"
+	e2e_assert_cut_in_session "$1" 2
+}
+
 # e2e_assert_attacker_banned CODE NAME: the attacker's IPv4 address has a
 # bans4 entry whose reason is CODE (the value of enum rg_reason NAME).
 e2e_assert_attacker_banned() {

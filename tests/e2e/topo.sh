@@ -49,11 +49,7 @@ topo_scenario() {
 	assert_ok "the legitimate client delivers" e2e_legit_delivery before
 	topo_attacker_syn synack "the attacker's SYN is answered before its ban (the probe works)"
 	egress0=$(e2e_stat egress_smtp)
-	e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 0.3 --timeout 2 \
-		--rcpt victim@gmail.com --rcpt victim2@gmail.com \
-		--rcpt victim3@gmail.com >"$out"
-	cat "$out"
-	e2e_assert_cut_in_session "$out" 2
+	e2e_relay_banned_in_session "$out"
 	assert_gt "$(e2e_stat egress_smtp)" "$egress0" "TC egress saw the server's replies"
 	assert_ok "the event log has the ban" rg_wait_for 10 e2e_has_event \
 		".action == \"ban\" and .source == \"$LAB_AT4\" and .reason == \"relay_attempt\""

@@ -135,6 +135,14 @@ fleet_gw() {
 	rg_on_exit "rm -rf '${RG_PIN_DIR}$n'"
 }
 
+# fleet_open_relay: the LAPI and gateway 1 (lab variant open), the one the
+# e2e.sh helpers use.
+fleet_open_relay() {
+	fleet_lapi
+	fleet_gw 1 open
+	fleet_use 1
+}
+
 # fleet_use N: gateway N for the e2e.sh helpers.
 fleet_use() {
 	# shellcheck disable=SC1090

@@ -14,9 +14,7 @@ N=${N:-100000}
 CYCLES=${CYCLES:-3}
 fleet_require
 
-fleet_lapi
-fleet_gw 1 open
-fleet_use 1
+fleet_open_relay
 fleet_import "$N"
 # a bouncer only: the machine would push every ban back as news
 fleet_daemon 1 crowdsec_machine_id= crowdsec_machine_password_file=

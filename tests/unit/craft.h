@@ -196,4 +196,25 @@ static inline struct rg_conf *lab_conf(void)
 	return &c;
 }
 
+/* Defines p, a pipeline on lab_conf() whose decisions go to col, and the
+ * cmocka fixture pair setup/teardown that gives each test a fresh one. */
+#define CRAFT_LAB_PIPELINE_FIXTURE(p, col)                                     \
+	static struct pipeline *p;                                             \
+	static struct collector col;                                           \
+                                                                               \
+	static int setup(void **state)                                         \
+	{                                                                      \
+		(void)state;                                                   \
+		memset(&col, 0, sizeof(col));                                  \
+		p = pipeline_new(lab_conf(), &collect_ops, &col);              \
+		return p ? 0 : -1;                                             \
+	}                                                                      \
+                                                                               \
+	static int teardown(void **state)                                      \
+	{                                                                      \
+		(void)state;                                                   \
+		pipeline_free(p);                                              \
+		return 0;                                                      \
+	}
+
 #endif

@@ -16,23 +16,7 @@
 #include "craft.h"
 #include "unit.h"
 
-static struct pipeline *p;
-static struct collector col;
-
-static int setup(void **state)
-{
-	(void)state;
-	memset(&col, 0, sizeof(col));
-	p = pipeline_new(lab_conf(), &collect_ops, &col);
-	return p ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pipeline_free(p);
-	return 0;
-}
+CRAFT_LAB_PIPELINE_FIXTURE(p, col)
 
 /* The attacker's session, greeted and past MAIL before the daemon
  * started: its flows entry as the data plane left it. */
@@ -49,6 +33,17 @@ static void begun_before(struct craft *c, uint16_t port, struct rg_flow *dp)
 	dp->last_ns = c->ts;
 }
 
+/* begun_before() with flags added to its entry, then offered to the
+ * pipeline: pipeline_adopt()'s answer. */
+static int adopt_begun(struct craft *c, uint16_t port, uint32_t flags)
+{
+	struct rg_flow dp;
+
+	begun_before(c, port, &dp);
+	dp.flags |= flags;
+	return pipeline_adopt(p, &dp);
+}
+
 static void two_foreign_rcpts(struct craft *c, const char *reply)
 {
 	craft_client(c, "RCPT TO:<victim@gmail.com>\r\n");
@@ -58,6 +53,16 @@ static void two_foreign_rcpts(struct craft *c, const char *reply)
 }
 
 #define DENIED "554 5.7.1 Relay access denied\r\n"
+
+/* Adopted with flags added, two foreign RCPTs answered reply: no ban. */
+static void adopted_not_banned(uint16_t port, uint32_t flags, const char *reply)
+{
+	struct craft c;
+
+	assert_int_equal(adopt_begun(&c, port, flags), 1);
+	two_foreign_rcpts(&c, reply);
+	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+}
 
 static void test_adopted_relay_banned(void **state)
 {
@@ -92,12 +97,10 @@ static void test_not_adopted_unverified(void **state)
 /* No server byte: an adopted flow's client alone proves nothing. */
 static void test_adopted_client_alone(void **state)
 {
-	struct rg_flow dp;
 	struct craft c;
 
 	(void)state;
-	begun_before(&c, 40003, &dp);
-	assert_int_equal(pipeline_adopt(p, &dp), 1);
+	assert_int_equal(adopt_begun(&c, 40003, 0), 1);
 	craft_client(&c, "GET / HTTP/1.1\r\nHost: gw\r\n\r\n");
 	craft_client(&c, "RCPT TO:<a%b@example.test>\r\n"); /* a probe form */
 	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
@@ -107,14 +110,8 @@ static void test_adopted_client_alone(void **state)
  * before the daemon saw it. */
 static void test_adopted_accepted_not_held(void **state)
 {
-	struct rg_flow dp;
-	struct craft c;
-
 	(void)state;
-	begun_before(&c, 40004, &dp);
-	assert_int_equal(pipeline_adopt(p, &dp), 1);
-	two_foreign_rcpts(&c, "250 2.1.5 Ok\r\n");
-	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	adopted_not_banned(40004, 0, "250 2.1.5 Ok\r\n");
 }
 
 /* A session not greeted yet when the daemon started: its greeting is
@@ -142,13 +139,10 @@ static void test_adopted_before_greeting(void **state)
 
 static void test_stopped_not_adopted(void **state)
 {
-	struct rg_flow dp;
 	struct craft c;
 
 	(void)state;
-	begun_before(&c, 40006, &dp);
-	dp.flags |= RG_FLOW_STOP;
-	assert_int_equal(pipeline_adopt(p, &dp), 0);
+	assert_int_equal(adopt_begun(&c, 40006, RG_FLOW_STOP), 0);
 	assert_int_equal(pipeline_stats(p)->flows_created, 0);
 }
 
@@ -156,15 +150,8 @@ static void test_stopped_not_adopted(void **state)
  * server's replies are graded, but nothing it does bans it again. */
 static void test_banned_adopted_as_banned(void **state)
 {
-	struct rg_flow dp;
-	struct craft c;
-
 	(void)state;
-	begun_before(&c, 40007, &dp);
-	dp.flags |= RG_FLOW_STOP_IN;
-	assert_int_equal(pipeline_adopt(p, &dp), 1);
-	two_foreign_rcpts(&c, DENIED);
-	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
+	adopted_not_banned(40007, RG_FLOW_STOP_IN, DENIED);
 }
 
 UNIT_TEST_MAIN(cmocka_unit_test_setup_teardown(test_adopted_relay_banned, setup,

@@ -81,16 +81,26 @@ static void answer(const char *local)
 	pipeline_retry_deferred(p, boot_ns());
 }
 
+/* A session whose RCPT to rcpt waits for Postfix's answer (nothing graded
+ * meanwhile, one RCPT deferred), then the answer: partner.test is local. */
+static void deferred_then_answered(const char *client, uint16_t port,
+				   const char *rcpt, const char *reply)
+{
+	struct craft c;
+
+	rcpt_session(&c, client, port, rcpt, reply);
+	assert_int_equal(col.n, 0);
+	assert_int_equal(pipeline_stats(p)->deferred, 1);
+	answer("partner.test");
+}
+
 static void test_accepted_local(void **state)
 {
 	struct craft c;
 
 	(void)state;
-	rcpt_session(&c, "10.77.0.10", 40001, "bob@partner.test",
-		     "250 2.1.5 Ok\r\n");
-	assert_int_equal(col.n, 0);
-	assert_int_equal(pipeline_stats(p)->deferred, 1);
-	answer("partner.test");
+	deferred_then_answered("10.77.0.10", 40001, "bob@partner.test",
+			       "250 2.1.5 Ok\r\n");
 	assert_int_equal(col.n, 0); /* the honest sender: nothing */
 	/* known now: the next RCPT to it is graded at once, as local */
 	rcpt_session(&c, "10.77.0.11", 40002, "carol@partner.test",
@@ -101,13 +111,9 @@ static void test_accepted_local(void **state)
 
 static void test_accepted_foreign(void **state)
 {
-	struct craft c;
-
 	(void)state;
-	rcpt_session(&c, "10.77.0.66", 40003, "victim@gmail.com",
-		     "250 2.1.5 Ok\r\n");
-	assert_int_equal(col.n, 0);
-	answer("partner.test");
+	deferred_then_answered("10.77.0.66", 40003, "victim@gmail.com",
+			       "250 2.1.5 Ok\r\n");
 	assert_int_equal(collected(&col, DECISION_ALERT, "relay_accepted"), 1);
 	assert_int_equal(collected(&col, DECISION_BAN, "relay_accepted"), 1);
 	assert_string_equal(col.d[0].rcpt_to, "victim@gmail.com");
@@ -116,13 +122,9 @@ static void test_accepted_foreign(void **state)
 
 static void test_refused_foreign(void **state)
 {
-	struct craft c;
-
 	(void)state;
-	rcpt_session(&c, "10.77.0.67", 40004, "victim@yahoo.test",
-		     "554 5.7.1 Relay access denied\r\n");
-	assert_int_equal(col.n, 0);
-	answer("partner.test");
+	deferred_then_answered("10.77.0.67", 40004, "victim@yahoo.test",
+			       "554 5.7.1 Relay access denied\r\n");
 	assert_int_equal(collected(&col, DECISION_FINDING, "relay_attempt"), 1);
 }
 

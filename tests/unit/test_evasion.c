@@ -15,23 +15,7 @@
 #include "craft.h"
 #include "unit.h"
 
-static struct pipeline *p;
-static struct collector col;
-
-static int setup(void **state)
-{
-	(void)state;
-	memset(&col, 0, sizeof(col));
-	p = pipeline_new(lab_conf(), &collect_ops, &col);
-	return p ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pipeline_free(p);
-	return 0;
-}
+CRAFT_LAB_PIPELINE_FIXTURE(p, col)
 
 /* Handshake, greeting, EHLO. */
 static void open_session(struct craft *c, uint16_t port)
@@ -43,13 +27,25 @@ static void open_session(struct craft *c, uint16_t port)
 	craft_server(c, "250-gw.example.test\r\n250 PIPELINING\r\n");
 }
 
-/* A local transaction up to the 354: its body comes next. */
-static void local_until_body(struct craft *c)
+/* MAIL FROM, accepted. */
+static void mail_from(struct craft *c)
 {
 	craft_client(c, "MAIL FROM:<a@spam.example>\r\n");
 	craft_server(c, "250 2.1.0 Ok\r\n");
+}
+
+/* MAIL FROM and a local RCPT, both accepted. */
+static void local_envelope(struct craft *c)
+{
+	mail_from(c);
 	craft_client(c, "RCPT TO:<user@example.test>\r\n");
 	craft_server(c, "250 2.1.5 Ok\r\n");
+}
+
+/* A local transaction up to the 354: its body comes next. */
+static void local_until_body(struct craft *c)
+{
+	local_envelope(c);
 	craft_client(c, "DATA\r\n");
 	craft_server(c, "354 End data with <CR><LF>.<CR><LF>\r\n");
 }
@@ -64,8 +60,7 @@ static void local_transaction(struct craft *c, const char *body)
 
 static void foreign_rcpt(struct craft *c, const char *reply)
 {
-	craft_client(c, "MAIL FROM:<a@spam.example>\r\n");
-	craft_server(c, "250 2.1.0 Ok\r\n");
+	mail_from(c);
 	craft_client(c, "RCPT TO:<victim@gmail.com>\r\n");
 	craft_server(c, reply);
 }
@@ -196,10 +191,7 @@ static void test_bdat_then_relay(void **state)
 
 	(void)state;
 	open_session(&c, 41019);
-	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
-	craft_server(&c, "250 2.1.0 Ok\r\n");
-	craft_client(&c, "RCPT TO:<user@example.test>\r\n");
-	craft_server(&c, "250 2.1.5 Ok\r\n");
+	local_envelope(&c);
 	craft_client(&c, "BDAT 100000 LAST\r\nSubject: x\r\n");
 	assert_int_equal(col.pauses, 1);
 	c.cseq += 100000 - 12; /* the rest of the chunk: not sampled */
@@ -304,8 +296,7 @@ static void test_conflicting_retransmission(void **state)
 
 	(void)state;
 	open_session(&c, 41008);
-	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
-	craft_server(&c, "250 2.1.0 Ok\r\n");
+	mail_from(&c);
 	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, decoy,
 		  strlen(decoy));
 	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq, c.sseq, real,
@@ -321,8 +312,7 @@ static void test_conflicting_out_of_order(void **state)
 
 	(void)state;
 	open_session(&c, 41009);
-	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
-	craft_server(&c, "250 2.1.0 Ok\r\n");
+	mail_from(&c);
 	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 8, c.sseq,
 		  decoy, strlen(decoy));
 	craft_raw(&c, RG_DIR_IN, RG_TCP_PSH | RG_TCP_ACK, c.cseq + 8, c.sseq,
@@ -371,8 +361,7 @@ static void test_padded_rcpt(void **state)
 
 	(void)state;
 	open_session(&c, 41012);
-	craft_client(&c, "MAIL FROM:<a@spam.example>\r\n");
-	craft_server(&c, "250 2.1.0 Ok\r\n");
+	mail_from(&c);
 	snprintf(line, sizeof(line), "RCPT TO:<victim@gmail.com>%1100s\r\n", "");
 	client_long(&c, line);
 	craft_client(&c, "NOOP\r\n");

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "craft.h"
 #include "flow.h"
+#include "procfs.h"
 #include "unit.h"
 
 /* The documented cap: 100,000 concurrent SMTP flows (handshake, greeting,
@@ -243,18 +244,27 @@ static void test_byte_cap(void **state)
 	flow_table_free(t);
 }
 
+/* n new flows, keys key_n(first) on, the i-th claimed at t0 + i * step. */
+static void claim_flows(struct flow_table *t, unsigned int first,
+			unsigned int n, uint64_t t0, uint64_t step)
+{
+	struct rg_flow_key k;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		k = key_n(first + i);
+		assert_non_null(flow_get(t, &k, t0 + i * step, true, NULL));
+	}
+}
+
 static void test_flow_cap_and_idle(void **state)
 {
 	struct sink sink;
 	struct flow_table *t = table(&sink, 16, 4096);
 	struct rg_flow_key k;
-	unsigned int i;
 
 	(void)state;
-	for (i = 0; i < 20; i++) {
-		k = key_n(100 + i);
-		assert_non_null(flow_get(t, &k, i * NSEC_PER_SEC, true, NULL));
-	}
+	claim_flows(t, 100, 20, 0, NSEC_PER_SEC);
 	assert_int_equal(flow_table_stats(t)->active, 16);
 	assert_int_equal(flow_table_stats(t)->evicted_cap, 4);
 	/* the oldest went first */
@@ -427,17 +437,7 @@ static void test_finished_tombstone(void **state)
 
 static long rss_kib(void)
 {
-	char line[256];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
+	return proc_number("/proc/self/status", "VmRSS: %ld kB");
 }
 
 /* 100,000 concurrent flows through pipeline_feed, each mid-dialogue. */
@@ -506,16 +506,12 @@ static void test_flood_keeps_verified(void **state)
 	struct sink sink;
 	struct flow_table *t = table(&sink, 16, 4096);
 	unsigned int i;
-	struct rg_flow_key k;
 
 	(void)state;
 	for (i = 0; i < 4; i++)
 		verified_flow(t, i, NSEC_PER_SEC);
 	/* The flood: 100 spoofed sessions, each newer than the verified. */
-	for (i = 0; i < 100; i++) {
-		k = key_n(1000 + i);
-		assert_non_null(flow_get(t, &k, 2 * NSEC_PER_SEC + i, true, NULL));
-	}
+	claim_flows(t, 1000, 100, 2 * NSEC_PER_SEC, 1);
 	for (i = 0; i < 4; i++)
 		assert_true(present(t, i, 3 * NSEC_PER_SEC));
 	assert_int_equal(flow_table_stats(t)->active, 16);

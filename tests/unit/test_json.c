@@ -32,80 +32,88 @@ static const char *capture_end(struct capture *c)
 	return c->buf;
 }
 
-static void test_nesting(void **state)
+/* What write writes with a writer (pretty or not) is want, to the byte. */
+static void expect_json(void (*write)(struct json_writer *jw), bool pretty,
+			const char *want)
 {
 	struct json_writer jw;
 	struct capture c;
 
-	(void)state;
-	capture_start(&c, &jw, false);
-	jw_start_object(&jw);
-	jw_string_field(&jw, "a", "x");
-	jw_uint_field(&jw, "n", 18446744073709551615ULL);
-	jw_int_field(&jw, "neg", -3);
-	jw_name(&jw, "list");
-	jw_start_array(&jw);
-	jw_bool(&jw, true);
-	jw_null(&jw);
-	jw_start_object(&jw);
-	jw_end_object(&jw);
-	jw_start_array(&jw);
-	jw_end_array(&jw);
-	jw_end_array(&jw);
-	jw_end_object(&jw);
-	assert_string_equal(capture_end(&c),
-			    "{\"a\":\"x\",\"n\":18446744073709551615,\"neg\":-3,"
-			    "\"list\":[true,null,{},[]]}");
+	capture_start(&c, &jw, pretty);
+	write(&jw);
+	assert_string_equal(capture_end(&c), want);
 	free(c.buf);
 }
 
-static void test_escaping(void **state)
+static void write_nested(struct json_writer *jw)
+{
+	jw_start_object(jw);
+	jw_string_field(jw, "a", "x");
+	jw_uint_field(jw, "n", 18446744073709551615ULL);
+	jw_int_field(jw, "neg", -3);
+	jw_name(jw, "list");
+	jw_start_array(jw);
+	jw_bool(jw, true);
+	jw_null(jw);
+	jw_start_object(jw);
+	jw_end_object(jw);
+	jw_start_array(jw);
+	jw_end_array(jw);
+	jw_end_array(jw);
+	jw_end_object(jw);
+}
+
+static void write_escaped(struct json_writer *jw)
 {
 	static const char raw[] = "q\"b\\n\n\r\t\x01\xff\0z";
-	struct json_writer jw;
-	struct capture c;
 
-	(void)state;
-	capture_start(&c, &jw, false);
-	jw_string_len(&jw, raw, sizeof(raw) - 1);
-	assert_string_equal(capture_end(&c),
-			    "\"q\\\"b\\\\n\\n\\r\\t\\u0001\\u00ff\\u0000z\"");
-	free(c.buf);
+	jw_string_len(jw, raw, sizeof(raw) - 1);
 }
 
-static void test_pretty(void **state)
+static void write_pretty(struct json_writer *jw)
 {
-	struct json_writer jw;
-	struct capture c;
-
-	(void)state;
-	capture_start(&c, &jw, true);
-	jw_start_object(&jw);
-	jw_uint_field(&jw, "a", 1);
-	jw_name(&jw, "b");
-	jw_start_array(&jw);
-	jw_uint(&jw, 2);
-	jw_end_array(&jw);
-	jw_end_object(&jw);
-	assert_string_equal(capture_end(&c),
-			    "{\n  \"a\": 1,\n  \"b\": [\n    2\n  ]\n}\n");
-	free(c.buf);
+	jw_start_object(jw);
+	jw_uint_field(jw, "a", 1);
+	jw_name(jw, "b");
+	jw_start_array(jw);
+	jw_uint(jw, 2);
+	jw_end_array(jw);
+	jw_end_object(jw);
 }
 
-static void test_null_string(void **state)
+static void write_null_string(struct json_writer *jw)
 {
-	struct json_writer jw;
-	struct capture c;
-
-	(void)state;
-	capture_start(&c, &jw, false);
-	jw_start_object(&jw);
-	jw_string_field(&jw, "helo", NULL);
-	jw_end_object(&jw);
-	assert_string_equal(capture_end(&c), "{\"helo\":null}");
-	free(c.buf);
+	jw_start_object(jw);
+	jw_string_field(jw, "helo", NULL);
+	jw_end_object(jw);
 }
 
-UNIT_TEST_MAIN(cmocka_unit_test(test_nesting), cmocka_unit_test(test_escaping),
-	       cmocka_unit_test(test_pretty),
-	       cmocka_unit_test(test_null_string))
+/* What each writer writes (pretty or not), to the byte. */
+static const struct {
+	const char *name;
+	void (*write)(struct json_writer *jw);
+	bool pretty;
+	const char *want;
+} cases[] = {
+	{ "nesting", write_nested, false,
+	  "{\"a\":\"x\",\"n\":18446744073709551615,\"neg\":-3,"
+	  "\"list\":[true,null,{},[]]}" },
+	{ "escaping", write_escaped, false,
+	  "\"q\\\"b\\\\n\\n\\r\\t\\u0001\\u00ff\\u0000z\"" },
+	{ "pretty", write_pretty, true,
+	  "{\n  \"a\": 1,\n  \"b\": [\n    2\n  ]\n}\n" },
+	{ "null_string", write_null_string, false, "{\"helo\":null}" },
+};
+
+static void test_writes(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("%s\n", cases[i].name);
+		expect_json(cases[i].write, cases[i].pretty, cases[i].want);
+	}
+}
+
+UNIT_TEST_MAIN(cmocka_unit_test(test_writes))
