@@ -729,10 +729,10 @@ bool conf_is_literal_domain(const struct rg_conf *c, const char *domain)
 
 bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr)
 {
-	unsigned int i;
+	return prefix_any(c->trusted, c->n_trusted, addr, prefix_contains);
+}
 
-	for (i = 0; i < c->n_trusted; i++)
-		if (prefix_contains(&c->trusted[i], addr))
-			return true;
-	return false;
+bool conf_trusted_overlaps(const struct rg_conf *c, const struct prefix *p)
+{
+	return prefix_any(c->trusted, c->n_trusted, p, prefix_overlaps);
 }
