@@ -159,18 +159,17 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end,
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
-			opt = c->pos;
-			if ((void *)(opt + 1) > end)
-				return RG_PARSE_BAD;
-			*nexthdr = opt->nexthdr;
-			c->pos += (opt->hdrlen + 1) * 8;
-			break;
 		case IPPROTO_AH:
 			opt = c->pos;
 			if ((void *)(opt + 1) > end)
 				return RG_PARSE_BAD;
+			/* AH counts 4-byte units less 2 (RFC 4302), the
+			 * others 8-byte units less 1 (RFC 8200) */
+			if (*nexthdr == IPPROTO_AH)
+				c->pos += (opt->hdrlen + 2) * 4;
+			else
+				c->pos += (opt->hdrlen + 1) * 8;
 			*nexthdr = opt->nexthdr;
-			c->pos += (opt->hdrlen + 2) * 4;
 			break;
 		case IPPROTO_FRAGMENT:
 			fh = c->pos;

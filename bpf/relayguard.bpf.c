@@ -17,8 +17,8 @@
 #include "ratelimit.h"
 #include "sample.h"
 
-/* What would drop an SMTP packet: count_drop() and count_monitor() pick
- * its drop_* or monitor_* counter. */
+/* What would drop an SMTP packet: cause_counter() picks its drop_* or
+ * monitor_* counter. */
 enum rg_cause {
 	RG_CAUSE_NONE = 0,
 	RG_CAUSE_DENY,
@@ -227,53 +227,26 @@ static __always_inline int syn_check(const struct rg_config *cfg,
 	return syn_take(cfg, b, key, j, st);
 }
 
-static __always_inline void count_drop(struct rg_stats *st, int cause)
+/* The counter of cause: its drop_* one, or in monitor mode its monitor_*
+ * twin (the drop that monitor mode did not do). */
+static __always_inline __u64 *cause_counter(struct rg_stats *st, int cause,
+					    int monitor)
 {
 	switch (cause) {
 	case RG_CAUSE_DENY:
-		st->drop_deny++;
-		break;
+		return monitor ? &st->monitor_deny : &st->drop_deny;
 	case RG_CAUSE_BAN:
-		st->drop_ban++;
-		break;
+		return monitor ? &st->monitor_ban : &st->drop_ban;
 	case RG_CAUSE_SYN_RATE:
-		st->drop_syn_rate++;
-		break;
+		return monitor ? &st->monitor_syn_rate : &st->drop_syn_rate;
 	case RG_CAUSE_SYN_GLOBAL:
-		st->drop_syn_global++;
-		break;
+		return monitor ? &st->monitor_syn_global : &st->drop_syn_global;
 	case RG_CAUSE_FRAG_PAYLOAD:
-		st->drop_frag_payload++;
-		break;
+		return monitor ? &st->monitor_frag_payload
+			       : &st->drop_frag_payload;
 	default:
-		st->drop_frag_tiny++;
-		break;
+		return monitor ? &st->monitor_frag_tiny : &st->drop_frag_tiny;
 	}
-}
-
-static __always_inline void count_monitor(struct rg_stats *st, int cause)
-{
-	switch (cause) {
-	case RG_CAUSE_DENY:
-		st->monitor_deny++;
-		break;
-	case RG_CAUSE_BAN:
-		st->monitor_ban++;
-		break;
-	case RG_CAUSE_SYN_RATE:
-		st->monitor_syn_rate++;
-		break;
-	case RG_CAUSE_SYN_GLOBAL:
-		st->monitor_syn_global++;
-		break;
-	case RG_CAUSE_FRAG_PAYLOAD:
-		st->monitor_frag_payload++;
-		break;
-	default:
-		st->monitor_frag_tiny++;
-		break;
-	}
-	st->pass_monitor++;
 }
 
 /* A deny entry drops unless the source is allowed (looked up only then,
@@ -363,11 +336,12 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 static __always_inline int enforce(const struct rg_config *cfg,
 				   struct rg_stats *st, int cause)
 {
-	if (!(cfg->flags & RG_CFG_MONITOR)) {
-		count_drop(st, cause);
+	int monitor = !!(cfg->flags & RG_CFG_MONITOR);
+
+	(*cause_counter(st, cause, monitor))++;
+	if (!monitor)
 		return XDP_DROP;
-	}
-	count_monitor(st, cause);
+	st->pass_monitor++;
 	return XDP_PASS;
 }
 

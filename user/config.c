@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,6 +475,22 @@ static char *trim(char *s)
 	return s;
 }
 
+/* "name:lineno: " and the message into err; -EINVAL. */
+static int __attribute__((format(printf, 5, 6)))
+line_error(char *err, size_t errlen, const char *name, unsigned int lineno,
+	   const char *fmt, ...)
+{
+	int n = snprintf(err, errlen, "%s:%u: ", name, lineno);
+	va_list ap;
+
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
 /* One line, NUL-terminated and writable. Returns 0 or -EINVAL with err. */
 static int parse_line(struct rg_conf *c, char *line, bool *seen,
 		      const char *name, unsigned int lineno, char *err,
@@ -490,40 +507,30 @@ static int parse_line(struct rg_conf *c, char *line, bool *seen,
 	if (!*line)
 		return 0;
 	eq = strchr(line, '=');
-	if (!eq) {
-		snprintf(err, errlen,
-			 "%s:%u: '%.64s' is not a setting, expected "
-			 "'key = value'",
-			 name, lineno, line);
-		return -EINVAL;
-	}
+	if (!eq)
+		return line_error(err, errlen, name, lineno,
+				  "'%.64s' is not a setting, expected "
+				  "'key = value'",
+				  line);
 	*eq = '\0';
 	key = trim(line);
 	value = trim(eq + 1);
 	k = find_key(key);
-	if (!k) {
-		snprintf(err, errlen,
-			 "%s:%u: unknown key '%.64s', expected one "
-			 "of the keys in relayguard.conf(5)",
-			 name, lineno, key);
-		return -EINVAL;
-	}
-	if (seen[k - keys]) {
-		snprintf(err, errlen,
-			 "%s:%u: '%s' is set twice, expected each "
-			 "key once",
-			 name, lineno, key);
-		return -EINVAL;
-	}
+	if (!k)
+		return line_error(err, errlen, name, lineno,
+				  "unknown key '%.64s', expected one of the "
+				  "keys in relayguard.conf(5)",
+				  key);
+	if (seen[k - keys])
+		return line_error(err, errlen, name, lineno,
+				  "'%s' is set twice, expected each key once",
+				  key);
 	seen[k - keys] = true;
-	if (!*value || k->set(c, k, value, &why)) {
-		snprintf(err, errlen,
-			 "%s:%u: bad value '%.64s' for %s, "
-			 "expected %s",
-			 name, lineno, value, key,
-			 *value ? why : "a value after '='");
-		return -EINVAL;
-	}
+	if (!*value || k->set(c, k, value, &why))
+		return line_error(err, errlen, name, lineno,
+				  "bad value '%.64s' for %s, expected %s",
+				  value, key,
+				  *value ? why : "a value after '='");
 	return 0;
 }
 
@@ -562,11 +569,10 @@ int conf_parse(const char *name, const char *text, struct rg_conf *out,
 		nl = strchr(p, '\n');
 		n = nl ? (size_t)(nl - p) : strlen(p);
 		if (n >= sizeof(line)) {
-			snprintf(err, errlen,
-				 "%s:%u: line too long, expected at "
-				 "most %zu bytes",
-				 name, lineno, sizeof(line) - 1);
-			ret = -EINVAL;
+			ret = line_error(err, errlen, name, lineno,
+					 "line too long, expected at most %zu "
+					 "bytes",
+					 sizeof(line) - 1);
 			goto out;
 		}
 		memcpy(line, p, n);
@@ -729,10 +735,10 @@ bool conf_is_literal_domain(const struct rg_conf *c, const char *domain)
 
 bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr)
 {
-	unsigned int i;
+	return prefix_any(c->trusted, c->n_trusted, addr, prefix_contains);
+}
 
-	for (i = 0; i < c->n_trusted; i++)
-		if (prefix_contains(&c->trusted[i], addr))
-			return true;
-	return false;
+bool conf_trusted_overlaps(const struct rg_conf *c, const struct prefix *p)
+{
+	return prefix_any(c->trusted, c->n_trusted, p, prefix_overlaps);
 }

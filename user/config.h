@@ -156,6 +156,8 @@ void conf_local_domains_source(const struct rg_conf *c, char *buf, size_t size);
 
 /* addr lies within one of trusted_networks. */
 bool conf_is_trusted(const struct rg_conf *c, const struct prefix *addr);
+/* p shares an address with one of trusted_networks. */
+bool conf_trusted_overlaps(const struct rg_conf *c, const struct prefix *p);
 
 /* The i-th key name the file accepts; NULL past the last. */
 const char *conf_key(unsigned int i);

@@ -859,14 +859,10 @@ void crowdsec_free(struct crowdsec *cs)
 	request_free(cs->machine_req);
 	if (cs->multi)
 		curl_multi_cleanup(cs->multi);
-	if (cs->epfd >= 0)
-		close(cs->epfd);
-	if (cs->curl_timer >= 0)
-		close(cs->curl_timer);
-	if (cs->schedule >= 0)
-		close(cs->schedule);
-	if (cs->work >= 0)
-		close(cs->work);
+	fs_close(cs->epfd);
+	fs_close(cs->curl_timer);
+	fs_close(cs->schedule);
+	fs_close(cs->work);
 	if (cs->state_path[0])
 		unlink(cs->state_path);
 	memset(cs->bouncer_key, 0, sizeof(cs->bouncer_key));

@@ -117,22 +117,12 @@ static int del_source(const struct prefix *source, void *arg)
 	return 0;
 }
 
-static bool overlaps_trusted(const struct rg_conf *conf, const struct prefix *p)
-{
-	unsigned int i;
-
-	for (i = 0; i < conf->n_trusted; i++)
-		if (prefix_overlaps(&conf->trusted[i], p))
-			return true;
-	return false;
-}
-
 /* A range too wide to expand, into the deny tries (cs_deny.h). */
 static int deny_wide(struct apply_ctx *c)
 {
 	int rc;
 
-	if (overlaps_trusted(c->conf, &c->d->target)) {
+	if (conf_trusted_overlaps(c->conf, &c->d->target)) {
 		c->st->exempt++;
 		return 0;
 	}

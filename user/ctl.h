@@ -124,10 +124,12 @@ void status_crowdsec(const struct rg_maps *maps);
 /* One key=value line of a daemon state file: a number or a string, in
  * text as "key value"; a last_* number is a unix time ("N (Xs ago)"). */
 void ctl_print_state_pair(char *line, int64_t now);
-/* The state file NAME relayguardd keeps beside its pid file, or NULL. */
-FILE *ctl_state_open(const char *name);
-/* Its key=value lines (ctl_print_state_pair), then closed. */
-void ctl_print_state(FILE *f);
+/* The state file NAME relayguardd keeps beside its pid file as object key,
+ * "title:" then its key=value lines (ctl_print_state_pair); true with the
+ * object left open for more (the caller ends it). Without the file: key
+ * null, "title: absent", false. */
+bool ctl_state_section(const char *name, const char *key, const char *title,
+		       const char *absent);
 /* ctl_status.c: where the local domains come from, how many (the state
  * file relayguardd keeps beside its pid file, mtawatch.h). */
 void status_local_domains(void);

@@ -59,12 +59,7 @@ int acl_read(int fd, int family, struct acl_set *set)
 
 static bool acl_has(const struct acl_set *set, const struct prefix *p)
 {
-	size_t i;
-
-	for (i = 0; i < set->n; i++)
-		if (prefix_equal(&set->v[i], p))
-			return true;
-	return false;
+	return prefix_any(set->v, set->n, p, prefix_equal);
 }
 
 /* Sorted by length, then address: one binary search per length. */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "fsutil.h"
 #include "instance.h"
 #include "log.h"
 
@@ -88,8 +89,7 @@ int do_attach(int argc, char **argv)
 	if (!err)
 		err = loader_attach(l, argv[0], mode, &used);
 	loader_free(l);
-	if (lock >= 0)
-		close(lock);
+	fs_close(lock);
 	if (err)
 		return err;
 	err = loader_query(argv[0], &st);

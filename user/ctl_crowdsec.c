@@ -64,17 +64,11 @@ void ctl_print_state_pair(char *line, int64_t now)
 
 void status_crowdsec(const struct rg_maps *maps)
 {
-	FILE *f = ctl_state_open(CROWDSEC_STATE_FILE);
 	uint64_t n = 0;
 
-	if (!f) {
-		print_null("crowdsec", "crowdsec: %s\n",
-			   "off (relayguardd runs no LAPI client)");
+	if (!ctl_state_section(CROWDSEC_STATE_FILE, "crowdsec", "crowdsec",
+			       "off (relayguardd runs no LAPI client)"))
 		return;
-	}
-	print_obj_start("crowdsec");
-	print_text("crowdsec:\n");
-	ctl_print_state(f);
 	if (maps && !banstore_for_each(maps, count_crowdsec, &n))
 		print_uint("bans_from_crowdsec",
 			   "  bans_from_crowdsec   %llu\n", n);

@@ -100,37 +100,33 @@ static void status_daemon(void)
 	print_obj_end();
 }
 
-FILE *ctl_state_open(const char *name)
+bool ctl_state_section(const char *name, const char *key, const char *title,
+		       const char *absent)
 {
-	char dir[4096], path[4200];
+	char dir[4096], path[4200], line[1200];
+	FILE *f;
 
 	snprintf(dir, sizeof(dir), "%s", ctl.pid_file);
 	snprintf(path, sizeof(path), "%s/%s", dirname(dir), name);
-	return fopen(path, "re");
-}
-
-void ctl_print_state(FILE *f)
-{
-	char line[1200];
-
+	f = fopen(path, "re");
+	if (!f) {
+		print_text("%s: ", title);
+		print_null(key, "%s\n", absent);
+		return false;
+	}
+	print_obj_start(key);
+	print_text("%s:\n", title);
 	while (fgets(line, sizeof(line), f))
 		ctl_print_state_pair(line, time(NULL));
 	fclose(f);
+	return true;
 }
 
 void status_local_domains(void)
 {
-	FILE *f = ctl_state_open(MTA_STATE_FILE);
-
-	if (!f) {
-		print_null("local_domains", "local domains: %s\n",
-			   "unknown (relayguardd is not running)");
-		return;
-	}
-	print_obj_start("local_domains");
-	print_text("local domains:\n");
-	ctl_print_state(f);
-	print_obj_end();
+	if (ctl_state_section(MTA_STATE_FILE, "local_domains", "local domains",
+			      "unknown (relayguardd is not running)"))
+		print_obj_end();
 }
 
 int do_status(int argc, char **argv)

@@ -122,10 +122,7 @@ enum ban_outcome escalate_exempt(const struct rg_conf *conf,
 				 const struct rg_maps *maps,
 				 const struct prefix *wide)
 {
-	unsigned int i;
-
-	for (i = 0; i < conf->n_trusted; i++)
-		if (prefix_overlaps(&conf->trusted[i], wide))
-			return BAN_TRUSTED;
+	if (conf_trusted_overlaps(conf, wide))
+		return BAN_TRUSTED;
 	return allow_overlaps(maps, wide) ? BAN_ALLOWED : BAN_ADDED;
 }

@@ -45,30 +45,13 @@ static int flowmap_edit(int fd, __u32 seed, const struct rg_flow_key *key,
 	return 0;
 }
 
-static bool set_stop(struct rg_flow *f, __u32 arg)
+/* Sets flag (RG_FLOW_STOP, _STOP_IN or _PAUSE_IN) unless it or STOP is
+ * set already. */
+static bool set_flag(struct rg_flow *f, __u32 flag)
 {
-	(void)arg;
-	if (f->flags & RG_FLOW_STOP)
+	if (f->flags & (RG_FLOW_STOP | flag))
 		return false;
-	f->flags |= RG_FLOW_STOP;
-	return true;
-}
-
-static bool set_stop_in(struct rg_flow *f, __u32 arg)
-{
-	(void)arg;
-	if (f->flags & (RG_FLOW_STOP | RG_FLOW_STOP_IN))
-		return false;
-	f->flags |= RG_FLOW_STOP_IN;
-	return true;
-}
-
-static bool set_pause(struct rg_flow *f, __u32 arg)
-{
-	(void)arg;
-	if (f->flags & (RG_FLOW_STOP | RG_FLOW_PAUSE_IN))
-		return false;
-	f->flags |= RG_FLOW_PAUSE_IN;
+	f->flags |= flag;
 	return true;
 }
 
@@ -84,17 +67,17 @@ static bool set_resume(struct rg_flow *f, __u32 seq)
 
 int flowmap_stop(int fd, __u32 seed, const struct rg_flow_key *key)
 {
-	return flowmap_edit(fd, seed, key, set_stop, 0);
+	return flowmap_edit(fd, seed, key, set_flag, RG_FLOW_STOP);
 }
 
 int flowmap_stop_client(int fd, __u32 seed, const struct rg_flow_key *key)
 {
-	return flowmap_edit(fd, seed, key, set_stop_in, 0);
+	return flowmap_edit(fd, seed, key, set_flag, RG_FLOW_STOP_IN);
 }
 
 int flowmap_pause_client(int fd, __u32 seed, const struct rg_flow_key *key)
 {
-	return flowmap_edit(fd, seed, key, set_pause, 0);
+	return flowmap_edit(fd, seed, key, set_flag, RG_FLOW_PAUSE_IN);
 }
 
 int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,

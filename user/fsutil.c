@@ -9,6 +9,12 @@
 
 #include "fsutil.h"
 
+void fs_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 int fs_mkdirs(const char *dir, mode_t mode)
 {
 	char buf[4096], *p;

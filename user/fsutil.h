@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* close(fd) if fd is open: -1 (or any negative) means never opened. */
+void fs_close(int fd);
+
 /* dir and each missing parent, created with mode. 0 or -errno. */
 int fs_mkdirs(const char *dir, mode_t mode);
 /* The directory that holds file, as fs_mkdirs. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dpconfig.h"
+#include "fsutil.h"
 #include "loader.h"
 #include "log.h"
 #include "migrate.h"
@@ -107,8 +108,7 @@ void maps_close(struct rg_maps *maps)
 
 	for (i = 0; i < N_MAPS; i++) {
 		fd = map_fd_slot(maps, &map_descs[i]);
-		if (*fd >= 0)
-			close(*fd);
+		fs_close(*fd);
 		*fd = -1;
 	}
 }
@@ -417,8 +417,7 @@ void loader_free(struct loader *l)
 {
 	if (!l)
 		return;
-	if (l->old_samples >= 0)
-		close(l->old_samples);
+	fs_close(l->old_samples);
 	relayguard_bpf__destroy(l->skel);
 	free(l);
 }
@@ -558,8 +557,7 @@ static int xdp_attach_mode(int ifindex, const char *ifname, int prog_fd,
 		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
 	}
 	err = bpf_xdp_attach(ifindex, prog_fd, flags, &a);
-	if (old_fd >= 0)
-		close(old_fd);
+	fs_close(old_fd);
 out:
 	if (other_fd >= 0) {
 		if (err)

@@ -78,8 +78,7 @@ static void close_fds(struct child *c)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (c->fd[i] >= 0)
-			close(c->fd[i]); /* leaves the epoll set with it */
+		fs_close(c->fd[i]); /* leaves the epoll set with it */
 		c->fd[i] = -1;
 	}
 }
@@ -119,10 +118,8 @@ static int child_start(struct mta_watch *w, struct child *c, char *const argv[],
 fail:
 	c->pid = 0;
 	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
+		fs_close(out[i]);
+		fs_close(err[i]);
 	}
 	return ret;
 }
@@ -701,10 +698,8 @@ void mta_watch_free(struct mta_watch *w)
 		return;
 	child_free(&w->reading);
 	child_free(&w->query);
-	if (w->ino >= 0)
-		close(w->ino);
-	if (w->epfd >= 0)
-		close(w->epfd);
+	fs_close(w->ino);
+	fs_close(w->epfd);
 	mta_domains_free(w->next);
 	mta_domains_free(w->live);
 	free(w);

@@ -194,6 +194,17 @@ bool prefix_equal(const struct prefix *a, const struct prefix *b)
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+bool prefix_any(const struct prefix *set, size_t n, const struct prefix *p,
+		bool (*match)(const struct prefix *, const struct prefix *))
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (match(&set[i], p))
+			return true;
+	return false;
+}
+
 bool prefix_contains(const struct prefix *outer, const struct prefix *inner)
 {
 	struct prefix masked = *inner;

@@ -51,6 +51,10 @@ unsigned int prefix_host_len(int family);
 bool prefix_is_host(const struct prefix *p);
 /* True if a and b are the same prefix: family, length and address. */
 bool prefix_equal(const struct prefix *a, const struct prefix *b);
+/* True if match(&set[i], p) for one of set[0..n): match is prefix_equal,
+ * prefix_contains (set[i] holds p) or prefix_overlaps. */
+bool prefix_any(const struct prefix *set, size_t n, const struct prefix *p,
+		bool (*match)(const struct prefix *, const struct prefix *));
 /* Zero the bits beyond p->len. */
 void prefix_mask(struct prefix *p);
 /* True if inner lies within outer (same family, outer->len <= inner->len). */

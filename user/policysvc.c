@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "fsutil.h"
 #include "log.h"
 #include "netlink.h"
 #include "policy.h"
@@ -249,8 +250,7 @@ void policysvc_free(struct policysvc *s)
 		return;
 	while (s->conns)
 		conn_close(s, s->conns);
-	if (s->lfd >= 0)
-		close(s->lfd);
+	fs_close(s->lfd);
 	if (s->unix_path)
 		unlink(s->path);
 	close(s->epfd);
@@ -319,8 +319,7 @@ int policysvc_listen(struct policysvc *s, char *err, size_t errlen)
 fail:
 	ret = -errno;
 	snprintf(err, errlen, "cannot listen on %s: %s", spec, strerror(errno));
-	if (s->lfd >= 0)
-		close(s->lfd);
+	fs_close(s->lfd);
 	s->lfd = -1;
 	return ret;
 }

@@ -23,6 +23,7 @@
 #include "cs_client.h"
 #include "daemon.h"
 #include "escalate.h"
+#include "fsutil.h"
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
@@ -308,12 +309,9 @@ static void finish(struct daemon *d)
 	bans_free(d->bans);
 	escalate_free(d->esc);
 	loader_free(d->loader);
-	if (d->epfd >= 0)
-		close(d->epfd);
-	if (d->timerfd >= 0)
-		close(d->timerfd);
-	if (d->sigfd >= 0)
-		close(d->sigfd);
+	fs_close(d->epfd);
+	fs_close(d->timerfd);
+	fs_close(d->sigfd);
 }
 
 /* ---- main ----------------------------------------------------------- */

@@ -8,16 +8,6 @@
 #include "lpm.h"
 #include "trusted.h"
 
-static bool configured(const struct rg_conf *conf, const struct prefix *p)
-{
-	unsigned int i;
-
-	for (i = 0; i < conf->n_trusted; i++)
-		if (prefix_equal(&conf->trusted[i], p))
-			return true;
-	return false;
-}
-
 /* Remove fd's RG_ALLOW_TRUSTED entries that conf no longer names. The
  * walk restarts after each delete: get_next_key after a deleted key
  * starts over in an LPM trie anyway, and there are at most a few hundred
@@ -35,7 +25,9 @@ static int remove_stale(int fd, int family, const struct rg_conf *conf,
 		prev = &key;
 		lpm_prefix(family, &key, &p);
 		if (bpf_map_lookup_elem(fd, &key, &origin) ||
-		    origin != RG_ALLOW_TRUSTED || configured(conf, &p))
+		    origin != RG_ALLOW_TRUSTED ||
+		    prefix_any(conf->trusted, conf->n_trusted, &p,
+			       prefix_equal))
 			continue;
 		if (bpf_map_delete_elem(fd, &key))
 			return -errno;
