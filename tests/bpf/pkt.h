@@ -136,6 +136,12 @@ static int pkt_ipv6(const struct pkt_spec *s, uint8_t *p, int proto)
 		q[0] = next;
 		if (s->ext[i] == IPPROTO_FRAGMENT)
 			pkt_put16(q + 2, s->v6frag);
+		if (s->ext[i] == IPPROTO_AH) {
+			memset(q, 0, 24);
+			q[0] = next;
+			q[1] = 4; /* 24 bytes: (4 + 2) * 4 */
+			q += 16;
+		}
 		q += 8; /* hdrlen 0: 8 bytes for every kind we build */
 	}
 	l4 = pkt_l4(s, q, proto);
