@@ -63,10 +63,11 @@ static int gz_cookie_close(void *cookie)
 /* dir/<UTC time>-<source>.pcap.gz; the nth file of one millisecond (n >
  * 0: an alert and the ban before it, a ban of each of two flows) adds
  * .<n> to the source. */
-static int make_path(const char *dir, const struct prefix *source,
+/* now: one time for every attempt of one open, so that a ".n" name
+ * always shares its millisecond with the file it steps aside for. */
+static int make_path(const char *dir, const struct prefix *source, uint64_t now,
 		     unsigned int n, char *out, size_t outlen)
 {
-	uint64_t now = clock_ns(CLOCK_REALTIME);
 	time_t secs = now / NSEC_PER_SEC;
 	char when[32], src[PREFIX_STRLEN], *c;
 	struct tm tm;
@@ -125,6 +126,7 @@ static int open_stream(struct evidence *e)
 int evidence_open(const char *dir, const struct prefix *source,
 		  struct evidence **out, char *path, size_t pathlen)
 {
+	uint64_t now = clock_ns(CLOCK_REALTIME);
 	struct evidence *e;
 	unsigned int n;
 	int err;
@@ -140,7 +142,7 @@ int evidence_open(const char *dir, const struct prefix *source,
 		return -ENOMEM;
 	for (n = 0, err = -EEXIST; err == -EEXIST && n < EVIDENCE_SAME_MS_MAX;
 	     n++) {
-		err = make_path(dir, source, n, e->path, sizeof(e->path));
+		err = make_path(dir, source, now, n, e->path, sizeof(e->path));
 		if (!err)
 			err = open_stream(e);
 	}
