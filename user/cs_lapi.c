@@ -295,8 +295,10 @@ static int feed_tokens(struct lapi_parser *p, size_t bytes, char *err,
 	jerr = json_tokener_get_error(p->tok);
 	if (p->root && jerr == json_tokener_success) {
 		end = p->off + json_tokener_get_parse_end(p->tok);
+		/* JSON's own blanks (RFC 8259), as the strict tokener takes
+		 * them when they share its chunk */
 		while (end < p->len && p->body[end] &&
-		       strchr(" \t\n\v\f\r", p->body[end]))
+		       strchr(" \t\n\r", p->body[end]))
 			end++;
 		if (end == p->len)
 			return 0;

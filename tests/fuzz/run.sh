@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh SECONDS [TARGET...]: run each libFuzzer target (all of
 # them by default) for SECONDS with ASan and UBSan, seeded from
-# tests/fuzz/corpus/TARGET. Any crash, leak or UB report fails the run.
+# tests/fuzz/corpus/TARGET. Any crash, leak or UB report fails the run
+# (exit 1: libFuzzer's own default, 77, is tests/run.sh's "skipped").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -19,6 +20,7 @@ for t in "${targets[@]}"; do
 	[ -d "tests/fuzz/corpus/$t" ] && cp -r "tests/fuzz/corpus/$t/." "$work/"
 	echo "== $t for ${seconds}s"
 	"$BUILD/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
+		-error_exitcode=1 -timeout_exitcode=1 \
 		-artifact_prefix="$BUILD/fuzz/$t-" "$work" 2>&1 | tail -n 25
 	rm -rf "$work"
 done
