@@ -249,7 +249,8 @@ static void test_forged_syn(void **state)
  * client RST or FIN alone leaves it. */
 static void test_close_confirmed_by_server(void **state)
 {
-	struct craft *c = *state, d;
+	struct craft *c = *state;
+	struct craft d;
 
 	craft_raw(c, RG_DIR_IN, RG_TCP_FIN | RG_TCP_ACK, c->cseq, c->sseq, NULL,
 		  0);
