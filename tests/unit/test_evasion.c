@@ -187,7 +187,7 @@ static void test_pipelined_behind_dot(void **state)
 	local_until_body(c);
 	c->cseq += 5000; /* body, dot, MAIL and RCPT: unseen */
 	craft_server(c, "250 2.0.0 Ok: queued as 4F00\r\n250 2.1.0 Ok\r\n"
-			 "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+			"554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
 	assert_relay_graded();
 }
 
@@ -391,7 +391,7 @@ static void test_body_before_354(void **state)
 	struct craft *c = *state;
 
 	craft_client(c, "MAIL FROM:<a@spam.example>\r\nRCPT TO:<user@example.test>\r\n"
-			 "DATA\r\nSubject: x\r\n\r\nspam\r\n.\r\nQUIT\r\n");
+			"DATA\r\nSubject: x\r\n\r\nspam\r\n.\r\nQUIT\r\n");
 	assert_relay_banned("unauth_pipelining");
 }
 
@@ -491,9 +491,9 @@ static void test_probe_ban_then_accepted(void **state)
 	struct craft *c = *state;
 
 	craft_client(c, "MAIL FROM:<a@spam.example>\r\n"
-			 "RCPT TO:<v%gmail.com@example.test>\r\n"
-			 "RCPT TO:<victim@gmail.com>\r\n"
-			 "RCPT TO:<other@gmail.com>\r\n");
+			"RCPT TO:<v%gmail.com@example.test>\r\n"
+			"RCPT TO:<victim@gmail.com>\r\n"
+			"RCPT TO:<other@gmail.com>\r\n");
 	craft_server(c,
 		     "250 2.1.0 Ok\r\n"
 		     "554 5.7.1 <v%gmail.com@example.test>: Relay access "
