@@ -15,6 +15,14 @@
 #include "policy.h"
 #include "unit.h"
 
+/* A policy on c, and src parsed from addr. */
+static struct policy *policy_at(const struct rg_conf *c, const char *addr,
+				struct prefix *src)
+{
+	assert_int_equal(parse_prefix(addr, src), 0);
+	return policy_new(c);
+}
+
 static void test_classify(void **state)
 {
 	static const struct {
@@ -56,16 +64,45 @@ static void test_classify(void **state)
 	}
 }
 
+/* One grading case; code 0 is a RCPT whose reply was not seen. */
+struct grading {
+	const char *src, *path;
+	bool auth;
+	unsigned int code;
+	int n;
+	enum decision_action a0;
+	const char *code0;
+};
+
+static void check_grading(const struct grading *g, unsigned int code)
+{
+	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
+	struct prefix src;
+	struct policy *p;
+	int n;
+
+	print_message("%s %s%s, code %u\n", g->src, g->path,
+		      g->auth ? " (authenticated)" : "", code);
+	p = policy_at(lab_conf(), g->src, &src);
+	n = policy_rcpt(p, &(struct rcpt_event){
+		.src = &src, .client_port = 40000, .authenticated = g->auth,
+		.counts = true, .path = g->path, .code = code, .n_rcpt = 1,
+		.now_ns = NSEC_PER_SEC }, v);
+	policy_free(p);
+	assert_int_equal(n, g->n);
+	if (!n)
+		return;
+	assert_int_equal(v[0].action, g->a0);
+	assert_string_equal(v[0].code, g->code0);
+	if (n == 2) {
+		assert_int_equal(v[1].action, DECISION_BAN);
+		assert_int_equal(v[1].reason, RG_REASON_RELAY_ACCEPTED);
+	}
+}
+
 static void test_grading(void **state)
 {
-	static const struct {
-		const char *src, *path;
-		bool auth;
-		unsigned int code;
-		int n;
-		enum decision_action a0;
-		const char *code0;
-	} cases[] = {
+	static const struct grading cases[] = {
 		/* one refused plain foreign RCPT: a finding (relay_attempts_ban
 		 * = 2); test_pipeline_misdirected has the second */
 		{ "10.77.0.66", "victim@gmail.com", false, 554, 1,
@@ -79,16 +116,10 @@ static void test_grading(void **state)
 		{ "10.77.0.66", "u@example.test", false, 250, 0, 0, NULL },
 		{ "10.77.0.66", "u@example.test", false, 550, 0, 0, NULL },
 		{ "10.77.0.66", "victim@gmail.com", true, 250, 0, 0, NULL },
+		{ "10.77.0.66", "victim@gmail.com", true, 554, 0, 0, NULL },
 		{ "10.77.1.5", "victim@gmail.com", false, 250, 0, 0, NULL },
+		{ "10.77.1.5", "victim@gmail.com", false, 554, 0, 0, NULL },
 		{ "10.77.1.5", "u%x@example.test", false, 554, 0, 0, NULL },
-		/* code 0: the reply was not seen; the command alone grades */
-		{ "10.77.0.66", "victim@gmail.com", false, 0, 1,
-		  DECISION_FINDING, "relay_attempt" },
-		{ "10.77.0.66", "u%x@example.test", false, 0, 1, DECISION_BAN,
-		  "relay_probe" },
-		{ "10.77.0.66", "u@example.test", false, 0, 0, 0, NULL },
-		{ "10.77.0.66", "victim@gmail.com", true, 0, 0, 0, NULL },
-		{ "10.77.1.5", "victim@gmail.com", false, 0, 0, 0, NULL },
 		{ "10.77.0.66", "victim@gmail.com", false, 354, 0, 0, NULL },
 	};
 	struct verdict v[POLICY_RCPT_MAX_VERDICTS];
@@ -100,28 +131,14 @@ static void test_grading(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(parse_prefix(cases[i].src, &src), 0);
-		p = policy_new(lab_conf());
-		n = policy_rcpt(p, &(struct rcpt_event){
-			.src = &src, .client_port = 40000,
-			.authenticated = cases[i].auth, .counts = true,
-			.path = cases[i].path, .code = cases[i].code,
-			.n_rcpt = 1, .now_ns = NSEC_PER_SEC }, v);
-		policy_free(p);
-		assert_int_equal(n, cases[i].n);
-		if (!n)
-			continue;
-		assert_int_equal(v[0].action, cases[i].a0);
-		assert_string_equal(v[0].code, cases[i].code0);
-		if (n == 2) {
-			assert_int_equal(v[1].action, DECISION_BAN);
-			assert_int_equal(v[1].reason, RG_REASON_RELAY_ACCEPTED);
-		}
+		check_grading(&cases[i], cases[i].code);
+		/* reply not seen: the command alone grades, as a refusal */
+		if (cases[i].code >= 400)
+			check_grading(&cases[i], 0);
 	}
 	/* relay_attempts_ban = 1: the first refused attempt bans */
 	c1.relay_attempts_ban = 1;
-	p = policy_new(&c1);
-	parse_prefix("10.77.0.66", &src);
+	p = policy_at(&c1, "10.77.0.66", &src);
 	n = policy_rcpt(p, &(struct rcpt_event){
 		.src = &src, .client_port = 40000, .counts = true,
 		.path = "victim@gmail.com", .code = 554, .n_rcpt = 1,
@@ -188,8 +205,7 @@ static void test_too_many_rcpts_once(void **state)
 
 	(void)state;
 	c.max_rcpts = 3;
-	p = policy_new(&c);
-	parse_prefix("192.0.2.40", &src);
+	p = policy_at(&c, "192.0.2.40", &src);
 	e.src = &src;
 	for (i = 1; i <= 6; i++) { /* policy service: counts by itself */
 		signals += policy_rcpt(p, &e, v);
@@ -270,8 +286,7 @@ static void test_auth_failures_ban(void **state)
 	(void)state;
 	c.weight_auth_failure = 0;
 	c.auth_failures_ban = 3;
-	p = policy_new(&c);
-	parse_prefix("192.0.2.10", &src);
+	p = policy_at(&c, "192.0.2.10", &src);
 	for (i = 1; i <= 3; i++) {
 		policy_signal(p, &src, SIG_AUTH_FAILURE, i, &v);
 		assert_int_equal(v.action, i < 3 ? DECISION_FINDING : DECISION_BAN);
@@ -289,8 +304,7 @@ static void test_session_rate(void **state)
 
 	(void)state;
 	c.sessions_per_minute = 5;
-	p = policy_new(&c);
-	parse_prefix("2001:db8::1", &src);
+	p = policy_at(&c, "2001:db8::1", &src);
 	for (i = 0; i < 20; i++)
 		over += policy_session(p, &src, NSEC_PER_SEC + i);
 	assert_int_equal(over, 1); /* once per minute */
@@ -303,6 +317,39 @@ static void test_session_rate(void **state)
 
 /* ---- through the pipeline ---- */
 
+CRAFT_LAB_PIPELINE_FIXTURE(pl, col)
+
+static const char denied[] =
+	"554 5.7.1 <victim@gmail.com>: Relay access denied\r\n";
+
+/* The fixture's pipeline anew, on conf (which must outlive it), nothing
+ * collected yet. */
+static void pipeline_on(const struct rg_conf *conf)
+{
+	pipeline_free(pl);
+	memset(&col, 0, sizeof(col));
+	pl = pipeline_new(conf, &collect_ops, &col);
+	assert_non_null(pl);
+}
+
+/* A verified connection from client, port. */
+static void session_from(struct craft *c, const char *client, uint16_t port)
+{
+	craft_init(c, pl, client, port);
+	craft_handshake(c);
+}
+
+/* The client's SYN and a SYN-ACK acking its ISN + ack (1: the SYN's
+ * answer); no third ACK. */
+static void syn_synack(struct craft *c, uint32_t ack)
+{
+	craft_raw(c, RG_DIR_IN, RG_TCP_SYN, c->cseq, 0, NULL, 0);
+	craft_raw(c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c->sseq,
+		  c->cseq + ack, NULL, 0);
+	c->cseq++;
+	c->sseq++;
+}
+
 static void relay_session(struct craft *c, const char *reply)
 {
 	craft_server(c, "220 gw.example.test ESMTP\r\n");
@@ -313,83 +360,90 @@ static void relay_session(struct craft *c, const char *reply)
 	craft_server(c, reply);
 }
 
+/* got is want, where want says anything. */
+static void assert_if_given(const char *got, const char *want)
+{
+	if (*want)
+		assert_string_equal(got, want);
+}
+
+/* n decisions were collected, the first n of want: each its action, and
+ * its reason, code, recipient, reply and source where want gives them. */
+static void assert_decisions(const struct seen_decision *want, int n)
+{
+	int i;
+
+	assert_int_equal(col.n, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(col.d[i].action, want[i].action);
+		if (want[i].reason)
+			assert_int_equal(col.d[i].reason, want[i].reason);
+		assert_if_given(col.d[i].code, want[i].code);
+		assert_if_given(col.d[i].rcpt_to, want[i].rcpt_to);
+		assert_if_given(col.d[i].reply, want[i].reply);
+		assert_if_given(col.d[i].source, want[i].source);
+	}
+}
+
 /* relay_attempts_ban = 1 (the behaviour before the default became 2):
  * the first refused attempt bans in-session. */
 static void test_pipeline_relay_denied(void **state)
 {
-	struct rg_conf conf = *lab_conf();
-	struct collector col = { 0 };
-	struct pipeline *p;
+	static const struct seen_decision want[] = {
+		{ .action = DECISION_BAN, .reason = RG_REASON_RELAY_ATTEMPT,
+		  .code = "relay_attempt", .rcpt_to = "victim@gmail.com",
+		  .reply = "554 5.7.1 <victim@gmail.com>: Relay access denied",
+		  .source = "10.77.0.66" },
+	};
+	static struct rg_conf conf;
 	struct craft c;
 
 	(void)state;
+	conf = *lab_conf();
 	conf.relay_attempts_ban = 1;
-	p = pipeline_new(&conf, &collect_ops, &col);
-	craft_init(&c, p, "10.77.0.66", 40000);
-	craft_handshake(&c);
-	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
-	assert_int_equal(col.n, 1);
-	assert_int_equal(col.d[0].action, DECISION_BAN);
-	assert_int_equal(col.d[0].reason, RG_REASON_RELAY_ATTEMPT);
-	assert_string_equal(col.d[0].code, "relay_attempt");
-	assert_string_equal(col.d[0].source, "10.77.0.66");
-	assert_string_equal(col.d[0].rcpt_to, "victim@gmail.com");
-	assert_string_equal(col.d[0].reply,
-			    "554 5.7.1 <victim@gmail.com>: Relay access denied");
+	pipeline_on(&conf);
+	session_from(&c, "10.77.0.66", 40000);
+	relay_session(&c, denied);
+	assert_decisions(want, 1);
 	/* the client's side stops, the server's replies are still read */
 	assert_int_equal(col.client_stops, 1);
 	assert_int_equal(col.stops, 0);
-	pipeline_free(p);
 }
 
 static void test_pipeline_relay_accepted(void **state)
 {
-	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	static const struct seen_decision want[] = {
+		{ .action = DECISION_ALERT, .code = "relay_accepted" },
+		{ .action = DECISION_BAN, .reason = RG_REASON_RELAY_ACCEPTED },
+	};
 	struct craft c;
 
 	(void)state;
-	craft_init(&c, p, "10.77.0.66", 40001);
-	craft_handshake(&c);
+	session_from(&c, "10.77.0.66", 40001);
 	relay_session(&c, "250 2.1.5 Ok\r\n");
-	assert_int_equal(col.n, 2);
-	assert_int_equal(col.d[0].action, DECISION_ALERT);
-	assert_string_equal(col.d[0].code, "relay_accepted");
-	assert_int_equal(col.d[1].action, DECISION_BAN);
-	assert_int_equal(col.d[1].reason, RG_REASON_RELAY_ACCEPTED);
-	pipeline_free(p);
+	assert_decisions(want, 2);
 }
 
 /* No SYN-ACK, or a client ACK that does not match the server's ISN: the
  * same dialogue gives findings marked unverified, never a ban. */
 static void test_pipeline_unverified_never_bans(void **state)
 {
-	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
 	struct craft c;
 
 	(void)state;
 	/* 1: no handshake at all (picked up mid-stream / spoofed) */
-	craft_init(&c, p, "10.77.0.66", 40002);
+	craft_init(&c, pl, "10.77.0.66", 40002);
 	relay_session(&c, "554 5.7.1 Relay access denied\r\n");
 	/* 2: SYN and SYN-ACK, but the client's ACK guesses the ISN wrong */
-	craft_init(&c, p, "10.77.0.67", 40003);
-	craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
-	craft_raw(&c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c.sseq, c.cseq + 1,
-		  NULL, 0);
-	c.cseq++;
-	c.sseq++;
+	craft_init(&c, pl, "10.77.0.67", 40003);
+	syn_synack(&c, 1);
 	c.ack_skew = 77777; /* every client ACK is off: it never saw the SYN-ACK */
 	relay_session(&c, "250 2.1.5 Ok\r\n");
 	/* 3: SYN-ACK that does not answer the client's SYN: the server
 	 * expects the client's bytes at another position, these are not the
 	 * connection's and nothing is read */
-	craft_init(&c, p, "10.77.0.68", 40004);
-	craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
-	craft_raw(&c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c.sseq, c.cseq + 99,
-		  NULL, 0);
-	c.cseq++;
-	c.sseq++;
+	craft_init(&c, pl, "10.77.0.68", 40004);
+	syn_synack(&c, 99);
 	relay_session(&c, "554 5.7.1 Relay access denied\r\n");
 	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
 	assert_int_equal(collected(&col, DECISION_ALERT, NULL), 0);
@@ -397,20 +451,17 @@ static void test_pipeline_unverified_never_bans(void **state)
 	 * line, the second counted as suppressed */
 	assert_int_equal(collected(&col, DECISION_FINDING, "relay_attempt"), 1);
 	assert_int_equal(collected(&col, DECISION_FINDING, "relay_accepted"), 1);
-	assert_int_equal(pipeline_stats(p)->unverified_suppressed, 1);
+	assert_int_equal(pipeline_stats(pl)->unverified_suppressed, 1);
 	for (int i = 0; i < col.n; i++)
 		if (col.d[i].action == DECISION_FINDING &&
 		    strncmp(col.d[i].code, "relay_", 6) == 0)
 			assert_true(col.d[i].unverified);
-	pipeline_free(p);
 }
 
 /* A spoofer resetting and re-forging flows from many sources gets at most
  * UNVERIFIED_REPORTS_PER_SEC (10) lines a second into the event log. */
 static void test_pipeline_unverified_reports_capped(void **state)
 {
-	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
 	struct craft c;
 	char addr[32];
 	int i;
@@ -418,24 +469,20 @@ static void test_pipeline_unverified_reports_capped(void **state)
 	(void)state;
 	for (i = 0; i < 30; i++) {
 		snprintf(addr, sizeof(addr), "10.77.2.%d", i + 1);
-		craft_init(&c, p, addr, 41000 + i);
+		craft_init(&c, pl, addr, 41000 + i);
 		relay_session(&c, "554 5.7.1 Relay access denied\r\n");
 	}
 	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
 	assert_int_equal(collected(&col, DECISION_FINDING, NULL), 10);
-	assert_int_equal(pipeline_stats(p)->unverified_suppressed, 20);
-	pipeline_free(p);
+	assert_int_equal(pipeline_stats(pl)->unverified_suppressed, 20);
 }
 
 static void test_pipeline_auth_then_foreign(void **state)
 {
-	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
 	struct craft c;
 
 	(void)state;
-	craft_init(&c, p, "192.0.2.50", 40005);
-	craft_handshake(&c);
+	session_from(&c, "192.0.2.50", 40005);
 	craft_server(&c, "220 gw\r\n");
 	craft_client(&c, "EHLO laptop\r\n");
 	craft_server(&c, "250-gw\r\n250 AUTH PLAIN\r\n");
@@ -446,52 +493,43 @@ static void test_pipeline_auth_then_foreign(void **state)
 	craft_client(&c, "RCPT TO:<friend@gmail.com>\r\n");
 	craft_server(&c, "250 Ok\r\n");
 	assert_int_equal(col.n, 0);
-	pipeline_free(p);
 }
 
 static void test_pipeline_pregreet_and_trusted(void **state)
 {
-	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
 	struct craft c;
 
 	(void)state;
-	craft_init(&c, p, "192.0.2.51", 40006);
-	craft_handshake(&c);
+	session_from(&c, "192.0.2.51", 40006);
 	craft_client(&c, "EHLO eager\r\n"); /* before the 220 */
 	craft_server(&c, "220 gw\r\n");
 	assert_int_equal(collected(&col, DECISION_FINDING, "pregreet"), 1);
 	/* a trusted relay accepted is normal */
-	craft_init(&c, p, "10.77.1.5", 40007);
-	craft_handshake(&c);
+	session_from(&c, "10.77.1.5", 40007);
 	relay_session(&c, "250 2.1.5 Ok\r\n");
 	assert_int_equal(col.n, 1);
-	pipeline_free(p);
 }
 
 /* Spoofed SYNs and unverified dialogues add nothing to a source's score or
  * session count: only verified sessions do. */
 static void test_pipeline_spoofed_signals_do_not_count(void **state)
 {
-	struct rg_conf conf = *lab_conf();
-	struct collector col = { 0 };
-	struct pipeline *p;
+	static struct rg_conf conf;
 	struct craft c;
 	int i;
 
 	(void)state;
+	conf = *lab_conf();
 	conf.sessions_per_minute = 3;
 	conf.weight_session_rate = 10; /* one signal bans */
 	conf.weight_pregreet = 9;
-	p = pipeline_new(&conf, &collect_ops, &col);
+	pipeline_on(&conf);
 	for (i = 0; i < 20; i++) { /* SYN flood, never completed */
-		craft_init(&c, p, "192.0.2.99", 2000 + i);
-		craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
-		craft_raw(&c, RG_DIR_OUT, RG_TCP_SYN | RG_TCP_ACK, c.sseq,
-			  c.cseq + 1, NULL, 0);
+		craft_init(&c, pl, "192.0.2.99", 2000 + i);
+		syn_synack(&c, 1);
 	}
 	for (i = 0; i < 5; i++) { /* blind talk before any server byte */
-		craft_init(&c, p, "192.0.2.99", 3000 + i);
+		craft_init(&c, pl, "192.0.2.99", 3000 + i);
 		craft_raw(&c, RG_DIR_IN, RG_TCP_SYN, c.cseq, 0, NULL, 0);
 		c.cseq++;
 		craft_client(&c, "EHLO x\r\n");
@@ -502,12 +540,9 @@ static void test_pipeline_spoofed_signals_do_not_count(void **state)
 	for (i = 0; i < col.n; i++)
 		assert_true(col.d[i].unverified);
 	/* real sessions: the 4th in the minute is over the rate */
-	for (i = 0; i < 4; i++) {
-		craft_init(&c, p, "192.0.2.99", 4000 + i);
-		craft_handshake(&c);
-	}
+	for (i = 0; i < 4; i++)
+		session_from(&c, "192.0.2.99", 4000 + i);
 	assert_int_equal(collected(&col, DECISION_BAN, "session_rate"), 1);
-	pipeline_free(p);
 }
 
 /* A legitimate MTA delivering to a domain whose MX wrongly points here:
@@ -515,49 +550,40 @@ static void test_pipeline_spoofed_signals_do_not_count(void **state)
  * score_window, in another session, is a ban. */
 static void test_pipeline_misdirected(void **state)
 {
-	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	static const struct seen_decision want[] = {
+		{ .action = DECISION_FINDING, .reason = RG_REASON_RELAY_ATTEMPT,
+		  .code = "relay_attempt" },
+		{ .action = DECISION_BAN, .code = "relay_attempt" },
+	};
 	struct craft c;
+	int i;
 
 	(void)state;
-	craft_init(&c, p, "10.77.0.70", 40100);
-	craft_handshake(&c);
-	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
-	craft_client(&c, "QUIT\r\n");
-	craft_server(&c, "221 2.0.0 Bye\r\n");
-	assert_int_equal(col.n, 1);
-	assert_int_equal(col.d[0].action, DECISION_FINDING);
-	assert_int_equal(col.d[0].reason, RG_REASON_RELAY_ATTEMPT);
-	assert_string_equal(col.d[0].code, "relay_attempt");
-	assert_int_equal(collected(&col, DECISION_BAN, NULL), 0);
-	craft_init(&c, p, "10.77.0.70", 40101);
-	craft_handshake(&c);
-	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
-	assert_int_equal(col.n, 2);
-	assert_int_equal(col.d[1].action, DECISION_BAN);
-	assert_string_equal(col.d[1].code, "relay_attempt");
-	pipeline_free(p);
+	for (i = 0; i < 2; i++) {
+		session_from(&c, "10.77.0.70", 40100 + i);
+		relay_session(&c, denied);
+		craft_client(&c, "QUIT\r\n");
+		craft_server(&c, "221 2.0.0 Bye\r\n");
+		assert_decisions(want, i + 1);
+	}
 }
 
 /* Two refused foreign RCPTs in one session: banned at the second. */
 static void test_pipeline_second_rcpt_bans(void **state)
 {
-	struct collector col = { 0 };
-	struct pipeline *p = pipeline_new(lab_conf(), &collect_ops, &col);
+	static const struct seen_decision want[] = {
+		{ .action = DECISION_FINDING },
+		{ .action = DECISION_BAN, .rcpt_to = "victim2@gmail.com" },
+	};
 	struct craft c;
 
 	(void)state;
-	craft_init(&c, p, "10.77.0.71", 40102);
-	craft_handshake(&c);
-	relay_session(&c, "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n");
+	session_from(&c, "10.77.0.71", 40102);
+	relay_session(&c, denied);
 	craft_client(&c, "RCPT TO:<victim2@gmail.com>\r\n");
 	craft_server(&c, "554 5.7.1 <victim2@gmail.com>: Relay access denied\r\n");
-	assert_int_equal(col.n, 2);
-	assert_int_equal(col.d[0].action, DECISION_FINDING);
-	assert_int_equal(col.d[1].action, DECISION_BAN);
-	assert_string_equal(col.d[1].rcpt_to, "victim2@gmail.com");
+	assert_decisions(want, 2);
 	assert_int_equal(col.client_stops, 1);
-	pipeline_free(p);
 }
 
 /* A bulk sender (a mailing list, a big provider's outbound address) opens
@@ -574,8 +600,7 @@ static void test_volume_only_never_bans(void **state)
 
 	(void)state;
 	conf_defaults(&c);
-	p = policy_new(&c);
-	parse_prefix("198.51.100.25", &src);
+	p = policy_at(&c, "198.51.100.25", &src);
 	for (i = 0; i < 1000; i++) {
 		policy_signal(p, &src, i % 2 ? SIG_SESSION_RATE :
 					       SIG_TOO_MANY_RCPTS,
@@ -610,8 +635,7 @@ static void test_volume_boundaries(void **state)
 	conf_defaults(&c);
 	c.n_local_domains = 1;
 	snprintf(c.local_domains[0], sizeof(c.local_domains[0]), "example.com");
-	p = policy_new(&c);
-	parse_prefix("198.51.100.26", &src);
+	p = policy_at(&c, "198.51.100.26", &src);
 	e.src = &src;
 	for (e.n_rcpt = 1; e.n_rcpt <= 100; e.n_rcpt++)
 		assert_int_equal(policy_rcpt(p, &e, v), 0);
@@ -681,20 +705,17 @@ static void test_pipeline_every_split(void **state)
 				  "554 5.7.1 <victim@gmail.com>: Relay access denied\r\n"
 				  "554 5.5.1 Error: no valid recipients\r\n";
 	size_t cut, clen = strlen(cli), slen = strlen(srv);
-	struct rg_conf conf = *lab_conf();
-	struct collector col;
-	struct pipeline *p;
+	static struct rg_conf conf;
 	struct craft c;
 
 	(void)state;
+	conf = *lab_conf();
+	conf.relay_attempts_ban = 1;
 	for (cut = 0; cut <= (clen > slen ? clen : slen); cut++) {
 		size_t cc = cut < clen ? cut : clen, sc = cut < slen ? cut : slen;
 
-		memset(&col, 0, sizeof(col));
-		conf.relay_attempts_ban = 1;
-		p = pipeline_new(&conf, &collect_ops, &col);
-		craft_init(&c, p, "10.77.0.66", 41000);
-		craft_handshake(&c);
+		pipeline_on(&conf);
+		session_from(&c, "10.77.0.66", 41000);
 		craft_server(&c, "220 gw\r\n");
 		craft_client(&c, "EHLO vm\r\n");
 		craft_server(&c, "250-gw\r\n250 PIPELINING\r\n");
@@ -715,10 +736,10 @@ static void test_pipeline_every_split(void **state)
 			fail_msg("cut %zu: %d decisions, first %s %s", cut, col.n,
 				 col.n ? col.d[0].code : "-",
 				 col.n ? col.d[0].reply : "-");
-		pipeline_free(p);
 	}
 }
 
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 UNIT_TEST_MAIN(cmocka_unit_test(test_classify), cmocka_unit_test(test_grading),
 	       cmocka_unit_test(test_rcpt_counted_once),
 	       cmocka_unit_test(test_too_many_rcpts_once),
@@ -726,16 +747,15 @@ UNIT_TEST_MAIN(cmocka_unit_test(test_classify), cmocka_unit_test(test_grading),
 	       cmocka_unit_test(test_signals),
 	       cmocka_unit_test(test_auth_failures_ban),
 	       cmocka_unit_test(test_session_rate),
-	       cmocka_unit_test(test_pipeline_relay_denied),
-	       cmocka_unit_test(test_pipeline_relay_accepted),
-	       cmocka_unit_test(test_pipeline_unverified_never_bans),
-	       cmocka_unit_test(test_pipeline_unverified_reports_capped),
-	       cmocka_unit_test(test_pipeline_auth_then_foreign),
-	       cmocka_unit_test(test_pipeline_pregreet_and_trusted),
-	       cmocka_unit_test(test_pipeline_every_split),
-	       cmocka_unit_test(test_pipeline_spoofed_signals_do_not_count),
-	       cmocka_unit_test(test_pipeline_misdirected),
-	       cmocka_unit_test(test_pipeline_second_rcpt_bans),
+	       T(test_pipeline_relay_denied), T(test_pipeline_relay_accepted),
+	       T(test_pipeline_unverified_never_bans),
+	       T(test_pipeline_unverified_reports_capped),
+	       T(test_pipeline_auth_then_foreign),
+	       T(test_pipeline_pregreet_and_trusted),
+	       T(test_pipeline_every_split),
+	       T(test_pipeline_spoofed_signals_do_not_count),
+	       T(test_pipeline_misdirected), T(test_pipeline_second_rcpt_bans),
 	       cmocka_unit_test(test_volume_only_never_bans),
 	       cmocka_unit_test(test_volume_boundaries),
 	       cmocka_unit_test(test_bulk_sender_misdirected))
+#undef T

@@ -188,145 +188,6 @@ static void test_every_split(void **state)
 	smtp_free(&s);
 }
 
-static void test_multiline_reply(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220-gw.example.test first\r\n220-second\r\n"
-			       "220 ready\r\n" },
-		{ SMTP_CLIENT, "EHLO x\r\nNOOP\r\n" },
-		{ SMTP_SERVER, "250-a\r\n250-b\r\n250 c\r\n250 2.0.0 Ok\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 3, 0, &r, &s);
-	assert_string_equal(r.log,
-			    "greeting=220[]/3;EHLO=250[]/3;NOOP=250[2.0.0]/1;");
-	smtp_free(&s);
-}
-
-static void test_auth(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "EHLO x\r\n" },
-		{ SMTP_SERVER, "250-gw\r\n250 AUTH PLAIN LOGIN\r\n" },
-		{ SMTP_CLIENT, "AUTH LOGIN\r\n" },
-		{ SMTP_SERVER, "334 VXNlcm5hbWU6\r\n" },
-		{ SMTP_CLIENT, "RCPT TO:<looks@like.command>\r\n" },
-		{ SMTP_SERVER, "334 UGFzc3dvcmQ6\r\n" },
-		{ SMTP_CLIENT, "c2VjcmV0\r\n" },
-		{ SMTP_SERVER, "535 5.7.8 Error: authentication failed\r\n" },
-		{ SMTP_CLIENT, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n" },
-		{ SMTP_SERVER, "235 2.7.0 Authentication successful\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 11, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;EHLO=250[]/2;"
-				   "AUTH=535[5.7.8]/1;AUTH=235[2.7.0]/1;");
-	assert_true(s.flags & SMTP_F_AUTHENTICATED);
-	assert_int_equal(s.n_rcpt, 0); /* the AUTH answer was no command */
-	smtp_free(&s);
-}
-
-static void test_starttls_stops(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "EHLO x\r\n" },
-		{ SMTP_SERVER, "250 STARTTLS\r\n" },
-		{ SMTP_CLIENT, "STARTTLS\r\n" },
-		{ SMTP_SERVER, "220 2.0.0 Ready to start TLS\r\n" },
-		{ SMTP_CLIENT, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n" },
-		{ SMTP_SERVER, "\x16\x03\x03\x00\x7a garbage\r\n" },
-		{ SMTP_CLIENT, "RCPT TO:<victim@gmail.com>\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 8, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;EHLO=250[]/1;"
-				   "STARTTLS=220[2.0.0]/1;STOP;");
-	assert_true(s.flags & SMTP_F_TLS);
-	assert_int_equal(s.n_rcpt, 0);
-	smtp_free(&s);
-}
-
-static void test_starttls_refused_continues(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "STARTTLS\r\n" },
-		{ SMTP_SERVER, "454 4.7.0 TLS not available\r\n" },
-		{ SMTP_CLIENT, "MAIL FROM:<>\r\n" },
-		{ SMTP_SERVER, "250 2.1.0 Ok\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 5, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;STARTTLS=454[4.7.0]/1;"
-				   "MAIL=250[2.1.0]/1;");
-	smtp_free(&s);
-}
-
-static void test_bdat_and_quit(void **state)
-{
-	static const struct step bdat[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "MAIL FROM:<a@b>\r\nRCPT TO:<u@example.test>\r\n"
-			       "BDAT 15 LAST\r\nRCPT TO:<x@y>\r\nNOOP\r\n" },
-		{ SMTP_SERVER, "250 Ok\r\n250 Ok\r\n250 2.0.0 queued\r\n"
-			       "250 Ok\r\n" },
-	};
-	static const struct step quit[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "QUIT\r\n" },
-		{ SMTP_SERVER, "221 2.0.0 Bye\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(bdat, 3, 0, &r, &s);
-	/* the chunk ("RCPT TO:<x@y>\r\n", 15 bytes) is not a command, the
-	 * NOOP after it is */
-	assert_string_equal(r.log, "greeting=220[]/1;PAUSE;MAIL=250[]/1;"
-				   "RCPT:u@example.test=250[]/1;BDAT=250[2.0.0]/1;"
-				   "RESUME@78;NOOP=250[]/1;");
-	assert_int_equal(s.n_rcpt, 1);
-	smtp_free(&s);
-	run(quit, 3, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;QUIT=221[2.0.0]/1;STOP;");
-	smtp_free(&s);
-}
-
-static void test_data_refused_resumes(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "DATA\r\n" },
-		{ SMTP_SERVER, "503 5.5.1 Error: need RCPT command\r\n" },
-		{ SMTP_CLIENT, "RSET\r\n" },
-		{ SMTP_SERVER, "250 2.0.0 Ok\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 5, 0, &r, &s);
-	/* RSET: a new transaction, a new sampling window */
-	assert_string_equal(r.log, "greeting=220[]/1;DATA=503[5.5.1]/1;"
-				   "RSET=250[2.0.0]/1;RESUME@12;");
-	smtp_free(&s);
-}
-
 /* Findings: table-driven. */
 static void test_findings(void **state)
 {
@@ -381,94 +242,153 @@ static void test_findings(void **state)
 	}
 }
 
-/* Lost server bytes: no reply can be paired, so the RCPT awaiting one and
- * every later RCPT are graded alone (code 0), a reply after the gap is not
- * paired, and DATA ends the dialogue. */
-static void test_gap_server_grades_alone(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "RCPT TO:<a@b>\r\n" },
-		{ SMTP_SERVER, NULL },
+/* The steps of a dialogue, and their count, for a struct dialogue. */
+#define STEPS(...)                                                             \
+	.steps = (const struct step[]){ __VA_ARGS__ },                         \
+	.n = sizeof((const struct step[]){ __VA_ARGS__ }) /                    \
+	     sizeof(struct step)
+
+/* A dialogue and the transcript it gives; at its end the flags are set
+ * and, where counted, n_rcpt RCPTs were seen. Written { name, STEPS(...),
+ * log, ... }: the fields after n follow STEPS() in order. */
+struct dialogue {
+	const char *name;
+	const struct step *steps;
+	size_t n;
+	const char *log;
+	unsigned int flags;
+	bool counted;
+	unsigned int n_rcpt;
+};
+
+static const struct dialogue dialogues[] = {
+	{ "multiline reply",
+	  STEPS({ SMTP_SERVER, "220-gw.example.test first\r\n220-second\r\n"
+			       "220 ready\r\n" },
+		{ SMTP_CLIENT, "EHLO x\r\nNOOP\r\n" },
+		{ SMTP_SERVER, "250-a\r\n250-b\r\n250 c\r\n250 2.0.0 Ok\r\n" }),
+	  "greeting=220[]/3;EHLO=250[]/3;NOOP=250[2.0.0]/1;" },
+	/* the AUTH answer was no command */
+	{ "auth",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_CLIENT, "EHLO x\r\n" },
+		{ SMTP_SERVER, "250-gw\r\n250 AUTH PLAIN LOGIN\r\n" },
+		{ SMTP_CLIENT, "AUTH LOGIN\r\n" },
+		{ SMTP_SERVER, "334 VXNlcm5hbWU6\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<looks@like.command>\r\n" },
+		{ SMTP_SERVER, "334 UGFzc3dvcmQ6\r\n" },
+		{ SMTP_CLIENT, "c2VjcmV0\r\n" },
+		{ SMTP_SERVER, "535 5.7.8 Error: authentication failed\r\n" },
+		{ SMTP_CLIENT, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n" },
+		{ SMTP_SERVER, "235 2.7.0 Authentication successful\r\n" }),
+	  "greeting=220[]/1;EHLO=250[]/2;"
+	  "AUTH=535[5.7.8]/1;AUTH=235[2.7.0]/1;",
+	  SMTP_F_AUTHENTICATED, true, 0 },
+	{ "STARTTLS stops",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_CLIENT, "EHLO x\r\n" },
+		{ SMTP_SERVER, "250 STARTTLS\r\n" },
+		{ SMTP_CLIENT, "STARTTLS\r\n" },
+		{ SMTP_SERVER, "220 2.0.0 Ready to start TLS\r\n" },
+		{ SMTP_CLIENT,
+		  "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n" },
+		{ SMTP_SERVER, "\x16\x03\x03\x00\x7a garbage\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<victim@gmail.com>\r\n" }),
+	  "greeting=220[]/1;EHLO=250[]/1;STARTTLS=220[2.0.0]/1;STOP;",
+	  SMTP_F_TLS, true, 0 },
+	{ "STARTTLS refused continues",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_CLIENT, "STARTTLS\r\n" },
+		{ SMTP_SERVER, "454 4.7.0 TLS not available\r\n" },
+		{ SMTP_CLIENT, "MAIL FROM:<>\r\n" },
+		{ SMTP_SERVER, "250 2.1.0 Ok\r\n" }),
+	  "greeting=220[]/1;STARTTLS=454[4.7.0]/1;MAIL=250[2.1.0]/1;" },
+	/* the chunk ("RCPT TO:<x@y>\r\n", 15 bytes) is not a command, the
+	 * NOOP after it is */
+	{ "BDAT",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "MAIL FROM:<a@b>\r\nRCPT TO:<u@example.test>\r\n"
+			       "BDAT 15 LAST\r\nRCPT TO:<x@y>\r\nNOOP\r\n" },
+		{ SMTP_SERVER, "250 Ok\r\n250 Ok\r\n250 2.0.0 queued\r\n"
+			       "250 Ok\r\n" }),
+	  "greeting=220[]/1;PAUSE;MAIL=250[]/1;"
+	  "RCPT:u@example.test=250[]/1;BDAT=250[2.0.0]/1;"
+	  "RESUME@78;NOOP=250[]/1;",
+	  0, true, 1 },
+	{ "QUIT",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_CLIENT, "QUIT\r\n" },
+		{ SMTP_SERVER, "221 2.0.0 Bye\r\n" }),
+	  "greeting=220[]/1;QUIT=221[2.0.0]/1;STOP;" },
+	/* RSET: a new transaction, a new sampling window */
+	{ "DATA refused resumes",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_CLIENT, "DATA\r\n" },
+		{ SMTP_SERVER, "503 5.5.1 Error: need RCPT command\r\n" },
+		{ SMTP_CLIENT, "RSET\r\n" },
+		{ SMTP_SERVER, "250 2.0.0 Ok\r\n" }),
+	  "greeting=220[]/1;DATA=503[5.5.1]/1;RSET=250[2.0.0]/1;"
+	  "RESUME@12;" },
+	/* Lost server bytes: no reply can be paired, so the RCPT awaiting one
+	 * and every later RCPT are graded alone (code 0), a reply after the
+	 * gap is not paired, and DATA ends the dialogue. */
+	{ "server gap: RCPTs graded alone",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_CLIENT, "RCPT TO:<a@b>\r\n" }, { SMTP_SERVER, NULL },
 		{ SMTP_SERVER, "250 Ok\r\n" },
-		{ SMTP_CLIENT, "RCPT TO:<v@gmail.com>\r\nDATA\r\nRCPT TO:<x@y>\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 5, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;RCPT:a@b=0[]/0;"
-				   "RCPT:v@gmail.com=0[]/0;STOP;");
-	smtp_free(&s);
-}
-
-/* After lost server bytes, AUTH's outcome is unknown: nothing after it is
- * graded (an authenticated client may relay). */
-static void test_gap_server_auth_ends(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_SERVER, NULL },
-		{ SMTP_CLIENT, "AUTH PLAIN AGFAYg==\r\nRCPT TO:<v@gmail.com>\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 3, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;STOP;");
-	smtp_free(&s);
-}
-
-/* A lost command would shift every later reply onto the wrong command:
- * after a client gap a reply sent before the server had the next command
- * seen (its ack), or with nothing awaiting one, answers an unseen command
- * and is not paired, but one refusing a relay for the <path> it names
- * grades that RCPT; the first command seen after the gap is paired again
- * with the first reply that could answer it. */
-static void test_gap_client_grades_relay_replies(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
-		{ SMTP_CLIENT, "RCPT TO:<a" },
-		{ SMTP_CLIENT, NULL },
-		{ SMTP_CLIENT, "xx@gmail.com>\r\n" },
-		{ SMTP_SERVER, "554 5.7.1 <axx@gmail.com>: Relay access denied\r\n" },
+		{ SMTP_CLIENT,
+		  "RCPT TO:<v@gmail.com>\r\nDATA\r\nRCPT TO:<x@y>\r\n" }),
+	  "greeting=220[]/1;RCPT:a@b=0[]/0;"
+	  "RCPT:v@gmail.com=0[]/0;STOP;" },
+	/* After lost server bytes, AUTH's outcome is unknown: nothing after it
+	 * is graded (an authenticated client may relay). */
+	{ "server gap: AUTH ends",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_SERVER, NULL },
+		{ SMTP_CLIENT,
+		  "AUTH PLAIN AGFAYg==\r\nRCPT TO:<v@gmail.com>\r\n" }),
+	  "greeting=220[]/1;STOP;" },
+	/* A lost command would shift every later reply onto the wrong
+	 * command: after a client gap a reply sent before the server had the
+	 * next command seen (its ack), or with nothing awaiting one, answers
+	 * an unseen command and is not paired, but one refusing a relay for
+	 * the <path> it names grades that RCPT; the first command seen after
+	 * the gap is paired again with the first reply that could answer
+	 * it. */
+	{ "client gap: relay replies graded",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_CLIENT, "RCPT TO:<a" },
+		{ SMTP_CLIENT, NULL }, { SMTP_CLIENT, "xx@gmail.com>\r\n" },
+		{ SMTP_SERVER,
+		  "554 5.7.1 <axx@gmail.com>: Relay access denied\r\n" },
 		{ SMTP_SERVER, "250 2.1.0 Ok\r\n" },
 		{ SMTP_CLIENT, "RCPT TO:<v@gmail.com>\r\n" },
-		{ SMTP_SERVER, "250 2.1.5 Ok\r\n" },
-	};
-	struct smtp s;
-	struct rec r;
-
-	(void)state;
-	run(st, 8, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;"
-				   "RCPT:axx@gmail.com=554[5.7.1]/1;"
-				   "RCPT:v@gmail.com=250[2.1.5]/1;");
-	smtp_free(&s);
-}
-
-/* Both sides lost: nothing more can be learnt. */
-static void test_gap_both_stop(void **state)
-{
-	static const struct step st[] = {
-		{ SMTP_SERVER, "220 gw\r\n" },
+		{ SMTP_SERVER, "250 2.1.5 Ok\r\n" }),
+	  "greeting=220[]/1;RCPT:axx@gmail.com=554[5.7.1]/1;"
+	  "RCPT:v@gmail.com=250[2.1.5]/1;" },
+	/* Both sides lost: nothing more can be learnt. */
+	{ "both gaps stop",
+	  STEPS({ SMTP_SERVER, "220 gw\r\n" }, { SMTP_CLIENT, NULL },
 		{ SMTP_CLIENT, NULL },
-		{ SMTP_CLIENT, NULL },
-		{ SMTP_SERVER, "554 5.7.1 <v@gmail.com>: Relay access denied\r\n" },
+		{ SMTP_SERVER,
+		  "554 5.7.1 <v@gmail.com>: Relay access denied\r\n" },
 		{ SMTP_SERVER, NULL },
-		{ SMTP_SERVER, "554 5.7.1 <w@gmail.com>: Relay access denied\r\n" },
-	};
+		{ SMTP_SERVER,
+		  "554 5.7.1 <w@gmail.com>: Relay access denied\r\n" }),
+	  "greeting=220[]/1;RCPT:v@gmail.com=554[5.7.1]/1;STOP;" },
+};
+
+static void test_dialogues(void **state)
+{
+	const struct dialogue *d;
 	struct smtp s;
 	struct rec r;
+	size_t i;
 
 	(void)state;
-	run(st, 6, 0, &r, &s);
-	assert_string_equal(r.log, "greeting=220[]/1;"
-				   "RCPT:v@gmail.com=554[5.7.1]/1;STOP;");
-	smtp_free(&s);
+	for (i = 0; i < sizeof(dialogues) / sizeof(dialogues[0]); i++) {
+		d = &dialogues[i];
+		print_message("dialogue: %s\n", d->name);
+		run(d->steps, d->n, 0, &r, &s);
+		assert_string_equal(r.log, d->log);
+		assert_int_equal(s.flags & d->flags, d->flags);
+		if (d->counted)
+			assert_int_equal(s.n_rcpt, d->n_rcpt);
+		smtp_free(&s);
+	}
 }
 
 static void test_extract_path(void **state)
@@ -518,16 +438,7 @@ static void test_pipeline_overflow(void **state)
 
 UNIT_TEST_MAIN(cmocka_unit_test(test_pipelined),
 	       cmocka_unit_test(test_every_split),
-	       cmocka_unit_test(test_multiline_reply),
-	       cmocka_unit_test(test_auth),
-	       cmocka_unit_test(test_starttls_stops),
-	       cmocka_unit_test(test_starttls_refused_continues),
-	       cmocka_unit_test(test_bdat_and_quit),
-	       cmocka_unit_test(test_data_refused_resumes),
 	       cmocka_unit_test(test_findings),
-	       cmocka_unit_test(test_gap_server_grades_alone),
-	       cmocka_unit_test(test_gap_server_auth_ends),
-	       cmocka_unit_test(test_gap_client_grades_relay_replies),
-	       cmocka_unit_test(test_gap_both_stop),
+	       cmocka_unit_test(test_dialogues),
 	       cmocka_unit_test(test_extract_path),
 	       cmocka_unit_test(test_pipeline_overflow))
