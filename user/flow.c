@@ -605,12 +605,14 @@ void flow_segment(struct flow_table *t, struct flow *f, int dir, uint32_t seq,
 		t->st.bytes_dropped_cap += len;
 }
 
-/* Kept samples are stored without their flow key (the flow has it). */
+/* Kept samples are stored without their flow key (the flow has it): the
+ * other fields of struct rg_sample, copied to and from it by name. */
+#define KEPT_FIELDS(X)                                                         \
+	X(ts_ns) X(seq) X(ack) X(ifindex) X(payload_len) X(dir) X(tcp_flags)
+#define KEPT_DECLARE(field) __typeof__(((struct rg_sample *)0)->field) field;
+
 struct kept {
-	uint64_t ts_ns;
-	uint32_t seq, ack, ifindex;
-	uint16_t payload_len;
-	uint8_t dir, tcp_flags;
+	KEPT_FIELDS(KEPT_DECLARE)
 	uint8_t payload[];
 };
 
@@ -640,13 +642,8 @@ void flow_keep_sample(struct flow_table *t, struct flow *f,
 		f->samples_cap = cap;
 	}
 	k = (struct kept *)(f->samples + f->samples_len);
-	k->ts_ns = s->ts_ns;
-	k->seq = s->seq;
-	k->ack = s->ack;
-	k->ifindex = s->ifindex;
-	k->payload_len = s->payload_len;
-	k->dir = s->dir;
-	k->tcp_flags = s->tcp_flags;
+#define KEPT_SAVE(field) k->field = s->field;
+	KEPT_FIELDS(KEPT_SAVE)
 	memcpy(k->payload, s->payload, s->payload_len);
 	f->samples_len += need;
 	f->kept_payload[dir] += s->payload_len;
@@ -670,14 +667,9 @@ void flow_for_each_sample(const struct flow *f, flow_sample_cb cb, void *ctx)
 	while (off < f->samples_len) {
 		k = (const struct kept *)(f->samples + off);
 		memset(&rec->s, 0, sizeof(rec->s));
-		rec->s.ts_ns = k->ts_ns;
 		rec->s.flow = f->key;
-		rec->s.seq = k->seq;
-		rec->s.ack = k->ack;
-		rec->s.ifindex = k->ifindex;
-		rec->s.payload_len = k->payload_len;
-		rec->s.dir = k->dir;
-		rec->s.tcp_flags = k->tcp_flags;
+#define KEPT_RESTORE(field) rec->s.field = k->field;
+		KEPT_FIELDS(KEPT_RESTORE)
 		memcpy(rec->s.payload, k->payload, k->payload_len);
 		cb(&rec->s, ctx);
 		off += KEPT_SIZE(k->payload_len);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The ABI steps and the copy of one map through them (see migrate.h).
  * Adding ABI N + 1: copy the structs it changes into user/abiN.h as
- * rgN_*, point step N - 1's converters at them, and add step N. */
+ * rgN_*, point step N - 1's entries at them, and add step N (fields
+ * changed or moved, not appended, need a converter in struct map_conv). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +23,30 @@
 struct map_conv {
 	const char *name;
 	unsigned int old_size; /* value size at the step's `from` */
-	/* old (old_size bytes) into the next ABI's value, zeroed before */
-	void (*convert)(const void *old, void *new);
+	/* The old value's leading bytes that the next ABI's value starts
+	 * with as they are; the rest of it starts zeroed. */
+	unsigned int kept;
 };
+
+/* Bytes from the start of struct s to the end of its member m. */
+#define OFFSET_END(s, m) (offsetof(struct s, m) + sizeof(((struct s *)0)->m))
+
+/* 0, or a compile error unless member m lies at the same offset in both. */
+#define SAME_OFFSET(a, b, m)                                                   \
+	(0 * sizeof(struct {                                                   \
+		 _Static_assert(offsetof(struct a, m) ==                       \
+					offsetof(struct b, m),                 \
+				#b " starts with " #a "'s fields");            \
+		 char c;                                                       \
+	 }))
+
+/* The entry of a map whose next ABI appended fields to its value: the old
+ * struct's fields up to and including `last` carry over as they are. */
+#define APPENDED(map, old, new, last)                                          \
+	{                                                                      \
+		map, sizeof(struct old),                                       \
+			OFFSET_END(old, last) + SAME_OFFSET(old, new, last)    \
+	}
 
 struct abi_step {
 	unsigned int from; /* reads ABI from, writes from + 1 */
@@ -38,61 +61,13 @@ struct abi_step {
  * starts at 0), small sample records (a new, empty ring buffer). A zero
  * mark never matches, so the data plane looks every source up again. */
 
-static void ban_3to4(const void *old, void *new)
-{
-	const struct rg3_ban *o = old;
-	struct rg_ban *n = new;
-
-	n->expires_ns = o->expires_ns;
-	n->hits = o->hits;
-	n->created_ns = o->created_ns;
-	n->first_hit_ns = o->first_hit_ns;
-	n->reason = o->reason;
-	n->offences = o->offences;
-	n->origin = o->origin;
-	memcpy(n->origin_tag, o->origin_tag, sizeof(n->origin_tag));
-}
-
-static void bucket_3to4(const void *old, void *new)
-{
-	const struct rg3_bucket *o = old;
-	struct rg_bucket *n = new;
-
-	n->tat_ns = o->tat_ns;
-	n->drops = o->drops;
-	n->src = o->src;
-}
-
-static void flow_3to4(const void *old, void *new)
-{
-	const struct rg3_flow *o = old;
-	struct rg_flow *n = new;
-
-	n->key = o->key;
-	n->sampled_in = o->sampled_in;
-	n->sampled_out = o->sampled_out;
-	n->flags = o->flags;
-	n->win_in = o->win_in;
-	n->last_ns = o->last_ns;
-	n->srv_ack = o->srv_ack;
-}
-
-/* ABI 4 only appended acl_cached: the counters before it carry over. */
-static void stats_3to4(const void *old, void *new)
-{
-	memcpy(new, old, sizeof(struct rg3_stats));
-}
-
 static const struct map_conv conv_3to4[] = {
-	{ RG_MAP_STATS, sizeof(struct rg3_stats), stats_3to4 },
-	{ RG_MAP_BANS4, sizeof(struct rg3_ban), ban_3to4 },
-	{ RG_MAP_BANS6, sizeof(struct rg3_ban), ban_3to4 },
-	{ RG_MAP_RATELIMIT, sizeof(struct rg3_bucket), bucket_3to4 },
-	{ RG_MAP_FLOWS, sizeof(struct rg3_flow), flow_3to4 },
+	APPENDED(RG_MAP_STATS, rg3_stats, rg_stats, monitor_frag_payload),
+	APPENDED(RG_MAP_BANS4, rg3_ban, rg_ban, origin_tag),
+	APPENDED(RG_MAP_BANS6, rg3_ban, rg_ban, origin_tag),
+	APPENDED(RG_MAP_RATELIMIT, rg3_bucket, rg_bucket, src),
+	APPENDED(RG_MAP_FLOWS, rg3_flow, rg_flow, srv_ack),
 };
-
-_Static_assert(sizeof(struct rg_stats) == sizeof(struct rg3_stats) + 8,
-	       "ABI 4 appended one counter to ABI 3's");
 
 /* struct rg_sample kept its layout; ABI 3 wrote each record at its exact
  * size, which ABI 4's reader takes as well. */
@@ -164,18 +139,15 @@ unsigned int migrate_old_value_size(unsigned int from, const char *name,
 void migrate_convert(unsigned int from, const char *name, const void *old,
 		     void *new, unsigned int cur_size)
 {
-	unsigned char a[MIGRATE_VALUE_MAX], b[MIGRATE_VALUE_MAX];
+	unsigned char a[MIGRATE_VALUE_MAX];
 	unsigned int size = migrate_old_value_size(from, name, cur_size), v;
 	const struct map_conv *c;
 
 	memcpy(a, old, size);
 	for (v = from; v < RG_ABI_VERSION; v++) {
 		c = step_map(step_from(v), name);
-		if (!c)
-			continue;
-		memset(b, 0, sizeof(b));
-		c->convert(a, b);
-		memcpy(a, b, sizeof(a));
+		if (c)
+			memset(a + c->kept, 0, sizeof(a) - c->kept);
 	}
 	memcpy(new, a, cur_size);
 	if (!strcmp(name, RG_MAP_CONFIG))

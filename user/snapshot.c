@@ -89,6 +89,42 @@ static int family_from_code(uint8_t code)
 	return code == 6 ? AF_INET6 : code == 4 ? AF_INET : -1;
 }
 
+/* A prefix as a record holds it: the mirror of fill_prefix. */
+static void rec_prefix(const struct prefix *p, uint8_t *family, uint8_t *len,
+		       uint8_t *addr)
+{
+	*family = family_code(p->family);
+	*len = p->len;
+	memcpy(addr, p->addr, sizeof(p->addr));
+}
+
+static int put_ban(struct gz_out *o, const struct snap_ban *b)
+{
+	struct snap_ban_rec r = {
+		.reason = b->reason,
+		.offences = b->offences,
+		.expires_wall_ns = b->expires_wall_ns,
+		.created_wall_ns = b->created_wall_ns,
+		.hits = b->hits,
+		.origin = b->origin,
+	};
+
+	rec_prefix(&b->source, &r.family, &r.len, r.addr);
+	memcpy(r.origin_tag, b->origin_tag, sizeof(r.origin_tag));
+	return gz_put(o, &r, sizeof(r));
+}
+
+static int put_offence(struct gz_out *o, const struct snap_offence *f)
+{
+	struct snap_off_rec r = {
+		.offences = f->offences,
+		.last_wall_ns = f->last_wall_ns,
+	};
+
+	rec_prefix(&f->source, &r.family, &r.len, r.addr);
+	return gz_put(o, &r, sizeof(r));
+}
+
 static int write_records(struct gz_out *o, const struct snapshot *s)
 {
 	struct snap_hdr h = {
@@ -106,35 +142,10 @@ static int write_records(struct gz_out *o, const struct snapshot *s)
 	memcpy(h.boot_id, s->boot_id, sizeof(h.boot_id));
 	h.boot_id[sizeof(h.boot_id) - 1] = '\0';
 	err = gz_put(o, &h, sizeof(h));
-	for (i = 0; !err && i < s->n_bans; i++) {
-		const struct snap_ban *b = &s->bans[i];
-		struct snap_ban_rec r = {
-			.family = family_code(b->source.family),
-			.len = b->source.len,
-			.reason = b->reason,
-			.offences = b->offences,
-			.expires_wall_ns = b->expires_wall_ns,
-			.created_wall_ns = b->created_wall_ns,
-			.hits = b->hits,
-			.origin = b->origin,
-		};
-
-		memcpy(r.addr, b->source.addr, sizeof(r.addr));
-		memcpy(r.origin_tag, b->origin_tag, sizeof(r.origin_tag));
-		err = gz_put(o, &r, sizeof(r));
-	}
-	for (i = 0; !err && i < s->n_offences; i++) {
-		const struct snap_offence *f = &s->offences[i];
-		struct snap_off_rec r = {
-			.family = family_code(f->source.family),
-			.len = f->source.len,
-			.offences = f->offences,
-			.last_wall_ns = f->last_wall_ns,
-		};
-
-		memcpy(r.addr, f->source.addr, sizeof(r.addr));
-		err = gz_put(o, &r, sizeof(r));
-	}
+	for (i = 0; !err && i < s->n_bans; i++)
+		err = put_ban(o, &s->bans[i]);
+	for (i = 0; !err && i < s->n_offences; i++)
+		err = put_offence(o, &s->offences[i]);
 	if (!err) {
 		uint32_t crc = o->crc;
 

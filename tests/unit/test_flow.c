@@ -2,8 +2,8 @@
 /* Flow table and reassembly: segments in any order, overlapping and
  * repeated, give back the stream; gaps that never fill are skipped and
  * counted; caps on flows and bytes are counted; handshake verification;
- * unverified flows evicted first under a flood;
- * 100,000 concurrent flows stay under the documented memory cap. */
+ * unverified flows evicted first under a flood; kept samples come back
+ * whole; 100,000 concurrent flows stay under the documented memory cap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -406,6 +406,61 @@ static void test_samples_kept_bounded(void **state)
 	flow_table_free(t);
 }
 
+/* A sample record with room for a short payload. */
+union short_rec {
+	struct rg_sample s;
+	uint8_t bytes[sizeof(struct rg_sample) + 8];
+};
+
+static union short_rec given[2];
+static unsigned int n_given;
+
+static void give_cb(const struct rg_sample *s, void *ctx)
+{
+	(void)ctx;
+	assert_true(n_given < 2 && s->payload_len <= 8);
+	memcpy(&given[n_given++], s, sizeof(*s) + s->payload_len);
+}
+
+static void set_sample(union short_rec *r, uint64_t ts, uint32_t seq,
+		       uint8_t dir, uint8_t flags, const char *payload)
+{
+	memset(r, 0, sizeof(*r));
+	r->s.ts_ns = ts;
+	r->s.flow = key_n(6);
+	r->s.seq = seq;
+	r->s.ack = ~seq;
+	r->s.ifindex = seq >> 4;
+	r->s.payload_len = strlen(payload);
+	r->s.dir = dir;
+	r->s.tcp_flags = flags;
+	memcpy(r->s.payload, payload, r->s.payload_len);
+}
+
+/* A kept sample comes back as it was kept, every field of it. */
+static void test_samples_kept_whole(void **state)
+{
+	union short_rec want[2];
+	struct sink sink;
+	struct flow_table *t = table(&sink, 8, 4096);
+	struct flow *f = new_flow(t, 6);
+	unsigned int i;
+
+	(void)state;
+	set_sample(&want[0], 0x1122334455667788ULL, 0x01020304, RG_DIR_IN,
+		   RG_TCP_PSH | RG_TCP_ACK, "abc");
+	set_sample(&want[1], 99, 0xa0b0c0d0, RG_DIR_OUT, RG_TCP_FIN, "250 x");
+	for (i = 0; i < 2; i++)
+		flow_keep_sample(t, f, &want[i].s);
+	n_given = 0;
+	flow_for_each_sample(f, give_cb, NULL);
+	assert_int_equal(n_given, 2);
+	for (i = 0; i < 2; i++)
+		assert_memory_equal(&given[i], &want[i],
+				    sizeof(want[i].s) + want[i].s.payload_len);
+	flow_table_free(t);
+}
+
 /* After QUIT/221 the flow keeps only a tombstone: records still in flight
  * are ignored (no mid-stream flow is born from them), and the tombstone
  * goes after its grace. */
@@ -556,6 +611,7 @@ UNIT_TEST_MAIN(cmocka_unit_test(test_reassembly),
 	       cmocka_unit_test(test_handshake),
 	       cmocka_unit_test(test_bytes_acked_unseen),
 	       cmocka_unit_test(test_samples_kept_bounded),
+	       cmocka_unit_test(test_samples_kept_whole),
 	       cmocka_unit_test(test_finished_tombstone),
 	       cmocka_unit_test(test_memory_100k_flows),
 	       cmocka_unit_test(test_flood_keeps_verified),
