@@ -26,6 +26,7 @@
 #include "loader.h"
 #include "log.h"
 #include "migrate.h"
+#include "names.h"
 #include "relayguard.skel.h"
 
 #define RG_PROG_XDP "rg_xdp"
@@ -87,6 +88,13 @@ static const struct map_desc {
 };
 
 #define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
+
+static const struct map_desc *map_desc_of(const char *name)
+{
+	int i = name_index_by(map_descs, N_MAPS, name, name);
+
+	return i < 0 ? NULL : &map_descs[i];
+}
 
 static int *map_fd_slot(struct rg_maps *maps, const struct map_desc *d)
 {
@@ -336,16 +344,15 @@ static int init_config(int config_fd)
 
 static void fill_maps(struct loader *l)
 {
+	const struct map_desc *d;
 	struct bpf_map *map;
-	size_t i;
 
 	maps_init(&l->maps);
 	bpf_object__for_each_map(map, l->skel->obj)
 	{
-		for (i = 0; i < N_MAPS; i++)
-			if (!strcmp(bpf_map__name(map), map_descs[i].name))
-				*map_fd_slot(&l->maps, &map_descs[i]) =
-					bpf_map__fd(map);
+		d = map_desc_of(bpf_map__name(map));
+		if (d)
+			*map_fd_slot(&l->maps, d) = bpf_map__fd(map);
 	}
 }
 
@@ -877,16 +884,6 @@ struct upgrade {
 	struct swap swaps[RG_UPGRADE_MAX_SWAPS];
 	unsigned int n_swaps;
 };
-
-static const struct map_desc *map_desc_of(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < N_MAPS; i++)
-		if (!strcmp(map_descs[i].name, name))
-			return &map_descs[i];
-	return NULL;
-}
 
 int loader_pinned_abi(const char *pin_dir, unsigned int *abi)
 {
