@@ -210,41 +210,39 @@ static int check_pinned_abi(const char *pin_dir)
 	return -EPROTO;
 }
 
-int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
+/* Map d of the pinned set under pin_dir into its slot of maps. */
+static int open_pinned_desc(const char *pin_dir, const struct map_desc *d,
+			    struct rg_maps *maps)
 {
 	char path[PATH_MAX];
-	const struct map_desc *d;
+	int err;
+
+	err = pin_path(path, sizeof(path), pin_dir, d->name);
+	if (err)
+		return err;
+	err = open_pinned_map(path, d->type, d->key_size, d->value_size, 0,
+			      map_fd_slot(maps, d));
+	if (err == -ENOENT)
+		log_err("no relayguard maps pinned under %s (%s missing); run "
+			"'relayguardctl attach IFACE' first",
+			pin_dir, d->name);
+	else if (err && err != -EINVAL)
+		log_err("cannot open pinned map %s: %s", path,
+			log_strerror(err));
+	return err;
+}
+
+int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
+{
 	size_t i;
 	int err;
 
 	maps_init(maps);
 	err = check_pinned_abi(pin_dir);
+	for (i = 0; !err && i < N_MAPS; i++)
+		err = open_pinned_desc(pin_dir, &map_descs[i], maps);
 	if (err)
-		return err;
-	for (i = 0; i < N_MAPS; i++) {
-		d = &map_descs[i];
-		err = pin_path(path, sizeof(path), pin_dir, d->name);
-		if (err)
-			goto fail;
-		err = open_pinned_map(path, d->type, d->key_size, d->value_size,
-				      0, map_fd_slot(maps, d));
-		if (err == -ENOENT) {
-			log_err("no relayguard maps pinned under %s (%s "
-				"missing); run 'relayguardctl attach IFACE' "
-				"first",
-				pin_dir, d->name);
-			goto fail;
-		}
-		if (err) {
-			if (err != -EINVAL)
-				log_err("cannot open pinned map %s: %s", path,
-					log_strerror(err));
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	maps_close(maps);
+		maps_close(maps);
 	return err;
 }
 
