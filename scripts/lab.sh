@@ -68,6 +68,15 @@ VLAN_ID=100
 # The router topology's MTA, behind the gateway.
 MX4=10.77.2.25
 MX6=fd78::25
+# The other hosts' addresses.
+AT4=10.77.0.66 AT6=fd77::66 AT6B=fd77:0:0:1::66
+CL4=10.77.0.10 CL6=fd77:0:0:10::10
+TR4=10.77.1.5
+SP4=10.77.0.77 SP6=fd77:0:0:77::77
+# What the state file holds: each NAME here as LAB_NAME=value.
+STATE_VARS=(PREFIX TOPO NS_MTA RUN NS_SW NS_GW NS_AT NS_CL NS_TR NS_SP IF_GW
+	PF_CONF POSTFIX POLICY_SERVICE MAILLOG MAILDIR GW4 GW6 AT4 AT6 AT6B CL4
+	CL6 TR4 SP4)
 
 die() {
 	echo "lab: $*" >&2
@@ -143,35 +152,14 @@ addr() { # HOST ADDR/LEN...
 }
 
 write_state() { # VARIANT POLICY_SERVICE
-	local ns_mta=$NS_GW gw4=10.77.0.1 gw6=fd77::1
-	[ "$TOPO" = router ] && { ns_mta=$NS_MX gw4=$MX4 gw6=$MX6; }
-	cat >"$STATE" <<-EOF
-	LAB_PREFIX=$P
-	LAB_TOPO=$TOPO
-	LAB_NS_MTA=$ns_mta
-	LAB_RUN=$RUN
-	LAB_NS_SW=$NS_SW
-	LAB_NS_GW=$NS_GW
-	LAB_NS_AT=$NS_AT
-	LAB_NS_CL=$NS_CL
-	LAB_NS_TR=$NS_TR
-	LAB_NS_SP=$NS_SP
-	LAB_IF_GW=$IF_GW
-	LAB_PF_CONF=$PF_CONF
-	LAB_POSTFIX=$1
-	LAB_POLICY_SERVICE=${2:-}
-	LAB_MAILLOG=$RUN/maillog
-	LAB_MAILDIR=$RUN/mail/Maildir
-	LAB_GW4=$gw4
-	LAB_GW6=$gw6
-	LAB_AT4=10.77.0.66
-	LAB_AT6=fd77::66
-	LAB_AT6B=fd77:0:0:1::66
-	LAB_CL4=10.77.0.10
-	LAB_CL6=fd77:0:0:10::10
-	LAB_TR4=10.77.1.5
-	LAB_SP4=10.77.0.77
-	EOF
+	# The state's own values; POLICY_SERVICE: the one Postfix asks, if any.
+	local PREFIX=$P NS_MTA=$NS_GW GW4=10.77.0.1 GW6=fd77::1 \
+		POSTFIX=$1 POLICY_SERVICE=${2:-} MAILLOG=$RUN/maillog \
+		MAILDIR=$RUN/mail/Maildir v
+	[ "$TOPO" = router ] && { NS_MTA=$NS_MX GW4=$MX4 GW6=$MX6; }
+	for v in "${STATE_VARS[@]}"; do
+		printf 'LAB_%s=%s\n' "$v" "${!v}"
+	done >"$STATE"
 }
 
 # The gateway's side of each topology.
@@ -237,10 +225,10 @@ net_up() {
 		make_ns "${P}$h"
 		[ "$h" = gw ] || plug "$h"
 	done
-	addr at 10.77.0.66/24 fd77::66/48 fd77:0:0:1::66/48
-	addr cl 10.77.0.10/24 fd77:0:0:10::10/48
-	addr tr 10.77.1.5/24
-	addr sp 10.77.0.77/24 fd77:0:0:77::77/48
+	addr at "$AT4/24" "$AT6/48" "$AT6B/48"
+	addr cl "$CL4/24" "$CL6/48"
+	addr tr "$TR4/24"
+	addr sp "$SP4/24" "$SP6/48"
 	"gw_${TOPO:-plain}"
 }
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "dpconfig.h"
 #include "mtadomains.h"
+#include "names.h"
 #include "sockspec.h"
 
 #define CONF_MAX_FILE (1U << 20)
@@ -453,12 +454,9 @@ const char *conf_key(unsigned int i)
 
 static const struct key *find_key(const char *name)
 {
-	size_t i;
+	int i = name_index_by(keys, N_KEYS, name, name);
 
-	for (i = 0; i < N_KEYS; i++)
-		if (!strcmp(keys[i].name, name))
-			return &keys[i];
-	return NULL;
+	return i < 0 ? NULL : &keys[i];
 }
 
 /* ---- lines ---- */

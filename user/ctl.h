@@ -63,6 +63,20 @@ int ctl_open_maps(struct rg_maps *maps);
  * ctl_open_maps(). */
 int ctl_open_maps_no_args(int argc, char **argv, const char *cmd,
 			  struct rg_maps *maps);
+/* op(maps, arg) on the maps under --pin-dir, opened for the call only:
+ * ctl_open_maps()'s error, or op's. */
+static inline int ctl_on_maps(int (*op)(const struct rg_maps *maps, void *arg),
+			      void *arg)
+{
+	struct rg_maps maps;
+	int err = ctl_open_maps(&maps);
+
+	if (err)
+		return err;
+	err = op(&maps, arg);
+	maps_close(&maps);
+	return err;
+}
 /* Number of entries and max_entries of a map (walks it). */
 int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max);
 /* The same for a self-hashed array, whose used slots have a nonzero byte

@@ -321,7 +321,8 @@ static int collect(const struct ban_entry *e, void *arg)
 	return vec_push(arg, e);
 }
 
-static int read_all(const struct rg_maps *maps, struct ban_vec *vec)
+/* Every ban into the struct ban_vec vec. */
+static int read_all(const struct rg_maps *maps, void *vec)
 {
 	int err = banstore_for_each(maps, collect, vec);
 
@@ -337,14 +338,8 @@ static int read_all(const struct rg_maps *maps, struct ban_vec *vec)
 static int read_sorted(struct ban_vec *vec,
 		       int (*cmp)(const void *, const void *))
 {
-	struct rg_maps maps;
-	int err;
+	int err = ctl_on_maps(read_all, vec);
 
-	err = ctl_open_maps(&maps);
-	if (err)
-		return err;
-	err = read_all(&maps, vec);
-	maps_close(&maps);
 	if (err)
 		return err;
 	qsort(vec->v, vec->n, sizeof(*vec->v), cmp);
@@ -447,17 +442,17 @@ static int ban_list(int argc, char **argv)
 	return 0;
 }
 
+static int flush(const struct rg_maps *maps, void *n)
+{
+	return banstore_flush(maps, n);
+}
+
 static int ban_flush(int argc, char **argv)
 {
-	struct rg_maps maps;
 	size_t n = 0;
 	int err;
 
-	err = ctl_open_maps_no_args(argc, argv, "ban flush", &maps);
-	if (err)
-		return err;
-	err = banstore_flush(&maps, &n);
-	maps_close(&maps);
+	err = ctl_no_args(argc, argv, "ban flush") ?: ctl_on_maps(flush, &n);
 	if (err)
 		return err;
 	print_obj_start(NULL);

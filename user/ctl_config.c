@@ -33,20 +33,21 @@ static void print_config(const struct rg_config *cfg)
 	print_obj_end();
 }
 
-static int config_show(int argc, char **argv)
+static int show_config(const struct rg_maps *maps, void *unused)
 {
 	struct rg_config cfg;
-	struct rg_maps maps;
-	int err;
+	int err = read_config(maps, &cfg);
 
-	err = ctl_open_maps_no_args(argc, argv, "config show", &maps);
-	if (err)
-		return err;
-	err = read_config(&maps, &cfg);
-	maps_close(&maps);
+	(void)unused;
 	if (!err)
 		print_config(&cfg);
 	return err;
+}
+
+static int config_show(int argc, char **argv)
+{
+	return ctl_no_args(argc, argv, "config show")
+		       ?: ctl_on_maps(show_config, NULL);
 }
 
 static int config_set(int argc, char **argv)

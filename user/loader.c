@@ -26,6 +26,7 @@
 #include "loader.h"
 #include "log.h"
 #include "migrate.h"
+#include "names.h"
 #include "relayguard.skel.h"
 
 #define RG_PROG_XDP "rg_xdp"
@@ -87,6 +88,13 @@ static const struct map_desc {
 };
 
 #define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
+
+static const struct map_desc *map_desc_of(const char *name)
+{
+	int i = name_index_by(map_descs, N_MAPS, name, name);
+
+	return i < 0 ? NULL : &map_descs[i];
+}
 
 static int *map_fd_slot(struct rg_maps *maps, const struct map_desc *d)
 {
@@ -202,41 +210,39 @@ static int check_pinned_abi(const char *pin_dir)
 	return -EPROTO;
 }
 
-int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
+/* Map d of the pinned set under pin_dir into its slot of maps. */
+static int open_pinned_desc(const char *pin_dir, const struct map_desc *d,
+			    struct rg_maps *maps)
 {
 	char path[PATH_MAX];
-	const struct map_desc *d;
+	int err;
+
+	err = pin_path(path, sizeof(path), pin_dir, d->name);
+	if (err)
+		return err;
+	err = open_pinned_map(path, d->type, d->key_size, d->value_size, 0,
+			      map_fd_slot(maps, d));
+	if (err == -ENOENT)
+		log_err("no relayguard maps pinned under %s (%s missing); run "
+			"'relayguardctl attach IFACE' first",
+			pin_dir, d->name);
+	else if (err && err != -EINVAL)
+		log_err("cannot open pinned map %s: %s", path,
+			log_strerror(err));
+	return err;
+}
+
+int maps_open_pinned(const char *pin_dir, struct rg_maps *maps)
+{
 	size_t i;
 	int err;
 
 	maps_init(maps);
 	err = check_pinned_abi(pin_dir);
+	for (i = 0; !err && i < N_MAPS; i++)
+		err = open_pinned_desc(pin_dir, &map_descs[i], maps);
 	if (err)
-		return err;
-	for (i = 0; i < N_MAPS; i++) {
-		d = &map_descs[i];
-		err = pin_path(path, sizeof(path), pin_dir, d->name);
-		if (err)
-			goto fail;
-		err = open_pinned_map(path, d->type, d->key_size, d->value_size,
-				      0, map_fd_slot(maps, d));
-		if (err == -ENOENT) {
-			log_err("no relayguard maps pinned under %s (%s "
-				"missing); run 'relayguardctl attach IFACE' "
-				"first",
-				pin_dir, d->name);
-			goto fail;
-		}
-		if (err) {
-			if (err != -EINVAL)
-				log_err("cannot open pinned map %s: %s", path,
-					log_strerror(err));
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	maps_close(maps);
+		maps_close(maps);
 	return err;
 }
 
@@ -336,16 +342,15 @@ static int init_config(int config_fd)
 
 static void fill_maps(struct loader *l)
 {
+	const struct map_desc *d;
 	struct bpf_map *map;
-	size_t i;
 
 	maps_init(&l->maps);
 	bpf_object__for_each_map(map, l->skel->obj)
 	{
-		for (i = 0; i < N_MAPS; i++)
-			if (!strcmp(bpf_map__name(map), map_descs[i].name))
-				*map_fd_slot(&l->maps, &map_descs[i]) =
-					bpf_map__fd(map);
+		d = map_desc_of(bpf_map__name(map));
+		if (d)
+			*map_fd_slot(&l->maps, d) = bpf_map__fd(map);
 	}
 }
 
@@ -877,16 +882,6 @@ struct upgrade {
 	struct swap swaps[RG_UPGRADE_MAX_SWAPS];
 	unsigned int n_swaps;
 };
-
-static const struct map_desc *map_desc_of(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < N_MAPS; i++)
-		if (!strcmp(map_descs[i].name, name))
-			return &map_descs[i];
-	return NULL;
-}
 
 int loader_pinned_abi(const char *pin_dir, unsigned int *abi)
 {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
 #include "origin.h"
 
 /* LAPI origin strings with a code of their own (enum rg_origin order). */
@@ -28,18 +29,16 @@ void origin_set_crowdsec(struct rg_ban *b, const char *origin,
 			 const char *scenario)
 {
 	const char *list;
-	unsigned int i;
+	int code;
 
 	b->origin = RG_ORIGIN_CS_OTHER;
 	set_tag(b, origin);
 	if (!origin)
 		return;
-	for (i = RG_ORIGIN_CS_CROWDSEC; i < RG_ORIGIN_CS_OTHER; i++) {
-		if (known[i] && !strcmp(origin, known[i])) {
-			b->origin = i;
-			set_tag(b, NULL);
-			break;
-		}
+	code = name_index(known, origin);
+	if (code >= 0) {
+		b->origin = code;
+		set_tag(b, NULL);
 	}
 	if (b->origin == RG_ORIGIN_CS_LISTS && scenario) {
 		list = strncmp(scenario, "lists:", 6) ? scenario : scenario + 6;
@@ -51,6 +50,7 @@ void origin_format(const struct rg_ban *b, char *buf, size_t size)
 {
 	char tag[RG_ORIGIN_TAG_LEN + 1];
 	unsigned int o = b->origin;
+	const char *name = name_of(known, o, NULL);
 
 	memcpy(tag, b->origin_tag, RG_ORIGIN_TAG_LEN);
 	tag[RG_ORIGIN_TAG_LEN] = '\0';
@@ -58,8 +58,8 @@ void origin_format(const struct rg_ban *b, char *buf, size_t size)
 		snprintf(buf, size, "local");
 	else if (o == RG_ORIGIN_CS_LISTS && tag[0])
 		snprintf(buf, size, "crowdsec:lists:%s", tag);
-	else if (o < RG_ORIGIN_CS_OTHER && known[o])
-		snprintf(buf, size, "crowdsec:%s", known[o]);
+	else if (name)
+		snprintf(buf, size, "crowdsec:%s", name);
 	else
 		snprintf(buf, size, "crowdsec:%s", tag[0] ? tag : "unknown");
 }

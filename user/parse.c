@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "parse.h"
 #include "relayguard.h"
 
@@ -221,7 +222,7 @@ bool prefix_overlaps(const struct prefix *a, const struct prefix *b)
 	return prefix_contains(a, b) || prefix_contains(b, a);
 }
 
-static const char *const reason_names[RG_REASON_MAX] = {
+static const char *const reason_names[] = {
 	[RG_REASON_NONE] = "none",
 	[RG_REASON_MANUAL] = "manual",
 	[RG_REASON_RELAY_ATTEMPT] = "relay_attempt",
@@ -239,20 +240,17 @@ static const char *const reason_names[RG_REASON_MAX] = {
 	[RG_REASON_UNAUTH_PIPELINING] = "unauth_pipelining",
 	[RG_REASON_IPV6_ROTATION] = "ipv6_rotation",
 };
+_Static_assert(ARRAY_LEN(reason_names) == RG_REASON_MAX,
+	       "a name for the last enum rg_reason");
 
 const char *reason_name(unsigned int reason)
 {
-	return reason < RG_REASON_MAX ? reason_names[reason] : "unknown";
+	return name_of(reason_names, reason, "unknown");
 }
 
 int reason_from_name(const char *name)
 {
-	int i;
-
-	for (i = 0; i < RG_REASON_MAX; i++)
-		if (!strcmp(reason_names[i], name))
-			return i;
-	return -EINVAL;
+	return name_index(reason_names, name);
 }
 
 bool parse_domain(const char *d)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
 #include "smtp.h"
 #include "strlit.h"
 
@@ -25,20 +26,16 @@ enum once {
 	ONCE_PIPELINING = 1U << 10,
 };
 
-static const struct {
-	const char *name;
-	enum smtp_verb verb;
-} verbs[] = {
-	{ "HELO", SMTP_HELO },	       { "EHLO", SMTP_EHLO },
-	{ "MAIL", SMTP_MAIL },	       { "RCPT", SMTP_RCPT },
-	{ "DATA", SMTP_DATA },	       { "BDAT", SMTP_BDAT },
-	{ "RSET", SMTP_RSET },	       { "AUTH", SMTP_AUTH },
-	{ "STARTTLS", SMTP_STARTTLS }, { "QUIT", SMTP_QUIT },
-	{ "NOOP", SMTP_NOOP },	       { "VRFY", SMTP_VRFY },
-	{ "EXPN", SMTP_EXPN },	       { "HELP", SMTP_HELP },
+/* The commands' verbs as the client sends them (upper case). */
+static const char *const verbs[SMTP_OTHER] = {
+	[SMTP_HELO] = "HELO",	      [SMTP_EHLO] = "EHLO",
+	[SMTP_MAIL] = "MAIL",	      [SMTP_RCPT] = "RCPT",
+	[SMTP_DATA] = "DATA",	      [SMTP_BDAT] = "BDAT",
+	[SMTP_RSET] = "RSET",	      [SMTP_AUTH] = "AUTH",
+	[SMTP_STARTTLS] = "STARTTLS", [SMTP_QUIT] = "QUIT",
+	[SMTP_NOOP] = "NOOP",	      [SMTP_VRFY] = "VRFY",
+	[SMTP_EXPN] = "EXPN",	      [SMTP_HELP] = "HELP",
 };
-
-#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 /* Verbs of protocols that are not SMTP, seen on port 25 from scanners and
  * open-proxy probes. */
@@ -52,16 +49,11 @@ static const char *const foreign_verbs[] = {
 
 const char *smtp_verb_name(enum smtp_verb v)
 {
-	size_t i;
-
 	if (v == SMTP_GREETING)
 		return "greeting";
 	if (v == SMTP_END_DATA)
 		return "end of data";
-	for (i = 0; i < N_VERBS; i++)
-		if (verbs[i].verb == v)
-			return verbs[i].name;
-	return "other";
+	return name_of(verbs, v, "other");
 }
 
 void smtp_init(struct smtp *s, const struct smtp_callbacks *cb, void *ctx)
@@ -101,23 +93,13 @@ void smtp_free(struct smtp *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static const char *const finding_names[SMTP_FIND_MAX] = {
-	[SMTP_FIND_BARE_LF] = "bare_lf",
-	[SMTP_FIND_COMMAND_TOO_LONG] = "command_too_long",
-	[SMTP_FIND_REPLY_TOO_LONG] = "reply_too_long",
-	[SMTP_FIND_NON_SMTP] = "non_smtp",
-	[SMTP_FIND_UNKNOWN_COMMAND] = "unknown_command",
-	[SMTP_FIND_BAD_REPLY] = "bad_reply",
-	[SMTP_FIND_UNEXPECTED_REPLY] = "unexpected_reply",
-	[SMTP_FIND_PIPELINE_OVERFLOW] = "pipeline_overflow",
-	[SMTP_FIND_AUTH_LINE_TOO_LONG] = "auth_line_too_long",
-	[SMTP_FIND_UNAUTH_PIPELINING] = "unauth_pipelining",
-};
+#define FINDING_NAME(value, name) [value] = name,
+static const char *const finding_names[] = { SMTP_FINDINGS(FINDING_NAME) };
+#undef FINDING_NAME
 
 const char *smtp_finding_name(enum smtp_finding what)
 {
-	return (unsigned int)what < SMTP_FIND_MAX ? finding_names[what]
-						  : "unknown";
+	return name_of(finding_names, what, "unknown");
 }
 
 static void finding_once(struct smtp *s, unsigned int bit,
@@ -355,6 +337,7 @@ static enum smtp_verb lookup_verb(const char *line, size_t vlen)
 {
 	char up[9];
 	size_t i;
+	int v;
 
 	if (vlen != 4 && vlen != 8) /* every verb we know has 4 or 8 letters */
 		return SMTP_OTHER;
@@ -362,10 +345,8 @@ static enum smtp_verb lookup_verb(const char *line, size_t vlen)
 		up[i] = line[i] &
 			~0x20; /* letters only: checked by the caller */
 	up[vlen] = '\0';
-	for (i = 0; i < N_VERBS; i++)
-		if (!strcmp(up, verbs[i].name))
-			return verbs[i].verb;
-	return SMTP_OTHER;
+	v = name_index(verbs, up);
+	return v < 0 ? SMTP_OTHER : (enum smtp_verb)v;
 }
 
 /* "BDAT size [LAST]": the chunk's bytes follow at once. */

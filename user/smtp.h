@@ -54,20 +54,23 @@ struct smtp_reply {
 struct smtp;
 
 /* What the parser reports as odd, at most once a session (and direction,
- * for bare_lf); smtp_finding_name() gives its event code. */
-enum smtp_finding {
-	SMTP_FIND_BARE_LF,
-	SMTP_FIND_COMMAND_TOO_LONG,
-	SMTP_FIND_REPLY_TOO_LONG,
-	SMTP_FIND_NON_SMTP,
-	SMTP_FIND_UNKNOWN_COMMAND,
-	SMTP_FIND_BAD_REPLY,
-	SMTP_FIND_UNEXPECTED_REPLY,
-	SMTP_FIND_PIPELINE_OVERFLOW,
-	SMTP_FIND_AUTH_LINE_TOO_LONG,
-	SMTP_FIND_UNAUTH_PIPELINING,
-	SMTP_FIND_MAX
-};
+ * for bare_lf), each with its event code: F(value, name) for each, the one
+ * list both enum smtp_finding and smtp_finding_name() are made from. */
+#define SMTP_FINDINGS(F)                                                       \
+	F(SMTP_FIND_BARE_LF, "bare_lf")                                        \
+	F(SMTP_FIND_COMMAND_TOO_LONG, "command_too_long")                      \
+	F(SMTP_FIND_REPLY_TOO_LONG, "reply_too_long")                          \
+	F(SMTP_FIND_NON_SMTP, "non_smtp")                                      \
+	F(SMTP_FIND_UNKNOWN_COMMAND, "unknown_command")                        \
+	F(SMTP_FIND_BAD_REPLY, "bad_reply")                                    \
+	F(SMTP_FIND_UNEXPECTED_REPLY, "unexpected_reply")                      \
+	F(SMTP_FIND_PIPELINE_OVERFLOW, "pipeline_overflow")                    \
+	F(SMTP_FIND_AUTH_LINE_TOO_LONG, "auth_line_too_long")                  \
+	F(SMTP_FIND_UNAUTH_PIPELINING, "unauth_pipelining")
+
+#define SMTP_FINDING_VALUE(value, name) value,
+enum smtp_finding { SMTP_FINDINGS(SMTP_FINDING_VALUE) SMTP_FIND_MAX };
+#undef SMTP_FINDING_VALUE
 
 /* "bare_lf", "non_smtp", ...; "unknown" out of range. */
 const char *smtp_finding_name(enum smtp_finding what);
