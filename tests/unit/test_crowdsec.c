@@ -493,7 +493,7 @@ static void test_queue_bounded(void **state)
 	assert_non_null(cs);
 	cnt = crowdsec_counters(cs);
 	assert_int_equal(cnt->bouncer, CS_OFF);
-	parse_prefix("192.0.2.1", &a.source);
+	assert_int_equal(parse_prefix("192.0.2.1", &a.source), 0);
 	snprintf(a.scenario, sizeof(a.scenario), "relayguard/relay_attempt");
 	t0 = boot_ns();
 	for (i = 0; i < 4096 + 5; i++)
