@@ -273,7 +273,7 @@ static const char whole[] =
 	"{\"new\":[{\"duration\":\"1h\",\"origin\":\"cscli\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.7\"}],\"deleted\":null}";
 
-static struct crowdsec *cs; /* the bouncer tests' client */
+static struct crowdsec *bouncer; /* the bouncer tests' client */
 
 /* Where bouncer_start()'s script has got to (phases[]). */
 enum phase_name {
@@ -308,8 +308,8 @@ static void bouncer_start(void)
 	script(200, deltas);
 	script(200, "{\"new\":null,\"deleted\":null}");
 	script(200, whole);
-	cs = crowdsec_new(&conf, bans, NULL, &rc, err, sizeof(err));
-	assert_non_null(cs);
+	bouncer = crowdsec_new(&conf, bans, NULL, &rc, err, sizeof(err));
+	assert_non_null(bouncer);
 }
 
 /* A fresh bouncer's world: empty maps, the server's script from the
@@ -335,8 +335,8 @@ static int bouncer_setup(void **state)
 static int bouncer_teardown(void **state)
 {
 	(void)state;
-	crowdsec_free(cs);
-	cs = NULL;
+	crowdsec_free(bouncer);
+	bouncer = NULL;
 	return 0;
 }
 
@@ -391,7 +391,7 @@ static const struct crowdsec_counters *bouncer_at(enum phase_name n)
 	struct rg_ban b;
 	size_t i;
 
-	run_until(cs, p->served, p->served);
+	run_until(bouncer, p->served, p->served);
 	for (i = 0; i < ARRAY_SIZE(p->banned) && p->banned[i].addr; i++) {
 		if (!banned(p->banned[i].addr, &b))
 			fail_msg("%s not banned", p->banned[i].addr);
@@ -408,7 +408,7 @@ static const struct crowdsec_counters *bouncer_at(enum phase_name n)
 			fail_msg("deny4 %s: %d, not %d", p->deny[i].prefix,
 				 deny4_value(p->deny[i].prefix),
 				 p->deny[i].value);
-	return crowdsec_counters(cs);
+	return crowdsec_counters(bouncer);
 }
 
 /* An error and a truncated answer apply nothing. */
@@ -417,7 +417,7 @@ static void test_bouncer_bad_answers(void **state)
 	(void)state;
 	assert_int_equal(bouncer_at(AFTER_ERROR)->bouncer, CS_ERROR);
 	assert_int_equal(bouncer_at(AFTER_TRUNCATED)->bouncer, CS_ERROR);
-	assert_int_equal(crowdsec_counters(cs)->dec.received, 0);
+	assert_int_equal(crowdsec_counters(bouncer)->dec.received, 0);
 }
 
 /* The whole set: bans with their origins and expiry, a range expanded,
