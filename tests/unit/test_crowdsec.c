@@ -504,17 +504,18 @@ static void test_queue_bounded(void **state)
 	crowdsec_free(cs);
 }
 
-#define BOUNCER_TEST(f) \
-	cmocka_unit_test_setup_teardown(f, bouncer_setup, bouncer_teardown)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secret_refused),
-		BOUNCER_TEST(test_bouncer_bad_answers),
-		BOUNCER_TEST(test_bouncer_whole_set),
-		BOUNCER_TEST(test_bouncer_deltas),
-		BOUNCER_TEST(test_bouncer_resync),
+		cmocka_unit_test_setup_teardown(test_bouncer_bad_answers, bouncer_setup,
+						bouncer_teardown),
+		cmocka_unit_test_setup_teardown(test_bouncer_whole_set, bouncer_setup,
+						bouncer_teardown),
+		cmocka_unit_test_setup_teardown(test_bouncer_deltas, bouncer_setup,
+						bouncer_teardown),
+		cmocka_unit_test_setup_teardown(test_bouncer_resync, bouncer_setup,
+						bouncer_teardown),
 		cmocka_unit_test(test_queue_bounded),
 	};
 
