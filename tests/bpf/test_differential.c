@@ -219,96 +219,122 @@ static void daemon_write(enum write w, uint32_t seq)
 #define C 1000U /* the client's ISN */
 #define S 5000U /* the server's ISN */
 
-static void handshake(void)
-{
-	segment(1, TH_SYN, C, 0, 0, 0);
-	segment(0, TH_SYN | TH_ACK, S, C + 1, 0, 0);
-	segment(1, TH_ACK, C + 1, S + 1, 0, 0);
-}
+/* A step of a scripted session: a segment, client -> server (IN) or back
+ * (OUT), of len bytes of fill; or a write of the daemon's (seq: where
+ * RESUME resumes). */
+struct step {
+	enum { STEP_END, STEP_IN, STEP_OUT, STEP_WRITE } kind;
+	enum write write;
+	uint8_t flags;
+	uint32_t seq, ack;
+	int len;
+	char fill;
+};
 
-/* Commands within and past the window; a reply; retransmissions of bytes
- * the server acknowledged; a segment filling a hole; reverse order. */
-static void test_window_and_retransmissions(void **state)
-{
-	(void)state;
-	start(64);
-	handshake();
-	segment(0, TH_ACK, S + 1, C + 1, 30, 'g'); /* greeting */
-	segment(1, TH_ACK, C + 1, S + 31, 20, 'e');
-	segment(0, TH_ACK, S + 31, C + 21, 0, 0);
-	for (int i = 0; i < 5; i++) /* acknowledged: free, not sampled */
-		segment(1, TH_ACK, C + 1, S + 31, 20, 'e');
-	segment(1, TH_ACK, C + 41, S + 31, 20, 'b'); /* a hole before it */
-	segment(1, TH_ACK, C + 21, S + 31, 20, 'a'); /* fills it */
-	segment(1, TH_ACK, C + 61, S + 31, 40, 'c'); /* crosses the end */
-	segment(1, TH_ACK, C + 101, S + 31, 10, 'd'); /* past the window */
-	segment(0, TH_ACK, S + 31, C + 111, 10, 'r');
-	finish();
-}
+#define IN(f, s, a, l, c)                                                  \
+	{ .kind = STEP_IN, .flags = (f), .seq = (s), .ack = (a), .len = (l), \
+	  .fill = (c) }
+#define OUT(f, s, a, l, c)                                                  \
+	{ .kind = STEP_OUT, .flags = (f), .seq = (s), .ack = (a), .len = (l), \
+	  .fill = (c) }
+#define WRITE(w, s) { .kind = STEP_WRITE, .write = (w), .seq = (s) }
+#define HANDSHAKE                                                         \
+	IN(TH_SYN, C, 0, 0, 0), OUT(TH_SYN | TH_ACK, S, C + 1, 0, 0),     \
+		IN(TH_ACK, C + 1, S + 1, 0, 0)
+#define MAX_SCRIPT_STEPS 20
 
-/* A body: paused, the reply sampled, resumed at its ack with a fresh
- * window; the handshake-style ACK after the resume. */
-static void test_pause_and_resume(void **state)
-{
-	(void)state;
-	start(64);
-	handshake();
-	segment(1, TH_ACK, C + 1, S + 1, 60, 'm');
-	segment(0, TH_ACK, S + 1, C + 61, 14, '3');
-	daemon_write(PAUSE, 0);
-	segment(1, TH_ACK, C + 61, S + 15, 500, 'x');
-	segment(1, TH_ACK, C + 561, S + 15, 5, '.');
-	segment(0, TH_ACK, S + 15, C + 566, 20, '2');
-	daemon_write(RESUME, C + 566);
-	segment(1, TH_ACK, C + 566, S + 35, 0, 0);
-	segment(1, TH_ACK, C + 566, S + 35, 30, 'n');
-	segment(1, TH_ACK, C + 596, S + 35, 50, 'o');
-	finish();
-}
+static const struct script {
+	const char *name;
+	uint32_t budget; /* sample_bytes */
+	struct step steps[MAX_SCRIPT_STEPS];
+} scripts[] = {
+	/* Commands within and past the window; a reply; retransmissions of
+	 * bytes the server acknowledged; a segment filling a hole; reverse
+	 * order. */
+	{ "window and retransmissions", 64,
+	  { HANDSHAKE,
+	    OUT(TH_ACK, S + 1, C + 1, 30, 'g'), /* greeting */
+	    IN(TH_ACK, C + 1, S + 31, 20, 'e'),
+	    OUT(TH_ACK, S + 31, C + 21, 0, 0),
+	    /* acknowledged: free, not sampled */
+	    IN(TH_ACK, C + 1, S + 31, 20, 'e'),
+	    IN(TH_ACK, C + 1, S + 31, 20, 'e'),
+	    IN(TH_ACK, C + 1, S + 31, 20, 'e'),
+	    IN(TH_ACK, C + 1, S + 31, 20, 'e'),
+	    IN(TH_ACK, C + 1, S + 31, 20, 'e'),
+	    IN(TH_ACK, C + 41, S + 31, 20, 'b'), /* a hole before it */
+	    IN(TH_ACK, C + 21, S + 31, 20, 'a'), /* fills it */
+	    IN(TH_ACK, C + 61, S + 31, 40, 'c'), /* crosses the end */
+	    IN(TH_ACK, C + 101, S + 31, 10, 'd'), /* past the window */
+	    OUT(TH_ACK, S + 31, C + 111, 10, 'r') } },
+	/* A body: paused, the reply sampled, resumed at its ack with a fresh
+	 * window; the handshake-style ACK after the resume. */
+	{ "pause and resume", 64,
+	  { HANDSHAKE,
+	    IN(TH_ACK, C + 1, S + 1, 60, 'm'),
+	    OUT(TH_ACK, S + 1, C + 61, 14, '3'),
+	    WRITE(PAUSE, 0),
+	    IN(TH_ACK, C + 61, S + 15, 500, 'x'),
+	    IN(TH_ACK, C + 561, S + 15, 5, '.'),
+	    OUT(TH_ACK, S + 15, C + 566, 20, '2'),
+	    WRITE(RESUME, C + 566),
+	    IN(TH_ACK, C + 566, S + 35, 0, 0),
+	    IN(TH_ACK, C + 566, S + 35, 30, 'n'),
+	    IN(TH_ACK, C + 596, S + 35, 50, 'o') } },
+	/* Forged client RST and SYN on a live session change nothing; a stop
+	 * ends both directions; the server's SYN-ACK of a new connection on
+	 * the same ports starts afresh. */
+	{ "forged stop and reuse", 4096,
+	  { HANDSHAKE,
+	    IN(TH_ACK, C + 1, S + 1, 10, 'a'),
+	    IN(TH_RST, C + 99999, 0, 0, 0),
+	    IN(TH_SYN, C + 7, 0, 0, 0),
+	    IN(TH_ACK, C + 11, S + 1, 10, 'b'),
+	    OUT(TH_ACK, S + 1, C + 21, 10, 'r'),
+	    WRITE(STOP, 0),
+	    IN(TH_ACK, C + 21, S + 11, 10, 'c'),
+	    OUT(TH_ACK, S + 11, C + 31, 10, 's'),
+	    IN(TH_FIN | TH_ACK, C + 31, S + 21, 0, 0),
+	    OUT(TH_FIN | TH_ACK, S + 21, C + 32, 0, 0),
+	    IN(TH_SYN, C + 9000, 0, 0, 0),
+	    OUT(TH_SYN | TH_ACK, S + 9000, C + 9001, 0, 0),
+	    IN(TH_ACK, C + 9001, S + 9001, 0, 0),
+	    IN(TH_ACK, C + 9001, S + 9001, 10, 'd') } },
+	/* A banned client: its payload no longer sampled, the server's
+	 * replies and both FINs still; neither a reply nor a resume lets the
+	 * client back in; a later stop ends the server's side too. */
+	{ "client stopped", 4096,
+	  { HANDSHAKE,
+	    IN(TH_ACK, C + 1, S + 1, 40, 'm'),
+	    WRITE(STOP_CLIENT, 0),
+	    IN(TH_ACK, C + 41, S + 1, 30, 'b'),
+	    OUT(TH_ACK, S + 1, C + 71, 50, 'r'),
+	    WRITE(RESUME, C + 71),
+	    IN(TH_ACK, C + 71, S + 51, 20, 'c'),
+	    OUT(TH_ACK, S + 51, C + 91, 14, 's'),
+	    IN(TH_FIN | TH_ACK, C + 91, S + 65, 0, 0),
+	    WRITE(STOP, 0),
+	    OUT(TH_FIN | TH_ACK, S + 65, C + 92, 10, 'q') } },
+};
 
-/* Forged client RST and SYN on a live session change nothing; a stop
- * ends both directions; the server's SYN-ACK of a new connection on the
- * same ports starts afresh. */
-static void test_forged_stop_and_reuse(void **state)
-{
-	(void)state;
-	start(4096);
-	handshake();
-	segment(1, TH_ACK, C + 1, S + 1, 10, 'a');
-	segment(1, TH_RST, C + 99999, 0, 0, 0);
-	segment(1, TH_SYN, C + 7, 0, 0, 0);
-	segment(1, TH_ACK, C + 11, S + 1, 10, 'b');
-	segment(0, TH_ACK, S + 1, C + 21, 10, 'r');
-	daemon_write(STOP, 0);
-	segment(1, TH_ACK, C + 21, S + 11, 10, 'c');
-	segment(0, TH_ACK, S + 11, C + 31, 10, 's');
-	segment(1, TH_FIN | TH_ACK, C + 31, S + 21, 0, 0);
-	segment(0, TH_FIN | TH_ACK, S + 21, C + 32, 0, 0);
-	segment(1, TH_SYN, C + 9000, 0, 0, 0);
-	segment(0, TH_SYN | TH_ACK, S + 9000, C + 9001, 0, 0);
-	segment(1, TH_ACK, C + 9001, S + 9001, 0, 0);
-	segment(1, TH_ACK, C + 9001, S + 9001, 10, 'd');
-	finish();
-}
+#define N_SCRIPTS (sizeof(scripts) / sizeof(scripts[0]))
 
-/* A banned client: its payload no longer sampled, the server's replies
- * and both FINs still; neither a reply nor a resume lets the client back
- * in; a later stop ends the server's side too. */
-static void test_client_stopped(void **state)
+/* The script that is the state, step by step, through both. */
+static void run_script(void **state)
 {
-	(void)state;
-	start(4096);
-	handshake();
-	segment(1, TH_ACK, C + 1, S + 1, 40, 'm');
-	daemon_write(STOP_CLIENT, 0);
-	segment(1, TH_ACK, C + 41, S + 1, 30, 'b');
-	segment(0, TH_ACK, S + 1, C + 71, 50, 'r');
-	daemon_write(RESUME, C + 71);
-	segment(1, TH_ACK, C + 71, S + 51, 20, 'c');
-	segment(0, TH_ACK, S + 51, C + 91, 14, 's');
-	segment(1, TH_FIN | TH_ACK, C + 91, S + 65, 0, 0);
-	daemon_write(STOP, 0);
-	segment(0, TH_FIN | TH_ACK, S + 65, C + 92, 10, 'q');
+	const struct script *sc = *state;
+	const struct step *st;
+
+	start(sc->budget);
+	for (st = sc->steps; st < sc->steps + MAX_SCRIPT_STEPS; st++) {
+		if (st->kind == STEP_END)
+			break;
+		if (st->kind == STEP_WRITE)
+			daemon_write(st->write, st->seq);
+		else
+			segment(st->kind == STEP_IN, st->flags, st->seq,
+				st->ack, st->len, st->fill);
+	}
 	finish();
 }
 
@@ -414,17 +440,18 @@ static void test_random_sessions(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_window_and_retransmissions),
-		cmocka_unit_test(test_pause_and_resume),
-		cmocka_unit_test(test_forged_stop_and_reuse),
-		cmocka_unit_test(test_client_stopped),
-		cmocka_unit_test(test_random_sessions),
-	};
+	static struct CMUnitTest tests[N_SCRIPTS + 1];
+	size_t i;
 
 	if (geteuid()) {
 		fprintf(stderr, "test_differential needs root (BPF)\n");
 		return 77;
 	}
+	for (i = 0; i < N_SCRIPTS; i++) {
+		tests[i].name = scripts[i].name;
+		tests[i].test_func = run_script;
+		tests[i].initial_state = (void *)&scripts[i];
+	}
+	tests[i] = (struct CMUnitTest)cmocka_unit_test(test_random_sessions);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

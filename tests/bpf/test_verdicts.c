@@ -405,6 +405,19 @@ static void run_case(void **state)
 #define STEPN(v, n, ...) { .verdict = (v), .repeat = (n), .pkt = { __VA_ARGS__ } }
 #define TCSTEP(...) { .prog = PROG_TC, .verdict = TC_ACT_OK, .pkt = { __VA_ARGS__ } }
 #define SERVER_PKT .src = "198.51.100.1", .dst = CLEAN4, .sport = 25, .dport = 40000
+/* The server's SYN-ACK (the client's data starts at 1001), then four
+ * 8-byte client segments at these seqs; with a budget, three of them
+ * sampled (24 bytes) before it is spent. */
+#define SEGMENTS_OF_8(a, b, c, d)                                                       \
+	{ TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),     \
+	  STEP(XDP_PASS, .flags = TH_ACK, .seq = (a), .payload_len = 8),                \
+	  STEP(XDP_PASS, .flags = TH_ACK, .seq = (b), .payload_len = 8),                \
+	  STEP(XDP_PASS, .flags = TH_ACK, .seq = (c), .payload_len = 8),                \
+	  STEP(XDP_PASS, .flags = TH_ACK, .seq = (d), .payload_len = 8) }
+#define THREE_OF_FOUR_SAMPLED                                                           \
+	{ .packets = 4, .pass_smtp = 4, .sample_records = 3, .sample_bytes = 24,        \
+	  .sample_budget_done = 1, .egress_packets = 1, .egress_smtp = 1,               \
+	  .egress_sample_records = 1 }
 
 /* ---- setups ---- */
 
@@ -1501,26 +1514,11 @@ static const struct tcase cases[] = {
 		   .egress_sample_records = 2, .egress_sample_bytes = 8 },
 	  .check = check_retrans_free },
 	{ "unacked retransmission sampled again, budget charged once; hole filler sampled",
-	  .cfg = { .sample_bytes = 16 },
-	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1009, .payload_len = 8),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1009, .payload_len = 8),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .payload_len = 8),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1017, .payload_len = 8) },
-	  .exp = { .packets = 4, .pass_smtp = 4, .sample_records = 3, .sample_bytes = 24,
-		   .sample_budget_done = 1, .egress_packets = 1, .egress_smtp = 1,
-		   .egress_sample_records = 1 },
-	  .check = check_unacked_retrans },
+	  .cfg = { .sample_bytes = 16 }, .steps = SEGMENTS_OF_8(1009, 1009, 1001, 1017),
+	  .exp = THREE_OF_FOUR_SAMPLED, .check = check_unacked_retrans },
 	{ "segments sent in reverse order are all sampled", .cfg = { .sample_bytes = 24 },
-	  .steps = { TCSTEP(SERVER_PKT, .flags = TH_SYN | TH_ACK, .seq = 777000, .ack = 1001),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1017, .payload_len = 8),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1009, .payload_len = 8),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1001, .payload_len = 8),
-		     STEP(XDP_PASS, .flags = TH_ACK, .seq = 1025, .payload_len = 8) },
-	  .exp = { .packets = 4, .pass_smtp = 4, .sample_records = 3, .sample_bytes = 24,
-		   .sample_budget_done = 1, .egress_packets = 1, .egress_smtp = 1,
-		   .egress_sample_records = 1 },
-	  .check = check_reverse_order },
+	  .steps = SEGMENTS_OF_8(1017, 1009, 1001, 1025),
+	  .exp = THREE_OF_FOUR_SAMPLED, .check = check_reverse_order },
 	{ "paused flow: no client payload sampled; the server's reply is, and resumes the client at its ack",
 	  .setup = setup_paused,
 	  .steps = { STEP(XDP_PASS, .flags = TH_ACK, .seq = 1040, .payload = "Subject: hi\r\n"),
@@ -1720,6 +1718,23 @@ static void flow_mark_age(void)
  * afresh (and mark again), never more in a run this short. */
 #define MARKED_RUNS 4
 
+/* No limits; the default flow's first two segments passed: the flow is
+ * marked, its next segment goes by the mark. */
+static void mark_default_flow(void)
+{
+	config_put((struct rg_config){ 0 });
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
+	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+}
+
+/* SYN limits that never bite; the default source's first SYN passed: its
+ * bucket is marked. */
+static void mark_bucket(void)
+{
+	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)), XDP_PASS);
+}
+
 /* MARKED_RUNS packets like p, seq step apart, each passed; returns
  * acl_cached, at least MARKED_RUNS - 1. */
 static __u64 pass_marked(struct pkt_spec p, uint32_t step)
@@ -1734,21 +1749,30 @@ static __u64 pass_marked(struct pkt_spec p, uint32_t step)
 	return cached;
 }
 
+/* p, after a write that bumps the generation: dropped at once, by a
+ * verdict made afresh (acl_cached still cached); the counters after it. */
+static struct rg_stats drop_after_bump(struct pkt_spec p, __u64 cached)
+{
+	struct rg_stats s;
+
+	acl_changed();
+	assert_int_equal(verdict_of(p), XDP_DROP);
+	s = stats_now();
+	assert_int_equal(s.acl_cached, cached);
+	return s;
+}
+
 static void test_mark_flow_ban_after_bump(void **state)
 {
 	__u64 cached;
 
 	(void)state;
-	config_put((struct rg_config){ 0 });
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	mark_default_flow();
 	assert_int_equal(stats_now().acl_cached, 0);
 	cached = pass_marked(SEGMENT(.seq = 1012), 6);
 	ban4(CLEAN4, 3600);
-	acl_changed();
-	assert_int_equal(verdict_of(SEGMENT(.seq = 2000)), XDP_DROP);
-	assert_int_equal(stats_now().drop_ban, 1);
-	assert_int_equal(stats_now().acl_cached, cached);
+	assert_int_equal(drop_after_bump(SEGMENT(.seq = 2000), cached).drop_ban,
+			 1);
 }
 
 /* A write that does not bump the generation (bpftool) holds from the
@@ -1756,9 +1780,7 @@ static void test_mark_flow_ban_after_bump(void **state)
 static void test_mark_flow_epoch_bounds_raw_write(void **state)
 {
 	(void)state;
-	config_put((struct rg_config){ 0 });
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	mark_default_flow();
 	deny("192.0.2.0/24");
 	flow_mark_age();
 	assert_int_equal(verdict_of(SEGMENT(.seq = 1012)), XDP_DROP);
@@ -1771,9 +1793,7 @@ static void test_mark_flow_epoch_bounds_raw_write(void **state)
 static void test_mark_flow_not_for_syn(void **state)
 {
 	(void)state;
-	config_put((struct rg_config){ 0 });
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	mark_default_flow();
 	ban4(CLEAN4, 3600);
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 5000)), XDP_DROP);
 	assert_int_equal(stats_now().drop_ban, 1);
@@ -1789,9 +1809,7 @@ static void test_mark_not_inherited_by_new_flow(void **state)
 	int w;
 
 	(void)state;
-	config_put((struct rg_config){ 0 });
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1000)), XDP_PASS);
-	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
+	mark_default_flow();
 	for (w = 0; w < RG_FLOW_WAYS; w++) {
 		c[w] = colliding_client(w);
 		assert_int_equal(verdict_of(SEGMENT(.src = c[w].addr,
@@ -1833,14 +1851,11 @@ static void test_mark_bucket_deny_after_bump(void **state)
 	__u64 cached;
 
 	(void)state;
-	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
-	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)), XDP_PASS);
+	mark_bucket();
 	cached = pass_marked(SYN_FROM(.seq = 2), 1);
 	deny(CLEAN4 "/32");
-	acl_changed();
-	assert_int_equal(verdict_of(SYN_FROM(.seq = 100)), XDP_DROP);
-	assert_int_equal(stats_now().drop_deny, 1);
-	assert_int_equal(stats_now().acl_cached, cached);
+	assert_int_equal(drop_after_bump(SYN_FROM(.seq = 100), cached).drop_deny,
+			 1);
 }
 
 /* A marked bucket does not let a SYN carrying data in a first fragment
@@ -1848,8 +1863,7 @@ static void test_mark_bucket_deny_after_bump(void **state)
 static void test_mark_bucket_not_for_first_fragment(void **state)
 {
 	(void)state;
-	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
-	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)), XDP_PASS);
+	mark_bucket();
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 3, .frag = 0x2000,
 					     .payload = "RCPT TO:<v@x.example>")),
@@ -1872,23 +1886,17 @@ static void test_fragmented_syn_rate_limited(void **state)
 	assert_int_equal(stats_now().drop_syn_rate, 1);
 }
 
+#define MARK_TEST(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+
 static const struct CMUnitTest mark_tests[] = {
-	cmocka_unit_test_setup_teardown(test_mark_flow_ban_after_bump,
-					fx_setup, fx_teardown),
-	cmocka_unit_test_setup_teardown(test_mark_flow_epoch_bounds_raw_write,
-					fx_setup, fx_teardown),
-	cmocka_unit_test_setup_teardown(test_mark_flow_not_for_syn, fx_setup,
-					fx_teardown),
-	cmocka_unit_test_setup_teardown(test_mark_not_inherited_by_new_flow,
-					fx_setup, fx_teardown),
-	cmocka_unit_test_setup_teardown(test_mark_ban_allow_after_bump,
-					fx_setup, fx_teardown),
-	cmocka_unit_test_setup_teardown(test_mark_bucket_deny_after_bump,
-					fx_setup, fx_teardown),
-	cmocka_unit_test_setup_teardown(test_mark_bucket_not_for_first_fragment,
-					fx_setup, fx_teardown),
-	cmocka_unit_test_setup_teardown(test_fragmented_syn_rate_limited,
-					fx_setup, fx_teardown),
+	MARK_TEST(test_mark_flow_ban_after_bump),
+	MARK_TEST(test_mark_flow_epoch_bounds_raw_write),
+	MARK_TEST(test_mark_flow_not_for_syn),
+	MARK_TEST(test_mark_not_inherited_by_new_flow),
+	MARK_TEST(test_mark_ban_allow_after_bump),
+	MARK_TEST(test_mark_bucket_deny_after_bump),
+	MARK_TEST(test_mark_bucket_not_for_first_fragment),
+	MARK_TEST(test_fragmented_syn_rate_limited),
 };
 
 int main(void)

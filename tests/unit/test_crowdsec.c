@@ -34,6 +34,7 @@
 #include "maptests.h"
 
 #define MAX_EXCHANGES 8
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct exchange {
 	int status;
@@ -272,32 +273,25 @@ static const char whole[] =
 	"{\"new\":[{\"duration\":\"1h\",\"origin\":\"cscli\",\"scope\":\"Ip\","
 	"\"value\":\"10.9.9.7\"}],\"deleted\":null}";
 
-/* A fresh bouncer's world: empty maps, the server's script from the
- * start. */
-static int bouncer_setup(void **state)
-{
-	(void)state;
-	bans_free(bans);
-	maps_close(&maps);
-	pthread_mutex_lock(&srv.lock);
-	memset(srv.ex, 0, sizeof(srv.ex));
-	srv.n = srv.served = 0;
-	pthread_mutex_unlock(&srv.lock);
-	if (testmaps_create(&maps, 4096, 4096, 1024))
-		return -1;
-	bans = bans_new(&maps);
-	return bans ? 0 : -1;
-}
+static struct crowdsec *bouncer; /* the bouncer tests' client */
+
+/* Where bouncer_start()'s script has got to (phases[]). */
+enum phase_name {
+	AFTER_ERROR,
+	AFTER_TRUNCATED,
+	AFTER_WHOLE_SET,
+	AFTER_DELTAS,
+	AFTER_RESYNC,
+};
 
 /* A local ban that CrowdSec also names, an operator's deny entry (value
  * 1, `relayguardctl deny add`), then the LAPI's answers in turn: an
  * error, a truncated body, the whole set, deltas, an empty delta (calm:
  * the whole set again), and that whole set. */
-static struct crowdsec *bouncer_start(void)
+static void bouncer_start(void)
 {
 	struct rg_lpm4_key k = {.prefixlen = 15, .addr = htonl(0xc0a80000)};
 	struct ban_entry local = {0};
-	struct crowdsec *cs;
 	char err[256];
 	__u8 one = 1;
 	int rc;
@@ -314,34 +308,116 @@ static struct crowdsec *bouncer_start(void)
 	script(200, deltas);
 	script(200, "{\"new\":null,\"deleted\":null}");
 	script(200, whole);
-	cs = crowdsec_new(&conf, bans, NULL, &rc, err, sizeof(err));
-	assert_non_null(cs);
-	return cs;
+	bouncer = crowdsec_new(&conf, bans, NULL, &rc, err, sizeof(err));
+	assert_non_null(bouncer);
 }
 
-static void assert_origin(const struct rg_ban *b, const char *want)
+/* A fresh bouncer's world: empty maps, the server's script from the
+ * start, the client started. */
+static int bouncer_setup(void **state)
 {
-	char origin[ORIGIN_STRLEN];
+	(void)state;
+	bans_free(bans);
+	maps_close(&maps);
+	pthread_mutex_lock(&srv.lock);
+	memset(srv.ex, 0, sizeof(srv.ex));
+	srv.n = srv.served = 0;
+	pthread_mutex_unlock(&srv.lock);
+	if (testmaps_create(&maps, 4096, 4096, 1024))
+		return -1;
+	bans = bans_new(&maps);
+	if (!bans)
+		return -1;
+	bouncer_start();
+	return 0;
+}
 
-	origin_format(b, origin, sizeof(origin));
-	assert_string_equal(origin, want);
+static int bouncer_teardown(void **state)
+{
+	(void)state;
+	crowdsec_free(bouncer);
+	bouncer = NULL;
+	return 0;
+}
+
+/* What the maps hold once the server has answered `served` exchanges of
+ * bouncer_start()'s script: sources banned (with their origin, where one
+ * is given) and not, deny4 entries with their value (0: none). */
+static const struct phase {
+	int served;
+	struct {
+		const char *addr, *origin;
+	} banned[4];
+	const char *clear[2];
+	struct {
+		const char *prefix;
+		int value;
+	} deny[3];
+} phases[] = {
+	[AFTER_ERROR] = { .served = 1 },
+	[AFTER_TRUNCATED] = { .served = 2, .clear = { "10.9.9.9" } },
+	[AFTER_WHOLE_SET] = {
+		.served = 3,
+		.banned = { { "10.9.9.1", "crowdsec:cscli" },
+			    { "10.9.8.0", "crowdsec:lists:firehol" },
+			    { "10.9.8.3", "crowdsec:lists:firehol" },
+			    { "10.9.9.2", "local" } },
+		.clear = { "10.9.8.4", "10.9.9.3" /* expired */ },
+		.deny = { { "10.0.0.0/8", CSDENY_VALUE },
+			  { "11.0.0.0/8", CSDENY_VALUE },
+			  { "192.168.0.0/15", 1 } },
+	},
+	[AFTER_DELTAS] = {
+		.served = 4,
+		.banned = { { "10.9.9.2" }, { "10.9.8.1" } },
+		.clear = { "10.9.9.1" },
+		.deny = { { "10.0.0.0/8", 0 }, { "192.168.0.0/15", 1 } },
+	},
+	/* the empty delta, then the whole set again */
+	[AFTER_RESYNC] = {
+		.served = 6,
+		.banned = { { "10.9.9.7" }, { "10.9.9.2" } },
+		.clear = { "10.9.8.1" },
+		.deny = { { "11.0.0.0/8", 0 }, { "192.168.0.0/15", 1 } },
+	},
+};
+
+/* The bouncer driven until its server has answered the exchanges of
+ * phase n, the maps held to it; returns the client's counters. */
+static const struct crowdsec_counters *bouncer_at(enum phase_name n)
+{
+	const struct phase *p = &phases[n];
+	char origin[ORIGIN_STRLEN];
+	struct rg_ban b;
+	size_t i;
+
+	run_until(bouncer, p->served, p->served);
+	for (i = 0; i < ARRAY_SIZE(p->banned) && p->banned[i].addr; i++) {
+		if (!banned(p->banned[i].addr, &b))
+			fail_msg("%s not banned", p->banned[i].addr);
+		origin_format(&b, origin, sizeof(origin));
+		if (p->banned[i].origin && strcmp(origin, p->banned[i].origin))
+			fail_msg("%s banned by %s, not %s", p->banned[i].addr,
+				 origin, p->banned[i].origin);
+	}
+	for (i = 0; i < ARRAY_SIZE(p->clear) && p->clear[i]; i++)
+		if (banned(p->clear[i], &b))
+			fail_msg("%s banned", p->clear[i]);
+	for (i = 0; i < ARRAY_SIZE(p->deny) && p->deny[i].prefix; i++)
+		if (deny4_value(p->deny[i].prefix) != p->deny[i].value)
+			fail_msg("deny4 %s: %d, not %d", p->deny[i].prefix,
+				 deny4_value(p->deny[i].prefix),
+				 p->deny[i].value);
+	return crowdsec_counters(bouncer);
 }
 
 /* An error and a truncated answer apply nothing. */
 static void test_bouncer_bad_answers(void **state)
 {
-	struct crowdsec *cs = bouncer_start();
-	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
-	struct rg_ban b;
-
 	(void)state;
-	run_until(cs, 1, 1);
-	assert_int_equal(cnt->bouncer, CS_ERROR);
-	run_until(cs, 2, 2);
-	assert_int_equal(cnt->bouncer, CS_ERROR);
-	assert_false(banned("10.9.9.9", &b));
-	assert_int_equal(cnt->dec.received, 0);
-	crowdsec_free(cs);
+	assert_int_equal(bouncer_at(AFTER_ERROR)->bouncer, CS_ERROR);
+	assert_int_equal(bouncer_at(AFTER_TRUNCATED)->bouncer, CS_ERROR);
+	assert_int_equal(crowdsec_counters(bouncer)->dec.received, 0);
 }
 
 /* The whole set: bans with their origins and expiry, a range expanded,
@@ -350,51 +426,28 @@ static void test_bouncer_bad_answers(void **state)
  * operator's entry is not taken over. */
 static void test_bouncer_whole_set(void **state)
 {
-	struct crowdsec *cs = bouncer_start();
-	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
+	const struct crowdsec_counters *cnt = bouncer_at(AFTER_WHOLE_SET);
 	struct rg_ban b;
 
 	(void)state;
-	run_until(cs, 3, 3);
 	assert_int_equal(cnt->bouncer, CS_UP);
 	assert_true(banned("10.9.9.1", &b));
-	assert_origin(&b, "crowdsec:cscli");
 	assert_true(b.expires_ns > boot_ns() + 3 * 3600 * NSEC_PER_SEC);
-	assert_true(banned("10.9.8.0", &b) && banned("10.9.8.3", &b));
-	assert_origin(&b, "crowdsec:lists:firehol");
-	assert_false(banned("10.9.8.4", &b));
-	assert_false(banned("10.9.9.3", &b)); /* expired */
 	assert_true(banned("10.9.9.2", &b));
-	assert_int_equal(b.origin, RG_ORIGIN_LOCAL);
 	assert_int_equal(b.reason, RG_REASON_RELAY_ATTEMPT);
 	assert_int_equal(cnt->dec.applied, 5);
-	assert_int_equal(deny4_value("10.0.0.0/8"), CSDENY_VALUE);
-	assert_int_equal(deny4_value("11.0.0.0/8"), CSDENY_VALUE);
-	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
 	assert_int_equal(cnt->dec.denied, 2);
 	assert_int_equal(cnt->dec.kept_local, 2);
 	assert_int_equal(cnt->dec.expired, 1);
 	assert_int_equal(cnt->dec.skipped, 1);
-	crowdsec_free(cs);
 }
 
 /* Deltas delete CrowdSec's bans and lift its deny entries, never a local
  * ban nor the operator's entry. */
 static void test_bouncer_deltas(void **state)
 {
-	struct crowdsec *cs = bouncer_start();
-	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
-	struct rg_ban b;
-
 	(void)state;
-	run_until(cs, 4, 4);
-	assert_false(banned("10.9.9.1", &b));
-	assert_true(banned("10.9.9.2", &b));
-	assert_true(banned("10.9.8.1", &b));
-	assert_int_equal(deny4_value("10.0.0.0/8"), 0);
-	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
-	assert_int_equal(cnt->dec.deleted, 2);
-	crowdsec_free(cs);
+	assert_int_equal(bouncer_at(AFTER_DELTAS)->dec.deleted, 2);
 }
 
 /* News, then calm: the whole set again (crowdsec 1.4 can lose rows from
@@ -402,20 +455,11 @@ static void test_bouncer_deltas(void **state)
  * and at start, the whole set is asked for. */
 static void test_bouncer_resync(void **state)
 {
-	struct crowdsec *cs = bouncer_start();
-	const struct crowdsec_counters *cnt = crowdsec_counters(cs);
-	struct rg_ban b;
+	const struct crowdsec_counters *cnt = bouncer_at(AFTER_RESYNC);
 
 	(void)state;
-	run_until(cs, 6, 6);
 	assert_int_equal(cnt->resyncs, 1);
-	assert_true(banned("10.9.9.7", &b));
-	assert_false(banned("10.9.8.1", &b));
-	assert_true(banned("10.9.9.2", &b));
-	assert_int_equal(deny4_value("11.0.0.0/8"), 0);
-	assert_int_equal(deny4_value("192.168.0.0/15"), 1);
 	assert_int_equal(cnt->deleted_stale, 5);
-	crowdsec_free(cs);
 	assert_string_equal(srv.ex[0].request,
 			    "GET /v1/decisions/stream?startup=true HTTP/1.1|"
 			    "X-Api-Key: s3cr3t-key");
@@ -449,7 +493,7 @@ static void test_queue_bounded(void **state)
 	assert_non_null(cs);
 	cnt = crowdsec_counters(cs);
 	assert_int_equal(cnt->bouncer, CS_OFF);
-	parse_prefix("192.0.2.1", &a.source);
+	assert_int_equal(parse_prefix("192.0.2.1", &a.source), 0);
 	snprintf(a.scenario, sizeof(a.scenario), "relayguard/relay_attempt");
 	t0 = boot_ns();
 	for (i = 0; i < 4096 + 5; i++)
@@ -464,10 +508,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secret_refused),
-		cmocka_unit_test_setup(test_bouncer_bad_answers, bouncer_setup),
-		cmocka_unit_test_setup(test_bouncer_whole_set, bouncer_setup),
-		cmocka_unit_test_setup(test_bouncer_deltas, bouncer_setup),
-		cmocka_unit_test_setup(test_bouncer_resync, bouncer_setup),
+		cmocka_unit_test_setup_teardown(test_bouncer_bad_answers, bouncer_setup,
+						bouncer_teardown),
+		cmocka_unit_test_setup_teardown(test_bouncer_whole_set, bouncer_setup,
+						bouncer_teardown),
+		cmocka_unit_test_setup_teardown(test_bouncer_deltas, bouncer_setup,
+						bouncer_teardown),
+		cmocka_unit_test_setup_teardown(test_bouncer_resync, bouncer_setup,
+						bouncer_teardown),
 		cmocka_unit_test(test_queue_bounded),
 	};
 

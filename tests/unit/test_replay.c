@@ -4,6 +4,7 @@
  * fail cleanly. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -170,37 +171,52 @@ static void gen_close(struct gen *g)
 	pcap_close(g->pc);
 }
 
-/* Ethernet and IPv4 headers; returns the TCP header, *len the record's. */
-static uint8_t *hdr4(uint8_t *buf, int from_client, size_t plen, size_t *len)
+/* Where a capture's link and IP headers put what put() fills in: IPv4
+ * over Ethernet, IPv6 in Linux cooked capture. */
+struct ip_layout {
+	int af;
+	size_t link_len, ip_len, pad; /* pad: Ethernet's, which must not count */
+	uint16_t ethertype; /* at link_len - 2 */
+	uint8_t version; /* the IP header's first byte */
+	size_t len_at, proto_at, src_at; /* in the IP header; dst after src */
+	bool len_counts_ip; /* IPv4's total length, IPv6's payload length */
+	const char *client, *server;
+};
+
+static const struct ip_layout ipv4_ether = {
+	.af = AF_INET, .link_len = 14, .ip_len = 20, .pad = 6,
+	.ethertype = 0x0800, .version = 0x45,
+	.len_at = 2, .proto_at = 9, .src_at = 12, .len_counts_ip = true,
+	.client = "192.0.2.66", .server = "10.77.0.1",
+};
+
+static const struct ip_layout ipv6_cooked = {
+	.af = AF_INET6, .link_len = 16, .ip_len = 40, .pad = 0,
+	.ethertype = 0x86dd, .version = 0x60,
+	.len_at = 4, .proto_at = 6, .src_at = 8, .len_counts_ip = false,
+	.client = "2001:db8::66", .server = "2001:db8::1",
+};
+
+/* The link and IP headers of a TCP segment with plen payload bytes;
+ * returns the TCP header, *len the record's. */
+static uint8_t *ip_hdr(const struct ip_layout *l, uint8_t *buf,
+		       int from_client, size_t plen, size_t *len)
 {
-	uint8_t *ip = buf + 14;
+	uint8_t *ip = buf + l->link_len;
+	size_t alen = l->af == AF_INET ? 4 : 16;
+	size_t iplen = (l->len_counts_ip ? l->ip_len : 0) + 20 + plen;
 
-	buf[12] = 0x08;
-	ip[0] = 0x45;
-	ip[2] = (40 + plen) >> 8;
-	ip[3] = (40 + plen) & 0xff;
-	ip[9] = 6;
-	inet_pton(AF_INET, from_client ? "192.0.2.66" : "10.77.0.1", ip + 12);
-	inet_pton(AF_INET, from_client ? "10.77.0.1" : "192.0.2.66", ip + 16);
-	*len = 54 + plen + 6; /* Ethernet padding must not count */
-	return ip + 20;
-}
-
-/* Linux cooked and IPv6 headers, as hdr4(). */
-static uint8_t *hdr6(uint8_t *buf, int from_client, size_t plen, size_t *len)
-{
-	uint8_t *ip = buf + 16;
-
-	buf[14] = 0x86;
-	buf[15] = 0xdd;
-	ip[0] = 0x60;
-	ip[4] = (20 + plen) >> 8;
-	ip[5] = (20 + plen) & 0xff;
-	ip[6] = 6;
-	inet_pton(AF_INET6, from_client ? "2001:db8::66" : "2001:db8::1", ip + 8);
-	inet_pton(AF_INET6, from_client ? "2001:db8::1" : "2001:db8::66", ip + 24);
-	*len = 16 + 40 + 20 + plen;
-	return ip + 40;
+	buf[l->link_len - 2] = l->ethertype >> 8;
+	buf[l->link_len - 1] = l->ethertype & 0xff;
+	ip[0] = l->version;
+	ip[l->len_at] = iplen >> 8;
+	ip[l->len_at + 1] = iplen & 0xff;
+	ip[l->proto_at] = IPPROTO_TCP;
+	inet_pton(l->af, from_client ? l->client : l->server, ip + l->src_at);
+	inet_pton(l->af, from_client ? l->server : l->client,
+		  ip + l->src_at + alen);
+	*len = l->link_len + l->ip_len + 20 + plen + l->pad;
+	return ip + l->ip_len;
 }
 
 static void put(struct gen *g, int from_client, uint8_t flags,
@@ -208,7 +224,8 @@ static void put(struct gen *g, int from_client, uint8_t flags,
 {
 	uint8_t buf[1600] = { 0 };
 	size_t plen = text ? strlen(text) : 0, len;
-	uint8_t *tcp = (g->v6 ? hdr6 : hdr4)(buf, from_client, plen, &len);
+	uint8_t *tcp = ip_hdr(g->v6 ? &ipv6_cooked : &ipv4_ether, buf,
+			      from_client, plen, &len);
 	struct pcap_pkthdr h;
 	uint32_t seq = htonl(from_client ? g->cseq : g->sseq);
 	uint32_t ack = htonl(from_client ? g->sseq : g->cseq);
@@ -229,6 +246,13 @@ static void put(struct gen *g, int from_client, uint8_t flags,
 		plen + ((flags & (RG_TCP_SYN | RG_TCP_FIN)) ? 1 : 0);
 }
 
+/* A client command and the server's reply, a segment each. */
+static void say(struct gen *g, const char *command, const char *reply)
+{
+	put(g, 1, RG_TCP_PSH | RG_TCP_ACK, command);
+	put(g, 0, RG_TCP_PSH | RG_TCP_ACK, reply);
+}
+
 /* An IPv4 capture at path: the handshake and the server's greeting. */
 static void open_greeted(struct gen *g, const char *path)
 {
@@ -237,6 +261,41 @@ static void open_greeted(struct gen *g, const char *path)
 	put(g, 0, RG_TCP_SYN | RG_TCP_ACK, NULL);
 	put(g, 1, RG_TCP_ACK, NULL);
 	put(g, 0, RG_TCP_PSH | RG_TCP_ACK, "220 gw ESMTP\r\n");
+}
+
+static const char relay_denied[] = "554 5.7.1 Relay access denied\r\n";
+
+/* A transaction's MAIL, accepted. */
+static void say_mail(struct gen *g)
+{
+	say(g, "MAIL FROM:<a@b.example>\r\n", "250 2.1.0 Ok\r\n");
+}
+
+/* The foreign RCPT, refused by the reply given. */
+static void say_foreign_rcpt(struct gen *g, const char *refusal)
+{
+	say(g, "RCPT TO:<v@gmail.com>\r\n", refusal);
+}
+
+/* A fresh temporary file for the test's capture (the state), removed
+ * after the test however it ends. */
+static int capture_setup(void **state)
+{
+	static char path[sizeof("/tmp/test_replay-XXXXXX")];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_replay-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	*state = path;
+	return 0;
+}
+
+static int capture_teardown(void **state)
+{
+	return unlink(*state);
 }
 
 /* One session whose RCPT comes after 200 bytes of client chatter. */
@@ -250,11 +309,8 @@ static void write_session(const char *path)
 		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP padding\r\n");
 	for (i = 0; i < 20; i++)
 		put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok\r\n");
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<v@gmail.com>\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK,
-	    "554 5.7.1 Relay access denied\r\n");
+	say_mail(&g);
+	say_foreign_rcpt(&g, relay_denied);
 	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "QUIT\r\n");
 	gen_close(&g);
 }
@@ -262,11 +318,9 @@ static void write_session(const char *path)
 static void test_sampling_budget(void **state)
 {
 	struct rg_conf c = *lab_conf();
-	char path[] = "/tmp/test_replay-XXXXXX";
+	const char *path = *state;
 	char *out;
 
-	(void)state;
-	close(mkstemp(path));
 	c.relay_attempts_ban = 1; /* about sampling, not misdirected mail */
 	write_session(path);
 	out = replay_bans(path, &c, 1);
@@ -285,7 +339,6 @@ static void test_sampling_budget(void **state)
 	c.weight_envelope_padding = 0;
 	out = replay_bans(path, &c, 0);
 	free(out);
-	unlink(path);
 }
 
 /* A session padded after a first, local RCPT (pad: NOOP lines), or one
@@ -298,19 +351,13 @@ static void write_rcpts_session(const char *path, int pad,
 	int i;
 
 	open_greeted(&g, path);
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
-	for (i = 0; i < (pad ? 1 : 8); i++) {
-		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK,
-		    "RCPT TO:<a.rather.long.local.name@example.test>\r\n");
-		put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.5 Ok\r\n");
-	}
-	for (i = 0; i < pad; i++) {
-		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP padding\r\n");
-		put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok\r\n");
-	}
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<v@gmail.com>\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, refusal);
+	say_mail(&g);
+	for (i = 0; i < (pad ? 1 : 8); i++)
+		say(&g, "RCPT TO:<a.rather.long.local.name@example.test>\r\n",
+		    "250 2.1.5 Ok\r\n");
+	for (i = 0; i < pad; i++)
+		say(&g, "NOOP padding\r\n", "250 2.0.0 Ok\r\n");
+	say_foreign_rcpt(&g, refusal);
 	gen_close(&g);
 }
 
@@ -324,11 +371,9 @@ static void test_padding_after_rcpt(void **state)
 	static const char named[] =
 		"554 5.7.1 <v@gmail.com>: Relay access denied\r\n";
 	struct rg_conf c = *lab_conf();
-	char path[] = "/tmp/test_replay-XXXXXX";
+	const char *path = *state;
 	char *out;
 
-	(void)state;
-	close(mkstemp(path));
 	c.dp.sample_bytes = 256;
 	c.relay_attempts_ban = 1; /* about sampling, not misdirected mail */
 	write_rcpts_session(path, 20, named);
@@ -341,22 +386,19 @@ static void test_padding_after_rcpt(void **state)
 	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
 	assert_null(strstr(out, "envelope_padding"));
 	free(out);
-	write_rcpts_session(path, 0, "554 5.7.1 Relay access denied\r\n");
+	write_rcpts_session(path, 0, relay_denied);
 	out = replay_bans(path, &c, 0);
 	free(out);
-	unlink(path);
 }
 
 /* IPv6 in a Linux cooked capture; the client's sequence number wraps. */
 static void test_ipv6_cooked(void **state)
 {
-	char path[] = "/tmp/test_replay-XXXXXX";
+	const char *path = *state;
 	struct gen g;
 	char *out;
 	int ret;
 
-	(void)state;
-	close(mkstemp(path));
 	gen_open(&g, path, true, 0xfffffff0u, 42);
 	put(&g, 1, RG_TCP_SYN, NULL);
 	put(&g, 0, RG_TCP_SYN | RG_TCP_ACK, NULL);
@@ -374,24 +416,22 @@ static void test_ipv6_cooked(void **state)
 	    !strstr(out, "\"flow\":\"[2001:db8::66]:36864 -> [2001:db8::1]:25\""))
 		fail_msg("%s", out);
 	free(out);
-	unlink(path);
 }
 
 static void test_bad_files(void **state)
 {
-	char path[] = "/tmp/test_replay-XXXXXX";
-	int fd = mkstemp(path);
+	const char *path = *state;
+	int fd = open(path, O_WRONLY);
 	char *out;
 	int ret;
 
-	(void)state;
+	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "not a pcap at all, just text\n", 29), 29);
 	close(fd);
 	out = replay_text(path, lab_conf(), &ret);
 	assert_true(ret < 0);
 	assert_string_equal(out, "");
 	free(out);
-	unlink(path);
 	out = replay_text("/nonexistent/x.pcap", lab_conf(), &ret);
 	assert_true(ret < 0);
 	free(out);
@@ -405,10 +445,8 @@ static void put_relay_attempt(struct gen *g, const char *path)
 	char *out;
 	int ret;
 
-	put(g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
-	put(g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
-	put(g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<v@gmail.com>\r\n");
-	put(g, 0, RG_TCP_PSH | RG_TCP_ACK, "554 5.7.1 Relay access denied\r\n");
+	say_mail(g);
+	say_foreign_rcpt(g, relay_denied);
 	gen_close(g);
 	out = replay_text(path, lab_conf(), &ret);
 	assert_int_equal(ret, 0);
@@ -416,7 +454,6 @@ static void put_relay_attempt(struct gen *g, const char *path)
 	assert_non_null(strstr(out, "\"rcpt_to\":\"v@gmail.com\""));
 	assert_null(strstr(out, "\"verified\":false"));
 	free(out);
-	unlink(path);
 }
 
 /* A message body longer than the budget, then a relay attempt in the
@@ -424,28 +461,21 @@ static void put_relay_attempt(struct gen *g, const char *path)
  * resumes where the server's reply to the end of data acknowledges. */
 static void test_second_transaction(void **state)
 {
-	char path[] = "/tmp/test_replay-XXXXXX", line[1402];
+	const char *path = *state;
+	char line[1402];
 	struct gen g;
 	int i;
 
-	(void)state;
-	close(mkstemp(path));
 	open_greeted(&g, path);
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "EHLO x\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 gw\r\n");
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "MAIL FROM:<a@b.example>\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.0 Ok\r\n");
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "RCPT TO:<user@example.test>\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.1.5 Ok\r\n");
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "DATA\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK,
-	    "354 End data with <CR><LF>.<CR><LF>\r\n");
+	say(&g, "EHLO x\r\n", "250 gw\r\n");
+	say_mail(&g);
+	say(&g, "RCPT TO:<user@example.test>\r\n", "250 2.1.5 Ok\r\n");
+	say(&g, "DATA\r\n", "354 End data with <CR><LF>.<CR><LF>\r\n");
 	memset(line, 'x', sizeof(line) - 3);
 	memcpy(line + sizeof(line) - 3, "\r\n", 3);
 	for (i = 0; i < 4; i++)
 		put(&g, 1, RG_TCP_ACK, line);
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, ".\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok: queued as 4F00\r\n");
+	say(&g, ".\r\n", "250 2.0.0 Ok: queued as 4F00\r\n");
 	put_relay_attempt(&g, path);
 }
 
@@ -453,15 +483,12 @@ static void test_second_transaction(void **state)
  * lie below its ack): the RCPT after them is seen, and it is no padding. */
 static void test_retransmissions_free(void **state)
 {
-	char path[] = "/tmp/test_replay-XXXXXX";
+	const char *path = *state;
 	struct gen g;
 	int i;
 
-	(void)state;
-	close(mkstemp(path));
 	open_greeted(&g, path);
-	put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP\r\n");
-	put(&g, 0, RG_TCP_PSH | RG_TCP_ACK, "250 2.0.0 Ok\r\n");
+	say(&g, "NOOP\r\n", "250 2.0.0 Ok\r\n");
 	for (i = 0; i < 700; i++) {
 		g.cseq -= 6;
 		put(&g, 1, RG_TCP_PSH | RG_TCP_ACK, "NOOP\r\n");
@@ -469,18 +496,21 @@ static void test_retransmissions_free(void **state)
 	put_relay_attempt(&g, path);
 }
 
+#define CAPTURE_TEST(f) \
+	cmocka_unit_test_setup_teardown(f, capture_setup, capture_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lab_captures),
 		cmocka_unit_test(test_relay_denied_bans_at_one),
 		cmocka_unit_test(test_policy_follows_config),
-		cmocka_unit_test(test_sampling_budget),
-		cmocka_unit_test(test_padding_after_rcpt),
-		cmocka_unit_test(test_ipv6_cooked),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_second_transaction),
-		cmocka_unit_test(test_retransmissions_free),
+		CAPTURE_TEST(test_sampling_budget),
+		CAPTURE_TEST(test_padding_after_rcpt),
+		CAPTURE_TEST(test_ipv6_cooked),
+		CAPTURE_TEST(test_bad_files),
+		CAPTURE_TEST(test_second_transaction),
+		CAPTURE_TEST(test_retransmissions_free),
 	};
 
 	log_init("test_replay", false, LOG_LVL_ERR);
