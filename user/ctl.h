@@ -59,10 +59,6 @@ int ctl_read_lines(const char *file, long max,
 		   void *arg);
 /* Open the maps under --pin-dir. */
 int ctl_open_maps(struct rg_maps *maps);
-/* For a command that takes no arguments: ctl_no_args(), then
- * ctl_open_maps(). */
-int ctl_open_maps_no_args(int argc, char **argv, const char *cmd,
-			  struct rg_maps *maps);
 /* op(maps, arg) on the maps under --pin-dir, opened for the call only:
  * ctl_open_maps()'s error, or op's. */
 static inline int ctl_on_maps(int (*op)(const struct rg_maps *maps, void *arg),

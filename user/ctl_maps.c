@@ -13,12 +13,6 @@ int ctl_open_maps(struct rg_maps *maps)
 	return maps_open_pinned(ctl.pin_dir, maps);
 }
 
-int ctl_open_maps_no_args(int argc, char **argv, const char *cmd,
-			  struct rg_maps *maps)
-{
-	return ctl_no_args(argc, argv, cmd) ?: ctl_open_maps(maps);
-}
-
 /* Walk keys with get_next_key; fine for every map type we count. */
 int ctl_map_fill(int fd, unsigned long *entries, unsigned long *max)
 {

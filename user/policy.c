@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "dpconfig.h"
 #include "flow.h"
+#include "names.h"
 #include "policy.h"
 #include "srctable.h"
 
@@ -104,18 +105,18 @@ void policy_tick(struct policy *p, uint64_t now_ns)
 const char *relay_kind_name(enum relay_kind k)
 {
 	static const char *const names[] = {
-		"local",
-		"foreign_domain",
-		"percent_hack",
-		"source_route",
-		"bang_path",
-		"ip_literal",
-		"quoted_local_part",
-		"cut_off",
-		"locality_unknown",
+		[RELAY_NONE] = "local",
+		[RELAY_FOREIGN] = "foreign_domain",
+		[RELAY_PERCENT] = "percent_hack",
+		[RELAY_SOURCE_ROUTE] = "source_route",
+		[RELAY_BANG] = "bang_path",
+		[RELAY_IP_LITERAL] = "ip_literal",
+		[RELAY_QUOTED] = "quoted_local_part",
+		[RELAY_CUT_OFF] = "cut_off",
+		[RELAY_UNKNOWN] = "locality_unknown",
 	};
 
-	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
+	return name_of(names, k, "unknown");
 }
 
 /* The end of a quoted local part starting at p[0] == '"', or NULL. */

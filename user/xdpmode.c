@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* XDP attach mode names (see xdpmode.h). */
-#include <errno.h>
-#include <string.h>
-
+#include "names.h"
 #include "xdpmode.h"
 
 static const char *const mode_names[] = {
@@ -13,18 +11,15 @@ static const char *const mode_names[] = {
 
 const char *xdp_attach_mode_name(enum xdp_attach_mode mode)
 {
-	return mode <= XDP_ATTACH_GENERIC ? mode_names[mode] : "unknown";
+	return name_of(mode_names, mode, "unknown");
 }
 
 int xdp_attach_mode_parse(const char *s, enum xdp_attach_mode *mode)
 {
-	unsigned int i;
+	int i = name_index(mode_names, s);
 
-	for (i = 0; i <= XDP_ATTACH_GENERIC; i++) {
-		if (!strcmp(s, mode_names[i])) {
-			*mode = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return i;
+	*mode = i;
+	return 0;
 }

@@ -75,6 +75,16 @@ missing=$(comm -23 "$RG_TMP/dhelp" "$RG_TMP/dman")
 [ -z "$missing" ] || fail "relayguardd(8) lacks options: $missing"
 ok "relayguardd(8) names every option of its usage"
 
+# README's Layout names every file of user/: as `X`, `X.c` or `X.h`.
+layout=$(sed -n '/^## Layout$/,/^## /p' "$RG_TOP/README.md")
+[ -n "$layout" ] || fail "README has no Layout section"
+for f in "$RG_TOP"/user/*.[ch]; do
+	b=${f##*/} m=${b%.?}
+	[[ $layout == *"\`$m\`"* || $layout == *"\`$b\`"* ]] ||
+		fail "README's Layout does not name user/$b"
+done
+ok "README's Layout names every file of user/"
+
 # The completion works.
 complete_words() {
 	COMP_WORDS=("$@")

@@ -64,6 +64,21 @@ static void test_classify(void **state)
 	}
 }
 
+/* Every kind has a name of its own; past the last one, "unknown". */
+static void test_relay_kind_names(void **state)
+{
+	enum relay_kind k, j;
+
+	(void)state;
+	for (k = RELAY_NONE; k <= RELAY_UNKNOWN; k++) {
+		assert_string_not_equal(relay_kind_name(k), "unknown");
+		for (j = RELAY_NONE; j < k; j++)
+			assert_string_not_equal(relay_kind_name(j),
+						relay_kind_name(k));
+	}
+	assert_string_equal(relay_kind_name(RELAY_UNKNOWN + 1), "unknown");
+}
+
 /* One grading case; code 0 is a RCPT whose reply was not seen. */
 struct grading {
 	const char *src, *path;
@@ -740,7 +755,9 @@ static void test_pipeline_every_split(void **state)
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-UNIT_TEST_MAIN(cmocka_unit_test(test_classify), cmocka_unit_test(test_grading),
+UNIT_TEST_MAIN(cmocka_unit_test(test_classify),
+	       cmocka_unit_test(test_relay_kind_names),
+	       cmocka_unit_test(test_grading),
 	       cmocka_unit_test(test_rcpt_counted_once),
 	       cmocka_unit_test(test_too_many_rcpts_once),
 	       cmocka_unit_test(test_ban_duration),
