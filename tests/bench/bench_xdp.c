@@ -40,6 +40,7 @@
  * Exit non-zero only on errors, never on ratios. Needs root (exit 77
  * otherwise). */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@
 #ifdef EXP_ROUNDS
 #define ROUNDS EXP_ROUNDS
 #else
-#define ROUNDS 15
+#define ROUNDS 21
 #endif
 #define BATCH 10000
 #define MAX_ALT 6
@@ -529,20 +530,30 @@ static double spread(const double *v, int n)
 	return 100 * (hi - lo) / median(v, n);
 }
 
+/* The median over rounds of prog's time over base's in the same round:
+ * the two ran back to back, so a round that the machine slowed down
+ * slows both and leaves their ratio alone. */
+static double paired(const struct kind *k, int prog, int base)
+{
+	double r[ROUNDS];
+	int i;
+
+	for (i = 0; i < ROUNDS; i++)
+		r[i] = k->ns[prog][i] / k->ns[base][i];
+	return median(r, ROUNDS);
+}
+
 static int print_row(const struct kind *k)
 {
-	double m[N_PROGS_MAX], base;
+	double ref = paired(k, P_RG, P_REF), refs = paired(k, P_RG, P_REFS);
+	double xf = paired(k, P_RG, P_XF);
 	int p, bad;
 
-	for (p = 0; p < n_progs; p++)
-		m[p] = median(k->ns[p], ROUNDS);
-	base = m[k->base];
-	bad = (k->target && m[P_RG] / base > k->target) || m[P_RG] > m[P_XF];
+	bad = (k->target && paired(k, P_RG, k->base) > k->target) || xf > 1;
 	printf("%-22s", k->name);
 	for (p = 0; p < n_progs; p++)
-		printf(" %10.1f", m[p]);
-	printf(" %6.2fx %6.2fx %6.2fx", m[P_RG] / m[P_REF], m[P_RG] / m[P_REFS],
-	       m[P_RG] / m[P_XF]);
+		printf(" %10.1f", median(k->ns[p], ROUNDS));
+	printf(" %6.2fx %6.2fx %6.2fx", ref, refs, xf);
 	if (k->target)
 		printf(" %5.1fx %-6s", k->target, k->base == P_REF ? "ref" :
 								    "ref+s");
@@ -565,10 +576,33 @@ static void print_table(void)
 	       "target", "sprd");
 	for (i = 0; i < N_KINDS; i++)
 		over += print_row(&kinds[i]);
-	printf("\nns/packet, medians of %d rounds (sprd: relayguard's max-min"
-	       " over its median); targets: rg at most the target times its"
-	       " baseline, and rg/xf at most 1: %s\n", ROUNDS,
+	printf("\nns/packet, medians of %d rounds; ratios: medians of the"
+	       " rounds' ratios (sprd: relayguard's max-min over its median);"
+	       " targets: rg at most the target times its baseline, and rg/xf"
+	       " at most 1: %s\n", ROUNDS,
 	       over ? "some OVER" : "all met");
+}
+
+/* Each build of $RG_XDP_ALT against relayguard and ref, as paired
+ * ratios (see paired()). */
+static void print_alt_table(void)
+{
+	size_t i;
+	int p;
+
+	if (n_progs == N_BASE)
+		return;
+	printf("\n%-22s", "build/relayguard, /ref");
+	for (p = N_BASE; p < n_progs; p++)
+		printf(" %17s", prog_names[p]);
+	printf("\n");
+	for (i = 0; i < N_KINDS; i++) {
+		printf("%-22s", kinds[i].name);
+		for (p = N_BASE; p < n_progs; p++)
+			printf("     %5.2fx %5.2fx", paired(&kinds[i], p, P_RG),
+			       paired(&kinds[i], p, P_REF));
+		printf("\n");
+	}
 }
 
 /* The first line of /proc/cpuinfo starting with key, its value in buf. */
@@ -622,6 +656,20 @@ static void print_machine(void)
 	printf("CPU: %s (family %s model %s), %d CPUs, kernel %s\n"
 	       "SRSO: %s; retbleed: %s\n", model, family, num,
 	       libbpf_num_possible_cpus(), u.release, srso, retbleed);
+}
+
+/* Every program runs on one CPU, the one the bench starts on: a
+ * migration between two runs would compare two CPUs' caches. */
+static int pin_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 /* MAP_FLAG_SRC of xdp-filter's maps (xdp-filter/common_kern_user.h). */
@@ -742,7 +790,8 @@ int main(void)
 		return 1;
 	}
 	fds[P_BARE] = bpf_program__fd(bare->progs.bare_xdp);
-	err = inst_open(&rg, NULL, 0) ?: inst_open(&pre, NULL, 1) ?:
+	err = pin_cpu() ?: inst_open(&rg, NULL, 0) ?:
+	      inst_open(&pre, NULL, 1) ?:
 	      open_baselines(fds, base);
 	if (err)
 		goto out;
@@ -762,6 +811,7 @@ int main(void)
 	if (err)
 		goto out;
 	print_table();
+	print_alt_table();
 	err = stats_get(rg.obj, &st);
 	if (err)
 		goto out;
