@@ -1859,6 +1859,40 @@ static void test_mark_bucket_deny_after_bump(void **state)
 			 1);
 }
 
+/* A clean source's marked bucket spares its SYNs the ban lookup too; a
+ * ban written with a bump drops the next one at once. */
+static void test_mark_bucket_ban_after_bump(void **state)
+{
+	__u64 cached;
+
+	(void)state;
+	mark_bucket();
+	cached = pass_marked(SYN_FROM(.seq = 2), 1);
+	ban4(CLEAN4, 3600);
+	assert_int_equal(drop_after_bump(SYN_FROM(.seq = 100), cached).drop_ban,
+			 1);
+}
+
+/* A ban written without a bump (bpftool) holds for a marked bucket once
+ * its mark's epoch has ended (made to end here by ageing the mark). */
+static void test_mark_bucket_epoch_bounds_raw_ban(void **state)
+{
+	struct rg_src_key k = src4(CLEAN4);
+	uint32_t slot = rg_src_slot(&k, TEST_SEED);
+	struct rg_bucket b;
+
+	(void)state;
+	mark_bucket();
+	ban4(CLEAN4, 3600);
+	bucket_get(k, &b);
+	assert_int_not_equal(b.clean.epoch, 0);
+	b.clean.epoch--;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.ratelimit),
+					     &slot, &b, BPF_ANY), 0);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+	assert_int_equal(stats_now().drop_ban, 1);
+}
+
 /* A marked bucket does not let a SYN carrying data in a first fragment
  * past the fragment rule (the daemon would read only part of it). */
 static void test_mark_bucket_not_for_first_fragment(void **state)
@@ -2010,6 +2044,8 @@ static const struct CMUnitTest mark_tests[] = {
 	MARK_TEST(test_mark_not_inherited_by_new_flow),
 	MARK_TEST(test_mark_ban_allow_after_bump),
 	MARK_TEST(test_mark_bucket_deny_after_bump),
+	MARK_TEST(test_mark_bucket_ban_after_bump),
+	MARK_TEST(test_mark_bucket_epoch_bounds_raw_ban),
 	MARK_TEST(test_mark_bucket_not_for_first_fragment),
 	MARK_TEST(test_fragmented_syn_rate_limited),
 	MARK_TEST(test_gsyn_lot_taken_at_once),
