@@ -27,6 +27,11 @@
  * $RG_XDP_ALT="NAME=OBJ[,NAME=OBJ...]" adds other builds of relayguard's
  * object as columns (same state, same drain), for ablation.
  *
+ * The SYN rows send from another of SOURCES sources each round: how long
+ * one address's hash chain is in a table of 1,000,000 is luck, and so
+ * would be a ratio built on one address. Ratios are medians of each round's ratio
+ * of the two programs, which ran back to back on the same CPU.
+ *
  * Time is the thread's CPU time around each BPF_PROG_TEST_RUN divided by
  * its repeat count: the kernel's own figure is whole nanoseconds, too
  * coarse for packets of 10-20 ns; the CPU time of one call includes its
@@ -70,6 +75,7 @@
 
 #define BANNED "100.1.2.3" /* inside the loaded bans (100.0.0.0 + i) */
 #define CLEAN "192.0.2.10"
+#define CLEAN_SYN "192.0.2.100" /* and the SOURCES - 1 after it */
 #define PAST "192.0.2.20" /* its flow has spent its budget */
 #define SERVER "198.51.100.1" /* pkt.h's default destination */
 
@@ -91,12 +97,20 @@ struct kind {
 	int expect;  /* rg_xdp's verdict */
 	int banned;  /* the baselines drop it too */
 	int sampled; /* ref+sample writes a record per repeat */
+	/* round r sends from the (r % sources)th address after pkt.src (0:
+	 * pkt.src in every round): how long one address's chain is in a
+	 * hash table is luck, of every filter's table */
+	int sources;
 	double ns[N_PROGS_MAX][ROUNDS], rg_pre[ROUNDS];
 };
 
-#define KIND(n, g, b, t, rep, v, smp, ...) { .name = (n), .group = (g), \
-	.base = (b), .target = (t), .repeat = (rep), .expect = (v), \
-	.banned = (v) == XDP_DROP, .sampled = (smp), .pkt = { __VA_ARGS__ } }
+#define KIND(n, g, b, t, rep, v, smp, ...) KIND_N(n, g, b, t, rep, v, smp, 0, \
+					      __VA_ARGS__)
+#define KIND_N(n, g, b, t, rep, v, smp, srcs, ...) { .name = (n), \
+	.group = (g), .base = (b), .target = (t), .repeat = (rep), \
+	.expect = (v), .banned = (v) == XDP_DROP, .sampled = (smp), \
+	.sources = (srcs), .pkt = { __VA_ARGS__ } }
+#define SOURCES 16
 
 static struct kind kinds[] = {
 	KIND("TCP 443", "non-SMTP", P_REF, 0.8, 1000000, XDP_PASS, 0,
@@ -105,11 +119,11 @@ static struct kind kinds[] = {
 	     .proto = IPPROTO_UDP, .dport = 53, .payload_len = 40),
 	KIND("ARP", "non-SMTP", P_REF, 0, 1000000, XDP_PASS, 0,
 	     .ethertype = ETH_P_ARP),
-	KIND("SYN :25 banned (drop)", "banned drop", P_REF, 1.3, 1000000,
-	     XDP_DROP, 0, .src = BANNED, .flags = TH_SYN),
+	KIND_N("SYN :25 banned (drop)", "banned drop", P_REF, 1.3, 1000000,
+	       XDP_DROP, 0, SOURCES, .src = BANNED, .flags = TH_SYN),
 	/* ref+sample takes the SYN's Ethernet padding for payload */
-	KIND("SYN :25 clean", "clean SMTP", P_REF, 0, 100000, XDP_PASS, 1,
-	     .src = CLEAN, .flags = TH_SYN, .sport = 40001),
+	KIND_N("SYN :25 clean", "clean SMTP", P_REF, 0, 100000, XDP_PASS, 1,
+	       SOURCES, .src = CLEAN_SYN, .flags = TH_SYN, .sport = 40001),
 	KIND("data :25 in budget", "clean SMTP", P_REFS, 1.3, 50000, XDP_PASS,
 	     1, .src = CLEAN, .flags = TH_ACK | TH_PSH,
 	     .payload = "RCPT TO:<a@b.c>\r\n"),
@@ -412,16 +426,31 @@ static int ring_add(struct ring_buffer **rb, int fd,
 	return *rb ? 0 : -errno;
 }
 
-/* ns/packet of prog on k's packet; checks the verdict. */
-static int run(int prog, struct kind *k, int expect, double *ns)
+/* The address n after spec's source, in buf. */
+static const char *nth_source(const char *src, int n, char *buf)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, src, &a) != 1)
+		return src;
+	a.s_addr = htonl(ntohl(a.s_addr) + n);
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* ns/packet of prog on k's packet in round r; checks the verdict. */
+static int run(int prog, const struct kind *k, int r, int expect, double *ns)
 {
 	static uint8_t buf[PKT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
 		    .repeat = k->repeat);
+	char addr[INET_ADDRSTRLEN];
+	struct pkt_spec spec = k->pkt;
 	double t;
 	int err;
 
-	opts.data_size_in = pkt_build(&k->pkt, buf);
+	if (k->sources)
+		spec.src = nth_source(k->pkt.src, r % k->sources, addr);
+	opts.data_size_in = pkt_build(&spec, buf);
 	t = cpu_ns();
 	err = bpf_prog_test_run_opts(prog, &opts);
 	t = cpu_ns() - t;
@@ -503,7 +532,7 @@ static int measure(const int *fds, struct ring_buffer *rings, int pre_fd)
 			/* rotate which program goes first */
 			for (j = 0; j < n_progs && !err; j++) {
 				p = (r + j) % n_progs;
-				err = run(fds[p], k, expect_of(k, p),
+				err = run(fds[p], k, r, expect_of(k, p),
 					  &k->ns[p][r]);
 				if (err)
 					fprintf(stderr, "(program %s)\n",
@@ -511,7 +540,8 @@ static int measure(const int *fds, struct ring_buffer *rings, int pre_fd)
 			}
 			ring_buffer__consume(rings);
 			if (!err && k->expect == XDP_DROP)
-				err = run(pre_fd, k, k->expect, &k->rg_pre[r]);
+				err = run(pre_fd, k, r, k->expect,
+					  &k->rg_pre[r]);
 		}
 	}
 	return err;
