@@ -162,6 +162,9 @@ struct {
 struct rg_percpu {
 	__u64 clock_jiffies; /* jiffy in which clock_ns was read */
 	__u64 clock_ns;	     /* boot clock at the first packet of that jiffy */
+	__u64 gsyn_until;    /* this CPU's lot of global SYN tokens lapses */
+	__u32 gsyn_left;     /* tokens of the lot not spent yet */
+	__u32 pad;
 	__u8 rec[sizeof(struct rg_sample) + RG_SCRATCH_PAYLOAD];
 };
 

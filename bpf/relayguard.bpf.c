@@ -297,10 +297,11 @@ static __noinline int frag_hides_command(const struct rg_config *cfg,
 	return !f || !(f->flags & (RG_FLOW_PAUSE_IN | RG_FLOW_STOP));
 }
 
-/* The cause that would drop an SMTP packet, or NONE. After the ban
- * lookup, a connection attempt whose source's bucket carries a current
- * mark goes straight to the buckets (not a first fragment: its flow's
- * state decides it first). */
+/* The cause that would drop an SMTP packet, or NONE. A connection
+ * attempt whose source's bucket carries a current mark (neither banned,
+ * denied nor allowed) goes straight to the buckets, as a segment of a
+ * marked flow goes by its mark: the ban lookup is the dearest step of a
+ * clean SYN. Not a first fragment: its flow's state decides it first. */
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p,
 				      struct rg_judge *j, struct rg_stats *st)
@@ -311,9 +312,6 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	int cause;
 
 	source_group(cfg, p, grp);
-	cause = ban_check(cfg, grp, p, j, st);
-	if (cause || j->allow == RG_ALLOW_YES)
-		return cause;
 	if (is_conn_attempt(p)) {
 		src_key_fill(&key, p->family, grp);
 		if (cfg->syn_rate)
@@ -323,6 +321,9 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 			return syn_take(cfg, b, &key, j, st);
 		}
 	}
+	cause = ban_check(cfg, grp, p, j, st);
+	if (cause || j->allow == RG_ALLOW_YES)
+		return cause;
 	cause = deny_check(p, j);
 	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;

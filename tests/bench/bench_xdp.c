@@ -27,6 +27,11 @@
  * $RG_XDP_ALT="NAME=OBJ[,NAME=OBJ...]" adds other builds of relayguard's
  * object as columns (same state, same drain), for ablation.
  *
+ * The SYN rows send from another of SOURCES sources each round: how long
+ * one address's hash chain is in a table of 1,000,000 is luck, and so
+ * would be a ratio built on one address. Ratios are medians of each round's ratio
+ * of the two programs, which ran back to back on the same CPU.
+ *
  * Time is the thread's CPU time around each BPF_PROG_TEST_RUN divided by
  * its repeat count: the kernel's own figure is whole nanoseconds, too
  * coarse for packets of 10-20 ns; the CPU time of one call includes its
@@ -40,6 +45,7 @@
  * Exit non-zero only on errors, never on ratios. Needs root (exit 77
  * otherwise). */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,13 +68,14 @@
 #ifdef EXP_ROUNDS
 #define ROUNDS EXP_ROUNDS
 #else
-#define ROUNDS 15
+#define ROUNDS 21
 #endif
 #define BATCH 10000
 #define MAX_ALT 6
 
 #define BANNED "100.1.2.3" /* inside the loaded bans (100.0.0.0 + i) */
 #define CLEAN "192.0.2.10"
+#define CLEAN_SYN "192.0.2.100" /* and the SOURCES - 1 after it */
 #define PAST "192.0.2.20" /* its flow has spent its budget */
 #define SERVER "198.51.100.1" /* pkt.h's default destination */
 
@@ -90,12 +97,20 @@ struct kind {
 	int expect;  /* rg_xdp's verdict */
 	int banned;  /* the baselines drop it too */
 	int sampled; /* ref+sample writes a record per repeat */
+	/* round r sends from the (r % sources)th address after pkt.src (0:
+	 * pkt.src in every round): how long one address's chain is in a
+	 * hash table is luck, of every filter's table */
+	int sources;
 	double ns[N_PROGS_MAX][ROUNDS], rg_pre[ROUNDS];
 };
 
-#define KIND(n, g, b, t, rep, v, smp, ...) { .name = (n), .group = (g), \
-	.base = (b), .target = (t), .repeat = (rep), .expect = (v), \
-	.banned = (v) == XDP_DROP, .sampled = (smp), .pkt = { __VA_ARGS__ } }
+#define KIND(n, g, b, t, rep, v, smp, ...) KIND_N(n, g, b, t, rep, v, smp, 0, \
+					      __VA_ARGS__)
+#define KIND_N(n, g, b, t, rep, v, smp, srcs, ...) { .name = (n), \
+	.group = (g), .base = (b), .target = (t), .repeat = (rep), \
+	.expect = (v), .banned = (v) == XDP_DROP, .sampled = (smp), \
+	.sources = (srcs), .pkt = { __VA_ARGS__ } }
+#define SOURCES 16
 
 static struct kind kinds[] = {
 	KIND("TCP 443", "non-SMTP", P_REF, 0.8, 1000000, XDP_PASS, 0,
@@ -104,11 +119,11 @@ static struct kind kinds[] = {
 	     .proto = IPPROTO_UDP, .dport = 53, .payload_len = 40),
 	KIND("ARP", "non-SMTP", P_REF, 0, 1000000, XDP_PASS, 0,
 	     .ethertype = ETH_P_ARP),
-	KIND("SYN :25 banned (drop)", "banned drop", P_REF, 1.3, 1000000,
-	     XDP_DROP, 0, .src = BANNED, .flags = TH_SYN),
+	KIND_N("SYN :25 banned (drop)", "banned drop", P_REF, 1.3, 1000000,
+	       XDP_DROP, 0, SOURCES, .src = BANNED, .flags = TH_SYN),
 	/* ref+sample takes the SYN's Ethernet padding for payload */
-	KIND("SYN :25 clean", "clean SMTP", P_REF, 0, 100000, XDP_PASS, 1,
-	     .src = CLEAN, .flags = TH_SYN, .sport = 40001),
+	KIND_N("SYN :25 clean", "clean SMTP", P_REF, 0, 100000, XDP_PASS, 1,
+	       SOURCES, .src = CLEAN_SYN, .flags = TH_SYN, .sport = 40001),
 	KIND("data :25 in budget", "clean SMTP", P_REFS, 1.3, 50000, XDP_PASS,
 	     1, .src = CLEAN, .flags = TH_ACK | TH_PSH,
 	     .payload = "RCPT TO:<a@b.c>\r\n"),
@@ -411,16 +426,31 @@ static int ring_add(struct ring_buffer **rb, int fd,
 	return *rb ? 0 : -errno;
 }
 
-/* ns/packet of prog on k's packet; checks the verdict. */
-static int run(int prog, struct kind *k, int expect, double *ns)
+/* The address n after spec's source, in buf. */
+static const char *nth_source(const char *src, int n, char *buf)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, src, &a) != 1)
+		return src;
+	a.s_addr = htonl(ntohl(a.s_addr) + n);
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* ns/packet of prog on k's packet in round r; checks the verdict. */
+static int run(int prog, const struct kind *k, int r, int expect, double *ns)
 {
 	static uint8_t buf[PKT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
 		    .repeat = k->repeat);
+	char addr[INET_ADDRSTRLEN];
+	struct pkt_spec spec = k->pkt;
 	double t;
 	int err;
 
-	opts.data_size_in = pkt_build(&k->pkt, buf);
+	if (k->sources)
+		spec.src = nth_source(k->pkt.src, r % k->sources, addr);
+	opts.data_size_in = pkt_build(&spec, buf);
 	t = cpu_ns();
 	err = bpf_prog_test_run_opts(prog, &opts);
 	t = cpu_ns() - t;
@@ -502,7 +532,7 @@ static int measure(const int *fds, struct ring_buffer *rings, int pre_fd)
 			/* rotate which program goes first */
 			for (j = 0; j < n_progs && !err; j++) {
 				p = (r + j) % n_progs;
-				err = run(fds[p], k, expect_of(k, p),
+				err = run(fds[p], k, r, expect_of(k, p),
 					  &k->ns[p][r]);
 				if (err)
 					fprintf(stderr, "(program %s)\n",
@@ -510,7 +540,8 @@ static int measure(const int *fds, struct ring_buffer *rings, int pre_fd)
 			}
 			ring_buffer__consume(rings);
 			if (!err && k->expect == XDP_DROP)
-				err = run(pre_fd, k, k->expect, &k->rg_pre[r]);
+				err = run(pre_fd, k, r, k->expect,
+					  &k->rg_pre[r]);
 		}
 	}
 	return err;
@@ -529,20 +560,30 @@ static double spread(const double *v, int n)
 	return 100 * (hi - lo) / median(v, n);
 }
 
+/* The median over rounds of prog's time over base's in the same round:
+ * the two ran back to back, so a round that the machine slowed down
+ * slows both and leaves their ratio alone. */
+static double paired(const struct kind *k, int prog, int base)
+{
+	double r[ROUNDS];
+	int i;
+
+	for (i = 0; i < ROUNDS; i++)
+		r[i] = k->ns[prog][i] / k->ns[base][i];
+	return median(r, ROUNDS);
+}
+
 static int print_row(const struct kind *k)
 {
-	double m[N_PROGS_MAX], base;
+	double ref = paired(k, P_RG, P_REF), refs = paired(k, P_RG, P_REFS);
+	double xf = paired(k, P_RG, P_XF);
 	int p, bad;
 
-	for (p = 0; p < n_progs; p++)
-		m[p] = median(k->ns[p], ROUNDS);
-	base = m[k->base];
-	bad = (k->target && m[P_RG] / base > k->target) || m[P_RG] > m[P_XF];
+	bad = (k->target && paired(k, P_RG, k->base) > k->target) || xf > 1;
 	printf("%-22s", k->name);
 	for (p = 0; p < n_progs; p++)
-		printf(" %10.1f", m[p]);
-	printf(" %6.2fx %6.2fx %6.2fx", m[P_RG] / m[P_REF], m[P_RG] / m[P_REFS],
-	       m[P_RG] / m[P_XF]);
+		printf(" %10.1f", median(k->ns[p], ROUNDS));
+	printf(" %6.2fx %6.2fx %6.2fx", ref, refs, xf);
 	if (k->target)
 		printf(" %5.1fx %-6s", k->target, k->base == P_REF ? "ref" :
 								    "ref+s");
@@ -565,10 +606,33 @@ static void print_table(void)
 	       "target", "sprd");
 	for (i = 0; i < N_KINDS; i++)
 		over += print_row(&kinds[i]);
-	printf("\nns/packet, medians of %d rounds (sprd: relayguard's max-min"
-	       " over its median); targets: rg at most the target times its"
-	       " baseline, and rg/xf at most 1: %s\n", ROUNDS,
+	printf("\nns/packet, medians of %d rounds; ratios: medians of the"
+	       " rounds' ratios (sprd: relayguard's max-min over its median);"
+	       " targets: rg at most the target times its baseline, and rg/xf"
+	       " at most 1: %s\n", ROUNDS,
 	       over ? "some OVER" : "all met");
+}
+
+/* Each build of $RG_XDP_ALT against relayguard and ref, as paired
+ * ratios (see paired()). */
+static void print_alt_table(void)
+{
+	size_t i;
+	int p;
+
+	if (n_progs == N_BASE)
+		return;
+	printf("\n%-22s", "build/relayguard, /ref");
+	for (p = N_BASE; p < n_progs; p++)
+		printf(" %17s", prog_names[p]);
+	printf("\n");
+	for (i = 0; i < N_KINDS; i++) {
+		printf("%-22s", kinds[i].name);
+		for (p = N_BASE; p < n_progs; p++)
+			printf("     %5.2fx %5.2fx", paired(&kinds[i], p, P_RG),
+			       paired(&kinds[i], p, P_REF));
+		printf("\n");
+	}
 }
 
 /* The first line of /proc/cpuinfo starting with key, its value in buf. */
@@ -622,6 +686,20 @@ static void print_machine(void)
 	printf("CPU: %s (family %s model %s), %d CPUs, kernel %s\n"
 	       "SRSO: %s; retbleed: %s\n", model, family, num,
 	       libbpf_num_possible_cpus(), u.release, srso, retbleed);
+}
+
+/* Every program runs on one CPU, the one the bench starts on: a
+ * migration between two runs would compare two CPUs' caches. */
+static int pin_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 /* MAP_FLAG_SRC of xdp-filter's maps (xdp-filter/common_kern_user.h). */
@@ -742,7 +820,8 @@ int main(void)
 		return 1;
 	}
 	fds[P_BARE] = bpf_program__fd(bare->progs.bare_xdp);
-	err = inst_open(&rg, NULL, 0) ?: inst_open(&pre, NULL, 1) ?:
+	err = pin_cpu() ?: inst_open(&rg, NULL, 0) ?:
+	      inst_open(&pre, NULL, 1) ?:
 	      open_baselines(fds, base);
 	if (err)
 		goto out;
@@ -762,6 +841,7 @@ int main(void)
 	if (err)
 		goto out;
 	print_table();
+	print_alt_table();
 	err = stats_get(rg.obj, &st);
 	if (err)
 		goto out;

@@ -6,6 +6,7 @@
  * (summed over CPUs) with the expected deltas, and runs an optional check
  * (ban hit counters, ring buffer records). Needs root: exit 77 otherwise. */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1858,6 +1859,40 @@ static void test_mark_bucket_deny_after_bump(void **state)
 			 1);
 }
 
+/* A clean source's marked bucket spares its SYNs the ban lookup too; a
+ * ban written with a bump drops the next one at once. */
+static void test_mark_bucket_ban_after_bump(void **state)
+{
+	__u64 cached;
+
+	(void)state;
+	mark_bucket();
+	cached = pass_marked(SYN_FROM(.seq = 2), 1);
+	ban4(CLEAN4, 3600);
+	assert_int_equal(drop_after_bump(SYN_FROM(.seq = 100), cached).drop_ban,
+			 1);
+}
+
+/* A ban written without a bump (bpftool) holds for a marked bucket once
+ * its mark's epoch has ended (made to end here by ageing the mark). */
+static void test_mark_bucket_epoch_bounds_raw_ban(void **state)
+{
+	struct rg_src_key k = src4(CLEAN4);
+	uint32_t slot = rg_src_slot(&k, TEST_SEED);
+	struct rg_bucket b;
+
+	(void)state;
+	mark_bucket();
+	ban4(CLEAN4, 3600);
+	bucket_get(k, &b);
+	assert_int_not_equal(b.clean.epoch, 0);
+	b.clean.epoch--;
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.ratelimit),
+					     &slot, &b, BPF_ANY), 0);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+	assert_int_equal(stats_now().drop_ban, 1);
+}
+
 /* A marked bucket does not let a SYN carrying data in a first fragment
  * past the fragment rule (the daemon would read only part of it). */
 static void test_mark_bucket_not_for_first_fragment(void **state)
@@ -1886,6 +1921,120 @@ static void test_fragmented_syn_rate_limited(void **state)
 	assert_int_equal(stats_now().drop_syn_rate, 1);
 }
 
+/* ---- the global SYN cap, taken by each CPU in lots (bpf/ratelimit.h) ---- */
+
+/* The nth CPU this test may run on (n counted in its affinity mask), or
+ * -1: none. */
+static int allowed_cpu(int n)
+{
+	cpu_set_t set;
+	int cpu;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && n-- == 0)
+			return cpu;
+	return -1;
+}
+
+static void run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static struct rg_bucket gsyn_get(void)
+{
+	struct rg_bucket b;
+	uint32_t zero = 0;
+
+	assert_int_equal(
+		bpf_map_lookup_elem(map_fd(fx.skel->maps.rg_gsyn), &zero, &b),
+		0);
+	return b;
+}
+
+/* A SYN from the nth of many sources (the per-source bucket is off in
+ * these tests, so only the global cap judges them). */
+static int syn_from_nth(int n)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	snprintf(addr, sizeof(addr), "198.18.%d.%d", n / 250, 1 + n % 250);
+	return verdict_of(SYN_FROM(.src = addr));
+}
+
+#define GSYN_BURST 160 /* a lot of 8 (RG_GSYN_LOT): burst / 16 is more */
+#define GSYN_LOT   8
+
+static void gsyn_setup(__u32 rate)
+{
+	config_put((struct rg_config){ .global_syn_rate = rate,
+				       .global_syn_burst = GSYN_BURST });
+}
+
+/* The first SYN takes a whole lot from the shared bucket in one swap:
+ * the bucket's time moves GSYN_LOT intervals (1 s each) at once, and the
+ * lot's other tokens are spent on this CPU without touching it. */
+static void test_gsyn_lot_taken_at_once(void **state)
+{
+	uint64_t before;
+	__u64 tat;
+	int i;
+
+	(void)state;
+	run_on(allowed_cpu(0));
+	gsyn_setup(1);
+	before = boot_ns();
+	assert_int_equal(syn_from_nth(0), XDP_PASS);
+	tat = gsyn_get().tat_ns;
+	assert_true(tat >= before + (GSYN_LOT - 1) * 1000000000ULL);
+	for (i = 1; i < GSYN_LOT; i++)
+		assert_int_equal(syn_from_nth(i), XDP_PASS);
+	assert_int_equal(gsyn_get().tat_ns, tat);
+	assert_int_equal(syn_from_nth(GSYN_LOT), XDP_PASS);
+	assert_true(gsyn_get().tat_ns >= tat + GSYN_LOT * 1000000000ULL);
+}
+
+/* Whatever CPU a SYN lands on, no more pass than the cap: lots left on
+ * one CPU are not taken twice, and few tokens lie idle in them. */
+static void test_gsyn_lots_hold_cap_across_cpus(void **state)
+{
+	int cpus[2] = { allowed_cpu(0), allowed_cpu(1) }, n_cpus, i, passed = 0;
+
+	(void)state;
+	n_cpus = cpus[1] < 0 ? 1 : 2;
+	gsyn_setup(1);
+	for (i = 0; i < GSYN_BURST + 40; i++) {
+		if (i % 3 == 0)
+			run_on(cpus[(i / 3) % n_cpus]);
+		passed += syn_from_nth(i) == XDP_PASS;
+	}
+	assert_true(passed <= GSYN_BURST);
+	assert_true(passed >= GSYN_BURST - n_cpus * (GSYN_LOT - 1));
+	assert_int_equal(stats_now().drop_syn_global, GSYN_BURST + 40 - passed);
+}
+
+/* A lot lapses once the time of its last token has come: its unspent
+ * tokens are not kept for later (1000/s: a lot of 8 lasts 8 ms). */
+static void test_gsyn_lot_lapses(void **state)
+{
+	struct timespec pause = { .tv_nsec = 30 * 1000000L };
+	uint64_t resumed;
+
+	(void)state;
+	run_on(allowed_cpu(0));
+	gsyn_setup(1000);
+	assert_int_equal(syn_from_nth(0), XDP_PASS);
+	nanosleep(&pause, NULL);
+	resumed = boot_ns();
+	assert_int_equal(syn_from_nth(1), XDP_PASS);
+	assert_true(gsyn_get().tat_ns > resumed);
+}
+
 #define MARK_TEST(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 static const struct CMUnitTest mark_tests[] = {
@@ -1895,8 +2044,13 @@ static const struct CMUnitTest mark_tests[] = {
 	MARK_TEST(test_mark_not_inherited_by_new_flow),
 	MARK_TEST(test_mark_ban_allow_after_bump),
 	MARK_TEST(test_mark_bucket_deny_after_bump),
+	MARK_TEST(test_mark_bucket_ban_after_bump),
+	MARK_TEST(test_mark_bucket_epoch_bounds_raw_ban),
 	MARK_TEST(test_mark_bucket_not_for_first_fragment),
 	MARK_TEST(test_fragmented_syn_rate_limited),
+	MARK_TEST(test_gsyn_lot_taken_at_once),
+	MARK_TEST(test_gsyn_lots_hold_cap_across_cpus),
+	MARK_TEST(test_gsyn_lot_lapses),
 };
 
 int main(void)
