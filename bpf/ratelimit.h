@@ -43,9 +43,13 @@ static __always_inline __u32 bucket_take_n(struct rg_bucket *b, __u64 now,
 			__sync_fetch_and_add(&b->drops, 1);
 			return 0;
 		}
-		room = (tol - (tat - now)) / interval + 1;
-		if (room < n)
-			n = room;
+		/* only for a lot: a single token (n constant 1 once inlined)
+		 * conforms as is, and pays no division */
+		if (n > 1) {
+			room = (tol - (tat - now)) / interval + 1;
+			if (room < n)
+				n = room;
+		}
 		*until = tat + n * interval;
 		if (__sync_val_compare_and_swap(&b->tat_ns, old, *until) == old)
 			return n;
