@@ -16,7 +16,6 @@
  * alone. Targets: >= 50,000 requests/s and p99 <= 1 ms. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "cpupin.h"
 #include "policy.h"
 #include "policysvc.h"
 
@@ -56,12 +56,9 @@ static double now_s(void)
 
 static void pin(int cpu)
 {
-	cpu_set_t set;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu % (n > 0 ? n : 1), &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	(void)cpu_pin(cpu % (n > 0 ? n : 1));
 }
 
 static void make_requests(void)

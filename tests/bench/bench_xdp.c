@@ -59,6 +59,7 @@
 
 #include "bare.skel.h"
 #include "bpf/pkt.h"
+#include "cpupin.h"
 #include "procfs.h"
 #include "relayguard.h"
 #include "relayguard.skel.h"
@@ -693,13 +694,8 @@ static void print_machine(void)
 static int pin_cpu(void)
 {
 	int cpu = sched_getcpu();
-	cpu_set_t set;
 
-	if (cpu < 0)
-		return -errno;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+	return cpu < 0 ? -errno : cpu_pin(cpu);
 }
 
 /* MAP_FLAG_SRC of xdp-filter's maps (xdp-filter/common_kern_user.h). */

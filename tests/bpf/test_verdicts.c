@@ -25,6 +25,7 @@
 
 #include "bpf/pkt.h"
 #include "clock.h"
+#include "cpupin.h"
 #include "flowmap.h"
 #include "loader.h"
 #include "relayguard.h"
@@ -1939,11 +1940,7 @@ static int allowed_cpu(int n)
 
 static void run_on(int cpu)
 {
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+	assert_int_equal(cpu_pin(cpu), 0);
 }
 
 static struct rg_bucket gsyn_get(void)
