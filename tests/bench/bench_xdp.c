@@ -32,6 +32,16 @@
  * would be a ratio built on one address. Ratios are medians of each round's ratio
  * of the two programs, which ran back to back on the same CPU.
  *
+ * Placements: the kernel puts each JIT image at a random offset
+ * (bpf_jit_binary_pack_alloc), and where the code falls on the CPU's
+ * fetch and uop-cache lines moves a whole program's time: two loads of
+ * one object in one run differed by up to 15%, so a ratio of two single
+ * loads is luck. Every program is loaded PLACEMENTS times, its object's
+ * own load and copies of the object whose maps are the first load's (the
+ * same state, the same ring), and round r runs load r % PLACEMENTS of
+ * each. Whole objects are copied: rg_xdp's instructions loaded alone
+ * with bpf_prog_load hit the verifier's 1M-instruction limit.
+ *
  * Time is the thread's CPU time around each BPF_PROG_TEST_RUN divided by
  * its repeat count: the kernel's own figure is whole nanoseconds, too
  * coarse for packets of 10-20 ns; the CPU time of one call includes its
@@ -73,6 +83,12 @@
 #endif
 #define BATCH 10000
 #define MAX_ALT 6
+/* Loads of every program (placements, see the top) */
+#ifdef EXP_PLACEMENTS
+#define PLACEMENTS EXP_PLACEMENTS
+#else
+#define PLACEMENTS 7
+#endif
 
 #define BANNED "100.1.2.3" /* inside the loaded bans (100.0.0.0 + i) */
 #define CLEAN "192.0.2.10"
@@ -87,6 +103,26 @@ enum prog { P_BARE, P_REF, P_REFS, P_XF, P_RG, N_BASE };
 static const char *prog_names[N_PROGS_MAX] = { "bare", "ref", "ref+sample",
 					       "xdp-filter", "relayguard" };
 static int n_progs = N_BASE;
+
+/* MAP_FLAG_SRC of xdp-filter's maps (xdp-filter/common_kern_user.h). */
+#define XF_FLAG_SRC 1
+
+/* The baselines loaded from object files: $env names the object (else
+ * path); src_map holds the banned sources, flag as each one's value. */
+struct baseline {
+	const char *env, *path, *prog, *src_map;
+	uint64_t flag;
+};
+
+static const struct baseline baselines[N_BASE] = {
+	[P_REF] = { "RG_XDP_REF", "build/bench/xdp_ref_hash.bpf.o", "xdp_ref",
+		    "src_v4", 1 },
+	[P_REFS] = { "RG_XDP_REF_SAMPLE", "build/bench/xdp_ref_sample.bpf.o",
+		     "xdp_ref", "src_v4", 1 },
+	[P_XF] = { "RG_XDP_FILTER",
+		   "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o",
+		   "xdpfilt_alw_all", "filter_ipv4", XF_FLAG_SRC },
+};
 
 struct kind {
 	const char *name;
@@ -190,6 +226,109 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
+/* Where more copies of a loaded object come from: its file, or (path
+ * NULL) a skeleton's ELF image. */
+struct obj_src {
+	const char *path;
+	const void *elf;
+	size_t size;
+};
+
+/* Every load of one program (see PLACEMENTS): fd[0] is its object's own,
+ * fd[i] that of copy[i], a copy of the object using the object's maps. */
+struct placed {
+	int fd[PLACEMENTS];
+	struct bpf_object *copy[PLACEMENTS]; /* [0] unused */
+};
+
+/* copy's maps made obj's: the same state, the same ring. */
+static int share_maps(struct bpf_object *copy, struct bpf_object *obj)
+{
+	struct bpf_map *m, *orig;
+	int err;
+
+	bpf_object__for_each_map(m, copy) {
+		orig = bpf_object__find_map_by_name(obj, bpf_map__name(m));
+		if (!orig) {
+			fprintf(stderr, "%s: no map %s in the loaded object\n",
+				bpf_object__name(obj), bpf_map__name(m));
+			return -ENOENT;
+		}
+		bpf_map__set_pin_path(m, NULL);
+		err = bpf_map__reuse_fd(m, bpf_map__fd(orig));
+		if (err) {
+			fprintf(stderr, "%s: cannot share map %s: %s\n",
+				bpf_object__name(obj), bpf_map__name(m),
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Another load of obj, opened from src, into *copyp (to close even on
+ * errors). Named as obj is, so that its internal maps are named alike. */
+static int load_copy(struct bpf_object *obj, const struct obj_src *src,
+		     struct bpf_object **copyp)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .object_name = bpf_object__name(obj));
+	struct bpf_object *copy;
+	int err;
+
+	copy = src->path ? bpf_object__open_file(src->path, &opts)
+			 : bpf_object__open_mem(src->elf, src->size, &opts);
+	if (!copy) {
+		err = -errno;
+		fprintf(stderr, "cannot open a copy of %s: %s\n",
+			src->path ?: bpf_object__name(obj), strerror(-err));
+		return err;
+	}
+	*copyp = copy;
+	err = share_maps(copy, obj);
+	if (err)
+		return err;
+	err = bpf_object__load(copy);
+	if (err)
+		fprintf(stderr, "cannot load a copy of %s: %s\n",
+			src->path ?: bpf_object__name(obj), strerror(-err));
+	return err;
+}
+
+/* Program prog of the loaded obj, and of PLACEMENTS - 1 copies of obj
+ * from src, into pl. */
+static int place(struct placed *pl, struct bpf_object *obj, const char *prog,
+		 const struct obj_src *src)
+{
+	struct bpf_program *p;
+	int i, err;
+
+	for (i = 0; i < PLACEMENTS; i++) {
+		if (i) {
+			err = load_copy(obj, src, &pl->copy[i]);
+			if (err)
+				return err;
+		}
+		p = bpf_object__find_program_by_name(i ? pl->copy[i] : obj,
+						     prog);
+		if (!p) {
+			fprintf(stderr, "%s: no program %s\n",
+				bpf_object__name(obj), prog);
+			return -ENOENT;
+		}
+		pl->fd[i] = bpf_program__fd(p);
+	}
+	return 0;
+}
+
+static void unplace(struct placed *pl)
+{
+	int i;
+
+	for (i = 1; i < PLACEMENTS; i++)
+		bpf_object__close(pl->copy[i]);
+}
+
 /* The N_BANS banned IPv4 sources (100.0.0.0 + i) into the map fd, with
  * val_size bytes at val as every value (a per-CPU map: val holds them all). */
 static int load_src_map(int fd, const void *val, size_t val_size)
@@ -229,53 +368,64 @@ static int load_bans(int fd)
 	return load_src_map(fd, &b, sizeof(b));
 }
 
-/* A baseline program from an object file: maps unpinned, max_entries of
- * map src_map raised to hold the bans, then filled with them (value: flag
- * per CPU for per-CPU maps). Returns the program's fd or -errno. */
-static int baseline_open(const char *path, const char *prog,
-			 const char *src_map, uint64_t flag,
-			 struct bpf_object **objp)
+/* The bans into a baseline's map src: flag as every value, on every CPU
+ * for a per-CPU map. */
+static int fill_src_map(struct bpf_map *src, uint64_t flag)
 {
-	struct bpf_object *obj = bpf_object__open_file(path, NULL);
-	struct bpf_program *p;
-	struct bpf_map *m, *src;
-	int ncpu = libbpf_num_possible_cpus(), err;
-	uint64_t *val;
-	size_t n;
+	int percpu = bpf_map__type(src) == BPF_MAP_TYPE_PERCPU_HASH;
+	int n = percpu ? libbpf_num_possible_cpus() : 1, i, err;
+	uint64_t *val = calloc(n, sizeof(*val));
 
-	*objp = NULL;
+	if (!val)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		val[i] = flag;
+	err = load_src_map(bpf_map__fd(src), val, bpf_map__value_size(src) * n);
+	free(val);
+	return err;
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+/* Baseline b from its object file into *objp (to close even on errors):
+ * maps unpinned, its source map raised to hold the bans and filled with
+ * them; its program placed into pl. */
+static int baseline_open(const struct baseline *b, struct bpf_object **objp,
+			 struct placed *pl)
+{
+	struct obj_src from = { .path = env_or(b->env, b->path) };
+	struct bpf_object *obj;
+	struct bpf_map *m, *src;
+	int err;
+
+	*objp = obj = bpf_object__open_file(from.path, NULL);
 	if (!obj) {
-		fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
-		return -errno;
+		err = -errno;
+		fprintf(stderr, "cannot open %s (%s): %s\n", from.path, b->env,
+			strerror(-err));
+		return err;
 	}
-	*objp = obj;
 	bpf_object__for_each_map(m, obj)
 		bpf_map__set_pin_path(m, NULL);
-	src = bpf_object__find_map_by_name(obj, src_map);
-	p = bpf_object__find_program_by_name(obj, prog);
-	if (!src || !p) {
-		fprintf(stderr, "%s: no map %s or program %s\n", path, src_map,
-			prog);
+	src = bpf_object__find_map_by_name(obj, b->src_map);
+	if (!src) {
+		fprintf(stderr, "%s: no map %s\n", from.path, b->src_map);
 		return -ENOENT;
 	}
 	if (bpf_map__max_entries(src) < N_BANS + N_BANS / 10)
 		bpf_map__set_max_entries(src, N_BANS + N_BANS / 10);
 	err = bpf_object__load(obj);
 	if (err) {
-		fprintf(stderr, "cannot load %s: %s\n", path, strerror(-err));
+		fprintf(stderr, "cannot load %s: %s\n", from.path,
+			strerror(-err));
 		return err;
 	}
-	n = bpf_map__type(src) == BPF_MAP_TYPE_PERCPU_HASH ? ncpu : 1;
-	val = calloc(n, sizeof(*val));
-	if (!val)
-		return -ENOMEM;
-	while (n--)
-		val[n] = flag;
-	err = load_src_map(bpf_map__fd(src),
-			   val, bpf_map__value_size(src) *
-			   (bpf_map__type(src) == BPF_MAP_TYPE_PERCPU_HASH ? ncpu : 1));
-	free(val);
-	return err ? err : bpf_program__fd(p);
+	return fill_src_map(src, b->flag) ?: place(pl, obj, b->prog, &from);
 }
 
 /* ref+sample's flow of kind PAST starts spent, as relayguard's does: the
@@ -365,7 +515,22 @@ static int inst_obj(struct rg_inst *in, const char *path, int prealloc)
 	return err;
 }
 
-static int inst_open(struct rg_inst *in, const char *path, int prealloc)
+/* in's rg_xdp placed into pl, the copies from path or (NULL) from the
+ * built-in object. */
+static int inst_place(const struct rg_inst *in, const char *path,
+		      struct placed *pl)
+{
+	struct obj_src from = { .path = path };
+
+	if (!path)
+		from.elf = relayguard_bpf__elf_bytes(&from.size);
+	return place(pl, in->obj, "rg_xdp", &from);
+}
+
+/* relayguard's object (see inst_obj()) with the bench's config and
+ * state, its program placed into pl. */
+static int inst_open(struct rg_inst *in, const char *path, int prealloc,
+		     struct placed *pl)
 {
 	struct rg_config cfg = {
 		.abi_version = RG_ABI_VERSION,
@@ -394,8 +559,9 @@ static int inst_open(struct rg_inst *in, const char *path, int prealloc)
 	err = load_allow(map_fd(in->obj, "allow4"));
 	if (err)
 		return err;
-	return spend_budget(map_fd(in->obj, "flows"), cfg.hash_seed,
-			    cfg.sample_bytes);
+	err = spend_budget(map_fd(in->obj, "flows"), cfg.hash_seed,
+			   cfg.sample_bytes);
+	return err ?: inst_place(in, path, pl);
 }
 
 static void inst_close(struct rg_inst *in)
@@ -404,14 +570,6 @@ static void inst_close(struct rg_inst *in)
 		relayguard_bpf__destroy(in->skel);
 	else
 		bpf_object__close(in->obj);
-}
-
-static int inst_prog_fd(const struct rg_inst *in)
-{
-	struct bpf_program *p;
-
-	p = bpf_object__find_program_by_name(in->obj, "rg_xdp");
-	return p ? bpf_program__fd(p) : -ENOENT;
 }
 
 /* One ring buffer manager drains every ring of the run at once, each
@@ -521,7 +679,8 @@ static int expect_of(const struct kind *k, int prog)
 	return k->banned ? XDP_DROP : XDP_PASS;
 }
 
-static int measure(const int *fds, struct ring_buffer *rings, int pre_fd)
+static int measure(const struct placed *progs, struct ring_buffer *rings,
+		   const struct placed *pre)
 {
 	size_t i;
 	int r, j, p, err = 0;
@@ -533,16 +692,16 @@ static int measure(const int *fds, struct ring_buffer *rings, int pre_fd)
 			/* rotate which program goes first */
 			for (j = 0; j < n_progs && !err; j++) {
 				p = (r + j) % n_progs;
-				err = run(fds[p], k, r, expect_of(k, p),
-					  &k->ns[p][r]);
+				err = run(progs[p].fd[r % PLACEMENTS], k, r,
+					  expect_of(k, p), &k->ns[p][r]);
 				if (err)
 					fprintf(stderr, "(program %s)\n",
 						prog_names[p]);
 			}
 			ring_buffer__consume(rings);
 			if (!err && k->expect == XDP_DROP)
-				err = run(pre_fd, k, r, k->expect,
-					  &k->rg_pre[r]);
+				err = run(pre->fd[r % PLACEMENTS], k, r,
+					  k->expect, &k->rg_pre[r]);
 		}
 	}
 	return err;
@@ -698,19 +857,10 @@ static int pin_cpu(void)
 	return cpu < 0 ? -errno : cpu_pin(cpu);
 }
 
-/* MAP_FLAG_SRC of xdp-filter's maps (xdp-filter/common_kern_user.h). */
-#define XF_FLAG_SRC 1
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
-}
-
 /* The builds named in $RG_XDP_ALT ("NAME=OBJ,..."), opened into alt[],
- * their names and program fds after the base columns. */
-static int alt_open(struct rg_inst *alt, int *fds, struct ring_buffer **rings)
+ * their names and programs (into pl) after the base columns. */
+static int alt_open(struct rg_inst *alt, struct placed *pl,
+		    struct ring_buffer **rings)
 {
 	static char list[1024];
 	char *save = NULL, *item, *eq;
@@ -726,11 +876,11 @@ static int alt_open(struct rg_inst *alt, int *fds, struct ring_buffer **rings)
 			return -EINVAL;
 		}
 		*eq = 0;
-		err = inst_open(&alt[n_progs - N_BASE], eq + 1, 0);
+		err = inst_open(&alt[n_progs - N_BASE], eq + 1, 0,
+				&pl[n_progs]);
 		if (err)
 			return err;
 		prog_names[n_progs] = item;
-		fds[n_progs] = inst_prog_fd(&alt[n_progs - N_BASE]);
 		err = ring_add(rings, map_fd(alt[n_progs - N_BASE].obj,
 					     "samples"),
 			       &alt[n_progs - N_BASE].records);
@@ -774,36 +924,68 @@ static void print_ban_table(struct rg_inst *rg, struct rg_inst *pre)
 	       median(kinds[BANNED_KIND].rg_pre, ROUNDS));
 }
 
-static int open_baselines(int *fds, struct bpf_object **objs)
+/* bare's program placed into pl. */
+static int bare_place(struct bare_bpf *bare, struct placed *pl)
 {
-	fds[P_REF] = baseline_open(env_or("RG_XDP_REF",
-					  "build/bench/xdp_ref_hash.bpf.o"),
-				   "xdp_ref", "src_v4", 1, &objs[0]);
-	if (fds[P_REF] < 0)
-		return fds[P_REF];
-	fds[P_REFS] = baseline_open(env_or("RG_XDP_REF_SAMPLE",
-					   "build/bench/xdp_ref_sample.bpf.o"),
-				    "xdp_ref", "src_v4", 1, &objs[1]);
-	if (fds[P_REFS] < 0)
-		return fds[P_REFS];
-	fds[P_XF] = baseline_open(env_or("RG_XDP_FILTER",
-					 "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o"),
-				  "xdpfilt_alw_all", "filter_ipv4", XF_FLAG_SRC,
-				  &objs[2]);
-	if (fds[P_XF] < 0)
-		return fds[P_XF];
-	return ref_spend_budget(objs[1]);
+	struct obj_src from = { 0 };
+
+	from.elf = bare_bpf__elf_bytes(&from.size);
+	return place(pl, bare->obj, "bare_xdp", &from);
+}
+
+/* The baselines' objects into objs[] and their programs into pl[], both
+ * by column. */
+static int open_baselines(struct bpf_object **objs, struct placed *pl)
+{
+	int p, err;
+
+	for (p = P_REF; p <= P_XF; p++) {
+		err = baseline_open(&baselines[p], &objs[p], &pl[p]);
+		if (err)
+			return err;
+	}
+	return ref_spend_budget(objs[P_REFS]);
+}
+
+static void print_header(void)
+{
+	printf("relayguard rg_xdp vs bare XDP_PASS, the reference filter (with"
+	       " and without sampling) and xdp-filter, BPF_PROG_TEST_RUN, %d"
+	       " rounds (medians) over %d loads of each program, %d bans (in"
+	       " every filter), %d allow prefixes\n",
+	       ROUNDS, PLACEMENTS, N_BANS, N_ALLOW);
+	print_machine();
+	printf("\n");
+}
+
+static int print_rings(const struct rg_inst *rg, unsigned long long ref_records)
+{
+	struct rg_stats st;
+	int err;
+
+	err = stats_get(rg->obj, &st);
+	if (err) {
+		fprintf(stderr, "cannot read relayguard's stats: %s\n",
+			strerror(-err));
+		return err;
+	}
+	printf("\nring buffer: %llu records drained, sample_records %llu,"
+	       " sample_ringbuf_full %llu, sample_budget_done %llu\n",
+	       rg->records, (unsigned long long)st.sample_records,
+	       (unsigned long long)st.sample_ringbuf_full,
+	       (unsigned long long)st.sample_budget_done);
+	return check_ref_records(ref_records);
 }
 
 int main(void)
 {
 	struct rg_inst rg = { 0 }, pre = { 0 }, alt[MAX_ALT] = { 0 };
-	struct bpf_object *base[3] = { NULL };
+	struct placed pl[N_PROGS_MAX] = { 0 }, pre_pl = { 0 };
+	struct bpf_object *base[N_BASE] = { NULL };
 	unsigned long long ref_records = 0;
 	struct ring_buffer *rings = NULL;
-	int fds[N_PROGS_MAX], err, i;
 	struct bare_bpf *bare = NULL;
-	struct rg_stats st;
+	int err, i;
 
 	if (geteuid() != 0) {
 		printf("SKIP: BPF_PROG_TEST_RUN needs root\n");
@@ -815,46 +997,31 @@ int main(void)
 			strerror(errno));
 		return 1;
 	}
-	fds[P_BARE] = bpf_program__fd(bare->progs.bare_xdp);
-	err = pin_cpu() ?: inst_open(&rg, NULL, 0) ?:
-	      inst_open(&pre, NULL, 1) ?:
-	      open_baselines(fds, base);
+	err = pin_cpu() ?: bare_place(bare, &pl[P_BARE]) ?:
+	      inst_open(&rg, NULL, 0, &pl[P_RG]) ?:
+	      inst_open(&pre, NULL, 1, &pre_pl) ?: open_baselines(base, pl) ?:
+	      ring_add(&rings, map_fd(rg.obj, "samples"), &rg.records) ?:
+	      ring_add(&rings, map_fd(base[P_REFS], "samples"), &ref_records) ?:
+	      alt_open(alt, pl, &rings);
 	if (err)
 		goto out;
-	fds[P_RG] = inst_prog_fd(&rg);
-	err = ring_add(&rings, map_fd(rg.obj, "samples"), &rg.records) ?:
-	      ring_add(&rings, map_fd(base[1], "samples"), &ref_records) ?:
-	      alt_open(alt, fds, &rings);
-	if (err)
-		goto out;
-	printf("relayguard rg_xdp vs bare XDP_PASS, the reference filter (with"
-	       " and without sampling) and xdp-filter, BPF_PROG_TEST_RUN, %d"
-	       " rounds (medians), %d bans (in every filter), %d allow"
-	       " prefixes\n", ROUNDS, N_BANS, N_ALLOW);
-	print_machine();
-	printf("\n");
-	err = measure(fds, rings, inst_prog_fd(&pre));
+	print_header();
+	err = measure(pl, rings, &pre_pl);
 	if (err)
 		goto out;
 	print_table();
 	print_alt_table();
-	err = stats_get(rg.obj, &st);
-	if (err)
-		goto out;
-	printf("\nring buffer: %llu records drained, sample_records %llu,"
-	       " sample_ringbuf_full %llu, sample_budget_done %llu\n",
-	       rg.records, (unsigned long long)st.sample_records,
-	       (unsigned long long)st.sample_ringbuf_full,
-	       (unsigned long long)st.sample_budget_done);
-	err = check_ref_records(ref_records);
+	err = print_rings(&rg, ref_records);
 	print_ban_table(&rg, &pre);
 out:
+	for (i = 0; i < N_PROGS_MAX; i++)
+		unplace(&pl[i]);
+	unplace(&pre_pl);
 	ring_buffer__free(rings);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < N_BASE; i++)
 		bpf_object__close(base[i]);
 	for (i = 0; i < MAX_ALT; i++)
-		if (alt[i].obj)
-			inst_close(&alt[i]);
+		inst_close(&alt[i]);
 	inst_close(&pre);
 	inst_close(&rg);
 	bare_bpf__destroy(bare);
