@@ -16,7 +16,7 @@
 
 /* Bumped whenever a struct below changes layout: a pinned map from another
  * ABI is refused rather than misread. */
-#define RG_ABI_VERSION 4
+#define RG_ABI_VERSION 5
 
 /* Map sizes; each can be overridden at build time. */
 #ifndef RG_MAX_BANS4
@@ -263,6 +263,13 @@ struct rg_bucket {
 	struct rg_src_key src; /* whose bucket this slot holds */
 	/* Set by the data plane: src is neither denied nor allowed. */
 	struct rg_acl_mark clean;
+	/* Set by the data plane: src is banned, not allowed, and its ban
+	 * lasts past the mark's epoch; its SYNs are dropped on the mark. */
+	struct rg_acl_mark banned;
+	/* SYNs dropped on the banned mark not yet added to the ban's hits
+	 * (the data plane adds them at its next look at the ban; user
+	 * space adds them when it shows the ban). */
+	__u64 ban_hits;
 };
 
 /* A flow, always oriented client -> server, whatever the direction of

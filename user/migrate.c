@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "abi3.h"
+#include "abi4.h"
 #include "log.h"
 #include "migrate.h"
+#include "names.h"
 #include "relayguard.h"
 
 /* Values up to this size are converted in place on the stack. */
@@ -65,17 +67,24 @@ static const struct map_conv conv_3to4[] = {
 	APPENDED(RG_MAP_STATS, rg3_stats, rg_stats, monitor_frag_payload),
 	APPENDED(RG_MAP_BANS4, rg3_ban, rg_ban, origin_tag),
 	APPENDED(RG_MAP_BANS6, rg3_ban, rg_ban, origin_tag),
-	APPENDED(RG_MAP_RATELIMIT, rg3_bucket, rg_bucket, src),
+	APPENDED(RG_MAP_RATELIMIT, rg3_bucket, rg4_bucket, src),
 	APPENDED(RG_MAP_FLOWS, rg3_flow, rg_flow, srv_ack),
 };
 
-/* struct rg_sample kept its layout; ABI 3 wrote each record at its exact
- * size, which ABI 4's reader takes as well. */
-static const struct abi_step steps[] = {
-	{ 3, conv_3to4, sizeof(conv_3to4) / sizeof(conv_3to4[0]), true },
+/* ---- ABI 4 -> 5: the banned mark and its pending hits appended to the
+ * SYN bucket; zeroed, the mark never matches. */
+static const struct map_conv conv_4to5[] = {
+	APPENDED(RG_MAP_RATELIMIT, rg4_bucket, rg_bucket, clean),
 };
 
-#define N_STEPS (sizeof(steps) / sizeof(steps[0]))
+/* struct rg_sample kept its layout; ABI 3 wrote each record at its exact
+ * size, which the readers of ABI 4 and 5 take as well. */
+static const struct abi_step steps[] = {
+	{ 3, conv_3to4, ARRAY_LEN(conv_3to4), true },
+	{ 4, conv_4to5, ARRAY_LEN(conv_4to5), true },
+};
+
+#define N_STEPS ARRAY_LEN(steps)
 
 static const struct abi_step *step_from(unsigned int from)
 {
