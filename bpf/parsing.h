@@ -55,6 +55,7 @@ struct rg_pkt {
 	__u8 first_frag; /* MF set, offset 0: more of the datagram follows */
 	__u8 frag_tcp;	 /* RG_PARSE_FRAGMENT: the IP header says TCP */
 	__u32 ip_end; /* offset of the end of the IP datagram (0: packet end) */
+	void *l3;     /* the IP header: pkt_addrs() copies the addresses */
 	struct tcphdr *tcp;
 	__u32 payload_off; /* from the start of the packet */
 	__u32 payload_len;
@@ -128,10 +129,7 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
 		return (iph->frag_off & bpf_htons(0x1fff)) ? RG_PARSE_FRAGMENT
 							   : RG_PARSE_NOT_TCP;
 	p->family = AF_INET;
-	p->saddr[0] = iph->saddr;
-	p->daddr[0] = iph->daddr;
-	p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
-	p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
+	p->l3 = iph;
 	if (iph->frag_off & bpf_htons(0x1fff)) {
 		p->frag_tcp = 1;
 		return RG_PARSE_FRAGMENT;
@@ -208,8 +206,7 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *data,
 	if (ret == RG_PARSE_NOT_TCP)
 		return ret;
 	p->family = AF_INET6;
-	__builtin_memcpy(p->saddr, &ip6h->saddr, 16);
-	__builtin_memcpy(p->daddr, &ip6h->daddr, 16);
+	p->l3 = ip6h;
 	if (ret != RG_PARSE_TCP)
 		return ret == RG_PARSE_BAD ? RG_PARSE_OPAQUE : ret;
 	plen = bpf_ntohs(ip6h->payload_len);
@@ -254,6 +251,26 @@ static __always_inline int parse_packet(void *data, void *end, struct rg_pkt *p)
 	if (ret != RG_PARSE_TCP)
 		return ret;
 	return parse_tcphdr(&c, end, p);
+}
+
+/* The addresses of the packet parse_packet found TCP (or its source). */
+static __always_inline void pkt_addrs(struct rg_pkt *p, void *end)
+{
+	struct ipv6hdr *ip6h = p->l3;
+	struct iphdr *iph = p->l3;
+
+	if (p->family == AF_INET && (void *)(iph + 1) <= end) {
+		p->saddr[0] = iph->saddr;
+		p->daddr[0] = iph->daddr;
+		p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
+		p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
+	} else if (p->family == AF_INET6 && (void *)(ip6h + 1) <= end) {
+		__builtin_memcpy(p->saddr, &ip6h->saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6h->daddr, 16);
+	} else {
+		__builtin_memset(p->saddr, 0, 16);
+		__builtin_memset(p->daddr, 0, 16);
+	}
 }
 
 /* Flags, seq, ack and where the payload is. pkt_len: bytes in the whole

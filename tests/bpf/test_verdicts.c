@@ -1894,6 +1894,26 @@ static void test_mark_bucket_epoch_bounds_raw_ban(void **state)
 	assert_int_equal(stats_now().drop_ban, 1);
 }
 
+/* A banned source's SYN stamps the banned mark on its bucket; its next
+ * SYNs are dropped on the mark and counted for the ban. */
+static void test_ban_mark_drops_on_mark(void **state)
+{
+	struct rg_src_key k = src4(CLEAN4);
+	struct rg_bucket b;
+
+	(void)state;
+	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
+	ban4(CLEAN4, 3600);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+	bucket_get(k, &b);
+	assert_int_not_equal(b.banned.epoch, 0);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_DROP);
+	bucket_get(k, &b);
+	assert_int_equal(b.ban_hits, 1);
+	assert_int_equal(stats_now().acl_cached, 1);
+	assert_int_equal(stats_now().drop_ban, 2);
+}
+
 /* A marked bucket does not let a SYN carrying data in a first fragment
  * past the fragment rule (the daemon would read only part of it). */
 static void test_mark_bucket_not_for_first_fragment(void **state)
@@ -2044,6 +2064,7 @@ static const struct CMUnitTest mark_tests[] = {
 	MARK_TEST(test_mark_bucket_ban_after_bump),
 	MARK_TEST(test_mark_bucket_epoch_bounds_raw_ban),
 	MARK_TEST(test_mark_bucket_not_for_first_fragment),
+	MARK_TEST(test_ban_mark_drops_on_mark),
 	MARK_TEST(test_fragmented_syn_rate_limited),
 	MARK_TEST(test_gsyn_lot_taken_at_once),
 	MARK_TEST(test_gsyn_lots_hold_cap_across_cpus),
