@@ -198,11 +198,9 @@ static __always_inline int is_conn_attempt(const struct rg_pkt *p)
 
 /* A source known to be neither allowed, banned nor denied (*j's mark is
  * stamped on its bucket) trying a connection: over either bucket? */
-static __always_inline int syn_take(const struct rg_config *cfg,
-				    struct rg_bucket *b,
-				    const struct rg_src_key *key,
-				    const struct rg_judge *j,
-				    struct rg_stats *st)
+static __always_inline int
+syn_take(const struct rg_config *cfg, struct rg_bucket *b,
+	 struct rg_src_words key, const struct rg_judge *j, struct rg_stats *st)
 {
 	if (cfg->syn_rate && !ratelimit_source(b, key, j->now, cfg->syn_rate,
 					       cfg->syn_burst, &j->mark, st))
@@ -218,7 +216,7 @@ static __always_inline int syn_take(const struct rg_config *cfg,
  * token from either. */
 static __always_inline int syn_check(const struct rg_config *cfg,
 				     struct rg_bucket *b,
-				     const struct rg_src_key *key,
+				     struct rg_src_words key,
 				     const struct rg_pkt *p, struct rg_judge *j,
 				     struct rg_stats *st)
 {
@@ -303,15 +301,19 @@ static __noinline int frag_hides_command(const struct rg_config *cfg,
  * banned mark drops it (counted for the ban, see bucket_mark_banned); a
  * current clean mark (neither banned, denied nor allowed) sends it
  * straight to the buckets, as a segment of a marked flow goes by its
- * mark. RG_CAUSE_UNMARKED: no current mark, look the source up. */
+ * mark. RG_CAUSE_UNMARKED: no current mark, look the source up (*bp:
+ * its bucket, or NULL without a per-source rate). */
 #define RG_CAUSE_UNMARKED (-1)
 
-static __always_inline int syn_cause_marked(const struct rg_config *cfg,
-					    struct rg_bucket *b,
-					    const struct rg_src_key *key,
-					    struct rg_judge *j,
-					    struct rg_stats *st)
+static __always_inline int
+syn_cause_marked(const struct rg_config *cfg, struct rg_src_words key,
+		 struct rg_bucket **bp, struct rg_judge *j, struct rg_stats *st)
 {
+	struct rg_bucket *b;
+
+	if (!cfg->syn_rate)
+		return RG_CAUSE_UNMARKED;
+	b = *bp = bucket_of(key, cfg->hash_seed);
 	switch (bucket_mark_of(b, key, &j->mark)) {
 	case RG_MARK_BANNED:
 		st->acl_cached++;
@@ -325,6 +327,18 @@ static __always_inline int syn_cause_marked(const struct rg_config *cfg,
 	}
 }
 
+/* syn_cause_marked, inlined twice: for an IPv4 source its key's zero
+ * words are constants (a shorter hash and compares). */
+static __always_inline int
+syn_cause_by_family(const struct rg_config *cfg, const struct rg_pkt *p,
+		    const __u32 *grp, struct rg_bucket **bp, struct rg_judge *j,
+		    struct rg_stats *st)
+{
+	if (p->family == AF_INET)
+		return syn_cause_marked(cfg, src_words4(grp[0]), bp, j, st);
+	return syn_cause_marked(cfg, src_words(p->family, grp), bp, j, st);
+}
+
 /* The cause that would drop an SMTP packet, or NONE. A connection
  * attempt goes by its bucket's mark when it has a current one (the ban
  * lookup is the dearest step of a SYN); a first fragment never does (its
@@ -334,20 +348,18 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      struct rg_judge *j, struct rg_stats *st)
 {
 	struct rg_bucket *b = NULL;
-	struct rg_src_key key;
+	struct rg_src_words key;
 	__u32 grp[4];
 	int cause;
 
 	source_group(cfg, p, grp);
-	if (is_conn_attempt(p)) {
-		src_key_fill(&key, p->family, grp);
-		if (cfg->syn_rate)
-			b = bucket_of(&key, cfg->hash_seed);
-		if (!p->first_frag) {
-			cause = syn_cause_marked(cfg, b, &key, j, st);
-			if (cause != RG_CAUSE_UNMARKED)
-				return cause;
-		}
+	key = src_words(p->family, grp);
+	if (is_conn_attempt(p) && !p->first_frag) {
+		cause = syn_cause_by_family(cfg, p, grp, &b, j, st);
+		if (cause != RG_CAUSE_UNMARKED)
+			return cause;
+	} else if (is_conn_attempt(p) && cfg->syn_rate) {
+		b = bucket_of(key, cfg->hash_seed);
 	}
 	cause = ban_check(cfg, grp, p, j, st);
 	if (cause == RG_CAUSE_BAN && b && !p->first_frag)
@@ -360,7 +372,7 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	if (p->first_frag && frag_hides_command(cfg, p) &&
 	    !allowed(p, &j->allow))
 		return RG_CAUSE_FRAG_PAYLOAD;
-	return syn_check(cfg, b, &key, p, j, st);
+	return syn_check(cfg, b, key, p, j, st);
 }
 
 /* Enforce mode drops for a cause; monitor mode counts it and passes. */
