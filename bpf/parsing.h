@@ -109,11 +109,11 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *c, void *end,
 	return RG_PARSE_TCP;
 }
 
-static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
-				       void *end, struct rg_pkt *p)
+static __always_inline int parse_iphdr(struct hdr_cursor *c, void *end,
+				       struct rg_pkt *p)
 {
 	struct iphdr *iph = c->pos;
-	__u32 hlen, tot;
+	__u32 hlen;
 
 	if ((void *)(iph + 1) > end)
 		return RG_PARSE_BAD;
@@ -121,9 +121,6 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
 	if (iph->version != 4 || hlen < sizeof(*iph))
 		return RG_PARSE_BAD;
 	if (c->pos + hlen > end)
-		return RG_PARSE_BAD;
-	tot = bpf_ntohs(iph->tot_len);
-	if (tot && tot < hlen)
 		return RG_PARSE_BAD;
 	if (iph->protocol != IPPROTO_TCP)
 		return (iph->frag_off & bpf_htons(0x1fff)) ? RG_PARSE_FRAGMENT
@@ -134,8 +131,6 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
 		p->frag_tcp = 1;
 		return RG_PARSE_FRAGMENT;
 	}
-	p->first_frag = !!(iph->frag_off & bpf_htons(0x2000));
-	p->ip_end = tot ? (__u32)((void *)iph - data) + tot : 0;
 	c->pos += hlen;
 	return RG_PARSE_TCP;
 }
@@ -188,11 +183,10 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end,
 	return *nexthdr == IPPROTO_TCP ? RG_PARSE_TCP : RG_PARSE_BAD;
 }
 
-static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *data,
-					void *end, struct rg_pkt *p)
+static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *end,
+					struct rg_pkt *p)
 {
 	struct ipv6hdr *ip6h = c->pos;
-	__u16 plen;
 	__u8 nexthdr;
 	int ret;
 
@@ -209,8 +203,6 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *data,
 	p->l3 = ip6h;
 	if (ret != RG_PARSE_TCP)
 		return ret == RG_PARSE_BAD ? RG_PARSE_OPAQUE : ret;
-	plen = bpf_ntohs(ip6h->payload_len);
-	p->ip_end = plen ? (__u32)((void *)(ip6h + 1) - data) + plen : 0;
 	return RG_PARSE_TCP;
 }
 
@@ -243,9 +235,9 @@ static __always_inline int parse_packet(void *data, void *end, struct rg_pkt *p)
 	if (ret != RG_PARSE_TCP)
 		return ret;
 	if (proto == bpf_htons(ETH_P_IP))
-		ret = parse_iphdr(&c, data, end, p);
+		ret = parse_iphdr(&c, end, p);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		ret = parse_ip6hdr(&c, data, end, p);
+		ret = parse_ip6hdr(&c, end, p);
 	else
 		return RG_PARSE_NOT_TCP;
 	if (ret != RG_PARSE_TCP)
@@ -273,6 +265,34 @@ static __always_inline void pkt_addrs(struct rg_pkt *p, void *end)
 	}
 }
 
+/* Where the IP datagram ends (0: at the packet's end) and, for IPv4,
+ * whether it is a first fragment (IPv6 found that in its fragment
+ * header): read only once a packet is known to go to an SMTP port, which
+ * spares every other packet the work. RG_PARSE_BAD: a total length
+ * shorter than the IPv4 header. */
+static __always_inline int parse_ip_end(void *data, void *end, struct rg_pkt *p)
+{
+	struct ipv6hdr *ip6h = p->l3;
+	struct iphdr *iph = p->l3;
+	__u32 len;
+
+	if (p->family == AF_INET) {
+		if ((void *)(iph + 1) > end)
+			return RG_PARSE_BAD;
+		len = bpf_ntohs(iph->tot_len);
+		if (len && len < iph->ihl * 4U)
+			return RG_PARSE_BAD;
+		p->first_frag = !!(iph->frag_off & bpf_htons(0x2000));
+		p->ip_end = len ? (__u32)((void *)iph - data) + len : 0;
+		return RG_PARSE_TCP;
+	}
+	if ((void *)(ip6h + 1) > end)
+		return RG_PARSE_BAD;
+	len = bpf_ntohs(ip6h->payload_len);
+	p->ip_end = len ? (__u32)((void *)(ip6h + 1) - data) + len : 0;
+	return RG_PARSE_TCP;
+}
+
 /* Flags, seq, ack and where the payload is. pkt_len: bytes in the whole
  * packet (may exceed the linear part for an skb). */
 static __always_inline int parse_tcp_payload(void *data, void *end,
@@ -281,6 +301,8 @@ static __always_inline int parse_tcp_payload(void *data, void *end,
 	struct tcphdr *th = p->tcp;
 	__u32 off, last;
 
+	if (parse_ip_end(data, end, p) != RG_PARSE_TCP)
+		return RG_PARSE_BAD;
 	if ((void *)(th + 1) > end)
 		return RG_PARSE_BAD;
 	if (th->doff < 5)
