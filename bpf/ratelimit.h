@@ -150,9 +150,12 @@ static __always_inline struct rg_bucket *bucket_of(struct rg_src_words key,
 }
 
 /* A bucket the source key takes over (new, or its slot forgotten), full
- * at tat_ns. ratelimit_full counts slots taken from a source whose bucket
- * was not full yet (what it had spent is forgotten: fail open); SYNs its
- * banned mark dropped go to that source's ban first. */
+ * at tat_ns, without a mark: the last source's marks are cleared before
+ * the new source is written, so that no reader takes one for the other
+ * (the caller stamps the new source's mark after it). ratelimit_full
+ * counts slots taken from a source whose bucket was not full yet (what it
+ * had spent is forgotten: fail open); SYNs its banned mark dropped go to
+ * that source's ban first. */
 static __always_inline void bucket_claim(struct rg_bucket *b,
 					 struct rg_src_words key, __u64 tat_ns,
 					 __u64 now, struct rg_stats *st)
@@ -163,6 +166,9 @@ static __always_inline void bucket_claim(struct rg_bucket *b,
 		st->ratelimit_full++;
 	if (b->ban_hits)
 		ban_hits_add(ban_of_src(&b->src), b);
+	b->clean.epoch = 0;
+	b->banned.epoch = 0;
+	asm volatile("" ::: "memory");
 	src[0] = key.w[0];
 	src[1] = key.w[1];
 	src[2] = key.w[2];

@@ -1921,6 +1921,78 @@ static void test_ban_mark_drops_on_mark(void **state)
 	assert_int_equal(stats_now().drop_ban, 2);
 }
 
+/* Another IPv4 source whose bucket has addr's slot (into buf). */
+static const char *slot_twin4(const char *addr, char *buf)
+{
+	struct rg_src_key k = src4(addr), t = { .family = AF_INET };
+	uint32_t slot = rg_src_slot(&k, TEST_SEED), a;
+
+	for (a = 0x0a000001; a < 0x0b000000; a++) {
+		t.addr[0] = a >> 24;
+		t.addr[1] = a >> 16;
+		t.addr[2] = a >> 8;
+		t.addr[3] = a;
+		if (rg_src_slot(&t, TEST_SEED) == slot)
+			return inet_ntop(AF_INET, t.addr, buf, INET_ADDRSTRLEN);
+	}
+	fail_msg("no source in 10/8 shares %s's bucket slot", addr);
+	return NULL;
+}
+
+/* A ban on addr that expires before the current ACL epoch ends (at least
+ * 0.1 s from now), so the data plane must not stamp its mark. */
+static void ban4_within_epoch(const char *addr)
+{
+	struct rg_ban b = { .reason = RG_REASON_MANUAL };
+	uint64_t end;
+	uint32_t key;
+
+	b.created_ns = boot_ns();
+	end = ((b.created_ns >> RG_ACL_EPOCH_SHIFT) + 1) << RG_ACL_EPOCH_SHIFT;
+	if (end - b.created_ns < 100000000) {
+		usleep((end - b.created_ns) / 1000 + 1000);
+		b.created_ns = boot_ns();
+		end += 1ULL << RG_ACL_EPOCH_SHIFT;
+	}
+	b.expires_ns = end - 1;
+	assert_int_equal(inet_pton(AF_INET, addr, &key), 1);
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.bans4), &key,
+					     &b, BPF_ANY), 0);
+}
+
+/* A source taking over the slot of a source marked banned starts without
+ * that mark: its SYNs pass. */
+static void test_ban_mark_not_taken_by_slot_twin(void **state)
+{
+	char twin[INET_ADDRSTRLEN];
+
+	(void)state;
+	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
+	ban4(CLEAN4, 3600);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+	slot_twin4(CLEAN4, twin);
+	assert_int_equal(verdict_of(SYN_FROM(.src = twin, .seq = 3)), XDP_PASS);
+	assert_int_equal(verdict_of(SYN_FROM(.src = twin, .seq = 4)), XDP_PASS);
+	assert_int_equal(stats_now().pass_smtp, 2);
+}
+
+/* A banned source taking over the slot of a source marked clean starts
+ * without that mark: a ban too short to be marked still drops its every
+ * SYN. */
+static void test_clean_mark_not_taken_by_banned_twin(void **state)
+{
+	char twin[INET_ADDRSTRLEN];
+
+	(void)state;
+	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
+	slot_twin4(CLEAN4, twin);
+	assert_int_equal(verdict_of(SYN_FROM(.src = twin, .seq = 2)), XDP_PASS);
+	ban4_within_epoch(CLEAN4);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_DROP);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 4)), XDP_DROP);
+	assert_int_equal(stats_now().drop_ban, 2);
+}
+
 /* A marked bucket does not let a SYN carrying data in a first fragment
  * past the fragment rule (the daemon would read only part of it). */
 static void test_mark_bucket_not_for_first_fragment(void **state)
@@ -2072,6 +2144,8 @@ static const struct CMUnitTest mark_tests[] = {
 	MARK_TEST(test_mark_bucket_epoch_bounds_raw_ban),
 	MARK_TEST(test_mark_bucket_not_for_first_fragment),
 	MARK_TEST(test_ban_mark_drops_on_mark),
+	MARK_TEST(test_ban_mark_not_taken_by_slot_twin),
+	MARK_TEST(test_clean_mark_not_taken_by_banned_twin),
 	MARK_TEST(test_fragmented_syn_rate_limited),
 	MARK_TEST(test_gsyn_lot_taken_at_once),
 	MARK_TEST(test_gsyn_lots_hold_cap_across_cpus),
