@@ -2336,6 +2336,22 @@ static void test_ban_mark_slot_taken_by_banned(void **state)
 	assert_int_equal(stats_now().acl_cached, BAN_SYNS + 2);
 }
 
+/* SYNs dropped on the mark of a ban removed since (with a bump) are not
+ * counted for a later ban of the same source: its hits are its drops. */
+static void test_ban_mark_pending_hits_not_for_next_ban(void **state)
+{
+	(void)state;
+	mark_banned(0);
+	drop_syns(CLEAN4, BAN_SYNS);
+	ban4_delete(CLEAN4);
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 100)), XDP_PASS);
+	ban4(CLEAN4, 3600);
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 101)), XDP_DROP);
+	ban_counted4(CLEAN4, 1);
+}
+
 /* A source of an IPv6 /64 banned (the default ipv6_prefix): its group's
  * bucket is marked, and SYNs of two addresses of the group are dropped
  * on the mark, counted for the group's ban. */
@@ -2534,6 +2550,7 @@ static const struct CMUnitTest mark_tests[] = {
 	MARK_TEST(test_ban_mark_not_taken_by_slot_twin),
 	MARK_TEST(test_clean_mark_not_taken_by_banned_twin),
 	MARK_TEST(test_ban_mark_slot_taken_by_banned),
+	MARK_TEST(test_ban_mark_pending_hits_not_for_next_ban),
 	MARK_TEST(test_ban_mark_ipv6_group),
 	MARK_TEST(test_fragmented_syn_rate_limited),
 	MARK_TEST(test_gsyn_lot_taken_at_once),
