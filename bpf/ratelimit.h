@@ -191,6 +191,10 @@ static __always_inline int ratelimit_source(struct rg_bucket *b,
 	if (!b)
 		return 1;
 	if (src_words_eq(&b->src, key)) {
+		/* SYNs dropped on a banned mark of a ban that no longer holds
+		 * (removed, expired, allowed): not the next ban's hits */
+		if (b->ban_hits)
+			b->ban_hits = 0;
 		b->clean = *clean;
 		return bucket_take(b, now, rate, burst);
 	}
