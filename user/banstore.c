@@ -700,6 +700,63 @@ int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx)
 	return rc < 0 ? rc : 0;
 }
 
+void banstore_hits_init(const struct rg_maps *maps, struct banstore_hits *h)
+{
+	struct rg_config cfg;
+	__u32 key = 0;
+
+	h->ratelimit = -1;
+	h->seed = 0;
+	h->group = RG_DEFAULT_IPV6_PREFIX;
+	if (maps->config < 0 || bpf_map_lookup_elem(maps->config, &key, &cfg))
+		return; /* no data plane config: no bucket either */
+	h->ratelimit = maps->ratelimit;
+	h->seed = cfg.hash_seed;
+	if (cfg.ipv6_prefix <= 128)
+		h->group = dpconfig_ipv6_prefix(&cfg);
+}
+
+uint64_t banstore_hits(const struct banstore_hits *h, const struct ban_entry *e)
+{
+	struct rg_src_key src = { .family = e->source.family };
+	struct rg_bucket b;
+	__u32 slot;
+
+	if (h->ratelimit < 0 ||
+	    (src.family == AF_INET6 && banstore_is_wide(h->group, &e->source)))
+		return e->ban.hits;
+	memcpy(src.addr, e->source.addr, src.family == AF_INET ? 4 : 16);
+	slot = rg_src_slot(&src, h->seed);
+	if (bpf_map_lookup_elem(h->ratelimit, &slot, &b) ||
+	    memcmp(&b.src, &src, sizeof(src)))
+		return e->ban.hits;
+	return e->ban.hits + b.ban_hits;
+}
+
+struct shown_ctx {
+	struct banstore_hits hits;
+	banstore_cb cb;
+	void *ctx;
+};
+
+static int shown_one(const struct ban_entry *e, void *data)
+{
+	struct shown_ctx *c = data;
+	struct ban_entry shown = *e;
+
+	shown.ban.hits = banstore_hits(&c->hits, e);
+	return c->cb(&shown, c->ctx);
+}
+
+int banstore_for_each_shown(const struct rg_maps *maps, banstore_cb cb,
+			    void *ctx)
+{
+	struct shown_ctx c = { .cb = cb, .ctx = ctx };
+
+	banstore_hits_init(maps, &c.hits);
+	return banstore_for_each(maps, shown_one, &c);
+}
+
 /* Delete one key at a time, fetching the next key before deleting the
  * current one (restarting from the first key would be quadratic): for
  * maps or kernels without batch ops. */

@@ -78,6 +78,26 @@ void banstore_use_batch(bool on);
 typedef int (*banstore_cb)(const struct ban_entry *e, void *ctx);
 int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx);
 
+/* A ban's hits as user space shows them (ban list, snapshots): ban.hits
+ * plus the SYNs dropped on the banned mark of its source's SYN bucket
+ * that the data plane has not added to the ban yet (it does so when it
+ * next looks the ban up, at most one mark epoch, ~1.07 s, later while
+ * the source keeps sending). Those are the bucket's ban_hits when the
+ * slot rg_src_slot() gives the source holds that source; a wide /48 has
+ * no bucket of its own. Read against the config of one moment: */
+struct banstore_hits {
+	int ratelimit;	    /* -1: no pending hits */
+	__u32 seed;	    /* config.hash_seed */
+	unsigned int group; /* the IPv6 source group */
+};
+void banstore_hits_init(const struct rg_maps *maps, struct banstore_hits *h);
+uint64_t banstore_hits(const struct banstore_hits *h,
+		       const struct ban_entry *e);
+/* banstore_for_each() with each ban's hits as banstore_hits() shows
+ * them: for what shows or exports bans, not for what writes them back. */
+int banstore_for_each_shown(const struct rg_maps *maps, banstore_cb cb,
+			    void *ctx);
+
 /* The same walk in steps, so that a caller with a million bans never
  * stalls on one: where the walk stands between steps (zeroed: the start;
  * zeroed again when the walk ends or fails). */
