@@ -8,6 +8,7 @@
 # prober sent, all of them, while the map's own count lags.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../e2e/e2e.sh"
+. "$(dirname "$0")/synprobe.sh"
 
 e2e_require
 e2e_lab strict
@@ -15,21 +16,10 @@ e2e_daemon enforce syn_rate=20 syn_burst=40
 e2e_ctl ban add "$LAB_AT4" for 1h >/dev/null || fail "cannot ban $LAB_AT4"
 cached0=$(e2e_stat acl_cached)
 
-# The prober (tests/ops/synprobe.py), one SYN every 5 ms, for two epochs
-# and more.
-rm -f "$RG_TMP/probe.stop"
-ip netns exec "$LAB_NS_AT" "$SYS_PY" "$RG_TOP/tests/ops/synprobe.py" \
-	--src "$LAB_AT4" --dst "$LAB_GW4" --until "$RG_TMP/probe.stop" \
-	--progress "$RG_TMP/probe.progress" >"$RG_TMP/probe.out" 2>&1 &
-PROBE_PID=$!
-rg_on_exit "touch '$RG_TMP/probe.stop'; kill $PROBE_PID"
-probe_sent_ge() {
-	[ "$(cut -d' ' -f1 "$RG_TMP/probe.progress" 2>/dev/null || echo 0)" -ge "$1" ]
-}
+# The prober, for two epochs and more.
+probe_start
 rg_wait_for 60 probe_sent_ge 500 || fail "the prober stalled: $(cat "$RG_TMP/probe.out")"
-touch "$RG_TMP/probe.stop"
-wait "$PROBE_PID" || fail "the prober failed: $(cat "$RG_TMP/probe.out")"
-read -r sent synacks <"$RG_TMP/probe.out"
+probe_stop
 assert_eq "$synacks" 0 "no SYN-ACK reached the banned prober ($sent SYNs)"
 assert_gt "$(e2e_stat acl_cached)" "$((cached0 + sent / 2))" \
 	"most of its SYNs were dropped on the bucket's banned mark"

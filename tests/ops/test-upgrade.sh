@@ -15,6 +15,7 @@
 # migrates the old release's maps too.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../e2e/e2e.sh"
+. "$(dirname "$0")/synprobe.sh"
 OLD_COMMIT=${RG_UPGRADE_FROM:-f6e39ff} # f6e39ff: the last release of ABI 3
 NEW_ABI=$(awk '$2 == "RG_ABI_VERSION" { print $3 }' "$RG_TOP/headers/relayguard.h")
 
@@ -39,25 +40,6 @@ RG_DAEMON="$OLD/build/relayguardd" e2e_daemon enforce relay_attempts_ban=1
 OLD_PID=$E2E_DAEMON_PID
 assert_eq "$(rg_in "$LAB_NS_GW" bpftool -j map dump pinned "$PIN/config" |
 	jq '(.[0].formatted // .[0]).value.abi_version')" "$OLD_ABI" "the gateway runs ABI $OLD_ABI"
-
-# The prober from the attacker's own address, in the background until
-# probe_stop.
-probe_start() {
-	rm -f "$RG_TMP/probe.stop" "$RG_TMP/probe.progress"
-	ip netns exec "$LAB_NS_AT" "$SYS_PY" "$RG_TOP/tests/ops/synprobe.py" \
-		--src "$LAB_AT4" --dst "$LAB_GW4" --until "$RG_TMP/probe.stop" \
-		--progress "$RG_TMP/probe.progress" >"$RG_TMP/probe.out" 2>&1 &
-	PROBE_PID=$!
-	rg_on_exit "touch '$RG_TMP/probe.stop'; kill $PROBE_PID"
-}
-probe_sent_ge() {
-	[ "$(cut -d' ' -f1 "$RG_TMP/probe.progress" 2>/dev/null || echo 0)" -ge "$1" ]
-}
-probe_stop() { # sets sent and synacks
-	touch "$RG_TMP/probe.stop"
-	wait "$PROBE_PID" || fail "the prober failed: $(cat "$RG_TMP/probe.out")"
-	read -r sent synacks <"$RG_TMP/probe.out"
-}
 
 # The count can fail: before the ban, the prober gets SYN-ACKs.
 probe_start
