@@ -83,17 +83,38 @@ static void assert_ban(const struct rg_ban *n, const struct rg3_ban *o)
 	assert_memory_equal(&n->not_allowed, &zero_mark, sizeof(zero_mark));
 }
 
+static struct rg_ban old_ban4(unsigned int i)
+{
+	struct rg3_ban b3 = old_ban(i);
+	struct rg_ban b;
+
+	memset(&b, 0, sizeof(b));
+	memcpy(&b, &b3, sizeof(b3));
+	b.not_allowed = (struct rg_acl_mark){ .gen = 9 + i, .epoch = 4000 + i };
+	return b;
+}
+
+/* ABI 5 left the ban as ABI 4 had it: every field carried. */
+static void assert_ban4(const struct rg_ban *n, const struct rg_ban *o)
+{
+	BAN4_NUMBERS(ASSERT_CARRIED)
+	assert_memory_equal(n->origin_tag, o->origin_tag, RG_ORIGIN_TAG_LEN);
+	assert_memory_equal(n, o, sizeof(*o));
+}
+
 static void test_ban(void **state)
 {
 	static const char *const maps[] = { RG_MAP_BANS4, RG_MAP_BANS6 };
 	struct rg3_ban o = old_ban(0);
-	struct rg_ban n;
+	struct rg_ban o4 = old_ban4(0), n;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
 		convert(3, maps[i], &o, &n, sizeof(n));
 		assert_ban(&n, &o);
+		convert(4, maps[i], &o4, &n, sizeof(n));
+		assert_ban4(&n, &o4);
 	}
 }
 
@@ -242,38 +263,6 @@ static void test_sizes_and_support(void **state)
 }
 
 /* ---- ABI 4 -> 5 -------------------------------------------------------- */
-
-static struct rg_ban old_ban4(unsigned int i)
-{
-	struct rg3_ban b3 = old_ban(i);
-	struct rg_ban b;
-
-	memset(&b, 0, sizeof(b));
-	memcpy(&b, &b3, sizeof(b3));
-	b.not_allowed = (struct rg_acl_mark){ .gen = 9 + i, .epoch = 4000 + i };
-	return b;
-}
-
-/* ABI 5 left the ban as ABI 4 had it: every field carried. */
-static void assert_ban4(const struct rg_ban *n, const struct rg_ban *o)
-{
-	BAN4_NUMBERS(ASSERT_CARRIED)
-	assert_memory_equal(n->origin_tag, o->origin_tag, RG_ORIGIN_TAG_LEN);
-	assert_memory_equal(n, o, sizeof(*o));
-}
-
-static void test_ban4(void **state)
-{
-	static const char *const maps[] = { RG_MAP_BANS4, RG_MAP_BANS6 };
-	struct rg_ban o = old_ban4(0), n;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < 2; i++) {
-		convert(4, maps[i], &o, &n, sizeof(n));
-		assert_ban4(&n, &o);
-	}
-}
 
 static void test_flow4(void **state)
 {
@@ -627,15 +616,17 @@ static void test_map_refused(void **state)
 	close(rb_new);
 }
 
-UNIT_TEST_MAIN(
-	cmocka_unit_test(test_ban), cmocka_unit_test(test_bucket),
-	cmocka_unit_test(test_flow), cmocka_unit_test(test_stats),
-	cmocka_unit_test(test_config), cmocka_unit_test(test_unchanged),
-	cmocka_unit_test(test_ban4), cmocka_unit_test(test_flow4),
-	cmocka_unit_test(test_stats4), cmocka_unit_test(test_bucket4),
-	cmocka_unit_test(test_fresh), cmocka_unit_test(test_sizes_and_support),
-	cmocka_unit_test(test_map_bans), cmocka_unit_test(test_map_bans4),
-	cmocka_unit_test(test_map_ratelimit),
-	cmocka_unit_test(test_map_missing), cmocka_unit_test(test_map_flows),
-	cmocka_unit_test(test_map_stats), cmocka_unit_test(test_map_allow),
-	cmocka_unit_test(test_map_refused))
+UNIT_TEST_MAIN(cmocka_unit_test(test_ban), cmocka_unit_test(test_bucket),
+	       cmocka_unit_test(test_flow), cmocka_unit_test(test_stats),
+	       cmocka_unit_test(test_config), cmocka_unit_test(test_unchanged),
+	       cmocka_unit_test(test_flow4), cmocka_unit_test(test_stats4),
+	       cmocka_unit_test(test_bucket4), cmocka_unit_test(test_fresh),
+	       cmocka_unit_test(test_sizes_and_support),
+	       cmocka_unit_test(test_map_bans),
+	       cmocka_unit_test(test_map_bans4),
+	       cmocka_unit_test(test_map_ratelimit),
+	       cmocka_unit_test(test_map_missing),
+	       cmocka_unit_test(test_map_flows),
+	       cmocka_unit_test(test_map_stats),
+	       cmocka_unit_test(test_map_allow),
+	       cmocka_unit_test(test_map_refused))
