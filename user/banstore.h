@@ -82,15 +82,19 @@ int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx);
  * plus the SYNs dropped on the banned mark of its source's SYN bucket
  * that the data plane has not added to the ban yet (it does so when it
  * next looks the ban up, at most one mark epoch, ~1.07 s, later while
- * the source keeps sending). Those are the bucket's ban_hits when the
- * slot rg_src_slot() gives the source holds that source; a wide /48 has
- * no bucket of its own. Read against the config of one moment: */
+ * the source keeps sending): the ban_hits of the bucket holding that
+ * source (in the slot rg_src_slot() gives it). A wide /48 has no bucket
+ * of its own. Read against the buckets of one moment: */
+struct banstore_pending; /* buckets with ban_hits, by source */
 struct banstore_hits {
-	int ratelimit;	    /* -1: no pending hits */
-	__u32 seed;	    /* config.hash_seed */
+	struct banstore_pending *v;
+	size_t n;
 	unsigned int group; /* the IPv6 source group */
 };
+/* One scan of the ratelimit map (256K slots: ~65 ms); none pending when
+ * it cannot be read. Free with banstore_hits_free(). */
 void banstore_hits_init(const struct rg_maps *maps, struct banstore_hits *h);
+void banstore_hits_free(struct banstore_hits *h);
 uint64_t banstore_hits(const struct banstore_hits *h,
 		       const struct ban_entry *e);
 /* banstore_for_each() with each ban's hits as banstore_hits() shows
