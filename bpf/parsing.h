@@ -55,6 +55,7 @@ struct rg_pkt {
 	__u8 first_frag; /* MF set, offset 0: more of the datagram follows */
 	__u8 frag_tcp;	 /* RG_PARSE_FRAGMENT: the IP header says TCP */
 	__u32 ip_end; /* offset of the end of the IP datagram (0: packet end) */
+	void *l3;     /* the IP header: pkt_addrs() copies the addresses */
 	struct tcphdr *tcp;
 	__u32 payload_off; /* from the start of the packet */
 	__u32 payload_len;
@@ -108,11 +109,11 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *c, void *end,
 	return RG_PARSE_TCP;
 }
 
-static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
-				       void *end, struct rg_pkt *p)
+static __always_inline int parse_iphdr(struct hdr_cursor *c, void *end,
+				       struct rg_pkt *p)
 {
 	struct iphdr *iph = c->pos;
-	__u32 hlen, tot;
+	__u32 hlen;
 
 	if ((void *)(iph + 1) > end)
 		return RG_PARSE_BAD;
@@ -121,23 +122,15 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, void *data,
 		return RG_PARSE_BAD;
 	if (c->pos + hlen > end)
 		return RG_PARSE_BAD;
-	tot = bpf_ntohs(iph->tot_len);
-	if (tot && tot < hlen)
-		return RG_PARSE_BAD;
 	if (iph->protocol != IPPROTO_TCP)
 		return (iph->frag_off & bpf_htons(0x1fff)) ? RG_PARSE_FRAGMENT
 							   : RG_PARSE_NOT_TCP;
 	p->family = AF_INET;
-	p->saddr[0] = iph->saddr;
-	p->daddr[0] = iph->daddr;
-	p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
-	p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
+	p->l3 = iph;
 	if (iph->frag_off & bpf_htons(0x1fff)) {
 		p->frag_tcp = 1;
 		return RG_PARSE_FRAGMENT;
 	}
-	p->first_frag = !!(iph->frag_off & bpf_htons(0x2000));
-	p->ip_end = tot ? (__u32)((void *)iph - data) + tot : 0;
 	c->pos += hlen;
 	return RG_PARSE_TCP;
 }
@@ -190,11 +183,10 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end,
 	return *nexthdr == IPPROTO_TCP ? RG_PARSE_TCP : RG_PARSE_BAD;
 }
 
-static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *data,
-					void *end, struct rg_pkt *p)
+static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *end,
+					struct rg_pkt *p)
 {
 	struct ipv6hdr *ip6h = c->pos;
-	__u16 plen;
 	__u8 nexthdr;
 	int ret;
 
@@ -208,12 +200,9 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *c, void *data,
 	if (ret == RG_PARSE_NOT_TCP)
 		return ret;
 	p->family = AF_INET6;
-	__builtin_memcpy(p->saddr, &ip6h->saddr, 16);
-	__builtin_memcpy(p->daddr, &ip6h->daddr, 16);
+	p->l3 = ip6h;
 	if (ret != RG_PARSE_TCP)
 		return ret == RG_PARSE_BAD ? RG_PARSE_OPAQUE : ret;
-	plen = bpf_ntohs(ip6h->payload_len);
-	p->ip_end = plen ? (__u32)((void *)(ip6h + 1) - data) + plen : 0;
 	return RG_PARSE_TCP;
 }
 
@@ -246,14 +235,62 @@ static __always_inline int parse_packet(void *data, void *end, struct rg_pkt *p)
 	if (ret != RG_PARSE_TCP)
 		return ret;
 	if (proto == bpf_htons(ETH_P_IP))
-		ret = parse_iphdr(&c, data, end, p);
+		ret = parse_iphdr(&c, end, p);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		ret = parse_ip6hdr(&c, data, end, p);
+		ret = parse_ip6hdr(&c, end, p);
 	else
 		return RG_PARSE_NOT_TCP;
 	if (ret != RG_PARSE_TCP)
 		return ret;
 	return parse_tcphdr(&c, end, p);
+}
+
+/* The addresses of the packet parse_packet found TCP (or its source). */
+static __always_inline void pkt_addrs(struct rg_pkt *p, void *end)
+{
+	struct ipv6hdr *ip6h = p->l3;
+	struct iphdr *iph = p->l3;
+
+	if (p->family == AF_INET && (void *)(iph + 1) <= end) {
+		p->saddr[0] = iph->saddr;
+		p->daddr[0] = iph->daddr;
+		p->saddr[1] = p->saddr[2] = p->saddr[3] = 0;
+		p->daddr[1] = p->daddr[2] = p->daddr[3] = 0;
+	} else if (p->family == AF_INET6 && (void *)(ip6h + 1) <= end) {
+		__builtin_memcpy(p->saddr, &ip6h->saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6h->daddr, 16);
+	} else {
+		__builtin_memset(p->saddr, 0, 16);
+		__builtin_memset(p->daddr, 0, 16);
+	}
+}
+
+/* Where the IP datagram ends (0: at the packet's end) and, for IPv4,
+ * whether it is a first fragment (IPv6 found that in its fragment
+ * header): read only once a packet is known to go to an SMTP port, which
+ * spares every other packet the work. RG_PARSE_BAD: a total length
+ * shorter than the IPv4 header. */
+static __always_inline int parse_ip_end(void *data, void *end, struct rg_pkt *p)
+{
+	struct ipv6hdr *ip6h = p->l3;
+	struct iphdr *iph = p->l3;
+	__u32 len;
+
+	if (p->family == AF_INET) {
+		if ((void *)(iph + 1) > end)
+			return RG_PARSE_BAD;
+		len = bpf_ntohs(iph->tot_len);
+		if (len && len < iph->ihl * 4U)
+			return RG_PARSE_BAD;
+		p->first_frag = !!(iph->frag_off & bpf_htons(0x2000));
+		p->ip_end = len ? (__u32)((void *)iph - data) + len : 0;
+		return RG_PARSE_TCP;
+	}
+	if ((void *)(ip6h + 1) > end)
+		return RG_PARSE_BAD;
+	len = bpf_ntohs(ip6h->payload_len);
+	p->ip_end = len ? (__u32)((void *)(ip6h + 1) - data) + len : 0;
+	return RG_PARSE_TCP;
 }
 
 /* Flags, seq, ack and where the payload is. pkt_len: bytes in the whole
@@ -264,6 +301,8 @@ static __always_inline int parse_tcp_payload(void *data, void *end,
 	struct tcphdr *th = p->tcp;
 	__u32 off, last;
 
+	if (parse_ip_end(data, end, p) != RG_PARSE_TCP)
+		return RG_PARSE_BAD;
 	if ((void *)(th + 1) > end)
 		return RG_PARSE_BAD;
 	if (th->doff < 5)

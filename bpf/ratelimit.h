@@ -5,7 +5,9 @@
 #define RG_BPF_RATELIMIT_H
 
 #include "aclmark.h"
+#include "clock.h"
 #include "maps.h"
+#include "parsing.h" /* AF_INET6 */
 
 #define RG_NSEC_PER_SEC 1000000000ULL
 /* Compare-and-swap attempts before a contended bucket lets the SYN pass
@@ -67,76 +69,189 @@ static __always_inline int bucket_take(struct rg_bucket *b, __u64 now,
 	return bucket_take_n(b, now, rate, burst, 1, &until) != 0;
 }
 
-static __always_inline void src_key_fill(struct rg_src_key *k, __u8 family,
-					 const __u32 *addr)
+/* A source's bucket key (struct rg_src_key) as its three 64-bit words,
+ * kept in registers: the family and the first 4 address bytes, then the
+ * rest. An IPv4 key's last two words are 0, constants the compiler folds
+ * into the hash and the compares of the IPv4 copy of the SYN path. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "struct rg_src_words assumes the little-endian layout of rg_src_key"
+#endif
+struct rg_src_words {
+	__u64 w[3];
+};
+
+static __always_inline struct rg_src_words src_words4(__u32 addr)
 {
-	__builtin_memset(k, 0, sizeof(*k));
-	k->family = family;
-	__builtin_memcpy(k->addr, addr, 16);
+	struct rg_src_words k = { { AF_INET | (__u64)addr << 32, 0, 0 } };
+
+	return k;
 }
 
-static __always_inline int src_key_eq(const struct rg_src_key *a,
-				      const struct rg_src_key *b)
+static __always_inline struct rg_src_words src_words(__u8 family,
+						     const __u32 *grp)
 {
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	struct rg_src_words k = { { family | (__u64)grp[0] << 32,
+				    grp[1] | (__u64)grp[2] << 32, grp[3] } };
 
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+	return k;
+}
+
+static __always_inline int src_words_eq(const struct rg_src_key *a,
+					struct rg_src_words k)
+{
+	const __u64 *x = (const __u64 *)a;
+
+	return x[0] == k.w[0] && x[1] == k.w[1] && x[2] == k.w[2];
+}
+
+/* The ban of a bucket's source: bans4 by address, bans6 by its group
+ * (a source under a wide IPv6 ban has none here). */
+static __noinline struct rg_ban *ban6_of_src(const struct rg_src_key *k)
+{
+	struct rg_ip6 a;
+
+	if (!k)
+		return NULL;
+	__builtin_memcpy(&a, k->addr, sizeof(a));
+	return bpf_map_lookup_elem(&bans6, &a);
+}
+
+static __always_inline struct rg_ban *ban_of_src(const struct rg_src_key *k)
+{
+	__u32 a4;
+
+	if (k->family == AF_INET6)
+		return ban6_of_src(k);
+	__builtin_memcpy(&a4, k->addr, sizeof(a4));
+	return bpf_map_lookup_elem(&bans4, &a4);
+}
+
+/* The SYNs b's banned mark dropped, moved to the ban's hits (lost if the
+ * ban is gone; a drop on another CPU in between may be lost too). */
+static __always_inline void ban_hits_add(struct rg_ban *ban,
+					 struct rg_bucket *b)
+{
+	__u64 n = b->ban_hits;
+
+	if (!n)
+		return;
+	b->ban_hits = 0;
+	if (ban)
+		__sync_fetch_and_add(&ban->hits, n);
 }
 
 /* The slot of the source's bucket (it may hold another source). */
-static __always_inline struct rg_bucket *bucket_of(const struct rg_src_key *key,
+static __always_inline struct rg_bucket *bucket_of(struct rg_src_words key,
 						   __u32 seed)
 {
-	__u32 slot = rg_src_slot(key, seed);
+	__u32 slot = rg_src_slot_words(key.w, seed);
 
 	return bpf_map_lookup_elem(&ratelimit, &slot);
 }
 
+/* A bucket the source key takes over (new, or its slot forgotten), full
+ * at tat_ns, without a mark: the last source's marks are cleared before
+ * the new source is written, so that no reader takes one for the other
+ * (the caller stamps the new source's mark after it). ratelimit_full
+ * counts slots taken from a source whose bucket was not full yet (what it
+ * had spent is forgotten: fail open); SYNs its banned mark dropped go to
+ * that source's ban first. */
+static __always_inline void bucket_claim(struct rg_bucket *b,
+					 struct rg_src_words key, __u64 tat_ns,
+					 __u64 now, struct rg_stats *st)
+{
+	__u64 *src = (__u64 *)&b->src;
+
+	if (b->src.family && b->tat_ns > now)
+		st->ratelimit_full++;
+	if (b->ban_hits)
+		ban_hits_add(ban_of_src(&b->src), b);
+	b->clean.epoch = 0;
+	b->banned.epoch = 0;
+	asm volatile("" ::: "memory");
+	src[0] = key.w[0];
+	src[1] = key.w[1];
+	src[2] = key.w[2];
+	b->drops = 0;
+	b->tat_ns = tat_ns;
+}
+
 /* Per-source bucket b, key's slot. A source not in its slot (new, or
- * forgotten) takes the slot with a full bucket and pays for this SYN;
- * ratelimit_full counts slots taken from a source whose bucket was not
- * full yet (what it had spent is forgotten: fail open). Only two sources
- * of one slot taking it at the same instant on two CPUs can have one SYN
- * judged by the other's bucket (a SYN wrongly dropped is retransmitted).
- * The caller has found the source neither allowed, banned nor denied:
- * clean, stamped on the slot, says so. */
+ * forgotten) takes the slot with a full bucket and pays for this SYN.
+ * Only two sources of one slot taking it at the same instant on two CPUs
+ * can have one SYN judged by the other's bucket (a SYN wrongly dropped is
+ * retransmitted). The caller has found the source neither allowed,
+ * banned nor denied: clean, stamped on the slot, says so. */
 static __always_inline int ratelimit_source(struct rg_bucket *b,
-					    const struct rg_src_key *key,
-					    __u64 now, __u32 rate, __u32 burst,
+					    struct rg_src_words key, __u64 now,
+					    __u32 rate, __u32 burst,
 					    const struct rg_acl_mark *clean,
 					    struct rg_stats *st)
 {
 	if (!b)
 		return 1;
-	if (src_key_eq(&b->src, key)) {
+	if (src_words_eq(&b->src, key)) {
+		/* SYNs dropped on a banned mark of a ban that no longer holds
+		 * (removed, expired, allowed): not the next ban's hits */
+		if (b->ban_hits)
+			b->ban_hits = 0;
 		b->clean = *clean;
 		return bucket_take(b, now, rate, burst);
 	}
-	if (b->src.family && b->tat_ns > now)
-		st->ratelimit_full++;
-	b->src = *key;
-	b->drops = 0;
-	b->tat_ns = now + bucket_interval(rate);
-	/* The mark after the source it speaks for (see bucket_clean). */
+	bucket_claim(b, key, now + bucket_interval(rate), now, st);
+	/* The mark after the source it speaks for (see bucket_mark_of). */
 	asm volatile("" ::: "memory");
 	b->clean = *clean;
 	return 1;
 }
 
-/* Whether b holds key's bucket with a current mark. The source is read
- * again after the mark: a slot taken over by another source meanwhile
+/* Which of b's marks is current for key's bucket. The source is read
+ * again after the marks: a slot taken over by another source meanwhile
  * (source written first, then its mark) is not taken for this one. */
-static __always_inline int bucket_clean(struct rg_bucket *b,
-					const struct rg_src_key *key,
-					const struct rg_acl_mark *now)
-{
-	int clean;
+enum rg_bucket_mark { RG_MARK_NONE = 0, RG_MARK_CLEAN, RG_MARK_BANNED };
 
-	if (!b || !src_key_eq(&b->src, key))
-		return 0;
-	clean = acl_mark_current(&b->clean, now);
+static __always_inline int bucket_mark_of(struct rg_bucket *b,
+					  struct rg_src_words key,
+					  const struct rg_acl_mark *now)
+{
+	int mark = RG_MARK_NONE;
+
+	if (!b || !src_words_eq(&b->src, key))
+		return RG_MARK_NONE;
+	if (acl_mark_current(&b->banned, now))
+		mark = RG_MARK_BANNED;
+	else if (acl_mark_current(&b->clean, now))
+		mark = RG_MARK_CLEAN;
 	asm volatile("" ::: "memory");
-	return clean && src_key_eq(&b->src, key);
+	return mark && src_words_eq(&b->src, key) ? mark : RG_MARK_NONE;
+}
+
+/* A SYN of key dropped by ban, found in force for mark m: the SYNs the
+ * bucket's banned mark dropped since the last look are added to the
+ * ban's hits, and the mark is stamped if the ban lasts past m's epoch (so
+ * a mark never outlives its ban's expiry). The slot is taken from another
+ * source as ratelimit_source takes it. Not inlined: it runs once an
+ * epoch per banned source, and kept out of the verdict's body it leaves
+ * the hot paths their registers. */
+static __noinline void bucket_mark_banned(struct rg_bucket *b,
+					  const struct rg_src_words *key,
+					  struct rg_ban *ban,
+					  const struct rg_acl_mark *m,
+					  struct rg_stats *st)
+{
+	__u64 epoch_end, now = rg_now();
+
+	if (!b || !key || !ban || !m || !st)
+		return;
+	epoch_end = (__u64)m->epoch << RG_ACL_EPOCH_SHIFT;
+	if (src_words_eq(&b->src, *key))
+		ban_hits_add(ban, b);
+	else
+		bucket_claim(b, *key, now, now, st);
+	if (ban->expires_ns && ban->expires_ns < epoch_end)
+		return;
+	asm volatile("" ::: "memory");
+	b->banned = *m;
 }
 
 /* The global bucket is taken in lots: a CPU takes up to RG_GSYN_LOT

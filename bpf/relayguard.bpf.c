@@ -150,6 +150,7 @@ struct rg_judge {
 	__u64 now;		 /* rg_now() */
 	struct rg_acl_mark mark; /* the current generation and epoch */
 	int allow;		 /* enum rg_allow */
+	struct rg_ban *ban;	 /* the ban in force ban_check found */
 };
 
 static __always_inline int allowed(const struct rg_pkt *p, int *state)
@@ -160,8 +161,8 @@ static __always_inline int allowed(const struct rg_pkt *p, int *state)
 }
 
 /* RG_CAUSE_BAN for a ban in force on a source not allowed (its hit counter
- * bumped), else NONE. The ban's mark spares a banned source's every packet
- * the allow lookup. */
+ * bumped, the ban in j->ban), else NONE. The ban's mark spares a banned
+ * source's every packet the allow lookup. */
 static __always_inline int ban_check(const struct rg_config *cfg,
 				     const __u32 *grp, const struct rg_pkt *p,
 				     struct rg_judge *j, struct rg_stats *st)
@@ -186,6 +187,7 @@ static __always_inline int ban_check(const struct rg_config *cfg,
 	__sync_fetch_and_add(&b->hits, 1);
 	if (!b->first_hit_ns)
 		b->first_hit_ns = j->now;
+	j->ban = b;
 	return RG_CAUSE_BAN;
 }
 
@@ -196,11 +198,9 @@ static __always_inline int is_conn_attempt(const struct rg_pkt *p)
 
 /* A source known to be neither allowed, banned nor denied (*j's mark is
  * stamped on its bucket) trying a connection: over either bucket? */
-static __always_inline int syn_take(const struct rg_config *cfg,
-				    struct rg_bucket *b,
-				    const struct rg_src_key *key,
-				    const struct rg_judge *j,
-				    struct rg_stats *st)
+static __always_inline int
+syn_take(const struct rg_config *cfg, struct rg_bucket *b,
+	 struct rg_src_words key, const struct rg_judge *j, struct rg_stats *st)
 {
 	if (cfg->syn_rate && !ratelimit_source(b, key, j->now, cfg->syn_rate,
 					       cfg->syn_burst, &j->mark, st))
@@ -216,7 +216,7 @@ static __always_inline int syn_take(const struct rg_config *cfg,
  * token from either. */
 static __always_inline int syn_check(const struct rg_config *cfg,
 				     struct rg_bucket *b,
-				     const struct rg_src_key *key,
+				     struct rg_src_words key,
 				     const struct rg_pkt *p, struct rg_judge *j,
 				     struct rg_stats *st)
 {
@@ -297,31 +297,73 @@ static __noinline int frag_hides_command(const struct rg_config *cfg,
 	return !f || !(f->flags & (RG_FLOW_PAUSE_IN | RG_FLOW_STOP));
 }
 
+/* What a connection attempt's bucket says without a lookup: a current
+ * banned mark drops it (counted for the ban, see bucket_mark_banned); a
+ * current clean mark (neither banned, denied nor allowed) sends it
+ * straight to the buckets, as a segment of a marked flow goes by its
+ * mark. RG_CAUSE_UNMARKED: no current mark, look the source up (*bp:
+ * its bucket, or NULL without a per-source rate). */
+#define RG_CAUSE_UNMARKED (-1)
+
+static __always_inline int
+syn_cause_marked(const struct rg_config *cfg, struct rg_src_words key,
+		 struct rg_bucket **bp, struct rg_judge *j, struct rg_stats *st)
+{
+	struct rg_bucket *b;
+
+	if (!cfg->syn_rate)
+		return RG_CAUSE_UNMARKED;
+	b = *bp = bucket_of(key, cfg->hash_seed);
+	switch (bucket_mark_of(b, key, &j->mark)) {
+	case RG_MARK_BANNED:
+		st->acl_cached++;
+		b->ban_hits++;
+		return RG_CAUSE_BAN;
+	case RG_MARK_CLEAN:
+		st->acl_cached++;
+		return syn_take(cfg, b, key, j, st);
+	default:
+		return RG_CAUSE_UNMARKED;
+	}
+}
+
+/* syn_cause_marked, inlined twice: for an IPv4 source its key's zero
+ * words are constants (a shorter hash and compares). */
+static __always_inline int
+syn_cause_by_family(const struct rg_config *cfg, const struct rg_pkt *p,
+		    const __u32 *grp, struct rg_bucket **bp, struct rg_judge *j,
+		    struct rg_stats *st)
+{
+	if (p->family == AF_INET)
+		return syn_cause_marked(cfg, src_words4(grp[0]), bp, j, st);
+	return syn_cause_marked(cfg, src_words(p->family, grp), bp, j, st);
+}
+
 /* The cause that would drop an SMTP packet, or NONE. A connection
- * attempt whose source's bucket carries a current mark (neither banned,
- * denied nor allowed) goes straight to the buckets, as a segment of a
- * marked flow goes by its mark: the ban lookup is the dearest step of a
- * clean SYN. Not a first fragment: its flow's state decides it first. */
+ * attempt goes by its bucket's mark when it has a current one (the ban
+ * lookup is the dearest step of a SYN); a first fragment never does (its
+ * flow's state decides it first). */
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p,
 				      struct rg_judge *j, struct rg_stats *st)
 {
 	struct rg_bucket *b = NULL;
-	struct rg_src_key key;
+	struct rg_src_words key;
 	__u32 grp[4];
 	int cause;
 
 	source_group(cfg, p, grp);
-	if (is_conn_attempt(p)) {
-		src_key_fill(&key, p->family, grp);
-		if (cfg->syn_rate)
-			b = bucket_of(&key, cfg->hash_seed);
-		if (!p->first_frag && bucket_clean(b, &key, &j->mark)) {
-			st->acl_cached++;
-			return syn_take(cfg, b, &key, j, st);
-		}
+	key = src_words(p->family, grp);
+	if (is_conn_attempt(p) && !p->first_frag) {
+		cause = syn_cause_by_family(cfg, p, grp, &b, j, st);
+		if (cause != RG_CAUSE_UNMARKED)
+			return cause;
+	} else if (is_conn_attempt(p) && cfg->syn_rate) {
+		b = bucket_of(key, cfg->hash_seed);
 	}
 	cause = ban_check(cfg, grp, p, j, st);
+	if (cause == RG_CAUSE_BAN && b && !p->first_frag)
+		bucket_mark_banned(b, &key, j->ban, &j->mark, st);
 	if (cause || j->allow == RG_ALLOW_YES)
 		return cause;
 	cause = deny_check(p, j);
@@ -330,7 +372,7 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 	if (p->first_frag && frag_hides_command(cfg, p) &&
 	    !allowed(p, &j->allow))
 		return RG_CAUSE_FRAG_PAYLOAD;
-	return syn_check(cfg, b, &key, p, j, st);
+	return syn_check(cfg, b, key, p, j, st);
 }
 
 /* Enforce mode drops for a cause; monitor mode counts it and passes. */
@@ -491,6 +533,7 @@ int rg_xdp(struct xdp_md *ctx)
 	if (ret == RG_PARSE_OPAQUE ||
 	    (ret == RG_PARSE_FRAGMENT && p.frag_tcp)) {
 		cfg = bpf_map_lookup_elem(&config, &zero);
+		pkt_addrs(&p, end);
 		return suspect_verdict(cfg, &p, st, ret);
 	}
 	if (ret != RG_PARSE_TCP) {
@@ -502,6 +545,7 @@ int rg_xdp(struct xdp_md *ctx)
 		st->pass_not_smtp++;
 		return XDP_PASS;
 	}
+	pkt_addrs(&p, end);
 	/* kind RG_PARSE_TCP: the ports are there, the rest of the header is not
 	 */
 	if (parse_tcp_payload(data, end, end - data, &p) != RG_PARSE_TCP)
@@ -539,6 +583,7 @@ int rg_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (parse_tcp_payload(data, end, skb->len, &p) != RG_PARSE_TCP)
 		return TC_ACT_OK;
+	pkt_addrs(&p, end);
 	sc.st->egress_smtp++;
 	sc.now = rg_now();
 	sc.ifindex = skb->ifindex;

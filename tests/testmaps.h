@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "loader.h"
+#include "parse.h"
 #include "relayguard.h"
 
 static inline int testmaps_lpm(size_t key_size, unsigned int max)
@@ -26,6 +27,33 @@ static inline int testmaps_acl_gen(void)
 
 	return bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, sizeof(__u64), 1,
 			      &o);
+}
+
+/* The ratelimit map, RG_MAX_RATELIMIT slots as in bpf/maps.h. */
+static inline int testmaps_ratelimit(void)
+{
+	return bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4,
+			      sizeof(struct rg_bucket), RG_MAX_RATELIMIT, NULL);
+}
+
+/* In ratelimit map fd, the SYN bucket of source (a v4 /32 or v6 group,
+ * as a ban is keyed) in its slot under seed, as the data plane keeps it,
+ * with `pending` SYNs dropped on its banned mark not yet added to the
+ * ban. holder: the source the slot holds instead (NULL: source). */
+static inline int testmaps_bucket(int fd, __u32 seed,
+				  const struct prefix *source,
+				  const struct prefix *holder, __u64 pending)
+{
+	struct rg_bucket b = { .tat_ns = 1, .ban_hits = pending };
+	struct rg_src_key src = { .family = source->family };
+	__u32 slot;
+
+	memcpy(src.addr, source->addr, sizeof(src.addr));
+	slot = rg_src_slot(&src, seed);
+	b.src = src;
+	if (holder)
+		memcpy(b.src.addr, holder->addr, sizeof(b.src.addr));
+	return bpf_map_update_elem(fd, &slot, &b, 0) ? -errno : 0;
 }
 
 /* bans4/bans6 (hashes without preallocation, as in bpf/maps.h), the

@@ -374,7 +374,8 @@ int bans_snapshot(struct bans *b, const char *path)
 	c.wall_minus_boot = clock_ns(CLOCK_REALTIME) - boot_ns();
 	s.written_wall_ns = clock_ns(CLOCK_REALTIME);
 	snapshot_boot_id(s.boot_id);
-	err = banstore_for_each(b->maps, snap_ban, &c);
+	/* hits as shown: a restore on another boot finds no bucket */
+	err = banstore_for_each_shown(b->maps, snap_ban, &c);
 	if (err)
 		goto out;
 	s.offences = calloc(b->n_offenders + 1, sizeof(*s.offences));

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "banstore.h"
+#include "array.h"
 #include "dpconfig.h"
+#include "flowmap.h"
 #include "log.h"
 
 #define BATCH_CHUNK 4096
@@ -698,6 +700,106 @@ int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx)
 	int rc = banstore_walk_step(maps, &c, SIZE_MAX, cb, ctx);
 
 	return rc < 0 ? rc : 0;
+}
+
+struct banstore_pending {
+	struct rg_src_key src;
+	__u64 ban_hits;
+};
+
+static int pending_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct banstore_pending *)a)->src,
+		      &((const struct banstore_pending *)b)->src,
+		      sizeof(struct rg_src_key));
+}
+
+struct pending_scan {
+	struct banstore_hits *h;
+	size_t cap;
+	bool oom;
+};
+
+/* Buckets with pending hits are few: the banned sources that sent within
+ * the last epoch or so. */
+static void pending_visit(const void *val, void *ctx)
+{
+	const struct rg_bucket *b = val;
+	struct pending_scan *c = ctx;
+	struct banstore_hits *h = c->h;
+
+	if (!b->ban_hits || !b->src.family || c->oom)
+		return;
+	if (array_room(h->v, c->cap, h->n, 64)) {
+		c->oom = true;
+		return;
+	}
+	h->v[h->n].src = b->src;
+	h->v[h->n++].ban_hits = b->ban_hits;
+}
+
+void banstore_hits_init(const struct rg_maps *maps, struct banstore_hits *h)
+{
+	struct pending_scan c = { .h = h };
+
+	memset(h, 0, sizeof(*h));
+	h->group = banstore_ipv6_prefix(maps);
+	if (maps->ratelimit < 0 ||
+	    flowmap_scan(maps->ratelimit, sizeof(struct rg_bucket),
+			 pending_visit, &c) ||
+	    c.oom) {
+		banstore_hits_free(h); /* the bans' own hits, then */
+		return;
+	}
+	qsort(h->v, h->n, sizeof(*h->v), pending_cmp);
+}
+
+void banstore_hits_free(struct banstore_hits *h)
+{
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
+uint64_t banstore_hits(const struct banstore_hits *h, const struct ban_entry *e)
+{
+	struct banstore_pending key = { .src.family = e->source.family };
+	const struct banstore_pending *p;
+
+	if (!h->n || (key.src.family == AF_INET6 &&
+		      banstore_is_wide(h->group, &e->source)))
+		return e->ban.hits;
+	memcpy(key.src.addr, e->source.addr,
+	       key.src.family == AF_INET ? 4 : 16);
+	p = bsearch(&key, h->v, h->n, sizeof(*h->v), pending_cmp);
+	return e->ban.hits + (p ? p->ban_hits : 0);
+}
+
+struct shown_ctx {
+	struct banstore_hits hits;
+	banstore_cb cb;
+	void *ctx;
+};
+
+static int shown_one(const struct ban_entry *e, void *data)
+{
+	struct shown_ctx *c = data;
+	struct ban_entry shown = *e;
+
+	shown.ban.hits = banstore_hits(&c->hits, e);
+	return c->cb(&shown, c->ctx);
+}
+
+int banstore_for_each_shown(const struct rg_maps *maps, banstore_cb cb,
+			    void *ctx)
+{
+	struct shown_ctx c = { .cb = cb, .ctx = ctx };
+	int err;
+
+	banstore_hits_init(maps, &c.hits);
+	err = banstore_for_each(maps, shown_one, &c);
+	banstore_hits_free(&c.hits);
+	return err;
 }
 
 /* Delete one key at a time, fetching the next key before deleting the

@@ -78,6 +78,30 @@ void banstore_use_batch(bool on);
 typedef int (*banstore_cb)(const struct ban_entry *e, void *ctx);
 int banstore_for_each(const struct rg_maps *maps, banstore_cb cb, void *ctx);
 
+/* A ban's hits as user space shows them (ban list, snapshots): ban.hits
+ * plus the SYNs dropped on the banned mark of its source's SYN bucket
+ * that the data plane has not added to the ban yet (it does so when it
+ * next looks the ban up, at most one mark epoch, ~1.07 s, later while
+ * the source keeps sending): the ban_hits of the bucket holding that
+ * source (in the slot rg_src_slot() gives it). A wide /48 has no bucket
+ * of its own. Read against the buckets of one moment: */
+struct banstore_pending; /* buckets with ban_hits, by source */
+struct banstore_hits {
+	struct banstore_pending *v;
+	size_t n;
+	unsigned int group; /* the IPv6 source group */
+};
+/* One scan of the ratelimit map (256K slots: ~65 ms); none pending when
+ * it cannot be read. Free with banstore_hits_free(). */
+void banstore_hits_init(const struct rg_maps *maps, struct banstore_hits *h);
+void banstore_hits_free(struct banstore_hits *h);
+uint64_t banstore_hits(const struct banstore_hits *h,
+		       const struct ban_entry *e);
+/* banstore_for_each() with each ban's hits as banstore_hits() shows
+ * them: for what shows or exports bans, not for what writes them back. */
+int banstore_for_each_shown(const struct rg_maps *maps, banstore_cb cb,
+			    void *ctx);
+
 /* The same walk in steps, so that a caller with a million bans never
  * stalls on one: where the walk stands between steps (zeroed: the start;
  * zeroed again when the walk ends or fails). */

@@ -83,7 +83,10 @@ static int add_source(const struct prefix *source, void *arg)
 			c->st->kept_local++;
 			return 0;
 		}
-		/* another decision for the same source: the longer one */
+		/* another decision for the same source: the longer one. Its
+		 * own hits only (not banstore_hits()): the SYNs pending in
+		 * the source's bucket stay there, and the data plane adds
+		 * them to the ban it finds at its next look, this one. */
 		e.ban.hits = cur.hits;
 		e.ban.first_hit_ns = cur.first_hit_ns;
 		if (!cur.expires_ns || cur.expires_ns > e.ban.expires_ns) {

@@ -324,7 +324,7 @@ static int collect(const struct ban_entry *e, void *arg)
 /* Every ban into the struct ban_vec vec. */
 static int read_all(const struct rg_maps *maps, void *vec)
 {
-	int err = banstore_for_each(maps, collect, vec);
+	int err = banstore_for_each_shown(maps, collect, vec);
 
 	if (err) {
 		vec_free(vec);

@@ -88,10 +88,8 @@ int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,
 
 #define SCAN_BATCH 4096
 
-/* Every value of the array map fd (at least min_size bytes each) to
- * visit(), in batches. 0 or -errno. */
-static int scan(int fd, unsigned int min_size,
-		void (*visit)(const void *val, void *ctx), void *ctx)
+int flowmap_scan(int fd, unsigned int min_size,
+		 void (*visit)(const void *val, void *ctx), void *ctx)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info), keys[SCAN_BATCH], in = 0, out, n, i;
@@ -138,7 +136,7 @@ static void count_used(const void *val, void *ctx)
 long flowmap_used(int fd, unsigned int family_off)
 {
 	struct used u = { .family_off = family_off };
-	int err = scan(fd, family_off + 1, count_used, &u);
+	int err = flowmap_scan(fd, family_off + 1, count_used, &u);
 
 	return err ? err : u.n;
 }
@@ -162,5 +160,5 @@ int flowmap_for_each(int fd, void (*cb)(const struct rg_flow *f, void *ctx),
 {
 	struct each_flow e = { cb, ctx };
 
-	return scan(fd, sizeof(struct rg_flow), visit_flow, &e);
+	return flowmap_scan(fd, sizeof(struct rg_flow), visit_flow, &e);
 }

@@ -39,6 +39,10 @@ int flowmap_resume_client(int fd, __u32 seed, const struct rg_flow_key *key,
 /* Slots of an array map (fd) in use: those whose value has a nonzero
  * byte at family_off (the family of the key the slot holds). */
 long flowmap_used(int fd, unsigned int family_off);
+/* Every value of the array map fd (at least min_size bytes each) to
+ * visit(), in slot order, read in batches. 0 or -errno. */
+int flowmap_scan(int fd, unsigned int min_size,
+		 void (*visit)(const void *val, void *ctx), void *ctx);
 
 /* cb() for every flow entry in the flows map fd (free slots skipped), as
  * the map holds it at the time of the read. 0 or -errno. */

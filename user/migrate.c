@@ -2,7 +2,9 @@
 /* The ABI steps and the copy of one map through them (see migrate.h).
  * Adding ABI N + 1: copy the structs it changes into user/abiN.h as
  * rgN_*, point step N - 1's entries at them, and add step N (fields
- * changed or moved, not appended, need a converter in struct map_conv). */
+ * changed or moved, not appended, need a converter in struct map_conv; a
+ * map whose entries ABI N + 1 places elsewhere, as ABI 5 did the IPv4
+ * buckets, is marked fresh and starts empty). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -11,8 +13,10 @@
 #include <string.h>
 
 #include "abi3.h"
+#include "abi4.h"
 #include "log.h"
 #include "migrate.h"
+#include "names.h"
 #include "relayguard.h"
 
 /* Values up to this size are converted in place on the stack. */
@@ -26,6 +30,9 @@ struct map_conv {
 	/* The old value's leading bytes that the next ABI's value starts
 	 * with as they are; the rest of it starts zeroed. */
 	unsigned int kept;
+	/* The next ABI places this map's entries elsewhere (another slot
+	 * function): it starts empty, nothing is carried. */
+	bool fresh;
 };
 
 /* Bytes from the start of struct s to the end of its member m. */
@@ -42,11 +49,17 @@ struct map_conv {
 
 /* The entry of a map whose next ABI appended fields to its value: the old
  * struct's fields up to and including `last` carry over as they are. */
-#define APPENDED(map, old, new, last)                                          \
+#define APPENDED_AS(map, old, new, last, fresh)                                \
 	{                                                                      \
 		map, sizeof(struct old),                                       \
-			OFFSET_END(old, last) + SAME_OFFSET(old, new, last)    \
+			OFFSET_END(old, last) + SAME_OFFSET(old, new, last),   \
+			fresh                                                  \
 	}
+#define APPENDED(map, old, new, last) APPENDED_AS(map, old, new, last, false)
+/* The same, and the next ABI places the map's entries elsewhere: it
+ * starts empty (struct map_conv's fresh). */
+#define APPENDED_MOVED(map, old, new, last)                                    \
+	APPENDED_AS(map, old, new, last, true)
 
 struct abi_step {
 	unsigned int from; /* reads ABI from, writes from + 1 */
@@ -65,17 +78,27 @@ static const struct map_conv conv_3to4[] = {
 	APPENDED(RG_MAP_STATS, rg3_stats, rg_stats, monitor_frag_payload),
 	APPENDED(RG_MAP_BANS4, rg3_ban, rg_ban, origin_tag),
 	APPENDED(RG_MAP_BANS6, rg3_ban, rg_ban, origin_tag),
-	APPENDED(RG_MAP_RATELIMIT, rg3_bucket, rg_bucket, src),
+	APPENDED(RG_MAP_RATELIMIT, rg3_bucket, rg4_bucket, src),
 	APPENDED(RG_MAP_FLOWS, rg3_flow, rg_flow, srv_ack),
 };
 
-/* struct rg_sample kept its layout; ABI 3 wrote each record at its exact
- * size, which ABI 4's reader takes as well. */
-static const struct abi_step steps[] = {
-	{ 3, conv_3to4, sizeof(conv_3to4) / sizeof(conv_3to4[0]), true },
+/* ---- ABI 4 -> 5: the banned mark and its pending hits appended to the
+ * SYN bucket, and the slot of an IPv4 source is another hash
+ * (rg_src_slot4): the ABI-4 buckets would sit in wrong slots, so the map
+ * starts empty (full buckets: a rate-limited source gets one burst back,
+ * as the global cap does on every load). */
+static const struct map_conv conv_4to5[] = {
+	APPENDED_MOVED(RG_MAP_RATELIMIT, rg4_bucket, rg_bucket, clean),
 };
 
-#define N_STEPS (sizeof(steps) / sizeof(steps[0]))
+/* struct rg_sample kept its layout; ABI 3 wrote each record at its exact
+ * size, which the readers of ABI 4 and 5 take as well. */
+static const struct abi_step steps[] = {
+	{ 3, conv_3to4, ARRAY_LEN(conv_3to4), true },
+	{ 4, conv_4to5, ARRAY_LEN(conv_4to5), true },
+};
+
+#define N_STEPS ARRAY_LEN(steps)
 
 static const struct abi_step *step_from(unsigned int from)
 {
@@ -134,6 +157,19 @@ unsigned int migrate_old_value_size(unsigned int from, const char *name,
 			size = c->old_size;
 	}
 	return size;
+}
+
+bool migrate_fresh(unsigned int from, const char *name)
+{
+	const struct map_conv *c;
+	unsigned int v;
+
+	for (v = from; v < RG_ABI_VERSION; v++) {
+		c = step_from(v) ? step_map(step_from(v), name) : NULL;
+		if (c && c->fresh)
+			return true;
+	}
+	return false;
 }
 
 void migrate_convert(unsigned int from, const char *name, const void *old,
@@ -353,6 +389,8 @@ static int migrate(unsigned int from, const char *name, int old_fd, int new_fd,
 	}
 	if (ni.type == BPF_MAP_TYPE_RINGBUF)
 		return 0; /* records in flight are not state */
+	if (oi.value_size != ni.value_size && migrate_fresh(from, name))
+		return 0; /* its entries belong elsewhere now */
 	if (missing_only && (ni.type == BPF_MAP_TYPE_ARRAY ||
 			     ni.type == BPF_MAP_TYPE_PERCPU_ARRAY))
 		return 0; /* every key exists */

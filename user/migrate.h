@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Carrying pinned maps of an older RG_ABI_VERSION into this build's
  * layouts. One step per ABI bump (ABI N to N + 1), each naming the maps
- * whose value layout changed, their old size and how an entry converts;
+ * whose value layout changed, their old size and how an entry converts
+ * (or that the map starts empty: its entries sit elsewhere in the next ABI);
  * maps a step does not name kept their layout and are copied as they
  * are. An entry of ABI N goes through every step from N up to this
  * build. The loader creates the new maps, calls migrate_map() for each,
@@ -20,6 +21,10 @@ bool migrate_samples_readable(unsigned int from);
  * build. */
 unsigned int migrate_old_value_size(unsigned int from, const char *name,
 				    unsigned int cur_size);
+/* Whether map `name` starts empty when carried from ABI `from`: a step
+ * on the way places its entries elsewhere (ABI 5: the ratelimit slots of
+ * IPv4 sources). migrate_map() then copies nothing. */
+bool migrate_fresh(unsigned int from, const char *name);
 /* One entry of map `name` (a single value, not per-CPU) from ABI `from`
  * into this build's layout: new (cur_size bytes) is overwritten. */
 void migrate_convert(unsigned int from, const char *name, const void *old,

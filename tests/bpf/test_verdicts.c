@@ -92,18 +92,23 @@ static int map_fd(struct bpf_map *m)
 	return bpf_map__fd(m);
 }
 
-/* A ban expiring rel_s seconds from now (0: permanent; < 0: expired). */
-static void ban4(const char *addr, int rel_s)
+/* A ban expiring at expires_ns on the boot clock (0: permanent). */
+static void ban4_until(const char *addr, __u64 expires_ns)
 {
 	struct rg_ban b = { .reason = RG_REASON_MANUAL };
 	uint32_t key;
 
 	assert_int_equal(inet_pton(AF_INET, addr, &key), 1);
 	b.created_ns = boot_ns();
-	if (rel_s)
-		b.expires_ns = b.created_ns + (int64_t)rel_s * 1000000000LL;
+	b.expires_ns = expires_ns;
 	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.bans4), &key,
 					     &b, BPF_ANY), 0);
+}
+
+/* A ban expiring rel_s seconds from now (0: permanent; < 0: expired). */
+static void ban4(const char *addr, int rel_s)
+{
+	ban4_until(addr, rel_s ? boot_ns() + (int64_t)rel_s * 1000000000LL : 0);
 }
 
 /* key: the already-masked prefix address, as user space stores it. */
@@ -253,6 +258,14 @@ static void bucket_get(struct rg_src_key k, struct rg_bucket *b)
 
 	assert_int_equal(bpf_map_lookup_elem(map_fd(fx.skel->maps.ratelimit),
 					     &slot, b), 0);
+}
+
+static void bucket_put(struct rg_src_key k, const struct rg_bucket *b)
+{
+	uint32_t slot = rg_src_slot(&k, TEST_SEED);
+
+	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.ratelimit),
+					     &slot, b, BPF_ANY), 0);
 }
 
 /* ---- ring buffer ---- */
@@ -1297,9 +1310,16 @@ static const struct tcase cases[] = {
 	{ "ipv4 version field not 4", .setup = setup_ban,
 	  .steps = { STEP(XDP_PASS, .src = BANNED4, .version = 6) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
-	{ "ipv4 total length shorter than its header", .setup = setup_ban,
-	  .steps = { STEP(XDP_PASS, .src = BANNED4, .tot_len = 16) },
+	/* the total length is read only for SMTP packets (parse_ip_end) */
+	{ "ipv4 total length shorter than its header: banned source dropped", .setup = setup_ban,
+	  .steps = { STEP(XDP_DROP, .src = BANNED4, .tot_len = 16) },
+	  .exp = { .packets = 1, .drop_ban = 1 } },
+	{ "ipv4 total length shorter than its header: clean source passed", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .tot_len = 16) },
 	  .exp = { .packets = 1, .pass_unparsed = 1 } },
+	{ "ipv4 total length shorter than its header, not smtp: passed", .setup = setup_ban,
+	  .steps = { STEP(XDP_PASS, .src = BANNED4, .dport = 443, .tot_len = 16) },
+	  .exp = { .packets = 1, .pass_not_smtp = 1 } },
 	{ "ipv4 total length ends before tcp payload offset: banned source dropped", .setup = setup_ban,
 	  .steps = { STEP(XDP_DROP, .src = BANNED4, .tot_len = -1) },
 	  .exp = { .packets = 1, .drop_ban = 1 } },
@@ -1729,12 +1749,33 @@ static void mark_default_flow(void)
 	assert_int_equal(verdict_of(SEGMENT(.seq = 1006)), XDP_PASS);
 }
 
+/* Per-source SYN limits that never bite (flags: the config's). */
+static void config_syn_limits(__u32 flags)
+{
+	config_put((struct rg_config){
+		.flags = flags, .syn_rate = 1000, .syn_burst = 1000 });
+}
+
 /* SYN limits that never bite; the default source's first SYN passed: its
  * bucket is marked. */
 static void mark_bucket(void)
 {
-	config_put((struct rg_config){ .syn_rate = 1000, .syn_burst = 1000 });
+	config_syn_limits(0);
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)), XDP_PASS);
+}
+
+/* k's bucket's marks moved one epoch back: as a second later. */
+static void bucket_marks_age(struct rg_src_key k)
+{
+	struct rg_bucket b;
+
+	bucket_get(k, &b);
+	assert_true(b.clean.epoch || b.banned.epoch);
+	if (b.clean.epoch)
+		b.clean.epoch--;
+	if (b.banned.epoch)
+		b.banned.epoch--;
+	bucket_put(k, &b);
 }
 
 /* MARKED_RUNS packets like p, seq step apart, each passed; returns
@@ -1878,20 +1919,471 @@ static void test_mark_bucket_ban_after_bump(void **state)
  * its mark's epoch has ended (made to end here by ageing the mark). */
 static void test_mark_bucket_epoch_bounds_raw_ban(void **state)
 {
-	struct rg_src_key k = src4(CLEAN4);
-	uint32_t slot = rg_src_slot(&k, TEST_SEED);
 	struct rg_bucket b;
 
 	(void)state;
 	mark_bucket();
 	ban4(CLEAN4, 3600);
-	bucket_get(k, &b);
+	bucket_get(src4(CLEAN4), &b);
 	assert_int_not_equal(b.clean.epoch, 0);
-	b.clean.epoch--;
-	assert_int_equal(bpf_map_update_elem(map_fd(fx.skel->maps.ratelimit),
-					     &slot, &b, BPF_ANY), 0);
+	bucket_marks_age(src4(CLEAN4));
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
 	assert_int_equal(stats_now().drop_ban, 1);
+}
+
+/* ---- the banned mark on the SYN bucket (bpf/ratelimit.h
+ * bucket_mark_banned) ---- */
+
+#define EPOCH_NS (1ULL << RG_ACL_EPOCH_SHIFT)
+/* rg_now() is read once a jiffy: the data plane's clock may lag the
+ * test's by up to one (10 ms at HZ=100). */
+#define CLOCK_LAG_NS 20000000ULL
+#define BAN_SYNS     8
+#define EPOCH_TRIES  5
+
+/* The end of the mark epoch of boot-clock instant t (the instant a mark
+ * stamped at t stops matching). */
+static __u64 epoch_end(__u64 t)
+{
+	return ((t >> RG_ACL_EPOCH_SHIFT) + 1) << RG_ACL_EPOCH_SHIFT;
+}
+
+/* The boot clock at an instant at least left_ns before the end of its
+ * mark epoch and CLOCK_LAG_NS after its start (so that the data plane's
+ * clock is in the same epoch); polls into the next epoch if need be. */
+static __u64 epoch_room(__u64 left_ns)
+{
+	__u64 now;
+
+	for (;;) {
+		now = boot_ns();
+		if (now % EPOCH_NS >= CLOCK_LAG_NS &&
+		    epoch_end(now) - now >= left_ns)
+			return now;
+		usleep(1000);
+	}
+}
+
+/* Waits (polling) until the data plane's clock is past t. */
+static void wait_past(__u64 t)
+{
+	while (boot_ns() <= t + CLOCK_LAG_NS)
+		usleep(1000);
+}
+
+/* CLEAN4 banned for an hour (flags: the config's, with SYN limits that
+ * never bite) and its first SYN judged by the ban: its bucket carries the
+ * banned mark, early enough in its epoch for the SYNs a test sends next
+ * to be dropped on it. */
+static void mark_banned(__u32 flags)
+{
+	struct rg_bucket b;
+
+	epoch_room(EPOCH_NS / 4);
+	config_syn_limits(flags);
+	ban4(CLEAN4, 3600);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 1)),
+			 flags & RG_CFG_MONITOR ? XDP_PASS : XDP_DROP);
+	bucket_get(src4(CLEAN4), &b);
+	assert_int_not_equal(b.banned.epoch, 0);
+	assert_int_equal(b.ban_hits, 0);
+}
+
+static int src_key_eq(struct rg_src_key a, struct rg_src_key b)
+{
+	return !memcmp(&a, &b, sizeof(a));
+}
+
+/* The SYNs of addr a ban dropped, as the maps count them: the ban's hits,
+ * and (pending) those its bucket's banned mark dropped since the data
+ * plane last looked the ban up, if the slot still holds addr. */
+struct ban_count {
+	__u64 hits, pending;
+};
+
+static struct ban_count ban_count4(const char *addr)
+{
+	struct ban_count c = { .hits = ban4_get(addr).hits };
+	struct rg_bucket b;
+
+	bucket_get(src4(addr), &b);
+	if (src_key_eq(b.src, src4(addr)))
+		c.pending = b.ban_hits;
+	return c;
+}
+
+/* n SYNs of addr, each dropped. */
+static void drop_syns(const char *addr, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(
+			verdict_of(SYN_FROM(.src = addr, .seq = 2 + i)),
+			XDP_DROP);
+}
+
+/* addr's ban counts drops SYNs (its hits and those pending). */
+static struct ban_count ban_counted4(const char *addr, __u64 drops)
+{
+	struct ban_count c = ban_count4(addr);
+
+	assert_int_equal(c.hits + c.pending, drops);
+	return c;
+}
+
+/* A banned source's SYN stamps the banned mark on its bucket; its next
+ * SYNs are dropped on the mark and counted for the ban. */
+static void test_ban_mark_drops_on_mark(void **state)
+{
+	struct rg_bucket b;
+
+	(void)state;
+	mark_banned(0);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_DROP);
+	bucket_get(src4(CLEAN4), &b);
+	assert_int_equal(b.ban_hits, 1);
+	assert_int_equal(stats_now().acl_cached, 1);
+	assert_int_equal(stats_now().drop_ban, 2);
+}
+
+/* The SYNs dropped on the mark wait in the bucket: the ban's hits stay at
+ * its one lookup. The next lookup (the mark aged, or a bump) adds them to
+ * the ban's hits: each dropped SYN is counted once, exactly. */
+static void test_ban_mark_hits_reach_ban(void **state)
+{
+	struct ban_count c;
+
+	(void)state;
+	mark_banned(0);
+	drop_syns(CLEAN4, BAN_SYNS);
+	c = ban_counted4(CLEAN4, BAN_SYNS + 1);
+	assert_int_equal(c.hits, 1);
+	assert_int_equal(stats_now().acl_cached, BAN_SYNS);
+	bucket_marks_age(src4(CLEAN4));
+	drop_syns(CLEAN4, 1);
+	c = ban_counted4(CLEAN4, BAN_SYNS + 2);
+	assert_int_equal(c.pending, 0);
+	drop_syns(CLEAN4, BAN_SYNS);
+	acl_changed();
+	drop_syns(CLEAN4, 1);
+	c = ban_counted4(CLEAN4, 2 * BAN_SYNS + 3);
+	assert_int_equal(c.pending, 0);
+	assert_int_equal(stats_now().drop_ban, 2 * BAN_SYNS + 3);
+	assert_int_equal(stats_now().acl_cached, 2 * BAN_SYNS);
+}
+
+/* A ban ending with the mark's epoch is not stamped (a mark would
+ * outlive it); one ending just after is. Two sources banned until the
+ * epoch's end less 1 ns, and until its end: both SYNs dropped means both
+ * were judged in that epoch (else, the clock slipped: again). */
+static void test_ban_mark_not_past_expiry(void **state)
+{
+	struct rg_bucket b;
+	__u64 now = 0;
+	int try, dropped = 0;
+
+	(void)state;
+	assert_int_not_equal(rg_src_slot4(inet_addr(BANNED4), TEST_SEED),
+			     rg_src_slot4(inet_addr(CLEAN4), TEST_SEED));
+	config_syn_limits(0);
+	for (try = 0; try < EPOCH_TRIES && !dropped; try++) {
+		now = epoch_room(EPOCH_NS / 8);
+		ban4_until(BANNED4, epoch_end(now) - 1);
+		ban4_until(CLEAN4, epoch_end(now));
+		acl_changed();
+		dropped = verdict_of(SYN_FROM(.src = BANNED4)) == XDP_DROP &&
+			  verdict_of(SYN_FROM(.src = CLEAN4)) == XDP_DROP;
+	}
+	assert_true(dropped);
+	bucket_get(src4(BANNED4), &b);
+	assert_true(src_key_eq(b.src, src4(BANNED4)));
+	assert_int_equal(b.banned.epoch, 0);
+	bucket_get(src4(CLEAN4), &b);
+	assert_int_equal(b.banned.epoch, (now >> RG_ACL_EPOCH_SHIFT) + 1);
+}
+
+/* A ban expiring in the middle of an epoch: its SYNs are judged by the
+ * lookup until it expires, and the first SYN after passes. */
+static void test_ban_mark_expiry_mid_epoch(void **state)
+{
+	struct rg_stats s0, s;
+	struct rg_bucket b;
+	__u64 expires = 0;
+	int try, dropped = 0;
+
+	(void)state;
+	config_syn_limits(0);
+	for (try = 0; try < EPOCH_TRIES && !dropped; try++) {
+		expires = epoch_room(EPOCH_NS / 2) + EPOCH_NS / 8;
+		ban4_until(CLEAN4, expires);
+		acl_changed();
+		s0 = stats_now();
+		dropped = verdict_of(SYN_FROM(.seq = 1)) == XDP_DROP &&
+			  verdict_of(SYN_FROM(.seq = 2)) == XDP_DROP;
+	}
+	assert_true(dropped);
+	s = stats_now();
+	assert_int_equal(s.drop_ban, s0.drop_ban + 2);
+	assert_int_equal(s.acl_cached, s0.acl_cached);
+	bucket_get(src4(CLEAN4), &b);
+	assert_int_equal(b.banned.epoch, 0);
+	wait_past(expires);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_PASS);
+	assert_int_equal(stats_now().ban_expired, s.ban_expired + 1);
+}
+
+static void ban4_delete(const char *addr)
+{
+	uint32_t key;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &key), 1);
+	assert_int_equal(bpf_map_delete_elem(map_fd(fx.skel->maps.bans4), &key),
+			 0);
+}
+
+/* A ban on addr that expires before the current ACL epoch ends (at least
+ * 0.1 s from now), so the data plane must not stamp its mark. */
+static void ban4_within_epoch(const char *addr)
+{
+	ban4_until(addr, epoch_end(epoch_room(EPOCH_NS / 10)) - 1);
+}
+
+/* A ban removed as relayguard removes it (with a bump): the next SYN
+ * passes at once, not dropped on the stale mark. */
+static void test_ban_mark_unban_after_bump(void **state)
+{
+	(void)state;
+	mark_banned(0);
+	ban4_delete(CLEAN4);
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
+	assert_int_equal(stats_now().drop_ban, 1);
+	assert_int_equal(stats_now().acl_cached, 0);
+}
+
+/* A ban removed without a bump (bpftool) still drops on the mark until
+ * the mark's epoch ends (made to end here by ageing the mark). */
+static void test_ban_mark_epoch_bounds_raw_unban(void **state)
+{
+	(void)state;
+	mark_banned(0);
+	ban4_delete(CLEAN4);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+	assert_int_equal(stats_now().acl_cached, 1);
+	bucket_marks_age(src4(CLEAN4));
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_PASS);
+	assert_int_equal(stats_now().drop_ban, 2);
+	assert_int_equal(stats_now().acl_cached, 1);
+}
+
+/* An allow entry written with a bump lets the next SYN of a source
+ * marked banned pass. */
+static void test_ban_mark_allow_after_bump(void **state)
+{
+	(void)state;
+	mark_banned(0);
+	allow(CLEAN4 "/32");
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
+	assert_int_equal(stats_now().pass_allow, 1);
+	assert_int_equal(stats_now().drop_ban, 1);
+}
+
+/* Monitor mode: a SYN on the banned mark is counted as monitor_ban and
+ * passes. */
+static void test_ban_mark_monitor(void **state)
+{
+	struct rg_stats s;
+
+	(void)state;
+	mark_banned(RG_CFG_MONITOR);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
+	s = stats_now();
+	assert_int_equal(s.acl_cached, 1);
+	assert_int_equal(s.monitor_ban, 2);
+	assert_int_equal(s.pass_monitor, 2);
+	assert_int_equal(s.drop_ban, 0);
+}
+
+/* A first fragment is judged by the lookup, never by the banned mark
+ * (its flow's state decides it first), and stamps nothing. */
+static void test_ban_mark_not_for_first_fragment(void **state)
+{
+	struct ban_count c;
+
+	(void)state;
+	mark_banned(0);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+	assert_int_equal(
+		verdict_of(SYN_FROM(.seq = 3, .frag = 0x2000, .payload = "x")),
+		XDP_DROP);
+	assert_int_equal(stats_now().acl_cached, 1);
+	assert_int_equal(stats_now().drop_ban, 3);
+	c = ban_count4(CLEAN4);
+	assert_int_equal(c.hits, 2);
+	assert_int_equal(c.pending, 1);
+}
+
+/* Without a per-source rate there is no bucket and no mark: the ban's
+ * lookup drops every SYN. */
+static void test_ban_mark_none_without_syn_rate(void **state)
+{
+	struct rg_bucket b;
+
+	(void)state;
+	config_put((struct rg_config){ 0 });
+	ban4(CLEAN4, 3600);
+	drop_syns(CLEAN4, BAN_SYNS);
+	assert_int_equal(stats_now().drop_ban, BAN_SYNS);
+	assert_int_equal(stats_now().acl_cached, 0);
+	assert_int_equal(ban4_get(CLEAN4).hits, BAN_SYNS);
+	bucket_get(src4(CLEAN4), &b);
+	assert_int_equal(b.src.family, 0);
+	assert_int_equal(b.banned.epoch, 0);
+}
+
+/* Another IPv4 source whose bucket has addr's slot (into buf). */
+static const char *slot_twin4(const char *addr, char *buf)
+{
+	struct rg_src_key k = src4(addr), t = { .family = AF_INET };
+	uint32_t slot = rg_src_slot(&k, TEST_SEED), a;
+
+	for (a = 0x0a000001; a < 0x0b000000; a++) {
+		t.addr[0] = a >> 24;
+		t.addr[1] = a >> 16;
+		t.addr[2] = a >> 8;
+		t.addr[3] = a;
+		if (rg_src_slot(&t, TEST_SEED) == slot)
+			return inet_ntop(AF_INET, t.addr, buf, INET_ADDRSTRLEN);
+	}
+	fail_msg("no source in 10/8 shares %s's bucket slot", addr);
+	return NULL;
+}
+
+/* CLEAN4 marked banned, BAN_SYNS SYNs dropped on the mark; another
+ * source of its slot into mate (INET_ADDRSTRLEN bytes). */
+static void banned_slot_with_mate(char *mate)
+{
+	slot_twin4(CLEAN4, mate);
+	mark_banned(0);
+	drop_syns(CLEAN4, BAN_SYNS);
+	ban_counted4(CLEAN4, BAN_SYNS + 1);
+}
+
+/* A clean source taking a banned source's slot first adds the SYNs the
+ * mark dropped to the banned source's ban: its hits are exact. */
+static void test_ban_mark_slot_taken_by_clean(void **state)
+{
+	char mate[INET_ADDRSTRLEN];
+	struct rg_bucket b;
+
+	(void)state;
+	banned_slot_with_mate(mate);
+	assert_int_equal(verdict_of(SYN_FROM(.src = mate, .seq = 1)), XDP_PASS);
+	bucket_get(src4(mate), &b);
+	assert_true(src_key_eq(b.src, src4(mate)));
+	assert_int_equal(b.ban_hits, 0);
+	assert_int_equal(ban4_get(CLEAN4).hits, BAN_SYNS + 1);
+}
+
+/* A source taking over the slot of a source marked banned starts without
+ * that mark: its SYNs pass. */
+static void test_ban_mark_not_taken_by_slot_twin(void **state)
+{
+	char twin[INET_ADDRSTRLEN];
+
+	(void)state;
+	banned_slot_with_mate(twin);
+	assert_int_equal(verdict_of(SYN_FROM(.src = twin, .seq = 3)), XDP_PASS);
+	assert_int_equal(verdict_of(SYN_FROM(.src = twin, .seq = 4)), XDP_PASS);
+	assert_int_equal(stats_now().pass_smtp, 2);
+}
+
+/* A banned source taking over the slot of a source marked clean starts
+ * without that mark: a ban too short to be marked still drops its every
+ * SYN. */
+static void test_clean_mark_not_taken_by_banned_twin(void **state)
+{
+	char twin[INET_ADDRSTRLEN];
+
+	(void)state;
+	config_syn_limits(0);
+	slot_twin4(CLEAN4, twin);
+	ban4_within_epoch(CLEAN4);
+	assert_int_equal(verdict_of(SYN_FROM(.src = twin, .seq = 2)), XDP_PASS);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_DROP);
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 4)), XDP_DROP);
+	assert_int_equal(stats_now().drop_ban, 2);
+}
+
+/* A banned source taking a banned source's slot: the first's pending hits
+ * go to its ban first; the slot's mark then drops the second's SYNs. */
+static void test_ban_mark_slot_taken_by_banned(void **state)
+{
+	char mate[INET_ADDRSTRLEN];
+	struct rg_bucket b;
+
+	(void)state;
+	banned_slot_with_mate(mate);
+	ban4(mate, 3600);
+	drop_syns(mate, 3);
+	assert_int_equal(ban4_get(CLEAN4).hits, BAN_SYNS + 1);
+	ban_counted4(mate, 3);
+	bucket_get(src4(mate), &b);
+	assert_true(src_key_eq(b.src, src4(mate)));
+	assert_int_equal(b.ban_hits, 2);
+	assert_int_equal(stats_now().acl_cached, BAN_SYNS + 2);
+}
+
+/* SYNs dropped on the mark of a ban removed since (with a bump) are not
+ * counted for a later ban of the same source: its hits are its drops. */
+static void test_ban_mark_pending_hits_not_for_next_ban(void **state)
+{
+	(void)state;
+	mark_banned(0);
+	drop_syns(CLEAN4, BAN_SYNS);
+	ban4_delete(CLEAN4);
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 100)), XDP_PASS);
+	ban4(CLEAN4, 3600);
+	acl_changed();
+	assert_int_equal(verdict_of(SYN_FROM(.seq = 101)), XDP_DROP);
+	ban_counted4(CLEAN4, 1);
+}
+
+/* A source of an IPv6 /64 banned (the default ipv6_prefix): its group's
+ * bucket is marked, and SYNs of two addresses of the group are dropped
+ * on the mark, counted for the group's ban. */
+static void test_ban_mark_ipv6_group(void **state)
+{
+	struct rg_src_key k = { .family = AF_INET6 };
+	struct rg_ip6 key;
+	struct rg_bucket b;
+	struct rg_ban ban;
+
+	(void)state;
+	epoch_room(EPOCH_NS / 4);
+	config_syn_limits(0);
+	ban6("2001:db8:1:2::", 3600);
+	assert_int_equal(verdict_of(SYN_FROM(.family = 6, .src = V6SRC)),
+			 XDP_DROP);
+	assert_int_equal(verdict_of(SYN_FROM(.family = 6, .src = V6SRC)),
+			 XDP_DROP);
+	assert_int_equal(
+		verdict_of(SYN_FROM(.family = 6, .src = "2001:db8:1:2:ff::99")),
+		XDP_DROP);
+	assert_int_equal(stats_now().acl_cached, 2);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1:2::", k.addr), 1);
+	bucket_get(k, &b);
+	assert_true(src_key_eq(b.src, k));
+	assert_int_not_equal(b.banned.epoch, 0);
+	assert_int_equal(b.ban_hits, 2);
+	memcpy(key.addr, k.addr, sizeof(key.addr));
+	assert_int_equal(
+		bpf_map_lookup_elem(map_fd(fx.skel->maps.bans6), &key, &ban),
+		0);
+	assert_int_equal(ban.hits, 1);
 }
 
 /* A marked bucket does not let a SYN carrying data in a first fragment
@@ -2044,6 +2536,22 @@ static const struct CMUnitTest mark_tests[] = {
 	MARK_TEST(test_mark_bucket_ban_after_bump),
 	MARK_TEST(test_mark_bucket_epoch_bounds_raw_ban),
 	MARK_TEST(test_mark_bucket_not_for_first_fragment),
+	MARK_TEST(test_ban_mark_drops_on_mark),
+	MARK_TEST(test_ban_mark_hits_reach_ban),
+	MARK_TEST(test_ban_mark_not_past_expiry),
+	MARK_TEST(test_ban_mark_expiry_mid_epoch),
+	MARK_TEST(test_ban_mark_unban_after_bump),
+	MARK_TEST(test_ban_mark_epoch_bounds_raw_unban),
+	MARK_TEST(test_ban_mark_allow_after_bump),
+	MARK_TEST(test_ban_mark_monitor),
+	MARK_TEST(test_ban_mark_not_for_first_fragment),
+	MARK_TEST(test_ban_mark_none_without_syn_rate),
+	MARK_TEST(test_ban_mark_slot_taken_by_clean),
+	MARK_TEST(test_ban_mark_not_taken_by_slot_twin),
+	MARK_TEST(test_clean_mark_not_taken_by_banned_twin),
+	MARK_TEST(test_ban_mark_slot_taken_by_banned),
+	MARK_TEST(test_ban_mark_pending_hits_not_for_next_ban),
+	MARK_TEST(test_ban_mark_ipv6_group),
 	MARK_TEST(test_fragmented_syn_rate_limited),
 	MARK_TEST(test_gsyn_lot_taken_at_once),
 	MARK_TEST(test_gsyn_lots_hold_cap_across_cpus),
@@ -2060,6 +2568,9 @@ int main(void)
 		return 77;
 	}
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	/* e.g. TEST_FILTER='test_ban_mark_*': only the tests so named */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	for (i = 0; i < N_CASES; i++) {
 		tests[i].name = cases[i].name;
 		tests[i].test_func = run_case;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""A prober for the upgrade test: one TCP SYN every --interval seconds from
---src to --dst:25 (a fresh source port each), and a count of the SYN-ACKs
-that come back, until the file --until exists.
+"""A prober for the upgrade and ban-hits tests (synprobe.sh): one TCP SYN
+every --interval seconds from --src to --dst:25 (a fresh source port
+each), and a count of the SYN-ACKs that come back, until the file
+--until exists.
 
   synprobe.py --src ADDR --dst ADDR --until FILE --progress FILE
               [--interval S]

@@ -339,6 +339,43 @@ static void test_snapshot_restore(void **state)
 	bans_free(b2);
 }
 
+/* A snapshot keeps a ban's hits as shown: with the SYNs its bucket
+ * dropped on the banned mark and not yet added (a restore on another
+ * boot finds no bucket). */
+static void test_snapshot_pending_hits(void **state)
+{
+	struct rg_config cfg = { .hash_seed = 0x0bad5eed };
+	struct ban_entry e = { .source = addr("10.5.5.5") };
+	struct bans *b = bans_new(&maps);
+	struct snapshot s = { 0 };
+	char err[256];
+	__u32 key = 0;
+
+	(void)state;
+	clear_maps();
+	maps.config = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, sizeof(cfg),
+				     1, NULL);
+	maps.ratelimit = testmaps_ratelimit();
+	assert_true(maps.config >= 0 && maps.ratelimit >= 0);
+	assert_int_equal(bpf_map_update_elem(maps.config, &key, &cfg, 0), 0);
+	e.ban.hits = 5;
+	e.ban.reason = RG_REASON_RELAY_ATTEMPT;
+	assert_int_equal(banstore_put(&maps, &e), 0);
+	assert_int_equal(testmaps_bucket(maps.ratelimit, cfg.hash_seed,
+					 &e.source, NULL, 7),
+			 0);
+	assert_int_equal(bans_snapshot(b, snap), 0);
+	assert_int_equal(snapshot_read(snap, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.n_bans, 1);
+	assert_int_equal(s.bans[0].hits, 12);
+	snapshot_free(&s);
+	bans_free(b);
+	close(maps.config);
+	close(maps.ratelimit);
+	maps.config = maps.ratelimit = -1;
+	clear_maps();
+}
+
 /* A /48 (ipv6_escalate) banned whole: one entry, snapshotted and restored
  * as the /48, with its own offences; the /64 at its start is apart. */
 static void test_wide_snapshot(void **state)
@@ -452,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_unrestored_kept),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_wide_snapshot),
+		cmocka_unit_test(test_snapshot_pending_hits),
 	};
 
 	return run_map_tests(tests, setup, teardown);

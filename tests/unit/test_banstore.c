@@ -27,7 +27,7 @@ static struct rg_maps maps;
 
 static int setup(void **state)
 {
-	struct rg_config cfg = {.ipv6_prefix = 56};
+	struct rg_config cfg = {.ipv6_prefix = 56, .hash_seed = 0x5eed1234};
 	__u32 key = 0;
 
 	(void)state;
@@ -43,6 +43,8 @@ static int setup(void **state)
 		mkmap(BPF_MAP_TYPE_LPM_TRIE, 20, 1, 64, BPF_F_NO_PREALLOC);
 	maps.acl_gen = testmaps_acl_gen();
 	assert_true(maps.acl_gen >= 0);
+	maps.ratelimit = testmaps_ratelimit();
+	assert_true(maps.ratelimit >= 0);
 	return 0;
 }
 
@@ -163,6 +165,75 @@ static void test_wide(void **state)
 	assert_int_equal(banstore_del(&maps, &w.source), 0);
 	assert_int_equal(banstore_get(&maps, &g.source, &got), 0);
 	assert_int_equal(banstore_del(&maps, &g.source), 0);
+}
+
+/* e's SYN bucket (held by holder when not NULL) with pending hits. */
+static void put_bucket(const struct ban_entry *e, const struct ban_entry *holder,
+		       __u64 pending)
+{
+	assert_int_equal(testmaps_bucket(maps.ratelimit, 0x5eed1234, &e->source,
+					 holder ? &holder->source : NULL,
+					 pending),
+			 0);
+}
+
+static int shown_cb(const struct ban_entry *e, void *arg)
+{
+	uint64_t *hits = arg;
+
+	hits[e->source.family == AF_INET6] = e->ban.hits;
+	return 0;
+}
+
+/* banstore_hits() of e, against the buckets as they are now. */
+static uint64_t hits_now(const struct ban_entry *e)
+{
+	struct banstore_hits h;
+	uint64_t hits;
+
+	banstore_hits_init(&maps, &h);
+	hits = banstore_hits(&h, e);
+	banstore_hits_free(&h);
+	return hits;
+}
+
+/* A ban's hits as shown add what its own bucket dropped on the banned
+ * mark and has not handed over; another source's bucket in the slot, or
+ * a wide /48 (no bucket of its own), adds nothing; the map is not
+ * written. */
+static void test_pending_hits(void **state)
+{
+	struct ban_entry v4 = entry("10.77.1.2", RG_REASON_MANUAL),
+			 v6 = entry("fd77:1:2:300::9", RG_REASON_MANUAL),
+			 other = entry("10.77.1.3", RG_REASON_MANUAL),
+			 wide = entry("fd77:1:2::/48", RG_REASON_MANUAL);
+	uint64_t shown[2];
+	struct rg_ban got;
+
+	(void)state;
+	v4.ban.hits = 5;
+	v6.ban.hits = 40;
+	wide.ban.hits = 3;
+	assert_int_equal(banstore_put(&maps, &v4), 0);
+	assert_int_equal(banstore_put(&maps, &v6), 0);
+	assert_int_equal(hits_now(&v4), 5);
+	put_bucket(&v4, NULL, 7);
+	put_bucket(&v6, NULL, 2);
+	assert_int_equal(hits_now(&v4), 12);
+	assert_int_equal(hits_now(&v6), 42);
+	assert_int_equal(banstore_for_each_shown(&maps, shown_cb, shown), 0);
+	assert_int_equal(shown[0], 12);
+	assert_int_equal(shown[1], 42);
+	assert_int_equal(banstore_get(&maps, &v4.source, &got), 0);
+	assert_int_equal(got.hits, 5);
+	put_bucket(&v4, &other, 7);
+	assert_int_equal(hits_now(&v4), 5);
+	assert_int_equal(hits_now(&other), 7);
+	/* the /48's address is that of its first /56 group */
+	put_bucket(&wide, NULL, 9);
+	assert_int_equal(hits_now(&wide), 3);
+	assert_int_equal(banstore_del(&maps, &v4.source), 0);
+	assert_int_equal(banstore_del(&maps, &v6.source), 0);
 }
 
 static int count_sources(const struct prefix *p, void *arg)
@@ -427,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_put_bumps_acl_gen),
 		cmocka_unit_test(test_ipv6_group),
 		cmocka_unit_test(test_wide),
+		cmocka_unit_test(test_pending_hits),
 		cmocka_unit_test(test_expand_wide),
 		cmocka_unit_test(test_batch_walk_flush),
 		cmocka_unit_test(test_batch_full_undo),
