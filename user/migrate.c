@@ -161,11 +161,13 @@ unsigned int migrate_old_value_size(unsigned int from, const char *name,
 
 bool migrate_fresh(unsigned int from, const char *name)
 {
+	const struct abi_step *s;
 	const struct map_conv *c;
 	unsigned int v;
 
 	for (v = from; v < RG_ABI_VERSION; v++) {
-		c = step_from(v) ? step_map(step_from(v), name) : NULL;
+		s = step_from(v);
+		c = s ? step_map(s, name) : NULL;
 		if (c && c->fresh)
 			return true;
 	}
