@@ -445,7 +445,7 @@ static const struct key keys[] = {
 	  1, 3600 },
 };
 
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+#define N_KEYS (ARRAY_LEN(keys))
 
 const char *conf_key(unsigned int i)
 {

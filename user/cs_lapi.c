@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cs_lapi.h"
+#include "names.h"
 
 #define LAPI_MAX_DEPTH 16
 
@@ -69,7 +70,7 @@ static int go_unit(const char **p, double *ms)
 {
 	size_t i, n;
 
-	for (i = 0; i < sizeof(go_units) / sizeof(go_units[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(go_units); i++) {
 		n = strlen(go_units[i].name);
 		if (!strncmp(*p, go_units[i].name, n)) {
 			*ms = go_units[i].ms;

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 
 #include "cs_report.h"
+#include "names.h"
 #include "promtext.h"
 
 const char *crowdsec_state_name(enum crowdsec_state s)
@@ -12,7 +13,7 @@ const char *crowdsec_state_name(enum crowdsec_state s)
 		[CS_REFUSED] = "refused", [CS_ERROR] = "error",
 	};
 
-	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+	return name_of(names, s, "unknown");
 }
 
 void crowdsec_print_state(FILE *f, const struct crowdsec_counters *c)
@@ -114,7 +115,7 @@ void crowdsec_print_metrics(FILE *f, const struct crowdsec_counters *c)
 
 	family(f, "decisions_total", "counter",
 	       "Decisions from the CrowdSec LAPI, by what became of them.");
-	for (i = 0; i < sizeof(decisions) / sizeof(decisions[0]); i++)
+	for (i = 0; i < ARRAY_LEN(decisions); i++)
 		labelled(f, "decisions_total", "what", decisions[i].what,
 			 decisions[i].v);
 	family(f, "alerts_total", "counter",

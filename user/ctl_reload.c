@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "names.h"
 #include "parse.h"
 
 /* What the check may print; its last line is its verdict. */
@@ -65,7 +66,7 @@ static bool takes_arg(const char *opt)
 					    "--replay" };
 	size_t i;
 
-	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+	for (i = 0; i < ARRAY_LEN(opts); i++)
 		if (!strcmp(opt, opts[i]))
 			return true;
 	return false;

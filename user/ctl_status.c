@@ -15,6 +15,7 @@
 #include "dpconfig.h"
 #include "log.h"
 #include "mtawatch.h"
+#include "names.h"
 #include "parse.h"
 
 static void status_interfaces(void)
@@ -68,7 +69,7 @@ static void status_maps(const struct rg_maps *m)
 
 	print_text("maps:\n");
 	print_arr_start("maps");
-	for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(counted); i++) {
 		fd = *(const int *)((const char *)m + counted[i].off);
 		if (counted[i].used < 0 ? ctl_map_fill(fd, &entries, &max)
 					: ctl_array_fill(fd, counted[i].used,

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "dpconfig.h"
+#include "names.h"
 #include "parse.h"
 
 const char *const dpconfig_keys[] = {
@@ -150,7 +151,7 @@ static const struct number_key *number_key(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(number_keys) / sizeof(number_keys[0]); i++)
+	for (i = 0; i < ARRAY_LEN(number_keys); i++)
 		if (!strcmp(number_keys[i].name, name))
 			return &number_keys[i];
 	return NULL;

@@ -87,7 +87,7 @@ static const struct map_desc {
 	  4, sizeof(__u64) },
 };
 
-#define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
+#define N_MAPS (ARRAY_LEN(map_descs))
 
 static const struct map_desc *map_desc_of(const char *name)
 {

@@ -8,6 +8,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "metrics.h"
+#include "names.h"
 #include "parse.h"
 #include "cs_report.h"
 #include "promtext.h"
@@ -156,9 +157,7 @@ static const struct metric policy_service_metrics[] = {
 
 static void print_pipeline(FILE *f, const struct pipeline_stats *p)
 {
-	print_metrics(f, pipeline_metrics,
-		      sizeof(pipeline_metrics) / sizeof(pipeline_metrics[0]),
-		      p);
+	print_metrics(f, pipeline_metrics, ARRAY_LEN(pipeline_metrics), p);
 }
 
 static void print_alerts(FILE *f, const struct alert_stats *a)
@@ -219,8 +218,7 @@ static const struct metric daemon_metrics[] = {
 
 static void print_daemon(FILE *f, const struct daemon_counters *d)
 {
-	print_metrics(f, daemon_metrics,
-		      sizeof(daemon_metrics) / sizeof(daemon_metrics[0]), d);
+	print_metrics(f, daemon_metrics, ARRAY_LEN(daemon_metrics), d);
 }
 
 /* A label value of the text format: backslash, double quote and newline
@@ -310,8 +308,7 @@ int metrics_print(FILE *f, const struct metrics_input *in)
 		print_alerts(f, in->alerts);
 	if (in->policy_service)
 		print_metrics(f, policy_service_metrics,
-			      sizeof(policy_service_metrics) /
-				      sizeof(policy_service_metrics[0]),
+			      ARRAY_LEN(policy_service_metrics),
 			      in->policy_service);
 	if (in->daemon)
 		print_daemon(f, in->daemon);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mtadomains.h"
+#include "names.h"
 #include "parse.h"
 
 const char *const mta_params[] = {
@@ -152,7 +153,7 @@ static bool type_listable(const char *spec, size_t tlen)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(listable) / sizeof(listable[0]); i++)
+	for (i = 0; i < ARRAY_LEN(listable); i++)
 		if (strlen(listable[i]) == tlen &&
 		    !strncmp(spec, listable[i], tlen))
 			return true;

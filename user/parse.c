@@ -114,8 +114,7 @@ int parse_duration(const char *s, uint64_t *seconds)
 	if (n == 0 || n >= sizeof(digits))
 		return -EINVAL;
 	memcpy(digits, s, n + 1);
-	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
-	     i++) {
+	for (i = 0; i < ARRAY_LEN(duration_units); i++) {
 		if (digits[n - 1] == duration_units[i].suffix) {
 			unit = duration_units[i].seconds;
 			digits[--n] = '\0';
@@ -155,8 +154,7 @@ void format_duration(uint64_t seconds, char *buf, size_t size)
 		return;
 	}
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
-	     i++) {
+	for (i = 0; i < ARRAY_LEN(duration_units); i++) {
 		uint64_t n = seconds / duration_units[i].seconds;
 
 		if (!n || used >= size)

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "log.h"
+#include "names.h"
 #include "netlink.h"
 #include "policy.h"
 #include "policysvc.h"
@@ -111,7 +112,7 @@ static void set_attr(struct psvc_request *r, const char *name, size_t n,
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(known); i++) {
 		if (known[i].len == n && known[i].name[0] == name[0] &&
 		    !memcmp(known[i].name, name, n)) {
 			*(const char **)((char *)r + known[i].off) = value;

@@ -27,6 +27,7 @@
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
+#include "names.h"
 #include "netlink.h"
 #include "pipeline.h"
 #include "policysvc.h"
@@ -351,7 +352,7 @@ static const struct opt_desc {
 	{ "debug", 'd', NULL, "debug logging", offsetof(struct args, debug) },
 	{ "help", 'h', NULL, "this text", offsetof(struct args, help) },
 };
-#define N_OPTS (sizeof(opt_descs) / sizeof(opt_descs[0]))
+#define N_OPTS (ARRAY_LEN(opt_descs))
 
 static void usage_option(FILE *f, const struct opt_desc *o)
 {

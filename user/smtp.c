@@ -316,7 +316,7 @@ static bool is_foreign_verb(const char *line, size_t len)
 {
 	size_t i, n;
 
-	for (i = 0; i < sizeof(foreign_verbs) / sizeof(foreign_verbs[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(foreign_verbs); i++) {
 		n = strlen(foreign_verbs[i]);
 		if (len >= n && !strncmp(line, foreign_verbs[i], n) &&
 		    (len == n || line[n] == ' ' ||

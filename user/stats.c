@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 #include "promtext.h"
 #include "stats.h"
 
@@ -68,10 +69,10 @@ const struct stats_field stats_fields[] = {
 	  "SMTP packets judged by a current mark, without ACL lookups."),
 };
 
-const size_t stats_n_fields = sizeof(stats_fields) / sizeof(stats_fields[0]);
+const size_t stats_n_fields = ARRAY_LEN(stats_fields);
 
 /* A counter added to struct rg_stats without a line above fails here. */
-_Static_assert(sizeof(stats_fields) / sizeof(stats_fields[0]) ==
+_Static_assert(ARRAY_LEN(stats_fields) ==
 		       sizeof(struct rg_stats) / sizeof(__u64),
 	       "stats_fields must list every struct rg_stats counter");
 

@@ -143,7 +143,7 @@ static void test_errors(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		conf_defaults(&conf);
 		conf.max_flows = 4242; /* a "running" config */
 		before = conf;
@@ -318,7 +318,7 @@ static void test_local_domains(void **state)
 	(void)state;
 	assert_int_equal(conf_parse("d", "local_domains = example.com *.example.org\n",
 				    &conf, err, sizeof(err)), 0);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (i = 0; i < ARRAY_LEN(cases); i++)
 		if (conf_is_local_domain(&conf, cases[i].domain) != cases[i].local)
 			fail_msg("%s", cases[i].domain);
 }

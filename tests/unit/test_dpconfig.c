@@ -85,7 +85,7 @@ static void test_set_table(void **state)
 
 	(void)state;
 	dpconfig_defaults(&cfg);
-	for (i = 0; i < sizeof(set_cases) / sizeof(set_cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(set_cases); i++) {
 		print_message("%s = %s\n", set_cases[i].key, set_cases[i].value);
 		before = cfg;
 		why = NULL;

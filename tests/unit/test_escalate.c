@@ -130,7 +130,7 @@ static void test_distinct_and_apart(void **state)
 	};
 
 	(void)state;
-	expect_notes(s, sizeof(s) / sizeof(s[0]));
+	expect_notes(s, ARRAY_LEN(s));
 }
 
 static void test_exempt(void **state)

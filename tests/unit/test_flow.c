@@ -308,7 +308,7 @@ static void test_handshake(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		t = table(&sink, 8, 4096);
 		f = flow_get(t, &k, 1, true, NULL);
 		if (cases[i].syn)

@@ -110,7 +110,7 @@ static void test_writes(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		print_message("%s\n", cases[i].name);
 		expect_json(cases[i].write, cases[i].pretty, cases[i].want);
 	}

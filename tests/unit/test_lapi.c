@@ -102,7 +102,7 @@ static void test_null_and_absent(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(empty); i++) {
 		assert_int_equal(parse(empty[i], &s), 0);
 		assert_int_equal(s.n_added + s.n_deleted, 0);
 		lapi_stream_free(&s);
@@ -145,11 +145,11 @@ static void test_go_durations(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(good); i++) {
 		assert_int_equal(lapi_parse_duration(good[i].s, &ms), 0);
 		assert_int_equal(ms, good[i].ms);
 	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_LEN(bad); i++)
 		assert_int_equal(lapi_parse_duration(bad[i], &ms), -EINVAL);
 	/* saturates instead of overflowing */
 	assert_int_equal(lapi_parse_duration("99999999999999999h", &ms), 0);
@@ -238,7 +238,7 @@ static void test_malformed(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
 		memset(&s, 0x5a, sizeof(s));
 		assert_int_equal(parse(bad[i], &s), -EBADMSG);
 		/* nothing of a bad answer comes out */

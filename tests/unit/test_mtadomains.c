@@ -89,7 +89,7 @@ static void test_postconf(void **state)
 	/* nothing is known until the list is complete */
 	assert_int_equal(mta_domains_match(m, "gw.example.test"), MTA_UNKNOWN);
 	mta_domains_finish(m);
-	expect_answers(m, w, sizeof(w) / sizeof(w[0]));
+	expect_answers(m, w, ARRAY_LEN(w));
 	/* tables: listed, queried, in their order */
 	t = mta_table(m, 0);
 	assert_non_null(t);
@@ -210,7 +210,7 @@ static void test_postmap_keys(void **state)
 					sizeof(err)),
 			 0);
 	mta_domains_finish(m);
-	expect_answers(m, w, sizeof(w) / sizeof(w[0]));
+	expect_answers(m, w, ARRAY_LEN(w));
 	assert_int_equal(mta_domains_stats(m)->skipped, 3);
 	mta_domains_free(m);
 }
@@ -445,7 +445,7 @@ static void test_conf_postfix_bad(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
 		assert_int_equal(conf_parse("t", bad[i], &c, err, sizeof(err)),
 				 -EINVAL);
 		assert_non_null(strstr(err, "postfix:/absolute/config/dir"));

@@ -54,14 +54,14 @@ static void test_prefixes(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(prefixes); i++) {
 		print_message("prefix '%s'\n", prefixes[i].text);
 		assert_int_equal(parse_prefix(prefixes[i].text, &p), 0);
 		assert_int_equal(p.len, prefixes[i].len);
 		format_prefix(&p, buf, sizeof(buf));
 		assert_string_equal(buf, prefixes[i].canonical);
 	}
-	for (i = 0; i < sizeof(bad_prefixes) / sizeof(bad_prefixes[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(bad_prefixes); i++) {
 		print_message("prefix '%s'\n", bad_prefixes[i]);
 		assert_int_equal(parse_prefix(bad_prefixes[i], &p), -EINVAL);
 	}
@@ -120,12 +120,12 @@ static void test_durations(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(durations); i++) {
 		print_message("duration '%s'\n", durations[i].text);
 		assert_int_equal(parse_duration(durations[i].text, &s), 0);
 		assert_true(s == durations[i].seconds);
 	}
-	for (i = 0; i < sizeof(bad_durations) / sizeof(bad_durations[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(bad_durations); i++) {
 		print_message("duration '%s'\n", bad_durations[i].text);
 		assert_int_equal(parse_duration(bad_durations[i].text, &s),
 				 bad_durations[i].err);

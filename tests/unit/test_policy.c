@@ -55,7 +55,7 @@ static void test_classify(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		enum relay_kind k = policy_classify_rcpt(c, cases[i].path);
 
 		if (k != cases[i].kind)
@@ -145,7 +145,7 @@ static void test_grading(void **state)
 	int n;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		check_grading(&cases[i], cases[i].code);
 		/* reply not seen: the command alone grades, as a refusal */
 		if (cases[i].code >= 400)

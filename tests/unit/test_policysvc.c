@@ -132,7 +132,7 @@ static void test_parse_bad(void **state)
 	size_t i, n;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		n = strlen(cases[i].text);
 		memcpy(buf, cases[i].text, n);
 		assert_int_equal(psvc_parse(buf, n, &r, &why), cases[i].err);
@@ -184,11 +184,11 @@ static void test_parse_addr(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		assert_int_equal(sockspec_parse(cases[i].spec, &a), 0);
 		assert_int_equal(a.u.sa.sa_family, cases[i].family);
 	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_LEN(bad); i++)
 		if (!sockspec_parse(bad[i], &a))
 			fail_msg("'%s' accepted", bad[i]);
 }

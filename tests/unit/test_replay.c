@@ -20,6 +20,7 @@
 
 #include "craft.h"
 #include "log.h"
+#include "names.h"
 #include "replay.h"
 
 /* The lab captures in ../shared/testdata, beside the clone (tests run from
@@ -92,7 +93,7 @@ static void test_lab_captures(void **state)
 	(void)state;
 	if (!testdata(cases[0].file))
 		skip();
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		path = testdata(cases[i].file);
 		assert_non_null(path);
 		out = replay_text(path, lab_conf(), &ret);

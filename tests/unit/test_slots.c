@@ -24,7 +24,7 @@
 /* Seeds the loader may draw, the edges among them. */
 static const __u32 seeds[] = { 0,	   1,	       0x5eed1234,
 			       0x80000000, 0xffffffff, 0x9e3779b9 };
-#define N_SEEDS (sizeof(seeds) / sizeof(seeds[0]))
+#define N_SEEDS (ARRAY_LEN(seeds))
 
 /* splitmix64: the same "random" sources on every run. */
 static __u64 next_rand(__u64 *state)

@@ -136,7 +136,7 @@ static const struct step pipelined[] = {
 		       "554 5.7.1 <w@gmail.com>: Relay access denied\r\n" },
 };
 
-#define N_PIPELINED (sizeof(pipelined) / sizeof(pipelined[0]))
+#define N_PIPELINED (ARRAY_LEN(pipelined))
 
 #define PIPELINED_LOG                                                        \
 	"greeting=220[]/1;EHLO=250[]/4;MAIL=250[2.1.0]/1;"                   \
@@ -227,7 +227,7 @@ static void test_findings(void **state)
 	memcpy(huge, "NOOP ", 5);
 	memset(huge + 5, 'c', 2500);
 	memcpy(huge + 2505, "\r\n", 3);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		/* server first: a greeting, then the client talks */
 		const struct step st[] = {
 			{ SMTP_SERVER, cases[i].server },
@@ -379,7 +379,7 @@ static void test_dialogues(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(dialogues) / sizeof(dialogues[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(dialogues); i++) {
 		d = &dialogues[i];
 		print_message("dialogue: %s\n", d->name);
 		run(d->steps, d->n, 0, &r, &s);
@@ -411,7 +411,7 @@ static void test_extract_path(void **state)
 	int ret;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
 		ret = smtp_extract_path(cases[i].arg, cases[i].prefix, out,
 					sizeof(out));
 		assert_int_equal(ret < 0 ? -1 : 0, cases[i].ret);

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "names.h" /* ARRAY_LEN */
+
 /* Each of the NULL-terminated needles is somewhere in text; the first
  * missing one is named. */
 static inline void assert_contains_all(const char *text,
