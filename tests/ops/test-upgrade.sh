@@ -111,6 +111,12 @@ old_ctl() { rg_in "$LAB_NS_GW" "$OLD/build/relayguardctl" --pin-dir "$PIN" "$@";
 rl_before=$(rl_used old_ctl) || fail "the old ctl shows no ratelimit map"
 assert_gt "$rl_before" 2 "the client's and the attackers' SYN buckets are in use on ABI $OLD_ABI"
 
+# The prober's ban as the upgrade finds it, once its SYNs have hit it
+# (right after the ban they may not have: first_hit_ns 0 then).
+ban_hit() { e2e_ban4 "$LAB_AT4" | jq -e '.first_hit_ns > 0' >/dev/null; }
+rg_wait_for 10 ban_hit || fail "the prober's SYNs never hit its ban on ABI $OLD_ABI"
+ban_before=$(e2e_ban4 "$LAB_AT4")
+
 # The upgrade: the old daemon stops (programs and maps stay), the new one
 # starts on the same pin dir.
 kill -TERM "$OLD_PID"
@@ -148,12 +154,12 @@ same_ban() {
 	done
 }
 ban1=$(e2e_ban4 "$LAB_AT4") || fail "the prober's ban is gone"
-same_ban "$ban0" "$ban1" "the prober's ban" expires_ns created_ns first_hit_ns \
+same_ban "$ban_before" "$ban1" "the prober's ban" expires_ns created_ns first_hit_ns \
 	reason offences origin origin_tag
 cs1=$(e2e_ban4 "$CS_SRC") || fail "the CrowdSec ban is gone"
 same_ban "$cs0" "$cs1" "the CrowdSec ban" expires_ns created_ns first_hit_ns \
 	hits reason offences origin origin_tag
-assert_gt "$(jq .hits <<<"$ban1")" "$(jq .hits <<<"$ban0")" \
+assert_gt "$(jq .hits <<<"$ban1")" "$(jq .hits <<<"$ban_before")" \
 	"the carried ban counts the prober's SYNs"
 
 cat "$RG_TMP/legit.out"
