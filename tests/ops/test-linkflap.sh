@@ -8,8 +8,14 @@
 ops_require
 ops_setup
 
+attaches_ge() { # N: the daemon logged N attaches (it logs once XDP and TC are on)
+	[ "$(grep -c 'attached to' "$OPS_CUR_LOG")" -ge "$1" ]
+}
+
 ops_start
 rg_wait_for 5 ops_attached || fail "not attached at start"
+# XDP comes first, then TC: a link del must not cut the attach between them.
+rg_wait_for 10 attaches_ge 1 || fail "attach not logged at start: $(tail -n 5 "$OPS_CUR_LOG")"
 ok "attached at start"
 assert_ok "a ban" ops_ctl ban add 10.5.0.1 for 1h reason manual
 
@@ -20,6 +26,8 @@ for round in 1 2 3; do
 	rg_veth "$OPS_NS" "$OPS_IF" "$OPS_PEER_NS" "${RG_PREFIX}c0"
 	t0=$(date +%s%N)
 	rg_wait_for 10 ops_attached || fail "round $round: not re-attached within 10 s: $(tail -n 5 "$OPS_CUR_LOG")"
+	rg_wait_for 10 attaches_ge $((round + 1)) ||
+		fail "round $round: re-attach not logged within 10 s: $(tail -n 5 "$OPS_CUR_LOG")"
 	t1=$(date +%s%N)
 	ok "round $round: re-attached after $(((t1 - t0) / 1000000)) ms"
 done

@@ -11,21 +11,26 @@ ops_lab strict ban_time=10m relay_attempts_ban=1 # one attempt bans: about reloa
 ops_start
 rg_wait_for 5 ops_attached || fail "not attached"
 
-# A local recipient first (accepted, no relay), a 3 s pause, then foreign
-# ones: the reload happens during the pause.
+# A local recipient first (accepted, no relay), then the session holds
+# until $RG_TMP/go exists, then foreign ones 3 s apart (the ban lands
+# between them): the reload happens during the hold, however long it takes.
 ops_session "$LAB_NS_AT" --server "$LAB_GW4" --pause 3 --timeout 2 \
-	--rcpt user@example.test --rcpt victim@gmail.com \
+	--rcpt user@example.test --hold "$RG_TMP/go" --rcpt victim@gmail.com \
 	--rcpt victim2@gmail.com >"$RG_TMP/attack.out" &
 session=$!
-rg_wait_for 5 grep -q '^RCPT 250' "$RG_TMP/attack.out" || fail "session did not start: $(cat "$RG_TMP/attack.out")"
+rg_on_exit "touch '$RG_TMP/go'; kill $session"
+rg_wait_for 20 grep -q '^hold' "$RG_TMP/attack.out" || fail "session did not start: $(cat "$RG_TMP/attack.out")"
 ops_lab_conf ban_time=20m relay_attempts_ban=1
 ops_ctl --pid-file "$OPS_PID" reload >/dev/null || fail "reload"
 rg_wait_for 10 grep -q "reloaded" "$OPS_CUR_LOG" || fail "no reload in the log"
 ok "reloaded while the session was open"
+touch "$RG_TMP/go"
 wait $session
 cat "$RG_TMP/attack.out"
-assert_eq "$(sed -n 6p "$RG_TMP/attack.out")" "RCPT 554" "Postfix denied the relay recipient"
-assert_eq "$(sed -n 7p "$RG_TMP/attack.out")" "RCPT timeout" \
+rcpt() { grep '^RCPT' "$RG_TMP/attack.out" | sed -n "$1p"; }
+assert_eq "$(rcpt 1)" "RCPT 250" "Postfix accepted the local recipient"
+assert_eq "$(rcpt 2)" "RCPT 554" "Postfix denied the relay recipient"
+assert_eq "$(rcpt 3)" "RCPT timeout" \
 	"banned inside the session that straddled the reload"
 rg_wait_for 10 grep -q '"action":"ban"' "$OPS_EVENTS" || fail "no ban event"
 ban=$(grep '"action":"ban"' "$OPS_EVENTS" | head -n 1)

@@ -22,7 +22,16 @@ rg_wait_for 10 sh -c "awk '\$1 == \"relayguard_snapshots_total\" && \$2 >= 3' '$
 ok "periodic snapshots written while the daemon runs"
 assert_eq "$(metric relayguard_snapshot_errors_total)" 0 "no snapshot failed"
 kill -0 "$OPS_DAEMON" || fail "relayguardd died"
-sleep 1.5 # a snapshot taken after the bans were added
+# A snapshot begun after the bans were added: count n in a file written
+# after them (its timestamp is taken before its counters), then wait for
+# two more (the first may have begun before the count).
+metric_ge() { [ "$(metric "$1")" -ge "$2" ]; }
+t=$(($(date +%s) + 1))
+rg_wait_for 10 metric_ge relayguard_metrics_timestamp_seconds "$t" ||
+	fail "metrics file not rewritten: $(grep timestamp "$M")"
+n=$(metric relayguard_snapshots_total)
+rg_wait_for 10 metric_ge relayguard_snapshots_total $((n + 2)) ||
+	fail "no snapshot after the bans: $(grep snapshot "$M")"
 # A write under way has its temporary file (named for the writer's pid);
 # one that outlives its writer is left behind.
 tmps=$(ls "$OPS_STATE"/bans.gz.tmp* 2>/dev/null)
