@@ -37,9 +37,13 @@ tc -n "$OPS_NS" filter show dev "$OPS_IF" egress | grep -q 'rg_tc_egress' ||
 ok "TC egress re-attached too"
 assert_eq "$(grep -c 'attached to' "$OPS_CUR_LOG")" 4 "one attach at start and one per return"
 
-# Not configured: a new veth is not touched.
+# Not configured: a new veth is not touched. The configured one flaps
+# after it: once that is re-attached, the daemon has read the new veth's
+# events (rtnetlink delivers them in order).
 rg_veth "$OPS_NS" "${RG_PREFIX}x0" "$OPS_PEER_NS" "${RG_PREFIX}x1"
-sleep 1
+ip -n "$OPS_NS" link del "$OPS_IF" || fail "link del"
+rg_veth "$OPS_NS" "$OPS_IF" "$OPS_PEER_NS" "${RG_PREFIX}c0"
+rg_wait_for 10 attaches_ge 5 || fail "not re-attached after the new veth: $(tail -n 5 "$OPS_CUR_LOG")"
 ip -n "$OPS_NS" -d link show "${RG_PREFIX}x0" | grep -q 'prog/xdp' &&
 	fail "an interface outside the config got a program"
 ok "unconfigured interface left alone"
