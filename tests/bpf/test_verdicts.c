@@ -1989,6 +1989,34 @@ static void mark_banned(__u32 flags)
 	assert_int_equal(b.ban_hits, 0);
 }
 
+/* The runs of a test whose counts need all its SYNs judged in the epoch
+ * of the mark they go by. */
+struct epoch_run {
+	int tries;
+	__u64 start;
+};
+
+/* Whether to run the test's SYNs (again): the first time, and on a fresh
+ * fixture while a run ended past the epoch it began in (a stall on a
+ * loaded machine: the SYNs after the epoch's end were judged by the
+ * lookup and stamped a new mark). Each run begins with room in its epoch;
+ * it asserts only what such a stall leaves as it is, the test the rest
+ * once a run held. */
+static int epoch_run_again(struct epoch_run *r)
+{
+	if (r->tries && boot_ns() < epoch_end(r->start))
+		return 0;
+	if (r->tries == EPOCH_TRIES)
+		fail_msg("%d runs in a row ended past their epoch",
+			 EPOCH_TRIES);
+	if (r->tries++) {
+		fx_teardown(NULL);
+		assert_int_equal(fx_setup(NULL), 0);
+	}
+	r->start = epoch_room(EPOCH_NS / 4);
+	return 1;
+}
+
 static int src_key_eq(struct rg_src_key a, struct rg_src_key b)
 {
 	return !memcmp(&a, &b, sizeof(a));
@@ -2036,11 +2064,14 @@ static struct ban_count ban_counted4(const char *addr, __u64 drops)
  * SYNs are dropped on the mark and counted for the ban. */
 static void test_ban_mark_drops_on_mark(void **state)
 {
+	struct epoch_run r = { 0 };
 	struct rg_bucket b;
 
 	(void)state;
-	mark_banned(0);
-	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_DROP);
+	while (epoch_run_again(&r)) {
+		mark_banned(0);
+		assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_DROP);
+	}
 	bucket_get(src4(CLEAN4), &b);
 	assert_int_equal(b.ban_hits, 1);
 	assert_int_equal(stats_now().acl_cached, 1);
@@ -2052,21 +2083,26 @@ static void test_ban_mark_drops_on_mark(void **state)
  * the ban's hits: each dropped SYN is counted once, exactly. */
 static void test_ban_mark_hits_reach_ban(void **state)
 {
-	struct ban_count c;
+	struct epoch_run r = { 0 };
+	struct ban_count first = { 0 }, c;
+	__u64 cached = 0;
 
 	(void)state;
-	mark_banned(0);
-	drop_syns(CLEAN4, BAN_SYNS);
-	c = ban_counted4(CLEAN4, BAN_SYNS + 1);
-	assert_int_equal(c.hits, 1);
-	assert_int_equal(stats_now().acl_cached, BAN_SYNS);
-	bucket_marks_age(src4(CLEAN4));
-	drop_syns(CLEAN4, 1);
-	c = ban_counted4(CLEAN4, BAN_SYNS + 2);
-	assert_int_equal(c.pending, 0);
-	drop_syns(CLEAN4, BAN_SYNS);
-	acl_changed();
-	drop_syns(CLEAN4, 1);
+	while (epoch_run_again(&r)) {
+		mark_banned(0);
+		drop_syns(CLEAN4, BAN_SYNS);
+		first = ban_counted4(CLEAN4, BAN_SYNS + 1);
+		cached = stats_now().acl_cached;
+		bucket_marks_age(src4(CLEAN4));
+		drop_syns(CLEAN4, 1);
+		c = ban_counted4(CLEAN4, BAN_SYNS + 2);
+		assert_int_equal(c.pending, 0);
+		drop_syns(CLEAN4, BAN_SYNS);
+		acl_changed();
+		drop_syns(CLEAN4, 1);
+	}
+	assert_int_equal(first.hits, 1);
+	assert_int_equal(cached, BAN_SYNS);
 	c = ban_counted4(CLEAN4, 2 * BAN_SYNS + 3);
 	assert_int_equal(c.pending, 0);
 	assert_int_equal(stats_now().drop_ban, 2 * BAN_SYNS + 3);
@@ -2166,10 +2202,16 @@ static void test_ban_mark_unban_after_bump(void **state)
  * the mark's epoch ends (made to end here by ageing the mark). */
 static void test_ban_mark_epoch_bounds_raw_unban(void **state)
 {
+	struct epoch_run r = { 0 };
+	int verdict = XDP_PASS;
+
 	(void)state;
-	mark_banned(0);
-	ban4_delete(CLEAN4);
-	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+	while (epoch_run_again(&r)) {
+		mark_banned(0);
+		ban4_delete(CLEAN4);
+		verdict = verdict_of(SYN_FROM(.seq = 2));
+	}
+	assert_int_equal(verdict, XDP_DROP);
 	assert_int_equal(stats_now().acl_cached, 1);
 	bucket_marks_age(src4(CLEAN4));
 	assert_int_equal(verdict_of(SYN_FROM(.seq = 3)), XDP_PASS);
@@ -2194,11 +2236,14 @@ static void test_ban_mark_allow_after_bump(void **state)
  * passes. */
 static void test_ban_mark_monitor(void **state)
 {
+	struct epoch_run r = { 0 };
 	struct rg_stats s;
 
 	(void)state;
-	mark_banned(RG_CFG_MONITOR);
-	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
+	while (epoch_run_again(&r)) {
+		mark_banned(RG_CFG_MONITOR);
+		assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_PASS);
+	}
 	s = stats_now();
 	assert_int_equal(s.acl_cached, 1);
 	assert_int_equal(s.monitor_ban, 2);
@@ -2210,14 +2255,17 @@ static void test_ban_mark_monitor(void **state)
  * (its flow's state decides it first), and stamps nothing. */
 static void test_ban_mark_not_for_first_fragment(void **state)
 {
+	struct epoch_run r = { 0 };
 	struct ban_count c;
 
 	(void)state;
-	mark_banned(0);
-	assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
-	assert_int_equal(
-		verdict_of(SYN_FROM(.seq = 3, .frag = 0x2000, .payload = "x")),
-		XDP_DROP);
+	while (epoch_run_again(&r)) {
+		mark_banned(0);
+		assert_int_equal(verdict_of(SYN_FROM(.seq = 2)), XDP_DROP);
+		assert_int_equal(verdict_of(SYN_FROM(.seq = 3, .frag = 0x2000,
+						     .payload = "x")),
+				 XDP_DROP);
+	}
 	assert_int_equal(stats_now().acl_cached, 1);
 	assert_int_equal(stats_now().drop_ban, 3);
 	c = ban_count4(CLEAN4);
@@ -2321,13 +2369,16 @@ static void test_clean_mark_not_taken_by_banned_twin(void **state)
  * go to its ban first; the slot's mark then drops the second's SYNs. */
 static void test_ban_mark_slot_taken_by_banned(void **state)
 {
+	struct epoch_run r = { 0 };
 	char mate[INET_ADDRSTRLEN];
 	struct rg_bucket b;
 
 	(void)state;
-	banned_slot_with_mate(mate);
-	ban4(mate, 3600);
-	drop_syns(mate, 3);
+	while (epoch_run_again(&r)) {
+		banned_slot_with_mate(mate);
+		ban4(mate, 3600);
+		drop_syns(mate, 3);
+	}
 	assert_int_equal(ban4_get(CLEAN4).hits, BAN_SYNS + 1);
 	ban_counted4(mate, 3);
 	bucket_get(src4(mate), &b);
@@ -2358,21 +2409,26 @@ static void test_ban_mark_pending_hits_not_for_next_ban(void **state)
 static void test_ban_mark_ipv6_group(void **state)
 {
 	struct rg_src_key k = { .family = AF_INET6 };
+	struct epoch_run r = { 0 };
 	struct rg_ip6 key;
 	struct rg_bucket b;
 	struct rg_ban ban;
 
 	(void)state;
-	epoch_room(EPOCH_NS / 4);
-	config_syn_limits(0);
-	ban6("2001:db8:1:2::", 3600);
-	assert_int_equal(verdict_of(SYN_FROM(.family = 6, .src = V6SRC)),
-			 XDP_DROP);
-	assert_int_equal(verdict_of(SYN_FROM(.family = 6, .src = V6SRC)),
-			 XDP_DROP);
-	assert_int_equal(
-		verdict_of(SYN_FROM(.family = 6, .src = "2001:db8:1:2:ff::99")),
-		XDP_DROP);
+	while (epoch_run_again(&r)) {
+		config_syn_limits(0);
+		ban6("2001:db8:1:2::", 3600);
+		assert_int_equal(
+			verdict_of(SYN_FROM(.family = 6, .src = V6SRC)),
+			XDP_DROP);
+		assert_int_equal(
+			verdict_of(SYN_FROM(.family = 6, .src = V6SRC)),
+			XDP_DROP);
+		assert_int_equal(
+			verdict_of(SYN_FROM(.family = 6,
+					    .src = "2001:db8:1:2:ff::99")),
+			XDP_DROP);
+	}
 	assert_int_equal(stats_now().acl_cached, 2);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1:2::", k.addr), 1);
 	bucket_get(k, &b);

@@ -31,6 +31,7 @@ session itself. The attempt: MAIL, RCPT to a foreign domain, a pause (a
 bot's), DATA and a message.
 """
 import sys
+import threading
 import time
 
 from smtp_session import client_arguments, connect, quit_session, step
@@ -44,28 +45,47 @@ class Forger:
         conf.verb = 0
         self.a = a
         self.seen = []
+        ready = threading.Event()
         self.sniffer = AsyncSniffer(iface=a.iface, store=False,
-                                    lfilter=self.ours, prn=self.seen.append)
+                                    lfilter=self.ours, prn=self.seen.append,
+                                    started_callback=ready.set)
         self.sniffer.start()
-        time.sleep(0.5)  # the sniffer's socket is open
+        if not ready.wait(10):  # the capture must be open before connecting
+            raise SystemExit("forge: the capture did not start")
 
     def ours(self, p):
         from scapy.all import TCP
         return TCP in p and 25 in (p[TCP].sport, p[TCP].dport)
 
-    def forge(self, how, sport, payload=b""):
-        from scapy.all import IP, TCP, Ether, Raw, sendp
-        time.sleep(0.2)
+    def seqs(self, sport, sent):
+        """The client's next sequence number and the server's, once the
+        capture holds the client's last write (sent, b"" before its first)
+        and the server's reply to it; None before."""
+        from scapy.all import TCP, Raw
         pkts = [p for p in list(self.seen)
                 if sport in (p[TCP].sport, p[TCP].dport)]
         cli = [p for p in pkts if p[TCP].dport == 25 and
                (p[TCP].flags.S or Raw in p)]
         srv = [p for p in pkts if p[TCP].sport == 25 and Raw in p]
         if not cli or not srv:
-            raise SystemExit("forge: the session was not captured")
+            return None
         last = cli[-1][TCP]
-        cseq = last.seq + (1 if last.flags.S else len(cli[-1][Raw].load))
-        sseq = srv[-1][TCP].seq + len(srv[-1][Raw].load)
+        data = cli[-1][Raw].load if Raw in cli[-1] else b""
+        cseq = (last.seq + (1 if last.flags.S else len(data))) & 0xffffffff
+        if not data.endswith(sent) or srv[-1][TCP].ack != cseq:
+            return None
+        return cseq, (srv[-1][TCP].seq + len(srv[-1][Raw].load)) & 0xffffffff
+
+    def forge(self, how, sport, payload=b"", sent=b""):
+        from scapy.all import IP, TCP, Ether, Raw, sendp
+        for _ in range(50):  # the capture lags the socket
+            got = self.seqs(sport, sent)
+            if got:
+                break
+            time.sleep(0.1)
+        else:
+            raise SystemExit("forge: the session was not captured")
+        cseq, sseq = got
         ip = Ether(dst=self.a.gw_mac) / IP(src=self.a.src, dst=self.a.server)
         t = dict(sport=sport, dport=25)
         if how == "decoy":
@@ -85,13 +105,14 @@ class Forger:
 
 def transaction(sock, f, a, rcpt, pad=0, forger=None, body_kb=0):
     """MAIL, RCPT, DATA, message; False when the session was cut off."""
-    if step(sock, f, "MAIL", f"MAIL FROM:<{a.sender}>\r\n".encode()) is None:
+    mail = f"MAIL FROM:<{a.sender}>\r\n".encode()
+    if step(sock, f, "MAIL", mail) is None:
         return False
     if forger and a.how == "decoy":
         # as long as the real line: the decoy covers it all
         local = "u" * max(1, len(rcpt) - len("@example.test")) + "@example.test"
         forger.forge("decoy", sock.getsockname()[1],
-                     f"RCPT TO:<{local}>\r\n".encode())
+                     f"RCPT TO:<{local}>\r\n".encode(), mail)
     line = f"RCPT TO:<{rcpt}>" + " " * pad + "\r\n"
     code = step(sock, f, "RCPT", line.encode())
     if code is None or not code.startswith("2"):

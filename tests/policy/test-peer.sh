@@ -31,13 +31,13 @@ ask() {
 		<"$(dirname "$0")/ask_twice.py" 2>&1
 }
 
-refused_user() { # the counter in the metrics file
-	awk '$1 == "relayguard_policy_refused_user_total" { print $2 }' "$M"
+metric() { # NAME: its value in the metrics file
+	awk -v m="$1" '$1 == m { print $2 }' "$M"
 }
 
-# refused_reaches N: the metrics file counts N refused users.
-refused_reaches() {
-	[ "$(refused_user)" = "$1" ]
+# metric_is NAME N: the metrics file says N.
+metric_is() {
+	[ "$(metric "$1")" = "$2" ]
 }
 
 not_banned() { ! e2e_ban4 "$1" >/dev/null; }
@@ -48,7 +48,8 @@ check() {
 	local spec=$1 peer=$2 v1=$3 v2=$4 n=1 out
 	out=$(ask nobody "$spec" "$v1")
 	assert_eq "$out" "closed" "$spec: nobody gets no answer"
-	assert_ok "$spec: nobody's refusal counted ($n)" rg_wait_for 10 refused_reaches "$n"
+	assert_ok "$spec: nobody's refusal counted ($n)" rg_wait_for 10 \
+		metric_is relayguard_policy_refused_user_total "$n"
 	assert_ok "$spec: nobody's requests banned nobody" not_banned "$v1"
 	assert_eq "$(e2e_events ".source == \"$v1\"" | wc -l)" 0 \
 		"$spec: nobody's requests reached no policy (no event)"
@@ -58,7 +59,11 @@ check() {
 	out=$(ask postfix "$spec" "$v2")
 	assert_match "$out" "REJECT" "$spec: postfix is answered REJECT"
 	assert_ok "$spec: postfix's requests ban" rg_wait_for 5 e2e_ban4 "$v2"
-	assert_eq "$(refused_user)" "$n" "$spec: postfix not counted as refused"
+	# a file written after both were answered (nobody's were not)
+	assert_ok "$spec: postfix's requests counted" rg_wait_for 10 \
+		metric_is relayguard_policy_requests_total 2
+	assert_eq "$(metric relayguard_policy_refused_user_total)" "$n" \
+		"$spec: postfix not counted as refused"
 }
 
 check inet:127.0.0.1:10040 127.0.0.1 10.77.0.91 10.77.0.92
