@@ -110,6 +110,12 @@ rg_bg() {
 	rg_on_exit "kill $RG_BG_PID; sleep 0.2; kill -9 $RG_BG_PID"
 }
 
+# rg_metric FILE NAME{LABELS}: that sample's value in a Prometheus text
+# file (relayguardd --metrics-file), empty if it has none.
+rg_metric() {
+	awk -v m="$2" '$1 == m { print $2 }' "$1"
+}
+
 # rg_wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
 rg_wait_for() {
 	local deadline=$((SECONDS + $1))

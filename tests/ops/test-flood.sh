@@ -11,7 +11,7 @@ ops_require
 rg_require_cmds trafgen
 ops_setup
 M="$RG_TMP/metrics.prom"
-metric() { awk -v k="$1" '$1 == k {print $2}' "$M"; }
+metric() { rg_metric "$M" "$1"; }
 
 ops_conf metrics_interval=1s
 ops_start --metrics-file "$M"

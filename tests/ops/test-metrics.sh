@@ -12,9 +12,7 @@ command -v promtool >/dev/null || fail "promtool is not installed: make deps"
 ops_setup
 M="$RG_TMP/relayguard.prom"
 
-metric() { # NAME{LABELS}: its value
-	awk -v m="$1" '$1 == m { print $2 }' "$M"
-}
+metric() { rg_metric "$M" "$1"; }
 
 ops_conf metrics_interval=1s "interfaces=$OPS_IF ${RG_PREFIX}gone"
 ops_start --metrics-file "$M"

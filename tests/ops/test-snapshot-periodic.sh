@@ -10,7 +10,7 @@ ops_require
 ops_setup
 M="$RG_TMP/relayguard.prom"
 
-metric() { awk -v m="$1" '$1 == m { print $2 }' "$M"; }
+metric() { rg_metric "$M" "$1"; }
 
 ops_conf snapshot_interval=1s metrics_interval=1s
 ops_start --metrics-file "$M"

@@ -31,9 +31,7 @@ ask() {
 		<"$(dirname "$0")/ask_twice.py" 2>&1
 }
 
-metric() { # NAME: its value in the metrics file
-	awk -v m="$1" '$1 == m { print $2 }' "$M"
-}
+metric() { rg_metric "$M" "$1"; }
 
 # metric_is NAME N: the metrics file says N.
 metric_is() {
