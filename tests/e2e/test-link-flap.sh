@@ -16,7 +16,8 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 e2e_attached || fail "not re-attached after 3 s: $(e2e_daemon_log)"
 echo "# re-attached $ms ms after the link came back"
 assert_ok "re-attached within 2 s ($ms ms)" test "$ms" -le 2000
-assert_ok "TC egress re-attached too" sh -c \
+# the daemon attaches XDP first, then TC
+assert_ok "TC egress re-attached too" rg_wait_for 10 sh -c \
 	"ip netns exec $LAB_NS_GW tc filter show dev $LAB_IF_GW egress | grep -q bpf"
 
 e2e_assert_dropped "banned attacker dropped on the new link" "drop_ban rose"

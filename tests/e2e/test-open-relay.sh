@@ -22,15 +22,18 @@ echo "# a 5-round-trip local session takes $rtt_ms ms with the delay"
 assert_gt "$rtt_ms" 99 "the attacker's link is slow (>= 5 x 20 ms)"
 
 # Each attempt: EHLO, MAIL, RCPT to a foreign domain, DATA, message. Half
-# step by step, half pipelined by swaks.
+# step by step, half pipelined by swaks. 5 s per reply: an attempt that
+# timed out before its RCPT (an smtpd started on demand on a loaded machine)
+# would leave its source unbanned; a cut session waits that long for a
+# reply that never comes, a served one gets its 250 within it.
 mapfile -t srcs < <("$LAB" pool "$LAB_PREFIX" "$ATTEMPTS")
 attempt() { # INDEX (from srcs[INDEX])
 	if (($1 % 2)); then
 		e2e_session "$LAB_NS_AT" --src "${srcs[$1]}" --server "$LAB_GW4" \
-			--rcpt "victim$1@gmail.com" --data --timeout 1.5
+			--rcpt "victim$1@gmail.com" --data --timeout 5
 	else
 		e2e_swaks "$LAB_NS_AT" --pipeline -li "${srcs[$1]}" --server "$LAB_GW4" \
-			--to "victim$1@gmail.com" --timeout 2
+			--to "victim$1@gmail.com" --timeout 5
 	fi >"$RG_TMP/attempt.$1" 2>&1
 }
 e2e_parallel "$ATTEMPTS" "$PARALLEL" attempt
@@ -55,7 +58,7 @@ kill "$E2E_DAEMON_PID"
 rg_wait_for 5 sh -c "! kill -0 $E2E_DAEMON_PID" || fail "relayguardd did not stop on SIGTERM"
 e2e_daemon monitor
 e2e_session "$LAB_NS_AT" --server "$LAB_GW4" --rcpt control@gmail.com --data \
-	--timeout 2 >"$RG_TMP/control.out"
+	--timeout 5 >"$RG_TMP/control.out"
 cat "$RG_TMP/control.out"
 assert_match "$(cat "$RG_TMP/control.out")" 'EOM 250' "monitor mode: the open relay took the message"
 assert_ok "monitor mode: the message is in the queue" rg_wait_for 10 \

@@ -20,6 +20,13 @@ fleet_daemon 2
 state_is() { # ROLE STATE: the current gateway's crowdsec.state says so
 	grep -qx "$1=$2" "$FLEET_GW_DIR/crowdsec.state"
 }
+# pulled_since T: the current gateway applied an answer of the LAPI at
+# least a second after unix time T (pulls are a second apart: one made
+# after T) and has no alert waiting to be pushed.
+pulled_since() {
+	fleet_ctl -j status |
+		jq -e ".crowdsec.last_pull > $1 + 1 and .crowdsec.alerts_queued == 0"
+}
 for n in 1 2; do
 	fleet_use $n
 	assert_ok "gw$n: bouncer up" rg_wait_for 20 state_is bouncer up
@@ -42,8 +49,9 @@ assert_eq "$(fleet_origin4 "$LAB_AT4")" crowdsec:crowdsec \
 drops0=$(e2e_stat drop_ban)
 assert_eq "$(fleet_syn "$LAB_GW4" 25)" timeout "gw2: the prober's SYN is dropped"
 assert_gt "$(e2e_stat drop_ban)" "$drops0" "gw2: drop_ban rose"
+t=$(date +%s)
 fleet_use 1
-sleep 2 # a few pulls: gw1 sees its own alert's decision come back
+assert_ok "gw1 pulled since: its own alert's decision came back" rg_wait_for 10 pulled_since "$t"
 assert_eq "$(fleet_origin4 "$LAB_AT4")" local \
 	"gw1: its own ban coming back from the LAPI stays local (no loop)"
 assert_eq "$(fleet_cscli alerts list -o json | jq '[.[] | select(.scenario == "relayguard/relay_attempt")] | length')" 1 \
@@ -136,8 +144,9 @@ assert_ok "gw2: bouncer up again" rg_wait_for 20 state_is bouncer up
 fleet_cscli decisions delete -i "$LAB_AT4" >/dev/null 2>&1 || fail "cscli delete prober"
 fleet_use 2
 assert_ok "gw2: the prober's ban from CrowdSec is lifted" rg_wait_for 5 gone "$LAB_AT4"
+t=$(date +%s)
 fleet_use 1
-sleep 2
+assert_ok "gw1 pulled since: the deletion came to it too" rg_wait_for 10 pulled_since "$t"
 assert_ok "gw1: its local ban of the prober stays" e2e_ban4 "$LAB_AT4"
 assert_eq "$(fleet_origin4 "$LAB_AT4")" local "gw1: still local"
 
