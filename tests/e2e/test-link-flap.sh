@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The gateway's interface is deleted and re-created (same name): relayguardd
-# re-attaches XDP within 2 seconds (libnl link events), bans keep dropping,
+# re-attaches XDP on its libnl link event (no rescan), bans keep dropping,
 # and relay attempts on the new link are seen and banned (TC egress is back).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/e2e.sh"
@@ -11,11 +11,11 @@ assert_ok "attacker banned" rg_wait_for 10 e2e_ban4 "$LAB_AT4"
 
 "$LAB" relink "$LAB_PREFIX" || fail "relink failed"
 t0=$(date +%s%N)
-rg_wait_for 10 e2e_attached
+rg_wait_for 10 e2e_attached || fail "not re-attached after 10 s: $(e2e_daemon_log)"
 ms=$((($(date +%s%N) - t0) / 1000000))
-e2e_attached || fail "not re-attached after 3 s: $(e2e_daemon_log)"
-echo "# re-attached $ms ms after the link came back"
-assert_ok "re-attached within 2 s ($ms ms)" test "$ms" -le 2000
+# No rescan runs: only the link event can re-attach (the time is shown,
+# not judged: a loaded machine may take longer).
+ok "re-attached $ms ms after the link came back"
 # the daemon attaches XDP first, then TC
 assert_ok "TC egress re-attached too" rg_wait_for 10 sh -c \
 	"ip netns exec $LAB_NS_GW tc filter show dev $LAB_IF_GW egress | grep -q bpf"

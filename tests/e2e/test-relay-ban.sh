@@ -27,7 +27,7 @@ fi
 assert_match "$(cat "$RG_TMP/again.out")" 'timeout|timed out' \
 	"the attacker's next connection times out"
 assert_gt "$(e2e_stat drop_ban)" "$drops0" "drop_ban rose while it retried"
-assert_eq "$(grep -c "connect from unknown\[$LAB_AT4\]" "$LAB_MAILLOG")" 1 \
+assert_eq "$(grep -c ": connect from unknown\[$LAB_AT4\]" "$LAB_MAILLOG")" 1 \
 	"Postfix never saw the attacker's second connection"
 
 assert_ok "legitimate client delivers after" e2e_legit_delivery after

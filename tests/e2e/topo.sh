@@ -55,7 +55,7 @@ topo_scenario() {
 		".action == \"ban\" and .source == \"$LAB_AT4\" and .reason == \"relay_attempt\""
 	topo_attacker_syn none "the banned attacker's next SYN gets no SYN-ACK"
 	e2e_assert_dropped "the banned attacker cannot connect" "drop_ban rose again"
-	assert_eq "$(grep -c "connect from unknown\[$LAB_AT4\]" "$LAB_MAILLOG")" 1 \
+	assert_eq "$(grep -c ": connect from unknown\[$LAB_AT4\]" "$LAB_MAILLOG")" 1 \
 		"Postfix saw the attacker's first connection only"
 	assert_ok "the legitimate client delivers while the attacker is banned" \
 		e2e_legit_delivery during
