@@ -228,6 +228,15 @@ e2e_parallel() {
 	done
 }
 
+# e2e_postconf NAME=VALUE...: postconf -e on the lab's Postfix, then a
+# reload, as an operator would.
+e2e_postconf() {
+	ip netns exec "$LAB_NS_MTA" postconf -c "$LAB_PF_CONF" -e "$@" ||
+		fail "postconf -e $* failed"
+	ip netns exec "$LAB_NS_MTA" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
+		fail "postfix reload failed"
+}
+
 # e2e_swaks NS ARGS...: swaks with a short timeout, in a lab namespace.
 e2e_swaks() {
 	local ns=$1

@@ -4,14 +4,6 @@
 # the lab's Postfix changed as an operator would (postconf -e, postfix
 # reload) while relayguardd follows it. Source after e2e.sh.
 
-# ld_postconf NAME=VALUE...: postconf -e on the lab's config, then reload.
-ld_postconf() {
-	ip netns exec "$LAB_NS_GW" postconf -c "$LAB_PF_CONF" -e "$@" ||
-		fail "postconf -e $* failed"
-	ip netns exec "$LAB_NS_GW" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
-		fail "postfix reload failed"
-}
-
 # ld_status KEY: a field of `relayguardctl -j status`'s local_domains.
 ld_status() {
 	"$RG_CTL" -j --pin-dir "$PIN" --pid-file "$RG_TMP/relayguardd.pid" status |
@@ -61,7 +53,7 @@ ld_partner_scenario() {
 	base=$(ld_status domains)
 	echo "# postfix:$LAB_PF_CONF: $base domains"
 
-	ld_postconf relay_domains=partner.test
+	e2e_postconf relay_domains=partner.test
 	# partner.test, and its subdomains (parent_domain_matches_subdomains)
 	assert_ok "relayguardd learnt relay_domains within 10 s" \
 		rg_wait_for 10 ld_domains_is $((base + 2))
@@ -75,7 +67,7 @@ ld_partner_scenario() {
 	assert_ok "the ban names the list it checked" rg_wait_for 5 e2e_has_event \
 		".action == \"ban\" and .rcpt_domain == \"gmail.com\" and .local_domains == \"postfix:$LAB_PF_CONF\""
 
-	ld_postconf relay_domains=
+	e2e_postconf relay_domains=
 	assert_ok "relay_domains emptied: relayguardd follows within 10 s" \
 		rg_wait_for 10 ld_domains_is "$base"
 	ld_assert_foreign "${LD_POOL[0]}" partner.test

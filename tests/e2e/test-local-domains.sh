@@ -33,7 +33,7 @@ ip netns exec "$LAB_NS_GW" postmap -c "$LAB_PF_CONF" "hash:$LAB_PF_CONF/vmd" ||
 	fail "postmap hash:$LAB_PF_CONF/vmd failed"
 printf '/^pcre[0-9]+\\.test$/ OK\n' >"$LAB_PF_CONF/relay.pcre"
 base=$(ld_status domains)
-ld_postconf "virtual_mailbox_domains=hash:$LAB_PF_CONF/vmd" \
+e2e_postconf "virtual_mailbox_domains=hash:$LAB_PF_CONF/vmd" \
 	"relay_domains=pcre:$LAB_PF_CONF/relay.pcre"
 assert_ok "the hash table's domain is listed within 10 s" \
 	rg_wait_for 10 ld_domains_is $((base + 1))
@@ -54,7 +54,7 @@ ld_assert_foreign "${LD_POOL[1]}" other.test
 # its postmap is the change that brings its domain in.
 errors=$(ld_status reading_errors)
 base=$(ld_status domains)
-ld_postconf "relay_domains=pcre:$LAB_PF_CONF/relay.pcre, hash:$LAB_PF_CONF/later"
+e2e_postconf "relay_domains=pcre:$LAB_PF_CONF/relay.pcre, hash:$LAB_PF_CONF/later"
 assert_ok "the missing table is counted within 10 s" \
 	rg_wait_for 10 ld_status_ge reading_errors $((errors + 1))
 assert_match "$(ld_status last_error)" "later" "status names the table"

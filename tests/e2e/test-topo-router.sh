@@ -18,9 +18,7 @@ e2e_lab strict router
 # sends 421 and a FIN, retransmitted (the banned client's ACKs are dropped)
 # out of the gateway; past this test's life, they never count in the
 # egress_smtp window below.
-postconf -c "$LAB_PF_CONF" -e smtpd_timeout=3600s &&
-	ip netns exec "$LAB_NS_MTA" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
-	fail "cannot set the lab Postfix's smtpd_timeout"
+e2e_postconf smtpd_timeout=3600s
 e2e_daemon enforce
 
 assert_ok "Postfix listens in its own namespace" sh -c \

@@ -328,7 +328,5 @@ fleet_bans_from_cs() {
 # Postfix's process limit.
 fleet_open_relay_attacker() {
 	e2e_slow_attacker 20
-	postconf -c "$LAB_PF_CONF" -e smtpd_timeout=3s &&
-		ip netns exec "$LAB_NS_GW" postfix -c "$LAB_PF_CONF" reload >/dev/null 2>&1 ||
-		fail "cannot set the lab Postfix's smtpd_timeout"
+	e2e_postconf smtpd_timeout=3s
 }
