@@ -301,19 +301,23 @@ static __noinline int frag_hides_command(const struct rg_config *cfg,
  * banned mark drops it (counted for the ban, see bucket_mark_banned); a
  * current clean mark (neither banned, denied nor allowed) sends it
  * straight to the buckets, as a segment of a marked flow goes by its
- * mark. RG_CAUSE_UNMARKED: no current mark, look the source up (*bp:
- * its bucket, or NULL without a per-source rate). */
+ * mark. A first fragment never goes by a mark (its flow's state decides
+ * it first). RG_CAUSE_UNMARKED: no current mark, look the source up
+ * (*bp: its bucket, or NULL without a per-source rate). */
 #define RG_CAUSE_UNMARKED (-1)
 
 static __always_inline int
-syn_cause_marked(const struct rg_config *cfg, struct rg_src_words key,
-		 struct rg_bucket **bp, struct rg_judge *j, struct rg_stats *st)
+syn_cause_marked(const struct rg_config *cfg, const struct rg_pkt *p,
+		 struct rg_src_words key, struct rg_bucket **bp,
+		 struct rg_judge *j, struct rg_stats *st)
 {
 	struct rg_bucket *b;
 
 	if (!cfg->syn_rate)
 		return RG_CAUSE_UNMARKED;
 	b = *bp = bucket_of(key, cfg->hash_seed);
+	if (p->first_frag)
+		return RG_CAUSE_UNMARKED;
 	switch (bucket_mark_of(b, key, &j->mark)) {
 	case RG_MARK_BANNED:
 		st->acl_cached++;
@@ -335,14 +339,13 @@ syn_cause_by_family(const struct rg_config *cfg, const struct rg_pkt *p,
 		    struct rg_stats *st)
 {
 	if (p->family == AF_INET)
-		return syn_cause_marked(cfg, src_words4(grp[0]), bp, j, st);
-	return syn_cause_marked(cfg, src_words(p->family, grp), bp, j, st);
+		return syn_cause_marked(cfg, p, src_words4(grp[0]), bp, j, st);
+	return syn_cause_marked(cfg, p, src_words(p->family, grp), bp, j, st);
 }
 
 /* The cause that would drop an SMTP packet, or NONE. A connection
  * attempt goes by its bucket's mark when it has a current one (the ban
- * lookup is the dearest step of a SYN); a first fragment never does (its
- * flow's state decides it first). */
+ * lookup is the dearest step of a SYN). */
 static __always_inline int smtp_cause(const struct rg_config *cfg,
 				      const struct rg_pkt *p,
 				      struct rg_judge *j, struct rg_stats *st)
@@ -354,12 +357,10 @@ static __always_inline int smtp_cause(const struct rg_config *cfg,
 
 	source_group(cfg, p, grp);
 	key = src_words(p->family, grp);
-	if (is_conn_attempt(p) && !p->first_frag) {
+	if (is_conn_attempt(p)) {
 		cause = syn_cause_by_family(cfg, p, grp, &b, j, st);
 		if (cause != RG_CAUSE_UNMARKED)
 			return cause;
-	} else if (is_conn_attempt(p) && cfg->syn_rate) {
-		b = bucket_of(key, cfg->hash_seed);
 	}
 	cause = ban_check(cfg, grp, p, j, st);
 	if (cause == RG_CAUSE_BAN && b && !p->first_frag)
