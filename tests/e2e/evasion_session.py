@@ -31,61 +31,24 @@ session itself. The attempt: MAIL, RCPT to a foreign domain, a pause (a
 bot's), DATA and a message.
 """
 import sys
-import threading
 import time
 
 from smtp_session import client_arguments, connect, quit_session, step
+from smtpcapture import session_seqs, smtp_capture
 
 
 class Forger:
     """Sniffs the session on IF to learn its sequence numbers, forges."""
 
     def __init__(self, a):
-        from scapy.all import AsyncSniffer, conf
+        from scapy.all import conf
         conf.verb = 0
         self.a = a
-        self.seen = []
-        ready = threading.Event()
-        self.sniffer = AsyncSniffer(iface=a.iface, store=False,
-                                    lfilter=self.ours, prn=self.seen.append,
-                                    started_callback=ready.set)
-        self.sniffer.start()
-        if not ready.wait(10):  # the capture must be open before connecting
-            raise SystemExit("forge: the capture did not start")
-
-    def ours(self, p):
-        from scapy.all import TCP
-        return TCP in p and 25 in (p[TCP].sport, p[TCP].dport)
-
-    def seqs(self, sport, sent):
-        """The client's next sequence number and the server's, once the
-        capture holds the client's last write (sent, b"" before its first)
-        and the server's reply to it; None before."""
-        from scapy.all import TCP, Raw
-        pkts = [p for p in list(self.seen)
-                if sport in (p[TCP].sport, p[TCP].dport)]
-        cli = [p for p in pkts if p[TCP].dport == 25 and
-               (p[TCP].flags.S or Raw in p)]
-        srv = [p for p in pkts if p[TCP].sport == 25 and Raw in p]
-        if not cli or not srv:
-            return None
-        last = cli[-1][TCP]
-        data = cli[-1][Raw].load if Raw in cli[-1] else b""
-        cseq = (last.seq + (1 if last.flags.S else len(data))) & 0xffffffff
-        if not data.endswith(sent) or srv[-1][TCP].ack != cseq:
-            return None
-        return cseq, (srv[-1][TCP].seq + len(srv[-1][Raw].load)) & 0xffffffff
+        self.sniffer, self.seen = smtp_capture(a.iface, "forge")
 
     def forge(self, how, sport, payload=b"", sent=b""):
         from scapy.all import IP, TCP, Ether, Raw, sendp
-        for _ in range(50):  # the capture lags the socket
-            got = self.seqs(sport, sent)
-            if got:
-                break
-            time.sleep(0.1)
-        else:
-            raise SystemExit("forge: the session was not captured")
-        cseq, sseq = got
+        cseq, sseq = session_seqs(self.seen, sport, sent, "forge")
         ip = Ether(dst=self.a.gw_mac) / IP(src=self.a.src, dst=self.a.server)
         t = dict(sport=sport, dport=25)
         if how == "decoy":

@@ -39,6 +39,8 @@ import time
 from scapy.all import (IP, IPv6, TCP, Ether, Raw, AsyncSniffer, sendp, conf,
                        Dot1Q, IPv6ExtHdrFragment, IPv6ExtHdrDestOpt)
 
+from smtpcapture import session_seqs, smtp_capture
+
 conf.verb = 0
 if len(sys.argv) != 6:
     sys.exit(__doc__ and 2)
@@ -58,30 +60,6 @@ def session_reply(f):
         return ""
 
 
-def session_seqs(seen, sport, sent):
-    """The client's next seq and the server's, once the capture holds the
-    client's last line (sent) and the server's reply to it; None before."""
-    pkts = [p for p in list(seen) if sport in (p[TCP].sport, p[TCP].dport)]
-    cli = [p for p in pkts if p[TCP].dport == 25 and Raw in p]
-    srv = [p for p in pkts if p[TCP].sport == 25 and Raw in p]
-    if not cli or not srv or not cli[-1][Raw].load.endswith(sent):
-        return None
-    cseq = (cli[-1][TCP].seq + len(cli[-1][Raw].load)) & 0xffffffff
-    if srv[-1][TCP].ack != cseq:
-        return None
-    return cseq, (srv[-1][TCP].seq + len(srv[-1][Raw].load)) & 0xffffffff
-
-
-def session_segment(seen, sport, sent):
-    """session_seqs once the capture has caught up (up to 5 s)."""
-    for _ in range(50):
-        seqs = session_seqs(seen, sport, sent)
-        if seqs:
-            return seqs
-        time.sleep(0.1)
-    sys.exit("fragsyn.py: the session was not captured")
-
-
 def session_frags(sport, cseq, sseq, payload, split):
     """The segment [cseq, +len) as IPv4 fragments (split: first's bytes)."""
     tcp = TCP(sport=sport, dport=25, flags="PA", seq=cseq, ack=sseq) / Raw(
@@ -99,15 +77,7 @@ def session_frags(sport, cseq, sseq, payload, split):
 
 def session(kind):
     import socket
-    seen = []
-    ready = threading.Event()
-    sniffer = AsyncSniffer(iface=iface, store=False, prn=seen.append,
-                           lfilter=lambda p: TCP in p and 25 in (
-                               p[TCP].sport, p[TCP].dport),
-                           started_callback=ready.set)
-    sniffer.start()
-    if not ready.wait(10):  # the capture must be open before connecting
-        sys.exit("fragsyn.py: capture did not start")
+    _, seen = smtp_capture(iface, "fragsyn.py")
     sock = socket.create_connection((server, 25), timeout=3,
                                     source_address=(src, 0))
     f = sock.makefile("rb")
@@ -122,7 +92,7 @@ def session(kind):
     want = ["220", "250", "250"] + (["250", "354"] if kind == "body" else [])
     if codes != want:
         sys.exit(f"fragsyn.py: session replies {codes}, expected {want}")
-    cseq, sseq = session_segment(seen, sport, lines[-1])
+    cseq, sseq = session_seqs(seen, sport, lines[-1], "fragsyn.py")
     if kind == "body":
         payload = (b"Subject: fragmented body\r\n\r\n" + b"x" * 78 +
                    b"\r\n") * 4
